@@ -1,0 +1,118 @@
+"""The embedded lab: a simulated network served by NAPALM's mock driver, with fault scenarios.
+
+Fixtures ship as package data: `data/inventory` (Nornir SimpleInventory), `data/devices/<host>`
+(one file per NAPALM getter call, as the mock driver reads them) and `data/scenarios/<name>`
+(a `scenario.yaml` plus whole-file overrides under `devices/<host>/`). A scenario changes data
+only; the code path is the one real devices take. See TOPOLOGY.md for the network itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import threading
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.network.inventory import Inventory, load_inventory
+
+DATA_DIR = Path(__file__).parent / "data"
+_SCENARIOS_DIR = DATA_DIR / "scenarios"
+_DEVICES_DIR = DATA_DIR / "devices"
+
+
+class UnknownScenarioError(LookupError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"Unknown scenario '{name}'. Known scenarios: {', '.join(known)}")
+
+
+class Scenario(BaseModel):
+    """A named fault injected into the lab by replacing fixture files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    affected: list[str] = Field(default_factory=list)
+    unreachable: list[str] = Field(default_factory=list)
+
+    @property
+    def directory(self) -> Path:
+        return _SCENARIOS_DIR / self.name
+
+
+@cache
+def list_scenarios() -> tuple[Scenario, ...]:
+    """All shipped scenarios, `healthy` first then alphabetical."""
+    scenarios = [
+        Scenario.model_validate(yaml.safe_load((d / "scenario.yaml").read_text()))
+        for d in sorted(_SCENARIOS_DIR.iterdir())
+        if (d / "scenario.yaml").is_file()
+    ]
+    return tuple(sorted(scenarios, key=lambda s: (s.name != "healthy", s.name)))
+
+
+def scenario_names() -> list[str]:
+    return [s.name for s in list_scenarios()]
+
+
+def get_scenario(name: str) -> Scenario:
+    for scenario in list_scenarios():
+        if scenario.name == name:
+            return scenario
+    raise UnknownScenarioError(name, scenario_names())
+
+
+_materialize_lock = threading.Lock()
+_workdir: Path | None = None
+
+
+def _lab_workdir() -> Path:
+    global _workdir
+    if _workdir is None:
+        _workdir = Path(tempfile.mkdtemp(prefix="noc-lab-"))
+        atexit.register(shutil.rmtree, _workdir, True)
+    return _workdir
+
+
+@cache
+def _materialize(scenario_name: str) -> Path:
+    """Merge base fixtures with the scenario's overrides into one directory per host.
+
+    The mock driver reads a single directory per device, so the merged view is written once
+    per process to a private temporary directory (a few hundred KB) and reused.
+    """
+    scenario = get_scenario(scenario_name)
+    with _materialize_lock:
+        root = _lab_workdir() / scenario.name
+        overrides = scenario.directory / "devices"
+        for base in sorted(_DEVICES_DIR.iterdir()):
+            target = root / base.name
+            shutil.copytree(base, target, dirs_exist_ok=True)
+            override = overrides / base.name
+            if override.is_dir():
+                shutil.copytree(override, target, dirs_exist_ok=True)
+        return root
+
+
+def device_fixture_dir(scenario_name: str, host: str) -> Path:
+    """The merged fixture directory the mock driver reads for `host` under `scenario_name`."""
+    return _materialize(scenario_name) / host
+
+
+def lab_inventory(scenario_name: str = "healthy") -> Inventory:
+    """The lab inventory with every device's mock driver pointed at the scenario's fixtures."""
+    scenario = get_scenario(scenario_name)
+    root = _materialize(scenario.name)
+    hosts = yaml.safe_load((DATA_DIR / "inventory" / "hosts.yaml").read_text())
+    extra = {
+        host: {"path": str(root / host), "fail_on_open": host in scenario.unreachable}
+        for host in hosts
+    }
+    return load_inventory(DATA_DIR / "inventory", extra_optional_args=extra)

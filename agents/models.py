@@ -1,0 +1,201 @@
+"""The data that flows through the supervisor: requests, tasks, agent responses and answers.
+
+These are the contract between the supervisor, the specialists, the CLI and (later) Slack and
+the Claude backend, so every field is typed and every model serialises to plain JSON.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agents.severity import Severity
+
+MAX_QUESTION_CHARS = 4000
+
+
+class Specialist(str, Enum):
+    diagnosis = "diagnosis"
+    config = "config"
+    security = "security"
+    performance = "performance"
+    documentation = "documentation"
+
+
+class ExecutionMode(str, Enum):
+    auto = "auto"
+    sequential = "sequential"
+    parallel = "parallel"
+    hybrid = "hybrid"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class Request(BaseModel):
+    """One question from a person, already cut to the size limit."""
+
+    id: str = Field(default_factory=new_id)
+    question: str
+    mode: ExecutionMode = ExecutionMode.auto
+    truncated: bool = False
+    thread_context: str = ""  # an earlier answer in the same conversation, for follow-ups
+    user: str | None = None
+    channel: str | None = None
+
+    @classmethod
+    def from_text(cls, text: str, **kwargs: Any) -> "Request":
+        """Build a request, cutting over-long text at MAX_QUESTION_CHARS (the answer says so)."""
+        text = text.strip()
+        truncated = len(text) > MAX_QUESTION_CHARS
+        return cls(question=text[:MAX_QUESTION_CHARS], truncated=truncated, **kwargs)
+
+
+class Finding(BaseModel):
+    agent: str
+    text: str
+    severity: Severity = Severity.info
+    device: str | None = None
+    kind: str | None = None
+
+
+class Recommendation(BaseModel):
+    agent: str
+    text: str
+    commands: list[str] = Field(default_factory=list)
+    device: str | None = None
+    priority: int = 3  # 1 = do first
+
+
+class Evidence(BaseModel):
+    """One tool call an agent made and what came of it."""
+
+    tool: str
+    device: str | None = None
+    ok: bool
+    summary: str
+    duration_s: float = 0.0
+
+
+class DataRequest(BaseModel):
+    """One specialist asking another for data through the supervisor."""
+
+    from_agent: str
+    to_agent: str
+    instruction: str
+    chain: list[str]
+    outcome: Literal["answered", "refused-loop", "refused-depth", "failed"]
+    reason: str = ""
+
+
+class AgentTask(BaseModel):
+    """What a specialist is asked to do in one step of a plan."""
+
+    id: str
+    agent: Specialist
+    instruction: str
+    devices: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    phase: int = 0
+    context: list[Finding] = Field(default_factory=list)
+    chain: list[str] = Field(default_factory=list)
+
+
+class AgentResponse(BaseModel):
+    """Every specialist's report, whatever produced it (offline rules or Claude)."""
+
+    agent: Specialist
+    task: str
+    status: Literal["success", "failure", "partial"]
+    summary: str = ""
+    findings: list[Finding] = Field(default_factory=list)
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    confidence: float = Field(0.0, ge=0.0, le=1.0)
+    severity: Severity = Severity.info
+    evidence: list[Evidence] = Field(default_factory=list)
+    duration_s: float = 0.0
+    result: dict[str, Any] = Field(default_factory=dict)  # the specialist's own typed result, dumped
+    requests: list[DataRequest] = Field(default_factory=list)
+    error: str | None = None
+    engine: str = "offline"
+
+
+class PlanStep(BaseModel):
+    id: str
+    agent: Specialist
+    instruction: str
+    devices: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class Plan(BaseModel):
+    steps: list[PlanStep]
+    mode: ExecutionMode
+    phases: list[list[str]] = Field(default_factory=list)
+    reason: str = ""
+
+
+class RouteDecision(BaseModel):
+    primary: Specialist
+    specialists: list[Specialist]
+    devices: list[str] = Field(default_factory=list)
+    unknown_devices: list[str] = Field(default_factory=list)
+    scores: dict[str, float] = Field(default_factory=dict)
+    margin: float = 0.0
+    hints: list[str] = Field(default_factory=list)  # role/site words that narrowed the device search
+    method: str = "keywords"
+
+
+class Usage(BaseModel):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class TraceEntry(BaseModel):
+    t: float  # seconds since the request started
+    event: str
+    detail: str = ""
+
+
+AnswerStatus = Literal["ok", "partial", "degraded", "failed"]
+AutomationLevel = Literal["auto", "review", "human"]
+
+
+class Answer(BaseModel):
+    request_id: str
+    question: str
+    status: AnswerStatus
+    primary: Specialist
+    specialists: list[Specialist]
+    devices: list[str] = Field(default_factory=list)
+    severity: Severity
+    severity_votes: dict[str, str] = Field(default_factory=dict)
+    confidence: float
+    automation: AutomationLevel
+    summary: str
+    findings: list[Finding] = Field(default_factory=list)
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    failed_agents: list[str] = Field(default_factory=list)
+    responses: list[AgentResponse] = Field(default_factory=list)
+    plan: Plan | None = None
+    trace: list[TraceEntry] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+
+
+def automation_level(confidence: float) -> AutomationLevel:
+    """>0.9 safe to automate, 0.7-0.9 a human reviews, below 0.7 a human decides."""
+    if confidence > 0.9:
+        return "auto"
+    if confidence >= 0.7:
+        return "review"
+    return "human"

@@ -1,0 +1,1 @@
+"""Device access: the inventory and the NAPALM gateway that every tool goes through."""

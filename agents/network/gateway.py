@@ -1,0 +1,215 @@
+"""The one path from the tools to devices: NAPALM drivers run in worker threads.
+
+NAPALM is synchronous, so every device session runs in a bounded thread pool; the asyncio side
+enforces the per-device timeout, limits parallel sessions, and coalesces identical reads that
+arrive while one is in flight (several agents asking for the same device at once cost one
+session). Results are cached for a short TTL; failures are never cached.
+
+The embedded lab uses NAPALM's `mock` driver: it reads one fixture file per getter call and
+counts calls per driver instance, which is why every read opens a fresh driver and why the two
+counter samples are taken inside one session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import napalm
+from napalm.base import exceptions as napalm_exc
+
+from agents.config import CredentialsConfig, NetworkConfig
+from agents.network.inventory import Device
+
+log = logging.getLogger(__name__)
+
+ErrorKind = Literal["unreachable", "timeout", "auth", "credentials", "unsupported", "failed"]
+
+# What a tool may ask of a device. "counters" returns two samples and the interval between them.
+Read = Literal["facts", "interfaces", "interfaces_ip", "counters", "bgp", "environment", "config", "ospf"]
+
+_OSPF_COMMAND = {"ios": "show ip ospf neighbor", "eos": "show ip ospf neighbor", "nxos": "show ip ospf neighbor"}
+
+
+class DeviceError(Exception):
+    """A device read failed; `kind` lets callers and breakers tell outages from bugs."""
+
+    def __init__(self, device: str, kind: ErrorKind, message: str) -> None:
+        self.device = device
+        self.kind = kind
+        super().__init__(message)
+
+
+@dataclass
+class _Entry:
+    expires: float
+    future: asyncio.Future
+
+
+def ospf_command(os_name: str) -> str | None:
+    return _OSPF_COMMAND.get(os_name)
+
+
+class Gateway:
+    """Reads device state through NAPALM with timeouts, parallelism limits and a short cache."""
+
+    def __init__(
+        self,
+        config: NetworkConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._executor = ThreadPoolExecutor(max_workers=config.max_parallel_devices, thread_name_prefix="napalm")
+        self._cache: dict[tuple[str, str], _Entry] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def read(self, device: Device, reads: Sequence[Read]) -> dict[str, Any]:
+        """Return {read: data} for `device`, opening at most one session for uncached reads."""
+        loop = asyncio.get_running_loop()
+        now = self._clock()
+        pending: dict[str, asyncio.Future] = {}
+        missing: list[str] = []
+        for name in dict.fromkeys(reads):
+            entry = self._cache.get((device.name, name))
+            if entry is not None and entry.expires > now:
+                pending[name] = entry.future
+            else:
+                missing.append(name)
+        if missing:
+            futures = {name: loop.create_future() for name in missing}
+            expires = now + self._config.cache_ttl_s
+            for name, fut in futures.items():
+                self._cache[(device.name, name)] = _Entry(expires, fut)
+            pending.update(futures)
+            await self._fill(device, missing, futures)
+        return {name: await asyncio.shield(fut) for name, fut in pending.items()}
+
+    async def _fill(self, device: Device, missing: list[str], futures: dict[str, asyncio.Future]) -> None:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._config.max_parallel_devices)
+        loop = asyncio.get_running_loop()
+        try:
+            async with self._semaphore:
+                data = await asyncio.wait_for(
+                    loop.run_in_executor(self._executor, self._session, device, missing),
+                    timeout=self._config.timeout_s,
+                )
+        except BaseException as exc:
+            error = _classify(device, exc, self._config.timeout_s)
+            for name, fut in futures.items():
+                self._cache.pop((device.name, name), None)
+                if not fut.done():
+                    fut.set_exception(error)
+                    fut.exception()  # mark retrieved: callers that care await it and see the error
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise error from None
+        for name, fut in futures.items():
+            if not fut.done():
+                fut.set_result(data[name])
+
+    # -- sync side, runs in a worker thread ---------------------------------------------------
+
+    def _session(self, device: Device, reads: list[str]) -> dict[str, Any]:
+        driver = self._open(device)
+        try:
+            return {name: self._read_one(driver, device, name) for name in reads}
+        finally:
+            try:
+                driver.close()
+            except Exception:  # closing a half-dead session must not hide the real result
+                log.debug("closing %s failed", device.name, exc_info=True)
+
+    def _open(self, device: Device):
+        username, password = _credentials(device, self._config.credentials)
+        driver_cls = napalm.get_network_driver(device.platform)
+        optional_args = dict(device.optional_args)
+        if device.port:
+            optional_args.setdefault("port", device.port)
+        driver = driver_cls(
+            hostname=device.hostname,
+            username=username,
+            password=password,
+            timeout=int(self._config.timeout_s),
+            optional_args=optional_args,
+        )
+        driver.open()
+        return driver
+
+    def _read_one(self, driver, device: Device, name: str) -> Any:
+        if name == "facts":
+            return driver.get_facts()
+        if name == "interfaces":
+            return driver.get_interfaces()
+        if name == "interfaces_ip":
+            return driver.get_interfaces_ip()
+        if name == "bgp":
+            return driver.get_bgp_neighbors()
+        if name == "environment":
+            return driver.get_environment()
+        if name == "config":
+            return driver.get_config(retrieve="all")
+        if name == "ospf":
+            command = ospf_command(device.os)
+            if command is None:
+                raise NotImplementedError(f"no OSPF neighbour command known for os '{device.os}'")
+            return driver.cli([command])[command]
+        if name == "counters":
+            first = driver.get_interfaces_counters()
+            if device.is_lab:
+                # The fixtures' second sample was recorded this many seconds after the first.
+                interval = float(device.data.get("sample_interval_s", 60))
+            else:
+                interval = self._config.sample_interval_s
+                self._sleep(interval)
+            second = driver.get_interfaces_counters()
+            return {"interval_s": interval, "first": first, "second": second}
+        raise ValueError(f"unknown read '{name}'")
+
+
+def _credentials(device: Device, creds: CredentialsConfig) -> tuple[str, str]:
+    if device.is_lab:
+        return device.username or "lab", ""
+    username = device.username or os.environ.get(creds.username_env)
+    password_env = device.password_env or creds.password_env
+    password = os.environ.get(password_env)
+    if not username:
+        raise DeviceError(device.name, "credentials", f"{device.name}: no username (set it in the inventory or ${creds.username_env})")
+    if password is None:
+        raise DeviceError(device.name, "credentials", f"{device.name}: no password (set ${password_env})")
+    return username, password
+
+
+def _classify(device: Device, exc: BaseException, timeout_s: float) -> DeviceError:
+    """Turn whatever NAPALM or its transports raised into a DeviceError with a useful kind."""
+    name = device.name
+    if isinstance(exc, DeviceError):
+        return exc
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, socket.timeout)):
+        return DeviceError(name, "timeout", f"{name} ({device.hostname}) did not answer within {timeout_s:g}s")
+    if isinstance(exc, asyncio.CancelledError):
+        return DeviceError(name, "failed", f"read from {name} was cancelled")
+    if isinstance(exc, (napalm_exc.ConnectionException, napalm_exc.ConnectionClosedException, ConnectionError, OSError)):
+        if "auth" in type(exc).__name__.lower() or "authentication" in str(exc).lower():
+            return DeviceError(name, "auth", f"{name} ({device.hostname}) rejected the credentials")
+        return DeviceError(name, "unreachable", f"{name} ({device.hostname}) is unreachable: the connection failed")
+    if isinstance(exc, NotImplementedError):
+        return DeviceError(name, "unsupported", f"{name} cannot provide this data (its driver does not support it)")
+    if type(exc).__name__ in {"NetmikoAuthenticationException", "AuthenticationException"}:
+        return DeviceError(name, "auth", f"{name} ({device.hostname}) rejected the credentials")
+    log.warning("read from %s failed", name, exc_info=(type(exc), exc, exc.__traceback__))
+    return DeviceError(name, "failed", f"reading {name} failed: {type(exc).__name__}")

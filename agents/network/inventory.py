@@ -1,0 +1,157 @@
+"""Inventory of devices, loaded from Nornir SimpleInventory files.
+
+Nornir's own loader resolves groups and defaults, so an inventory that works with Nornir works
+here unchanged. Passwords are never read from the files: each device names the environment
+variable that holds its password (`data.password_env`, else the configured default).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from nornir.core.inventory import Host
+from nornir.plugins.inventory.simple import SimpleInventory
+from pydantic import BaseModel, Field
+
+# NAPALM driver name -> the network OS used to pick parsers and audit rules.
+_OS_BY_PLATFORM = {
+    "ios": "ios",
+    "eos": "eos",
+    "nxos": "nxos",
+    "nxos_ssh": "nxos",
+    "iosxr": "iosxr",
+    "iosxr_netconf": "iosxr",
+    "junos": "junos",
+}
+
+
+class InventoryError(Exception):
+    """The inventory files are missing or malformed; the message says which and how."""
+
+
+class UnknownDeviceError(LookupError):
+    """A device name that is not in the inventory; the message lists the known ones."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        super().__init__(f"Unknown device '{name}'.{hint} Known devices: {', '.join(known)}")
+
+
+class Device(BaseModel):
+    """One device as the tools see it: how to reach it and what it is."""
+
+    name: str
+    hostname: str
+    platform: str
+    os: str
+    role: str = "unknown"
+    site: str = "unknown"
+    model: str = ""
+    username: str | None = None
+    password_env: str | None = None
+    port: int | None = None
+    optional_args: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_lab(self) -> bool:
+        return self.platform == "mock"
+
+
+class Inventory:
+    """Devices by name, in inventory order."""
+
+    def __init__(self, devices: list[Device]) -> None:
+        self._devices = {d.name: d for d in devices}
+
+    def __iter__(self):
+        return iter(self._devices.values())
+
+    def __len__(self) -> int:
+        return len(self._devices)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._devices
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._devices)
+
+    def get(self, name: str) -> Device:
+        try:
+            return self._devices[name]
+        except KeyError:
+            raise UnknownDeviceError(name, self.names) from None
+
+    def filter(self, *, role: str | None = None, site: str | None = None) -> list[Device]:
+        return [
+            d
+            for d in self
+            if (role is None or d.role == role) and (site is None or d.site == site)
+        ]
+
+
+def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any]] | None = None) -> Inventory:
+    """Load hosts.yaml/groups.yaml/defaults.yaml from `directory` with Nornir's SimpleInventory.
+
+    `extra_optional_args` merges NAPALM optional_args per host name (the lab uses it to point
+    the mock driver at its fixture directory).
+    """
+    hosts_file = directory / "hosts.yaml"
+    if not hosts_file.is_file():
+        raise InventoryError(
+            f"network.inventory: {directory} has no hosts.yaml "
+            "(expected Nornir SimpleInventory files hosts.yaml, groups.yaml, defaults.yaml)"
+        )
+    try:
+        nr_inventory = SimpleInventory(
+            host_file=str(hosts_file),
+            group_file=str(directory / "groups.yaml"),
+            defaults_file=str(directory / "defaults.yaml"),
+        ).load()
+    except Exception as exc:  # nornir raises bare KeyError/TypeError/YAMLError on bad files
+        raise InventoryError(f"network.inventory: cannot load {directory}: {type(exc).__name__}: {exc}") from exc
+    extra = extra_optional_args or {}
+    devices = [_device_from_host(host, extra.get(name, {})) for name, host in nr_inventory.hosts.items()]
+    if not devices:
+        raise InventoryError(f"network.inventory: {hosts_file} lists no hosts")
+    return Inventory(devices)
+
+
+def _device_from_host(host: Host, extra_optional_args: dict[str, Any]) -> Device:
+    platform = host.platform
+    if not platform:
+        raise InventoryError(f"inventory host '{host.name}': no platform (set a NAPALM driver name such as ios or eos)")
+    if host.password:
+        raise InventoryError(
+            f"inventory host '{host.name}': a password is written in the inventory files; remove it and "
+            "put it in an environment variable (network.credentials.password_env, or data.password_env per host)"
+        )
+    data = dict(host.items())  # resolved through groups and defaults
+    os_name = data.get("os") or _OS_BY_PLATFORM.get(platform)
+    if not os_name:
+        raise InventoryError(
+            f"inventory host '{host.name}': cannot tell the network OS of platform '{platform}'; set data.os"
+        )
+    napalm_opts = host.get_connection_parameters("napalm")
+    optional_args = dict(napalm_opts.extras.get("optional_args", {}) if napalm_opts.extras else {})
+    optional_args.update(extra_optional_args)
+    return Device(
+        name=host.name,
+        hostname=host.hostname or host.name,
+        platform=platform,
+        os=os_name,
+        role=str(data.get("role", "unknown")),
+        site=str(data.get("site", "unknown")),
+        model=str(data.get("model", "")),
+        username=host.username,
+        password_env=data.get("password_env"),
+        port=host.port,
+        optional_args=optional_args,
+        data=data,
+    )

@@ -1,0 +1,85 @@
+"""Plans: which specialists run, in what order, and how (sequential, parallel, hybrid).
+
+A plan is a small DAG of steps with `depends_on`. Phases are its topological levels (stdlib
+graphlib, which also detects cycles). `auto` mode picks parallel when nothing depends on
+anything, sequential when every step waits for the one before, hybrid otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from graphlib import CycleError, TopologicalSorter
+
+from agents.models import ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
+
+_REPORT_RX = re.compile(r"incident report|post[- ]?mortem|post[- ]incident|write[- ]?up|\breport\b|incident summary|\bsummar|\brca\b|turn (?:these|this|my) notes", re.I)
+
+
+class PlanError(ValueError):
+    """A plan that cannot run: unknown agent or dependency, a cycle, or too many steps."""
+
+
+def phases_of(steps: list[PlanStep]) -> list[list[str]]:
+    ids = {s.id for s in steps}
+    if len(ids) != len(steps):
+        raise PlanError("plan has duplicate step ids")
+    graph = {}
+    for s in steps:
+        missing = [d for d in s.depends_on if d not in ids]
+        if missing:
+            raise PlanError(f"step {s.id} depends on unknown step(s) {', '.join(missing)}")
+        graph[s.id] = set(s.depends_on)
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        raise PlanError(f"plan has a dependency cycle: {' -> '.join(exc.args[1])}") from None
+    phases = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        phases.append(ready)
+        sorter.done(*ready)
+    return phases
+
+
+def choose_mode(steps: list[PlanStep], phases: list[list[str]]) -> ExecutionMode:
+    if len(steps) <= 1 or len(phases) == len(steps):
+        return ExecutionMode.sequential
+    if len(phases) == 1:
+        return ExecutionMode.parallel
+    return ExecutionMode.hybrid
+
+
+def finalise(steps: list[PlanStep], requested: ExecutionMode, reason: str, max_steps: int = 8) -> Plan:
+    """Validate `steps` and fix the execution mode; raises PlanError for a plan that cannot run."""
+    if not steps:
+        raise PlanError("plan has no steps")
+    if len(steps) > max_steps:
+        raise PlanError(f"plan has {len(steps)} steps; the limit is {max_steps}")
+    for s in steps:
+        if not isinstance(s.agent, Specialist):
+            raise PlanError(f"step {s.id} names an unknown specialist")
+    phases = phases_of(steps)
+    mode = choose_mode(steps, phases) if requested == ExecutionMode.auto else requested
+    return Plan(steps=steps, mode=mode, phases=phases, reason=reason)
+
+
+def rule_plan(decision: RouteDecision, question: str, devices: list[str], requested: ExecutionMode = ExecutionMode.auto) -> Plan:
+    """The deterministic plan: working specialists first, documentation after them when useful."""
+    primary = decision.primary
+    workers = [s for s in decision.specialists if s != Specialist.documentation]
+    wants_report = bool(_REPORT_RX.search(question))
+    steps: list[PlanStep] = []
+    if primary == Specialist.documentation:
+        if wants_report:
+            workers = workers or [Specialist.diagnosis]
+        else:
+            workers = []
+    for i, agent in enumerate(workers, start=1):
+        steps.append(PlanStep(id=f"s{i}", agent=agent, instruction=question, devices=devices))
+    add_docs = primary == Specialist.documentation or Specialist.documentation in decision.specialists or primary == Specialist.diagnosis
+    if add_docs:
+        steps.append(PlanStep(id=f"s{len(steps) + 1}", agent=Specialist.documentation, instruction=question, devices=devices,
+                              depends_on=[s.id for s in steps]))
+    reason = f"primary {primary.value}; " + (", ".join(s.agent.value for s in steps))
+    return finalise(steps, requested, reason)

@@ -1,0 +1,1 @@
+"""Specialist agents: declarative definitions plus offline analysts that reason over tool evidence."""

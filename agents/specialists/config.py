@@ -1,0 +1,217 @@
+"""Offline configuration analysis: generate from templates, show, validate, diff, check QoS.
+
+The intent comes from the task text. Validation is structural, done with hier_config on the
+(redacted) running configuration: references to objects that are not defined, objects defined
+but never used, and unsaved changes. That is what catches "the QoS policy exists but was
+detached from the WAN interface".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from hier_config import Platform, get_hconfig
+from pydantic import BaseModel, Field
+
+from agents.network.parsers import canonical_interface
+from agents.severity import Severity
+from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config
+from agents.tools.results import DeviceConfig, InterfaceStatistics
+
+_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
+_INTERFACE_RX = re.compile(
+    r"\b((?:gi(?:gabitethernet)?|te(?:ngigabitethernet)?|fa(?:stethernet)?|et(?:hernet)?|po(?:rt-channel)?|vlan|lo(?:opback)?|ma(?:nagement)?|tu(?:nnel)?)\s?\d+(?:/\d+)*(?:\.\d+)?)\b",
+    re.IGNORECASE,
+)
+_SECTIONS = [
+    (r"\brouter bgp\b|\bbgp\b", "router bgp"), (r"\brouter ospf\b|\bospf\b", "router ospf"), (r"\bvty\b|\bline\b", "line"),
+    (r"\bsnmp\b", "snmp-server"), (r"\baaa\b", "aaa"), (r"\bntp\b", "ntp"), (r"\blogging\b|\bsyslog\b", "logging"),
+    (r"\bpolicy-map\b|\bqos polic", "policy-map"), (r"\bclass-map\b", "class-map"), (r"\bacl\b|\baccess-list\b", "ip access-list"),
+    (r"\bstatic route|\bip route\b", "ip route"), (r"\busername\b|\blocal users?\b", "username"), (r"\bbanner\b", "banner"),
+]
+# Object kinds whose definitions and references we can match by name.
+_REFERENCES = {
+    "policy-map": (r"^policy-map (?:type \S+ )?(\S+)", r"service-policy (?:input|output|type \S+ \S+ )?\s*(\S+)"),
+    "class-map": (r"^class-map (?:type \S+ )?(?:match-\S+ )?(\S+)", r"^\s*class (\S+)"),
+    "ip access-list": (r"^ip access-list (?:standard |extended )?(\S+)", r"(?:access-class|access-group|match ip address|snmp-server community \S+ \S+|ip access-group) (\S+)"),
+    "route-map": (r"^route-map (\S+)", r"route-map (\S+) (?:in|out)\b|redistribute \S+(?: \d+)? route-map (\S+)"),
+}
+
+
+class InterfaceQos(BaseModel):
+    device: str
+    interface: str
+    input_policy: str | None = None
+    output_policy: str | None = None
+
+
+class ConfigResult(BaseModel):
+    intent: str
+    generated: list[GeneratedConfig] = Field(default_factory=list)
+    shown: dict[str, str] = Field(default_factory=dict)  # device -> redacted text
+    validation: dict[str, list[str]] = Field(default_factory=dict)  # device -> problems
+    diff: dict[str, list[str]] = Field(default_factory=dict)  # device -> unified diff lines
+    qos: list[InterfaceQos] = Field(default_factory=list)
+    unused_policies: dict[str, list[str]] = Field(default_factory=dict)
+
+
+def detect_intent(text: str) -> str:
+    t = text.lower()
+    if re.search(r"\bqos check\b|service-policy on|\bqos (?:policy )?(?:on|applied)|\bis (?:there )?(?:a )?qos\b", t):
+        return "qos"
+    if detect_template(text) is not None:
+        return "template"
+    if re.search(r"\bdiff\b|\bdrift\b|\bcompare\b|\bunsaved\b|\bchanged\b|\bstartup\b|\bwrite mem", t):
+        return "diff"
+    if re.search(r"\bvalidat|\bcheck (?:the )?config|\bsanity|\bunused\b|\bundefined\b|\bdangling\b|\bbroken config", t):
+        return "validate"
+    return "show"
+
+
+def interfaces_in(text: str) -> list[str]:
+    return list(dict.fromkeys(canonical_interface(m.replace(" ", "")) for m in _INTERFACE_RX.findall(text)))
+
+
+async def analyse(ctx: AnalysisContext) -> AnalystOutput:
+    text = ctx.task.instruction
+    intent = detect_intent(text)
+    if intent == "template":
+        return await _template(ctx, text)
+    named = ctx.task.devices
+    devices = named or ctx.inventory.names
+    configs = await asyncio.gather(*(ctx.tool("get_device_config", device=d) for d in devices))
+    ok = [c for c in configs if isinstance(c, DeviceConfig) and c.ok]
+    result = ConfigResult(intent=intent)
+    findings, recs = [], []
+    for c in ok:
+        problems, unused = validate_config(c.os, c.running)
+        result.validation[c.device] = problems
+        result.unused_policies[c.device] = unused.get("policy-map", [])
+        result.qos += interface_qos(c.device, c.os, c.running)
+        if c.diff_vs_startup:
+            result.diff[c.device] = c.diff_vs_startup
+
+    if intent == "qos":
+        wanted = set(interfaces_in(text))
+        result.qos = [q for q in result.qos if not wanted or q.interface in wanted]
+        for q in result.qos:
+            if q.output_policy or q.input_policy:
+                findings.append(finding(ctx, f"{q.device} {q.interface}: QoS policy output={q.output_policy or '-'} input={q.input_policy or '-'}", Severity.info, q.device, "qos"))
+            else:
+                spare = result.unused_policies.get(q.device) or []
+                note = f" (policy-map {', '.join(spare)} is defined but not applied anywhere)" if spare else ""
+                findings.append(finding(ctx, f"{q.device} {q.interface} has no QoS service-policy applied{note}", Severity.medium, q.device, "no_qos"))
+        summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
+    elif intent == "diff":
+        for c in ok:
+            if c.diff_vs_startup:
+                findings.append(finding(ctx, f"{c.device}: running config differs from startup ({len(c.diff_vs_startup)} diff lines); changes are lost on reload", Severity.low, c.device, "unsaved_config"))
+                recs.append(recommendation(ctx, f"Review and save the running config on {c.device}", ["show archive config differences" if c.os == "ios" else "show running-config diffs", "copy running-config startup-config"], c.device))
+            elif c.startup_differs is False:
+                findings.append(finding(ctx, f"{c.device}: running config matches startup", Severity.info, c.device))
+        summary = f"{sum(1 for c in ok if c.diff_vs_startup)} of {len(ok)} device(s) have unsaved changes"
+    else:
+        for c in ok:
+            for p in result.validation[c.device]:
+                findings.append(finding(ctx, f"{c.device}: {p}", Severity.low if p.startswith("unused") else Severity.medium, c.device, "config_validation"))
+        if intent == "show":
+            sections = [s for rx, s in _SECTIONS if re.search(rx, text.lower())]
+            wanted_if = interfaces_in(text)
+            for c in ok if named else []:
+                result.shown[c.device] = _show(c.os, c.running, wanted_if, sections)
+                findings.insert(0, finding(ctx, f"{c.device} configuration{(' (' + ', '.join(wanted_if or sections) + ')') if (wanted_if or sections) else ''}:\n{result.shown[c.device]}", Severity.info, c.device, "config_shown"))
+            if not named:
+                findings.insert(0, finding(ctx, f"Name a device to see its configuration; known devices: {', '.join(ctx.inventory.names)}", Severity.info))
+        problems = sum(len(v) for v in result.validation.values())
+        summary = f"Validated {len(ok)} configuration(s): {problems} problem(s) found" if intent == "validate" or problems else f"Configuration of {', '.join(c.device for c in ok)} shown; no structural problems"
+    failed = failure_findings(ctx)
+    findings += failed
+    confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
+    return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=confidence, result=result, partial=bool(failed))
+
+
+async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
+    request = detect_template(text)
+    assert request is not None
+    targets = ctx.task.devices or [None]
+    generated: list[GeneratedConfig] = []
+    for device in targets:
+        os_name, interfaces = "ios", None
+        if device is not None:
+            os_name = ctx.inventory.get(device).os
+            stats = await ctx.tool("get_interface_statistics", device=device)
+            if isinstance(stats, InterfaceStatistics) and stats.ok:
+                interfaces = [i.name for i in stats.interfaces]
+        generated.append(render_config(request, os_name, device, interfaces))
+    findings, recs = [], []
+    for g in generated:
+        where = f" for {g.device} ({g.os})" if g.device else f" ({g.os}; name a device to tailor it)"
+        body = "\n".join(g.lines)
+        sev = Severity.medium if g.problems else Severity.info
+        text_out = f"Generated {g.kind.replace('_', ' ')} configuration{where}:\n{body}"
+        if g.problems:
+            text_out += "\nProblems: " + "; ".join(g.problems)
+        if g.assumptions:
+            text_out += "\nAssumptions: " + "; ".join(g.assumptions)
+        findings.append(finding(ctx, text_out, sev, g.device, "generated_config"))
+        recs.append(recommendation(ctx, f"Review, then apply on {g.device or 'the device'} in a change window", g.lines, g.device, priority=2))
+    valid = all(not g.problems for g in generated)
+    summary = f"Generated {request.kind.replace('_', ' ')} configuration" + ("" if valid else " with problems to fix first")
+    result = ConfigResult(intent="template", generated=generated)
+    return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=0.9 if valid and not request.missing else 0.7, result=result)
+
+
+def interface_qos(device: str, os_name: str, running: str) -> list[InterfaceQos]:
+    root = get_hconfig(_PLATFORM.get(os_name, Platform.GENERIC), running)
+    out = []
+    for child in root.get_children(startswith="interface "):
+        name = child.text.split(" ", 1)[1]
+        if name.lower().startswith(("loopback", "vlan", "management", "tunnel")) or name.startswith("GigabitEthernet0 "):
+            continue
+        if not any(c.text.startswith("ip address") or c.text == "no switchport" for c in child.children):
+            continue  # QoS on routed interfaces only: switch ports queue in hardware
+        qos = InterfaceQos(device=device, interface=name)
+        for c in child.get_children(startswith="service-policy"):
+            parts = c.text.split()
+            if "output" in parts:
+                qos.output_policy = parts[-1]
+            elif "input" in parts:
+                qos.input_policy = parts[-1]
+        out.append(qos)
+    return out
+
+
+def validate_config(os_name: str, running: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Structural problems in a config: dangling references and unused objects."""
+    lines = running.splitlines()
+    problems: list[str] = []
+    unused: dict[str, list[str]] = {}
+    for kind, (define_rx, use_rx) in _REFERENCES.items():
+        defined = {m.group(1) for line in lines if (m := re.match(define_rx, line))}
+        used = set()
+        for line in lines:
+            if re.match(define_rx, line):
+                continue
+            for m in re.finditer(use_rx, line):
+                used |= {g for g in m.groups() if g}
+        if kind == "class-map":
+            used.discard("class-default")
+        for name in sorted(used - defined):
+            if kind == "ip access-list" and (name.isdigit() or name == "<redacted>"):
+                continue  # numbered ACLs are defined with `access-list N`, not checked here
+            problems.append(f"{kind} {name} is referenced but not defined")
+        not_used = sorted(defined - used)
+        unused[kind] = not_used
+        problems += [f"unused {kind} {name} (defined, never referenced)" for name in not_used]
+    return problems, unused
+
+
+def _show(os_name: str, running: str, interfaces: list[str], sections: list[str]) -> str:
+    if not interfaces and not sections:
+        return running
+    root = get_hconfig(_PLATFORM.get(os_name, Platform.GENERIC), running)
+    wanted = [f"interface {i}" for i in interfaces] + sections
+    blocks = [line for child in root.children if any(child.text.startswith(w) for w in wanted) for line in child.lines()]
+    return "\n".join(blocks) or f"(no {' / '.join(wanted)} configuration)"

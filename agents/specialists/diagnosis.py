@@ -1,0 +1,309 @@
+"""Offline diagnosis: sweep the devices with the tools, then reason from observations to causes.
+
+Causes are ranked by severity and by how specific the evidence is: a cross-checked remote-AS or
+MTU mismatch explains a down session better than "the session is down", so it wins and the
+symptom is folded into it. Each cause carries the exact commands to fix and verify it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.models import Specialist
+from agents.severity import Severity
+from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
+
+Layer = Literal["physical", "data-link", "network", "control-plane", "management", "none"]
+
+
+class ResolutionStep(BaseModel):
+    description: str
+    commands: list[str] = Field(default_factory=list)
+    device: str | None = None
+
+
+class RootCause(BaseModel):
+    kind: str
+    title: str
+    detail: str
+    layer: Layer
+    severity: Severity
+    devices: list[str]
+    specificity: int  # 3 = cross-checked cause, 2 = measured symptom with cause, 1 = bare symptom
+    steps: list[ResolutionStep] = Field(default_factory=list)
+
+
+class DiagnosisResult(BaseModel):
+    root_cause: str
+    affected_layer: Layer
+    severity: Severity
+    causes: list[RootCause] = Field(default_factory=list)
+    resolution_steps: list[ResolutionStep] = Field(default_factory=list)
+    devices_checked: list[str] = Field(default_factory=list)
+    healthy_checks: list[str] = Field(default_factory=list)
+
+
+async def _sweep(ctx: AnalysisContext, device: str) -> list[ToolResult]:
+    return list(await asyncio.gather(
+        ctx.tool("get_device_health", device=device),
+        ctx.tool("check_routing_protocol", device=device, protocol="bgp"),
+        ctx.tool("check_routing_protocol", device=device, protocol="ospf"),
+        ctx.tool("analyze_traffic_patterns", device=device),
+    ))
+
+
+def _unique(observations: list[Observation]) -> list[Observation]:
+    seen, out = set(), []
+    for o in observations:
+        key = (o.kind, o.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(o)
+    return out
+
+
+async def analyse(ctx: AnalysisContext) -> AnalystOutput:
+    devices = ctx.devices
+    results = [r for chunk in await asyncio.gather(*(_sweep(ctx, d) for d in devices)) for r in chunk]
+    observations = _unique([o for r in results for o in r.observations])
+    unreachable = sorted({r.device for r in results if not r.ok and r.error and r.error.kind in {"unreachable", "timeout", "auth"} and r.device})
+
+    causes: list[RootCause] = []
+    causes += _bgp_causes(ctx, observations)
+    causes += _ospf_causes(ctx, observations)
+    causes += _error_causes(ctx, observations)
+    causes += await _congestion_causes(ctx, observations)
+    causes += _health_causes(ctx, observations)
+    causes += _unreachable_causes(ctx, unreachable)
+    causes.sort(key=lambda c: (-c.severity.rank, -c.specificity, c.title))
+
+    healthy_checks = _healthy_checks(results, devices)
+    if not causes:
+        summary = (f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found."
+        result = DiagnosisResult(root_cause="No fault found", affected_layer="none", severity=Severity.info,
+                                 devices_checked=devices, healthy_checks=healthy_checks)
+        failed = failure_findings(ctx)
+        confidence = 0.85 if not failed else max(0.4, 0.85 - 0.15 * len(failed))
+        return AnalystOutput(summary=summary, findings=[finding(ctx, summary)] + failed, confidence=confidence, result=result,
+                             partial=bool(failed))
+
+    top = causes[0]
+    findings = [finding(ctx, f"{c.title}: {c.detail}", c.severity, c.devices[0] if c.devices else None, c.kind) for c in causes]
+    findings += [f for f in failure_findings(ctx) if f.device not in unreachable]
+    recs = []
+    for i, c in enumerate(causes, start=1):
+        for step in c.steps:
+            recs.append(recommendation(ctx, step.description, step.commands, step.device, priority=min(i, 5)))
+    others = f" Also found: {'; '.join(c.title for c in causes[1:4])}." if len(causes) > 1 else ""
+    summary = f"Root cause: {top.title} ({top.layer} layer, {top.severity.value}). {top.detail}{others}"
+    confidence = {3: 0.92, 2: 0.85, 1: 0.65}[top.specificity]
+    if any(not r.ok for r in results) and top.kind != "unreachable":
+        confidence -= 0.1
+    result = DiagnosisResult(root_cause=f"{top.title}: {top.detail}", affected_layer=top.layer, severity=top.severity,
+                             causes=causes, resolution_steps=top.steps, devices_checked=devices, healthy_checks=healthy_checks)
+    return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=round(confidence, 2), result=result)
+
+
+# -- cause rules ------------------------------------------------------------------------------
+
+
+def _os(ctx: AnalysisContext, device: str) -> str:
+    return ctx.inventory.get(device).os if device in ctx.inventory else "ios"
+
+
+def _bgp_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]:
+    causes = []
+    explained: set[frozenset[str]] = set()
+    seen = set()
+    for o in obs:
+        if o.kind != "bgp_as_mismatch":
+            continue
+        d = o.data
+        key = (d["misconfigured_device"], d["peer"])
+        if key in seen:
+            continue
+        seen.add(key)
+        dev, peer, wrong, right, local = d["misconfigured_device"], d["peer"], d["configured_remote_as"], d["actual_as"], d.get("local_as")
+        explained.add(frozenset({dev, d["peer_device"]}))
+        causes.append(RootCause(
+            kind="bgp_as_mismatch", title="BGP remote-AS mismatch", layer="network", severity=Severity.high, specificity=3,
+            devices=[dev, d["peer_device"]],
+            detail=(f"{dev} is configured with remote-as {wrong} for neighbour {peer} ({d['peer_device']}), but "
+                    f"{d['peer_device']} runs AS {right}, so the session cannot establish (OPEN rejected: bad peer AS)."),
+            steps=[
+                ResolutionStep(description=f"Correct the remote AS for {peer} on {dev}", device=dev, commands=[
+                    f"router bgp {local}" if local else "router bgp <local-as>",
+                    f" no neighbor {peer} remote-as {wrong}",
+                    f" neighbor {peer} remote-as {right}",
+                ]),
+                ResolutionStep(description="Verify the session comes up and prefixes are exchanged", device=dev, commands=[
+                    "show ip bgp summary", f"show ip bgp neighbors {peer} | include BGP state"]),
+            ]))
+    for o in obs:
+        if o.kind != "bgp_down":
+            continue
+        pair = frozenset({o.device or "", o.data.get("peer_device") or ""})
+        if pair in explained:
+            continue
+        peer = o.data.get("peer")
+        causes.append(RootCause(
+            kind="bgp_down", title="BGP session down", layer="network", severity=Severity.high, specificity=1,
+            devices=[o.device or ""], detail=o.message + "; the peer's configuration could not be cross-checked to explain why.",
+            steps=[ResolutionStep(description=f"Check why the session to {peer} does not establish", device=o.device, commands=[
+                f"show ip bgp neighbors {peer}", f"ping {peer}", "show logging | include BGP"])]))
+    return causes
+
+
+def _ospf_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]:
+    causes = []
+    explained: set[frozenset[str]] = set()
+    for o in obs:
+        if o.kind != "mtu_mismatch":
+            continue
+        d = o.data
+        ends = frozenset({f"{o.device} {o.interface}", f"{d['peer_device']} {d['peer_interface']}"})
+        if ends in explained:
+            continue
+        explained.add(ends)
+        # The side with a non-default MTU is usually the one that changed.
+        if d["local_mtu"] != 1500 or d["peer_mtu"] == 1500:
+            fix_dev, fix_if, fix_to, other_mtu = o.device, o.interface, d["peer_mtu"], d["local_mtu"]
+        else:
+            fix_dev, fix_if, fix_to, other_mtu = d["peer_device"], d["peer_interface"], d["local_mtu"], d["peer_mtu"]
+        causes.append(RootCause(
+            kind="mtu_mismatch", title="OSPF adjacency stuck in EXSTART: interface MTU mismatch", layer="network",
+            severity=Severity.high, specificity=3, devices=[o.device or "", d["peer_device"]],
+            detail=(f"{o.device} {o.interface} has MTU {d['local_mtu']} but {d['peer_device']} {d['peer_interface']} has MTU "
+                    f"{d['peer_mtu']}; the neighbours reject each other's database description packets and never reach FULL."),
+            steps=[
+                ResolutionStep(description=f"Set the MTU on {fix_dev} {fix_if} back to {fix_to} to match its neighbour (it is {other_mtu})",
+                               device=fix_dev, commands=[f"interface {fix_if}", f" mtu {fix_to}"]),
+                ResolutionStep(description="Verify the adjacency reaches FULL", device=fix_dev, commands=[
+                    "show ip ospf neighbor", f"show interfaces {fix_if} | include MTU"]),
+            ]))
+    for o in obs:
+        if o.kind != "ospf_stuck":
+            continue
+        if any(f"{o.device} {o.interface}" in e for e in explained):
+            continue
+        causes.append(RootCause(
+            kind="ospf_stuck", title=f"OSPF adjacency stuck in {o.data.get('state')}", layer="network", severity=Severity.high,
+            specificity=1, devices=[o.device or ""], detail=o.message,
+            steps=[ResolutionStep(description="Compare OSPF parameters on both ends (area, timers, network type, MTU, authentication)",
+                                  device=o.device, commands=["show ip ospf neighbor", f"show ip ospf interface {o.interface}"])]))
+    return causes
+
+
+def _error_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]:
+    causes = []
+    for o in obs:
+        if o.kind != "interface_errors":
+            continue
+        d = o.data
+        show_optic = f"show interfaces {o.interface} transceiver"
+        causes.append(RootCause(
+            kind="interface_errors", title=f"CRC/input errors on {o.device} {o.interface}", layer="physical",
+            severity=Severity.high, specificity=2, devices=[o.device or ""],
+            detail=(f"{o.message}. Input (CRC) errors climbing this fast point to a failing optic, a dirty or damaged "
+                    "fibre/patch lead, or a duplex/speed problem on the link; packets are being corrupted and dropped."),
+            steps=[
+                ResolutionStep(description=f"Confirm CRC errors and check optic levels on {o.device} {o.interface}", device=o.device,
+                               commands=[f"show interfaces {o.interface} | include CRC|errors", show_optic]),
+                ResolutionStep(description="Clean or replace the patch lead and optic on both ends, then clear counters and re-measure",
+                               device=o.device, commands=[f"clear counters {o.interface}", f"show interfaces {o.interface} | include CRC|errors"]),
+            ]))
+    return causes
+
+
+async def _congestion_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]:
+    hot = [o for o in obs if o.kind == "high_utilisation"]
+    if not hot:
+        return []
+    devices = sorted({o.device for o in hot if o.device})
+    perf = await ctx.ask(Specialist.performance, "Analyse congestion and check QoS on the busy interfaces", devices)
+    bottlenecks = perf.result.get("bottlenecks", []) if perf and perf.status != "failure" else []
+    causes = []
+    for o in hot:
+        b = next((b for b in bottlenecks if b["device"] == o.device and b["interface"] == o.interface), None)
+        drops = next((x for x in obs if x.kind == "drops" and x.device == o.device and x.interface == o.interface), None)
+        no_qos = b is not None and b.get("qos_checked") and not b.get("qos_policy")
+        detail = o.message + (f", {drops.message.split(': ', 1)[-1]} output drops" if drops else "")
+        if no_qos:
+            detail += f"; no QoS service-policy is applied on {o.interface}, so voice and business traffic are dropped as freely as bulk traffic"
+            spare = b.get("unused_policies") or []
+            title = "WAN congestion with no QoS policy applied" if ctx.inventory.get(o.device).role in {"branch-router", "wan-edge"} else "Link congestion with no QoS policy applied"
+            steps = [ResolutionStep(description=f"Re-apply the QoS policy on {o.device} {o.interface}" + (f" ({spare[0]} is defined but unused)" if spare else ""),
+                                    device=o.device, commands=[f"interface {o.interface}", f" service-policy output {spare[0] if spare else '<policy-name>'}"]),
+                     ResolutionStep(description="Verify the policy is attached and priority traffic is no longer dropped", device=o.device,
+                                    commands=[f"show policy-map interface {o.interface} output"]),
+                     ResolutionStep(description="If utilisation stays above 80%, order more bandwidth for the circuit", device=o.device)]
+            specificity = 3 if drops else 2
+        else:
+            title = f"Congestion on {o.device} {o.interface}"
+            steps = [ResolutionStep(description="Identify the top talkers and check the queueing policy", device=o.device,
+                                    commands=[f"show policy-map interface {o.interface}", f"show interfaces {o.interface} | include rate|drops"])]
+            specificity = 2 if drops else 1
+        sev = Severity.high if (drops or o.severity.rank >= Severity.high.rank) else Severity.medium
+        causes.append(RootCause(kind="congestion", title=title, layer="network", severity=sev, specificity=specificity,
+                                devices=[o.device or ""], detail=detail, steps=steps))
+    return causes
+
+
+def _health_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]:
+    causes = []
+    for o in obs:
+        if o.kind == "cpu_high":
+            os_name = _os(ctx, o.device or "")
+            cmds = ["show processes cpu sorted | exclude 0.00", "show processes cpu history"] if os_name == "ios" else ["show processes top once"]
+            causes.append(RootCause(
+                kind="cpu_high", title=f"High CPU on {o.device}", layer="control-plane", severity=o.severity,
+                specificity=2, devices=[o.device or ""],
+                detail=f"{o.message}; a busy control plane delays routing updates and management access and can drop punted traffic.",
+                steps=[ResolutionStep(description="Find the processes using the CPU", device=o.device, commands=cmds),
+                       ResolutionStep(description="Check control-plane policing and punted traffic", device=o.device,
+                                      commands=["show policy-map control-plane"] if os_name == "ios" else ["show policy-map copp"])]))
+        elif o.kind in {"psu_failed", "fan_failed", "temperature", "memory_high"}:
+            causes.append(RootCause(kind=o.kind, title=o.message, layer="physical" if o.kind != "memory_high" else "control-plane",
+                                    severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message,
+                                    steps=[ResolutionStep(description="Check the environment and hardware status", device=o.device,
+                                                          commands=["show environment all", "show logging | include PSU|FAN|TEMP|MEM"])]))
+        elif o.kind == "interface_down":
+            causes.append(RootCause(kind="interface_down", title=f"{o.device} {o.interface} is down", layer="data-link",
+                                    severity=o.severity, specificity=1, devices=[o.device or ""], detail=o.message,
+                                    steps=[ResolutionStep(description="Check the link and its far end", device=o.device,
+                                                          commands=[f"show interfaces {o.interface}", "show logging | include LINK|LINEPROTO"])]))
+    return causes
+
+
+def _unreachable_causes(ctx: AnalysisContext, devices: list[str]) -> list[RootCause]:
+    return [RootCause(
+        kind="unreachable", title=f"{dev} is unreachable", layer="management", severity=Severity.high, specificity=2, devices=[dev],
+        detail=f"{dev} ({ctx.inventory.get(dev).hostname}) did not answer on its management address; its state cannot be read and users behind it may be affected.",
+        steps=[ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev,
+                              commands=[f"ping {ctx.inventory.get(dev).hostname}", f"traceroute {ctx.inventory.get(dev).hostname}"]),
+               ResolutionStep(description="If it does not answer, use the console/out-of-band access and check power and uplinks", device=dev)])
+        for dev in devices]
+
+
+def _healthy_checks(results: list[ToolResult], devices: list[str]) -> list[str]:
+    ok = [r for r in results if r.ok]
+    bgp = [n for r in ok if isinstance(r, RoutingStatus) and r.protocol == "bgp" for n in r.neighbors]
+    ospf = [n for r in ok if isinstance(r, RoutingStatus) and r.protocol == "ospf" for n in r.neighbors]
+    cpus = [r.cpu_pct for r in ok if isinstance(r, DeviceHealth) and r.cpu_pct is not None]
+    traffic = [i for r in ok if isinstance(r, TrafficAnalysis) for i in r.interfaces]
+    checks = []
+    if bgp:
+        checks.append(f"BGP sessions up {sum(n.is_up for n in bgp)}/{len(bgp)}")
+    if ospf:
+        checks.append(f"OSPF adjacencies FULL {sum(n.is_up for n in ospf)}/{len(ospf)}")
+    if cpus:
+        checks.append(f"CPU at most {max(cpus):.0f}%")
+    if traffic:
+        busiest = max(traffic, key=lambda i: max(i.in_util_pct, i.out_util_pct))
+        checks.append(f"busiest interface at {max(busiest.in_util_pct, busiest.out_util_pct):.0f}%")
+        checks.append(f"interface errors in the sample window: {sum(i.rx_errors_delta + i.tx_errors_delta for i in traffic)}")
+    return checks

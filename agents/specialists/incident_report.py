@@ -1,0 +1,304 @@
+"""Render an incident report in markdown from what the agents found.
+
+Why this exists: after the bot has diagnosed a problem, the NOC lead still has to open a ticket
+and write it up. This module turns the findings, recommendations and matching runbooks into the
+report structure that `agents/runbooks/incident-report-and-severity.md` asks for (title and SEV,
+summary, impact, timeline, root cause, actions, follow-up), ready to paste into a ticket.
+
+Design notes:
+- Pure function of its inputs: no clock, no randomness, stable sorts, so the same incident
+  renders byte-for-byte the same (reports get diffed and tested).
+- Secrets never reach the report. Every piece of free text goes through
+  `agents.tools.redact.redact`, also from each word onwards (the redaction forms are anchored to
+  the start of a config line, but a finding may quote `snmp-server community ...` mid-sentence),
+  and the finished document gets one more pass as a safety net.
+- Free text is escaped only where markdown would swallow it: `|` inside table cells and `<`
+  (otherwise `<redacted>` or `<peer-ip>` renders as an HTML tag and vanishes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from agents.models import Finding, Recommendation
+from agents.severity import Severity
+from agents.specialists.runbooks import RunbookHit
+from agents.tools.redact import redact
+
+__all__ = ["SEV_LEVELS", "build_incident_report", "sev_level"]
+
+# The mapping defined in agents/runbooks/incident-report-and-severity.md (info has no user impact: SEV4).
+SEV_LEVELS: dict[Severity, str] = {
+    Severity.critical: "SEV1",
+    Severity.high: "SEV2",
+    Severity.medium: "SEV3",
+    Severity.low: "SEV4",
+    Severity.info: "SEV4",
+}
+
+# Impact wording from the same runbook's severity table, so the report and the runbook agree.
+_SEV_DEFINITION: dict[str, str] = {
+    "SEV1": "HQ or DC down, internet down for all sites, or a security breach in progress.",
+    "SEV2": "One site or service down, or redundancy gone on a core path.",
+    "SEV3": "Degraded service; a workaround exists.",
+    "SEV4": "No user impact expected: hygiene or audit finding.",
+}
+_SEV_UPDATES: dict[str, str] = {
+    "SEV1": "Page the on-call lead; post updates every 30 minutes.",
+    "SEV2": "Page the on-call lead; post updates every 30 minutes.",
+    "SEV3": "Post updates at least every 2 hours.",
+    "SEV4": "Track in the normal queue.",
+}
+
+RUNBOOK_EXCERPT_CHARS = 160  # one or two lines: the link is the point, the excerpt says why it matched
+
+_FOLLOW_UP = (
+    "Confirm the fix: run the Verification steps of the linked runbooks on every affected device.",
+    "Monitor the affected devices and links for 24 hours for a recurrence.",
+    "Review: post-incident review with a second engineer; open tickets with owners for each follow-up action.",
+)
+
+# Word starts inside a line: after whitespace or punctuation that can precede a quoted command.
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_WORD_START = re.compile(r"(?<=[\s:;,(\"'`=])(?=[A-Za-z])")
+
+
+def sev_level(severity: Severity) -> str:
+    """SEV1-SEV4 for a tool severity, per the incident-report runbook."""
+    return SEV_LEVELS[severity]
+
+
+def _redact_line(line: str) -> str:
+    """Redact one line as a config line, then from every word start onwards.
+
+    The second step catches commands quoted inside prose ("found snmp-server community x RO").
+    `redact` is idempotent, so re-running it over an already redacted suffix changes nothing.
+    """
+    line = redact(line)
+    positions = [m.start() for m in _WORD_START.finditer(line)]
+    for pos in reversed(positions):  # right to left: earlier positions stay valid after a change
+        suffix = line[pos:]
+        cleaned = redact(suffix)
+        if cleaned != suffix:
+            line = line[:pos] + cleaned
+    return line
+
+
+def _clean(text: str | None) -> str:
+    """Redacted free text, line structure kept (redaction forms work per line)."""
+    if not text:
+        return ""
+    return "\n".join(_redact_line(line) for line in redact(text).splitlines())
+
+
+def _escape_lt(text: str) -> str:
+    """Escape `<` outside code spans: a bare `<redacted>` or `<peer-ip>` would parse as an HTML tag
+    and vanish when rendered, while inside backticks it is already literal (and `\\<` would show)."""
+    parts = _CODE_SPAN.split(text)
+    # re.split with two groups yields [text, ticks, code, text, ticks, code, ..., text].
+    out: list[str] = []
+    for i in range(0, len(parts), 3):
+        out.append(parts[i].replace("<", "\\<"))
+        if i + 2 < len(parts):
+            out.append(f"{parts[i + 1]}{parts[i + 2]}{parts[i + 1]}")
+    return "".join(out)
+
+
+def _inline(text: str | None) -> str:
+    """Redacted free text on one line, markdown-safe (see `_escape_lt`)."""
+    return _escape_lt(" ".join(_clean(text).split()))
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary without leaving a code span open."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    if cut.count("`") % 2:
+        cut = cut[: cut.rfind("`")].rstrip()
+    return cut + "…"
+
+
+def _cell(text: str | None) -> str:
+    """A table cell: inline text with `|` escaped; an em dash when empty."""
+    value = _inline(text).replace("|", "\\|")
+    return value or "—"
+
+
+def _utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _worst_first(findings: Iterable[Finding]) -> list[Finding]:
+    """Most severe first; input order kept among equals (stable sort)."""
+    return sorted(findings, key=lambda f: -f.severity.rank)
+
+
+def _finding_line(f: Finding) -> str:
+    device = f" ({_inline(f.device)})" if f.device else ""
+    return f"- [{f.severity.value.upper()}] {_inline(f.text)}{device}"
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for v in values:
+        if v and v not in seen:
+            seen.append(v)
+    return seen
+
+
+def _fence(lines: list[str]) -> str:
+    """A backtick fence longer than any backtick run in the commands, so none can close it early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _metadata(request_id: str, opened_at: datetime, severity: Severity, status: str, devices: list[str]) -> list[str]:
+    sev = sev_level(severity)
+    return [
+        "| Field | Value |",
+        "|-------|-------|",
+        f"| Request ID | `{_inline(request_id).replace('`', '')}` |",
+        f"| Opened at (UTC) | {_utc_iso(opened_at)} |",
+        f"| Severity | {sev} ({severity.value}) |",
+        f"| Status | {_cell(status)} |",
+        f"| Affected devices | {_cell(', '.join(devices)) if devices else 'none identified'} |",
+    ]
+
+
+def _summary(root_cause: str | None, ordered: list[Finding], question: str, status: str) -> list[str]:
+    if root_cause:
+        lead = _inline(root_cause)
+    elif ordered:
+        worst = ordered[0]
+        where = f" on {_inline(worst.device)}" if worst.device else ""
+        lead = f"Most severe finding{where} ({worst.severity.value}): {_inline(worst.text)}"
+    else:
+        lead = "No findings have been reported yet."
+    lines = [lead, ""]
+    if question.strip():
+        lines.append(f"Reported as: \"{_inline(question)}\"")
+        lines.append("")
+    lines.append(f"Current status: {_inline(status) or 'Investigating'}.")
+    return lines
+
+
+def _impact(severity: Severity, devices: list[str], ordered: list[Finding]) -> list[str]:
+    sev = sev_level(severity)
+    counts = [
+        f"{sum(1 for f in ordered if f.severity is s)} {s.value}"
+        for s in sorted(Severity, key=lambda s: -s.rank)
+        if any(f.severity is s for f in ordered)
+    ]
+    device_text = ", ".join(_inline(d) for d in devices) if devices else "none identified yet"
+    return [
+        f"- Severity {sev}: {_SEV_DEFINITION[sev]} {_SEV_UPDATES[sev]}",
+        f"- Affected devices ({len(devices)}): {device_text}",
+        f"- Findings: {', '.join(counts) if counts else 'none'}",
+        "- Users, sites and services affected, and start/end times: to be confirmed by the service owner.",
+    ]
+
+
+def _actions(recommendations: list[Recommendation]) -> list[str]:
+    if not recommendations:
+        return ["No actions recommended yet."]
+    lines: list[str] = []
+    for n, rec in enumerate(sorted(recommendations, key=lambda r: r.priority), start=1):
+        marker = f"{n}. "
+        device = f" on {_inline(rec.device)}" if rec.device else ""
+        lines.append(f"{marker}**P{rec.priority}**{device}: {_inline(rec.text)} _({_inline(rec.agent)})_")
+        # Cleaned as one text, not line by line: block forms (`line vty` + ` password x`,
+        # `tacacs server` + ` key x`) are only recognisable with their header line.
+        body = [ln for ln in _clean("\n".join(rec.commands)).splitlines() if ln.strip()]
+        if body:
+            # Indent the fence to the list item's content column so it stays inside the item.
+            indent = " " * len(marker)
+            fence = _fence(body)
+            lines.append("")
+            lines.append(f"{indent}{fence}")
+            lines.extend(f"{indent}{ln}" for ln in body)
+            lines.append(f"{indent}{fence}")
+            lines.append("")
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _runbook_links(runbooks: list[RunbookHit]) -> list[str]:
+    if not runbooks:
+        return ["No matching runbook."]
+    lines = []
+    for hit in runbooks:
+        title = _inline(hit.title).replace("[", "\\[").replace("]", "\\]")
+        excerpt = _inline(_shorten(" ".join(hit.excerpt.split()), RUNBOOK_EXCERPT_CHARS))
+        lines.append(f"- [{title}]({hit.path})" + (f": {excerpt}" if excerpt else ""))
+    return lines
+
+
+def build_incident_report(
+    *,
+    title: str,
+    question: str,
+    request_id: str,
+    opened_at: datetime,
+    severity: Severity,
+    findings: list[Finding],
+    recommendations: list[Recommendation],
+    devices: list[str],
+    runbooks: list[RunbookHit],
+    root_cause: str | None = None,
+    status: str = "Investigating",
+) -> str:
+    """The incident report as markdown, deterministic for the same input and free of secrets.
+
+    Sections follow the incident-report runbook: metadata table, Summary, Impact, Timeline,
+    Root cause, Findings (by agent, worst first), Actions (by priority, commands fenced),
+    Runbooks and a fixed Follow-up checklist.
+    """
+    ordered = _worst_first(findings)
+    agents = _unique([f.agent for f in ordered] + [r.agent for r in recommendations])
+    devices = _unique(devices)
+
+    out: list[str] = [f"# Incident report: {_inline(title) or 'untitled'}", ""]
+    out += _metadata(request_id, opened_at, severity, status, devices)
+    out += ["", "## Summary", ""] + _summary(root_cause, ordered, question, status)
+    out += ["", "## Impact", ""] + _impact(severity, devices, ordered)
+
+    out += ["", "## Timeline", ""]
+    out.append(f"- {_utc_iso(opened_at)} - incident opened from request `{_inline(request_id).replace('`', '')}` - source: NOC bot")
+    out.append(f"- Analysis by: {', '.join(_inline(a) for a in agents) if agents else 'no agent yet'}")
+
+    out += ["", "## Root cause", ""]
+    if root_cause:
+        out.append(_inline(root_cause))
+    elif ordered:
+        out.append(f"Not yet confirmed. Leading candidate: {_inline(ordered[0].text)}")
+    else:
+        out.append("Not yet determined.")
+
+    out += ["", "## Findings", ""]
+    if not ordered:
+        out.append("No findings.")
+    else:
+        # Agents in order of their worst finding, then name; findings worst first inside each.
+        by_agent: dict[str, list[Finding]] = {}
+        for f in ordered:
+            by_agent.setdefault(f.agent, []).append(f)
+        group_order = sorted(by_agent, key=lambda a: (-by_agent[a][0].severity.rank, a))
+        for i, agent in enumerate(group_order):
+            if i:
+                out.append("")
+            out += [f"### {_inline(agent)}", ""]
+            out += [_finding_line(f) for f in by_agent[agent]]
+
+    out += ["", "## Actions", ""] + _actions(recommendations)
+    out += ["", "## Runbooks", ""] + _runbook_links(runbooks)
+    out += ["", "## Follow-up", ""] + [f"- [ ] {item}" for item in _FOLLOW_UP]
+
+    # Safety net: one more pass over the whole document (idempotent on already clean text).
+    return redact("\n".join(out) + "\n")

@@ -1,0 +1,159 @@
+"""Offline performance analysis: utilisation, drops, errors, headroom and a capacity forecast.
+
+The forecast is deliberately simple and says so: the current rate from the two counter samples
+grown at a configured monthly rate (compound), giving months until 80% and 100% of the link.
+Congested interfaces are checked for a QoS policy by asking the config specialist, because
+performance has no access to configuration itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from pydantic import BaseModel, Field
+
+from agents.models import Specialist
+from agents.severity import Severity
+from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.tools.results import DeviceHealth, TrafficAnalysis
+
+FORECAST_TOP_N = 5
+
+
+class Bottleneck(BaseModel):
+    device: str
+    interface: str
+    description: str = ""
+    direction: str
+    util_pct: float
+    speed_mbps: float
+    rate_mbps: float
+    drops_per_min: float
+    errors_per_min: float
+    qos_checked: bool = False
+    qos_policy: str | None = None
+    unused_policies: list[str] = Field(default_factory=list)
+
+
+class CapacityForecast(BaseModel):
+    device: str
+    interface: str
+    direction: str
+    current_util_pct: float
+    months_to_80: float | None
+    months_to_100: float | None
+    assumption: str
+
+
+class PerformanceResult(BaseModel):
+    bottlenecks: list[Bottleneck] = Field(default_factory=list)
+    forecasts: list[CapacityForecast] = Field(default_factory=list)
+    cpu_pct: dict[str, float] = Field(default_factory=dict)
+    memory_used_pct: dict[str, float] = Field(default_factory=dict)
+    interval_s: float = 0.0
+
+
+def months_until(current_pct: float, target_pct: float, growth_pct: float) -> float | None:
+    """Months of compound growth until `current_pct` reaches `target_pct` (0 if already there)."""
+    if current_pct <= 0:
+        return None
+    if current_pct >= target_pct:
+        return 0.0
+    return round(math.log(target_pct / current_pct) / math.log(1 + growth_pct / 100), 1)
+
+
+async def analyse(ctx: AnalysisContext) -> AnalystOutput:
+    devices = ctx.devices
+    pairs = await asyncio.gather(*(asyncio.gather(ctx.tool("analyze_traffic_patterns", device=d), ctx.tool("get_device_health", device=d)) for d in devices))
+    traffic = [t for t, _ in pairs if isinstance(t, TrafficAnalysis) and t.ok]
+    health = [h for _, h in pairs if isinstance(h, DeviceHealth) and h.ok]
+    t = ctx.thresholds
+    growth = ctx.engine.capacity_growth_pct_per_month
+
+    bottlenecks: list[Bottleneck] = []
+    rows = []
+    for analysis in traffic:
+        per_min = 60.0 / (analysis.interval_s or 60.0)
+        for i in analysis.interfaces:
+            direction, util = ("output", i.out_util_pct) if i.out_util_pct >= i.in_util_pct else ("input", i.in_util_pct)
+            drops = (i.tx_discards_delta if direction == "output" else i.rx_discards_delta) * per_min
+            errors = (i.rx_errors_delta + i.tx_errors_delta) * per_min
+            rows.append((analysis.device, i, direction, util))
+            if util >= t.utilisation_high_pct or drops >= t.discards_per_min_high:
+                bottlenecks.append(Bottleneck(
+                    device=analysis.device or "", interface=i.name, description=i.description, direction=direction, util_pct=util,
+                    speed_mbps=i.speed_mbps, rate_mbps=i.out_mbps if direction == "output" else i.in_mbps,
+                    drops_per_min=round(drops, 1), errors_per_min=round(errors, 1)))
+    bottlenecks.sort(key=lambda b: (-b.util_pct, -b.drops_per_min))
+    await _check_qos(ctx, bottlenecks)
+
+    rows.sort(key=lambda r: -r[3])
+    forecasts = [
+        CapacityForecast(device=dev or "", interface=i.name, direction=direction, current_util_pct=util,
+                         months_to_80=months_until(util, 80, growth), months_to_100=months_until(util, 100, growth),
+                         assumption=f"current rate grows {growth:g}% per month (compound)")
+        for dev, i, direction, util in rows[:FORECAST_TOP_N] if util > 0
+    ]
+    result = PerformanceResult(
+        bottlenecks=bottlenecks, forecasts=forecasts,
+        cpu_pct={h.device: h.cpu_pct for h in health if h.device and h.cpu_pct is not None},
+        memory_used_pct={h.device: h.memory_used_pct for h in health if h.device and h.memory_used_pct is not None},
+        interval_s=traffic[0].interval_s if traffic else 0.0,
+    )
+
+    findings, recs = [], []
+    for b in bottlenecks:
+        sev = Severity.high if (b.util_pct >= t.utilisation_critical_pct or b.drops_per_min >= t.discards_per_min_high) else Severity.medium
+        text = (f"{b.device} {b.interface}{' (' + b.description + ')' if b.description else ''}: {b.direction} at {b.util_pct:.0f}% of "
+                f"{b.speed_mbps:g} Mbps ({b.rate_mbps:.1f} Mbps)")
+        if b.drops_per_min:
+            text += f", {b.drops_per_min:,.0f} {b.direction} drops/min"
+        if b.qos_checked:
+            text += f"; QoS policy: {b.qos_policy}" if b.qos_policy else "; no QoS service-policy applied"
+        findings.append(finding(ctx, text, sev, b.device, "bottleneck"))
+        if b.qos_checked and not b.qos_policy:
+            policy = b.unused_policies[0] if b.unused_policies else "<policy-name>"
+            recs.append(recommendation(ctx, f"Apply a QoS policy on {b.device} {b.interface} so voice and business traffic are protected",
+                                       [f"interface {b.interface}", f" service-policy {b.direction} {policy}"], b.device, priority=1))
+        recs.append(recommendation(ctx, f"Plan more capacity for {b.device} {b.interface} (sustained {b.util_pct:.0f}%)", [], b.device, priority=2))
+    for dev, cpu in result.cpu_pct.items():
+        if cpu >= t.cpu_high_pct:
+            findings.append(finding(ctx, f"{dev} CPU at {cpu:.0f}%: little control-plane headroom", Severity.high if cpu >= t.cpu_critical_pct else Severity.medium, dev, "cpu_high"))
+    for f in forecasts[:3]:
+        when = "already past 80%" if f.months_to_80 == 0 else (f"80% in ~{f.months_to_80:g} months" if f.months_to_80 is not None else "no growth measured")
+        findings.append(finding(ctx, f"Forecast {f.device} {f.interface} {f.direction}: {f.current_util_pct:.0f}% now, {when} ({f.assumption})", Severity.info, f.device, "forecast"))
+    failed = failure_findings(ctx)
+    findings += failed
+
+    if bottlenecks:
+        b = bottlenecks[0]
+        summary = f"Bottleneck: {b.device} {b.interface} {b.direction} at {b.util_pct:.0f}%" + (f" with {b.drops_per_min:,.0f} drops/min" if b.drops_per_min else "")
+        if b.qos_checked and not b.qos_policy:
+            summary += " and no QoS policy applied"
+    elif rows:
+        dev, i, direction, util = rows[0]
+        summary = f"No congestion: the busiest interface is {dev} {i.name} {direction} at {util:.0f}%"
+    else:
+        summary = "No traffic data could be read"
+    confidence = 0.88 if traffic else 0.3
+    confidence -= 0.1 * min(len(failed), 3)
+    return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=round(max(confidence, 0.2), 2),
+                         result=result, partial=bool(failed))
+
+
+async def _check_qos(ctx: AnalysisContext, bottlenecks: list[Bottleneck]) -> None:
+    """Ask the config specialist whether each congested interface has a QoS policy."""
+    for device in dict.fromkeys(b.device for b in bottlenecks):
+        interfaces = [b.interface for b in bottlenecks if b.device == device]
+        response = await ctx.ask(Specialist.config, f"QoS check: service-policy on {device} interfaces {', '.join(interfaces)}", [device])
+        if response is None or response.status == "failure":
+            continue
+        qos = {(q["device"], q["interface"]): q for q in response.result.get("qos", [])}
+        unused = response.result.get("unused_policies", {}).get(device, [])
+        for b in bottlenecks:
+            q = qos.get((b.device, b.interface))
+            if q is not None:
+                b.qos_checked = True
+                b.qos_policy = q.get(f"{b.direction}_policy")
+                b.unused_policies = unused

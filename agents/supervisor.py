@@ -1,0 +1,232 @@
+"""The supervisor: route, plan, run the specialists, arbitrate their requests, synthesise.
+
+It owns the rules that keep a multi-agent run sane: each step has a timeout and the request a
+deadline (what finished is synthesised, what did not is named); a specialist asking another
+goes through `_ask`, which keeps the request chain, refuses loops and caps the hops; an
+exception in a specialist becomes a failed response, never a crashed request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from agents.config import EngineConfig
+from agents.models import (
+    AgentResponse,
+    AgentTask,
+    Answer,
+    DataRequest,
+    ExecutionMode,
+    Finding,
+    Plan,
+    PlanStep,
+    Request,
+    RouteDecision,
+    Specialist,
+    TraceEntry,
+)
+from agents.planner import rule_plan
+from agents.progress import (
+    AgentAsked,
+    Finished,
+    Notice,
+    NullSink,
+    Planned,
+    ProgressEvent,
+    ProgressSink,
+    Routed,
+    StepFinished,
+    StepStarted,
+)
+from agents.routing import hinted_devices, route
+from agents.severity import Severity
+from agents.specialists import config as config_analyst
+from agents.specialists import diagnosis, documentation, performance, security
+from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
+from agents.synthesis import synthesize
+from agents.tools.network import Toolbox
+
+log = logging.getLogger(__name__)
+
+Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
+
+OFFLINE_ANALYSTS: dict[Specialist, Analyst] = {
+    Specialist.diagnosis: diagnosis.analyse,
+    Specialist.config: config_analyst.analyse,
+    Specialist.security: security.analyse,
+    Specialist.performance: performance.analyse,
+    Specialist.documentation: documentation.analyse,
+}
+
+
+class _Run:
+    """State of one request: its clock, trace and sink."""
+
+    def __init__(self, request: Request, sink: ProgressSink) -> None:
+        self.request = request
+        self.sink = sink
+        self.started = time.monotonic()
+        self.trace: list[TraceEntry] = []
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.started, 3)
+
+    async def emit(self, event: ProgressEvent) -> None:
+        event.t = self.elapsed()
+        detail = event.model_dump(exclude={"kind", "request_id", "t"}, exclude_none=True)
+        self.trace.append(TraceEntry(t=event.t, event=event.kind, detail=", ".join(f"{k}={v}" for k, v in detail.items())))
+        try:
+            await self.sink.emit(event)
+        except Exception:  # a broken progress display must not break the analysis
+            log.warning("progress sink failed on %s", event.kind, exc_info=True)
+
+
+class Supervisor:
+    def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, analysts: dict[Specialist, Analyst] | None = None) -> None:
+        self.toolbox = toolbox
+        self.engine = engine or EngineConfig()
+        self.analysts = analysts or OFFLINE_ANALYSTS
+
+    def route(self, question: str) -> RouteDecision:
+        return route(question, self.toolbox.inventory)
+
+    async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
+        run = _Run(request, sink or NullSink())
+        notices: list[str] = []
+        if request.truncated:
+            notices.append(f"Your question was longer than the limit and was cut to its first {len(request.question)} characters.")
+            await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
+
+        decision = self.route(request.question)
+        await run.emit(Routed(request_id=request.id, primary=decision.primary.value, specialists=[s.value for s in decision.specialists],
+                              devices=decision.devices, method=decision.method))
+        if decision.unknown_devices:
+            names = ", ".join(decision.unknown_devices)
+            known = ", ".join(self.toolbox.inventory.names)
+            notices.append(f"Unknown device{'s' if len(decision.unknown_devices) > 1 else ''}: {names}. Known devices: {known}.")
+            await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
+            if not decision.devices:
+                return await self._finish(run, self._unknown_device_answer(request, decision, notices))
+
+        devices = decision.devices or hinted_devices(request.question, self.toolbox.inventory)[0]
+        requested = request.mode if request.mode != ExecutionMode.auto else ExecutionMode(self.engine.default_mode)
+        plan = rule_plan(decision, request.question, devices, requested)
+        await run.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps], phases=plan.phases))
+
+        responses = await self._execute(run, plan)
+        missing = [s for s in plan.steps if s.id not in responses]
+        for s in missing:
+            responses[s.id] = _failed(s.agent, s.instruction, f"not finished before the {self.engine.request_deadline_s:g}s request deadline")
+        if missing:
+            notices.append("Deadline reached; answered from what was finished. Missing: " + ", ".join(s.agent.value for s in missing))
+            await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
+
+        answer = synthesize(
+            request_id=request.id, question=request.question, primary=decision.primary,
+            specialists=[s.agent for s in plan.steps], devices=devices,
+            responses=[responses[s.id] for s in plan.steps], notices=notices,
+        )
+        answer.plan = plan
+        return await self._finish(run, answer)
+
+    async def _finish(self, run: _Run, answer: Answer) -> Answer:
+        answer.duration_s = run.elapsed()
+        await run.emit(Finished(request_id=run.request.id, status=answer.status, duration_s=answer.duration_s))
+        answer.trace = run.trace
+        return answer
+
+    def _unknown_device_answer(self, request: Request, decision: RouteDecision, notices: list[str]) -> Answer:
+        return Answer(
+            request_id=request.id, question=request.question, status="failed", primary=decision.primary,
+            specialists=[], severity=Severity.info, confidence=0.0, automation="human",
+            summary=notices[-1] + " Ask again with one of the known devices, or without a device name to check the whole network.",
+            notices=notices,
+        )
+
+    # -- execution -------------------------------------------------------------------------
+
+    async def _execute(self, run: _Run, plan: Plan) -> dict[str, AgentResponse]:
+        done: dict[str, AgentResponse] = {}
+        steps = {s.id: s for s in plan.steps}
+
+        async def one(step: PlanStep, use_context: bool) -> None:
+            context = _context_for(step, done, use_context)
+            done[step.id] = await self._run_agent(run, AgentTask(id=step.id, agent=step.agent, instruction=step.instruction,
+                                                                 devices=step.devices, depends_on=step.depends_on, context=context))
+
+        async def execute() -> None:
+            if plan.mode == ExecutionMode.parallel:
+                await asyncio.gather(*(one(s, use_context=False) for s in plan.steps))
+            elif plan.mode == ExecutionMode.sequential:
+                for phase in plan.phases:
+                    for sid in phase:
+                        await one(steps[sid], use_context=True)
+            else:
+                for phase in plan.phases:
+                    await asyncio.gather(*(one(steps[sid], use_context=True) for sid in phase))
+
+        try:
+            await asyncio.wait_for(execute(), timeout=self.engine.request_deadline_s)
+        except TimeoutError:
+            log.warning("request %s hit its deadline", run.request.id)
+        return done
+
+    async def _run_agent(self, run: _Run, task: AgentTask) -> AgentResponse:
+        definition = definitions()[task.agent]
+        ctx = AnalysisContext(task=task, definition=definition, toolbox=self.toolbox, sink=run, request_id=run.request.id,
+                              started=run.started, ask_fn=lambda t, a, i, d: self._ask(run, t, a, i, d), engine=self.engine)
+        await run.emit(StepStarted(request_id=run.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
+        t0 = time.monotonic()
+        try:
+            out = await asyncio.wait_for(self.analysts[task.agent](ctx), timeout=self.engine.step_timeout_s)
+            findings = out.findings
+            response = AgentResponse(
+                agent=task.agent, task=task.instruction, status="partial" if out.partial else "success", summary=out.summary,
+                findings=findings, recommendations=out.recommendations, confidence=out.confidence,
+                severity=Severity.worst([f.severity for f in findings]),
+                result=out.result.model_dump(mode="json") if out.result is not None else {},
+            )
+        except TimeoutError:
+            response = _failed(task.agent, task.instruction, f"{task.agent.value} timed out after {self.engine.step_timeout_s:g}s")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("specialist %s failed", task.agent.value)
+            response = _failed(task.agent, task.instruction, f"{task.agent.value} failed with an internal error ({type(exc).__name__})")
+        response.evidence = ctx.evidence
+        response.requests = ctx.requests
+        response.duration_s = round(time.monotonic() - t0, 3)
+        await run.emit(StepFinished(request_id=run.request.id, step=task.id, agent=task.agent.value, status=response.status,
+                                    duration_s=response.duration_s, summary=(response.summary or response.error or "")[:300]))
+        return response
+
+    async def _ask(self, run: _Run, asker: AgentTask, target: Specialist, instruction: str, devices: list[str]) -> tuple[DataRequest, AgentResponse | None]:
+        chain = asker.chain + [asker.agent.value]
+        record = DataRequest(from_agent=asker.agent.value, to_agent=target.value, instruction=instruction, chain=chain + [target.value], outcome="answered")
+        if target.value in chain:
+            record.outcome, record.reason = "refused-loop", f"{target.value} is already in the request chain {' -> '.join(chain)}"
+        elif len(chain) > self.engine.max_hops:
+            record.outcome, record.reason = "refused-depth", f"request chain would exceed {self.engine.max_hops} hops"
+        await run.emit(AgentAsked(request_id=run.request.id, from_agent=asker.agent.value, to_agent=target.value, outcome=record.outcome))
+        if record.outcome != "answered":
+            return record, None
+        sub = AgentTask(id=f"{asker.id}>{target.value}", agent=target, instruction=instruction, devices=devices or asker.devices,
+                        context=asker.context, chain=chain)
+        response = await self._run_agent(run, sub)
+        if response.status == "failure":
+            record.outcome, record.reason = "failed", response.error or ""
+        return record, response
+
+
+def _context_for(step: PlanStep, done: dict[str, AgentResponse], use_context: bool) -> list[Finding]:
+    if not use_context:
+        return []
+    sources = step.depends_on or list(done)
+    return [f for sid in sources if sid in done for f in done[sid].findings]
+
+
+def _failed(agent: Specialist, task: str, error: str) -> AgentResponse:
+    return AgentResponse(agent=agent, task=task, status="failure", error=error, confidence=0.0)

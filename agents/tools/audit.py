@@ -1,0 +1,517 @@
+"""Configuration audit: security rules as YAML data, evaluated on a hier_config tree.
+
+Why rules are data: the NOC tunes the baseline (severity, tags, remediation wording) without a
+code change, and a site can ship its own rules file (`AuditConfig.rules_file`). Why hier_config:
+IOS/EOS configs are indented trees, and most checks are "in every block X, line Y must (not)
+exist", which is a path of match rules over that tree.
+
+A check is one of five kinds (`kind:` in YAML). A *path* is a list of hier_config match-rule
+dicts (`equals`, `startswith`, `endswith`, `contains`, `re_search`), one per indentation level:
+
+- `forbid`: every line matching `path` is a violation; one finding lists them all.
+- `require`: `path` must match at least once; otherwise one finding.
+- `each_require`: every block matching `parent` (optionally only those that contain
+  `parent_has`) must contain `child`; evidence is the blocks lacking it.
+- `each_forbid`: no block matching `parent` (optionally filtered by `parent_has`) may contain
+  `child`; evidence is each block line followed by its offending lines.
+- `each_require_sibling`: for every line matching `path`, the regex `key` (one capture group)
+  extracts a name, and a sibling line matching `sibling` (with `{key}` replaced by that name)
+  must exist; e.g. every `neighbor X remote-as` needs a `neighbor X password`.
+
+Every kind also accepts `when` (evaluate only if that path exists) and `unless` (skip if that
+path exists), for checks that only make sense in some configs.
+
+Evidence lines are passed through `redact()` before they enter a finding, because findings are
+shown in chat and sent to an LLM.
+
+Risk score: ``min(100, sum(WEIGHT[f.severity] for f in findings))`` with WEIGHT = critical 25,
+high 15, medium 7, low 3, info 0. One finding per rule (not per offending line), so the score
+measures how many distinct controls fail, and a single critical plus a few highs saturates it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from hier_config import HConfig, HConfigChild, MatchRule, Platform, get_hconfig
+from hier_config.exceptions import DuplicateChildError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+
+from agents.severity import Severity
+from agents.tools.redact import redact
+
+__all__ = [
+    "RISK_WEIGHTS",
+    "SHIPPED_RULES",
+    "AuditError",
+    "AuditFinding",
+    "AuditReport",
+    "AuditRule",
+    "AuditRulesError",
+    "LineMatch",
+    "audit_config",
+    "load_rules",
+    "risk_score",
+]
+
+SHIPPED_RULES = Path(__file__).with_name("audit_rules.yaml")
+
+RISK_WEIGHTS: dict[Severity, int] = {
+    Severity.critical: 25,
+    Severity.high: 15,
+    Severity.medium: 7,
+    Severity.low: 3,
+    Severity.info: 0,
+}
+_MAX_SCORE = 100
+
+PlatformName = Literal["ios", "eos"]
+TagName = Literal["cis", "pci", "soc2"]
+
+_PLATFORMS: dict[str, Platform] = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
+_TAG_ALIASES: dict[str, str] = {"cis": "cis", "pci": "pci", "pcidss": "pci", "soc2": "soc2"}
+_KEY_PLACEHOLDER = "{key}"
+
+
+class AuditError(Exception):
+    """An audit could not run (unsupported platform, unparsable config, unknown tag)."""
+
+
+class AuditRulesError(AuditError):
+    """A rules file is missing, not YAML, or does not validate; `problems` lists each issue."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"invalid audit rules in {source}: " + "; ".join(problems))
+
+
+# -- rule models (YAML-facing: unknown keys are errors, so typos do not silently disable a check)
+
+
+class _YamlModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LineMatch(_YamlModel):
+    """One level of a path: hier_config match criteria, all of which must hold."""
+
+    equals: str | list[str] | None = None
+    startswith: str | list[str] | None = None
+    endswith: str | list[str] | None = None
+    contains: str | list[str] | None = None
+    re_search: str | None = None
+
+    @field_validator("re_search")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        """Fail at load time, not in the middle of an audit."""
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _has_criterion(self) -> LineMatch:
+        """An empty match would match every line, which is never what a rule author meant."""
+        if all(getattr(self, f) is None for f in ("equals", "startswith", "endswith", "contains", "re_search")):
+            raise ValueError("a match needs at least one of equals, startswith, endswith, contains, re_search")
+        return self
+
+    def to_match_rule(self) -> MatchRule:
+        """The hier_config form (tuples/frozensets instead of YAML lists)."""
+        return MatchRule(
+            equals=frozenset(self.equals) if isinstance(self.equals, list) else self.equals,
+            startswith=tuple(self.startswith) if isinstance(self.startswith, list) else self.startswith,
+            endswith=tuple(self.endswith) if isinstance(self.endswith, list) else self.endswith,
+            contains=tuple(self.contains) if isinstance(self.contains, list) else self.contains,
+            re_search=self.re_search,
+        )
+
+
+MatchPath = Annotated[list[LineMatch], Field(min_length=1)]
+
+
+class _CheckBase(_YamlModel):
+    when: MatchPath | None = None
+    unless: MatchPath | None = None
+
+
+class ForbidCheck(_CheckBase):
+    kind: Literal["forbid"]
+    path: MatchPath
+
+
+class RequireCheck(_CheckBase):
+    kind: Literal["require"]
+    path: MatchPath
+
+
+class EachRequireCheck(_CheckBase):
+    kind: Literal["each_require"]
+    parent: MatchPath
+    parent_has: MatchPath | None = None
+    child: MatchPath
+
+
+class EachForbidCheck(_CheckBase):
+    kind: Literal["each_forbid"]
+    parent: MatchPath
+    parent_has: MatchPath | None = None
+    child: MatchPath
+
+
+class EachRequireSiblingCheck(_CheckBase):
+    kind: Literal["each_require_sibling"]
+    path: MatchPath
+    key: str
+    sibling: str
+
+    @field_validator("key")
+    @classmethod
+    def _key_has_one_group(cls, value: str) -> str:
+        """The key regex must capture exactly the name that links the two lines."""
+        try:
+            groups = re.compile(value).groups
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+        if groups != 1:
+            raise ValueError(f"must have exactly one capture group, found {groups}")
+        return value
+
+    @field_validator("sibling")
+    @classmethod
+    def _sibling_is_template(cls, value: str) -> str:
+        """Without `{key}` the sibling would not depend on the line being checked."""
+        if _KEY_PLACEHOLDER not in value:
+            raise ValueError(f"must contain the placeholder {_KEY_PLACEHOLDER}")
+        try:
+            re.compile(value.replace(_KEY_PLACEHOLDER, "x"))
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+        return value
+
+
+Check = Annotated[
+    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck,
+    Field(discriminator="kind"),
+]
+
+
+class AuditRule(_YamlModel):
+    """One security control: what to look for, how bad it is, and how to fix it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+    title: str = Field(min_length=1)
+    severity: Severity
+    reference: str = Field(min_length=1)
+    tags: list[TagName] = Field(min_length=1)
+    platforms: list[PlatformName] = Field(min_length=1)
+    check: Check
+    remediation: list[str] = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+
+
+class AuditFinding(BaseModel):
+    """A failed rule on one device; `evidence` lines are already redacted."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    reference: str
+    tags: list[str]
+    evidence: list[str]
+    remediation: list[str]
+
+
+class AuditReport(BaseModel):
+    """All findings for one device, worst first, with a 0-100 risk score (see module doc)."""
+
+    device: str
+    os: str
+    findings: list[AuditFinding]
+    risk_score: int = Field(ge=0, le=_MAX_SCORE)
+    counts: dict[str, int]
+    rules_evaluated: int
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def load_rules(path: Path | None = None) -> list[AuditRule]:
+    """Rules from `path`, or the shipped `audit_rules.yaml` when `path` is None.
+
+    Raises `AuditRulesError` (never a raw YAML/pydantic traceback) naming each bad rule by
+    index and id, the field, and what is wrong with it.
+    """
+    if path is None:
+        return list(_shipped_rules())
+    return list(_load_rules_file(Path(path)))
+
+
+@lru_cache(maxsize=1)
+def _shipped_rules() -> tuple[AuditRule, ...]:
+    """Parsed once per process: the shipped file does not change while the bot runs."""
+    return _load_rules_file(SHIPPED_RULES)
+
+
+def _load_rules_file(path: Path) -> tuple[AuditRule, ...]:
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AuditRulesError(source, [f"cannot read file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise AuditRulesError(source, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
+    except yaml.YAMLError as exc:
+        raise AuditRulesError(source, [f"not valid YAML: {_yaml_problem(exc)}"]) from None
+    return _parse_rules(source, raw)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line with the position, instead of PyYAML's multi-line report."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def _parse_rules(source: str, raw: Any) -> tuple[AuditRule, ...]:
+    """Validate each rule on its own so every error names the rule it belongs to."""
+    items = raw.get("rules") if isinstance(raw, dict) else raw
+    if not isinstance(items, list) or not items:
+        raise AuditRulesError(source, ["expected a non-empty list of rules (or a mapping with a 'rules' list)"])
+    rules: list[AuditRule] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        label = _rule_label(index, item)
+        if not isinstance(item, dict):
+            problems.append(f"{label}: expected a mapping, got {type(item).__name__}")
+            continue
+        try:
+            rules.append(AuditRule.model_validate(item))
+        except ValidationError as exc:
+            problems.extend(f"{label}: {_describe(err)}" for err in exc.errors())
+    problems.extend(_duplicate_ids(rules))
+    if problems:
+        raise AuditRulesError(source, problems)
+    return tuple(rules)
+
+
+def _rule_label(index: int, item: Any) -> str:
+    rule_id = item.get("id") if isinstance(item, dict) else None
+    return f"rules[{index}] (id {rule_id!r})" if rule_id else f"rules[{index}]"
+
+
+def _describe(err: ErrorDetails) -> str:
+    """`field 'check.path.0.re_search': <message>` from one pydantic error."""
+    loc = ".".join(str(part) for part in err["loc"]) or "(rule)"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"field '{loc}': {message}"
+
+
+def _duplicate_ids(rules: Iterable[AuditRule]) -> list[str]:
+    seen: set[str] = set()
+    problems: list[str] = []
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(f"rule id {rule.id!r}: field 'id': duplicate id")
+        seen.add(rule.id)
+    return problems
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+def audit_config(
+    device: str,
+    os: str,
+    config: str,
+    rules: list[AuditRule],
+    tags: set[str] | None = None,
+) -> AuditReport:
+    """Audit one device's running config against the rules for its platform.
+
+    Only rules listing `os` in `platforms` are evaluated and, when `tags` is non-empty, only
+    rules sharing at least one tag. Raises `AuditError` for an unsupported `os`, an unknown
+    tag, or a config hier_config cannot parse.
+    """
+    platform = _platform(os)
+    wanted = _normalise_tags(tags)
+    selected = [r for r in rules if platform in r.platforms and (not wanted or wanted & set(r.tags))]
+    tree = _parse_config(platform, config)
+    findings = [f for rule in selected if (f := _evaluate(rule, tree)) is not None]
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule_id))
+    return AuditReport(
+        device=device,
+        os=platform,
+        findings=findings,
+        risk_score=risk_score(findings),
+        counts=_counts(findings),
+        rules_evaluated=len(selected),
+    )
+
+
+def risk_score(findings: Iterable[AuditFinding]) -> int:
+    """Sum of per-severity weights (critical 25, high 15, medium 7, low 3, info 0), capped at 100."""
+    return min(_MAX_SCORE, sum(RISK_WEIGHTS[f.severity] for f in findings))
+
+
+def _counts(findings: list[AuditFinding]) -> dict[str, int]:
+    """Every severity present as a key, worst first, so renderers need no defaults."""
+    ordered = sorted(Severity, key=lambda s: -s.rank)
+    return {s.value: sum(1 for f in findings if f.severity is s) for s in ordered}
+
+
+def _platform(os: str) -> str:
+    name = os.strip().lower()
+    if name not in _PLATFORMS:
+        raise AuditError(f"config audit supports {', '.join(sorted(_PLATFORMS))}, not {os!r}")
+    return name
+
+
+def _normalise_tags(tags: set[str] | None) -> set[str]:
+    """Lower-case and alias ('PCI-DSS' -> 'pci'); an unknown tag is an error, not an empty audit."""
+    if not tags:
+        return set()
+    wanted: set[str] = set()
+    for tag in tags:
+        key = re.sub(r"[^a-z0-9]", "", tag.lower())
+        if key not in _TAG_ALIASES:
+            raise AuditError(f"unknown audit tag {tag!r}; use one of cis, pci, soc2")
+        wanted.add(_TAG_ALIASES[key])
+    return wanted
+
+
+def _parse_config(platform: str, config: str) -> HConfig:
+    """hier_config tree; tolerate duplicate lines (it refuses them) by dropping repeats."""
+    text = config.replace("\r\n", "\n")
+    try:
+        return get_hconfig(_PLATFORMS[platform], text)
+    except DuplicateChildError:
+        pass
+    try:
+        return get_hconfig(_PLATFORMS[platform], _drop_duplicate_lines(text))
+    except (DuplicateChildError, ValueError) as exc:
+        raise AuditError(f"cannot parse the {platform} configuration: {exc}") from None
+
+
+def _drop_duplicate_lines(text: str) -> str:
+    """Remove a line identical to an earlier line under the same parent (indentation stack)."""
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []
+    seen: set[tuple[str, ...]] = set()
+    for line in text.split("\n"):
+        body = line.strip()
+        if not body or body.startswith("!"):
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        key = (*(t for _, t in stack), " ".join(body.split()))
+        stack.append((indent, body))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _rules(path: list[LineMatch]) -> tuple[MatchRule, ...]:
+    return tuple(m.to_match_rule() for m in path)
+
+
+def _find(node: HConfig | HConfigChild, path: list[LineMatch]) -> Iterator[HConfigChild]:
+    return node.get_children_deep(_rules(path))
+
+
+def _exists(node: HConfig | HConfigChild, path: list[LineMatch] | None) -> bool:
+    return path is not None and next(_find(node, path), None) is not None
+
+
+def _evaluate(rule: AuditRule, tree: HConfig) -> AuditFinding | None:
+    """One finding when the rule is violated, else None."""
+    check = rule.check
+    if check.when is not None and not _exists(tree, check.when):
+        return None
+    if _exists(tree, check.unless):
+        return None
+    offending = _violation(check, tree)
+    if offending is None:
+        return None
+    return AuditFinding(
+        rule_id=rule.id,
+        title=rule.title,
+        severity=rule.severity,
+        reference=rule.reference,
+        tags=list(rule.tags),
+        evidence=[redact(line) for line in _evidence(offending)],
+        remediation=[redact(line) for line in rule.remediation],
+    )
+
+
+def _violation(check: Check, tree: HConfig) -> list[HConfigChild] | None:
+    """The offending nodes when `check` fails (possibly none for a missing line), else None."""
+    if isinstance(check, ForbidCheck):
+        return list(_find(tree, check.path)) or None
+    if isinstance(check, RequireCheck):
+        return _require(check, tree)
+    if isinstance(check, EachRequireCheck):
+        return [p for p in _parents(check, tree) if not _exists(p, check.child)] or None
+    if isinstance(check, EachForbidCheck):
+        return [n for p in _parents(check, tree) for n in _find(p, check.child)] or None
+    return _each_require_sibling(check, tree)
+
+
+def _require(check: RequireCheck, tree: HConfig) -> list[HConfigChild] | None:
+    """Missing: evidence is the deepest existing prefix of the path (e.g. the block header)."""
+    if _exists(tree, check.path):
+        return None
+    for depth in range(len(check.path) - 1, 0, -1):
+        node = next(_find(tree, check.path[:depth]), None)
+        if node is not None:
+            return [node]
+    return []
+
+
+def _parents(check: EachRequireCheck | EachForbidCheck, tree: HConfig) -> Iterator[HConfigChild]:
+    for parent in _find(tree, check.parent):
+        if check.parent_has is None or _exists(parent, check.parent_has):
+            yield parent
+
+
+def _each_require_sibling(check: EachRequireSiblingCheck, tree: HConfig) -> list[HConfigChild] | None:
+    key_re = re.compile(check.key)
+    offending: list[HConfigChild] = []
+    for node in _find(tree, check.path):
+        match = key_re.search(node.text)
+        if match is None:
+            continue
+        sibling_re = re.compile(check.sibling.replace(_KEY_PLACEHOLDER, re.escape(match.group(1))))
+        if not any(sibling_re.search(s.text) for s in node.parent.children if s is not node):
+            offending.append(node)
+    return offending or None
+
+
+def _evidence(nodes: Iterable[HConfigChild]) -> list[str]:
+    """Each node with its ancestors as config lines (one space of indent per level).
+
+    An ancestor shared by several offending nodes (the `line vty 0 4` above two bad lines) is
+    shown once; identical lines under different parents are all kept.
+    """
+    shown: set[int] = set()
+    lines: list[str] = []
+    for node in nodes:
+        for depth, item in enumerate(node.lineage()):
+            if id(item) not in shown:
+                shown.add(id(item))
+                lines.append(" " * depth + item.text)
+    return lines

@@ -1,0 +1,80 @@
+"""The tool catalogue as data: names, descriptions and argument schemas.
+
+Specialists are granted tools by name; the Claude backend turns these specs into tool
+definitions (the argument models give the JSON schema) and `call_tool` validates whatever
+arguments arrive, so a malformed LLM tool call becomes an error result, not an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents.tools.network import Toolbox
+from agents.tools.results import ToolError, ToolResult
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListDevicesArgs(_Args):
+    role: str | None = Field(None, description="only devices with this role, e.g. core, distribution, access, wan-edge, branch-router, dc-switch")
+    site: str | None = Field(None, description="only devices at this site")
+
+
+class DeviceArgs(_Args):
+    device: str = Field(description="inventory name of the device, e.g. edge-rtr-01")
+
+
+class InterfaceArgs(DeviceArgs):
+    interface: str | None = Field(None, description="one interface (full or abbreviated name); all when omitted")
+
+
+class RoutingArgs(DeviceArgs):
+    protocol: Literal["bgp", "ospf"] = Field(description="routing protocol to check")
+
+
+class ConfigArgs(DeviceArgs):
+    section: str | None = Field(None, description="only top-level blocks starting with this text, e.g. 'router bgp', 'interface GigabitEthernet0/0/0', 'line vty'")
+
+
+class SecurityArgs(DeviceArgs):
+    tags: list[Literal["cis", "pci", "soc2"]] | None = Field(None, description="only rules with one of these compliance tags")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    args: type[_Args]
+
+
+TOOL_SPECS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        ToolSpec("list_devices", "List inventory devices with role, site, OS, model and management address.", ListDevicesArgs),
+        ToolSpec("get_interface_statistics", "Interface status (up/down, enabled, speed, MTU, description) and current counters.", InterfaceArgs),
+        ToolSpec("check_routing_protocol", "BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).", RoutingArgs),
+        ToolSpec("get_device_health", "CPU, memory, temperatures, fans and power supplies, with threshold observations.", DeviceArgs),
+        ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs),
+        ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs),
+        ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs),
+    )
+}
+
+
+async def call_tool(toolbox: Toolbox, name: str, arguments: dict | None) -> ToolResult:
+    """Validate `arguments` for tool `name` and run it; every problem comes back as a result."""
+    spec = TOOL_SPECS.get(name)
+    if spec is None:
+        return ToolResult(tool=name, ok=False, error=ToolError(kind="bad_arguments", message=f"unknown tool '{name}'; tools: {', '.join(TOOL_SPECS)}"))
+    try:
+        args = spec.args.model_validate(arguments or {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+        return ToolResult(tool=name, device=(arguments or {}).get("device") if isinstance(arguments, dict) else None,
+                          ok=False, error=ToolError(kind="bad_arguments", message=problems))
+    return await getattr(toolbox, name)(**args.model_dump())

@@ -1,0 +1,1 @@
+"""Runtime of noc-chatops: settings, the `noc` CLI and (later) the Slack app, scheduler and store."""

@@ -1,0 +1,246 @@
+"""The `noc` command line: lab scenarios, config audits and single tool calls.
+
+Every user mistake (bad config, unknown device or scenario, bad arguments) ends with one
+readable line on stderr and exit status 2; a device that cannot be read is reported in the
+output and makes the exit status 1. No traceback reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from agents.evaluation import EvalFileError, evaluate_routing, load_eval_cases, render_eval
+from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
+from agents.models import Answer, ExecutionMode, Request
+from agents.progress import NullSink
+from agents.routing import route
+from agents.supervisor import Supervisor
+from agents.network.inventory import InventoryError, UnknownDeviceError
+from agents.tools import build_toolbox
+from agents.tools.audit import AuditRulesError
+from agents.tools.network import Toolbox
+from agents.tools.registry import TOOL_SPECS, call_tool
+from bot.answer_json import answer_json
+from bot.audit_report import render_audit_text
+from bot.terminal import TerminalSink, render_answer
+from bot.settings import CONFIG_ENV, ConfigError, Settings, load_settings
+
+
+class UsageProblem(click.UsageError):
+    """A usage error whose message is already complete (exit 2)."""
+
+
+def _fail(message: str) -> None:
+    raise UsageProblem(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
+              help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """noc-chatops: ask your network questions, audit configs, run the Slack bot."""
+    ctx.obj = {"config_path": config_path}
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj
+    if "settings" not in obj:
+        try:
+            obj["settings"] = load_settings(obj["config_path"])
+        except ConfigError as exc:
+            _fail(f"configuration error: {exc}")
+    return obj["settings"]
+
+
+def _toolbox(ctx: click.Context, scenario: str | None) -> Toolbox:
+    settings = _settings(ctx)
+    if scenario is not None:
+        if settings.network.inventory is not None:
+            _fail("--scenario applies to the embedded lab only; this config points network.inventory at real devices")
+        try:
+            get_scenario(scenario)
+        except UnknownScenarioError as exc:
+            _fail(str(exc))
+    try:
+        return build_toolbox(settings.network, settings.audit, settings.thresholds, scenario=scenario)
+    except (InventoryError, AuditRulesError) as exc:
+        _fail(f"configuration error: {exc}")
+    raise AssertionError("unreachable")
+
+
+scenario_option = click.option("--scenario", "-s", default=None, help="Lab fault scenario (see `noc lab scenarios`).")
+
+
+# -- noc lab ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def lab() -> None:
+    """The embedded lab network."""
+
+
+@lab.command("scenarios")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def lab_scenarios(as_json: bool) -> None:
+    """List the fault scenarios with a one-line description."""
+    scenarios = list_scenarios()
+    if as_json:
+        click.echo(json.dumps([s.model_dump(include={"name", "description", "affected"}) for s in scenarios], indent=2))
+        return
+    width = max(len(s.name) for s in scenarios)
+    for s in scenarios:
+        click.echo(f"{s.name.ljust(width)}  {s.description}")
+
+
+# -- noc audit ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("device", required=False)
+@click.option("--all", "all_devices", is_flag=True, help="Audit every inventory device.")
+@scenario_option
+@click.option("--tag", "tags", multiple=True, type=click.Choice(["cis", "pci", "soc2"]), help="Only rules with this compliance tag (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: str | None, tags: tuple[str, ...], as_json: bool) -> None:
+    """Audit device configuration against the hardening rules, worst findings first."""
+    if bool(device) == all_devices:
+        _fail("name one DEVICE or pass --all (e.g. `noc audit edge-rtr-01` or `noc audit --all`)")
+    toolbox = _toolbox(ctx, scenario)
+    if device:
+        try:
+            toolbox.inventory.get(device)
+        except UnknownDeviceError as exc:
+            _fail(str(exc))
+    names = toolbox.inventory.names if all_devices else [device]
+    scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None))
+    scans.sort(key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
+    if as_json:
+        click.echo(json.dumps({"devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
+    else:
+        click.echo(render_audit_text(scans))
+    if not all(s.ok for s in scans):
+        sys.exit(1)
+
+
+async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None):
+    try:
+        return list(await asyncio.gather(*(toolbox.scan_security_vulnerabilities(n, tags) for n in names)))
+    finally:
+        toolbox.gateway.close()
+
+
+# -- noc tool -----------------------------------------------------------------------------------
+
+
+@cli.command("tool")
+@click.argument("name", type=click.Choice(sorted(TOOL_SPECS)))
+@click.argument("arguments", nargs=-1)
+@scenario_option
+@click.pass_context
+def tool(ctx: click.Context, name: str, arguments: tuple[str, ...], scenario: str | None) -> None:
+    """Run one network tool and print its JSON result, e.g. `noc tool get_device_health device=edge-rtr-01`."""
+    args: dict[str, object] = {}
+    for item in arguments:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"tool arguments are key=value pairs, got '{item}'")
+        args[key] = value.split(",") if key == "tags" else value
+    toolbox = _toolbox(ctx, scenario)
+
+    async def run():
+        try:
+            return await call_tool(toolbox, name, args)
+        finally:
+            toolbox.gateway.close()
+
+    result = asyncio.run(run())
+    click.echo(result.model_dump_json(indent=2))
+    if not result.ok:
+        sys.exit(2 if result.error and result.error.kind in {"unknown_device", "bad_arguments"} else 1)
+
+
+# -- noc ask / route / eval-routing ---------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("question", required=False, default="")
+@scenario_option
+@click.option("--mode", type=click.Choice([m.value for m in ExecutionMode]), default=None, help="How to run the specialists (default: auto).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@click.option("--quiet", "-q", is_flag=True, help="No live progress on stderr.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | None, as_json: bool, quiet: bool) -> None:
+    """Ask the agents a question, e.g. noc ask "why is the branch office slow?"."""
+    if not question.strip():
+        _fail('ask needs a question, e.g. noc ask "why is the branch office slow?"')
+    settings = _settings(ctx)
+    toolbox = _toolbox(ctx, scenario)
+    request = Request.from_text(question, mode=ExecutionMode(mode or settings.engine.default_mode))
+    sink = NullSink() if quiet else TerminalSink(sys.stderr, verbose_tools=not as_json)
+    answer = asyncio.run(_ask(toolbox, settings, request, sink))
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), indent=2))
+    else:
+        click.echo(render_answer(answer))
+    sys.exit(1 if answer.status == "failed" else 0)
+
+
+async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
+    try:
+        return await Supervisor(toolbox, settings.engine).run(request, sink)
+    finally:
+        toolbox.gateway.close()
+
+
+@cli.command("route")
+@click.argument("question", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def route_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
+    """Show which specialists the router picks for a question, and which devices it names."""
+    if not question.strip():
+        _fail('route needs a question, e.g. noc route "is telnet enabled anywhere?"')
+    toolbox = _toolbox(ctx, None)
+    decision = route(Request.from_text(question).question, toolbox.inventory)
+    data = {"primary": decision.primary.value, "specialists": [s.value for s in decision.specialists], "devices": decision.devices,
+            "unknown_devices": decision.unknown_devices, "scores": decision.scores, "margin": decision.margin}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(f"primary: {data['primary']}\nspecialists: {', '.join(data['specialists'])}\ndevices: {', '.join(data['devices']) or '-'}"
+                   + (f"\nunknown devices: {', '.join(decision.unknown_devices)}" if decision.unknown_devices else "")
+                   + f"\nscores: {data['scores']} (margin {data['margin']})")
+
+
+@cli.command("eval-routing")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def eval_routing(ctx: click.Context, path: Path, as_json: bool) -> None:
+    """Measure the router on a JSONL file of {"query": ..., "expected": <specialist>} lines."""
+    try:
+        cases = load_eval_cases(path)
+    except EvalFileError as exc:
+        _fail(str(exc))
+    toolbox = _toolbox(ctx, None)
+    report = evaluate_routing(cases, toolbox.inventory)
+    if as_json:
+        click.echo(json.dumps(report.model_dump(), indent=2))
+    else:
+        click.echo(render_eval(report))
+
+
+def main() -> None:
+    """Console entry point; click turns UsageError into exit 2 with the message."""
+    cli(prog_name="noc")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The configuration file: one YAML document validated by pydantic.
+
+`load_settings` is the only way in. It turns every problem (missing file, broken YAML, unknown
+key, wrong type or value) into one `ConfigError` whose message names the file, the field and
+what to do, so the CLI can print it and exit 2 instead of showing a traceback. Secrets are not
+part of this file; they come from environment variables only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from agents.config import AuditConfig, EngineConfig, NetworkConfig, StrictModel, ThresholdsConfig
+from agents.lab import scenario_names
+
+CONFIG_ENV = "NOC_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+class Settings(StrictModel):
+    network: NetworkConfig = NetworkConfig()
+    audit: AuditConfig = AuditConfig()
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+    engine: EngineConfig = EngineConfig()
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Settings from `path`, else $NOC_CONFIG, else the built-in defaults (the embedded lab)."""
+    if path is None and os.environ.get(CONFIG_ENV):
+        path = os.environ[CONFIG_ENV]
+    if path is None:
+        return _checked(Settings(), None)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (network, audit, ...), not {type(raw).__name__}")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: " + _describe(exc, Settings)) from None
+    return _checked(_resolve_paths(settings, path.parent), path)
+
+
+def _checked(settings: Settings, path: Path | None) -> Settings:
+    """Cross-field checks pydantic cannot do alone (they need the lab's scenario list)."""
+    prefix = f"{path}: " if path else ""
+    net = settings.network
+    if net.inventory is None and net.scenario not in scenario_names():
+        raise ConfigError(f"{prefix}network.scenario: unknown scenario '{net.scenario}' (known: {', '.join(scenario_names())})")
+    if net.inventory is not None and not net.inventory.is_dir():
+        raise ConfigError(f"{prefix}network.inventory: {net.inventory} is not a directory with hosts.yaml/groups.yaml/defaults.yaml")
+    if settings.audit.rules_file is not None and not settings.audit.rules_file.is_file():
+        raise ConfigError(f"{prefix}audit.rules_file: {settings.audit.rules_file} does not exist")
+    return settings
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    """Relative paths in the file are relative to the file, not to the working directory."""
+    if settings.network.inventory is not None and not settings.network.inventory.is_absolute():
+        settings.network.inventory = base / settings.network.inventory
+    if settings.audit.rules_file is not None and not settings.audit.rules_file.is_absolute():
+        settings.audit.rules_file = base / settings.audit.rules_file
+    return settings
+
+
+def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
+    """The first problem first; further ones counted, since one fix at a time is how files get edited."""
+    errors = exc.errors()
+    messages = [_describe_one(err, model) for err in errors]
+    more = f" (and {len(messages) - 1} more problem{'s' if len(messages) > 2 else ''}: {'; '.join(messages[1:])})" if len(messages) > 1 else ""
+    return messages[0] + more
+
+
+def _describe_one(err: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    field = ".".join(loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(model, loc[:-1])
+        return f"{field}: unknown key" + (f" (allowed here: {', '.join(allowed)})" if allowed else "")
+    got = err.get("input")
+    shown = f" (got {got!r})" if got is not None and not isinstance(got, (dict, list)) else ""
+    return f"{field}: {err['msg']}{shown}"
+
+
+def _allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else []
