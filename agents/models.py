@@ -102,6 +102,7 @@ class AgentTask(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     phase: int = 0
     context: list[Finding] = Field(default_factory=list)
+    context_recommendations: list[Recommendation] = Field(default_factory=list)
     chain: list[str] = Field(default_factory=list)
 
 

@@ -97,7 +97,7 @@ _HINTS: list[tuple[str, str, set[str]]] = [
 _DEVICE_LIKE = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d+[a-z]?\b")
 
 SECONDARY_SHARE = 0.5  # a specialist joins when it scores at least half of the primary's score
-SECONDARY_MIN = 3.0
+SECONDARY_MIN = 1.5
 
 
 def score(question: str) -> dict[Specialist, float]:

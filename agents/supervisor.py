@@ -20,7 +20,6 @@ from agents.models import (
     Answer,
     DataRequest,
     ExecutionMode,
-    Finding,
     Plan,
     PlanStep,
     Request,
@@ -153,9 +152,11 @@ class Supervisor:
         steps = {s.id: s for s in plan.steps}
 
         async def one(step: PlanStep, use_context: bool) -> None:
-            context = _context_for(step, done, use_context)
-            done[step.id] = await self._run_agent(run, AgentTask(id=step.id, agent=step.agent, instruction=step.instruction,
-                                                                 devices=step.devices, depends_on=step.depends_on, context=context))
+            sources = _context_sources(step, done, use_context)
+            task = AgentTask(id=step.id, agent=step.agent, instruction=step.instruction, devices=step.devices, depends_on=step.depends_on,
+                             context=[f for r in sources for f in r.findings],
+                             context_recommendations=[rec for r in sources for rec in r.recommendations])
+            done[step.id] = await self._run_agent(run, task)
 
         async def execute() -> None:
             if plan.mode == ExecutionMode.parallel:
@@ -214,18 +215,18 @@ class Supervisor:
         if record.outcome != "answered":
             return record, None
         sub = AgentTask(id=f"{asker.id}>{target.value}", agent=target, instruction=instruction, devices=devices or asker.devices,
-                        context=asker.context, chain=chain)
+                        context=asker.context, context_recommendations=asker.context_recommendations, chain=chain)
         response = await self._run_agent(run, sub)
         if response.status == "failure":
             record.outcome, record.reason = "failed", response.error or ""
         return record, response
 
 
-def _context_for(step: PlanStep, done: dict[str, AgentResponse], use_context: bool) -> list[Finding]:
+def _context_sources(step: PlanStep, done: dict[str, AgentResponse], use_context: bool) -> list[AgentResponse]:
+    """Responses whose findings a step sees: its dependencies, or everything before it."""
     if not use_context:
         return []
-    sources = step.depends_on or list(done)
-    return [f for sid in sources if sid in done for f in done[sid].findings]
+    return [done[sid] for sid in (step.depends_on or list(done)) if sid in done]
 
 
 def _failed(agent: Specialist, task: str, error: str) -> AgentResponse:

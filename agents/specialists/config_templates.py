@@ -898,15 +898,39 @@ def _prepare_static(p: dict[str, Any], notes: _Notes) -> dict[str, Any]:
     if dist is not None and not 1 <= dist <= 255:
         notes.problem(f"administrative distance {dist} is outside 1-255")
     name = re.sub(r"[^\w.-]+", "_", _clean_text(p["name"], 40)) if p.get("name") else None
+    if net is not None:
+        network, netmask, cidr = str(net.network_address), str(net.netmask), str(net)
+    else:
+        network, netmask, cidr = _display_prefix(p.get("prefix"), p.get("mask"))
+    next_hop = str(nh) if nh else (_clean_text(p["next_hop"], 45) if p.get("next_hop") is not None else None)
+    if next_hop is None and exit_if is None:
+        next_hop = "<next-hop>"
     return {
-        "network": str(net.network_address) if net else _clean_text(p.get("prefix") or "<prefix>", 45).split("/")[0],
-        "netmask": str(net.netmask) if net else (str(p["mask"]) if p.get("mask") else "<mask>"),
-        "prefix": str(net) if net else _clean_text(p.get("prefix") or "<prefix>", 45),
-        "next_hop": str(nh) if nh else None,
+        "network": network,
+        "netmask": netmask,
+        "prefix": cidr,
+        "next_hop": next_hop,
         "exit_interface": exit_if,
         "distance": dist,
         "name": name,
     }
+
+
+def _display_prefix(prefix: Any, mask: Any) -> tuple[str, str, str]:
+    """Best-effort (address, netmask, cidr) of an invalid destination, so the engineer sees what
+    was understood next to the problem instead of a bare placeholder."""
+    text = _clean_text(prefix, 45) if prefix is not None else "<prefix>"
+    if mask is not None:
+        mask_text = _clean_text(mask, 45)
+        return text, mask_text, f"{text}/{mask_text}"
+    if "/" in text:
+        addr, _, length = text.partition("/")
+        try:
+            netmask = str(ipaddress.ip_network(f"0.0.0.0/{length}").netmask)
+        except ValueError:
+            netmask = "<mask>"
+        return addr, netmask, text
+    return text, "<mask>", f"{text}/<length>"
 
 
 def _policy_name(value: Any, label: str, notes: _Notes) -> str:
@@ -994,7 +1018,7 @@ _PREPARE: dict[str, Callable[[dict[str, Any], _Notes], dict[str, Any]]] = {
 
 _STRUCTURE_IGNORED = {"!", "exit", "exit-address-family", "end"}
 _SECRET_IN_LINE = re.compile(
-    r"\b(password|secret|key-string|key|md5)(\s+\d)?\s+(?!<)(\S+)", re.IGNORECASE,
+    r"\b(?:password|secret|key-string|key(?=\s+\d\s))(?:\s+\d)?\s+(?!<)(?P<val>\S+)", re.IGNORECASE,
 )
 
 
@@ -1031,15 +1055,17 @@ def structure_problems(lines: list[str], os: str) -> list[str]:
 
 
 def _scrub_secrets(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Last line of defence: anything that looks like a key but is not a <placeholder> is removed."""
+    """Last line of defence: a key value that is not a <placeholder> is replaced, and said so.
+
+    Detection already blanks keys typed in chat; this catches values smuggled in through params
+    built elsewhere (even inside a description), because pasted output ends up in chat history.
+    """
     clean, problems = [], []
     for line in lines:
-        stripped = line.strip()
-        if not stripped.startswith(("description", "name ")):
-            m = _SECRET_IN_LINE.search(stripped)
-            if m:
-                line = line[: line.index(stripped)] + stripped[: m.start(3)] + "<redacted>" + stripped[m.end(3):]
-                problems.append(f"a secret value was removed from {stripped.split()[0]!r} output: use the vault")
+        m = _SECRET_IN_LINE.search(line)
+        if m:
+            line = line[: m.start("val")] + "<redacted>" + line[m.end("val"):]
+            problems.append(f"a secret value was removed from the output ({line.strip()!r}): keys come from the vault")
         clean.append(line)
     return clean, problems
 

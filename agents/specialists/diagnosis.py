@@ -231,7 +231,7 @@ async def _congestion_causes(ctx: AnalysisContext, obs: list[Observation]) -> li
         b = next((b for b in bottlenecks if b["device"] == o.device and b["interface"] == o.interface), None)
         drops = next((x for x in obs if x.kind == "drops" and x.device == o.device and x.interface == o.interface), None)
         no_qos = b is not None and b.get("qos_checked") and not b.get("qos_policy")
-        detail = o.message + (f", {drops.message.split(': ', 1)[-1]} output drops" if drops else "")
+        detail = o.message + (f" with {drops.data['per_min']:,.0f} {drops.data['direction']} drops/min" if drops else "")
         if no_qos:
             detail += f"; no QoS service-policy is applied on {o.interface}, so voice and business traffic are dropped as freely as bulk traffic"
             spare = b.get("unused_policies") or []

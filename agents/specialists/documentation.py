@@ -30,17 +30,19 @@ class DocumentationResult(BaseModel):
 async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     question = ctx.task.instruction
     context = [f for f in ctx.task.context if f.agent != Specialist.documentation.value]
-    recommendations: list[Recommendation] = []
+    recommendations: list[Recommendation] = list(ctx.task.context_recommendations)
     wants_report = bool(_REPORT_RX.search(question))
     if wants_report and not _substantive(context):
         response = await ctx.ask(Specialist.diagnosis, question, ctx.task.devices)
         if response is not None and response.status != "failure":
             context = context + response.findings
-            recommendations = response.recommendations
+            recommendations = recommendations + response.recommendations
 
     serious = [f for f in context if f.severity.rank >= Severity.medium.rank]
-    query = " ".join([question] + [f.text for f in (serious or context)[:6]])
-    hits = search_runbooks(query)
+    if context and not serious and not wants_report:
+        hits = []  # the others found nothing wrong: a runbook would be noise
+    else:
+        hits = search_runbooks(" ".join([question] + [f.text for f in serious[:6]]))
     result = DocumentationResult(runbooks=hits)
     findings = [finding(ctx, f"Runbook: {h.title} ({h.path})", Severity.info, None, "runbook") for h in hits]
 
@@ -60,6 +62,9 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         confidence = 0.85 if _substantive(context) else 0.5
     elif hits:
         summary = f"Relevant runbook: {hits[0].title} ({hits[0].path})" + (f"; also {', '.join(h.title for h in hits[1:])}" if len(hits) > 1 else "")
+        confidence = 0.8
+    elif context and not serious:
+        summary = "No problem was reported, so no runbook applies"
         confidence = 0.8
     else:
         summary = "No runbook matches this question"

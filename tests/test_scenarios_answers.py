@@ -1,0 +1,60 @@
+"""For every fault scenario, a question that names no device gets the injected root cause.
+
+These go through `noc ask --json`, the path an engineer takes, on the offline engine.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import cli
+
+CASES = [
+    ("bgp-peer-down", "branch users say they can't reach HQ, what's going on?", ["remote-as 65001", "AS 65000", "mismatch"]),
+    ("ospf-stuck-exstart", "is routing healthy in the campus?", ["EXSTART", "MTU", "9198", "1500"]),
+    ("wan-congestion", "why is the branch office slow?", ["96%", "drops", "no QoS"]),
+    ("interface-errors", "users complain about packet loss, what is wrong?", ["CRC", "TenGigabitEthernet1/1/2", "dist-sw-01"]),
+    ("high-cpu", "why is the internet edge sluggish?", ["CPU at 97%", "edge-rtr-01"]),
+    ("insecure-mgmt", "are our devices secure?", ["Telnet", "SNMP community", "AAA", "password"]),
+    ("device-unreachable", "what's wrong at the branch?", ["branch-rtr-01 is unreachable"]),
+]
+
+
+def ask(runner, question: str, scenario: str, *extra: str) -> dict:
+    result = runner.invoke(cli, ["ask", question, "--scenario", scenario, "--json", "--quiet", *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize(("scenario", "question", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_answer_names_the_injected_root_cause(runner, scenario, question, expected):
+    answer = ask(runner, question, scenario)
+    text = answer["summary"] + "\n" + "\n".join(f["text"] for f in answer["findings"])
+    for needle in expected:
+        assert needle in text, (needle, text[:2000])
+    assert answer["severity"] in {"high", "critical"}
+    assert answer["status"] == "ok"
+    assert answer["usage"] == {"llm_calls": 0, "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
+                               "cache_write_tokens": 0, "cost_usd": 0.0}
+
+
+def test_wan_congestion_root_cause_is_congestion_without_qos(runner):
+    answer = ask(runner, "why is the branch office slow?", "wan-congestion")
+    diagnosis = next(a for a in answer["agents"] if a["agent"] == "diagnosis")
+    assert diagnosis["result"]["root_cause"].startswith("WAN congestion with no QoS policy applied")
+    assert any("service-policy output WAN-EDGE-QOS" in c for r in answer["recommendations"] for c in r["commands"])
+
+
+@pytest.mark.parametrize("question", [
+    "is anything wrong with the network?",
+    "how is the network doing today?",
+    "any congestion or errors on the links?",
+    "are our devices secure?",
+    "is the branch office ok?",
+])
+def test_healthy_lab_reports_no_high_or_critical(runner, question):
+    answer = ask(runner, question, "healthy")
+    assert answer["severity"] not in {"high", "critical"}, answer["summary"]
+    assert all(f["severity"] not in {"high", "critical"} for f in answer["findings"])
