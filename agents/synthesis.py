@@ -54,7 +54,8 @@ def merge_recommendations(responses: list[AgentResponse]) -> list[Recommendation
     seen, out = set(), []
     for r in responses:
         for rec in r.recommendations:
-            key = (rec.text, tuple(rec.commands))
+            # Two agents proposing the same commands on the same device are one recommendation.
+            key = (rec.device, tuple(rec.commands)) if rec.commands else (rec.device, rec.text)
             if key not in seen:
                 seen.add(key)
                 out.append(rec)
