@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class StrictModel(BaseModel):
@@ -68,3 +68,70 @@ class EngineConfig(StrictModel):
     request_deadline_s: float = Field(120.0, gt=0, le=3600)
     max_hops: int = Field(3, ge=0, le=5)
     capacity_growth_pct_per_month: float = Field(5.0, gt=0, le=100)
+
+
+class TierConfig(StrictModel):
+    """One model tier: which model, and the effort level where the API supports it."""
+
+    model: str = Field(min_length=1)
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    max_tokens: int = Field(4096, ge=256, le=64000)
+
+
+class PriceConfig(StrictModel):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float = Field(ge=0)
+    cache_read: float = Field(ge=0)
+
+
+def _default_tiers() -> dict[str, TierConfig]:
+    return {
+        "fast": TierConfig(model="claude-haiku-4-5"),
+        "balanced": TierConfig(model="claude-sonnet-4-6"),
+        "deep": TierConfig(model="claude-opus-4-6", max_tokens=8192),
+    }
+
+
+def _default_prices() -> dict[str, PriceConfig]:
+    return {
+        "claude-haiku-4-5": PriceConfig(input=1.0, output=5.0, cache_write=1.25, cache_read=0.10),
+        "claude-sonnet-4-6": PriceConfig(input=3.0, output=15.0, cache_write=3.75, cache_read=0.30),
+        "claude-opus-4-6": PriceConfig(input=5.0, output=25.0, cache_write=6.25, cache_read=0.50),
+    }
+
+
+class LLMConfig(StrictModel):
+    """The Claude backend. Without an API key (provider auto) everything runs on the offline engine."""
+
+    provider: Literal["auto", "anthropic", "offline"] = "auto"
+    tiers: dict[str, TierConfig] = Field(default_factory=_default_tiers)
+    roles: dict[Literal["router", "planner", "coordinator", "synthesis"], str] = Field(
+        default_factory=lambda: {"router": "fast", "planner": "fast", "coordinator": "balanced", "synthesis": "deep"})
+    specialists: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], str] = Field(
+        default_factory=lambda: {"diagnosis": "balanced", "config": "fast", "security": "fast", "performance": "balanced", "documentation": "fast"})
+    prices: dict[str, PriceConfig] = Field(default_factory=_default_prices)
+    timeout_s: float = Field(60.0, gt=0, le=600)
+    max_retries: int = Field(2, ge=0, le=10)
+    router_margin: float = Field(3.0, ge=0)
+    max_plan_steps: int = Field(6, ge=1, le=12)
+    max_tool_steps: int = Field(5, ge=1, le=20)
+    tool_result_max_chars: int = Field(6000, ge=500, le=200000)
+    follow_ups: int = Field(2, ge=0, le=5)
+    request_cost_limit_usd: float = Field(0.50, gt=0)
+
+    @model_validator(mode="after")
+    def _tiers_exist(self) -> "LLMConfig":
+        for where, mapping in (("roles", self.roles), ("specialists", self.specialists)):
+            for name, tier in mapping.items():
+                if tier not in self.tiers:
+                    raise ValueError(f"{where}.{name} names tier '{tier}', which is not in tiers ({', '.join(self.tiers)})")
+        return self
+
+    def tier_for_role(self, role: str) -> TierConfig:
+        return self.tiers[self.roles.get(role, "fast")]  # type: ignore[call-overload]
+
+    def tier_for_specialist(self, name: str) -> TierConfig:
+        return self.tiers[self.specialists.get(name, "balanced")]  # type: ignore[call-overload]

@@ -106,6 +106,15 @@ class AgentTask(BaseModel):
     chain: list[str] = Field(default_factory=list)
 
 
+class Usage(BaseModel):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+
 class AgentResponse(BaseModel):
     """Every specialist's report, whatever produced it (offline rules or Claude)."""
 
@@ -122,7 +131,9 @@ class AgentResponse(BaseModel):
     result: dict[str, Any] = Field(default_factory=dict)  # the specialist's own typed result, dumped
     requests: list[DataRequest] = Field(default_factory=list)
     error: str | None = None
-    engine: str = "offline"
+    engine: str = "offline"  # offline | claude | offline-fallback
+    degraded: str | None = None
+    usage: Usage = Field(default_factory=Usage)
 
 
 class PlanStep(BaseModel):
@@ -149,15 +160,6 @@ class RouteDecision(BaseModel):
     margin: float = 0.0
     hints: list[str] = Field(default_factory=list)  # role/site words that narrowed the device search
     method: str = "keywords"
-
-
-class Usage(BaseModel):
-    llm_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 class TraceEntry(BaseModel):

@@ -14,6 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from agents.config import EngineConfig
+from agents.llm import roles as claude_roles
+from agents.llm.backend import ClaudeBackend
+from agents.llm.client import LLMUnavailable
+from agents.llm.usage import UsageMeter
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -27,7 +31,7 @@ from agents.models import (
     Specialist,
     TraceEntry,
 )
-from agents.planner import rule_plan
+from agents.planner import PlanError, rule_plan
 from agents.progress import (
     AgentAsked,
     Finished,
@@ -64,11 +68,14 @@ OFFLINE_ANALYSTS: dict[Specialist, Analyst] = {
 class _Run:
     """State of one request: its clock, trace and sink."""
 
-    def __init__(self, request: Request, sink: ProgressSink) -> None:
+    def __init__(self, request: Request, sink: ProgressSink, analysts: dict[Specialist, "Analyst"], meter: UsageMeter | None) -> None:
         self.request = request
         self.sink = sink
+        self.analysts = analysts
+        self.meter = meter
         self.started = time.monotonic()
         self.trace: list[TraceEntry] = []
+        self.degraded: list[str] = []  # why parts of the Claude path fell back to rules
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 3)
@@ -84,22 +91,43 @@ class _Run:
 
 
 class Supervisor:
-    def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, analysts: dict[Specialist, Analyst] | None = None) -> None:
+    """Runs requests on the offline engine, or on Claude when a backend is given (with fallbacks)."""
+
+    def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, analysts: dict[Specialist, Analyst] | None = None,
+                 claude: ClaudeBackend | None = None) -> None:
         self.toolbox = toolbox
         self.engine = engine or EngineConfig()
         self.analysts = analysts or OFFLINE_ANALYSTS
+        self.claude = claude
+
+    def _new_run(self, request: Request, sink: ProgressSink) -> _Run:
+        if self.claude is None:
+            return _Run(request, sink, self.analysts, None)
+        meter = self.claude.meter()
+        analysts = {agent: self.claude.analyst(offline, meter) for agent, offline in self.analysts.items()}
+        return _Run(request, sink, analysts, meter)
+
+    async def _degrade(self, run: _Run, text: str) -> None:
+        run.degraded.append(text)
+        await run.emit(Notice(request_id=run.request.id, level="degraded", text=text))
 
     def route(self, question: str) -> RouteDecision:
         return route(question, self.toolbox.inventory)
 
     async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
-        run = _Run(request, sink or NullSink())
+        run = self._new_run(request, sink or NullSink())
         notices: list[str] = []
         if request.truncated:
             notices.append(f"Your question was longer than the limit and was cut to its first {len(request.question)} characters.")
             await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
 
         decision = self.route(request.question)
+        if self.claude is not None and run.meter is not None and decision.margin < self.claude.config.router_margin:
+            try:
+                decision = await claude_roles.route(self.claude.client, self.claude.config, run.meter, request.question,
+                                                    self.toolbox.inventory, decision)
+            except LLMUnavailable as exc:
+                await self._degrade(run, f"Claude routing unavailable ({exc}); used the keyword router")
         await run.emit(Routed(request_id=request.id, primary=decision.primary.value, specialists=[s.value for s in decision.specialists],
                               devices=decision.devices, method=decision.method))
         if decision.unknown_devices:
@@ -112,7 +140,7 @@ class Supervisor:
 
         devices = decision.devices or hinted_devices(request.question, self.toolbox.inventory)[0]
         requested = request.mode if request.mode != ExecutionMode.auto else ExecutionMode(self.engine.default_mode)
-        plan = rule_plan(decision, request.question, devices, requested)
+        plan = await self._plan(run, decision, devices, requested)
         await run.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps], phases=plan.phases))
 
         responses = await self._execute(run, plan)
@@ -122,14 +150,71 @@ class Supervisor:
         if missing:
             notices.append("Deadline reached; answered from what was finished. Missing: " + ", ".join(s.agent.value for s in missing))
             await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
+        ordered = [responses[s.id] for s in plan.steps]
+        if not missing:
+            ordered += await self._follow_ups(run, ordered, devices)
 
         answer = synthesize(
             request_id=request.id, question=request.question, primary=decision.primary,
-            specialists=[s.agent for s in plan.steps], devices=devices,
-            responses=[responses[s.id] for s in plan.steps], notices=notices,
+            specialists=list(dict.fromkeys(r.agent for r in ordered)), devices=devices,
+            responses=ordered, notices=notices,
         )
         answer.plan = plan
+        await self._claude_synthesis(run, answer)
+        for r in ordered:
+            if r.degraded:
+                run.degraded.append(r.degraded)
+        if run.degraded:
+            answer.notices += [d for d in dict.fromkeys(run.degraded) if d not in answer.notices]
+            if answer.status == "ok":
+                answer.status = "degraded"
+        if run.meter is not None:
+            answer.usage = run.meter.total.model_copy()
+            for r in answer.responses:
+                r.usage = run.meter.by_agent.get(r.agent.value, r.usage)
         return await self._finish(run, answer)
+
+    async def _plan(self, run: _Run, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
+        if self.claude is not None and run.meter is not None:
+            try:
+                return await claude_roles.plan(self.claude.client, self.claude.config, run.meter, run.request.question, decision,
+                                               devices, self.toolbox.inventory, requested)
+            except (LLMUnavailable, PlanError) as exc:
+                await self._degrade(run, f"Claude plan not usable ({exc}); used the rule planner")
+        return rule_plan(decision, run.request.question, devices, requested)
+
+    async def _follow_ups(self, run: _Run, responses: list[AgentResponse], devices: list[str]) -> list[AgentResponse]:
+        """Ask the coordinator for gaps and run at most `follow_ups` more tasks, within the deadline."""
+        if self.claude is None or run.meter is None or self.claude.config.follow_ups == 0:
+            return []
+        try:
+            found = await claude_roles.gaps(self.claude.client, self.claude.config, run.meter, run.request.question, responses)
+        except LLMUnavailable as exc:
+            await self._degrade(run, f"Claude coordinator unavailable ({exc}); no follow-ups")
+            return []
+        gaps = found.gaps[: self.claude.config.follow_ups]
+        context = [f for r in responses for f in r.findings]
+        tasks = []
+        for i, gap in enumerate(gaps, start=1):
+            await run.emit(Notice(request_id=run.request.id, level="info", text=f"follow-up for {gap.agent.value}: {gap.reason}"))
+            tasks.append(self._run_agent(run, AgentTask(id=f"f{i}", agent=gap.agent, instruction=gap.instruction, devices=devices, context=context)))
+        remaining = max(self.engine.request_deadline_s - run.elapsed(), 0.001)
+        try:
+            return list(await asyncio.wait_for(asyncio.gather(*tasks), timeout=remaining))
+        except TimeoutError:
+            await run.emit(Notice(request_id=run.request.id, level="warning", text="Deadline reached during follow-ups; they were dropped"))
+            return []
+
+    async def _claude_synthesis(self, run: _Run, answer: Answer) -> None:
+        if self.claude is None or run.meter is None:
+            return
+        try:
+            out = await claude_roles.synthesis(self.claude.client, self.claude.config, run.meter, answer)
+        except LLMUnavailable as exc:
+            await self._degrade(run, f"Claude synthesis unavailable ({exc}); the summary was assembled by rules")
+            return
+        answer.summary = out.summary
+        answer.notices += out.conflicts
 
     async def _finish(self, run: _Run, answer: Answer) -> Answer:
         answer.duration_s = run.elapsed()
@@ -182,13 +267,14 @@ class Supervisor:
         await run.emit(StepStarted(request_id=run.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
         try:
-            out = await asyncio.wait_for(self.analysts[task.agent](ctx), timeout=self.engine.step_timeout_s)
+            out = await asyncio.wait_for(run.analysts[task.agent](ctx), timeout=self.engine.step_timeout_s)
             findings = out.findings
             response = AgentResponse(
                 agent=task.agent, task=task.instruction, status="partial" if out.partial else "success", summary=out.summary,
                 findings=findings, recommendations=out.recommendations, confidence=out.confidence,
                 severity=Severity.worst([f.severity for f in findings]),
                 result=out.result.model_dump(mode="json") if out.result is not None else {},
+                engine=out.engine, degraded=out.degraded,
             )
         except TimeoutError:
             response = _failed(task.agent, task.instruction, f"{task.agent.value} timed out after {self.engine.step_timeout_s:g}s")

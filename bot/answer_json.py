@@ -25,7 +25,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "failed_agents": answer.failed_agents,
         "plan": answer.plan.model_dump(mode="json") if answer.plan else None,
         "agents": [
-            {"agent": r.agent.value, "status": r.status, "confidence": r.confidence, "severity": r.severity.value,
+            {"agent": r.agent.value, "status": r.status, "engine": r.engine, "degraded": r.degraded,
+             "confidence": r.confidence, "severity": r.severity.value, "usage": r.usage.model_dump(),
              "duration_s": r.duration_s, "error": r.error, "requests": [q.model_dump() for q in r.requests],
              "evidence": [e.model_dump() for e in r.evidence], "result": r.result}
             for r in answer.responses

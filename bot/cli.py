@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from agents.evaluation import EvalFileError, evaluate_routing, load_eval_cases, render_eval
+from agents.llm.backend import build_backend
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.models import Answer, ExecutionMode, Request
 from agents.progress import NullSink
@@ -45,6 +48,8 @@ def _fail(message: str) -> None:
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """noc-chatops: ask your network questions, audit configs, run the Slack bot."""
+    logging.basicConfig(level=os.environ.get("NOC_LOG_LEVEL", "WARNING").upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = {"config_path": config_path}
 
 
@@ -193,10 +198,13 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
 
 
 async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
+    claude = build_backend(settings.llm)
     try:
-        return await Supervisor(toolbox, settings.engine).run(request, sink)
+        return await Supervisor(toolbox, settings.engine, claude=claude).run(request, sink)
     finally:
         toolbox.gateway.close()
+        if claude is not None:
+            await claude.aclose()
 
 
 @cli.command("route")

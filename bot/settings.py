@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from agents.config import AuditConfig, EngineConfig, NetworkConfig, StrictModel, ThresholdsConfig
+from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 
 CONFIG_ENV = "NOC_CONFIG"
@@ -30,6 +30,7 @@ class Settings(StrictModel):
     audit: AuditConfig = AuditConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
     engine: EngineConfig = EngineConfig()
+    llm: LLMConfig = LLMConfig()
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -18,8 +18,10 @@ def runner() -> CliRunner:
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch):
-    """A developer's own NOC_CONFIG must not leak into tests."""
-    monkeypatch.delenv("NOC_CONFIG", raising=False)
+    """A developer's own NOC_CONFIG or Anthropic credentials must not leak into tests:
+    without a key every test runs the offline engine unless it starts the fake API itself."""
+    for name in ("NOC_CONFIG", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

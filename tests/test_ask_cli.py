@@ -14,7 +14,7 @@ REQUIRED = {"status", "primary", "specialists", "severity", "confidence", "autom
 
 def test_ask_json_has_every_documented_key(runner):
     result = runner.invoke(cli, ["ask", "why is the branch office slow?", "-s", "wan-congestion", "--json", "-q"])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert REQUIRED <= set(data)
     assert data["status"] in {"ok", "partial", "degraded", "failed"}
     assert data["automation"] in {"auto", "review", "human"}
@@ -42,13 +42,13 @@ def test_empty_question_is_a_usage_error(runner):
 
 def test_unknown_device_is_named_with_the_known_ones(runner):
     result = runner.invoke(cli, ["ask", "why is core-sw-09 dropping packets?", "--json", "-q"])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert result.exit_code == 1 and data["status"] == "failed"
     assert "Unknown device: core-sw-09" in data["summary"] and "core-sw-01" in data["summary"]
 
 
 def test_unknown_device_beside_a_known_one_still_answers(runner):
-    data = json.loads(runner.invoke(cli, ["ask", "compare cpu on edge-rtr-01 and edge-rtr-07", "--json", "-q"]).output)
+    data = json.loads(runner.invoke(cli, ["ask", "compare cpu on edge-rtr-01 and edge-rtr-07", "--json", "-q"]).stdout)
     assert data["status"] == "ok" and data["devices"] == ["edge-rtr-01"]
     assert any("edge-rtr-07" in n for n in data["notices"])
 
@@ -56,7 +56,7 @@ def test_unknown_device_beside_a_known_one_still_answers(runner):
 def test_oversize_question_is_cut_with_a_notice(runner):
     question = "why is the branch office slow? " + "x" * 5000
     result = runner.invoke(cli, ["ask", question, "-s", "wan-congestion", "--json", "-q"])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert any("cut to its first 4000 characters" in n for n in data["notices"])
     assert data["status"] == "ok"
 
@@ -69,20 +69,20 @@ def test_unknown_scenario_and_bad_mode(runner):
 def test_modes_are_honoured(runner):
     for mode in ("sequential", "parallel", "hybrid"):
         data = json.loads(runner.invoke(cli, ["ask", "write an incident report for the bgp outage", "-s", "bgp-peer-down",
-                                              "--mode", mode, "--json", "-q"]).output)
+                                              "--mode", mode, "--json", "-q"]).stdout)
         assert data["plan"]["mode"] == mode
         assert data["status"] == "ok"
 
 
 def test_route_json(runner):
-    data = json.loads(runner.invoke(cli, ["route", "is telnet still enabled on access-sw-01?", "--json"]).output)
+    data = json.loads(runner.invoke(cli, ["route", "is telnet still enabled on access-sw-01?", "--json"]).stdout)
     assert data["primary"] == "security" and data["devices"] == ["access-sw-01"]
     assert set(data) >= {"primary", "specialists", "devices"}
 
 
 def test_eval_routing_meets_the_bar(runner):
     result = runner.invoke(cli, ["eval-routing", str(EVAL), "--json"])
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["total"] >= 100
     assert data["accuracy"] >= 0.90
     assert sum(n for row in data["confusion"].values() for n in row.values()) == data["total"]

@@ -22,7 +22,7 @@ def test_lab_scenarios_lists_each_with_a_description(runner):
 def test_audit_all_insecure_mgmt_json_worst_first(runner):
     result = runner.invoke(cli, ["audit", "--all", "--scenario", "insecure-mgmt", "--json"])
     assert result.exit_code == 0, result.output
-    devices = json.loads(result.output)["devices"]
+    devices = json.loads(result.stdout)["devices"]
     assert len(devices) == 8
     assert [d["device"] for d in devices[:2]] == sorted(["access-sw-01", "branch-rtr-01"])  # highest risk first
     for d in devices:
@@ -37,7 +37,7 @@ def test_audit_text_and_tag_filter(runner):
     assert text.exit_code == 0
     assert text.output.startswith("branch-rtr-01 (ios) risk 100/100")
     assert "[CRITICAL] ios-vty-telnet" in text.output
-    pci = json.loads(runner.invoke(cli, ["audit", "branch-rtr-01", "-s", "insecure-mgmt", "--tag", "pci", "--json"]).output)
+    pci = json.loads(runner.invoke(cli, ["audit", "branch-rtr-01", "-s", "insecure-mgmt", "--tag", "pci", "--json"]).stdout)
     assert all("pci" in f["tags"] for f in pci["devices"][0]["findings"])
 
 
@@ -74,7 +74,7 @@ def test_noc_console_script_runs_the_readme_command():
 def test_tool_command_prints_json(runner):
     result = runner.invoke(cli, ["tool", "check_routing_protocol", "device=branch-rtr-01", "protocol=bgp", "-s", "bgp-peer-down"])
     assert result.exit_code == 0
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert any(o["kind"] == "bgp_as_mismatch" for o in data["observations"])
     bad = runner.invoke(cli, ["tool", "get_device_health", "device=nope-01"])
     assert bad.exit_code == 2

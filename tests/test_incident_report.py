@@ -11,7 +11,7 @@ import pytest
 from agents.models import Finding, Recommendation
 from agents.severity import Severity
 from agents.specialists.incident_report import SEV_LEVELS, build_incident_report
-from agents.specialists.runbooks import search_runbooks
+from agents.tools.runbooks import search_runbooks
 from agents.tools.redact import contains_secret
 
 OPENED = datetime(2024, 5, 1, 12, 30, 5, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.specialists.runbooks import Runbook, load_runbooks, search_runbooks, tokenize
+from agents.tools.runbooks import Runbook, load_runbooks, search_runbooks, tokenize
 
 EXPECTED = [
     ("bgp peer down remote-as mismatch branch", "bgp-session-down"),

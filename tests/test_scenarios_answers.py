@@ -25,7 +25,7 @@ CASES = [
 def ask(runner, question: str, scenario: str, *extra: str) -> dict:
     result = runner.invoke(cli, ["ask", question, "--scenario", scenario, "--json", "--quiet", *extra])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize(("scenario", "question", "expected"), CASES, ids=[c[0] for c in CASES])

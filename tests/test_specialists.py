@@ -11,7 +11,7 @@ from agents.specialists.performance import months_until
 def ask(runner, question: str, scenario: str = "healthy") -> dict:
     result = runner.invoke(cli, ["ask", question, "--scenario", scenario, "--json", "--quiet"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def agent(answer: dict, name: str) -> dict:

@@ -53,6 +53,8 @@ class AnalystOutput(BaseModel):
     confidence: float
     result: BaseModel | None = None
     partial: bool = False
+    engine: str = "offline"
+    degraded: str | None = None  # why a better engine could not be used
 
 
 AskFn = Callable[[AgentTask, Specialist, str, list[str]], Awaitable[tuple[DataRequest, AgentResponse | None]]]

@@ -17,7 +17,7 @@ from agents.models import Finding, Recommendation, Specialist
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, finding
 from agents.specialists.incident_report import build_incident_report
-from agents.specialists.runbooks import RunbookHit, search_runbooks
+from agents.tools.runbooks import RunbookHit, search_runbooks
 
 _REPORT_RX = re.compile(r"incident report|post[- ]?mortem|post[- ]incident|write[- ]?up|\breport\b|incident summary|\bsummar|\brca\b|\bpir\b|turn (?:these|this|my) notes", re.I)
 

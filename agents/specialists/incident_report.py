@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 
 from agents.models import Finding, Recommendation
 from agents.severity import Severity
-from agents.specialists.runbooks import RunbookHit
-from agents.tools.redact import redact
+from agents.tools.runbooks import RunbookHit
+from agents.tools.redact import redact, redact_prose
 
 __all__ = ["SEV_LEVELS", "build_incident_report", "sev_level"]
 
@@ -60,9 +60,7 @@ _FOLLOW_UP = (
     "Review: post-incident review with a second engineer; open tickets with owners for each follow-up action.",
 )
 
-# Word starts inside a line: after whitespace or punctuation that can precede a quoted command.
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-_WORD_START = re.compile(r"(?<=[\s:;,(\"'`=])(?=[A-Za-z])")
 
 
 def sev_level(severity: Severity) -> str:
@@ -70,27 +68,11 @@ def sev_level(severity: Severity) -> str:
     return SEV_LEVELS[severity]
 
 
-def _redact_line(line: str) -> str:
-    """Redact one line as a config line, then from every word start onwards.
-
-    The second step catches commands quoted inside prose ("found snmp-server community x RO").
-    `redact` is idempotent, so re-running it over an already redacted suffix changes nothing.
-    """
-    line = redact(line)
-    positions = [m.start() for m in _WORD_START.finditer(line)]
-    for pos in reversed(positions):  # right to left: earlier positions stay valid after a change
-        suffix = line[pos:]
-        cleaned = redact(suffix)
-        if cleaned != suffix:
-            line = line[:pos] + cleaned
-    return line
-
-
 def _clean(text: str | None) -> str:
     """Redacted free text, line structure kept (redaction forms work per line)."""
     if not text:
         return ""
-    return "\n".join(_redact_line(line) for line in redact(text).splitlines())
+    return redact_prose(text)
 
 
 def _escape_lt(text: str) -> str:

@@ -23,6 +23,7 @@ from agents.network.parsers import canonical_interface, parse_ospf_neighbors
 from agents.severity import Severity
 from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.redact import redact
+from agents.tools.runbooks import search_runbooks
 from agents.tools.results import (
     DeviceConfig,
     DeviceHealth,
@@ -34,6 +35,8 @@ from agents.tools.results import (
     Observation,
     RoutingNeighbor,
     RoutingStatus,
+    RunbookMatch,
+    RunbookSearch,
     SecurityScan,
     SensorReading,
     ToolError,
@@ -277,6 +280,13 @@ class Toolbox:
             counts=report.counts,
             findings=report.findings,
         )
+
+    # -- search_runbooks --------------------------------------------------------------------
+
+    @_tool(RunbookSearch)
+    async def search_runbooks(self, query: str, limit: int = 3) -> RunbookSearch:
+        hits = search_runbooks(query, limit=limit)
+        return RunbookSearch(tool="search_runbooks", query=query, matches=[RunbookMatch(**h.model_dump(include=set(RunbookMatch.model_fields))) for h in hits])
 
     # -- check_routing_protocol --------------------------------------------------------------
 

@@ -196,3 +196,27 @@ def contains_secret(text: str) -> list[str]:
     if _CRYPT_HASH.search(text):
         found.append("crypt-hash")
     return found
+
+
+# Word starts inside a line: after whitespace or punctuation that can precede a quoted command.
+_WORD_START = re.compile(r"(?<=[\s:;,(\"'`=])(?=[A-Za-z])")
+
+
+def _redact_prose_line(line: str) -> str:
+    line = redact(line)
+    for match in reversed(list(_WORD_START.finditer(line))):  # right to left: earlier offsets stay valid
+        suffix = line[match.start():]
+        cleaned = redact(suffix)
+        if cleaned != suffix:
+            line = line[: match.start()] + cleaned
+    return line
+
+
+def redact_prose(text: str) -> str:
+    """Redact free text (chat questions, findings, reports) that may quote config mid-sentence.
+
+    `redact` works on configuration lines; people write "we have snmp-server community x RO on
+    the old boxes". Each line is redacted as a whole, then again from every word start, which is
+    safe because `redact` is idempotent.
+    """
+    return "\n".join(_redact_prose_line(line) for line in text.split("\n"))

@@ -45,6 +45,11 @@ class SecurityArgs(DeviceArgs):
     tags: list[Literal["cis", "pci", "soc2"]] | None = Field(None, description="only rules with one of these compliance tags")
 
 
+class RunbookArgs(_Args):
+    query: str = Field(min_length=2, description="symptoms or topic, e.g. 'ospf stuck exstart mtu'")
+    limit: int = Field(3, ge=1, le=10, description="how many runbooks to return")
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
@@ -62,6 +67,7 @@ TOOL_SPECS: dict[str, ToolSpec] = {
         ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs),
         ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs),
         ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs),
+        ToolSpec("search_runbooks", "Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.", RunbookArgs),
     )
 }
 
@@ -78,3 +84,11 @@ async def call_tool(toolbox: Toolbox, name: str, arguments: dict | None) -> Tool
         return ToolResult(tool=name, device=(arguments or {}).get("device") if isinstance(arguments, dict) else None,
                           ok=False, error=ToolError(kind="bad_arguments", message=problems))
     return await getattr(toolbox, name)(**args.model_dump())
+
+
+def tool_definition(name: str) -> dict:
+    """The Anthropic tool definition for a tool: name, description and JSON schema of its arguments."""
+    spec = TOOL_SPECS[name]
+    schema = spec.args.model_json_schema()
+    schema.pop("title", None)
+    return {"name": spec.name, "description": spec.description, "input_schema": schema}

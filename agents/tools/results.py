@@ -174,3 +174,19 @@ class SecurityScan(ToolResult):
     rules_evaluated: int = 0
     counts: dict[str, int] = Field(default_factory=dict)
     findings: list[AuditFinding] = Field(default_factory=list)
+
+
+# -- search_runbooks ------------------------------------------------------------------------
+
+
+class RunbookMatch(BaseModel):
+    slug: str
+    title: str
+    path: str
+    score: float
+    excerpt: str
+
+
+class RunbookSearch(ToolResult):
+    query: str = ""
+    matches: list[RunbookMatch] = Field(default_factory=list)

@@ -1,0 +1,164 @@
+"""Structured calls to Claude through the official SDK, with one repair attempt.
+
+Every result code consumes is a pydantic model requested with `messages.parse(output_format=...)`.
+A reply that fails validation is sent back once with the validation error; a second failure, an
+API error after the SDK's own retries, or a spent cost budget raise `LLMUnavailable`, which the
+callers turn into the offline fallback. No sampling parameter is ever sent: consistency comes
+from schemas and prompts. System prompts and tool definitions carry `cache_control`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Literal, TypeVar
+
+import anthropic
+from anthropic import AsyncAnthropic
+from pydantic import BaseModel, ValidationError
+
+from agents.config import LLMConfig, TierConfig
+from agents.llm.usage import UsageMeter
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+FailureKind = Literal["cost_limit", "rate_limit", "overloaded", "server_error", "timeout", "connection", "auth", "bad_request", "invalid_output"]
+
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+class LLMUnavailable(Exception):
+    """Claude could not give a usable answer; `kind` says why (it drives fallbacks and breakers)."""
+
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+def provider_enabled(config: LLMConfig) -> bool:
+    if config.provider == "offline":
+        return False
+    if config.provider == "anthropic":
+        return True
+    return bool(os.environ.get("ANTHROPIC_API_KEY"))
+
+
+def new_client(timeout_s: float, max_retries: int) -> AsyncAnthropic:
+    """The SDK client; it reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL itself. The process builds
+    one backend (and so one client) at start-up and shares it across requests."""
+    return AsyncAnthropic(timeout=timeout_s, max_retries=max_retries)
+
+
+def system_blocks(role: str, text: str) -> list[dict[str, Any]]:
+    """The system prompt as a cacheable block; its first line names the role (for logs and tests)."""
+    return [{"type": "text", "text": f"Role: {role}\n{text}", "cache_control": _EPHEMERAL}]
+
+
+def cached_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark the last tool definition so the whole tool list is cached with the system prompt."""
+    if not tools:
+        return tools
+    return tools[:-1] + [{**tools[-1], "cache_control": _EPHEMERAL}]
+
+
+class ClaudeClient:
+    def __init__(self, config: LLMConfig, client: AsyncAnthropic | None = None) -> None:
+        self.config = config
+        self.client = client or new_client(config.timeout_s, config.max_retries)
+
+    async def structured(
+        self,
+        *,
+        role: str,
+        agent: str,
+        tier: TierConfig,
+        system: str,
+        messages: list[dict[str, Any]],
+        output_model: type[M],
+        meter: UsageMeter,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
+    ) -> tuple[M | None, Any]:
+        """One call. Returns (parsed output or None when the model stopped to use tools, message)."""
+        messages = list(messages)
+        for attempt in (1, 2):
+            message = await self._call(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
+            if isinstance(message, ValidationError):
+                if attempt == 2:
+                    raise LLMUnavailable("invalid_output", f"{role}: reply did not match {output_model.__name__} after a repair attempt")
+                messages += [
+                    {"role": "assistant", "content": _raw_input(message) or "(unparseable reply)"},
+                    {"role": "user", "content": "That reply is not valid for the required JSON schema: "
+                     f"{_brief(message)}. Reply again with only the JSON object that matches the schema."},
+                ]
+                continue
+            if message.stop_reason == "tool_use":
+                return None, message
+            parsed = message.parsed_output
+            if parsed is None:
+                if attempt == 2:
+                    raise LLMUnavailable("invalid_output", f"{role}: reply had no structured output")
+                messages += [{"role": "assistant", "content": _text_of(message) or "(empty reply)"},
+                             {"role": "user", "content": "Reply with only the JSON object that matches the schema."}]
+                continue
+            return parsed, message
+        raise AssertionError("unreachable")
+
+    async def _call(self, role, agent, tier, system, messages, output_model, meter, tools, tool_choice):
+        if meter.exhausted:
+            raise LLMUnavailable("cost_limit", f"request cost limit ${meter.cost_limit_usd:g} reached")
+        kwargs: dict[str, Any] = {
+            "model": tier.model,
+            "max_tokens": tier.max_tokens,
+            "system": system_blocks(role, system),
+            "messages": messages,
+            "output_format": output_model,
+        }
+        if tools:
+            kwargs["tools"] = cached_tools(tools)
+            if tool_choice:
+                kwargs["tool_choice"] = tool_choice
+        if tier.effort:
+            kwargs["output_config"] = {"effort": tier.effort}
+        try:
+            message = await self.client.messages.parse(**kwargs)
+        except ValidationError as exc:
+            meter.add(agent, tier.model, None)  # the SDK consumed the reply; its tokens are not reported
+            return exc
+        except anthropic.APIStatusError as exc:
+            meter.add(agent, tier.model, None)
+            raise LLMUnavailable(_status_kind(exc), f"{role}: Anthropic API answered {exc.status_code} ({type(exc).__name__})") from None
+        except anthropic.APITimeoutError:
+            raise LLMUnavailable("timeout", f"{role}: Anthropic API timed out after {self.config.timeout_s:g}s") from None
+        except anthropic.APIConnectionError:
+            raise LLMUnavailable("connection", f"{role}: cannot reach the Anthropic API") from None
+        meter.add(agent, tier.model, message.usage)
+        return message
+
+
+def _status_kind(exc: anthropic.APIStatusError) -> FailureKind:
+    if isinstance(exc, anthropic.RateLimitError):
+        return "rate_limit"
+    if exc.status_code == 529:
+        return "overloaded"
+    if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
+        return "auth"
+    if exc.status_code >= 500:
+        return "server_error"
+    return "bad_request"
+
+
+def _raw_input(exc: ValidationError) -> str | None:
+    for err in exc.errors():
+        if isinstance(err.get("input"), str):
+            return err["input"][:4000]
+    return None
+
+
+def _brief(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors()[:5])
+
+
+def _text_of(message: Any) -> str:
+    return "".join(getattr(b, "text", "") for b in message.content if getattr(b, "type", "") == "text")

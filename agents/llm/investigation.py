@@ -1,0 +1,123 @@
+"""A specialist investigation with Claude: one readable tool-use loop with a step cap.
+
+Only the specialist's own tools are offered, plus `ask_specialist` (another specialist through
+the supervisor's request-chain rules). Tool calls of one turn run concurrently. Tool results
+arrive redacted from the tool layer and are capped in size with a visible marker; the question
+and the other specialists' findings are redacted as prose before they are sent. The last turn keeps the
+tool definitions (so the prompt cache still hits) but sets `tool_choice: none`, so the model
+must answer with its structured report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from agents.llm.client import ClaudeClient, LLMUnavailable
+from agents.llm.schemas import REPORT_MODELS, SpecialistReport
+from agents.llm.usage import UsageMeter
+from agents.config import LLMConfig
+from agents.models import Finding, Recommendation, Specialist
+from agents.severity import Severity
+from agents.specialists.base import AnalysisContext, AnalystOutput
+from agents.tools.redact import redact_prose
+from agents.tools.registry import TOOL_SPECS, tool_definition
+
+ASK_SPECIALIST = {
+    "name": "ask_specialist",
+    "description": "Ask another NOC specialist for data or an analysis you cannot get with your own tools. "
+                   "Requests that would loop back to a specialist already asking, or go deeper than the hop limit, are refused.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "specialist": {"type": "string", "enum": [s.value for s in Specialist]},
+            "request": {"type": "string", "description": "what you need from them"},
+            "devices": {"type": "array", "items": {"type": "string"}, "description": "devices concerned, may be empty"},
+        },
+        "required": ["specialist", "request"],
+        "additionalProperties": False,
+    },
+}
+
+
+def tools_for(ctx: AnalysisContext) -> list[dict[str, Any]]:
+    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS] + [ASK_SPECIALIST]
+
+
+def cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n...[truncated {len(text) - limit} of {len(text)} characters; ask for one device, section or interface]"
+
+
+def task_prompt(ctx: AnalysisContext) -> str:
+    task = ctx.task
+    lines = [f"Question from the NOC: {redact_prose(task.instruction)}"]
+    lines.append(f"Devices in scope: {', '.join(task.devices) if task.devices else 'none named; find the relevant ones'}")
+    lines.append(f"Inventory: {', '.join(f'{d.name} ({d.role}, {d.os})' for d in ctx.inventory)}")
+    if task.context:
+        lines.append("Findings from other specialists so far:")
+        lines += [f"- ({f.agent}) [{f.severity.value}] {redact_prose(f.text)}" for f in task.context[:30]]
+    lines.append("Investigate with your tools, then answer with your report. Cite devices and interfaces exactly as the tools name them.")
+    return "\n".join(lines)
+
+
+async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMConfig, meter: UsageMeter) -> AnalystOutput:
+    agent = ctx.agent
+    tier = config.tier_for_specialist(agent.value)
+    report_model = REPORT_MODELS[agent]
+    tools = tools_for(ctx)
+    messages: list[dict[str, Any]] = [{"role": "user", "content": task_prompt(ctx)}]
+    for turn in range(1, config.max_tool_steps + 1):
+        final = turn == config.max_tool_steps
+        report, message = await claude.structured(
+            role=f"specialist:{agent.value}", agent=agent.value, tier=tier, system=ctx.definition.system_prompt,
+            messages=messages, output_model=report_model, meter=meter, tools=tools,
+            tool_choice={"type": "none"} if final else None,
+        )
+        if report is not None:
+            return to_output(ctx, report)
+        calls = [b for b in message.content if getattr(b, "type", "") == "tool_use"]
+        if final or not calls:
+            break
+        messages.append({"role": "assistant", "content": [b.model_dump(mode="json", exclude_none=True) for b in message.content]})
+        results = await asyncio.gather(*(_run_call(ctx, call, config.tool_result_max_chars) for call in calls))
+        messages.append({"role": "user", "content": list(results)})
+    raise LLMUnavailable("invalid_output", f"{agent.value}: no report within {config.max_tool_steps} steps")
+
+
+async def _run_call(ctx: AnalysisContext, call: Any, limit: int) -> dict[str, Any]:
+    args = call.input if isinstance(call.input, dict) else {}
+    if call.name == "ask_specialist":
+        text, is_error = await _ask(ctx, args)
+    else:
+        result = await ctx.tool(call.name, **args)
+        text, is_error = result.model_dump_json(exclude_none=True), not result.ok
+    # Tool results are redacted field by field in the tool layer (a JSON dump would hide line starts from the redactor).
+    return {"type": "tool_result", "tool_use_id": call.id, "content": cap(text, limit), "is_error": is_error}
+
+
+async def _ask(ctx: AnalysisContext, args: dict[str, Any]) -> tuple[str, bool]:
+    try:
+        target = Specialist(args.get("specialist"))
+    except ValueError:
+        return f"unknown specialist {args.get('specialist')!r}", True
+    response = await ctx.ask(target, str(args.get("request", "")), [d for d in args.get("devices", []) if d in ctx.inventory])
+    if response is None:
+        record = ctx.requests[-1]
+        return f"request refused: {record.outcome} ({record.reason})", True
+    return json.dumps({"status": response.status, "summary": response.summary,
+                       "findings": [f"[{f.severity.value}] {f.text}" for f in response.findings[:20]]}), response.status == "failure"
+
+
+def to_output(ctx: AnalysisContext, report: SpecialistReport) -> AnalystOutput:
+    agent = ctx.agent.value
+    known = set(ctx.inventory.names)
+    findings = [Finding(agent=agent, text=f.text, severity=f.severity, device=f.device if f.device in known else None) for f in report.findings]
+    recs = [Recommendation(agent=agent, text=r.text, commands=r.commands, device=r.device if r.device in known else None,
+                           priority=min(max(r.priority, 1), 5)) for r in report.recommendations]
+    if not findings:
+        findings = [Finding(agent=agent, text=report.summary, severity=Severity.info)]
+    return AnalystOutput(summary=report.summary, findings=findings, recommendations=recs,
+                         confidence=min(max(report.confidence, 0.0), 1.0), result=report)
