@@ -44,6 +44,8 @@ class Request(BaseModel):
     mode: ExecutionMode = ExecutionMode.auto
     truncated: bool = False
     thread_context: str = ""  # an earlier answer in the same conversation, for follow-ups
+    context_devices: list[str] = Field(default_factory=list)  # devices of that earlier answer
+    context_findings: list["Finding"] = Field(default_factory=list)  # its findings, passed to every step
     user: str | None = None
     channel: str | None = None
 
@@ -202,3 +204,6 @@ def automation_level(confidence: float) -> AutomationLevel:
     if confidence >= 0.7:
         return "review"
     return "human"
+
+
+Request.model_rebuild()

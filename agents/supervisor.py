@@ -138,7 +138,8 @@ class Supervisor:
             if not decision.devices:
                 return await self._finish(run, self._unknown_device_answer(request, decision, notices))
 
-        devices = decision.devices or hinted_devices(request.question, self.toolbox.inventory)[0]
+        devices = (decision.devices or [d for d in request.context_devices if d in self.toolbox.inventory]
+                   or hinted_devices(request.question, self.toolbox.inventory)[0])
         requested = request.mode if request.mode != ExecutionMode.auto else ExecutionMode(self.engine.default_mode)
         plan = await self._plan(run, decision, devices, requested)
         await run.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps], phases=plan.phases))
@@ -239,7 +240,7 @@ class Supervisor:
         async def one(step: PlanStep, use_context: bool) -> None:
             sources = _context_sources(step, done, use_context)
             task = AgentTask(id=step.id, agent=step.agent, instruction=step.instruction, devices=step.devices, depends_on=step.depends_on,
-                             context=[f for r in sources for f in r.findings],
+                             context=run.request.context_findings + [f for r in sources for f in r.findings],
                              context_recommendations=[rec for r in sources for rec in r.recommendations])
             done[step.id] = await self._run_agent(run, task)
 

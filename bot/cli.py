@@ -31,6 +31,7 @@ from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.answer_json import answer_json
 from bot.audit_report import render_audit_text
 from bot.terminal import TerminalSink, render_answer
+from bot.credentials import CredentialError, slack_credentials
 from bot.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 
 
@@ -243,6 +244,37 @@ def eval_routing(ctx: click.Context, path: Path, as_json: bool) -> None:
         click.echo(json.dumps(report.model_dump(), indent=2))
     else:
         click.echo(render_eval(report))
+
+
+# -- noc run ------------------------------------------------------------------------------------
+
+
+@cli.command("run")
+@click.option("--host", envvar="NOC_HOST", default=None, help="HTTP listen address (default 0.0.0.0, or NOC_HOST).")
+@click.option("--port", envvar="NOC_PORT", type=click.IntRange(0, 65535), default=None, help="HTTP port (default 3000, or NOC_PORT).")
+@click.pass_context
+def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on /slack/events."""
+    try:
+        creds = slack_credentials()
+    except CredentialError as exc:
+        _fail(str(exc))
+    settings = _settings(ctx)
+    host = host or settings.server.host
+    port = settings.server.port if port is None else port
+    asyncio.run(_run_bot(settings, creds, host, port))
+
+
+async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
+    # Imported here so the terminal commands start without loading Slack and aiohttp server code.
+    from bot.runtime import Runtime
+    from bot.server import serve_forever
+    from bot.slack_app import build_app, web_client
+
+    client = web_client(creds.bot_token, settings.slack.api_url, settings.slack.max_rate_limit_retries)
+    runtime = await Runtime.create(settings, client)
+    app = build_app(runtime, signing_secret=creds.signing_secret)
+    await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token)
 
 
 def main() -> None:

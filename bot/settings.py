@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
@@ -25,12 +25,52 @@ class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the file."""
 
 
+class RoleGrants(StrictModel):
+    """Who holds a role: Slack user ids, user group ids (S...) and channel ids; shell wildcards allowed."""
+
+    users: list[str] = []
+    usergroups: list[str] = []
+    channels: list[str] = []
+
+
+class AccessConfig(StrictModel):
+    """Roles are cumulative: admin includes operator, operator includes viewer."""
+
+    viewer: RoleGrants = RoleGrants(users=["*"])
+    operator: RoleGrants = RoleGrants()
+    admin: RoleGrants = RoleGrants()
+    usergroup_cache_s: float = Field(300.0, ge=0)
+
+
+class SlackConfig(StrictModel):
+    """Slack behaviour. Tokens and the signing secret come only from the environment."""
+
+    api_url: str | None = None  # SLACK_API_URL overrides; default Slack's
+    status_update_interval_s: float = Field(1.0, ge=0.0, le=60)
+    max_rate_limit_retries: int = Field(3, ge=0, le=10)
+
+
+class ServerConfig(StrictModel):
+    host: str = "0.0.0.0"
+    port: int = Field(3000, ge=0, le=65535)
+
+
+class StoreConfig(StrictModel):
+    """Where requests, feedback, audit events and processed event ids are kept."""
+
+    url: str = Field("sqlite:///noc.db", pattern=r"^sqlite:///.+")
+
+
 class Settings(StrictModel):
     network: NetworkConfig = NetworkConfig()
     audit: AuditConfig = AuditConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
     engine: EngineConfig = EngineConfig()
     llm: LLMConfig = LLMConfig()
+    slack: SlackConfig = SlackConfig()
+    access: AccessConfig = AccessConfig()
+    server: ServerConfig = ServerConfig()
+    store: StoreConfig = StoreConfig()
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -1,0 +1,65 @@
+"""Network health sweep: every device through the diagnosis and performance tools, worst first.
+
+Used by `/noc-health` and the daily report. Observations come from the tools (thresholds from
+config), so the sweep needs no LLM and costs one session per device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pydantic import BaseModel, Field
+
+from agents.severity import Severity
+from agents.tools.network import Toolbox
+from agents.tools.results import Observation
+
+
+class DeviceHealthRow(BaseModel):
+    device: str
+    role: str
+    severity: Severity
+    observations: list[Observation] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    cpu_pct: float | None = None
+    busiest_pct: float | None = None
+
+
+class HealthSweep(BaseModel):
+    devices: list[DeviceHealthRow]
+    duration_s: float
+    checked: int
+
+    @property
+    def worst(self) -> Severity:
+        return Severity.worst([d.severity for d in self.devices])
+
+
+async def _device(toolbox: Toolbox, name: str) -> DeviceHealthRow:
+    results = await asyncio.gather(
+        toolbox.get_device_health(name),
+        toolbox.check_routing_protocol(name, "bgp"),
+        toolbox.check_routing_protocol(name, "ospf"),
+        toolbox.analyze_traffic_patterns(name),
+    )
+    seen, observations = set(), []
+    for r in results:
+        for o in r.observations:
+            if o.severity.rank >= Severity.low.rank and o.message not in seen:
+                seen.add(o.message)
+                observations.append(o)
+    errors = list(dict.fromkeys(r.error.message for r in results if not r.ok and r.error))
+    observations.sort(key=lambda o: -o.severity.rank)
+    severity = Severity.worst([o.severity for o in observations] + ([Severity.high] if errors else []))
+    health, traffic = results[0], results[3]
+    busiest = max((max(i.in_util_pct, i.out_util_pct) for i in getattr(traffic, "interfaces", [])), default=None)
+    return DeviceHealthRow(device=name, role=toolbox.inventory.get(name).role, severity=severity, observations=observations,
+                           errors=errors, cpu_pct=getattr(health, "cpu_pct", None), busiest_pct=busiest)
+
+
+async def sweep(toolbox: Toolbox) -> HealthSweep:
+    t0 = time.monotonic()
+    rows = list(await asyncio.gather(*(_device(toolbox, d) for d in toolbox.inventory.names)))
+    rows.sort(key=lambda r: (-r.severity.rank, -len(r.observations), r.device))
+    return HealthSweep(devices=rows, duration_s=round(time.monotonic() - t0, 3), checked=len(rows))

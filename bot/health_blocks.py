@@ -1,0 +1,41 @@
+"""Block Kit for the health sweep: devices worst first, one line each, problems beneath."""
+
+from __future__ import annotations
+
+from agents.health import HealthSweep
+from agents.severity import Severity
+
+EMOJI = {Severity.critical: ":red_circle:", Severity.high: ":large_orange_circle:", Severity.medium: ":large_yellow_circle:",
+         Severity.low: ":large_blue_circle:", Severity.info: ":large_green_circle:"}
+_MAX_SECTION = 2900
+_MAX_DEVICE_BLOCKS = 45
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_health(result: HealthSweep) -> tuple[str, list[dict]]:
+    problems = [d for d in result.devices if d.severity.rank >= Severity.medium.rank]
+    headline = (f"{EMOJI[result.worst]} {len(problems)} of {result.checked} device(s) need attention"
+                if problems else f"{EMOJI[Severity.info]} all {result.checked} devices healthy")
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Network health"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}* (checked in {result.duration_s:.1f}s)"}},
+    ]
+    for row in result.devices[:_MAX_DEVICE_BLOCKS]:
+        facts = []
+        if row.cpu_pct is not None:
+            facts.append(f"CPU {row.cpu_pct:.0f}%")
+        if row.busiest_pct is not None:
+            facts.append(f"busiest link {row.busiest_pct:.0f}%")
+        lines = [f"{EMOJI[row.severity]} *{row.device}* ({row.role}) - {', '.join(facts) or 'no data'}"]
+        lines += [f"    • :x: {_esc(e)}" for e in row.errors]
+        lines += [f"    • [{o.severity.value.upper()}] {_esc(o.message)}" for o in row.observations[:8]]
+        text = "\n".join(lines)
+        if len(text) > _MAX_SECTION:
+            text = text[: _MAX_SECTION - 20] + "\n    • … (more)"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    if len(result.devices) > _MAX_DEVICE_BLOCKS:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"… and {len(result.devices) - _MAX_DEVICE_BLOCKS} more devices"}]})
+    return f"Network health: {headline}", blocks

@@ -1,0 +1,189 @@
+"""The bot's runtime: one toolbox, one supervisor, one store, and the background jobs.
+
+Handlers only parse, authorise and ack; the work happens in tasks spawned here, which are
+tracked so shutdown can cancel them cleanly, and every job ends with a message in its thread:
+the answer, or what failed and the request id. Never silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.health import sweep
+from agents.llm.backend import ClaudeBackend, build_backend
+from agents.models import Answer, Request, Specialist, new_id
+from agents.routing import route
+from agents.supervisor import Supervisor
+from agents.tools import build_toolbox
+from agents.tools.network import Toolbox
+from bot.access import AccessControl, Role
+from bot.blocks import render_audit, render_details
+from bot.health_blocks import render_health
+from bot.settings import Settings
+from bot.slack_sink import SlackThreadSink
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# Questions that reach these specialists read or audit configuration: operator and up.
+_SENSITIVE = {Specialist.config, Specialist.security}
+
+
+@dataclass
+class Origin:
+    """Where a request came from and where its thread is."""
+
+    source: str  # mention | dm | slash | rerun
+    user: str | None
+    channel: str
+    thread_ts: str
+
+
+class Runtime:
+    def __init__(self, settings: Settings, client: AsyncWebClient, store: Store, toolbox: Toolbox,
+                 claude: ClaudeBackend | None = None) -> None:
+        self.settings = settings
+        self.client = client
+        self.store = store
+        self.toolbox = toolbox
+        self.claude = claude
+        self.supervisor = Supervisor(toolbox, settings.engine, claude=claude)
+        self.access = AccessControl(settings.access, self._group_members)
+        self.tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
+        store = await Store(settings.store.url).open()
+        toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
+        return cls(settings, client, store, toolbox, build_backend(settings.llm))
+
+    async def _group_members(self, group: str) -> list[str]:
+        response = await self.client.usergroups_users_list(usergroup=group)
+        return list(response.get("users", []))
+
+    # -- task tracking ----------------------------------------------------------------------
+
+    def spawn(self, job: Awaitable[None], name: str) -> asyncio.Task:
+        task = asyncio.create_task(job, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job %s failed", task.get_name(), exc_info=task.exception())
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for running jobs (tests and graceful stops)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout)
+
+    async def shutdown(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.toolbox.gateway.close()
+        if self.claude is not None:
+            await self.claude.aclose()
+        await self.store.close()
+
+    # -- authorisation ----------------------------------------------------------------------
+
+    def role_for_question(self, question: str) -> Role:
+        decision = route(question, self.toolbox.inventory)
+        return "operator" if {decision.primary, *decision.specialists} & _SENSITIVE else "viewer"
+
+    async def authorise(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> bool:
+        decision = await self.access.check(user, channel, needed)
+        await self.store.record_audit(user=user, channel=channel, command=command,
+                                      outcome="allowed" if decision.allowed else "denied", reason=decision.reason)
+        if decision.allowed:
+            return True
+        log.warning("access denied: user=%s channel=%s command=%s reason=%s", user, channel, command, decision.reason)
+        if user and channel:
+            try:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=(
+                    f":no_entry: Sorry, `{command}` needs the *{needed}* role ({decision.reason}). Ask a NOC admin to grant it."))
+            except Exception:
+                log.warning("could not tell %s about the denial", user, exc_info=True)
+        return False
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    async def answer_question(self, question: str, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
+        request = Request.from_text(question, user=origin.user, channel=origin.channel)
+        prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
+        if prior is not None:
+            request.thread_context = prior.summary
+            request.context_devices = prior.devices
+            request.context_findings = prior.findings[:20]
+        sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Working on it",
+                               interval_s=self.settings.slack.status_update_interval_s)
+        phase = "starting the request"
+        try:
+            await sink.start(f":mag: Request {request.id}" + (f" ({origin.source})" if origin.source else ""))
+            phase = "the analysis"
+            answer = await self.supervisor.run(request, sink)
+            phase = "storing the answer"
+            await self.store.record_answer(answer, source=origin.source, user=origin.user, channel=origin.channel,
+                                           thread_ts=origin.thread_ts, required_role=required_role)
+            phase = "posting the answer to Slack"
+            await sink.post_answer(answer)
+            return answer
+        except asyncio.CancelledError:
+            await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
+            raise
+        except Exception as exc:
+            log.exception("request %s failed during %s", request.id, phase)
+            await _quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
+            return None
+
+    async def run_audit(self, devices: list[str], tags: list[str], origin: Origin) -> None:
+        request_id = new_id()
+        sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Auditing",
+                               interval_s=self.settings.slack.status_update_interval_s)
+        try:
+            await sink.start(f":shield: Audit {request_id} of {', '.join(devices) if len(devices) < 4 else f'{len(devices)} devices'}")
+            scans = await asyncio.gather(*(self.toolbox.scan_security_vulnerabilities(d, tags or None) for d in devices))
+            scans = sorted(scans, key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
+            await sink.close_status()
+            await sink.post_rendered(render_audit(list(scans), tags))
+        except Exception as exc:
+            log.exception("audit %s failed", request_id)
+            await _quietly(sink.post_error(request_id, f"the audit failed ({type(exc).__name__})"))
+
+    async def run_health(self, origin: Origin) -> None:
+        request_id = new_id()
+        sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Health sweep",
+                               interval_s=self.settings.slack.status_update_interval_s)
+        try:
+            await sink.start(f":stethoscope: Health sweep {request_id} of {len(self.toolbox.inventory)} devices")
+            result = await sweep(self.toolbox)
+            await sink.close_status()
+            text, blocks = render_health(result)
+            await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text, blocks=blocks)
+        except Exception as exc:
+            log.exception("health sweep %s failed", request_id)
+            await _quietly(sink.post_error(request_id, f"the health sweep failed ({type(exc).__name__})"))
+
+    async def post_details(self, request_id: str, channel: str, thread_ts: str) -> None:
+        found = await self.store.answer(request_id)
+        if found is None:
+            await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=f"No stored answer for request `{request_id}`.")
+            return
+        sink = SlackThreadSink(self.client, channel, thread_ts, title="Details")
+        await sink.post_rendered(render_details(found[0]))
+
+
+async def _quietly(job: Awaitable[None]) -> None:
+    try:
+        await job
+    except Exception:
+        log.warning("could not report the failure to Slack", exc_info=True)

@@ -1,0 +1,75 @@
+"""Serving the bot: HTTP mode (Bolt's aiohttp app at /slack/events) or Socket Mode, plus the
+small HTTP server for /healthz (and /metrics) that runs in both modes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.Application:
+    """/slack/events (HTTP mode only) and /healthz."""
+    web_app = app.web_app(path="/slack/events") if app is not None else web.Application()
+    started = time.time()
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "mode": mode, "uptime_s": round(time.time() - started, 1),
+                                  "devices": len(runtime.toolbox.inventory), "jobs": len(runtime.tasks),
+                                  "llm": "anthropic" if runtime.claude else "offline"})
+
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+@dataclass
+class RunningBot:
+    runner: web.AppRunner
+    port: int
+    socket_handler: AsyncSocketModeHandler | None = None
+
+    async def stop(self, runtime: Runtime) -> None:
+        if self.socket_handler is not None:
+            await self.socket_handler.close_async()
+        await runtime.shutdown()
+        await self.runner.cleanup()
+
+
+async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> RunningBot:
+    """Start serving; returns once the HTTP server listens (and Socket Mode is connected)."""
+    mode = "socket" if app_token else "http"
+    web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    handler = None
+    if app_token:
+        handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
+        await handler.connect_async()
+    log.info("noc bot running in %s mode; HTTP on %s:%s", mode, host, bound)
+    return RunningBot(runner=runner, port=bound, socket_handler=handler)
+
+
+async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> None:
+    bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down: cancelling %d job(s)", len(runtime.tasks))
+        await bot.stop(runtime)

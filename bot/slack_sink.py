@@ -1,0 +1,107 @@
+"""Live progress in a Slack thread: one status message, edited as events arrive.
+
+Edits are coalesced to at most one `chat.update` per interval per message (Slack allows about
+one update per second per channel, and a run emits dozens of events); the last state is always
+flushed. The final answer goes into the same thread as Block Kit, with overflow messages and
+file uploads for what does not fit, so nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.models import Answer
+from agents.progress import ProgressEvent
+from bot.blocks import RenderedAnswer, progress_line, render_answer, render_error, render_status
+
+log = logging.getLogger(__name__)
+
+
+class SlackThreadSink:
+    """A ProgressSink that keeps one status message in a thread up to date."""
+
+    def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, title: str, *,
+                 interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self.title = title
+        self.interval_s = interval_s
+        self.clock = clock
+        self.lines: list[str] = []
+        self.status_ts: str | None = None
+        self._last_update = float("-inf")
+        self._flusher: asyncio.Task | None = None
+        self._dirty = False
+        self._lock = asyncio.Lock()
+
+    async def start(self, first_line: str) -> None:
+        self.lines.append(first_line)
+        text, blocks = render_status(self.lines, title=self.title)
+        response = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks)
+        self.status_ts = response["ts"]
+        self._last_update = self.clock()
+
+    async def emit(self, event: ProgressEvent) -> None:
+        line = progress_line(event)
+        if line is None:
+            return
+        self.lines.append(line)
+        self._dirty = True
+        wait = self.interval_s - (self.clock() - self._last_update)
+        if wait <= 0 and self._flusher is None:
+            await self._flush()
+        elif self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_later(max(wait, 0.0)))
+
+    async def _flush_later(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            await self._flush()
+        finally:
+            self._flusher = None
+
+    async def _flush(self, done: bool = False) -> None:
+        async with self._lock:
+            if self.status_ts is None or (not self._dirty and not done):
+                return
+            self._dirty = False
+            text, blocks = render_status(self.lines, title=self.title, done=done)
+            self._last_update = self.clock()
+            try:
+                await self.client.chat_update(channel=self.channel, ts=self.status_ts, text=text, blocks=blocks)
+            except Exception:  # a lost progress edit must not lose the answer
+                log.warning("status update failed in %s", self.channel, exc_info=True)
+
+    async def close_status(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            self._flusher = None
+        await self._flush(done=True)
+
+    async def post_answer(self, answer: Answer) -> RenderedAnswer:
+        await self.close_status()
+        rendered = render_answer(answer, request_id=answer.request_id)
+        await self.post_rendered(rendered)
+        return rendered
+
+    async def post_rendered(self, rendered: RenderedAnswer) -> None:
+        await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=rendered.text, blocks=rendered.blocks)
+        for blocks in rendered.overflow:
+            await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text="(continued)", blocks=blocks)
+        for filename, title, content in rendered.attachments:
+            await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, content=content,
+                                              filename=filename, title=title)
+
+    async def post_error(self, request_id: str, what_failed: str) -> None:
+        try:
+            await self.close_status()
+        except Exception:
+            log.warning("could not close the status message", exc_info=True)
+        text, blocks = render_error(request_id, what_failed)
+        await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks)

@@ -1,0 +1,76 @@
+"""Slash commands: /noc <question> | help, /noc-audit <device|all> [cis|pci|soc2], /noc-health.
+
+Each acks at once (Slack allows 3 s), posts a root message in the channel and hands the work to
+a tracked background job that threads everything under that root.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks import render_help
+from bot.runtime import Origin
+from handlers.common import runtime_of
+
+COMMANDS = [
+    ("/noc <question>", "Ask the NOC agents anything: `/noc why is the branch office slow?`"),
+    ("@noc <question>", "The same in a channel or thread; follow-up questions in the thread use the earlier answer"),
+    ("/noc-audit <device|all> [cis|pci|soc2]", "Audit device configuration, worst findings first (operator)"),
+    ("/noc-health", "Health sweep of every device, worst first"),
+    ("/noc help", "This help"),
+]
+TAGS = ("cis", "pci", "soc2")
+
+
+def register(app: AsyncApp) -> None:
+    @app.command("/noc")
+    async def noc(ack, command, context, client, respond):
+        text = (command.get("text") or "").strip()
+        if not text or text.lower() == "help":
+            await ack(blocks=render_help(COMMANDS), text="noc help")
+            return
+        await ack()
+        runtime = runtime_of(context)
+        user, channel = command["user_id"], command["channel_id"]
+        needed = runtime.role_for_question(text)
+        if not await runtime.authorise(user=user, channel=channel, command="/noc", needed=needed):
+            return
+        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {text[:2900]}")
+        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
+        runtime.spawn(runtime.answer_question(text, origin, required_role=needed), name=f"/noc:{root['ts']}")
+
+    @app.command("/noc-audit")
+    async def noc_audit(ack, command, context, client):
+        runtime = runtime_of(context)
+        words = (command.get("text") or "").lower().split()
+        known = runtime.toolbox.inventory.names
+        usage = f"Usage: `/noc-audit <device|all> [cis|pci|soc2]`. Devices: {', '.join(known)}"
+        target = words[0] if words else ""
+        tags = [w for w in words[1:] if w in TAGS]
+        unknown_words = [w for w in words[1:] if w not in TAGS]
+        if not target or unknown_words:
+            await ack(text=usage if not unknown_words else f"Unknown option {', '.join(unknown_words)}. {usage}")
+            return
+        if target != "all" and target not in {n.lower() for n in known}:
+            await ack(text=f"Unknown device `{target}`. {usage}")
+            return
+        await ack()
+        user, channel = command["user_id"], command["channel_id"]
+        if not await runtime.authorise(user=user, channel=channel, command="/noc-audit", needed="operator"):
+            return
+        devices = known if target == "all" else [n for n in known if n.lower() == target]
+        scope = f" ({', '.join(t.upper() for t in tags)})" if tags else ""
+        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested an audit of {target}{scope}")
+        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
+        runtime.spawn(runtime.run_audit(devices, tags, origin), name=f"/noc-audit:{root['ts']}")
+
+    @app.command("/noc-health")
+    async def noc_health(ack, command, context, client):
+        await ack()
+        runtime = runtime_of(context)
+        user, channel = command["user_id"], command["channel_id"]
+        if not await runtime.authorise(user=user, channel=channel, command="/noc-health", needed="viewer"):
+            return
+        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested a network health sweep")
+        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
+        runtime.spawn(runtime.run_health(origin), name=f"/noc-health:{root['ts']}")

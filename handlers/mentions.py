@@ -1,0 +1,39 @@
+"""@noc mentions in channels and threads, and direct messages to the bot."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.runtime import Origin
+from handlers.common import runtime_of, strip_mentions
+
+HELP_HINT = "Ask me about the network, e.g. `@noc why is the branch office slow?` - or try `/noc help`."
+
+
+def register(app: AsyncApp) -> None:
+    @app.event("app_mention")
+    async def on_mention(event, context, client):
+        await _question(event, context, client, source="mention")
+
+    @app.event("message")
+    async def on_message(event, context, client):
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return  # only people's DMs; the bot's own messages and edits are ignored
+        await _question(event, context, client, source="dm")
+
+
+async def _question(event: dict, context, client, *, source: str) -> None:
+    runtime = runtime_of(context)
+    if event.get("bot_id") or event.get("user") == context.get("bot_user_id"):
+        return
+    user, channel = event.get("user"), event["channel"]
+    thread_ts = event.get("thread_ts") or event["ts"]
+    question = strip_mentions(event.get("text", ""))
+    if not question:
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=HELP_HINT)
+        return
+    needed = runtime.role_for_question(question)
+    if not await runtime.authorise(user=user, channel=channel, command=source, needed=needed):
+        return
+    origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts)
+    runtime.spawn(runtime.answer_question(question, origin, required_role=needed), name=f"{source}:{event.get('ts')}")

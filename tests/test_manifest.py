@@ -1,0 +1,46 @@
+"""manifest.yml installs everything the code uses, in the shape Slack's app manifest schema requires."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).parent.parent
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+CODE = "\n".join(p.read_text() for p in [*(ROOT / "handlers").glob("*.py"), *(ROOT / "bot").glob("*.py")])
+
+
+def test_top_level_shape():
+    assert set(MANIFEST) <= {"_metadata", "display_information", "features", "oauth_config", "settings", "functions", "workflows", "outgoing_domains"}
+    info = MANIFEST["display_information"]
+    assert 1 <= len(info["name"]) <= 35 and len(info.get("description", "")) <= 140
+    bot_user = MANIFEST["features"]["bot_user"]
+    assert re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,79}", bot_user["display_name"])
+
+
+def test_slash_commands_match_the_handlers():
+    commands = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
+    handled = set(re.findall(r'@app\.command\("(/[a-z-]+)"\)', CODE))
+    assert commands == handled == {"/noc", "/noc-audit", "/noc-health"}
+    for c in MANIFEST["features"]["slash_commands"]:
+        assert len(c["description"]) <= 100 and c["command"].startswith("/") and len(c["command"]) <= 32
+
+
+def test_events_interactivity_and_socket_mode():
+    settings = MANIFEST["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is True
+
+
+def test_scopes_cover_every_api_call_and_event():
+    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    needed = {"app_mentions:read", "im:history", "commands", "chat:write"}
+    calls = set(re.findall(r"client\.(\w+)\(", CODE))
+    scope_for = {"chat_postMessage": "chat:write", "chat_update": "chat:write", "chat_postEphemeral": "chat:write",
+                 "files_upload_v2": "files:write", "usergroups_users_list": "usergroups:read", "reactions_add": "reactions:write"}
+    needed |= {scope_for[c] for c in calls if c in scope_for}
+    assert calls <= set(scope_for), f"add the scope for {calls - set(scope_for)}"
+    assert needed <= scopes, needed - scopes
