@@ -135,3 +135,55 @@ class LLMConfig(StrictModel):
 
     def tier_for_specialist(self, name: str) -> TierConfig:
         return self.tiers[self.specialists.get(name, "balanced")]  # type: ignore[call-overload]
+
+
+class BreakerConfig(StrictModel):
+    """Circuit breaker: open when weighted failures within `window_s` reach `failure_threshold`."""
+
+    failure_threshold: float = Field(3.0, gt=0)
+    window_s: float = Field(60.0, gt=0)
+    recovery_timeout_s: float = Field(30.0, gt=0)
+    weights: dict[Literal["timeout", "rate_limit", "overloaded", "server_error", "invalid_output", "connection", "error"], float] = Field(
+        default_factory=lambda: {"timeout": 0.5, "rate_limit": 0.5, "overloaded": 0.5, "server_error": 1.0,
+                                 "invalid_output": 1.0, "connection": 1.0, "error": 1.0})
+    open_at_once: list[str] = Field(default_factory=lambda: ["auth"])
+
+
+class PoolConfig(StrictModel):
+    size: int = Field(2, ge=1, le=32)
+    strategy: Literal["round_robin", "least_loaded", "healthiest"] = "healthiest"
+
+
+def _default_pools() -> dict[str, PoolConfig]:
+    return {"diagnosis": PoolConfig(size=3), "config": PoolConfig(size=2), "security": PoolConfig(size=2),
+            "performance": PoolConfig(size=2), "documentation": PoolConfig(size=1)}
+
+
+class RetryConfig(StrictModel):
+    """A failed step is retried on another instance: exponential backoff with jitter (tenacity)."""
+
+    attempts: int = Field(3, ge=1, le=10)
+    backoff_initial_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(4.0, ge=0)
+    jitter_s: float = Field(0.5, ge=0)
+
+
+class ResilienceConfig(StrictModel):
+    pools: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], PoolConfig] = Field(default_factory=_default_pools)
+    retry: RetryConfig = RetryConfig()
+    breaker: BreakerConfig = BreakerConfig()
+    provider_breaker: BreakerConfig = BreakerConfig(failure_threshold=5.0)
+    daily_token_budget: int = Field(2_000_000, ge=0)  # 0 disables the budget
+    timezone: str = "UTC"
+    max_concurrent_requests: int = Field(8, ge=1, le=1000)
+    max_concurrent_llm_calls: int = Field(4, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> "ResilienceConfig":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{self.timezone}' (use an IANA name such as Europe/Paris or UTC)") from None
+        return self

@@ -134,6 +134,7 @@ class AgentResponse(BaseModel):
     requests: list[DataRequest] = Field(default_factory=list)
     error: str | None = None
     engine: str = "offline"  # offline | claude | offline-fallback
+    instance: str | None = None  # the pool instance that produced it
     degraded: str | None = None
     usage: Usage = Field(default_factory=Usage)
 

@@ -13,11 +13,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from agents.config import EngineConfig
+from agents.config import EngineConfig, ResilienceConfig
 from agents.llm import roles as claude_roles
 from agents.llm.backend import ClaudeBackend
 from agents.llm.client import LLMUnavailable
 from agents.llm.usage import UsageMeter
+from agents.resilience.attempts import StepUnavailable, run_on_pool
+from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -76,6 +78,8 @@ class _Run:
         self.started = time.monotonic()
         self.trace: list[TraceEntry] = []
         self.degraded: list[str] = []  # why parts of the Claude path fell back to rules
+        self.breaker_notices: list[str] = []  # filled by breaker transitions this request caused
+        self.flushed_breaker_notices = 0
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 3)
@@ -94,18 +98,24 @@ class Supervisor:
     """Runs requests on the offline engine, or on Claude when a backend is given (with fallbacks)."""
 
     def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, analysts: dict[Specialist, Analyst] | None = None,
-                 claude: ClaudeBackend | None = None) -> None:
+                 claude: ClaudeBackend | None = None, resilience: Resilience | None = None) -> None:
         self.toolbox = toolbox
         self.engine = engine or EngineConfig()
         self.analysts = analysts or OFFLINE_ANALYSTS
         self.claude = claude
+        self.resilience = resilience or (claude.client.resilience if claude and claude.client.resilience else Resilience(ResilienceConfig()))
 
     def _new_run(self, request: Request, sink: ProgressSink) -> _Run:
         if self.claude is None:
             return _Run(request, sink, self.analysts, None)
         meter = self.claude.meter()
-        analysts = {agent: self.claude.analyst(offline, meter) for agent, offline in self.analysts.items()}
-        return _Run(request, sink, analysts, meter)
+        return _Run(request, sink, {agent: self.claude.investigator(meter) for agent in self.analysts}, meter)
+
+    async def _flush_breaker_notices(self, run: _Run) -> None:
+        new = run.breaker_notices[run.flushed_breaker_notices:]
+        run.flushed_breaker_notices = len(run.breaker_notices)
+        for text in new:
+            await run.emit(Notice(request_id=run.request.id, level="warning", text=text))
 
     async def _degrade(self, run: _Run, text: str) -> None:
         run.degraded.append(text)
@@ -115,7 +125,28 @@ class Supervisor:
         return route(question, self.toolbox.inventory)
 
     async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
-        run = self._new_run(request, sink or NullSink())
+        """Answer one request. Waits for a slot under the global request limit first, telling the
+        sink its queue position, so the deadline counts from when the work starts."""
+        sink = sink or NullSink()
+
+        async def queued(position: int) -> None:
+            try:
+                await sink.emit(Notice(request_id=request.id, level="info",
+                                       text=f"Queued: {position} request(s) ahead of this one; it starts when a slot frees up."
+                                       if position > 1 else "Queued: next in line."))
+            except Exception:
+                log.warning("progress sink failed on a queue notice", exc_info=True)
+
+        async with self.resilience.requests.slot(queued):
+            run = self._new_run(request, sink)
+            token = CURRENT_NOTICES.set(run.breaker_notices)
+            try:
+                return await self._run(run)
+            finally:
+                CURRENT_NOTICES.reset(token)
+
+    async def _run(self, run: _Run) -> Answer:
+        request = run.request
         notices: list[str] = []
         if request.truncated:
             notices.append(f"Your question was longer than the limit and was cut to its first {len(request.question)} characters.")
@@ -218,6 +249,8 @@ class Supervisor:
         answer.notices += out.conflicts
 
     async def _finish(self, run: _Run, answer: Answer) -> Answer:
+        await self._flush_breaker_notices(run)
+        answer.notices += [n for n in run.breaker_notices if n not in answer.notices]
         answer.duration_s = run.elapsed()
         await run.emit(Finished(request_id=run.request.id, status=answer.status, duration_s=answer.duration_s))
         answer.trace = run.trace
@@ -262,34 +295,57 @@ class Supervisor:
         return done
 
     async def _run_agent(self, run: _Run, task: AgentTask) -> AgentResponse:
+        """One step: on the specialist's pool with timeout and retries; the offline analyst when
+        Claude cannot answer; a failure response (never an exception) when nothing can."""
         definition = definitions()[task.agent]
-        ctx = AnalysisContext(task=task, definition=definition, toolbox=self.toolbox, sink=run, request_id=run.request.id,
-                              started=run.started, ask_fn=lambda t, a, i, d: self._ask(run, t, a, i, d), engine=self.engine)
+
+        def make_context() -> AnalysisContext:
+            return AnalysisContext(task=task, definition=definition, toolbox=self.toolbox, sink=run, request_id=run.request.id,
+                                   started=run.started, ask_fn=lambda t, a, i, d: self._ask(run, t, a, i, d), engine=self.engine)
+
         await run.emit(StepStarted(request_id=run.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
+        ctx = None
         try:
-            out = await asyncio.wait_for(run.analysts[task.agent](ctx), timeout=self.engine.step_timeout_s)
-            findings = out.findings
+            result = await run_on_pool(self.resilience.pools[task.agent], run.analysts[task.agent], make_context,
+                                       timeout_s=self.engine.step_timeout_s, retry=self.resilience.config.retry)
+            out, ctx, instance = result.output, result.context, result.instance
+        except StepUnavailable as exc:
+            out, ctx, instance = await self._fallback(run, task, make_context, exc.reason)
+        if out is None:
+            response = _failed(task.agent, task.instruction, f"{task.agent.value} could not answer: {instance}")
+        else:
             response = AgentResponse(
                 agent=task.agent, task=task.instruction, status="partial" if out.partial else "success", summary=out.summary,
-                findings=findings, recommendations=out.recommendations, confidence=out.confidence,
-                severity=Severity.worst([f.severity for f in findings]),
+                findings=out.findings, recommendations=out.recommendations, confidence=out.confidence,
+                severity=Severity.worst([f.severity for f in out.findings]),
                 result=out.result.model_dump(mode="json") if out.result is not None else {},
-                engine=out.engine, degraded=out.degraded,
+                engine=out.engine, degraded=out.degraded, instance=instance,
             )
-        except TimeoutError:
-            response = _failed(task.agent, task.instruction, f"{task.agent.value} timed out after {self.engine.step_timeout_s:g}s")
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("specialist %s failed", task.agent.value)
-            response = _failed(task.agent, task.instruction, f"{task.agent.value} failed with an internal error ({type(exc).__name__})")
-        response.evidence = ctx.evidence
-        response.requests = ctx.requests
+        if ctx is not None:
+            response.evidence = ctx.evidence
+            response.requests = ctx.requests
         response.duration_s = round(time.monotonic() - t0, 3)
         await run.emit(StepFinished(request_id=run.request.id, step=task.id, agent=task.agent.value, status=response.status,
                                     duration_s=response.duration_s, summary=(response.summary or response.error or "")[:300]))
+        await self._flush_breaker_notices(run)
         return response
+
+    async def _fallback(self, run: _Run, task: AgentTask, make_context, reason: str):
+        """(output, context, instance-or-reason): the offline analyst when Claude was the engine."""
+        if self.claude is None:
+            return None, None, reason
+        ctx = make_context()
+        try:
+            out = await asyncio.wait_for(self.analysts[task.agent](ctx), timeout=self.engine.step_timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("offline fallback for %s failed", task.agent.value)
+            return None, ctx, f"{reason}; the offline analyst also failed ({type(exc).__name__})"
+        out.engine = "offline-fallback"
+        out.degraded = f"{task.agent.value}: Claude unavailable ({reason}); answered by the offline analyst"
+        return out, ctx, "offline"
 
     async def _ask(self, run: _Run, asker: AgentTask, target: Specialist, instruction: str, devices: list[str]) -> tuple[DataRequest, AgentResponse | None]:
         chain = asker.chain + [asker.agent.value]

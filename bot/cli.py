@@ -18,6 +18,7 @@ import click
 
 from agents.evaluation import EvalFileError, evaluate_routing, load_eval_cases, render_eval
 from agents.llm.backend import build_backend
+from agents.resilience.guard import Resilience
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.models import Answer, ExecutionMode, Request
 from agents.progress import NullSink
@@ -199,9 +200,10 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
 
 
 async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
-    claude = build_backend(settings.llm)
+    resilience = Resilience(settings.resilience)
+    claude = build_backend(settings.llm, resilience)
     try:
-        return await Supervisor(toolbox, settings.engine, claude=claude).run(request, sink)
+        return await Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience).run(request, sink)
     finally:
         toolbox.gateway.close()
         if claude is not None:

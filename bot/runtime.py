@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.health import sweep
 from agents.llm.backend import ClaudeBackend, build_backend
 from agents.models import Answer, Request, Specialist, new_id
+from agents.resilience.guard import Resilience
 from agents.routing import route
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
@@ -46,13 +47,14 @@ class Origin:
 
 class Runtime:
     def __init__(self, settings: Settings, client: AsyncWebClient, store: Store, toolbox: Toolbox,
-                 claude: ClaudeBackend | None = None) -> None:
+                 resilience: Resilience, claude: ClaudeBackend | None = None) -> None:
         self.settings = settings
         self.client = client
         self.store = store
         self.toolbox = toolbox
+        self.resilience = resilience
         self.claude = claude
-        self.supervisor = Supervisor(toolbox, settings.engine, claude=claude)
+        self.supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience)
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
 
@@ -60,7 +62,8 @@ class Runtime:
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
         store = await Store(settings.store.url).open()
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
-        return cls(settings, client, store, toolbox, build_backend(settings.llm))
+        resilience = Resilience(settings.resilience)
+        return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
 
     async def _group_members(self, group: str) -> list[str]:
         response = await self.client.usergroups_users_list(usergroup=group)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, StrictModel, ThresholdsConfig
+from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 
 CONFIG_ENV = "NOC_CONFIG"
@@ -67,6 +67,7 @@ class Settings(StrictModel):
     thresholds: ThresholdsConfig = ThresholdsConfig()
     engine: EngineConfig = EngineConfig()
     llm: LLMConfig = LLMConfig()
+    resilience: ResilienceConfig = ResilienceConfig()
     slack: SlackConfig = SlackConfig()
     access: AccessConfig = AccessConfig()
     server: ServerConfig = ServerConfig()

@@ -54,15 +54,21 @@ SYNTH = SynthesisOut(summary="Root cause (diagnosis): branch-rtr-01 is configure
 USAGE = {"input_tokens": 1000, "output_tokens": 200, "cache_creation_input_tokens": 500, "cache_read_input_tokens": 3000}
 
 
-def config_file(tmp_path: Path, **llm) -> Path:
+FAST_RETRY = {"backoff_initial_s": 0.01, "backoff_max_s": 0.02, "jitter_s": 0.0}
+
+
+def config_file(tmp_path: Path, resilience: dict | None = None, **llm) -> Path:
     path = tmp_path / "noc.yml"
-    path.write_text(yaml.safe_dump({"llm": {"router_margin": 100, **llm}}))
+    res = {"retry": {**FAST_RETRY, **(resilience or {}).pop("retry", {})}, **(resilience or {})}
+    path.write_text(yaml.safe_dump({"llm": {"router_margin": 100, **llm}, "resilience": res}))
     return path
 
 
-def run_ask(runner, api, tmp_path, question="why can't the branch reach HQ over BGP?", scenario="bgp-peer-down", **llm) -> dict:
+def run_ask(runner, api, tmp_path, question="why can't the branch reach HQ over BGP?", scenario="bgp-peer-down",
+            resilience: dict | None = None, **llm) -> dict:
     env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.url}
-    result = runner.invoke(cli, ["--config", str(config_file(tmp_path, **llm)), "ask", question, "-s", scenario, "--json", "-q"], env=env)
+    path = config_file(tmp_path, resilience, **llm)
+    result = runner.invoke(cli, ["--config", str(path), "ask", question, "-s", scenario, "--json", "-q"], env=env)
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout)
 
@@ -182,7 +188,7 @@ def test_step_cap_last_turn_must_answer(runner, fake_anthropic, tmp_path):
 def test_model_that_never_stops_calling_tools_degrades_to_offline(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
     script_happy_path(api, {"specialist:diagnosis": [tool_use(("get_device_health", {"device": "branch-rtr-01"}))]})  # repeats forever
-    answer = run_ask(runner, api, tmp_path, max_tool_steps=2, follow_ups=0)
+    answer = run_ask(runner, api, tmp_path, max_tool_steps=2, follow_ups=0, resilience={"retry": {"attempts": 1}})
     assert len(api.requests_for("specialist:diagnosis")) == 2
     assert answer["status"] == "degraded"
     assert any("diagnosis: Claude unavailable" in n and "offline analyst" in n for n in answer["notices"])
@@ -210,7 +216,7 @@ def test_invalid_json_is_repaired_once(runner, fake_anthropic, tmp_path):
 def test_garbage_twice_degrades_with_the_reason(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
     script_happy_path(api, {"specialist:diagnosis": [wrong_shape({"answer": 42})]})
-    answer = run_ask(runner, api, tmp_path, follow_ups=0)
+    answer = run_ask(runner, api, tmp_path, follow_ups=0, resilience={"retry": {"attempts": 1}})
     assert len(api.requests_for("specialist:diagnosis")) == 2
     assert answer["status"] == "degraded"
     assert any("did not match DiagnosisReport after a repair attempt" in n for n in answer["notices"])

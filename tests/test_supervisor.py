@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from agents.config import EngineConfig
+from agents.config import EngineConfig, ResilienceConfig, RetryConfig
+from agents.resilience.guard import Resilience
 from agents.models import ExecutionMode, PlanStep, Request, Specialist
 from agents.planner import PlanError, choose_mode, finalise, phases_of
 from agents.progress import ListSink
@@ -17,6 +18,10 @@ from agents.specialists.base import AnalystOutput, finding
 from agents.supervisor import OFFLINE_ANALYSTS, Supervisor
 
 D, C, S, P, DOC = (Specialist.diagnosis, Specialist.config, Specialist.security, Specialist.performance, Specialist.documentation)
+
+
+def fast_resilience(**overrides) -> Resilience:
+    return Resilience(ResilienceConfig(retry=RetryConfig(backoff_initial_s=0.001, backoff_max_s=0.002, jitter_s=0), **overrides))
 
 
 def step(id, agent, *deps):
@@ -113,11 +118,14 @@ async def test_a_crashing_specialist_is_named_and_the_rest_still_answer(make_too
         raise RuntimeError("bug")
 
     sink = ListSink()
-    sup = Supervisor(make_toolbox("wan-congestion"), analysts={**OFFLINE_ANALYSTS, P: broken})
+    sup = Supervisor(make_toolbox("wan-congestion"), analysts={**OFFLINE_ANALYSTS, P: broken}, resilience=fast_resilience())
     answer = await sup.run(Request.from_text("why is the branch office slow?"), sink)
     assert answer.status == "partial"
     assert answer.failed_agents == ["performance"]
-    assert "[performance] FAILED: performance failed with an internal error (RuntimeError)" in answer.summary
+    failure = next(r for r in answer.responses if r.agent == P).error
+    # retried on the other instance of the pool, then given up with every attempt named
+    assert "performance-1: internal error (RuntimeError)" in failure and "performance-2: internal error (RuntimeError)" in failure
+    assert "[performance] FAILED" in answer.summary
     # diagnosis still finds the congestion, but without performance's QoS check it cannot blame QoS
     assert "Root cause: Congestion on branch-rtr-01 GigabitEthernet0/0/0" in answer.summary
     assert answer.confidence < 0.89
@@ -128,9 +136,9 @@ async def test_a_slow_specialist_times_out(make_toolbox):
     async def sleepy(ctx):
         await asyncio.sleep(5)
 
-    sup = Supervisor(make_toolbox(), EngineConfig(step_timeout_s=0.05), analysts={**OFFLINE_ANALYSTS, S: sleepy})
+    sup = Supervisor(make_toolbox(), EngineConfig(step_timeout_s=0.05), analysts={**OFFLINE_ANALYSTS, S: sleepy}, resilience=fast_resilience())
     answer = await sup.run(Request.from_text("are our devices secure?"))
-    assert answer.status == "failed" and "timed out after 0.05s" in answer.summary
+    assert answer.status == "failed" and "security-1 timed out after 0.05s" in answer.summary and "security-2 timed out" in answer.summary
 
 
 async def test_request_deadline_synthesises_what_finished(make_toolbox):

@@ -19,11 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
 from agents.llm.usage import UsageMeter
+from agents.resilience.guard import BREAKER_KIND, Resilience
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-FailureKind = Literal["cost_limit", "rate_limit", "overloaded", "server_error", "timeout", "connection", "auth", "bad_request", "invalid_output"]
+FailureKind = Literal["cost_limit", "budget", "breaker_open", "rate_limit", "overloaded", "server_error", "timeout", "connection",
+                      "auth", "bad_request", "invalid_output"]
 
 _EPHEMERAL = {"type": "ephemeral"}
 
@@ -63,9 +65,10 @@ def cached_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class ClaudeClient:
-    def __init__(self, config: LLMConfig, client: AsyncAnthropic | None = None) -> None:
+    def __init__(self, config: LLMConfig, client: AsyncAnthropic | None = None, resilience: Resilience | None = None) -> None:
         self.config = config
         self.client = client or new_client(config.timeout_s, config.max_retries)
+        self.resilience = resilience
 
     async def structured(
         self,
@@ -108,6 +111,30 @@ class ClaudeClient:
     async def _call(self, role, agent, tier, system, messages, output_model, meter, tools, tool_choice):
         if meter.exhausted:
             raise LLMUnavailable("cost_limit", f"request cost limit ${meter.cost_limit_usd:g} reached")
+        guard = self.resilience
+        if guard is None:
+            return await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
+        if guard.budget.spent():
+            raise LLMUnavailable("budget", f"daily token budget of {guard.budget.limit_tokens:,} tokens is spent; "
+                                           f"Claude is called again from {guard.budget.resumes_at()}")
+        if not guard.provider.allow():
+            raise LLMUnavailable("breaker_open", f"the Claude circuit breaker is open; next trial in {guard.provider.retry_in():.0f}s")
+        outcome: str | None = None
+        try:
+            async with guard.llm_slots:
+                result = await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
+            outcome = "invalid_output" if isinstance(result, ValidationError) else "ok"
+            return result
+        except LLMUnavailable as exc:
+            outcome = BREAKER_KIND.get(exc.kind, "error")
+            raise
+        finally:
+            if outcome == "ok":
+                guard.provider.record_success()
+            else:
+                guard.provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the step timed out
+
+    async def _send(self, role, agent, tier, system, messages, output_model, meter, tools, tool_choice):
         kwargs: dict[str, Any] = {
             "model": tier.model,
             "max_tokens": tier.max_tokens,
@@ -133,7 +160,9 @@ class ClaudeClient:
             raise LLMUnavailable("timeout", f"{role}: Anthropic API timed out after {self.config.timeout_s:g}s") from None
         except anthropic.APIConnectionError:
             raise LLMUnavailable("connection", f"{role}: cannot reach the Anthropic API") from None
-        meter.add(agent, tier.model, message.usage)
+        cost = meter.add(agent, tier.model, message.usage)
+        if self.resilience is not None:
+            self.resilience.record_llm_usage(tier.model, message.usage, cost)
         return message
 
 

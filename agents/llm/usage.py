@@ -37,7 +37,9 @@ class UsageMeter:
         self.by_agent: dict[str, Usage] = {}
         self._lock = threading.Lock()
 
-    def add(self, agent: str, model: str, usage: Any | None) -> None:
+    def add(self, agent: str, model: str, usage: Any | None) -> float:
+        """Count one call; returns its cost in USD."""
+        cost = cost_usd(self.prices, model, usage) if usage is not None else 0.0
         with self._lock:
             for bucket in (self.total, self.by_agent.setdefault(agent, Usage())):
                 bucket.llm_calls += 1
@@ -47,7 +49,8 @@ class UsageMeter:
                 bucket.output_tokens += getattr(usage, "output_tokens", 0) or 0
                 bucket.cache_read_tokens += getattr(usage, "cache_read_input_tokens", 0) or 0
                 bucket.cache_write_tokens += getattr(usage, "cache_creation_input_tokens", 0) or 0
-                bucket.cost_usd = round(bucket.cost_usd + cost_usd(self.prices, model, usage), 6)
+                bucket.cost_usd = round(bucket.cost_usd + cost, 6)
+        return cost
 
     @property
     def exhausted(self) -> bool:

@@ -1,0 +1,1 @@
+"""Keeping answers coming when things fail: pools, breakers, retries, budgets, concurrency."""

@@ -1,0 +1,81 @@
+"""All resilience state of one process: pools, the provider breaker, the budget, the limits,
+and the numbers the metrics endpoint and the health report read.
+
+Breaker transitions are logged, counted, kept in a short history, and reported as progress
+notices to whichever request caused them (through a context variable the supervisor sets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from agents.config import ResilienceConfig
+from agents.models import Specialist
+from agents.resilience.breaker import BreakerState, CircuitBreaker
+from agents.resilience.budget import DailyBudget
+from agents.resilience.gate import RequestGate
+from agents.resilience.pool import AgentPool
+
+# The notices list of the request being served; breaker transitions append to it.
+CURRENT_NOTICES: ContextVar[list[str] | None] = ContextVar("noc_current_notices", default=None)
+
+# LLMUnavailable kinds -> breaker failure kinds
+BREAKER_KIND = {"rate_limit": "rate_limit", "overloaded": "overloaded", "server_error": "server_error", "timeout": "timeout",
+                "connection": "connection", "auth": "auth", "bad_request": "error", "invalid_output": "invalid_output"}
+# Failures that say nothing about an instance: the whole provider is unavailable to everyone.
+PROVIDER_LEVEL = {"budget", "breaker_open", "cost_limit"}
+
+
+@dataclass(frozen=True)
+class BreakerEvent:
+    at: float
+    name: str
+    old: str
+    new: str
+    reason: str
+
+
+class Resilience:
+    def __init__(self, config: ResilienceConfig, *, clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.wall_clock = wall_clock
+        self.events: deque[BreakerEvent] = deque(maxlen=200)
+        self.transitions: Counter = Counter()  # (breaker name, new state) -> count
+        self.pools = {Specialist(name): AgentPool(name, pool, config.breaker, clock=clock, on_change=self._changed)
+                      for name, pool in config.pools.items()}
+        self.provider = CircuitBreaker("llm-provider", config.provider_breaker, clock=clock, on_change=self._changed)
+        self.budget = DailyBudget(config.daily_token_budget, config.timezone, clock=wall_clock)
+        self.requests = RequestGate(config.max_concurrent_requests)
+        self._llm_semaphore: asyncio.Semaphore | None = None
+        self.llm_tokens: Counter = Counter()  # (model, type) -> tokens
+        self.llm_cost: Counter = Counter()  # model -> USD
+
+    @property
+    def llm_slots(self) -> asyncio.Semaphore:
+        if self._llm_semaphore is None:
+            self._llm_semaphore = asyncio.Semaphore(self.config.max_concurrent_llm_calls)
+        return self._llm_semaphore
+
+    def _changed(self, breaker: CircuitBreaker, old: BreakerState, new: BreakerState, reason: str) -> None:
+        self.events.append(BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason))
+        self.transitions[(breaker.name, new.value)] += 1
+        notices = CURRENT_NOTICES.get()
+        if notices is not None:
+            notices.append(f"Circuit breaker {breaker.name}: {old.value} -> {new.value} ({reason})")
+
+    def record_llm_usage(self, model: str, usage, cost_usd: float) -> None:
+        for kind, attr in (("input", "input_tokens"), ("output", "output_tokens"),
+                           ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
+            self.llm_tokens[(model, kind)] += getattr(usage, attr, 0) or 0
+        self.llm_cost[model] += cost_usd
+        # The budget counts what is billed at the input price or more: input, output and cache writes.
+        self.budget.add(sum(getattr(usage, a, 0) or 0 for a in ("input_tokens", "output_tokens", "cache_creation_input_tokens")))
+
+    def breakers(self) -> list[CircuitBreaker]:
+        return [self.provider] + [i.breaker for p in self.pools.values() for i in p.instances]

@@ -1,0 +1,130 @@
+"""Agent pools: several instances per specialist, each with its own breaker and statistics.
+
+An instance is a worker identity, not a process: it has its in-flight count, its recent
+success rate, its latencies and its circuit breaker, so work can move away from an instance
+that keeps failing (a model endpoint misbehaving for that traffic, a stuck investigation)
+while its breaker recovers. Selection and bookkeeping run under an asyncio lock, so
+concurrent steps never pick from a half-updated pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agents.config import BreakerConfig, PoolConfig
+from agents.resilience.breaker import BreakerState, ChangeHook, CircuitBreaker
+
+Health = Literal["healthy", "degraded", "failed"]
+_RECENT = 50  # outcomes and latencies kept per instance
+
+
+@dataclass
+class InstanceStats:
+    total: int = 0
+    successes: int = 0
+    failures: Counter = field(default_factory=Counter)
+    tokens: int = 0
+    cost_usd: float = 0.0
+    latencies: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
+    recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT))  # True/False outcomes
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    @property
+    def success_rate(self) -> float:
+        """Recent success rate; 1.0 before any task (a new instance is presumed healthy)."""
+        return sum(self.recent) / len(self.recent) if self.recent else 1.0
+
+    @property
+    def latency_avg(self) -> float:
+        return sum(self.latencies) / len(self.latencies) if self.latencies else 0.0
+
+    @property
+    def latency_p95(self) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+class AgentInstance:
+    def __init__(self, agent: str, index: int, breaker_config: BreakerConfig, clock: Callable[[], float],
+                 on_change: ChangeHook | None) -> None:
+        self.agent = agent
+        self.name = f"{agent}-{index}"
+        self.breaker = CircuitBreaker(self.name, breaker_config, clock=clock, on_change=on_change)
+        self.stats = InstanceStats()
+        self.in_flight = 0
+
+    @property
+    def health(self) -> Health:
+        state = self.breaker.current_state()
+        rate = self.stats.success_rate
+        if state == BreakerState.open or rate < 0.5:
+            return "failed"
+        if state == BreakerState.half_open or rate < 0.9:
+            return "degraded"
+        return "healthy"
+
+    def record_success(self, latency_s: float, tokens: int = 0, cost_usd: float = 0.0) -> None:
+        self.stats.total += 1
+        self.stats.successes += 1
+        self.stats.tokens += tokens
+        self.stats.cost_usd += cost_usd
+        self.stats.latencies.append(latency_s)
+        self.stats.recent.append(True)
+        self.breaker.record_success()
+
+    def record_failure(self, kind: str, latency_s: float) -> None:
+        self.stats.total += 1
+        self.stats.failures[kind] += 1
+        self.stats.latencies.append(latency_s)
+        self.stats.recent.append(False)
+        self.breaker.record_failure(kind)
+
+
+class AgentPool:
+    def __init__(self, agent: str, config: PoolConfig, breaker_config: BreakerConfig, *,
+                 clock: Callable[[], float] = time.monotonic, on_change: ChangeHook | None = None) -> None:
+        self.agent = agent
+        self.strategy = config.strategy
+        self.instances = [AgentInstance(agent, i, breaker_config, clock, on_change) for i in range(1, config.size + 1)]
+        self._next = 0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, exclude: set[str] | frozenset[str] = frozenset()) -> AgentInstance | None:
+        """Pick an instance whose breaker allows a call (not in `exclude`); None when there is none."""
+        async with self._lock:
+            candidates = [i for i in self.instances if i.name not in exclude and i.breaker.would_allow()]
+            if not candidates:
+                return None
+            chosen = self._choose(candidates)
+            if not chosen.breaker.allow():  # takes the half-open trial slot
+                return None
+            chosen.in_flight += 1
+            return chosen
+
+    def _choose(self, candidates: list[AgentInstance]) -> AgentInstance:
+        if self.strategy == "least_loaded":
+            return min(candidates, key=lambda i: (i.in_flight, self.instances.index(i)))
+        if self.strategy == "healthiest":
+            return max(candidates, key=lambda i: (i.stats.success_rate, -i.in_flight, -self.instances.index(i)))
+        # round robin over the whole pool, skipping instances that are not candidates
+        for _ in range(len(self.instances)):
+            inst = self.instances[self._next % len(self.instances)]
+            self._next += 1
+            if inst in candidates:
+                return inst
+        return candidates[0]
+
+    async def release(self, instance: AgentInstance) -> None:
+        async with self._lock:
+            instance.in_flight = max(0, instance.in_flight - 1)
