@@ -279,6 +279,26 @@ async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
     await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token)
 
 
+# -- noc metrics --------------------------------------------------------------------------------
+
+
+@cli.command("metrics")
+@click.option("--url", default=None, help="The bot's /metrics URL (default: http://127.0.0.1:<server.port>/metrics).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.pass_context
+def metrics_cmd(ctx: click.Context, url: str | None, as_csv: bool) -> None:
+    """Per-agent-instance table of a running bot's metrics (tasks, failures, latency, tokens, health)."""
+    from bot.metrics_report import MetricsUnavailable, fetch, render_csv, render_table, rows_from
+
+    url = url or f"http://127.0.0.1:{_settings(ctx).server.port}/metrics"
+    try:
+        rows = rows_from(fetch(url))
+    except MetricsUnavailable as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(render_csv(rows) if as_csv else render_table(rows))
+
+
 def main() -> None:
     """Console entry point; click turns UsageError into exit 2 with the message."""
     cli(prog_name="noc")

@@ -170,7 +170,7 @@ class Runtime:
             await sink.start(f":stethoscope: Health sweep {request_id} of {len(self.toolbox.inventory)} devices")
             result = await sweep(self.toolbox)
             await sink.close_status()
-            text, blocks = render_health(result)
+            text, blocks = render_health(result, self.resilience.snapshot())
             await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text, blocks=blocks)
         except Exception as exc:
             log.exception("health sweep %s failed", request_id)

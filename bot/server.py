@@ -1,5 +1,5 @@
 """Serving the bot: HTTP mode (Bolt's aiohttp app at /slack/events) or Socket Mode, plus the
-small HTTP server for /healthz (and /metrics) that runs in both modes."""
+small HTTP server for /healthz and /metrics that runs in both modes."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot.metrics import exposition, registry_for
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
 def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.Application:
-    """/slack/events (HTTP mode only) and /healthz."""
+    """/slack/events (HTTP mode only), /healthz and /metrics."""
     web_app = app.web_app(path="/slack/events") if app is not None else web.Application()
     started = time.time()
 
@@ -28,7 +31,13 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
                                   "devices": len(runtime.toolbox.inventory), "jobs": len(runtime.tasks),
                                   "llm": "anthropic" if runtime.claude else "offline"})
 
+    registry = registry_for(runtime.resilience)
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=exposition(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
     return web_app
 
 

@@ -41,6 +41,7 @@ class Scenario(BaseModel):
     description: str
     affected: list[str] = Field(default_factory=list)
     unreachable: list[str] = Field(default_factory=list)
+    slow: dict[str, float] = Field(default_factory=dict)  # host -> seconds each session takes to open
 
     @property
     def directory(self) -> Path:
@@ -115,4 +116,5 @@ def lab_inventory(scenario_name: str = "healthy") -> Inventory:
         host: {"path": str(root / host), "fail_on_open": host in scenario.unreachable}
         for host in hosts
     }
-    return load_inventory(DATA_DIR / "inventory", extra_optional_args=extra)
+    delays = {host: {"lab_delay_s": seconds} for host, seconds in scenario.slow.items()}
+    return load_inventory(DATA_DIR / "inventory", extra_optional_args=extra, extra_data=delays)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +74,10 @@ class Gateway:
         self._executor = ThreadPoolExecutor(max_workers=config.max_parallel_devices, thread_name_prefix="napalm")
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._semaphore: asyncio.Semaphore | None = None
+        self._closing = threading.Event()
 
     def close(self) -> None:
+        self._closing.set()  # wakes lab sessions that simulate a slow device
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def read(self, device: Device, reads: Sequence[Read]) -> dict[str, Any]:
@@ -125,6 +128,9 @@ class Gateway:
     # -- sync side, runs in a worker thread ---------------------------------------------------
 
     def _session(self, device: Device, reads: list[str]) -> dict[str, Any]:
+        delay = float(device.data.get("lab_delay_s", 0)) if device.is_lab else 0.0
+        if delay and self._closing.wait(delay):  # a lab fault: the device answers slowly
+            raise ConnectionError(f"{device.name}: gateway closed while waiting for a slow device")
         driver = self._open(device)
         try:
             return {name: self._read_one(driver, device, name) for name in reads}

@@ -96,11 +96,12 @@ class Inventory:
         ]
 
 
-def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any]] | None = None) -> Inventory:
+def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any]] | None = None,
+                   extra_data: dict[str, dict[str, Any]] | None = None) -> Inventory:
     """Load hosts.yaml/groups.yaml/defaults.yaml from `directory` with Nornir's SimpleInventory.
 
     `extra_optional_args` merges NAPALM optional_args per host name (the lab uses it to point
-    the mock driver at its fixture directory).
+    the mock driver at its fixture directory); `extra_data` merges host data (lab fault knobs).
     """
     hosts_file = directory / "hosts.yaml"
     if not hosts_file.is_file():
@@ -118,6 +119,8 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
         raise InventoryError(f"network.inventory: cannot load {directory}: {type(exc).__name__}: {exc}") from exc
     extra = extra_optional_args or {}
     devices = [_device_from_host(host, extra.get(name, {})) for name, host in nr_inventory.hosts.items()]
+    for device in devices:
+        device.data.update((extra_data or {}).get(device.name, {}))
     if not devices:
         raise InventoryError(f"network.inventory: {hosts_file} lists no hosts")
     return Inventory(devices)

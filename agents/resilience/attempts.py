@@ -19,7 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from agents.config import RetryConfig
 from agents.llm.client import LLMUnavailable
-from agents.resilience.guard import BREAKER_KIND, PROVIDER_LEVEL
+from agents.resilience.guard import BREAKER_KIND, CURRENT_INSTANCE, PROVIDER_LEVEL
 from agents.resilience.pool import AgentInstance, AgentPool
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ async def run_on_pool(
 
 async def _one(instance: AgentInstance, pool: AgentPool, work, ctx, timeout_s: float, errors: list[str], clock) -> Any:
     t0 = clock()
+    token = CURRENT_INSTANCE.set(instance)
     try:
         output = await asyncio.wait_for(work(ctx), timeout=timeout_s)
     except TimeoutError:
@@ -103,6 +104,7 @@ async def _one(instance: AgentInstance, pool: AgentPool, work, ctx, timeout_s: f
         errors.append(f"{instance.name}: internal error ({type(exc).__name__})")
         raise _AttemptFailed from None
     finally:
+        CURRENT_INSTANCE.reset(token)
         await pool.release(instance)
     instance.record_success(clock() - t0)
     return output

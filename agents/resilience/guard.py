@@ -19,10 +19,12 @@ from agents.models import Specialist
 from agents.resilience.breaker import BreakerState, CircuitBreaker
 from agents.resilience.budget import DailyBudget
 from agents.resilience.gate import RequestGate
-from agents.resilience.pool import AgentPool
+from agents.resilience.pool import AgentInstance, AgentPool
 
 # The notices list of the request being served; breaker transitions append to it.
 CURRENT_NOTICES: ContextVar[list[str] | None] = ContextVar("noc_current_notices", default=None)
+# The pool instance running the current step; LLM usage is attributed to it.
+CURRENT_INSTANCE: ContextVar[AgentInstance | None] = ContextVar("noc_current_instance", default=None)
 
 # LLMUnavailable kinds -> breaker failure kinds
 BREAKER_KIND = {"rate_limit": "rate_limit", "overloaded": "overloaded", "server_error": "server_error", "timeout": "timeout",
@@ -74,8 +76,29 @@ class Resilience:
                            ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
             self.llm_tokens[(model, kind)] += getattr(usage, attr, 0) or 0
         self.llm_cost[model] += cost_usd
+        instance = CURRENT_INSTANCE.get()
+        if instance is not None:
+            instance.record_llm_usage(sum(getattr(usage, a, 0) or 0 for a in ("input_tokens", "output_tokens")), cost_usd)
         # The budget counts what is billed at the input price or more: input, output and cache writes.
         self.budget.add(sum(getattr(usage, a, 0) or 0 for a in ("input_tokens", "output_tokens", "cache_creation_input_tokens")))
 
     def breakers(self) -> list[CircuitBreaker]:
         return [self.provider] + [i.breaker for p in self.pools.values() for i in p.instances]
+
+    def snapshot(self) -> dict:
+        """Plain data for the health report: every instance, the provider breaker, the budget."""
+        instances = []
+        for agent, pool in self.pools.items():
+            for inst in pool.instances:
+                st = inst.stats
+                instances.append({"agent": agent.value, "instance": inst.name, "health": inst.health,
+                                  "breaker": inst.breaker.current_state().value, "total": st.total, "successes": st.successes,
+                                  "failures": dict(st.failures), "success_rate": round(st.success_rate, 3),
+                                  "latency_avg_s": round(st.latency_avg, 3), "latency_p95_s": round(st.latency_p95, 3),
+                                  "tokens": st.tokens, "cost_usd": round(st.cost_usd, 6), "in_flight": inst.in_flight})
+        return {
+            "instances": instances,
+            "provider_breaker": self.provider.current_state().value,
+            "budget": {"used": self.budget.used, "limit": self.budget.limit_tokens},
+            "recent_transitions": [e.__dict__ for e in list(self.events)[-10:]],
+        }

@@ -22,6 +22,7 @@ from agents.resilience.breaker import BreakerState, ChangeHook, CircuitBreaker
 
 Health = Literal["healthy", "degraded", "failed"]
 _RECENT = 50  # outcomes and latencies kept per instance
+DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 
 
 @dataclass
@@ -33,6 +34,15 @@ class InstanceStats:
     cost_usd: float = 0.0
     latencies: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
     recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT))  # True/False outcomes
+    bucket_counts: list[int] = field(default_factory=lambda: [0] * len(DURATION_BUCKETS))  # cumulative histogram
+    duration_sum: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.duration_sum += seconds
+        for i, bound in enumerate(DURATION_BUCKETS):
+            if seconds <= bound:
+                self.bucket_counts[i] += 1
 
     @property
     def failed(self) -> int:
@@ -74,21 +84,23 @@ class AgentInstance:
             return "degraded"
         return "healthy"
 
-    def record_success(self, latency_s: float, tokens: int = 0, cost_usd: float = 0.0) -> None:
+    def record_success(self, latency_s: float) -> None:
         self.stats.total += 1
         self.stats.successes += 1
-        self.stats.tokens += tokens
-        self.stats.cost_usd += cost_usd
-        self.stats.latencies.append(latency_s)
+        self.stats.observe(latency_s)
         self.stats.recent.append(True)
         self.breaker.record_success()
 
     def record_failure(self, kind: str, latency_s: float) -> None:
         self.stats.total += 1
         self.stats.failures[kind] += 1
-        self.stats.latencies.append(latency_s)
+        self.stats.observe(latency_s)
         self.stats.recent.append(False)
         self.breaker.record_failure(kind)
+
+    def record_llm_usage(self, tokens: int, cost_usd: float) -> None:
+        self.stats.tokens += tokens
+        self.stats.cost_usd += cost_usd
 
 
 class AgentPool:
