@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from agents.health import HealthSweep
 from agents.severity import Severity
+from bot.blocks import SEVERITY_EMOJI, escape
 
-EMOJI = {Severity.critical: ":red_circle:", Severity.high: ":large_orange_circle:", Severity.medium: ":large_yellow_circle:",
-         Severity.low: ":large_blue_circle:", Severity.info: ":large_green_circle:"}
+# Same colours as answers, except that a device with nothing to report is green, not white.
+EMOJI = {**SEVERITY_EMOJI, Severity.info: ":large_green_circle:"}
 _MAX_SECTION = 2900
 _MAX_DEVICE_BLOCKS = 44
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _agents_section(snapshot: dict) -> list[dict]:
@@ -29,7 +26,7 @@ def _agents_section(snapshot: dict) -> list[dict]:
             lines.append(f"    • *{i['instance']}* {i['health']}, breaker {i['breaker'].replace('_', '-')}, "
                          f"success {i['success_rate']:.0%} of recent tasks, failures: {failures}")
     for e in snapshot["recent_transitions"][-5:]:
-        lines.append(f"    • :zap: breaker {e['name']}: {e['old']} -> {e['new']} ({_esc(e['reason'])})")
+        lines.append(f"    • :zap: breaker {e['name']}: {e['old']} -> {e['new']} ({escape(e['reason'])})")
     text = "\n".join(lines)
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:_MAX_SECTION]}}]
 
@@ -49,8 +46,8 @@ def render_health(result: HealthSweep, snapshot: dict | None = None) -> tuple[st
         if row.busiest_pct is not None:
             facts.append(f"busiest link {row.busiest_pct:.0f}%")
         lines = [f"{EMOJI[row.severity]} *{row.device}* ({row.role}) - {', '.join(facts) or 'no data'}"]
-        lines += [f"    • :x: {_esc(e)}" for e in row.errors]
-        lines += [f"    • [{o.severity.value.upper()}] {_esc(o.message)}" for o in row.observations[:8]]
+        lines += [f"    • :x: {escape(e)}" for e in row.errors]
+        lines += [f"    • [{o.severity.value.upper()}] {escape(o.message)}" for o in row.observations[:8]]
         text = "\n".join(lines)
         if len(text) > _MAX_SECTION:
             text = text[: _MAX_SECTION - 20] + "\n    • … (more)"

@@ -33,6 +33,8 @@ from typing import Any, Callable, Iterator, Mapping
 import pytest
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
+
 __all__ = [
     "FakeAnthropic",
     "Reply",
@@ -306,7 +308,7 @@ def _is_retryable(status: int) -> bool:
     return status in (408, 409, 429) or status >= 500
 
 
-class FakeAnthropic:
+class FakeAnthropic(LoopbackServer):
     """Loopback Anthropic Messages API. See the module docstring.
 
     ``fast_retry_ms``: the SDK ignores ``retry-after: 0`` and falls back to exponential backoff
@@ -315,9 +317,11 @@ class FakeAnthropic:
     gets ``retry-after-ms: <fast_retry_ms>``. Pass ``fast_retry_ms=None`` for real backoff.
     """
 
+    name = "fake-anthropic"
+
     def __init__(self, *, fast_retry_ms: float | None = 1.0) -> None:
+        super().__init__()
         self.fast_retry_ms = fast_retry_ms
-        self.url: str = ""
         self.requests: list[dict] = []
         self.headers: list[dict[str, str]] = []
         self.roles: list[str | None] = []  # role of each entry in `requests`
@@ -326,9 +330,6 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._queues: dict[str | None, deque[Reply]] = {}
         self._last: dict[str | None, Reply] = {}
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
 
     # ---- scripting ------------------------------------------------------------------------
 
@@ -379,67 +380,12 @@ class FakeAnthropic:
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> "FakeAnthropic":
-        if self._thread is not None:
-            raise RuntimeError("FakeAnthropic already started")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-anthropic", daemon=True)
-        self._thread.start()
-        if not ready.wait(10) or failure:
-            self._thread = None
-            raise RuntimeError(f"FakeAnthropic failed to start: {failure[0] if failure else 'timeout'}")
-        return self
-
-    async def _serve(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024**2)
         app.router.add_post("/v1/messages", self._handle_messages)
         app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        # handler_cancellation: a client that times out cancels its slow() handler.
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        if self._runner is not None:
-            try:
-                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(timeout=10)
-            except Exception:  # noqa: BLE001 - best effort on teardown
-                pass
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        self._thread = self._loop = self._runner = None
-
-    def __enter__(self) -> "FakeAnthropic":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        return app
 
     # ---- HTTP -----------------------------------------------------------------------------
 

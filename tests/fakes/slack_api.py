@@ -62,6 +62,8 @@ from typing import Any, Callable, Iterator, Mapping
 import pytest
 from aiohttp import WSMsgType, web
 
+from tests.fakes.loopback import LoopbackServer
+
 __all__ = [
     "APP_ID",
     "APP_TOKEN",
@@ -254,7 +256,7 @@ def _block_errors(blocks: Any) -> list[str]:
 _ACTIVE: list["FakeSlack"] = []  # started servers, newest last (builders point response_url here)
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """Loopback Slack Web API + Socket Mode. See the module docstring.
 
     State (plain attributes, safe to read from the test thread):
@@ -278,19 +280,17 @@ class FakeSlack:
     (``already_reacted``/``no_reaction`` instead of ok), ``rate_limit()``, ``fail()``.
     """
 
+    name = "fake-slack"
+
     def __init__(self) -> None:
-        self.url: str = ""
+        super().__init__()
         self.api_url: str = ""
         self.socket_url: str = ""
-        self.port: int = 0
         self.accepted_tokens: set[str] | None = None
         self.validate_blocks = True
         self.strict_reactions = False
         self.socket_connected = threading.Event()
         self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._init_state()
         self._methods: dict[str, Callable[[Call], dict]] = {
@@ -336,82 +336,35 @@ class FakeSlack:
         return _ACTIVE[-1] if _ACTIVE else None
 
     def start(self) -> "FakeSlack":
-        if self._thread is not None:
-            raise RuntimeError("FakeSlack already started")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-slack", daemon=True)
-        self._thread.start()
-        if not ready.wait(10) or failure:
-            self._thread = None
-            raise RuntimeError(f"FakeSlack failed to start: {failure[0] if failure else 'timeout'}")
+        super().start()
         _ACTIVE.append(self)
         return self
 
-    async def _serve(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024**2)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{rid:.+}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown_route)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{self.port}"
+        return app
+
+    def on_started(self) -> None:
         self.api_url = f"{self.url}/api/"
         self.socket_url = f"ws://127.0.0.1:{self.port}/socket"
+
+    async def before_cleanup(self) -> None:
+        for ws in list(self._sockets):
+            try:
+                await asyncio.wait_for(ws.close(code=1001, message=b"server shutting down"), 1)
+            except Exception:  # noqa: BLE001 - best effort
+                pass
 
     def stop(self) -> None:
         if self in _ACTIVE:
             _ACTIVE.remove(self)
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-
-        async def shutdown() -> None:
-            for ws in list(self._sockets):
-                try:
-                    await asyncio.wait_for(ws.close(code=1001, message=b"server shutting down"), 1)
-                except Exception:  # noqa: BLE001 - best effort
-                    pass
-            if self._runner is not None:
-                await self._runner.cleanup()
-
-        try:
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
-        except Exception:  # noqa: BLE001 - best effort on teardown
-            pass
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        self._thread = self._loop = self._runner = None
+        super().stop()
         self.socket_connected.clear()
-
-    def __enter__(self) -> "FakeSlack":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def reset(self) -> None:
         """Forget calls, messages, files, acks, scripted rate limits/failures and test-set
