@@ -268,10 +268,12 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 
 async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
-    # Imported here so the terminal commands start without loading Slack and aiohttp server code.
+    # `noc run` is the composition root: it alone imports the Slack listeners (handlers -> bot -> agents),
+    # and only here, so the terminal commands start without loading Slack and server code.
     from bot.runtime import Runtime
     from bot.server import serve_forever
-    from bot.slack_app import build_app, web_client
+    from bot.slack_client import web_client
+    from handlers.app import build_app
 
     client = web_client(creds.bot_token, settings.slack.api_url, settings.slack.max_rate_limit_retries)
     runtime = await Runtime.create(settings, client)

@@ -15,7 +15,8 @@ from agents.config import NetworkConfig
 from bot.runtime import Runtime
 from bot.server import RunningBot, start_bot
 from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
-from bot.slack_app import build_app, web_client
+from bot.slack_client import web_client
+from handlers.app import build_app
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.fakes.slack_api import (
     BOT_ID,

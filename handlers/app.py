@@ -1,0 +1,44 @@
+"""The slack-bolt AsyncApp: middleware and the listeners of this package.
+
+This is the composition root of the Slack side (handlers -> bot -> agents): it takes a ready
+`Runtime` from `bot` and registers every listener module. Middleware puts the runtime into
+each listener's context and makes event delivery idempotent: Slack retries an event it thinks
+was not acknowledged (`x-slack-retry-num`) and occasionally delivers one twice; the store's
+`claim_event` lets exactly one delivery through.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot.runtime import Runtime
+from handlers import actions, commands, mentions
+
+
+def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
+    app = AsyncApp(
+        client=runtime.client,
+        signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+        ignoring_self_events_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    async def inject_runtime(context, next):
+        context["runtime"] = runtime
+        return await next()
+
+    @app.middleware
+    async def once_per_event(body, next, logger):
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if event_id and not await runtime.store.claim_event(event_id):
+            logger.info("duplicate delivery of %s ignored", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    mentions.register(app)
+    commands.register(app)
+    actions.register(app)
+    return app
