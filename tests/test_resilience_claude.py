@@ -8,7 +8,6 @@ import logging
 import random
 import re
 
-import pytest
 from anthropic import AsyncAnthropic
 
 from agents.config import BreakerConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, RetryConfig

@@ -203,7 +203,6 @@ def _error_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCaus
     for o in obs:
         if o.kind != "interface_errors":
             continue
-        d = o.data
         show_optic = f"show interfaces {o.interface} transceiver"
         causes.append(RootCause(
             kind="interface_errors", title=f"CRC/input errors on {o.device} {o.interface}", layer="physical",

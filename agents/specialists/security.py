@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
