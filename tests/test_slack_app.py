@@ -308,3 +308,22 @@ async def test_socket_mode(fake_slack, tmp_path):
         assert "WAN congestion" in texts([answer_message(fake_slack.thread("C0NOC", event["event"]["ts"]))])
     finally:
         await b.running.stop(b.runtime)
+
+
+async def test_oversize_request_is_cut_with_a_notice(bot, fake_slack):
+    event = app_mention_event("why is the branch office slow? " + "very " * 1200)
+    await bot.post(event)
+    await bot.settle()
+    answer = answer_message(fake_slack.thread("C0NOC", event["event"]["ts"]))
+    assert "cut to its first 4000 characters" in texts([answer])
+    rows = await bot.runtime.store.db.execute_fetchall("SELECT question FROM requests")
+    assert len(rows[0]["question"]) == 4000
+
+
+async def test_empty_mention_gets_a_hint_not_an_analysis(bot, fake_slack):
+    event = app_mention_event("   ")
+    await bot.post(event)
+    await bot.settle()
+    [reply] = fake_slack.calls_to("chat.postMessage")
+    assert "Ask me about the network" in reply.args["text"] and reply.args["thread_ts"] == event["event"]["ts"]
+    assert await bot.runtime.store.count("requests") == 0
