@@ -327,3 +327,16 @@ async def test_empty_mention_gets_a_hint_not_an_analysis(bot, fake_slack):
     [reply] = fake_slack.calls_to("chat.postMessage")
     assert "Ask me about the network" in reply.args["text"] and reply.args["thread_ts"] == event["event"]["ts"]
     assert await bot.runtime.store.count("requests") == 0
+
+
+async def test_shutdown_cancels_running_jobs_cleanly(fake_slack, tmp_path):
+    b = await start(fake_slack, tmp_path, scenario="slow-device")  # edge-rtr-01 takes 45 s: the job is still running
+    event = app_mention_event("is the internet edge ok?")
+    await b.post(event)
+    await fake_slack.wait_for_async(lambda s: s.calls_to("chat.postMessage"), timeout=10)
+    assert b.runtime.tasks
+    t0 = time.monotonic()
+    await b.running.stop(b.runtime)
+    assert time.monotonic() - t0 < 10 and not b.runtime.tasks
+    last = fake_slack.thread("C0NOC", event["event"]["ts"])[-1]
+    assert "shutting down" in texts([last]) and "Request id" in texts([last])
