@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from agents.severity import Severity
 from agents.tools.network import Toolbox
-from agents.tools.results import Observation
+from agents.tools.registry import DEVICE_SWEEP, call_tool
+from agents.tools.results import DeviceHealth, Observation, TrafficAnalysis
 
 
 class DeviceHealthRow(BaseModel):
@@ -37,12 +38,7 @@ class HealthSweep(BaseModel):
 
 
 async def _device(toolbox: Toolbox, name: str) -> DeviceHealthRow:
-    results = await asyncio.gather(
-        toolbox.get_device_health(name),
-        toolbox.check_routing_protocol(name, "bgp"),
-        toolbox.check_routing_protocol(name, "ospf"),
-        toolbox.analyze_traffic_patterns(name),
-    )
+    results = await asyncio.gather(*(call_tool(toolbox, tool, {"device": name, **args}) for tool, args in DEVICE_SWEEP))
     seen, observations = set(), []
     for r in results:
         for o in r.observations:
@@ -52,10 +48,11 @@ async def _device(toolbox: Toolbox, name: str) -> DeviceHealthRow:
     errors = list(dict.fromkeys(r.error.message for r in results if not r.ok and r.error))
     observations.sort(key=lambda o: -o.severity.rank)
     severity = Severity.worst([o.severity for o in observations] + ([Severity.high] if errors else []))
-    health, traffic = results[0], results[3]
-    busiest = max((max(i.in_util_pct, i.out_util_pct) for i in getattr(traffic, "interfaces", [])), default=None)
+    health = next((r for r in results if isinstance(r, DeviceHealth)), None)
+    traffic = [i for r in results if isinstance(r, TrafficAnalysis) for i in r.interfaces]
+    busiest = max((max(i.in_util_pct, i.out_util_pct) for i in traffic), default=None)
     return DeviceHealthRow(device=name, role=toolbox.inventory.get(name).role, severity=severity, observations=observations,
-                           errors=errors, cpu_pct=getattr(health, "cpu_pct", None), busiest_pct=busiest)
+                           errors=errors, cpu_pct=health.cpu_pct if health else None, busiest_pct=busiest)
 
 
 async def sweep(toolbox: Toolbox) -> HealthSweep:

@@ -43,9 +43,9 @@ class Request(BaseModel):
     question: str
     mode: ExecutionMode = ExecutionMode.auto
     truncated: bool = False
-    thread_context: str = ""  # an earlier answer in the same conversation, for follow-ups
-    context_devices: list[str] = Field(default_factory=list)  # devices of that earlier answer
-    context_findings: list["Finding"] = Field(default_factory=list)  # its findings, passed to every step
+    # A follow-up in a thread carries the earlier answer's devices and findings; every step sees them.
+    context_devices: list[str] = Field(default_factory=list)
+    context_findings: list["Finding"] = Field(default_factory=list)
     user: str | None = None
     channel: str | None = None
 

@@ -7,12 +7,10 @@ anything, sequential when every step waits for the one before, hybrid otherwise.
 
 from __future__ import annotations
 
-import re
 from graphlib import CycleError, TopologicalSorter
 
 from agents.models import ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
-
-_REPORT_RX = re.compile(r"incident report|post[- ]?mortem|post[- ]incident|write[- ]?up|\breport\b|incident summary|\bsummar|\brca\b|turn (?:these|this|my) notes", re.I)
+from agents.routing import asks_for_report
 
 
 class PlanError(ValueError):
@@ -68,7 +66,7 @@ def rule_plan(decision: RouteDecision, question: str, devices: list[str], reques
     """The deterministic plan: working specialists first, documentation after them when useful."""
     primary = decision.primary
     workers = [s for s in decision.specialists if s != Specialist.documentation]
-    wants_report = bool(_REPORT_RX.search(question))
+    wants_report = asks_for_report(question)
     steps: list[PlanStep] = []
     if primary == Specialist.documentation:
         if wants_report:

@@ -100,6 +100,17 @@ SECONDARY_SHARE = 0.5  # a specialist joins when it scores at least half of the 
 SECONDARY_MIN = 1.5
 
 
+# A request for a written artefact (report, write-up, summary) rather than an investigation.
+_REPORT_REQUEST = re.compile(r"incident report|post[- ]?mortem|post[- ]incident|write[- ]?up|\breport\b|incident summary|\bsummar|\brca\b"
+                             r"|\bpir\b|turn (?:these|this|my) notes", re.I)
+
+
+def asks_for_report(question: str) -> bool:
+    """Does the question ask for a report? The planner then puts investigators before documentation,
+    and documentation writes one."""
+    return bool(_REPORT_REQUEST.search(question))
+
+
 def score(question: str) -> dict[Specialist, float]:
     text = question.lower()
     return {s: sum(w for rx, w in pats if rx.search(text)) for s, pats in _COMPILED.items()}

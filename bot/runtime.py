@@ -124,7 +124,6 @@ class Runtime:
         request = Request.from_text(question, user=origin.user, channel=origin.channel)
         prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
         if prior is not None:
-            request.thread_context = prior.summary
             request.context_devices = prior.devices
             request.context_findings = prior.findings[:20]
         sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Working on it",

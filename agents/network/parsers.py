@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hier_config import HConfig, Platform, get_hconfig
 from napalm.base.helpers import canonical_interface_name
 from ntc_templates.parse import parse_output
 
 _NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos"}
+_HCONFIG_PLATFORM = {
+    "ios": Platform.CISCO_IOS,
+    "eos": Platform.ARISTA_EOS,
+    "nxos": Platform.CISCO_NXOS,
+    "iosxr": Platform.CISCO_XR,
+    "junos": Platform.JUNIPER_JUNOS,
+}
 
 # States in which an OSPF adjacency is working (2WAY is normal between DROTHERs).
 _OSPF_GOOD_STATES = {"FULL", "2WAY"}
@@ -28,6 +36,11 @@ class OspfNeighbor:
     @property
     def is_up(self) -> bool:
         return self.state in _OSPF_GOOD_STATES
+
+
+def parse_config(os_name: str, text: str) -> HConfig:
+    """A configuration as a hier_config tree, with the OS's own syntax rules (generic if unknown)."""
+    return get_hconfig(_HCONFIG_PLATFORM.get(os_name, Platform.GENERIC), text)
 
 
 def canonical_interface(name: str) -> str:

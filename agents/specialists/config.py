@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import re
 
-from hier_config import Platform, get_hconfig
 from pydantic import BaseModel, Field
 
-from agents.network.parsers import canonical_interface
+from agents.network.parsers import canonical_interface, parse_config
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config
 from agents.tools.results import DeviceConfig, InterfaceStatistics
 
-_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
 _INTERFACE_RX = re.compile(
     r"\b((?:gi(?:gabitethernet)?|te(?:ngigabitethernet)?|fa(?:stethernet)?|et(?:hernet)?|po(?:rt-channel)?|vlan|lo(?:opback)?|ma(?:nagement)?|tu(?:nnel)?)\s?\d+(?:/\d+)*(?:\.\d+)?)\b",
     re.IGNORECASE,
@@ -164,7 +162,7 @@ async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
 
 
 def interface_qos(device: str, os_name: str, running: str) -> list[InterfaceQos]:
-    root = get_hconfig(_PLATFORM.get(os_name, Platform.GENERIC), running)
+    root = parse_config(os_name, running)
     out = []
     for child in root.get_children(startswith="interface "):
         name = child.text.split(" ", 1)[1]
@@ -211,7 +209,7 @@ def validate_config(os_name: str, running: str) -> tuple[list[str], dict[str, li
 def _show(os_name: str, running: str, interfaces: list[str], sections: list[str]) -> str:
     if not interfaces and not sections:
         return running
-    root = get_hconfig(_PLATFORM.get(os_name, Platform.GENERIC), running)
+    root = parse_config(os_name, running)
     wanted = [f"interface {i}" for i in interfaces] + sections
     blocks = [line for child in root.children if any(child.text.startswith(w) for w in wanted) for line in child.lines()]
     return "\n".join(blocks) or f"(no {' / '.join(wanted)} configuration)"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from agents.models import Specialist
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
 
 Layer = Literal["physical", "data-link", "network", "control-plane", "management", "none"]
@@ -48,12 +49,7 @@ class DiagnosisResult(BaseModel):
 
 
 async def _sweep(ctx: AnalysisContext, device: str) -> list[ToolResult]:
-    return list(await asyncio.gather(
-        ctx.tool("get_device_health", device=device),
-        ctx.tool("check_routing_protocol", device=device, protocol="bgp"),
-        ctx.tool("check_routing_protocol", device=device, protocol="ospf"),
-        ctx.tool("analyze_traffic_patterns", device=device),
-    ))
+    return list(await asyncio.gather(*(ctx.tool(name, device=device, **args) for name, args in DEVICE_SWEEP)))
 
 
 def _unique(observations: list[Observation]) -> list[Observation]:
@@ -81,7 +77,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     causes += _unreachable_causes(ctx, unreachable)
     causes.sort(key=lambda c: (-c.severity.rank, -c.specificity, c.title))
 
-    healthy_checks = _healthy_checks(results, devices)
+    healthy_checks = _healthy_checks(results)
     if not causes:
         summary = (f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found."
         result = DiagnosisResult(root_cause="No fault found", affected_layer="none", severity=Severity.info,
@@ -288,7 +284,7 @@ def _unreachable_causes(ctx: AnalysisContext, devices: list[str]) -> list[RootCa
         for dev in devices]
 
 
-def _healthy_checks(results: list[ToolResult], devices: list[str]) -> list[str]:
+def _healthy_checks(results: list[ToolResult]) -> list[str]:
     ok = [r for r in results if r.ok]
     bgp = [n for r in ok if isinstance(r, RoutingStatus) and r.protocol == "bgp" for n in r.neighbors]
     ospf = [n for r in ok if isinstance(r, RoutingStatus) and r.protocol == "ospf" for n in r.neighbors]

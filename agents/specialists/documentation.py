@@ -8,18 +8,17 @@ diagnosis specialist first rather than inventing content.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
 
 from agents.models import Finding, Recommendation, Specialist
+from agents.routing import asks_for_report
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, finding
 from agents.specialists.incident_report import build_incident_report
 from agents.tools.runbooks import RunbookHit, search_runbooks
 
-_REPORT_RX = re.compile(r"incident report|post[- ]?mortem|post[- ]incident|write[- ]?up|\breport\b|incident summary|\bsummar|\brca\b|\bpir\b|turn (?:these|this|my) notes", re.I)
 
 
 class DocumentationResult(BaseModel):
@@ -31,7 +30,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     question = ctx.task.instruction
     context = [f for f in ctx.task.context if f.agent != Specialist.documentation.value]
     recommendations: list[Recommendation] = list(ctx.task.context_recommendations)
-    wants_report = bool(_REPORT_RX.search(question))
+    wants_report = asks_for_report(question)
     if wants_report and not _substantive(context):
         response = await ctx.ask(Specialist.diagnosis, question, ctx.task.devices)
         if response is not None and response.status != "failure":

@@ -14,12 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hier_config import Platform, get_hconfig
-
 from agents.config import ThresholdsConfig
 from agents.network.gateway import DeviceError, Gateway, ospf_command
 from agents.network.inventory import Device, Inventory, UnknownDeviceError
-from agents.network.parsers import canonical_interface, parse_ospf_neighbors
+from agents.network.parsers import canonical_interface, parse_config, parse_ospf_neighbors
 from agents.severity import Severity
 from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.redact import redact
@@ -48,13 +46,6 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=ToolResult)
 
-_HCONFIG_PLATFORM = {
-    "ios": Platform.CISCO_IOS,
-    "eos": Platform.ARISTA_EOS,
-    "nxos": Platform.CISCO_NXOS,
-    "iosxr": Platform.CISCO_XR,
-    "junos": Platform.JUNIPER_JUNOS,
-}
 
 
 def _tool(result_cls: type[R]) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
@@ -509,14 +500,12 @@ def _normalise_config(text: str) -> list[str]:
 
 def _startup_diff(os_name: str, startup: str, running: str) -> list[str]:
     """What changed since the last save, as hier_config's unified diff (startup -> running)."""
-    platform = _HCONFIG_PLATFORM.get(os_name, Platform.GENERIC)
-    return list(get_hconfig(platform, startup).unified_diff(get_hconfig(platform, running)))
+    return list(parse_config(os_name, startup).unified_diff(parse_config(os_name, running)))
 
 
 def _config_section(os_name: str, running: str, section: str) -> str:
     """Top-level blocks whose first line starts with `section` (e.g. 'router bgp', 'line vty')."""
-    platform = _HCONFIG_PLATFORM.get(os_name, Platform.GENERIC)
-    root = get_hconfig(platform, running)
+    root = parse_config(os_name, running)
     wanted = section.strip().lower()
     lines = [
         line

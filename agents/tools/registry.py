@@ -72,6 +72,15 @@ TOOL_SPECS: dict[str, ToolSpec] = {
 }
 
 
+# The checks that make a device health sweep (diagnosis and /noc-health run the same ones).
+DEVICE_SWEEP: tuple[tuple[str, dict], ...] = (
+    ("get_device_health", {}),
+    ("check_routing_protocol", {"protocol": "bgp"}),
+    ("check_routing_protocol", {"protocol": "ospf"}),
+    ("analyze_traffic_patterns", {}),
+)
+
+
 async def call_tool(toolbox: Toolbox, name: str, arguments: dict | None) -> ToolResult:
     """Validate `arguments` for tool `name` and run it; every problem comes back as a result."""
     spec = TOOL_SPECS.get(name)
