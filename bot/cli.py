@@ -127,7 +127,6 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
             _fail(str(exc))
     names = toolbox.inventory.names if all_devices else [device]
     scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None))
-    scans.sort(key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
     if as_json:
         click.echo(json.dumps({"devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
     else:
@@ -138,7 +137,7 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
 
 async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None):
     try:
-        return list(await asyncio.gather(*(toolbox.scan_security_vulnerabilities(n, tags) for n in names)))
+        return await toolbox.audit_devices(names, tags)
     finally:
         toolbox.gateway.close()
 

@@ -120,14 +120,17 @@ class Runtime:
 
     # -- jobs -------------------------------------------------------------------------------
 
+    def _sink(self, origin: Origin, title: str) -> SlackThreadSink:
+        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, title=title,
+                               interval_s=self.settings.slack.status_update_interval_s)
+
     async def answer_question(self, question: str, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
         request = Request.from_text(question, user=origin.user, channel=origin.channel)
         prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
         if prior is not None:
             request.context_devices = prior.devices
             request.context_findings = prior.findings[:20]
-        sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Working on it",
-                               interval_s=self.settings.slack.status_update_interval_s)
+        sink = self._sink(origin, "Working on it")
         phase = "starting the request"
         try:
             await sink.start(f":mag: Request {request.id}" + (f" ({origin.source})" if origin.source else ""))
@@ -149,22 +152,19 @@ class Runtime:
 
     async def run_audit(self, devices: list[str], tags: list[str], origin: Origin) -> None:
         request_id = new_id()
-        sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Auditing",
-                               interval_s=self.settings.slack.status_update_interval_s)
+        sink = self._sink(origin, "Auditing")
         try:
             await sink.start(f":shield: Audit {request_id} of {', '.join(devices) if len(devices) < 4 else f'{len(devices)} devices'}")
-            scans = await asyncio.gather(*(self.toolbox.scan_security_vulnerabilities(d, tags or None) for d in devices))
-            scans = sorted(scans, key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
+            scans = await self.toolbox.audit_devices(devices, tags or None)
             await sink.close_status()
-            await sink.post_rendered(render_audit(list(scans), tags))
+            await sink.post_rendered(render_audit(scans, tags))
         except Exception as exc:
             log.exception("audit %s failed", request_id)
             await _quietly(sink.post_error(request_id, f"the audit failed ({type(exc).__name__})"))
 
     async def run_health(self, origin: Origin) -> None:
         request_id = new_id()
-        sink = SlackThreadSink(self.client, origin.channel, origin.thread_ts, title="Health sweep",
-                               interval_s=self.settings.slack.status_update_interval_s)
+        sink = self._sink(origin, "Health sweep")
         try:
             await sink.start(f":stethoscope: Health sweep {request_id} of {len(self.toolbox.inventory)} devices")
             result = await sweep(self.toolbox)

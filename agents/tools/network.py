@@ -272,6 +272,11 @@ class Toolbox:
             findings=report.findings,
         )
 
+    async def audit_devices(self, names: list[str], tags: list[str] | None = None) -> list[SecurityScan]:
+        """Audit several devices at once, riskiest first; devices that could not be read last."""
+        scans = await asyncio.gather(*(self.scan_security_vulnerabilities(n, tags) for n in names))
+        return sorted(scans, key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
+
     # -- search_runbooks --------------------------------------------------------------------
 
     @_tool(RunbookSearch)
