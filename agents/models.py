@@ -12,9 +12,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from agents.access import Role
 from agents.severity import Severity
 
 MAX_QUESTION_CHARS = 4000
+
+
+def cut_question(text: str) -> tuple[str, bool]:
+    """The one text a question is routed, authorised and answered on: stripped and cut to
+    MAX_QUESTION_CHARS. Returns (text, whether it was cut)."""
+    text = (text or "").strip()
+    return text[:MAX_QUESTION_CHARS], len(text) > MAX_QUESTION_CHARS
 
 
 class Specialist(str, Enum):
@@ -46,15 +54,18 @@ class Request(BaseModel):
     # A follow-up in a thread carries the earlier answer's devices and findings; every step sees them.
     context_devices: list[str] = Field(default_factory=list)
     context_findings: list["Finding"] = Field(default_factory=list)
+    # Notes for the answer that the caller knows before the engine starts (e.g. thread context withheld).
+    notices: list[str] = Field(default_factory=list)
     user: str | None = None
     channel: str | None = None
+    # The caller's role: every tool call of this request is checked against it (fail closed: viewer).
+    role: Role = "viewer"
 
     @classmethod
     def from_text(cls, text: str, **kwargs: Any) -> "Request":
         """Build a request, cutting over-long text at MAX_QUESTION_CHARS (the answer says so)."""
-        text = text.strip()
-        truncated = len(text) > MAX_QUESTION_CHARS
-        return cls(question=text[:MAX_QUESTION_CHARS], truncated=truncated, **kwargs)
+        question, truncated = cut_question(text)
+        return cls(question=question, truncated=truncated, **kwargs)
 
 
 class Finding(BaseModel):
@@ -137,6 +148,7 @@ class AgentResponse(BaseModel):
     instance: str | None = None  # the pool instance that produced it
     degraded: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    refused: list[str] = Field(default_factory=list)  # tool calls the request's role did not allow
 
 
 class PlanStep(BaseModel):
@@ -196,6 +208,9 @@ class Answer(BaseModel):
     trace: list[TraceEntry] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
+    # The strongest role among the tools whose data this answer holds: who may see it again
+    # (details, thread follow-ups). Stored answers from before this field count as operator.
+    data_role: Role = "operator"
 
 
 def automation_level(confidence: float) -> AutomationLevel:

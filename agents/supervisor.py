@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from agents.access import ToolRoles, highest
 from agents.config import EngineConfig, ResilienceConfig
 from agents.llm import roles as claude_roles
 from agents.llm.backend import ClaudeBackend
@@ -80,6 +81,8 @@ class _Run:
         self.degraded: list[str] = []  # why parts of the Claude path fell back to rules
         self.breaker_notices: list[str] = []  # filled by breaker transitions this request caused
         self.flushed_breaker_notices = 0
+        self.data_roles: set = set()  # roles of the tools whose data this request used (every step shares it)
+        self.refused: list[str] = []  # tool calls the requester's role did not allow, as visible notes
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 3)
@@ -98,8 +101,10 @@ class Supervisor:
     """Runs requests on the offline engine, or on Claude when a backend is given (with fallbacks)."""
 
     def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, analysts: dict[Specialist, Analyst] | None = None,
-                 claude: ClaudeBackend | None = None, resilience: Resilience | None = None) -> None:
+                 claude: ClaudeBackend | None = None, resilience: Resilience | None = None,
+                 tool_roles: ToolRoles | None = None) -> None:
         self.toolbox = toolbox
+        self.tool_roles = tool_roles or ToolRoles()
         self.engine = engine or EngineConfig()
         self.analysts = analysts or OFFLINE_ANALYSTS
         self.claude = claude
@@ -147,7 +152,7 @@ class Supervisor:
 
     async def _run(self, run: _Run) -> Answer:
         request = run.request
-        notices: list[str] = []
+        notices: list[str] = list(request.notices)
         if request.truncated:
             notices.append(f"Your question was longer than the limit and was cut to its first {len(request.question)} characters.")
             await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
@@ -251,6 +256,8 @@ class Supervisor:
     async def _finish(self, run: _Run, answer: Answer) -> Answer:
         await self._flush_breaker_notices(run)
         answer.notices += [n for n in run.breaker_notices if n not in answer.notices]
+        answer.notices += [n for n in run.refused if n not in answer.notices]
+        answer.data_role = highest(run.data_roles)
         answer.duration_s = run.elapsed()
         await run.emit(Finished(request_id=run.request.id, status=answer.status, duration_s=answer.duration_s))
         answer.trace = run.trace
@@ -301,7 +308,8 @@ class Supervisor:
 
         def make_context() -> AnalysisContext:
             return AnalysisContext(task=task, definition=definition, toolbox=self.toolbox, sink=run, request_id=run.request.id,
-                                   started=run.started, ask_fn=lambda t, a, i, d: self._ask(run, t, a, i, d), engine=self.engine)
+                                   started=run.started, ask_fn=lambda t, a, i, d: self._ask(run, t, a, i, d), engine=self.engine,
+                                   role=run.request.role, tool_roles=self.tool_roles, data_roles=run.data_roles)
 
         await run.emit(StepStarted(request_id=run.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
@@ -325,6 +333,8 @@ class Supervisor:
         if ctx is not None:
             response.evidence = ctx.evidence
             response.requests = ctx.requests
+            response.refused = list(ctx.refused)
+            run.refused += [n for n in ctx.refused if n not in run.refused]
         response.duration_s = round(time.monotonic() - t0, 3)
         await run.emit(StepFinished(request_id=run.request.id, step=task.id, agent=task.agent.value, status=response.status,
                                     duration_s=response.duration_s, summary=(response.summary or response.error or "")[:300]))

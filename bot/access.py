@@ -12,14 +12,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
 
+from agents.access import ROLE_ORDER, Role, allows
 from bot.settings import AccessConfig, RoleGrants
 
 log = logging.getLogger(__name__)
 
-Role = Literal["viewer", "operator", "admin"]
-ROLE_ORDER: tuple[Role, ...] = ("viewer", "operator", "admin")
+__all__ = ["AccessControl", "Decision", "Role", "ROLE_ORDER"]
 
 GroupMembers = Callable[[str], Awaitable[list[str]]]
 
@@ -73,7 +72,7 @@ class AccessControl:
 
     async def check(self, user: str | None, channel: str | None, needed: Role) -> Decision:
         role = await self.role_of(user, channel)
-        if role is not None and ROLE_ORDER.index(role) >= ROLE_ORDER.index(needed):
+        if allows(role, needed):
             return Decision(True, role, f"{role} >= {needed}")
         held = role or "no role"
         return Decision(False, role, f"needs {needed}, user has {held}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from agents.access import ROLE_ORDER, ToolRoles
 from agents.evaluation import EvalFileError, evaluate_routing, load_eval_cases, render_eval
 from agents.llm.backend import build_backend
 from agents.resilience.guard import Resilience
@@ -181,14 +182,16 @@ def tool(ctx: click.Context, name: str, arguments: tuple[str, ...], scenario: st
 @click.option("--mode", type=click.Choice([m.value for m in ExecutionMode]), default=None, help="How to run the specialists (default: auto).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress on stderr.")
+@click.option("--role", type=click.Choice(list(ROLE_ORDER)), default="admin", show_default=True,
+              help="Answer as a user with this role would be answered (the shell user has local access: admin).")
 @click.pass_context
-def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | None, as_json: bool, quiet: bool) -> None:
+def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | None, as_json: bool, quiet: bool, role: str) -> None:
     """Ask the agents a question, e.g. noc ask "why is the branch office slow?"."""
     if not question.strip():
         _fail('ask needs a question, e.g. noc ask "why is the branch office slow?"')
     settings = _settings(ctx)
     toolbox = _toolbox(ctx, scenario)
-    request = Request.from_text(question, mode=ExecutionMode(mode or settings.engine.default_mode))
+    request = Request.from_text(question, mode=ExecutionMode(mode or settings.engine.default_mode), role=role)
     sink = NullSink() if quiet else TerminalSink(sys.stderr, verbose_tools=not as_json)
     answer = asyncio.run(_ask(toolbox, settings, request, sink))
     if as_json:
@@ -202,7 +205,8 @@ async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> 
     resilience = Resilience(settings.resilience)
     claude = build_backend(settings.llm, resilience)
     try:
-        return await Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience).run(request, sink)
+        return await Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
+                                tool_roles=ToolRoles(settings.access.tool_roles)).run(request, sink)
     finally:
         toolbox.gateway.close()
         if claude is not None:

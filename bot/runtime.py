@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
@@ -16,13 +17,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.health import sweep
 from agents.llm.backend import ClaudeBackend, build_backend
-from agents.models import Answer, Request, Specialist, new_id
+from agents.access import ToolRoles, allows
+from agents.models import Answer, Request, Specialist, cut_question, new_id
 from agents.resilience.guard import Resilience
 from agents.routing import route
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
-from bot.access import AccessControl, Role
+from bot.access import AccessControl, Decision, Role
 from bot.blocks import render_audit, render_details
 from bot.health_blocks import render_health
 from bot.settings import Settings
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # Questions that reach these specialists read or audit configuration: operator and up.
 _SENSITIVE = {Specialist.config, Specialist.security}
+_REQUEST_ID = re.compile(r"[0-9a-f]{12}")
 
 
 @dataclass
@@ -54,7 +57,8 @@ class Runtime:
         self.toolbox = toolbox
         self.resilience = resilience
         self.claude = claude
-        self.supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience)
+        self.supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
+                                     tool_roles=ToolRoles(settings.access.tool_roles))
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
 
@@ -100,15 +104,18 @@ class Runtime:
     # -- authorisation ----------------------------------------------------------------------
 
     def role_for_question(self, question: str) -> Role:
-        decision = route(question, self.toolbox.inventory)
+        """The listener's cheap first filter: the role the routed specialists suggest. The tool
+        gate inside the engine is what actually guards the data."""
+        decision = route(cut_question(question)[0], self.toolbox.inventory)
         return "operator" if {decision.primary, *decision.specialists} & _SENSITIVE else "viewer"
 
-    async def authorise(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> bool:
+    async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
+        """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""
         decision = await self.access.check(user, channel, needed)
         await self.store.record_audit(user=user, channel=channel, command=command,
                                       outcome="allowed" if decision.allowed else "denied", reason=decision.reason)
         if decision.allowed:
-            return True
+            return decision
         log.warning("access denied: user=%s channel=%s command=%s reason=%s", user, channel, command, decision.reason)
         if user and channel:
             try:
@@ -116,7 +123,29 @@ class Runtime:
                     f":no_entry: Sorry, `{command}` needs the *{needed}* role ({decision.reason}). Ask a NOC admin to grant it."))
             except Exception:
                 log.warning("could not tell %s about the denial", user, exc_info=True)
-        return False
+        return decision
+
+    async def authorise(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> bool:
+        return (await self.check_access(user=user, channel=channel, command=command, needed=needed)).allowed
+
+    async def admit(self, text: str, *, user: str | None, channel: str, command: str) -> Request | None:
+        """One text, one decision: cut the question once, route and authorise that text, and
+        return the request that will be answered, carrying the caller's role (None if denied)."""
+        question, truncated = cut_question(text)
+        decision = await self.check_access(user=user, channel=channel, command=command, needed=self.role_for_question(question))
+        if not decision.allowed or decision.role is None:
+            return None
+        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role)
+
+    async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict] | None:
+        """A stored answer, only if the click comes from the thread it was posted in: a button
+        value from another channel or thread, or one that is not a request id, finds nothing."""
+        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+            return None
+        found = await self.store.answer(request_id)
+        if found is None or found[1].get("channel") != channel or found[1].get("thread_ts") != thread_ts:
+            return None
+        return found
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -124,12 +153,14 @@ class Runtime:
         return SlackThreadSink(self.client, origin.channel, origin.thread_ts, title=title,
                                interval_s=self.settings.slack.status_update_interval_s)
 
-    async def answer_question(self, question: str, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
-        request = Request.from_text(question, user=origin.user, channel=origin.channel)
+    async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
         prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
         if prior is not None:
             request.context_devices = prior.devices
-            request.context_findings = prior.findings[:20]
+            if allows(request.role, prior.data_role):
+                request.context_findings = prior.findings[:20]
+            else:  # findings from data this requester may not see stay out of the new answer
+                request.notices.append(f"Earlier findings in this thread need the {prior.data_role} role; they were not reused.")
         sink = self._sink(origin, "Working on it")
         phase = "starting the request"
         try:
@@ -175,13 +206,9 @@ class Runtime:
             log.exception("health sweep %s failed", request_id)
             await _quietly(sink.post_error(request_id, f"the health sweep failed ({type(exc).__name__})"))
 
-    async def post_details(self, request_id: str, channel: str, thread_ts: str) -> None:
-        found = await self.store.answer(request_id)
-        if found is None:
-            await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=f"No stored answer for request `{request_id}`.")
-            return
+    async def post_details(self, answer: Answer, channel: str, thread_ts: str) -> None:
         sink = SlackThreadSink(self.client, channel, thread_ts, title="Details")
-        await sink.post_rendered(render_details(found[0]))
+        await sink.post_rendered(render_details(answer))
 
 
 async def _quietly(job: Awaitable[None]) -> None:

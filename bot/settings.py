@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from agents.access import DEFAULT_TOOL_ROLES, Role
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 
@@ -34,12 +35,25 @@ class RoleGrants(StrictModel):
 
 
 class AccessConfig(StrictModel):
-    """Roles are cumulative: admin includes operator, operator includes viewer."""
+    """Roles are cumulative: admin includes operator, operator includes viewer.
+
+    `tool_roles` overrides the role a tool needs (defaults in `agents.access.DEFAULT_TOOL_ROLES`:
+    configuration and the security audit need operator, everything else viewer).
+    """
 
     viewer: RoleGrants = RoleGrants(users=["*"])
     operator: RoleGrants = RoleGrants()
     admin: RoleGrants = RoleGrants()
     usergroup_cache_s: float = Field(300.0, ge=0)
+    tool_roles: dict[str, Role] = {}
+
+    @field_validator("tool_roles")
+    @classmethod
+    def _known_tools(cls, value: dict[str, Role]) -> dict[str, Role]:
+        unknown = sorted(set(value) - set(DEFAULT_TOOL_ROLES))
+        if unknown:
+            raise ValueError(f"unknown tool(s) {', '.join(unknown)}; tools: {', '.join(DEFAULT_TOOL_ROLES)}")
+        return value
 
 
 class SlackConfig(StrictModel):

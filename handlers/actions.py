@@ -1,11 +1,20 @@
-"""Buttons on answers: feedback, re-run, show details. Each names the role it needs."""
+"""Buttons on answers: feedback, re-run, show details.
+
+A button is bound to where it was posted: its value (a request id) counts only in the channel
+and thread of that request, so a value copied from another channel finds nothing. Each names
+the role it needs; a re-run is answered with the clicker's own role.
+"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from agents.access import highest
 from bot.runtime import Origin
 from handlers.common import runtime_of
+
+NOT_HERE = "That request was not found here; ask again."
+FEEDBACK = {"noc_feedback_up": "helpful", "noc_feedback_down": "not_helpful"}
 
 
 def _where(body: dict) -> tuple[str | None, str, str]:
@@ -17,46 +26,51 @@ def _where(body: dict) -> tuple[str | None, str, str]:
 
 
 def register(app: AsyncApp) -> None:
-    async def feedback(ack, body, action, context, client, value: str):
+    async def feedback(ack, body, action, context, client):
         await ack()
         runtime = runtime_of(context)
-        user, channel, _ = _where(body)
+        user, channel, thread_ts = _where(body)
+        value = FEEDBACK[action["action_id"]]
         if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{value}", needed="viewer"):
             return
-        await runtime.store.record_feedback(action["value"], user, value)
+        found = await runtime.find_here(action.get("value"), channel, thread_ts)
+        if found is None:
+            await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
+            return
+        await runtime.store.record_feedback(found[0].request_id, user, value)
         await client.chat_postEphemeral(channel=channel, user=user, text="Thanks, your feedback is recorded.")
 
-    @app.action("noc_feedback_up")
-    async def helpful(ack, body, action, context, client):
-        await feedback(ack, body, action, context, client, "helpful")
-
-    @app.action("noc_feedback_down")
-    async def not_helpful(ack, body, action, context, client):
-        await feedback(ack, body, action, context, client, "not_helpful")
+    for action_id in FEEDBACK:
+        app.action(action_id)(feedback)
 
     @app.action("noc_rerun")
     async def rerun(ack, body, action, context, client):
         await ack()
         runtime = runtime_of(context)
         user, channel, thread_ts = _where(body)
-        found = await runtime.store.answer(action["value"])
+        found = await runtime.find_here(action.get("value"), channel, thread_ts)
         if found is None:
-            await client.chat_postEphemeral(channel=channel, user=user, text="That request is no longer stored; ask again.")
+            await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
             return
         answer, meta = found
-        needed = meta.get("required_role") or "viewer"
-        if not await runtime.authorise(user=user, channel=channel, command="rerun", needed=needed):
+        request = await runtime.admit(answer.question, user=user, channel=channel, command="rerun")
+        if request is None:
             return
         origin = Origin(source="rerun", user=user, channel=channel, thread_ts=thread_ts)
-        runtime.spawn(runtime.answer_question(answer.question, origin, required_role=needed), name=f"rerun:{action['value']}")
+        runtime.spawn(runtime.answer_question(request, origin, required_role=meta.get("required_role") or "viewer"),
+                      name=f"rerun:{answer.request_id}")
 
     @app.action("noc_details")
     async def details(ack, body, action, context, client):
         await ack()
         runtime = runtime_of(context)
         user, channel, thread_ts = _where(body)
-        found = await runtime.store.answer(action["value"])
-        needed = (found[1].get("required_role") if found else None) or "viewer"
+        found = await runtime.find_here(action.get("value"), channel, thread_ts)
+        if found is None:
+            await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
+            return
+        answer, meta = found
+        needed = highest([meta.get("required_role") or "viewer", answer.data_role])
         if not await runtime.authorise(user=user, channel=channel, command="details", needed=needed):
             return
-        runtime.spawn(runtime.post_details(action["value"], channel, thread_ts), name=f"details:{action['value']}")
+        runtime.spawn(runtime.post_details(answer, channel, thread_ts), name=f"details:{answer.request_id}")

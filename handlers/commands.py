@@ -32,12 +32,13 @@ def register(app: AsyncApp) -> None:
         await ack()
         runtime = runtime_of(context)
         user, channel = command["user_id"], command["channel_id"]
-        needed = runtime.role_for_question(text)
-        if not await runtime.authorise(user=user, channel=channel, command="/noc", needed=needed):
+        request = await runtime.admit(text, user=user, channel=channel, command="/noc")
+        if request is None:
             return
-        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {text[:2900]}")
+        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {request.question[:2900]}")
         origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
-        runtime.spawn(runtime.answer_question(text, origin, required_role=needed), name=f"/noc:{root['ts']}")
+        runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
+                      name=f"/noc:{root['ts']}")
 
     @app.command("/noc-audit")
     async def noc_audit(ack, command, context, client):

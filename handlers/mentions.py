@@ -32,8 +32,9 @@ async def _question(event: dict, context, client, *, source: str) -> None:
     if not question:
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=HELP_HINT)
         return
-    needed = runtime.role_for_question(question)
-    if not await runtime.authorise(user=user, channel=channel, command=source, needed=needed):
+    request = await runtime.admit(question, user=user, channel=channel, command=source)
+    if request is None:
         return
     origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts)
-    runtime.spawn(runtime.answer_question(question, origin, required_role=needed), name=f"{source}:{event.get('ts')}")
+    runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
+                  name=f"{source}:{event.get('ts')}")

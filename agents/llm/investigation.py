@@ -42,7 +42,9 @@ ASK_SPECIALIST = {
 
 
 def tools_for(ctx: AnalysisContext) -> list[dict[str, Any]]:
-    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS] + [ASK_SPECIALIST]
+    """The specialist's tools that the requester's role allows (the gate in `ctx.tool` still checks
+    every call), plus `ask_specialist`."""
+    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS and ctx.may_use(name)] + [ASK_SPECIALIST]
 
 
 def cap(text: str, limit: int) -> str:

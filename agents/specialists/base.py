@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from agents.access import Role, ToolRoles
 from agents.config import EngineConfig, ThresholdsConfig
 from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist
 from agents.network.inventory import Inventory
@@ -72,6 +73,12 @@ class AnalysisContext:
     engine: EngineConfig = field(default_factory=EngineConfig)
     evidence: list[Evidence] = field(default_factory=list)
     requests: list[DataRequest] = field(default_factory=list)
+    # The requester's role and the tool gate's table: checked on every tool call (fail closed).
+    role: Role = "viewer"
+    tool_roles: ToolRoles = field(default_factory=ToolRoles)
+    refused: list[str] = field(default_factory=list)  # visible notes for calls the role did not allow
+    # Roles of the tools whose data this request used; shared by every context of one request.
+    data_roles: set[Role] = field(default_factory=set)
 
     @property
     def agent(self) -> Specialist:
@@ -90,18 +97,36 @@ class AnalysisContext:
         """Devices this task is about; every inventory device when none was resolved."""
         return list(self.task.devices) or self.inventory.names
 
+    def may_use(self, name: str) -> bool:
+        """Whether this specialist has the tool and the requester's role allows it."""
+        return name in self.definition.tools and self.tool_roles.allowed(self.role, name)
+
     async def tool(self, name: str, **arguments: Any) -> ToolResult:
+        device = arguments.get("device") if isinstance(arguments.get("device"), str) else None
         if name not in self.definition.tools:
-            return ToolResult(tool=name, device=arguments.get("device"), ok=False, error=ToolError(
+            return ToolResult(tool=name, device=device, ok=False, error=ToolError(
                 kind="bad_arguments", message=f"the {self.agent.value} specialist may not use {name}"))
+        if not self.tool_roles.allowed(self.role, name):
+            return self._refuse(name, device)
         t0 = time.monotonic()
         result = await call_tool(self.toolbox, name, arguments)
+        if result.ok:
+            self.data_roles.add(self.tool_roles.needed(name))
         elapsed = time.monotonic() - t0
         self.evidence.append(Evidence(tool=name, device=result.device, ok=result.ok, summary=_summarise(result), duration_s=round(elapsed, 3)))
         await self.sink.emit(ToolCalled(request_id=self.request_id, t=round(time.monotonic() - self.started, 3),
                                         agent=self.agent.value, tool=name, device=result.device, ok=result.ok,
                                         duration_s=round(elapsed, 3)))
         return result
+
+    def _refuse(self, name: str, device: str | None) -> ToolResult:
+        """The tool gate's answer: an error result for the caller and a visible note for the answer."""
+        needed = self.tool_roles.needed(name)
+        what = _TOOL_DATA.get(name, f"the {name} tool")
+        note = f"needs {needed}: skipped {what}" + (f" of {device}" if device else "")
+        if note not in self.refused:
+            self.refused.append(note)
+        return ToolResult(tool=name, device=device, ok=False, error=ToolError(kind="needs_role", message=note))
 
     async def ask(self, agent: Specialist, instruction: str, devices: list[str] | None = None) -> AgentResponse | None:
         """Ask another specialist through the supervisor; None when the request is refused."""
@@ -112,6 +137,20 @@ class AnalysisContext:
     def context_findings(self, *agents: Specialist) -> list[Finding]:
         wanted = {a.value for a in agents}
         return [f for f in self.task.context if not wanted or f.agent in wanted]
+
+
+# How a refusal note names what was withheld ("needs operator: skipped the running config of edge-rtr-01").
+_TOOL_DATA = {
+    "get_device_config": "the running config",
+    "scan_security_vulnerabilities": "the security audit",
+    "get_interface_statistics": "the interface statistics",
+    "check_routing_protocol": "the routing state",
+    "get_device_health": "the device health",
+    "analyze_traffic_patterns": "the traffic analysis",
+    "list_devices": "the device list",
+    "search_runbooks": "the runbook search",
+    "get_interface_qos": "the QoS policies",
+}
 
 
 def _summarise(result: ToolResult) -> str:
@@ -132,6 +171,7 @@ def recommendation(ctx: AnalysisContext, text: str, commands: list[str] | None =
 
 
 def tool_failures(ctx: AnalysisContext) -> list[Evidence]:
+    """Calls that failed on the device side (refusals by the tool gate are not evidence)."""
     return [e for e in ctx.evidence if not e.ok]
 
 

@@ -17,7 +17,8 @@ from agents.network.parsers import canonical_interface, parse_config
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config
-from agents.tools.results import DeviceConfig, InterfaceStatistics
+from agents.tools.qos import InterfaceQos, interface_qos
+from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
 
 _INTERFACE_RX = re.compile(
     r"\b((?:gi(?:gabitethernet)?|te(?:ngigabitethernet)?|fa(?:stethernet)?|et(?:hernet)?|po(?:rt-channel)?|vlan|lo(?:opback)?|ma(?:nagement)?|tu(?:nnel)?)\s?\d+(?:/\d+)*(?:\.\d+)?)\b",
@@ -36,13 +37,6 @@ _REFERENCES = {
     "ip access-list": (r"^ip access-list (?:standard |extended )?(\S+)", r"(?:access-class|access-group|match ip address|snmp-server community \S+ \S+|ip access-group) (\S+)"),
     "route-map": (r"^route-map (\S+)", r"route-map (\S+) (?:in|out)\b|redistribute \S+(?: \d+)? route-map (\S+)"),
 }
-
-
-class InterfaceQos(BaseModel):
-    device: str
-    interface: str
-    input_policy: str | None = None
-    output_policy: str | None = None
 
 
 class ConfigResult(BaseModel):
@@ -79,6 +73,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         return await _template(ctx, text)
     named = ctx.task.devices
     devices = named or ctx.inventory.names
+    if intent == "qos":
+        return await _qos(ctx, text, devices)
     configs = await asyncio.gather(*(ctx.tool("get_device_config", device=d) for d in devices))
     ok = [c for c in configs if isinstance(c, DeviceConfig) and c.ok]
     result = ConfigResult(intent=intent)
@@ -91,18 +87,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         if c.diff_vs_startup:
             result.diff[c.device] = c.diff_vs_startup
 
-    if intent == "qos":
-        wanted = set(interfaces_in(text))
-        result.qos = [q for q in result.qos if not wanted or q.interface in wanted]
-        for q in result.qos:
-            if q.output_policy or q.input_policy:
-                findings.append(finding(ctx, f"{q.device} {q.interface}: QoS policy output={q.output_policy or '-'} input={q.input_policy or '-'}", Severity.info, q.device, "qos"))
-            else:
-                spare = result.unused_policies.get(q.device) or []
-                note = f" (policy-map {', '.join(spare)} is defined but not applied anywhere)" if spare else ""
-                findings.append(finding(ctx, f"{q.device} {q.interface} has no QoS service-policy applied{note}", Severity.medium, q.device, "no_qos"))
-        summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
-    elif intent == "diff":
+    if intent == "diff":
         for c in ok:
             if c.diff_vs_startup:
                 findings.append(finding(ctx, f"{c.device}: running config differs from startup ({len(c.diff_vs_startup)} diff lines); changes are lost on reload", Severity.low, c.device, "unsaved_config"))
@@ -128,6 +113,31 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     findings += failed
     confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
     return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=confidence, result=result, partial=bool(failed))
+
+
+async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOutput:
+    """QoS policies per interface through the QoS tool: policy names, no configuration text,
+    so a viewer's "why is the branch slow?" still learns that the WAN policy is detached."""
+    statuses = await asyncio.gather(*(ctx.tool("get_interface_qos", device=d) for d in devices))
+    ok = [s for s in statuses if isinstance(s, InterfaceQosStatus) and s.ok]
+    result = ConfigResult(intent="qos")
+    for s in ok:
+        result.qos += s.interfaces
+        result.unused_policies[s.device or ""] = s.unused_policies
+    wanted = set(interfaces_in(text))
+    result.qos = [q for q in result.qos if not wanted or q.interface in wanted]
+    findings = []
+    for q in result.qos:
+        if q.output_policy or q.input_policy:
+            findings.append(finding(ctx, f"{q.device} {q.interface}: QoS policy output={q.output_policy or '-'} input={q.input_policy or '-'}", Severity.info, q.device, "qos"))
+        else:
+            spare = result.unused_policies.get(q.device) or []
+            note = f" (policy-map {', '.join(spare)} is defined but not applied anywhere)" if spare else ""
+            findings.append(finding(ctx, f"{q.device} {q.interface} has no QoS service-policy applied{note}", Severity.medium, q.device, "no_qos"))
+    summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
+    failed = failure_findings(ctx)
+    confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
+    return AnalystOutput(summary=summary, findings=findings + failed, recommendations=[], confidence=confidence, result=result, partial=bool(failed))
 
 
 async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
@@ -159,26 +169,6 @@ async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
     summary = f"Generated {request.kind.replace('_', ' ')} configuration" + ("" if valid else " with problems to fix first")
     result = ConfigResult(intent="template", generated=generated)
     return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=0.9 if valid and not request.missing else 0.7, result=result)
-
-
-def interface_qos(device: str, os_name: str, running: str) -> list[InterfaceQos]:
-    root = parse_config(os_name, running)
-    out = []
-    for child in root.get_children(startswith="interface "):
-        name = child.text.split(" ", 1)[1]
-        if name.lower().startswith(("loopback", "vlan", "management", "tunnel")) or name.startswith("GigabitEthernet0 "):
-            continue
-        if not any(c.text.startswith("ip address") or c.text == "no switchport" for c in child.children):
-            continue  # QoS on routed interfaces only: switch ports queue in hardware
-        qos = InterfaceQos(device=device, interface=name)
-        for c in child.get_children(startswith="service-policy"):
-            parts = c.text.split()
-            if "output" in parts:
-                qos.output_policy = parts[-1]
-            elif "input" in parts:
-                qos.input_policy = parts[-1]
-        out.append(qos)
-    return out
 
 
 def validate_config(os_name: str, running: str) -> tuple[list[str], dict[str, list[str]]]:

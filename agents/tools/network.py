@@ -20,6 +20,7 @@ from agents.network.inventory import Device, Inventory, UnknownDeviceError
 from agents.network.parsers import canonical_interface, parse_config, parse_ospf_neighbors
 from agents.severity import Severity
 from agents.tools.audit import AuditError, AuditRule, audit_config
+from agents.tools.qos import interface_qos, unused_policy_maps
 from agents.tools.redact import redact
 from agents.tools.runbooks import search_runbooks
 from agents.tools.results import (
@@ -27,6 +28,7 @@ from agents.tools.results import (
     DeviceHealth,
     DeviceList,
     DeviceSummary,
+    InterfaceQosStatus,
     InterfaceStatistics,
     InterfaceStatus,
     InterfaceTraffic,
@@ -276,6 +278,18 @@ class Toolbox:
         """Audit several devices at once, riskiest first; devices that could not be read last."""
         scans = await asyncio.gather(*(self.scan_security_vulnerabilities(n, tags) for n in names))
         return sorted(scans, key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
+
+    # -- get_interface_qos -------------------------------------------------------------------
+
+    @_tool(InterfaceQosStatus)
+    async def get_interface_qos(self, device: str, interface: str | None = None) -> InterfaceQosStatus:
+        dev = self.inventory.get(device)
+        running = (await self._read(dev, "config"))["config"].get("running", "")
+        rows = interface_qos(device, dev.os, running)
+        if interface:
+            wanted = canonical_interface(interface)
+            rows = [r for r in rows if canonical_interface(r.interface) == wanted]
+        return InterfaceQosStatus(tool="get_interface_qos", device=device, interfaces=rows, unused_policies=unused_policy_maps(running))
 
     # -- search_runbooks --------------------------------------------------------------------
 

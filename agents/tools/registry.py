@@ -65,6 +65,7 @@ TOOL_SPECS: dict[str, ToolSpec] = {
         ToolSpec("check_routing_protocol", "BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).", RoutingArgs),
         ToolSpec("get_device_health", "CPU, memory, temperatures, fans and power supplies, with threshold observations.", DeviceArgs),
         ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs),
+        ToolSpec("get_interface_qos", "QoS service-policy names applied per routed interface (input/output) and policy-maps applied nowhere; no configuration text.", InterfaceArgs),
         ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs),
         ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs),
         ToolSpec("search_runbooks", "Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.", RunbookArgs),

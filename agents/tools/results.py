@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from agents.severity import Severity
 from agents.tools.audit import AuditFinding
+from agents.tools.qos import InterfaceQos
 
 ToolErrorKind = Literal[
-    "unknown_device", "bad_arguments", "unreachable", "timeout", "auth", "credentials", "unsupported", "failed"
+    "unknown_device", "bad_arguments", "unreachable", "timeout", "auth", "credentials", "unsupported", "failed", "needs_role"
 ]
 
 
@@ -141,6 +142,13 @@ class DeviceConfig(ToolResult):
     startup_differs: bool | None = None
     diff_vs_startup: list[str] = Field(default_factory=list)  # unified diff, startup -> running, redacted
     line_count: int = 0
+
+
+class InterfaceQosStatus(ToolResult):
+    """Service-policy names per routed interface; no configuration text (a viewer may see it)."""
+
+    interfaces: list[InterfaceQos] = Field(default_factory=list)
+    unused_policies: list[str] = Field(default_factory=list)
 
 
 # -- analyze_traffic_patterns ---------------------------------------------------------------
