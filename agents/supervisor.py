@@ -334,6 +334,8 @@ class Supervisor:
             response.evidence = ctx.evidence
             response.requests = ctx.requests
             response.refused = list(ctx.refused)
+            if response.refused and response.status == "success":
+                response.status = "partial"  # part of what was asked was withheld from this requester
             run.refused += [n for n in ctx.refused if n not in run.refused]
         response.duration_s = round(time.monotonic() - t0, 3)
         await run.emit(StepFinished(request_id=run.request.id, step=task.id, agent=task.agent.value, status=response.status,

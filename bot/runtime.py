@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.health import sweep
 from agents.llm.backend import ClaudeBackend, build_backend
-from agents.access import ToolRoles, allows
+from agents.access import ToolRoles, allows, highest
 from agents.models import Answer, Request, Specialist, cut_question, new_id
 from agents.resilience.guard import Resilience
 from agents.routing import route
@@ -33,8 +33,9 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-# Questions that reach these specialists read or audit configuration: operator and up.
-_SENSITIVE = {Specialist.config, Specialist.security}
+# The listener's first filter: a question routed to these specialists needs the role of the
+# tool that is their core data (configuration, the audit), as configured in `access.tool_roles`.
+_CORE_TOOL = {Specialist.config: "get_device_config", Specialist.security: "scan_security_vulnerabilities"}
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
 
 
@@ -107,7 +108,8 @@ class Runtime:
         """The listener's cheap first filter: the role the routed specialists suggest. The tool
         gate inside the engine is what actually guards the data."""
         decision = route(cut_question(question)[0], self.toolbox.inventory)
-        return "operator" if {decision.primary, *decision.specialists} & _SENSITIVE else "viewer"
+        tools = [_CORE_TOOL[s] for s in {decision.primary, *decision.specialists} if s in _CORE_TOOL]
+        return highest(self.supervisor.tool_roles.needed(t) for t in tools)
 
     async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
         """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""

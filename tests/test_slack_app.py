@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.config import NetworkConfig
+from agents.config import LLMConfig, NetworkConfig
 from bot.runtime import Runtime
 from bot.server import RunningBot, start_bot
 from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
@@ -64,8 +64,10 @@ class Bot:
         raise AssertionError("bot did not settle")
 
 
-async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_token: str | None = None, **access) -> Bot:
+async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_token: str | None = None,
+                llm: LLMConfig | None = None, **access) -> Bot:
     settings = Settings(
+        llm=llm or LLMConfig(),
         network=NetworkConfig(scenario=scenario),
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"),
         slack=SlackConfig(status_update_interval_s=0.2),

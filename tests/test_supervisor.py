@@ -182,7 +182,7 @@ async def test_a_broken_progress_sink_does_not_break_the_answer(make_toolbox):
         async def emit(self, event):
             raise ValueError("display gone")
 
-    answer = await Supervisor(make_toolbox()).run(Request.from_text("are our devices secure?"), Broken())
+    answer = await Supervisor(make_toolbox()).run(Request.from_text("are our devices secure?", role="operator"), Broken())
     assert answer.status == "ok"
 
 

@@ -109,6 +109,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
                 findings.insert(0, finding(ctx, f"Name a device to see its configuration; known devices: {', '.join(ctx.inventory.names)}", Severity.info))
         problems = sum(len(v) for v in result.validation.values())
         summary = f"Validated {len(ok)} configuration(s): {problems} problem(s) found" if intent == "validate" or problems else f"Configuration of {', '.join(c.device for c in ok)} shown; no structural problems"
+        if not ok:
+            summary = "No configuration could be read"
     failed = failure_findings(ctx)
     findings += failed
     confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
