@@ -62,6 +62,7 @@ class Runtime:
                                      tool_roles=ToolRoles(settings.access.tool_roles))
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
+        self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
@@ -114,8 +115,11 @@ class Runtime:
     async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
         """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""
         decision = await self.access.check(user, channel, needed)
-        await self.store.record_audit(user=user, channel=channel, command=command,
-                                      outcome="allowed" if decision.allowed else "denied", reason=decision.reason)
+        try:
+            await self.store.record_audit(user=user, channel=channel, command=command,
+                                          outcome="allowed" if decision.allowed else "denied", reason=decision.reason)
+        except Exception:  # the decision stands; a store outage must not silence the user
+            log.error("could not store the access decision for %s %s (%s)", user, command, decision.reason, exc_info=True)
         if decision.allowed:
             return decision
         log.warning("access denied: user=%s channel=%s command=%s reason=%s", user, channel, command, decision.reason)
@@ -153,28 +157,20 @@ class Runtime:
 
     def _sink(self, origin: Origin, title: str) -> SlackThreadSink:
         return SlackThreadSink(self.client, origin.channel, origin.thread_ts, title=title,
-                               interval_s=self.settings.slack.status_update_interval_s)
+                               interval_s=self.settings.slack.status_update_interval_s,
+                               post_attempts=self.settings.slack.post_attempts, post_backoff_s=self.settings.slack.post_backoff_s)
 
     async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
-        prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
-        if prior is not None:
-            request.context_devices = prior.devices
-            if allows(request.role, prior.data_role):
-                request.context_findings = prior.findings[:20]
-            else:  # findings from data this requester may not see stay out of the new answer
-                request.notices.append(f"Earlier findings in this thread need the {prior.data_role} role; they were not reused.")
+        """Run one request and post its answer. The answer is posted first and stored after:
+        a store failure is logged and counted, never shown instead of a computed answer."""
+        await self._with_thread_context(request, origin)
         sink = self._sink(origin, "Working on it")
-        phase = "starting the request"
+        phase = "the analysis"
         try:
             await sink.start(f":mag: Request {request.id}" + (f" ({origin.source})" if origin.source else ""))
-            phase = "the analysis"
             answer = await self.supervisor.run(request, sink)
-            phase = "storing the answer"
-            await self.store.record_answer(answer, source=origin.source, user=origin.user, channel=origin.channel,
-                                           thread_ts=origin.thread_ts, required_role=required_role)
             phase = "posting the answer to Slack"
             await sink.post_answer(answer)
-            return answer
         except asyncio.CancelledError:
             await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
             raise
@@ -182,6 +178,32 @@ class Runtime:
             log.exception("request %s failed during %s", request.id, phase)
             await _quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
             return None
+        await self._store_answer(answer, origin, required_role)
+        return answer
+
+    async def _with_thread_context(self, request: Request, origin: Origin) -> None:
+        """A follow-up in a thread reuses the earlier answer's devices, and its findings only when
+        the new requester holds the role that produced them."""
+        try:
+            prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
+        except Exception:
+            log.error("could not read the thread's earlier answer; answering without it", exc_info=True)
+            return
+        if prior is None:
+            return
+        request.context_devices = prior.devices
+        if allows(request.role, prior.data_role):
+            request.context_findings = prior.findings[:20]
+        else:
+            request.notices.append(f"Earlier findings in this thread need the {prior.data_role} role; they were not reused.")
+
+    async def _store_answer(self, answer: Answer, origin: Origin, required_role: Role) -> None:
+        try:
+            await self.store.record_answer(answer, source=origin.source, user=origin.user, channel=origin.channel,
+                                           thread_ts=origin.thread_ts, required_role=required_role)
+        except Exception:
+            self.store_failures += 1
+            log.error("request %s was answered but could not be stored", answer.request_id, exc_info=True)
 
     async def run_audit(self, devices: list[str], tags: list[str], origin: Origin) -> None:
         request_id = new_id()

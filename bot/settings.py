@@ -62,6 +62,10 @@ class SlackConfig(StrictModel):
     api_url: str | None = None  # SLACK_API_URL overrides; default Slack's
     status_update_interval_s: float = Field(1.0, ge=0.0, le=60)
     max_rate_limit_retries: int = Field(3, ge=0, le=10)
+    # A computed answer that Slack refuses (500, ok:false, 429s beyond the retries) is posted again
+    # with exponential backoff, this many attempts in all, starting at post_backoff_s.
+    post_attempts: int = Field(6, ge=1, le=20)
+    post_backoff_s: float = Field(1.0, ge=0.0, le=60)
 
 
 class ServerConfig(StrictModel):
@@ -70,9 +74,17 @@ class ServerConfig(StrictModel):
 
 
 class StoreConfig(StrictModel):
-    """Where requests, feedback, audit events and processed event ids are kept."""
+    """Where requests, agent runs, audit events, the token budget and the rest are kept.
 
-    url: str = Field("sqlite:///noc.db", pattern=r"^sqlite:///.+")
+    `sqlite:///path` is the embedded default (created on first run, one process);
+    `postgresql://user:password@host/db` lets several replicas share de-duplication, the budget,
+    breaker history and request leases. `lease_s` is how long a request may go without renewing
+    its lease before a restart calls it interrupted; rows older than `retention_days` are deleted.
+    """
+
+    url: str = Field("sqlite:///noc.db", pattern=r"^(sqlite:///.+|postgres(ql)?(\+asyncpg)?://.+)")
+    retention_days: int = Field(90, ge=1, le=3650)
+    lease_s: float = Field(60.0, ge=5, le=3600)
 
 
 class Settings(StrictModel):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Answer
 from agents.progress import ProgressEvent
@@ -26,8 +27,11 @@ class SlackThreadSink:
     """A ProgressSink that keeps one status message in a thread up to date."""
 
     def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, title: str, *,
-                 interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 post_attempts: int = 6, post_backoff_s: float = 1.0) -> None:
         self.client = client
+        self.post_attempts = post_attempts
+        self.post_backoff_s = post_backoff_s
         self.channel = channel
         self.thread_ts = thread_ts
         self.title = title
@@ -41,10 +45,16 @@ class SlackThreadSink:
         self._lock = asyncio.Lock()
 
     async def start(self, first_line: str) -> None:
+        """Post the status message. If Slack refuses it (500, ok:false, 429s beyond the retries),
+        the work goes on without live progress: the answer is what matters, and it is posted
+        with retries once Slack accepts it."""
         self.lines.append(first_line)
         text, blocks = render_status(self.lines, title=self.title)
-        response = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks)
-        self.status_ts = response["ts"]
+        try:
+            response = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks)
+            self.status_ts = response["ts"]
+        except Exception:
+            log.warning("status message refused in %s; working without live progress", self.channel, exc_info=True)
         self._last_update = self.clock()
 
     async def emit(self, event: ProgressEvent) -> None:
@@ -90,13 +100,25 @@ class SlackThreadSink:
         await self.post_rendered(rendered)
         return rendered
 
+    async def _deliver(self, call: Callable[[], Awaitable[object]]) -> None:
+        """One Slack post, retried with exponential backoff: a computed answer is worth waiting
+        for (each piece is retried on its own, so nothing is posted twice)."""
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(self.post_attempts), reraise=True,
+                                           wait=wait_exponential(multiplier=self.post_backoff_s, max=30 * self.post_backoff_s)):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    log.warning("retrying a post to %s (attempt %d)", self.channel, attempt.retry_state.attempt_number)
+                await call()
+
     async def post_rendered(self, rendered: RenderedAnswer) -> None:
-        await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=rendered.text, blocks=rendered.blocks)
+        await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
+                                                                 text=rendered.text, blocks=rendered.blocks))
         for blocks in rendered.overflow:
-            await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text="(continued)", blocks=blocks)
+            await self._deliver(lambda b=blocks: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
+                                                                              text="(continued)", blocks=b))
         for filename, title, content in rendered.attachments:
-            await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, content=content,
-                                              filename=filename, title=title)
+            await self._deliver(lambda f=filename, t=title, c=content: self.client.files_upload_v2(
+                channel=self.channel, thread_ts=self.thread_ts, content=c, filename=f, title=t))
 
     async def post_error(self, request_id: str, what_failed: str) -> None:
         try:
@@ -104,4 +126,4 @@ class SlackThreadSink:
         except Exception:
             log.warning("could not close the status message", exc_info=True)
         text, blocks = render_error(request_id, what_failed)
-        await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks)
+        await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks))

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import render_help
 from bot.runtime import Origin
-from handlers.common import runtime_of
+from handlers.common import runtime_of, tell_through_response_url
 
 COMMANDS = [
     ("/noc <question>", "Ask the NOC agents anything: `/noc why is the branch office slow?`"),
@@ -32,16 +32,20 @@ def register(app: AsyncApp) -> None:
         await ack()
         runtime = runtime_of(context)
         user, channel = command["user_id"], command["channel_id"]
-        request = await runtime.admit(text, user=user, channel=channel, command="/noc")
-        if request is None:
+        try:
+            request = await runtime.admit(text, user=user, channel=channel, command="/noc")
+            if request is None:
+                return
+            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {request.question[:2900]}")
+        except Exception as exc:  # after the ack the only way left to reach the user is the response_url
+            await tell_through_response_url(respond, "/noc", exc)
             return
-        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {request.question[:2900]}")
         origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
         runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
                       name=f"/noc:{root['ts']}")
 
     @app.command("/noc-audit")
-    async def noc_audit(ack, command, context, client):
+    async def noc_audit(ack, command, context, client, respond):
         runtime = runtime_of(context)
         words = (command.get("text") or "").lower().split()
         known = runtime.toolbox.inventory.names
@@ -57,21 +61,29 @@ def register(app: AsyncApp) -> None:
             return
         await ack()
         user, channel = command["user_id"], command["channel_id"]
-        if not await runtime.authorise(user=user, channel=channel, command="/noc-audit", needed="operator"):
-            return
         devices = known if target == "all" else [n for n in known if n.lower() == target]
         scope = f" ({', '.join(t.upper() for t in tags)})" if tags else ""
-        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested an audit of {target}{scope}")
+        try:
+            if not await runtime.authorise(user=user, channel=channel, command="/noc-audit", needed="operator"):
+                return
+            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested an audit of {target}{scope}")
+        except Exception as exc:
+            await tell_through_response_url(respond, "/noc-audit", exc)
+            return
         origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
         runtime.spawn(runtime.run_audit(devices, tags, origin), name=f"/noc-audit:{root['ts']}")
 
     @app.command("/noc-health")
-    async def noc_health(ack, command, context, client):
+    async def noc_health(ack, command, context, client, respond):
         await ack()
         runtime = runtime_of(context)
         user, channel = command["user_id"], command["channel_id"]
-        if not await runtime.authorise(user=user, channel=channel, command="/noc-health", needed="viewer"):
+        try:
+            if not await runtime.authorise(user=user, channel=channel, command="/noc-health", needed="viewer"):
+                return
+            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested a network health sweep")
+        except Exception as exc:
+            await tell_through_response_url(respond, "/noc-health", exc)
             return
-        root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested a network health sweep")
         origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
         runtime.spawn(runtime.run_health(origin), name=f"/noc-health:{root['ts']}")

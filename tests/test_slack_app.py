@@ -70,7 +70,7 @@ async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_t
         llm=llm or LLMConfig(),
         network=NetworkConfig(scenario=scenario),
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"),
-        slack=SlackConfig(status_update_interval_s=0.2),
+        slack=SlackConfig(status_update_interval_s=0.2, post_backoff_s=0.01),
         access=AccessConfig(**({"operator": RoleGrants(users=[OPERATOR])} | access)),
     )
     client = web_client("xoxb-test", fake.api_url, 3)
@@ -267,7 +267,7 @@ async def test_dm_works_and_own_messages_are_ignored(bot, fake_slack):
 async def test_a_failure_inside_a_job_ends_with_a_message_and_request_id(fake_slack, tmp_path):
     b = await start(fake_slack, tmp_path, scenario="bgp-peer-down")
     try:
-        fake_slack.fail("files.getUploadURLExternal", "internal_error", times=5)
+        fake_slack.fail("files.getUploadURLExternal", "internal_error", times=50)  # more than every retry
         event = app_mention_event("write an incident report for the bgp outage at the branch")
         await b.post(event)
         await b.settle()
