@@ -12,8 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agents.models import RouteDecision, Specialist
+from agents.models import MAX_QUESTION_CHARS, RouteDecision, Specialist
 from agents.network.inventory import Device, Inventory
+
+# Every pattern here runs on user text and must match in linear time. A search retries a pattern
+# from every position, so an unbounded repeat that can run far before failing (`A.*B` on
+# "A A A ...") costs quadratic time; such patterns are anchored to run once per line or per run of
+# words (tests/test_front_door.py pins their matches to the plain forms; bench/adversarial_input.py
+# times them). The router also looks only at the first MAX_QUESTION_CHARS of a question.
+
+# "bgp neighbour ... add" or "add ... bgp neighbour" on one line. Written as `A.*B|B.*A` this
+# rescans to the end of the line from every A (or B): quadratic on "add add add ...". Anchored at
+# line starts, with the first A (B) taken atomically, each line is scanned at most twice. Same
+# answer: if any A precedes a B on a line, the first A on that line does.
+_SAME_LINE_BGP_NEIGHBOUR_EDIT = (r"(?<![^\n])(?:(?>.*?\bbgp neighbou?r\b).*\b(?:add|new|set up|configure)"
+                                 r"|(?>.*?\b(?:add|new|set up|configure)\b).*\bbgp neighbou?r)")
 
 # (pattern, weight). Patterns are regexes matched against the lower-cased question.
 KEYWORDS: dict[Specialist, list[tuple[str, float]]] = {
@@ -34,7 +47,7 @@ KEYWORDS: dict[Specialist, list[tuple[str, float]]] = {
         (r"\bconfig(?:uration|ure|ured|s)?\b|\bconf t\b", 2.5), (r"\btemplate\b", 4), (r"\bgenerate\b|\bgive me the (?:commands|config|lines)\b", 3),
         (r"\bcommands? to\b|\bcli to\b|\bsyntax\b|\bstanza\b|\bsnippet\b", 3.5), (r"\bhow do i (?:add|configure|set up|create)\b", 3),
         (r"\baccess port\b|\btrunk\b|\bvlan \d+|\badd (?:a )?vlan\b|\bswitchport\b", 3), (r"\bstatic route\b|\bip route\b", 3.5),
-        (r"\bbgp neighbou?r\b.*\b(?:add|new|set up|configure)|\b(?:add|new|set up|configure)\b.*\bbgp neighbou?r", 3),
+        (_SAME_LINE_BGP_NEIGHBOUR_EDIT, 3),
         (r"\bservice-policy\b|\bpolicy-map\b|\bclass-map\b|\bqos polic", 2.5), (r"\brunning[- ]config\b|\bstartup[- ]config\b|\bshow run\b", 3),
         (r"\bdiff\b|\bdrift\b|\bcompare\b|\bchanged\b|\bunsaved\b|\bwrite mem", 3), (r"\bvalidat", 3), (r"\bwhat(?:'s| is) configured\b", 4),
         (r"\bshow me the\b|\bshow (?:the )?(?:interface|router|line) ", 2), (r"\bset up\b|\bsetup\b|\bprovision", 2),
@@ -94,7 +107,21 @@ _HINTS: list[tuple[str, str, set[str]]] = [
     (r"\bwan\b|\bcircuit\b|\bmpls\b", "wan", {"wan-edge", "branch-router"}),
 ]
 
-_DEVICE_LIKE = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d+[a-z]?\b")
+# Device-like names: `word(-word)*-<digits>[letter]`, e.g. core-sw-01, branch-rtr-2b. The plain form
+# `\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d+[a-z]?\b` retries from every word of a hyphenated run and
+# rescans the run each time: quadratic on "a-a-a-...". Within one run (words of [a-z0-9] joined by
+# single hyphens) only the leftmost word that can start a name matters - every later start sees a
+# subset of the same words - so the search starts only at run starts (the lookbehinds), skips
+# words that cannot start a name (the first word when it is glued to a word character, and words
+# that start with a digit) and tries once from there; the name itself is the old pattern, with
+# the words possessive (each is followed by a hyphen, never by more of itself). Same matches as
+# the plain form, except that the number is ASCII digits (`[0-9]`, not `\d`): device names are ASCII.
+_DEVICE_LIKE = re.compile(
+    r"(?<![a-z0-9])(?<![a-z0-9]-)"          # at the start of a run of hyphenated words
+    r"(?:(?:\B[a-z]|[0-9])[a-z0-9]*+-)?+"    # its first word, when a name cannot start there
+    r"(?:[0-9][a-z0-9]*+-)*+"                # then words that start with a digit
+    r"(\b[a-z][a-z0-9]*+(?:-[a-z0-9]++)*-[0-9]+[a-z]?\b)"
+)
 
 SECONDARY_SHARE = 0.5  # a specialist joins when it scores at least half of the primary's score
 SECONDARY_MIN = 1.5
@@ -108,17 +135,22 @@ _REPORT_REQUEST = re.compile(r"incident report|post[- ]?mortem|post[- ]incident|
 def asks_for_report(question: str) -> bool:
     """Does the question ask for a report? The planner then puts investigators before documentation,
     and documentation writes one."""
-    return bool(_REPORT_REQUEST.search(question))
+    return bool(_REPORT_REQUEST.search(_cut(question)))
+
+
+def _cut(question: str) -> str:
+    """What the router looks at: the question as a Request keeps it (callers may pass raw text)."""
+    return question[:MAX_QUESTION_CHARS]
 
 
 def score(question: str) -> dict[Specialist, float]:
-    text = question.lower()
+    text = _cut(question).lower()
     return {s: sum(w for rx, w in pats if rx.search(text)) for s, pats in _COMPILED.items()}
 
 
 def extract_devices(question: str, inventory: Inventory) -> tuple[list[str], list[str]]:
     """(known device names mentioned, device-like names that are not in the inventory)."""
-    text = question.lower()
+    text = _cut(question).lower()
     by_lower = {name.lower(): name for name in inventory.names}
     known: list[str] = []
     for lower, name in by_lower.items():
@@ -134,7 +166,7 @@ def _is_interface(token: str) -> bool:
 
 def hinted_devices(question: str, inventory: Inventory) -> tuple[list[str], list[str]]:
     """Devices whose role or site the question mentions, and the hint words that matched."""
-    text = question.lower()
+    text = _cut(question).lower()
     hints, roles = [], set()
     for pattern, label, hint_roles in _HINTS:
         if re.search(pattern, text):
@@ -149,6 +181,7 @@ def _site_matches(device: Device, hints: Iterable[str]) -> bool:
 
 
 def route(question: str, inventory: Inventory) -> RouteDecision:
+    question = _cut(question)
     scores = score(question)
     ranked = sorted(_TIE_ORDER, key=lambda s: (-scores[s], _TIE_ORDER.index(s)))
     primary = ranked[0]

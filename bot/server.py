@@ -15,15 +15,23 @@ from slack_bolt.async_app import AsyncApp
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import exposition, registry_for
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
+EVENTS_PATH = "/slack/events"
+
+
 def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.Application:
-    """/slack/events (HTTP mode only), /healthz and /metrics."""
-    web_app = app.web_app(path="/slack/events") if app is not None else web.Application()
+    """/slack/events (HTTP mode only, screened by bot.http_guard before Bolt), /healthz and /metrics."""
+    if app is not None:
+        web_app = app.web_app(path=EVENTS_PATH)
+        web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
+    else:
+        web_app = web.Application()
     started = time.time()
 
     async def healthz(request: web.Request) -> web.Response:

@@ -4,7 +4,9 @@ This is the composition root of the Slack side (handlers -> bot -> agents): it t
 `Runtime` from `bot` and registers every listener module. Middleware puts the runtime into
 each listener's context and makes event delivery idempotent: Slack retries an event it thinks
 was not acknowledged (`x-slack-retry-num`) and occasionally delivers one twice; the store's
-`claim_event` lets exactly one delivery through.
+`claim_event` lets exactly one delivery through. A payload of the wrong shape (`event_id` not a
+string, an app_mention without a channel...) is dropped before any of that: in HTTP mode
+bot.http_guard has already answered it with 400; in Socket Mode it is acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from bot.http_guard import payload_problem
 from bot.runtime import Runtime
 from handlers import actions, commands, mentions
 
@@ -26,6 +29,15 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     )
 
     @app.middleware
+    async def well_formed(request, body, next, logger):
+        problem = payload_problem(body)
+        if problem:
+            logger.warning("ignoring a malformed payload: %s", problem)
+            # In Socket Mode a non-200 is not acknowledged and Slack would deliver it again.
+            return BoltResponse(status=200 if request.mode == "socket_mode" else 400, body="")
+        return await next()
+
+    @app.middleware
     async def inject_runtime(context, next):
         context["runtime"] = runtime
         return await next()
@@ -33,7 +45,7 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     @app.middleware
     async def once_per_event(body, next, logger):
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id and not await runtime.store.claim_event(event_id):
+        if isinstance(event_id, str) and event_id and not await runtime.store.claim_event(event_id):
             logger.info("duplicate delivery of %s ignored", event_id)
             return BoltResponse(status=200, body="")
         return await next()

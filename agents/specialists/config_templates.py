@@ -164,8 +164,10 @@ _TROUBLE = re.compile(
     re.IGNORECASE,
 )
 _KIND_RX: list[tuple[TemplateKind, re.Pattern[str]]] = [
-    ("bgp_neighbor", re.compile(r"\b(?:bgp|ebgp|ibgp)\b.*\b(?:neighbou?r|peer\w*|remote[-\s]?as)\b|"
-                                r"\b(?:neighbou?r|peer\w*|remote[-\s]?as)\b.*\b(?:bgp|ebgp|ibgp)\b|"
+    # "bgp ... neighbour" in either order. From the start only, taking the first of the two words
+    # atomically: `A.*B` tried from every A rescans the text each time (quadratic on "bgp bgp ...").
+    ("bgp_neighbor", re.compile(r"\A(?>.*?\b(?:bgp|ebgp|ibgp)\b).*\b(?:neighbou?r|peer\w*|remote[-\s]?as)\b|"
+                                r"\A(?>.*?\b(?:neighbou?r|peer\w*|remote[-\s]?as)\b).*\b(?:bgp|ebgp|ibgp)\b|"
                                 r"\bremote[-\s]?as\s*\d", re.IGNORECASE | re.DOTALL)),
     ("static_route", re.compile(r"\bstatic\s+route|\bip\s+route\b|\bdefault\s+route\b|\broute\s+(?:to|for)\s+"
                                 + _IP + r"|\bnull\s?0\s+route|\bblackhole\b", re.IGNORECASE)),
