@@ -45,9 +45,15 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     @app.middleware
     async def once_per_event(body, next, logger):
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if isinstance(event_id, str) and event_id and not await runtime.store.claim_event(event_id):
-            logger.info("duplicate delivery of %s ignored", event_id)
-            return BoltResponse(status=200, body="")
+        if isinstance(event_id, str) and event_id:
+            try:
+                first = await runtime.store.claim_event(event_id)
+            except Exception:  # store down or locked: a possible duplicate answer beats a lost question
+                logger.error("cannot claim event %s in the store; processing it anyway", event_id, exc_info=True)
+                first = True
+            if not first:
+                logger.info("duplicate delivery of %s ignored", event_id)
+                return BoltResponse(status=200, body="")
         return await next()
 
     mentions.register(app)

@@ -60,7 +60,7 @@ _FOLLOW_UP = (
     "Review: post-incident review with a second engineer; open tickets with owners for each follow-up action.",
 )
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_TICKS = re.compile(r"`+")
 
 
 def sev_level(severity: Severity) -> str:
@@ -75,16 +75,40 @@ def _clean(text: str | None) -> str:
     return redact_prose(text)
 
 
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Code spans as (start, end), backticks included: a run of n backticks up to the next run of
+    exactly n on the same line (CommonMark's rule). One pass over the backtick runs, so linear
+    even on hostile input (a backreference regex was cubic on runs of backticks)."""
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(text)]
+    newlines_before = [0] * (len(text) + 1)
+    for i, ch in enumerate(text):
+        newlines_before[i + 1] = newlines_before[i] + (ch == "\n")
+    next_same: list[int | None] = [None] * len(runs)
+    last: dict[int, int] = {}
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        next_same[i], last[length] = last.get(length), i
+    spans, i = [], 0
+    while i < len(runs):
+        j = next_same[i]
+        if j is not None and newlines_before[runs[j][0]] == newlines_before[runs[i][1]]:
+            spans.append((runs[i][0], runs[j][1]))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
 def _escape_lt(text: str) -> str:
     """Escape `<` outside code spans: a bare `<redacted>` or `<peer-ip>` would parse as an HTML tag
     and vanish when rendered, while inside backticks it is already literal (and `\\<` would show)."""
-    parts = _CODE_SPAN.split(text)
-    # re.split with two groups yields [text, ticks, code, text, ticks, code, ..., text].
     out: list[str] = []
-    for i in range(0, len(parts), 3):
-        out.append(parts[i].replace("<", "\\<"))
-        if i + 2 < len(parts):
-            out.append(f"{parts[i + 1]}{parts[i + 2]}{parts[i + 1]}")
+    pos = 0
+    for start, end in _code_spans(text):
+        out.append(text[pos:start].replace("<", "\\<"))
+        out.append(text[start:end])
+        pos = end
+    out.append(text[pos:].replace("<", "\\<"))
     return "".join(out)
 
 
