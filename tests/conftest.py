@@ -4,6 +4,8 @@ script itself matters)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 
@@ -38,3 +40,48 @@ def make_toolbox():
     yield make
     for tb in made:
         tb.gateway.close()
+
+
+# -- the store on both backends -----------------------------------------------------------------
+
+POSTGRES_ENV = "NOC_TEST_POSTGRES_URL"
+
+
+async def reset_postgres(url: str) -> None:
+    """Empty the test database (every table of its current schema), so each test starts fresh."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store.engine import async_url
+
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            names = (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))).scalars().all()
+            for name in names:
+                await conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+    finally:
+        await engine.dispose()
+
+
+async def _postgres_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL store tests need {POSTGRES_ENV}=postgresql://user:password@host/db (a database they may empty)")
+    await reset_postgres(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store_url(request, tmp_path) -> str:
+    """A fresh, empty store URL: an SQLite file, or the PostgreSQL database named by
+    $NOC_TEST_POSTGRES_URL (emptied first; skipped with the reason shown when it is unset)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'noc.db'}"
+    return await _postgres_url()
+
+
+@pytest.fixture
+async def pg_url() -> str:
+    """The emptied PostgreSQL test database, for the tests that only make sense there."""
+    return await _postgres_url()

@@ -1,0 +1,245 @@
+"""The store's plumbing: open (checks, migrations), one connection per operation, retried writes.
+
+Reads and writes each check a connection out of the engine's pool for one operation and give
+it back; nothing (cursor, transaction, connection) is shared between concurrent tasks, so any
+number of coroutines may use one Store. A write that meets a transient condition (SQLite busy,
+PostgreSQL serialization failure or dropped connection) is retried as a whole transaction with
+jittered backoff, so an answer that was computed is not lost to a lock held for a moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
+
+from bot.store import schema
+from bot.store.engine import BEGIN_OPTION, BUSY_OPTION, StoreBusy, StoreError, async_url, check_sqlite_file, describe, is_transient, make_engine, open_error
+from bot.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+DAY_S = 86400.0
+
+
+def default_owner() -> str:
+    """Who holds a lease: host, process and a per-Store nonce (two Stores in one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class StoreBase:
+    """Open/close, the read and write helpers, counting and retention."""
+
+    def __init__(self, url: str, *, clock: Clock = time.time, lease_s: float = 60.0, retention_days: float = 90.0,
+                 owner: str | None = None, busy_timeout_s: float = 5.0, write_attempts: int = 10,
+                 pool_size: int = 10, ack_patience_s: float = 2.0, write_patience_s: float = 30.0) -> None:
+        self.url = url
+        self.clock = clock
+        self.lease_s = lease_s
+        self.retention_days = retention_days
+        self.owner = owner or default_owner()
+        self.busy_timeout_s = busy_timeout_s
+        self.write_attempts = write_attempts
+        self.pool_size = pool_size
+        # Event claims and access records sit on Slack's 3 s ack path: they give up early. Other
+        # writes (answers above all) keep retrying a lock for write_patience_s.
+        self.ack_patience_s = ack_patience_s
+        self.write_patience_s = write_patience_s
+        self.retries = 0  # transient failures retried so far (observability and tests)
+        self.revision: str | None = None
+        self._url: URL | None = None
+        self._engine: AsyncEngine | None = None
+        self._sqlite_writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def open(self) -> Any:
+        """Connect, create or migrate the schema; a `StoreError` with one line if that fails.
+
+        On failure nothing stays behind: the engine is disposed, so no pooled connection (nor
+        aiosqlite's worker thread) keeps the process alive after the caller prints and exits.
+        """
+        url = async_url(self.url)
+        self._url = url
+        if url.get_backend_name() == "sqlite":
+            check_sqlite_file(url)
+        engine = make_engine(url, busy_timeout_s=self.busy_timeout_s, pool_size=self.pool_size)
+        try:
+            self.revision = await self._with_retry(lambda: self._migrate(engine))
+        except BaseException as exc:
+            await engine.dispose()
+            if isinstance(exc, Exception):
+                raise open_error(url, exc) from None
+            raise
+        self._engine = engine
+        self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        return self
+
+    async def _migrate(self, engine: AsyncEngine) -> str:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            async with conn.begin():
+                return await conn.run_sync(upgrade, describe(async_url(self.url)))
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("store is not open")
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def where(self) -> str:
+        return describe(self._url or async_url(self.url))
+
+    # -- operations -------------------------------------------------------------------------
+
+    async def _with_retry(self, attempt: Callable[[], Awaitable[T]], patience_s: float | None = None) -> T:
+        """Retry transient failures with jittered backoff: `write_attempts` times, for at most
+        `patience_s` (default `write_patience_s`) seconds; then `StoreBusy`. Other errors
+        propagate at once."""
+        def transient(exc: BaseException) -> bool:
+            if is_transient(exc) or isinstance(exc, PoolTimeout):
+                self.retries += 1
+                log.warning("store: transient failure, retrying: %s", str(exc).splitlines()[0])
+                return True
+            return False
+
+        stop = stop_after_attempt(self.write_attempts) | stop_after_delay(patience_s or self.write_patience_s)
+        try:
+            async for trying in AsyncRetrying(retry=retry_if_exception(transient), stop=stop,
+                                              wait=wait_random_exponential(multiplier=0.02, max=2.0), reraise=True):
+                with trying:
+                    return await attempt()
+        except (DBAPIError, PoolTimeout) as exc:
+            if is_transient(exc) or isinstance(exc, PoolTimeout):
+                raise StoreBusy(f"{self.where}: still busy after retrying ({str(exc).splitlines()[0]})") from exc
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _write(self, work: Callable[[AsyncConnection], Awaitable[T]], patience_s: float | None = None) -> T:
+        """Run `work` in one write transaction on its own connection, retried whole if transient.
+
+        SQLite admits one writer at a time; writers of this process queue on an asyncio lock
+        rather than in SQLite's busy handler, whose sleeps (up to 100 ms each) would add
+        latency for nothing. Other processes are still waited out by the busy timeout.
+        `patience_s` bounds the whole call, lock waits included, for callers on a deadline.
+        """
+        options: dict[str, Any] = {BEGIN_OPTION: "IMMEDIATE"}
+        if patience_s is not None:
+            options[BUSY_OPTION] = max(1, int(min(self.busy_timeout_s, patience_s / 4) * 1000))
+
+        async def attempt() -> T:
+            async with self._sqlite_writer, self.engine.connect() as conn:
+                conn = await conn.execution_options(**options)
+                async with conn.begin():
+                    if patience_s is not None and conn.dialect.name == "postgresql":
+                        await conn.execute(text(f"SET LOCAL lock_timeout = {int(options[BUSY_OPTION])}"))
+                    return await work(conn)
+        return await self._with_retry(attempt, patience_s)
+
+    async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` on its own connection (a consistent snapshot); retried like a write."""
+        async def attempt() -> T:
+            async with self.engine.connect() as conn:
+                async with conn.begin():
+                    return await work(conn)
+        return await self._with_retry(attempt)
+
+    async def _rows(self, statement: Any) -> list[dict[str, Any]]:
+        async def work(conn: AsyncConnection) -> list[dict[str, Any]]:
+            return [dict(r._mapping) for r in (await conn.execute(statement)).all()]
+        return await self._read(work)
+
+    def _insert_ignore(self, table: Table, key: list[str]) -> Any:
+        """INSERT ... ON CONFLICT (key) DO NOTHING, in the open backend's dialect."""
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing(index_elements=key)
+
+    def _upsert(self, table: Table, key: list[str], values: Mapping[str, Any], update: Mapping[str, Any]) -> Any:
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table).values(**values).on_conflict_do_update(index_elements=key, set_=dict(update))
+
+    async def _insert(self, table: Table, **values: Any) -> None:
+        async def work(conn: AsyncConnection) -> None:
+            await conn.execute(insert(table).values(**values))
+        await self._write(work)
+
+    # -- inspection and housekeeping --------------------------------------------------------
+
+    async def count(self, table: str) -> int:
+        """Rows in one of the store's tables (tests, `noc` diagnostics)."""
+        if table not in schema.metadata.tables:
+            raise ValueError(table)
+        t = schema.metadata.tables[table]
+
+        async def work(conn: AsyncConnection) -> int:
+            return int((await conn.execute(select(func.count()).select_from(t))).scalar_one())
+        return await self._read(work)
+
+    async def cleanup(self, now: float | None = None) -> dict[str, int]:
+        """Delete what is older than the retention period; returns rows deleted per table.
+
+        The newest config snapshot of each device is kept whatever its age: it is the baseline
+        the next snapshot is compared with. Leased rows (running requests, claimed events) are
+        younger than any sensible retention, so age alone decides.
+        """
+        cutoff = (self.clock() if now is None else now) - self.retention_days * DAY_S
+
+        async def work(conn: AsyncConnection) -> dict[str, int]:
+            deleted: dict[str, int] = {}
+            for name, column in schema.TIMESTAMPS.items():
+                table = schema.metadata.tables[name]
+                statement = delete(table).where(table.c[column] < cutoff)
+                if name == "config_snapshots":
+                    newest = select(func.max(table.c.id)).group_by(table.c.device).scalar_subquery()
+                    statement = statement.where(table.c.id.not_in(newest))
+                deleted[name] = (await conn.execute(statement)).rowcount or 0
+            return deleted
+        result = await self._write(work)
+        if any(result.values()):
+            log.info("store retention (%g days): deleted %s", self.retention_days, {k: v for k, v in result.items() if v})
+        return result
+
+    @property
+    def db(self) -> "RawSQL":
+        """Ad-hoc read-only SQL for tests and diagnostics (rows as mappings)."""
+        return RawSQL(self)
+
+
+class RawSQL:
+    """`await store.db.execute_fetchall("SELECT ...")`: the aiosqlite-era helper, on any backend."""
+
+    def __init__(self, store: StoreBase) -> None:
+        self._store = store
+
+    async def execute_fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
+        async def work(conn: AsyncConnection) -> list[Mapping[str, Any]]:
+            return [r._mapping for r in (await conn.execute(text(sql), dict(params or {}))).all()]
+        if self._store._engine is None:
+            raise StoreError("store is not open")
+        return await self._store._read(work)

@@ -1,0 +1,161 @@
+"""Engines for the two backends, and the line of text a failed start-up prints.
+
+The configured URL names a database, not a driver (`sqlite:///noc.db`, `postgresql://...`);
+the async driver is chosen here so the config file stays driver-neutral. Every operation
+checks a connection out of a pool and returns it when done, so no cursor is ever shared
+between concurrent tasks (the failure mode of the single aiosqlite connection this replaced).
+
+SQLite runs in WAL mode (readers never block the writer) with a busy timeout, and write
+transactions start with `BEGIN IMMEDIATE`: a writer takes the write lock before it reads, so a
+lock conflict surfaces as a busy wait at BEGIN (retryable) instead of a deadlock mid-transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# Execution options read by the SQLite BEGIN hook: the BEGIN mode (writes take the lock up
+# front), and a busy timeout for callers that cannot wait long (the 3 s Slack ack path).
+BEGIN_OPTION = "noc_sqlite_begin"
+BUSY_OPTION = "noc_sqlite_busy_ms"
+
+# PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock, lock timeout, and the
+# connection-level classes (server restart, admin shutdown, too many connections).
+_PG_TRANSIENT = ("40001", "40P01", "55P03", "08", "53300", "57P01", "57P02", "57P03")
+
+
+class StoreError(Exception):
+    """The store cannot be used: one line naming the database and the problem (CLI exit 2)."""
+
+
+class StoreBusy(StoreError):
+    """A write still met a lock or a lost connection after every retry its caller could afford."""
+
+
+def async_url(url: str) -> URL:
+    """The SQLAlchemy async URL for a configured store URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"store.url {url!r} is not a database URL (use sqlite:///path or postgresql://user@host/db)") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "aiosqlite"):
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres") and driver in ("", "asyncpg"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise StoreError(f"store.url {parsed.render_as_string(hide_password=True)!r}: unsupported database "
+                     "(use sqlite:///path or postgresql://user@host/db)")
+
+
+def sqlite_path(url: str) -> str:
+    """The file of an `sqlite:///` URL (relative to the working directory unless absolute)."""
+    return url.removeprefix("sqlite:///")
+
+
+def describe(url: URL) -> str:
+    """The database as a person would name it, without the password."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite database {url.database}"
+    return f"PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def check_sqlite_file(url: URL) -> None:
+    """Refuse a file that is not an SQLite database before any pooled connection (and its
+    worker thread) exists: the stdlib module is synchronous, so nothing can outlive the check."""
+    path = url.database or ""
+    if path in ("", ":memory:") or not Path(path).exists():
+        return
+    if Path(path).is_dir():
+        raise StoreError(f"{describe(url)}: is a directory, not a database file")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{describe(url)}: not a database ({exc})") from None
+
+
+def make_engine(url: URL, *, busy_timeout_s: float, pool_size: int) -> AsyncEngine:
+    """A pooled async engine; PostgreSQL connections are checked before use (server restarts)."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, busy_timeout_s)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800,
+        connect_args={"timeout": 10, "command_timeout": 60},
+    )
+
+
+def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
+    path = url.database or ""
+    if path not in ("", ":memory:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # A small pool: SQLite has one writer at a time, so more connections would only queue in
+    # SQLite's busy handler instead of in asyncio. Each aiosqlite connection owns a worker
+    # thread; `dispose()` (close, failed open) ends them all.
+    engine = create_async_engine(url, pool_size=4, max_overflow=4, pool_timeout=120, connect_args={"timeout": busy_timeout_s})
+
+    busy_ms = int(busy_timeout_s * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        # Let the BEGIN hook below issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            record.info["busy_ms"] = busy_ms
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        want = int(options.get(BUSY_OPTION, busy_ms))
+        info = conn.connection.info  # lives as long as the pooled connection
+        if info.get("busy_ms") != want:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {want}")
+            info["busy_ms"] = want
+        conn.exec_driver_sql(f"BEGIN {options.get(BEGIN_OPTION, 'DEFERRED')}")
+
+    return engine
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lock or a dropped connection: the same transaction may well succeed a moment later."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    message = str(orig).lower()
+    if isinstance(exc, OperationalError) and ("database is locked" in message or "database table is locked" in message
+                                              or "busy" in message):
+        return True
+    code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    return bool(code) and code.startswith(_PG_TRANSIENT)
+
+
+def open_error(url: URL, exc: BaseException) -> StoreError:
+    """One line for anything that stops `Store.open`: what database, and what went wrong."""
+    if isinstance(exc, StoreError):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if url.get_backend_name() == "sqlite":
+        if "not a database" in reason or "malformed" in reason:
+            return StoreError(f"{describe(url)}: not a database ({reason})")
+        return StoreError(f"{describe(url)}: cannot open ({reason})")
+    if isinstance(orig, (OSError, TimeoutError)) or "connect" in type(orig).__name__.lower():
+        return StoreError(f"{describe(url)}: unreachable ({reason})")
+    return StoreError(f"{describe(url)}: {reason}")
