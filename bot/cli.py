@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -267,7 +268,12 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = _settings(ctx)
     host = host or settings.server.host
     port = settings.server.port if port is None else port
-    asyncio.run(_run_bot(settings, creds, host, port))
+    from bot.store import StoreError
+
+    try:
+        asyncio.run(_run_bot(settings, creds, host, port))
+    except StoreError as exc:  # unreachable, not a database, newer schema, failed migration
+        _fail(f"store error: {exc}")
 
 
 async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
@@ -302,6 +308,69 @@ def metrics_cmd(ctx: click.Context, url: str | None, as_csv: bool) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     click.echo(render_csv(rows) if as_csv else render_table(rows))
+
+
+# -- noc requests / noc audit-log ---------------------------------------------------------------
+
+
+def _since(text: str | None) -> float | None:
+    from bot.history import parse_since
+
+    if text is None:
+        return None
+    try:
+        return parse_since(text, time.time())
+    except ValueError as exc:
+        _fail(str(exc))
+    return None
+
+
+def _from_store(settings: Settings, read):
+    """Open the configured store, run one read, close; a store problem is one line and exit 2."""
+    from bot.store import Store, StoreError
+
+    async def run():
+        store = await Store.from_config(settings.store).open()
+        try:
+            return await read(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        _fail(f"store error: {exc}")
+
+
+@cli.command("requests")
+@click.option("--status", type=click.Choice(["received", "running", "answered", "failed", "interrupted"]), default=None,
+              help="Only requests in this state.")
+@click.option("--since", default=None, help="Only requests received since: 24h, 30m, 7d, or a date (UTC) such as 2026-11-01.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def requests_cmd(ctx: click.Context, status: str | None, since: str | None, limit: int, as_json: bool) -> None:
+    """Requests the bot received, newest first: status, who, where, time taken, tokens, question."""
+    from bot.history import render_requests, request_json
+
+    start = _since(since)
+    rows = _from_store(_settings(ctx), lambda store: store.requests(status=status, since=start, limit=limit))
+    click.echo(json.dumps([request_json(r) for r in rows], indent=2) if as_json else render_requests(rows))
+
+
+@cli.command("audit-log")
+@click.option("--since", default=None, help="Only events since: 24h, 30m, 7d, or a date (UTC) such as 2026-11-01.")
+@click.option("--user", default=None, help="Only this Slack user id.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=1000, show_default=True, help="At most this many (the newest).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def audit_log_cmd(ctx: click.Context, since: str | None, user: str | None, limit: int, as_json: bool) -> None:
+    """Access decisions and button clicks, oldest first: who, where, what, allowed or denied and why."""
+    from bot.history import audit_json, render_audit
+
+    start = _since(since)
+    rows = _from_store(_settings(ctx), lambda store: store.audit_events(since=start, user=user, limit=limit))
+    click.echo(json.dumps([audit_json(r) for r in rows], indent=2) if as_json else render_audit(rows))
 
 
 def main() -> None:
