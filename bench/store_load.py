@@ -1,0 +1,114 @@
+"""Write latency of the store under load: N concurrent requests, each written the way the bot
+writes it (received, running, a lease renewal, the answer with two agent runs and their tool
+calls, an audit event), while as many readers fetch the thread context.
+
+Prints p50/p99 per write kind and overall, for SQLite (a temporary file) and, if a URL is given,
+PostgreSQL (the database is used as is: the bench writes rows with a random prefix, then
+deletes them). Runs in seconds.
+Run: python bench/store_load.py [--requests 200] [--postgres postgresql://user:pass@host/db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import text
+
+from agents.models import AgentResponse, Answer, Evidence, Specialist, Usage
+from agents.severity import Severity
+from bot.store import Store, StoreError
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def answer(request_id: str) -> Answer:
+    responses = [AgentResponse(agent=agent, task="t", status="success", duration_s=1.0, instance="i1",
+                               usage=Usage(llm_calls=1, input_tokens=900, output_tokens=300, cost_usd=0.01),
+                               evidence=[Evidence(tool="get_interfaces", device="branch-rtr-01", ok=True, summary="ok")] * 3)
+                 for agent in (Specialist.diagnosis, Specialist.performance)]
+    return Answer(request_id=request_id, question="why is the branch office slow?", status="ok",
+                  primary=Specialist.diagnosis, specialists=[Specialist.diagnosis, Specialist.performance],
+                  devices=["branch-rtr-01"], severity=Severity.medium, confidence=0.8, automation="review",
+                  summary="WAN congestion on branch-rtr-01", responses=responses, duration_s=2.0)
+
+
+async def one_request(store: Store, prefix: str, i: int, timings: dict[str, list[float]]) -> None:
+    rid, thread = f"{prefix}-{i}", f"{prefix}.{i % 20}"
+
+    async def timed(kind: str, job) -> None:
+        t0 = time.perf_counter()
+        await job
+        timings[kind].append(time.perf_counter() - t0)
+
+    await timed("claim_event", store.claim_event(f"Ev{rid}"))
+    await timed("record_received", store.record_received(rid, question="q", source="mention", channel="CBENCH",
+                                                         thread_ts=thread, event_id=f"Ev{rid}"))
+    await store.last_answer_in_thread("CBENCH", thread)
+    await timed("mark_running", store.mark_running(rid))
+    await timed("renew_lease", store.renew_lease(rid))
+    await timed("record_answer", store.record_answer(answer(rid), source="mention", user="U1", channel="CBENCH",
+                                                     thread_ts=thread))
+    await timed("record_audit", store.record_audit(user="U1", channel="CBENCH", command=f"bench {prefix}", outcome="allowed"))
+
+
+async def run(url: str, n: int) -> dict[str, list[float]]:
+    store = await Store(url).open()
+    prefix = "bench" + uuid.uuid4().hex[:8]
+    timings: dict[str, list[float]] = defaultdict(list)
+    try:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one_request(store, prefix, i, timings) for i in range(n)))
+        timings["_wall"] = [time.perf_counter() - t0]
+        assert await store.count("requests") >= n
+        if store.dialect == "postgresql":
+            async def tidy(conn) -> None:
+                like = {"p": f"{prefix}%"}
+                for table, column in (("requests", "id"), ("agent_runs", "request_id"), ("tool_calls", "request_id"),
+                                      ("processed_events", "request_id")):
+                    await conn.execute(text(f"DELETE FROM {table} WHERE {column} LIKE :p"), like)
+                await conn.execute(text("DELETE FROM audit_events WHERE command = :c"), {"c": f"bench {prefix}"})
+            await store._write(tidy)
+    finally:
+        await store.close()
+    return timings
+
+
+def report(name: str, n: int, timings: dict[str, list[float]]) -> None:
+    wall = timings.pop("_wall")[0]
+    every = [t for values in timings.values() for t in values]
+    print(f"\n{name}: {n} concurrent requests, {len(every)} writes in {wall:.2f}s ({len(every) / wall:.0f} writes/s)")
+    print(f"  {'write':16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+    for kind, values in list(timings.items()) + [("all writes", every)]:
+        print(f"  {kind:16} {percentile(values, 50) * 1000:8.1f} {percentile(values, 99) * 1000:8.1f} "
+              f"{statistics.fmean(values) * 1000:8.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--postgres", default=os.environ.get("NOC_TEST_POSTGRES_URL"),
+                        help="PostgreSQL URL (default $NOC_TEST_POSTGRES_URL); SQLite only without one")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        report("SQLite (WAL, temporary file)", args.requests, asyncio.run(run(f"sqlite:///{tmp}/bench.db", args.requests)))
+    if not args.postgres:
+        print("\nPostgreSQL: skipped (pass --postgres URL or set NOC_TEST_POSTGRES_URL)")
+        return
+    try:
+        report("PostgreSQL", args.requests, asyncio.run(run(args.postgres, args.requests)))
+    except StoreError as exc:
+        raise SystemExit(f"\nPostgreSQL: {exc}") from None
+
+
+if __name__ == "__main__":
+    main()
