@@ -1,15 +1,23 @@
 """Parsing of raw CLI text and name normalisation, kept apart from the tools that use them.
 
 OSPF has no NAPALM getter, so neighbour tables come from `show ip ospf neighbor` parsed with
-the community-maintained ntc-templates (TextFSM) for the device's OS.
+the community-maintained ntc-templates (TextFSM) for the device's OS. A template reads only what
+its authors saw; every neighbour line it skips is returned as unparsed, so a stuck neighbour in a
+spelling nobody anticipated is shown as unknown instead of vanishing.
+
+Interface names differ by platform (EOS `Port-Channel1`, NX-OS `port-channel1` and `mgmt0`, IOS
+`Port-channel1`) and by abbreviation (`Po1`, `Eth1/1`); netutils keeps the abbreviation map, the
+platform spellings below only say how each OS writes a type netutils already knows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from hier_config import HConfig, Platform, get_hconfig
-from napalm.base.helpers import canonical_interface_name
+from netutils.constants import BASE_INTERFACES
+from netutils.interface import canonical_interface_name
 from ntc_templates.parse import parse_output
 
 _NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos"}
@@ -23,6 +31,24 @@ _HCONFIG_PLATFORM = {
 
 # States in which an OSPF adjacency is working (2WAY is normal between DROTHERs).
 _OSPF_GOOD_STATES = {"FULL", "2WAY"}
+
+# State spellings of two words (EOS prints `EXCH START`); templates read the state as one token,
+# so they are rewritten to the RFC 2328 name before parsing.
+_OSPF_STATE_SPELLINGS = [(re.compile(r"\bEXCH START\b", re.IGNORECASE), "EXSTART")]
+# A neighbour row starts with the neighbour's router id (headers and process lines do not).
+_NEIGHBOR_LINE = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3}){3})\s")
+
+
+def _respelled(base_type: str, spelling: str) -> dict[str, str]:
+    """Every netutils abbreviation of `base_type`, mapped to one platform's spelling of it."""
+    return {short: spelling for short, long in BASE_INTERFACES.items() if long == base_type} | {base_type: spelling}
+
+
+# How a platform spells interface types that netutils' base (IOS) map spells otherwise.
+_PLATFORM_INTERFACE_MAPS: dict[str, dict[str, str]] = {
+    "eos": _respelled("Port-channel", "Port-Channel"),
+    "nxos": _respelled("Port-channel", "port-channel") | _respelled("Management", "mgmt"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,19 +69,56 @@ def parse_config(os_name: str, text: str) -> HConfig:
     return get_hconfig(_HCONFIG_PLATFORM.get(os_name, Platform.GENERIC), text)
 
 
-def canonical_interface(name: str) -> str:
-    """`Te1/1/1` and `TenGigabitEthernet1/1/1` are one interface; compare canonical names."""
-    return canonical_interface_name(name.strip())
+def canonical_interface(name: str, os_name: str | None = None) -> str:
+    """The full name as the platform writes it: `Te1/1/1` -> `TenGigabitEthernet1/1/1`, on EOS
+    `Po1` -> `Port-Channel1`, on NX-OS `Eth1/1` -> `Ethernet1/1` and `mgmt0` stays `mgmt0`."""
+    name = name.strip()
+    if not name:
+        return name
+    return canonical_interface_name(name, addl_name_map=_PLATFORM_INTERFACE_MAPS.get(os_name or ""))
+
+
+def interface_key(name: str) -> str:
+    """One identity for every spelling of an interface (`Po1`, `Port-Channel1`, `port-channel1`)."""
+    return canonical_interface(name).lower()
+
+
+def find_interface(name: str, known: list[str] | dict) -> str | None:
+    """The device's own spelling of `name` among `known`, or None if it has no such interface."""
+    wanted = interface_key(name)
+    return next((k for k in known if interface_key(k) == wanted), None)
+
+
+@dataclass(frozen=True)
+class OspfTable:
+    """A parsed neighbour table and the neighbour lines the template could not read."""
+
+    neighbors: list[OspfNeighbor] = field(default_factory=list)
+    unparsed: list[str] = field(default_factory=list)
 
 
 def parse_ospf_neighbors(os_name: str, command: str, text: str) -> list[OspfNeighbor]:
     """Parse an OSPF neighbour table; an empty or neighbour-less output gives []."""
+    return parse_ospf_table(os_name, command, text).neighbors
+
+
+def parse_ospf_table(os_name: str, command: str, text: str) -> OspfTable:
+    """Parse an OSPF neighbour table and reconcile it with the raw lines.
+
+    Each parsed row claims the raw line that starts with its neighbour id and holds its address;
+    a neighbour line no row claims is returned in `unparsed` (the caller reports it).
+    """
     if not text.strip():
-        return []
+        return OspfTable()
     platform = _NTC_PLATFORM.get(os_name)
     if platform is None:
         raise NotImplementedError(f"no OSPF neighbour parser for os '{os_name}'")
-    rows = parse_output(platform=platform, command=command, data=text)
+    for spelling, state in _OSPF_STATE_SPELLINGS:
+        text = spelling.sub(state, text)
+    try:
+        rows = parse_output(platform=platform, command=command, data=text)
+    except Exception:  # a template that chokes on the text: every neighbour line is unparsed
+        rows = []
     neighbors = []
     for row in rows:
         state, _, role = row["state"].partition("/")
@@ -65,7 +128,17 @@ def parse_ospf_neighbors(os_name: str, command: str, text: str) -> list[OspfNeig
                 state=state.strip().upper(),
                 role=role.strip(" -"),
                 address=row["ip_address"],
-                interface=canonical_interface(row["interface"]),
+                interface=canonical_interface(row["interface"], os_name),
             )
         )
-    return neighbors
+    return OspfTable(neighbors=neighbors, unparsed=_unclaimed_lines(text, neighbors))
+
+
+def _unclaimed_lines(text: str, neighbors: list[OspfNeighbor]) -> list[str]:
+    lines = [line.strip() for line in text.splitlines() if _NEIGHBOR_LINE.match(line)]
+    for n in neighbors:
+        for i, line in enumerate(lines):
+            if line and line.split()[0] == n.neighbor_id and n.address in line.split():
+                lines[i] = ""
+                break
+    return [line for line in lines if line]
