@@ -27,7 +27,7 @@ class Bottleneck(BaseModel):
     description: str = ""
     direction: str
     util_pct: float
-    speed_mbps: float
+    speed_mbps: float | None  # None: the device does not report the interface speed
     rate_mbps: float
     drops_per_min: float
     errors_per_min: float
@@ -105,8 +105,9 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     findings, recs = [], []
     for b in bottlenecks:
         sev = Severity.high if (b.util_pct >= t.utilisation_critical_pct or b.drops_per_min >= t.discards_per_min_high) else Severity.medium
+        speed = f"{b.speed_mbps:g} Mbps" if b.speed_mbps else "an unknown speed"
         text = (f"{b.device} {b.interface}{' (' + b.description + ')' if b.description else ''}: {b.direction} at {b.util_pct:.0f}% of "
-                f"{b.speed_mbps:g} Mbps ({b.rate_mbps:.1f} Mbps)")
+                f"{speed} ({b.rate_mbps:.1f} Mbps)")
         if b.drops_per_min:
             text += f", {b.drops_per_min:,.0f} {b.direction} drops/min"
         if b.qos_checked:

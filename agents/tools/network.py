@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from typing import Any, TypeVar
 from agents.config import ThresholdsConfig
 from agents.network.gateway import DeviceError, Gateway, ospf_command
 from agents.network.inventory import Device, Inventory, UnknownDeviceError
-from agents.network.parsers import canonical_interface, parse_config, parse_ospf_neighbors
+from agents.network.parsers import canonical_interface, find_interface, parse_config, parse_ospf_table
 from agents.severity import Severity
+from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
 from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.qos import interface_qos, unused_policy_maps
 from agents.tools.redact import redact
 from agents.tools.runbooks import search_runbooks
+from agents.tools.sensors import device_health_readings, known
 from agents.tools.results import (
     DeviceConfig,
     DeviceHealth,
@@ -55,6 +58,7 @@ def _tool(result_cls: type[R]) -> Callable[[Callable[..., Awaitable[R]]], Callab
 
     def decorate(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         tool_name = fn.__name__
+        signature = inspect.signature(fn)
 
         @functools.wraps(fn)
         async def wrapper(self: "Toolbox", *args: Any, **kwargs: Any) -> R:
@@ -70,17 +74,28 @@ def _tool(result_cls: type[R]) -> Callable[[Callable[..., Awaitable[R]]], Callab
             except Exception as exc:  # a tool bug must not crash the agent that called it
                 log.exception("tool %s failed for %s", tool_name, device)
                 error = ToolError(kind="failed", message=f"{tool_name} failed: {type(exc).__name__}")
-            return result_cls(tool=tool_name, device=device, ok=False, error=error)
+            return _failed(result_cls, tool_name, device, error, _echoed(signature, result_cls, self, args, kwargs))
 
         return wrapper
 
     return decorate
 
 
-@dataclass(frozen=True)
-class _AddressOwner:
-    device: str
-    interface: str
+def _echoed(signature: inspect.Signature, result_cls: type[ToolResult], self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Arguments that are also result fields (a failed `protocol=ospf` check says ospf, not bgp)."""
+    try:
+        bound = signature.bind(self, *args, **kwargs).arguments
+    except TypeError:
+        return {}
+    skip = {"self", "device", "tool", "ok", "error"}
+    return {k: v for k, v in bound.items() if k in result_cls.model_fields and k not in skip and v is not None}
+
+
+def _failed(result_cls: type[R], tool: str, device: Any, error: ToolError, echoed: dict[str, Any]) -> R:
+    try:
+        return result_cls(tool=tool, device=device, ok=False, error=error, **echoed)
+    except Exception:  # an echoed value the result cannot hold (protocol='isis'): leave it out
+        return result_cls(tool=tool, device=device, ok=False, error=error)
 
 
 class Toolbox:
@@ -131,8 +146,8 @@ class Toolbox:
                     description=redact(info.get("description", "")),
                     is_up=info["is_up"],
                     is_enabled=info["is_enabled"],
-                    speed_mbps=float(info.get("speed", 0.0)),
-                    mtu=int(info.get("mtu", 0)),
+                    speed_mbps=known(info.get("speed")),
+                    mtu=_known_int(info.get("mtu")),
                     rx_octets=c.get("rx_octets"),
                     tx_octets=c.get("tx_octets"),
                     rx_errors=c.get("rx_errors"),
@@ -181,9 +196,10 @@ class Toolbox:
         data = await self._read(dev, "environment", "facts")
         env, facts = data["environment"], data["facts"]
         t = self.thresholds
-        observations: list[Observation] = []
+        readings = device_health_readings(device, dev.os, env)
+        observations: list[Observation] = list(readings.observations)
 
-        cpus = [float(v.get("%usage", 0.0)) for v in env.get("cpu", {}).values()]
+        cpus = [u for v in env.get("cpu", {}).values() if (u := known(v.get("%usage"))) is not None]
         cpu = round(sum(cpus) / len(cpus), 1) if cpus else None
         if cpu is not None and cpu >= t.cpu_high_pct:
             sev = Severity.high if cpu >= t.cpu_critical_pct else Severity.medium
@@ -191,35 +207,20 @@ class Toolbox:
 
         memory = env.get("memory") or {}
         mem_pct = None
-        if memory.get("available_ram"):
+        if (known(memory.get("available_ram")) or 0) > 0 and known(memory.get("used_ram")) is not None:
             mem_pct = round(100.0 * memory.get("used_ram", 0) / memory["available_ram"], 1)
             if mem_pct >= t.memory_high_pct:
                 observations.append(Observation(kind="memory_high", severity=Severity.medium, message=f"{device} memory {mem_pct:.0f}% used (threshold {t.memory_high_pct:.0f}%)", device=device, data={"memory_used_pct": mem_pct}))
-
-        temps = []
-        for name, v in env.get("temperature", {}).items():
-            ok = not (v.get("is_alert") or v.get("is_critical"))
-            temps.append(SensorReading(name=name, ok=ok, value=float(v.get("temperature", 0.0)), detail="critical" if v.get("is_critical") else ("alert" if v.get("is_alert") else "")))
-            if not ok:
-                sev = Severity.critical if v.get("is_critical") else Severity.high
-                observations.append(Observation(kind="temperature", severity=sev, data={"sensor": name}, message=f"{device} temperature sensor {name} at {v.get('temperature')}C ({'critical' if v.get('is_critical') else 'alert'})", device=device))
-        fans = [SensorReading(name=n, ok=bool(v.get("status"))) for n, v in env.get("fans", {}).items()]
-        observations += [Observation(kind="fan_failed", severity=Severity.medium, message=f"{device} fan {f.name} has failed", device=device, data={"fan": f.name}) for f in fans if not f.ok]
-        psus = [
-            SensorReading(name=n, ok=bool(v.get("status")), value=float(v.get("output", 0.0)), detail=f"capacity {v.get('capacity', 0)} W")
-            for n, v in env.get("power", {}).items()
-        ]
-        observations += [Observation(kind="psu_failed", severity=Severity.high, message=f"{device} power supply {p.name} has failed", device=device, data={"psu": p.name}) for p in psus if not p.ok]
 
         return DeviceHealth(
             tool="get_device_health",
             device=device,
             cpu_pct=cpu,
             memory_used_pct=mem_pct,
-            temperatures=temps,
-            fans=fans,
-            power_supplies=psus,
-            uptime_s=float(facts.get("uptime", 0.0)),
+            temperatures=readings.temperatures,
+            fans=readings.fans,
+            power_supplies=readings.power_supplies,
+            uptime_s=known(facts.get("uptime")),
             os_version=facts.get("os_version", ""),
             model=facts.get("model", ""),
             observations=observations,
@@ -315,23 +316,17 @@ class Toolbox:
             error=ToolError(kind="bad_arguments", message=f"protocol must be 'bgp' or 'ospf', not '{protocol}'"),
         )
 
-    async def _address_index(self) -> dict[str, _AddressOwner]:
-        """Which inventory device owns each interface address, for cross-checking peers."""
+    async def _address_index(self) -> AddressIndex:
+        """Which inventory device owns each interface address (and in which VRF, where known)."""
 
-        async def one(dev: Device) -> list[tuple[str, _AddressOwner]]:
+        async def one(dev: Device) -> tuple[str, dict[str, Any], dict[str, Any] | None] | None:
             try:
-                ips = (await self._read(dev, "interfaces_ip"))["interfaces_ip"]
+                data = await self._read(dev, "interfaces_ip", "instances")
             except DeviceError:
-                return []
-            return [
-                (addr, _AddressOwner(dev.name, name))
-                for name, families in ips.items()
-                for family in families.values()
-                for addr in family
-            ]
+                return None
+            return dev.name, data["interfaces_ip"], data["instances"]
 
-        pairs = await asyncio.gather(*(one(d) for d in self.inventory))
-        return {addr: owner for chunk in pairs for addr, owner in chunk}
+        return build_address_index([r for r in await asyncio.gather(*(one(d) for d in self.inventory)) if r])
 
     async def _check_bgp(self, dev: Device) -> RoutingStatus:
         bgp = (await self._read(dev, "bgp"))["bgp"]
@@ -339,7 +334,7 @@ class Toolbox:
             return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp",
                                  observations=[Observation(kind="bgp_not_running", severity=Severity.info, message=f"{dev.name} does not run BGP", device=dev.name)])
         index = await self._address_index()
-        my_addresses = {a for a, o in index.items() if o.device == dev.name}
+        my_addresses = index.addresses_of(dev.name)
         neighbors: list[RoutingNeighbor] = []
         observations: list[Observation] = []
         router_id, local_as = None, None
@@ -347,7 +342,7 @@ class Toolbox:
             router_id = router_id or vrf_data.get("router_id")
             for address, peer in vrf_data.get("peers", {}).items():
                 local_as = local_as or peer.get("local_as")
-                owner = index.get(address)
+                owner = index.owner(address, vrf, exclude=dev.name)
                 received = sum(
                     max(af.get("received_prefixes", 0), 0) for af in peer.get("address_family", {}).values()
                 )
@@ -372,20 +367,27 @@ class Toolbox:
                     observations.append(Observation(kind="bgp_down", severity=Severity.high, device=dev.name,
                                                     data={"peer": address, "peer_device": owner.device if owner else None, "remote_as": peer.get("remote_as"), "vrf": vrf},
                                                     message=f"{dev.name} BGP session to {address}{who}{vrf_note} AS {peer.get('remote_as')} is down"))
-                if owner and owner.device != dev.name:
+                if owner and peer["is_enabled"] and not peer["is_up"]:
+                    # An established session proves both ends agree on the AS numbers; only a
+                    # session that is down can be explained by a mismatch.
                     observations += await self._bgp_as_crosscheck(dev, address, peer, owner, my_addresses)
         return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp", router_id=router_id,
                              local_as=local_as, neighbors=neighbors, observations=observations)
 
     async def _bgp_as_crosscheck(
-        self, dev: Device, address: str, peer: dict[str, Any], owner: _AddressOwner, my_addresses: set[str]
+        self, dev: Device, address: str, peer: dict[str, Any], owner: AddressOwner, my_addresses: set[str]
     ) -> list[Observation]:
-        """Compare what each side of a session expects of the other's AS with what it runs."""
+        """Compare what each side of a session expects of the other's AS with what it runs.
+
+        Only the far end's own session back to this device counts (found by this device's
+        addresses, in whatever VRF the far end keeps it): its local AS is what it presents on this
+        session, which a per-VRF or per-neighbour `local-as` can make differ from its other peers.
+        """
         try:
             remote = (await self._read(self.inventory.get(owner.device), "bgp"))["bgp"]
         except DeviceError:
             return []
-        remote_peers = {a: p for v in remote.values() for a, p in v.get("peers", {}).items()}
+        remote_peers = {a: p for v in remote.values() for a, p in v.get("peers", {}).items() if a in my_addresses}
         remote_local_as = next((p.get("local_as") for p in remote_peers.values() if p.get("local_as")), None)
         out = []
         if remote_local_as is not None and peer.get("remote_as") != remote_local_as:
@@ -410,11 +412,15 @@ class Toolbox:
         if command is None:
             raise DeviceError(dev.name, "unsupported", f"OSPF checks are not supported on os '{dev.os}'")
         data = await self._read(dev, "ospf", "interfaces")
-        parsed = parse_ospf_neighbors(dev.os, command, data["ospf"])
+        table = parse_ospf_table(dev.os, command, data["ospf"])
+        parsed = table.neighbors
         index = await self._address_index()
         neighbors, observations = [], []
+        for line in table.unparsed:
+            observations.append(Observation(kind="ospf_unparsed_neighbor", severity=Severity.medium, device=dev.name,
+                data={"line": line}, message=f"{dev.name} unparsed neighbour line (state unknown, not counted): {line}"))
         for n in parsed:
-            owner = index.get(n.address)
+            owner = index.owner(n.address, exclude=dev.name)
             neighbors.append(RoutingNeighbor(address=n.address, state=n.state if not n.role else f"{n.state}/{n.role}",
                                              is_up=n.is_up, interface=n.interface, neighbor_id=n.neighbor_id,
                                              peer_device=owner.device if owner else None))
@@ -427,20 +433,26 @@ class Toolbox:
                 f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface} is stuck in {n.state}")))
             if owner and n.state in {"EXSTART", "EXCHANGE"}:
                 observations += await self._ospf_mtu_crosscheck(dev, n.interface, data["interfaces"], owner)
-        if not parsed:
+        if not parsed and not table.unparsed:
             observations.append(Observation(kind="ospf_no_neighbors", severity=Severity.info, device=dev.name, message=f"{dev.name} has no OSPF neighbours"))
         return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="ospf", neighbors=neighbors, observations=observations)
 
     async def _ospf_mtu_crosscheck(
-        self, dev: Device, local_if: str, local_interfaces: dict[str, Any], owner: _AddressOwner
+        self, dev: Device, local_if: str, local_interfaces: dict[str, Any], owner: AddressOwner
     ) -> list[Observation]:
-        """EXSTART/EXCHANGE usually means the two ends disagree on MTU: check both ends."""
+        """EXSTART/EXCHANGE usually means the two ends disagree on MTU: check both ends.
+
+        Names are matched by identity, not spelling: the neighbour table may write `Po1` or
+        `Port-channel1` for the interface that get_interfaces calls `Port-Channel1`.
+        """
         try:
             remote_ifs = (await self._read(self.inventory.get(owner.device), "interfaces"))["interfaces"]
         except DeviceError:
             return []
-        local_mtu = local_interfaces.get(local_if, {}).get("mtu")
-        remote_mtu = remote_ifs.get(owner.interface, {}).get("mtu")
+        local_name = find_interface(local_if, local_interfaces)
+        remote_name = find_interface(owner.interface, remote_ifs)
+        local_mtu = _known_int(local_interfaces[local_name].get("mtu")) if local_name else None
+        remote_mtu = _known_int(remote_ifs[remote_name].get("mtu")) if remote_name else None
         if local_mtu is None or remote_mtu is None or local_mtu == remote_mtu:
             return []
         return [Observation(kind="mtu_mismatch", severity=Severity.high, device=dev.name, interface=local_if,
@@ -451,12 +463,18 @@ class Toolbox:
 
 
 def _interface_filter(interface: str | None, interfaces: dict[str, Any], device: str) -> list[str]:
+    """The device's own name for `interface`, in any spelling or abbreviation of it."""
     if interface is None:
         return list(interfaces)
-    wanted = canonical_interface(interface)
-    if wanted not in interfaces:
+    found = find_interface(interface, interfaces)
+    if found is None:
         raise DeviceError(device, "unsupported", f"{device} has no interface '{interface}'. Interfaces: {', '.join(interfaces)}")
-    return [wanted]
+    return [found]
+
+
+def _known_int(value: Any) -> int | None:
+    number = known(value)
+    return None if number is None else int(number)
 
 
 def _delta(first: int, second: int) -> int:
@@ -465,13 +483,13 @@ def _delta(first: int, second: int) -> int:
 
 
 def _traffic_row(name: str, info: dict[str, Any], first: dict[str, int], second: dict[str, int], interval: float) -> InterfaceTraffic:
-    speed = float(info.get("speed", 0.0))
+    speed = known(info.get("speed")) or 0.0
     in_mbps = _delta(first["rx_octets"], second["rx_octets"]) * 8 / interval / 1e6
     out_mbps = _delta(first["tx_octets"], second["tx_octets"]) * 8 / interval / 1e6
     return InterfaceTraffic(
         name=name,
         description=redact(info.get("description", "")),
-        speed_mbps=speed,
+        speed_mbps=speed or None,
         in_mbps=round(in_mbps, 2),
         out_mbps=round(out_mbps, 2),
         in_util_pct=round(100 * in_mbps / speed, 1) if speed > 0 else 0.0,

@@ -16,7 +16,8 @@ from agents.tools.audit import AuditFinding
 from agents.tools.qos import InterfaceQos
 
 ToolErrorKind = Literal[
-    "unknown_device", "bad_arguments", "unreachable", "timeout", "auth", "credentials", "unsupported", "failed", "needs_role"
+    "unknown_device", "bad_arguments", "unreachable", "timeout", "refused", "dns", "auth", "credentials", "parse",
+    "unsupported", "failed", "needs_role"
 ]
 
 
@@ -73,8 +74,8 @@ class InterfaceStatus(BaseModel):
     description: str = ""
     is_up: bool
     is_enabled: bool
-    speed_mbps: float
-    mtu: int
+    speed_mbps: float | None  # None: the device did not report it (NAPALM's -1)
+    mtu: int | None
     rx_octets: int | None = None
     tx_octets: int | None = None
     rx_errors: int | None = None
@@ -116,7 +117,7 @@ class RoutingStatus(ToolResult):
 
 class SensorReading(BaseModel):
     name: str
-    ok: bool
+    ok: bool | None  # None: the state is unknown (no reading, or flags the driver cannot read)
     value: float | None = None
     detail: str = ""
 
@@ -157,7 +158,7 @@ class InterfaceQosStatus(ToolResult):
 class InterfaceTraffic(BaseModel):
     name: str
     description: str = ""
-    speed_mbps: float
+    speed_mbps: float | None  # None: unknown, so no utilisation can be computed
     in_mbps: float
     out_mbps: float
     in_util_pct: float

@@ -1,0 +1,78 @@
+"""Which inventory device owns a peer's address, for the BGP and OSPF cross-checks.
+
+Real networks reuse addresses: the same /30 in two customer VRFs, an anycast gateway on every
+leaf, a lab copy of production. A plain address -> device map keeps whichever device was read last
+and then blames it for another device's session. Here every owner is kept with its VRF (from
+NAPALM's get_network_instances where the driver has it) and a lookup answers only when it is
+unambiguous: the single owner, else the single owner in the session's VRF. Otherwise it answers
+None and the cross-check is skipped; no finding beats a finding about the wrong device.
+
+VRF names are device-local (a PE keeps a customer session in VRF `CUST`, the CE in its global
+table), so a lone owner is accepted whatever its VRF; the VRF only chooses among several owners.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# NAPALM calls the default routing table "global" in BGP results and "default" in network instances.
+_DEFAULT_VRF = {"global", "default", ""}
+
+
+@dataclass(frozen=True)
+class AddressOwner:
+    device: str
+    interface: str
+    vrf: str | None = None  # None: the device did not say (no network-instance data)
+
+
+def same_vrf(a: str | None, b: str | None) -> bool:
+    norm = lambda v: "default" if (v or "").lower() in _DEFAULT_VRF else v  # noqa: E731
+    return norm(a) == norm(b)
+
+
+class AddressIndex:
+    """Interface addresses of the inventory; lookups that refuse to guess between owners."""
+
+    def __init__(self, owners: Iterable[tuple[str, AddressOwner]]) -> None:
+        self._by_address: dict[str, list[AddressOwner]] = defaultdict(list)
+        for address, owner in owners:
+            self._by_address[address].append(owner)
+
+    def owner(self, address: str, vrf: str | None = None, *, exclude: str | None = None) -> AddressOwner | None:
+        """The one device that owns `address` (seen from `exclude`'s session in `vrf`), or None."""
+        candidates = [o for o in self._by_address.get(address, []) if o.device != exclude]
+        if len({o.device for o in candidates}) == 1:
+            return candidates[0]
+        if vrf is not None and all(o.vrf is not None for o in candidates):  # an owner of unknown VRF may be the one
+            in_vrf = [o for o in candidates if o.vrf is not None and same_vrf(o.vrf, vrf)]
+            if len({o.device for o in in_vrf}) == 1:
+                return in_vrf[0]
+        return None
+
+    def addresses_of(self, device: str) -> set[str]:
+        return {a for a, owners in self._by_address.items() if any(o.device == device for o in owners)}
+
+
+def build_address_index(reads: Iterable[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> AddressIndex:
+    """From (device, get_interfaces_ip, get_network_instances or None) per device."""
+    pairs: list[tuple[str, AddressOwner]] = []
+    for device, interfaces_ip, instances in reads:
+        vrf_of = _vrf_by_interface(instances)
+        for name, families in (interfaces_ip or {}).items():
+            vrf = vrf_of.get(name.lower(), "default" if vrf_of else None)
+            for family in families.values():
+                pairs += [(address, AddressOwner(device, name, vrf)) for address in family]
+    return AddressIndex(pairs)
+
+
+def _vrf_by_interface(instances: dict[str, Any] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, inst in (instances or {}).items():
+        members = ((inst or {}).get("interfaces") or {}).get("interface") or {}
+        for interface in members:
+            out[interface.lower()] = name
+    return out
