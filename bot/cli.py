@@ -46,6 +46,24 @@ def _fail(message: str) -> None:
     raise UsageProblem(message)
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Log records on one line: an operator at a terminal needs the cause, not a traceback.
+
+    Tracebacks are still written at NOC_LOG_LEVEL=DEBUG, for whoever debugs the bot itself.
+    """
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            return super().formatException(ei)
+        first = str(ei[1]).splitlines()[0] if ei and str(ei[1]) else ""
+        return f"  ({ei[0].__name__}: {first}; NOC_LOG_LEVEL=DEBUG shows the traceback)" if ei and ei[0] else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None  # computed per handler, so another handler's traceback text is not reused
+        text = super().format(record)
+        return text.replace("\n  (", "  (", 1)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
@@ -54,6 +72,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """noc-chatops: ask your network questions, audit configs, run the Slack bot."""
     logging.basicConfig(level=os.environ.get("NOC_LOG_LEVEL", "WARNING").upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     ctx.obj = {"config_path": config_path}
 
 
@@ -374,8 +394,29 @@ def audit_log_cmd(ctx: click.Context, since: str | None, user: str | None, limit
 
 
 def main() -> None:
-    """Console entry point; click turns UsageError into exit 2 with the message."""
-    cli(prog_name="noc")
+    """Console entry point; click turns UsageError into exit 2 with the message.
+
+    Anything else that escapes a command is a bug or an environment problem; it is reported on one
+    line with exit 1 (the traceback only at NOC_LOG_LEVEL=DEBUG), never as a Python traceback.
+    """
+    try:
+        code = cli(prog_name="noc", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("NOC_LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"noc: {type(exc).__name__}{': ' + detail if detail else ''} (NOC_LOG_LEVEL=DEBUG shows the traceback)", err=True)
+        sys.exit(1)
+    if isinstance(code, int) and code:  # ctx.exit(n) in non-standalone mode is returned, not raised
+        sys.exit(code)
 
 
 if __name__ == "__main__":

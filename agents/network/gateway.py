@@ -13,8 +13,10 @@ counter samples are taken inside one session.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -31,10 +33,14 @@ from agents.network.inventory import Device
 
 log = logging.getLogger(__name__)
 
-ErrorKind = Literal["unreachable", "timeout", "auth", "credentials", "unsupported", "failed"]
+# By cause, because each asks for a different fix: unreachable/timeout (path, ACL), refused (the
+# SSH/API service or port), dns (the inventory hostname), auth/credentials (the account), parse
+# (the driver cannot read this device's output), unsupported (no driver or getter for it).
+ErrorKind = Literal["unreachable", "timeout", "refused", "dns", "auth", "credentials", "parse", "unsupported", "failed"]
 
-# What a tool may ask of a device. "counters" returns two samples and the interval between them.
-Read = Literal["facts", "interfaces", "interfaces_ip", "counters", "bgp", "environment", "config", "ospf"]
+# What a tool may ask of a device. "counters" returns two samples and the interval between them;
+# "instances" (VRF membership) is None where the driver cannot tell.
+Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", "bgp", "environment", "config", "ospf"]
 
 _OSPF_COMMAND = {"ios": "show ip ospf neighbor", "eos": "show ip ospf neighbor", "nxos": "show ip ospf neighbor"}
 
@@ -134,6 +140,10 @@ class Gateway:
         driver = self._open(device)
         try:
             return {name: self._read_one(driver, device, name) for name in reads}
+        except _PARSE_ERRORS as exc:  # inside a getter: the driver could not read what the device said
+            log.warning("driver %s could not read %s", device.platform, device.name, exc_info=True)
+            raise DeviceError(device.name, "parse",
+                              f"{device.name}: the '{device.platform}' driver could not read the device's output ({type(exc).__name__})") from None
         finally:
             try:
                 driver.close()
@@ -163,6 +173,11 @@ class Gateway:
             return driver.get_interfaces()
         if name == "interfaces_ip":
             return driver.get_interfaces_ip()
+        if name == "instances":
+            try:  # optional: only chooses between devices that share an address
+                return driver.get_network_instances()
+            except NotImplementedError:
+                return None
         if name == "bgp":
             return driver.get_bgp_neighbors()
         if name == "environment":
@@ -200,22 +215,70 @@ def _credentials(device: Device, creds: CredentialsConfig) -> tuple[str, str]:
     return username, password
 
 
+# Cause words in the text of transport errors that NAPALM drivers re-raise as ConnectionException.
+_CAUSE_TEXT = [
+    ("dns", re.compile(r"name or service not known|nodename nor servname|getaddrinfo failed|temporary failure in name resolution|no address associated with hostname", re.I)),
+    ("refused", re.compile(r"connection refused|errno 111\b|errno 61\b|actively refused", re.I)),
+    ("timeout", re.compile(r"timed? ?out", re.I)),
+    ("auth", re.compile(r"authenticat|unauthori[sz]ed|\b401\b|permission denied|bad password|login (?:failed|incorrect)", re.I)),
+    ("unreachable", re.compile(r"no route to host|network is unreachable|host is unreachable|host unreachable", re.I)),
+]
+_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
+# Raised inside a getter after the session opened: the driver could not read what the device said.
+_PARSE_ERRORS = (ValueError, KeyError, IndexError, AttributeError, TypeError)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    while exc is not None and exc not in out and len(out) < 8:
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def _cause(exc: BaseException) -> str | None:
+    """What went wrong, from the exception types in the chain first, then from their text."""
+    chain = _chain(exc)
+    for e in chain:
+        name = type(e).__name__
+        if isinstance(e, socket.gaierror):
+            return "dns"
+        if isinstance(e, ConnectionRefusedError):
+            return "refused"
+        if isinstance(e, (TimeoutError, socket.timeout, napalm_exc.ConnectTimeoutError)) or "Timeout" in name:
+            return "timeout"
+        if isinstance(e, napalm_exc.ConnectAuthError) or "Authentication" in name or "AuthError" in name:
+            return "auth"
+        if isinstance(e, OSError) and e.errno in _UNREACHABLE_ERRNOS:
+            return "unreachable"
+    text = " ".join(str(e) for e in chain)
+    return next((kind for kind, rx in _CAUSE_TEXT if rx.search(text)), None)
+
+
 def _classify(device: Device, exc: BaseException, timeout_s: float) -> DeviceError:
-    """Turn whatever NAPALM or its transports raised into a DeviceError with a useful kind."""
-    name = device.name
+    """Turn whatever NAPALM or its transports raised into a DeviceError that names the cause."""
+    name, where = device.name, f"{device.name} ({device.hostname})"
     if isinstance(exc, DeviceError):
         return exc
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, socket.timeout)):
-        return DeviceError(name, "timeout", f"{name} ({device.hostname}) did not answer within {timeout_s:g}s")
+    if isinstance(exc, asyncio.TimeoutError):
+        return DeviceError(name, "timeout", f"{where} did not answer within {timeout_s:g}s")
     if isinstance(exc, asyncio.CancelledError):
         return DeviceError(name, "failed", f"read from {name} was cancelled")
-    if isinstance(exc, (napalm_exc.ConnectionException, napalm_exc.ConnectionClosedException, ConnectionError, OSError)):
-        if "auth" in type(exc).__name__.lower() or "authentication" in str(exc).lower():
-            return DeviceError(name, "auth", f"{name} ({device.hostname}) rejected the credentials")
-        return DeviceError(name, "unreachable", f"{name} ({device.hostname}) is unreachable: the connection failed")
-    if isinstance(exc, NotImplementedError):
-        return DeviceError(name, "unsupported", f"{name} cannot provide this data (its driver does not support it)")
-    if type(exc).__name__ in {"NetmikoAuthenticationException", "AuthenticationException"}:
-        return DeviceError(name, "auth", f"{name} ({device.hostname}) rejected the credentials")
+    if isinstance(exc, (NotImplementedError, napalm_exc.ModuleImportError)):
+        return DeviceError(name, "unsupported", f"{name} cannot provide this data (its driver '{device.platform}' does not support it)")
+    cause = _cause(exc)
+    messages = {
+        "dns": f"{where}: the hostname does not resolve (check the inventory hostname or DNS)",
+        "refused": f"{where} refused the connection (is SSH/the API enabled on that port?)",
+        "timeout": f"{where} did not answer in time",
+        "auth": f"{where} rejected the credentials",
+        "unreachable": f"{where} is unreachable: no route to it",
+    }
+    if cause in messages:
+        return DeviceError(name, cause, messages[cause])  # type: ignore[arg-type]
+    if isinstance(exc, (napalm_exc.ConnectionException, ConnectionRefusedError)):
+        return DeviceError(name, "unreachable", f"{where} is unreachable: the connection could not be opened")
+    if isinstance(exc, (ConnectionError, napalm_exc.ConnectionClosedException)):
+        return DeviceError(name, "failed", f"{where}: the session was dropped ({type(exc).__name__})")
     log.warning("read from %s failed", name, exc_info=(type(exc), exc, exc.__traceback__))
     return DeviceError(name, "failed", f"reading {name} failed: {type(exc).__name__}")

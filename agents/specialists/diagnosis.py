@@ -66,7 +66,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     devices = ctx.devices
     results = [r for chunk in await asyncio.gather(*(_sweep(ctx, d) for d in devices)) for r in chunk]
     observations = _unique([o for r in results for o in r.observations])
-    unreachable = sorted({r.device for r in results if not r.ok and r.error and r.error.kind in {"unreachable", "timeout", "auth"} and r.device})
+    failures = {r.device: r.error for r in results if not r.ok and r.error and r.error.kind in _ACCESS_FAILURES and r.device}
+    unreachable = sorted(failures)
 
     causes: list[RootCause] = []
     causes += _bgp_causes(ctx, observations)
@@ -74,7 +75,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     causes += _error_causes(ctx, observations)
     causes += await _congestion_causes(ctx, observations)
     causes += _health_causes(ctx, observations)
-    causes += _unreachable_causes(ctx, unreachable)
+    causes += _unreachable_causes(ctx, {d: (e.kind, e.message) for d, e in failures.items()})
     causes.sort(key=lambda c: (-c.severity.rank, -c.specificity, c.title))
 
     healthy_checks = _healthy_checks(results)
@@ -274,14 +275,36 @@ def _health_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCau
     return causes
 
 
-def _unreachable_causes(ctx: AnalysisContext, devices: list[str]) -> list[RootCause]:
-    return [RootCause(
-        kind="unreachable", title=f"{dev} is unreachable", layer="management", severity=Severity.high, specificity=2, devices=[dev],
-        detail=f"{dev} ({ctx.inventory.get(dev).hostname}) did not answer on its management address; its state cannot be read and users behind it may be affected.",
-        steps=[ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev,
-                              commands=[f"ping {ctx.inventory.get(dev).hostname}", f"traceroute {ctx.inventory.get(dev).hostname}"]),
-               ResolutionStep(description="If it does not answer, use the console/out-of-band access and check power and uplinks", device=dev)])
-        for dev in devices]
+# Failures that leave a device's state unreadable, each with what it means and what to check.
+_ACCESS_FAILURES = {
+    "unreachable": ("is unreachable", "did not answer on its management address"),
+    "timeout": ("is not answering", "did not answer in time; it may be down, overloaded, or a firewall drops the session"),
+    "refused": ("refused the management connection", "is reachable but refused the connection: the SSH/API service is off, on another port, or filtered by an access-class"),
+    "dns": ("cannot be resolved", "has a hostname that does not resolve, so it was never contacted"),
+    "auth": ("rejected the bot's login", "answered but rejected the credentials"),
+}
+
+
+def _unreachable_causes(ctx: AnalysisContext, errors: dict[str, tuple[str, str]]) -> list[RootCause]:
+    """One cause per device that could not be read; the steps follow the cause (no ping for a bad password)."""
+    causes = []
+    for dev, (kind, message) in sorted(errors.items()):
+        host = ctx.inventory.get(dev).hostname
+        title, detail = _ACCESS_FAILURES[kind]
+        steps = {
+            "unreachable": [ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev, commands=[f"ping {host}", f"traceroute {host}"]),
+                            ResolutionStep(description="If it does not answer, use the console/out-of-band access and check power and uplinks", device=dev)],
+            "timeout": [ResolutionStep(description=f"Check reachability of {dev} and whether a firewall drops the session", device=dev, commands=[f"ping {host}", f"traceroute {host}"]),
+                        ResolutionStep(description="If it answers ping, check its CPU and the management-plane sessions from the console", device=dev)],
+            "refused": [ResolutionStep(description=f"Check that SSH (or the API the driver uses) is enabled on {dev} and allowed from the bot's address", device=dev,
+                                       commands=["show ip ssh", "show running-config | section line vty", "show management api http-commands"])],
+            "dns": [ResolutionStep(description=f"Fix the inventory hostname of {dev} ({host}) or its DNS record", device=dev, commands=[f"nslookup {host}"])],
+            "auth": [ResolutionStep(description=f"Check the bot's account on {dev} (username, password variable, AAA server)", device=dev,
+                                    commands=["show login failures", "show aaa servers"])],
+        }[kind]
+        causes.append(RootCause(kind="unreachable", title=f"{dev} {title}", layer="management", severity=Severity.high, specificity=2, devices=[dev],
+                                detail=f"{dev} ({host}) {detail} ({message}); its state cannot be read and users behind it may be affected.", steps=steps))
+    return causes
 
 
 def _healthy_checks(results: list[ToolResult]) -> list[str]:
