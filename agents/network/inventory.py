@@ -3,6 +3,10 @@
 Nornir's own loader resolves groups and defaults, so an inventory that works with Nornir works
 here unchanged. Passwords are never read from the files: each device names the environment
 variable that holds its password (`data.password_env`, else the configured default).
+
+Inventories written for Netmiko or Nornir's netmiko plugin say `platform: cisco_ios` and give the
+NAPALM driver under `connection_options.napalm`; both spellings are accepted. netutils' lib_mapper
+translates Netmiko names to NAPALM driver names, so the table of who calls what lives there.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+import napalm
+from napalm.base.exceptions import ModuleImportError
+from netutils.lib_mapper import NAPALM_LIB_MAPPER, NAPALM_LIB_MAPPER_REVERSE, NETMIKO_LIB_MAPPER
 from nornir.core.inventory import Host
 from nornir.plugins.inventory.simple import SimpleInventory
 from pydantic import BaseModel, Field
@@ -126,35 +133,64 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
     return Inventory(devices)
 
 
+def napalm_driver_name(platform: str) -> str | None:
+    """`ios` -> ios, `cisco_ios`/`cisco_xe` -> ios, `arista_eos` -> eos; None if no NAPALM driver is known."""
+    if platform == "mock" or platform in NAPALM_LIB_MAPPER or platform in _OS_BY_PLATFORM:
+        return platform
+    normalised = NETMIKO_LIB_MAPPER.get(platform, platform)
+    return NAPALM_LIB_MAPPER_REVERSE.get(normalised)
+
+
+def _driver_for(host: Host, platform: str) -> str:
+    """The NAPALM driver for a host, or an InventoryError that says what to write instead."""
+    driver = napalm_driver_name(platform)
+    if driver is None:
+        raise InventoryError(
+            f"inventory host '{host.name}': platform '{platform}' has no NAPALM driver; use a NAPALM driver name "
+            f"({', '.join(sorted(_OS_BY_PLATFORM))}) or a Netmiko name such as cisco_ios, arista_eos, cisco_nxos"
+        )
+    if driver not in _OS_BY_PLATFORM and driver != "mock":
+        try:
+            napalm.get_network_driver(driver)
+        except (ModuleImportError, ImportError):
+            raise InventoryError(
+                f"inventory host '{host.name}': platform '{platform}' needs the NAPALM driver '{driver}', which is not "
+                f"installed; supported here: {', '.join(sorted(_OS_BY_PLATFORM))}"
+            ) from None
+    return driver
+
+
 def _device_from_host(host: Host, extra_optional_args: dict[str, Any]) -> Device:
-    platform = host.platform
+    napalm_opts = host.get_connection_parameters("napalm")
+    platform = napalm_opts.platform or host.platform
     if not platform:
         raise InventoryError(f"inventory host '{host.name}': no platform (set a NAPALM driver name such as ios or eos)")
-    if host.password:
+    platform = _driver_for(host, platform)
+    if host.password or napalm_opts.password:
         raise InventoryError(
             f"inventory host '{host.name}': a password is written in the inventory files; remove it and "
             "put it in an environment variable (network.credentials.password_env, or data.password_env per host)"
         )
     data = dict(host.items())  # resolved through groups and defaults
-    os_name = data.get("os") or _OS_BY_PLATFORM.get(platform)
+    given_os = str(data.get("os") or "")
+    os_name = _OS_BY_PLATFORM.get(napalm_driver_name(given_os) or "", given_os) or _OS_BY_PLATFORM.get(platform)
     if not os_name:
         raise InventoryError(
             f"inventory host '{host.name}': cannot tell the network OS of platform '{platform}'; set data.os"
         )
-    napalm_opts = host.get_connection_parameters("napalm")
     optional_args = dict(napalm_opts.extras.get("optional_args", {}) if napalm_opts.extras else {})
     optional_args.update(extra_optional_args)
     return Device(
         name=host.name,
-        hostname=host.hostname or host.name,
+        hostname=napalm_opts.hostname or host.name,
         platform=platform,
         os=os_name,
         role=str(data.get("role", "unknown")),
         site=str(data.get("site", "unknown")),
         model=str(data.get("model", "")),
-        username=host.username,
+        username=napalm_opts.username,
         password_env=data.get("password_env"),
-        port=host.port,
+        port=napalm_opts.port,
         optional_args=optional_args,
         data=data,
     )
