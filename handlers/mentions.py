@@ -9,6 +9,11 @@ from handlers.common import runtime_of, strip_mentions
 
 HELP_HINT = "Ask me about the network, e.g. `@noc why is the branch office slow?` - or try `/noc help`."
 
+# Message subtypes that are still a person writing to the bot: a DM with an attached file, and a
+# thread reply also sent to the conversation. Other subtypes (edits, deletions, joins, bot posts)
+# are not questions.
+_QUESTION_SUBTYPES = {None, "file_share", "thread_broadcast"}
+
 
 def register(app: AsyncApp) -> None:
     @app.event("app_mention")
@@ -17,7 +22,7 @@ def register(app: AsyncApp) -> None:
 
     @app.event("message")
     async def on_message(event, context, client):
-        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in _QUESTION_SUBTYPES:
             return  # only people's DMs; the bot's own messages and edits are ignored
         await _question(event, context, client, source="dm")
 
