@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.fakes.slack_api import dm_event
-from tests.test_slack_app import bot, start  # noqa: F401  (the app under test and its fixture)
+from tests.test_slack_app import bot  # noqa: F401  (the app under test, as a fixture)
 
 
 def _answers(fake) -> int:

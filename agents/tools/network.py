@@ -12,7 +12,6 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from agents.config import ThresholdsConfig
@@ -41,7 +40,6 @@ from agents.tools.results import (
     RunbookMatch,
     RunbookSearch,
     SecurityScan,
-    SensorReading,
     ToolError,
     ToolResult,
     TrafficAnalysis,
