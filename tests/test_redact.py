@@ -1,4 +1,4 @@
-"""Secret redaction: every form, IOS and EOS, without harming the text around the secret."""
+"""Secret redaction: every form, on every platform, without harming the text around the secret."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.tools.redact import REDACTED, SECRET_PATTERNS, contains_secret, redact
+from agents.tools.redact import REDACTED, SECRET_PATTERNS, WELL_KNOWN, contains_secret, redact, redact_prose, unmark
 
 DATA = Path(__file__).parent / "data" / "audit_configs"
 
@@ -115,6 +115,149 @@ CASES: list[tuple[str, str, str, str]] = [
     # prompts and removals still name the value
     ("username-password", "ios", "edge-rtr-01(config)#username bob password 0 b0bPw", "edge-rtr-01(config)#username bob password 0 <redacted>"),
     ("snmp-community", "ios", "no snmp-server community public RO", "no snmp-server community <redacted> RO"),
+    # -- every platform the README claims: EOS, NX-OS, IOS-XR, Junos (curly and set), FHRP, LDAP, diffs --
+    ('enable-other-password', 'ios', 'enable read-only-password R0nlyPw',
+     'enable read-only-password <redacted>'),
+    ('enable-other-password', 'ios', 'enable telnet password T3lnetPw',
+     'enable telnet password <redacted>'),
+    ('boot-secret', 'eos', 'boot secret 5 a153de6290ff1409257a',
+     'boot secret 5 <redacted>'),
+    ('shared-secret-profile-secret', 'eos', 'management security\n   session shared-secret profile p0\n      secret Secret1 7 $1c$mNvaIXPetcQ3hy7oUnTU3w== receive-lifetime infinite transmit-lifetime infinite',
+     'management security\n   session shared-secret profile p0\n      secret Secret1 7 <redacted> receive-lifetime infinite transmit-lifetime infinite'),
+    ('shared-secret-profile-secret', 'eos', '      secret Secret4 0 name1_secret receive-lifetime infinite',
+     '      secret Secret4 0 <redacted> receive-lifetime infinite'),
+    ('child-secret', 'iosxr', 'username admin\n group root-lr\n secret 0 Cl34rXr',
+     'username admin\n group root-lr\n secret 0 <redacted>'),
+    ('child-secret', 'junos', '            secret "$9$sdnfh2p9f8whefi2p98fehwuinoief98p2hif3beuis98ehfoi2";',
+     '            secret <redacted>;'),
+    ('child-password', 'nxos', 'router bgp 65001\n  neighbor 10.0.0.2\n    remote-as 65002\n    password 3 8e008e8d49648110',
+     'router bgp 65001\n  neighbor 10.0.0.2\n    remote-as 65002\n    password 3 <redacted>'),
+    ('child-password', 'iosxr', 'router bgp 1\n neighbor 10.1.1.1\n  password encrypted 0822455D0A16',
+     'router bgp 1\n neighbor 10.1.1.1\n  password encrypted <redacted>'),
+    ('child-password', 'eos', 'vmtracer session vc1\n   username svc\n   password 7 encrypted_password',
+     'vmtracer session vc1\n   username svc\n   password 7 <redacted>'),
+    ('child-password', 'eos', '   redis password 7 070E334ddD1D18',
+     '   redis password 7 <redacted>'),
+    ('server-private-key', 'ios', 'aaa group server radius RAD\n server-private 10.1.1.1 auth-port 1812 acct-port 1813 key 7 1511021F0725',
+     'aaa group server radius RAD\n server-private 10.1.1.1 auth-port 1812 acct-port 1813 key 7 <redacted>'),
+    ('server-private-key', 'ios', ' server-private 10.2.2.2 key Rad1usPlain',
+     ' server-private 10.2.2.2 key <redacted>'),
+    ('server-key', 'iosxr', 'aaa server radius dynamic-author\n client 10.1.1.1 vrf default\n  server-key 7 1511021F0725',
+     'aaa server radius dynamic-author\n client 10.1.1.1 vrf default\n  server-key 7 <redacted>'),
+    ('ldap-bind-password', 'ios', 'ldap server LDAP1\n bind authenticate root-dn "CN=ldap bind,OU=svc,DC=corp" password 7 1511021F0725',
+     'ldap server LDAP1\n bind authenticate root-dn "CN=ldap bind,OU=svc,DC=corp" password 7 <redacted>'),
+    ('ldap-bind-password', 'ios', ' bind authenticate root-dn CN=svc,DC=corp password LdapPl41n',
+     ' bind authenticate root-dn CN=svc,DC=corp password <redacted>'),
+    ('ldap-server-password', 'nxos', 'ldap-server host 10.1.1.5 rootDN "cn=admin" password 7 Ld4pNx port 389',
+     'ldap-server host 10.1.1.5 rootDN "cn=admin" password 7 <redacted> port 389'),
+    ('snmp-community-map', 'ios', 'snmp-server community-map c0mmMap context ospf1',
+     'snmp-server community-map <redacted> context ospf1'),
+    ('snmp-community-map', 'ios', 'snmp-server mib community-map c0mmMap2 context public1',
+     'snmp-server mib community-map <redacted> context public1'),
+    ('eos-shared-key', 'eos', 'ip security\n   profile IPSEC-P\n      shared-key 7 12312312313213AA',
+     'ip security\n   profile IPSEC-P\n      shared-key 7 <redacted>'),
+    ('isis-auth-key-id', 'eos', '   isis authentication key-id 3 algorithm sha-512 rfc-5310 key 0 Is1sKeyId level-1',
+     '   isis authentication key-id 3 algorithm sha-512 rfc-5310 key 0 <redacted> level-1'),
+    ('xr-isis-password', 'iosxr', 'router isis CORE\n lsp-password hmac-md5 encrypted 0822455D0A16',
+     'router isis CORE\n lsp-password hmac-md5 encrypted <redacted>'),
+    ('xr-isis-password', 'iosxr', '  hello-password text clear Hell0Pw',
+     '  hello-password text clear <redacted>'),
+    ('fhrp-text-auth', 'ios', ' standby 1 authentication text Hsrp1Txt',
+     ' standby 1 authentication text <redacted>'),
+    ('fhrp-text-auth', 'ios', ' vrrp 1 authentication text Vrrp1Txt',
+     ' vrrp 1 authentication text <redacted>'),
+    ('fhrp-text-auth', 'ios', ' glbp 1 authentication text Glbp1Txt',
+     ' glbp 1 authentication text <redacted>'),
+    ('fhrp-text-auth', 'eos', '   vrrp 3 peer authentication text EosVrrpTxt',
+     '   vrrp 3 peer authentication text <redacted>'),
+    ('fhrp-text-auth', 'nxos', 'interface Vlan10\n  hsrp 10\n    authentication text NxHsrpTxt',
+     'interface Vlan10\n  hsrp 10\n    authentication text <redacted>'),
+    ('fhrp-md5-key-string', 'ios', ' standby 2 authentication md5 key-string 0 HsrpMd5Key timeout 30',
+     ' standby 2 authentication md5 key-string 0 <redacted> timeout 30'),
+    ('fhrp-md5-key-string', 'ios', ' vrrp 2 authentication md5 key-string VrrpMd5Key',
+     ' vrrp 2 authentication md5 key-string <redacted>'),
+    ('fhrp-md5-key-string', 'ios', ' glbp 2 authentication md5 key-string GlbpMd5Key',
+     ' glbp 2 authentication md5 key-string <redacted>'),
+    ('fhrp-md5-key-string', 'nxos', '    authentication md5 key-string NxHsrpMd5',
+     '    authentication md5 key-string <redacted>'),
+    ('hsrp-plain-auth', 'ios', ' standby 3 authentication Pl41nHsrp',
+     ' standby 3 authentication <redacted>'),
+    ('eigrp-hmac-key', 'ios', '  authentication mode hmac-sha-256 7 0822455D0A16',
+     '  authentication mode hmac-sha-256 7 <redacted>'),
+    ('nhrp-auth', 'ios', ' ip nhrp authentication NhrpK3y',
+     ' ip nhrp authentication <redacted>'),
+    ('pim-hello-auth', 'nxos', '  ip pim hello-authentication ah-md5 3 8e008e8d49648110',
+     '  ip pim hello-authentication ah-md5 3 <redacted>'),
+    ('bfd-auth-key', 'nxos', '  bfd authentication keyed-sha1 key-id 1 key BfdK3y',
+     '  bfd authentication keyed-sha1 key-id 1 key <redacted>'),
+    ('ntp-child-key', 'iosxr', 'ntp\n authentication-key 12 md5 encrypted 053811060F787E0A11',
+     'ntp\n authentication-key 12 md5 encrypted <redacted>'),
+    ('junos-set-snmp-community', 'junos', 'set snmp community "dummycommunity" authorization read-only',
+     'set snmp community <redacted> authorization read-only'),
+    ('junos-set-snmp-community', 'junos', 'set snmp community S3cretComm clients 1.2.3.0/24',
+     'set snmp community <redacted> clients 1.2.3.0/24'),
+    ('junos-ntp-key-value', 'junos', 'set system ntp authentication-key 1 value "$9$secret1"',
+     'set system ntp authentication-key 1 value <redacted>'),
+    ('junos-ntp-key-value', 'junos', '        authentication-key 2 type md5 value "$9$abcdefgh"; ## SECRET-DATA',
+     '        authentication-key 2 type md5 value <redacted>; ## SECRET-DATA'),
+    ('junos-ospf-md5-key', 'junos', 'set protocols ospf area 0.0.0.0 interface xe-0/0/0.0 authentication md5 0 key "some-unencrypted-key"',
+     'set protocols ospf area 0.0.0.0 interface xe-0/0/0.0 authentication md5 0 key <redacted>'),
+    ('junos-pre-shared-key', 'junos', 'set security ike policy P pre-shared-key ascii-text "psk1"',
+     'set security ike policy P pre-shared-key ascii-text <redacted>'),
+    ('junos-pre-shared-key', 'junos', '        pre-shared-key hexadecimal "$9$nJXv9A0O1RESr.P5F36At"; ## SECRET-DATA',
+     '        pre-shared-key hexadecimal <redacted>; ## SECRET-DATA'),
+    ('junos-secret', 'junos', 'set system root-authentication encrypted-password "$6$Z5pgyCKJ$XFMRbBTMD.RjKlOtzCyUjcumTSnXDv6iX2"',
+     'set system root-authentication encrypted-password <redacted>'),
+    ('junos-secret', 'junos', 'set system tacplus-server 1.2.3.4 secret "psk"',
+     'set system tacplus-server 1.2.3.4 secret <redacted>'),
+    ('junos-secret', 'junos', 'set interfaces xe-2/3/0 unit 0 family inet address 10.0.0.1/27 vrrp-group 100 authentication-key kkkkkk',
+     'set interfaces xe-2/3/0 unit 0 family inet address 10.0.0.1/27 vrrp-group 100 authentication-key <redacted>'),
+    ('junos-secret', 'junos', 'set protocols isis interface ge-0/0/0.0 level 2 hello-authentication-key "$9$tc4xpORrlMxNbhSdsY2oan"',
+     'set protocols isis interface ge-0/0/0.0 level 2 hello-authentication-key <redacted>'),
+    ('junos-secret', 'junos', '        encrypted-password "$1$kasfbiuw98p43hnfwe.";',
+     '        encrypted-password <redacted>;'),
+    ('authentication-key', 'iosxr', 'router ospf 1\n area 0\n  authentication-key encrypted 0822455D0A16',
+     'router ospf 1\n area 0\n  authentication-key encrypted <redacted>'),
+    ('authentication-key', 'junos', '                    authentication-key "abacadd"; ## SECRET-DATA',
+     '                    authentication-key <redacted>; ## SECRET-DATA'),
+    ('macsec-key', 'eos', 'mac security\n   profile MS\n      key 1234a 7 025756085F535976 fallback',
+     'mac security\n   profile MS\n      key 1234a 7 <redacted> fallback'),
+    ('snmp-vrf-host-community', 'iosxr', 'snmp-server vrf MGMT\n host 1.2.3.4 traps version 2c encrypted 0123456789ABCDEF0123',
+     'snmp-server vrf MGMT\n host 1.2.3.4 traps version 2c encrypted <redacted>'),
+    ('snmp-vrf-host-community', 'iosxr', 'snmp-server vrf MGMT\n host 1.2.3.5 traps version 2c VrfC0mm',
+     'snmp-server vrf MGMT\n host 1.2.3.5 traps version 2c <redacted>'),
+    ('junos-snmp-community', 'junos', 'snmp {\n    location lab;\n    community s3cure {\n        authorization read-only;\n    }\n}',
+     'snmp {\n    location lab;\n    community <redacted> {\n        authorization read-only;\n    }\n}'),
+    ('junos-snmp-community', 'junos', '[edit snmp]\n-   community OldC0mm;\n+   community NewC0mm;',
+     '[edit snmp]\n-   community <redacted>;\n+   community <redacted>;'),
+    ('typed-generic', 'ios', ' credentials username sip1 password 0 S1pPl41n',
+     ' credentials username sip1 password 0 <redacted>'),
+    ('url-password', 'eos', '   exec /usr/bin/TerminAttr -cvaddr=10.1.1.1:9910 -cvproxy=http://arista:Pr0xyPw@10.10.10.1:3128 -taillogs',
+     '   exec /usr/bin/TerminAttr -cvaddr=10.1.1.1:9910 -cvproxy=http://arista:<redacted>@10.10.10.1:3128 -taillogs'),
+    ('terminattr-key', 'eos', '   exec /usr/bin/TerminAttr -cvaddr=10.1.1.1:9910 -cvauth=key,m4gickey -cvvrf=mgt',
+     '   exec /usr/bin/TerminAttr -cvaddr=10.1.1.1:9910 -cvauth=key,<redacted> -cvvrf=mgt'),
+    ('terminattr-key', 'eos', '   exec /usr/bin/TerminAttr -cvopt DC1.addr=10.20.20.1:9910 -cvopt DC1.auth=key,ar1sta -cvopt DC1.vrf=mgt',
+     '   exec /usr/bin/TerminAttr -cvopt DC1.addr=10.20.20.1:9910 -cvopt DC1.auth=key,<redacted> -cvopt DC1.vrf=mgt'),
+    ('junos-secret-data', 'junos', '            ssh-rsa "ssh-rsa AAAAB3NzaC1yc2E admin@host"; ## SECRET-DATA',
+     '            ssh-rsa "<redacted>"; ## SECRET-DATA'),
+    ('snmp-user-priv', 'nxos', 'snmp-server user admin network-admin auth md5 0x9e902c388e9b4c616e7c7c98d1079325 priv 0x3c0c5d5139941831378b36418799e1cc localizedkey',
+     'snmp-server user admin network-admin auth md5 <redacted> priv <redacted> localizedkey'),
+    ('snmp-user-auth', 'iosxr', 'snmp-server user u1 g1 v3 auth sha encrypted abc1234 priv aes 128 encrypted abc5678',
+     'snmp-server user u1 g1 v3 auth sha encrypted <redacted> priv aes 128 encrypted <redacted>'),
+    ('snmp-community', 'iosxr', 'snmp-server community encrypted 15110D0B RO SystemOwner',
+     'snmp-server community encrypted <redacted> RO SystemOwner'),
+    ('ospf-md5-key', 'eos', '   ip ospf message-digest-key 1 sha512 7 asfddja23452',
+     '   ip ospf message-digest-key 1 sha512 7 <redacted>'),
+    ('ospf-md5-key', 'iosxr', '  message-digest-key 1 md5 encrypted 00000000000000000000',
+     '  message-digest-key 1 md5 encrypted <redacted>'),
+    ('key-string', 'iosxr', 'key chain K\n key 1\n  key-string password 0123456789ABCDEF01234567',
+     'key chain K\n key 1\n  key-string password <redacted>'),
+    ('aaa-server-block-key', 'iosxr', 'tacacs-server host 10.1.1.1 port 49\n key 7 0822455D0A16',
+     'tacacs-server host 10.1.1.1 port 49\n key 7 <redacted>'),
+    ('aaa-server-block-key', 'iosxr', 'aaa group server tacacs+ AUTH\n server-private 10.1.1.9 port 49\n  key 7 0822455D0A16',
+     'aaa group server tacacs+ AUTH\n server-private 10.1.1.9 port 49\n  key 7 <redacted>'),
+    ('line-password', 'ios', 'line vty 0 4\n  - password 0 Vty0ld\n  + password 0 VtyN3w',
+     'line vty 0 4\n  - password 0 <redacted>\n  + password 0 <redacted>'),
 ]
 
 NON_SECRET_LINES = [
@@ -158,6 +301,29 @@ NON_SECRET_LINES = [
     "snmp-server community <ro-community> RO SNMP-POLLERS",
     "enable secret 9 <enable-secret>",
     " transport input ssh",
+    # policy knobs and names that sit where a secret could (EOS, NX-OS, IOS-XR, Junos)
+    "   password encryption-key common",
+    "   password policy AVD_POLICY",
+    "no password strength-check",
+    "   secret hash md5",
+    "   neighbor 192.168.255.1 password shared-secret profile profile1 algorithm aes-128-cmac-96",
+    "  password inheritance-disable",
+    "  lsp-password keychain ISIS-KEYS",
+    " standby 1 authentication md5 key-chain HSRP-KEYS",
+    "username network passphrase lifetime 12345 warntime 123 gracetime 12",
+    "no enable password level 4",
+    "ntp server 10.1.1.10 key 1",
+    " ignore server-key",
+    "set system ntp authentication-key 1 type md5",
+    "set system login password minimum-length 8",
+    "set system authentication-order [ password radius ]",
+    "    community GOLD members 65000:100;",
+    "    authentication-order [ password radius ];",
+    "   key controller",
+    "  key 1",
+    "set security ike proposal P authentication-method pre-shared-keys",
+    "snmp-server group public v3 priv read v1",
+    "   exec /usr/bin/TerminAttr -cvauth=token,/persist/secure/token -cvvrf=mgt",
 ]
 
 
@@ -245,3 +411,115 @@ def _timed(text: str) -> float:
     start = time.perf_counter()
     redact(text)
     return time.perf_counter() - start
+
+
+# -- structure: blocks, diffs, keys, markers, hostile input ---------------------------------
+
+
+def test_pem_private_key_body_is_redacted_line_by_line() -> None:
+    raw = ("   protocol https certificate\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUZ\n-----END CERTIFICATE-----\nEOF\n"
+           "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234567890abcdefXYZ\nq83+/abcd==\n-----END RSA PRIVATE KEY-----\nEOF\n")
+    out = redact(raw)
+    assert out.splitlines()[2] == "MIIBszCCAVmgAwIBAgIUZ"  # a certificate is public
+    assert out.splitlines()[6:8] == [REDACTED, REDACTED]
+    assert out.count("\n") == raw.count("\n")
+    assert "pem-private-key" in contains_secret(raw) and contains_secret(out) == []
+    assert redact(out) == out
+
+
+def test_diff_redacted_as_a_diff_keeps_block_context() -> None:
+    """Issue 9, finding 5: `+ `/`- ` markers and lost block context must not defeat the redactor."""
+    from agents.network.parsers import parse_config
+    from agents.tools.config_intake import redact_diff
+
+    startup = ("snmp-server community OLDCOMMUNITY RO\ntacacs server T1\n address ipv4 10.1.1.1\n key 0 OldTacKey\n"
+               "line vty 0 4\n password 0 OldVtyPw\n")
+    running = ("snmp-server community NEWCOMMUNITY RO\ntacacs server T1\n address ipv4 10.1.1.1\n key 0 NewTacKey\n"
+               "line vty 0 4\n password 0 NewVtyPw\nusername bob password 0 hunter2\n")
+    diff = list(parse_config("ios", startup).unified_diff(parse_config("ios", running)))
+    assert "- snmp-server community OLDCOMMUNITY RO" in diff and "+ username bob password 0 hunter2" in diff
+    cleaned = "\n".join(redact_diff(diff))
+    for value in ("OLDCOMMUNITY", "NEWCOMMUNITY", "OldTacKey", "NewTacKey", "OldVtyPw", "NewVtyPw", "hunter2"):
+        assert value not in cleaned
+    assert "+ username bob password 0 <redacted>" in cleaned
+    # NAPALM compare_config and Junos `show | compare` put the marker in column 0
+    napalm = "tacacs server T1\n-  key 7 0822455D0A16\n+  key 0 Pl41nNew\n"
+    assert redact(napalm) == "tacacs server T1\n-  key 7 <redacted>\n+  key 0 <redacted>\n"
+    junos = "[edit snmp]\n-   community OldC0mm {\n-       authorization read-only;\n-   }\n+   community NewC0mm;\n"
+    assert "C0mm" not in redact(junos)
+
+
+def test_block_forms_need_their_block() -> None:
+    assert redact("key chain K\n key 7\n  key-string 7 0822455D0A16\n") == "key chain K\n key 7\n  key-string 7 <redacted>\n"
+    assert redact("policy-options {\n    community GOLD members 65000:100;\n}\n").count(REDACTED) == 0
+    # a hundred keys under one block are all found in one pass, not one per pass
+    block = "tacacs server T\n" + "".join(f" key 0 K{i:03d}x\n" for i in range(100))
+    out = redact(block)
+    assert out.count(REDACTED) == 100 and "K0" not in out
+
+
+def test_well_known_community_is_marked_only_on_request() -> None:
+    raw = "snmp-server community public RO\nsnmp-server community Pr1vate RW\nset snmp community private authorization read-only\n"
+    assert WELL_KNOWN not in redact(raw)
+    marked = redact(raw, mark_well_known=True)
+    assert marked.splitlines() == ["snmp-server community <redacted:well-known> RO", "snmp-server community <redacted> RW",
+                                   "set snmp community <redacted:well-known> authorization read-only"]
+    assert unmark(marked) == redact(raw)
+    assert redact(marked) == marked and contains_secret(marked) == []
+
+
+def test_redaction_failure_withholds_the_text(monkeypatch) -> None:
+    from agents.tools import config_intake
+
+    def broken(text: str, **_: object) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(config_intake, "redact", broken)
+    assert config_intake.redact_or_withhold("enable password cisco") == config_intake.WITHHELD
+    assert config_intake.redact_diff(["+ enable password cisco"]) == [config_intake.WITHHELD]
+    taken = config_intake.take_config({"running": "enable password cisco", "startup": "enable password cisco"})
+    assert taken.withheld and "cisco" not in f"{taken.running}{taken.startup}{taken.audit_running}"
+
+
+_N = 40_000
+HOSTILE = {
+    "snmp-user auth": "snmp-server user " + "a auth " * (_N // 7),
+    "snmp-user priv": "snmp-server user x " + "priv aes " * (_N // 9),
+    "username tokens": "username " + "a " * (_N // 2),
+    "set tokens": "set " + "a " * (_N // 2),
+    "set secret": "set " + "secret " * (_N // 7),
+    "open quotes": '"' * _N,
+    "quoted words": '"a ' * (_N // 3),
+    "crypt ids": "$1$" * (_N // 3),
+    "url userinfo": "://a:" * (_N // 5),
+    "terminattr": "auth=key," * (_N // 9),
+    "block of keys": "tacacs server T\n" + " key 7 0822455D0A16\n" * (_N // 20),
+    "deep nesting": "".join(" " * (i % 100) + "a\n" for i in range(400)) + "".join(" " * (i % 100) + "key 7 abc\n" for i in range(400)),
+    "pem begins": "-----BEGIN RSA PRIVATE KEY-----\n" * (_N // 32),
+    "ldap bind": "bind authenticate root-dn " + "a " * (_N // 2),
+    "secret-data spaces": " " * _N + "; ## SECRET-DATA",
+    "secret-data quotes": '"a" ' * (_N // 4) + "; ## SECRET-DATA",
+    "prompts": "a(b)#" * (_N // 5),
+    "diff markers": "- " * (_N // 2),
+    "bgp siblings": "router bgp 1\n" + (" neighbor x\n  password 7 abcd\n") * (_N // 30),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_40kb_input_is_linear(name: str) -> None:
+    text = HOSTILE[name]
+    assert len(text) >= 30_000
+    start = time.perf_counter()
+    out = redact(text)
+    contains_secret(text)
+    elapsed = time.perf_counter() - start
+    assert out.count("\n") == text.count("\n")
+    assert elapsed < 0.5, f"{name}: {elapsed * 1000:.0f} ms"
+
+
+def test_hostile_prose_is_linear() -> None:
+    line = "we have password 7 0822455D0A16 and snmp-server community s3cr3t RO " * 600
+    start = time.perf_counter()
+    out = redact_prose(line)
+    assert time.perf_counter() - start < 1.0
+    assert "s3cr3t" not in out and "0822455D0A16" not in out

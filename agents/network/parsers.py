@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from hier_config import HConfig, Platform, get_hconfig
+from hier_config.exceptions import DuplicateChildError
 from netutils.constants import BASE_INTERFACES
 from netutils.interface import canonical_interface_name
 from ntc_templates.parse import parse_output
@@ -65,8 +66,38 @@ class OspfNeighbor:
 
 
 def parse_config(os_name: str, text: str) -> HConfig:
-    """A configuration as a hier_config tree, with the OS's own syntax rules (generic if unknown)."""
-    return get_hconfig(_HCONFIG_PLATFORM.get(os_name, Platform.GENERIC), text)
+    """A configuration as a hier_config tree, with the OS's own syntax rules (generic if unknown).
+
+    Redacted configs repeat lines that differed only in their secret (two communities, both now
+    `<redacted> RO`), which hier_config refuses; the repeats are dropped and parsing retried.
+    """
+    platform = _HCONFIG_PLATFORM.get(os_name, Platform.GENERIC)
+    try:
+        return get_hconfig(platform, text)
+    except DuplicateChildError:
+        return get_hconfig(platform, drop_duplicate_lines(text))
+
+
+def drop_duplicate_lines(text: str) -> str:
+    """Remove a line identical to an earlier line under the same parent (indentation stack)."""
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []
+    seen: set[tuple[str, ...]] = set()
+    for line in text.split("\n"):
+        body = line.strip()
+        if not body or body == "!":  # separators; a comment with text (IOS-XR keeps them) is deduplicated too
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        key = (*(t for _, t in stack), " ".join(body.split()))
+        stack.append((indent, body))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(line)
+    return "\n".join(out)
 
 
 def canonical_interface(name: str, os_name: str | None = None) -> str:

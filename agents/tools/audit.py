@@ -21,8 +21,12 @@ dicts (`equals`, `startswith`, `endswith`, `contains`, `re_search`), one per ind
 Every kind also accepts `when` (evaluate only if that path exists) and `unless` (skip if that
 path exists), for checks that only make sense in some configs.
 
-Evidence lines are passed through `redact()` before they enter a finding, because findings are
-shown in chat and sent to an LLM.
+The configuration is redacted whole, with its block structure, before it is parsed (findings are
+shown in chat, stored and sent to an LLM, and a lone evidence line such as ` key 0 x` has lost the
+`tacacs server` block that makes it a secret). Well-known SNMP communities are kept distinguishable
+as `redact.WELL_KNOWN`, so a rule can flag `public` without the real value ever being kept; evidence
+shows that marker as a plain `<redacted>`. Rules therefore match redacted text: a rule that needs a
+secret's value can only test for `<redacted>` or `<redacted:well-known>`.
 
 Risk score: ``min(100, sum(WEIGHT[f.severity] for f in findings))`` with WEIGHT = critical 25,
 high 15, medium 7, low 3, info 0. One finding per rule (not per offending line), so the score
@@ -43,8 +47,9 @@ from hier_config.exceptions import DuplicateChildError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from agents.network.parsers import drop_duplicate_lines
 from agents.severity import Severity
-from agents.tools.redact import redact
+from agents.tools.redact import redact, unmark
 
 __all__ = [
     "RISK_WEIGHTS",
@@ -346,7 +351,7 @@ def audit_config(
     platform = _platform(os)
     wanted = _normalise_tags(tags)
     selected = [r for r in rules if platform in r.platforms and (not wanted or wanted & set(r.tags))]
-    tree = _parse_config(platform, config)
+    tree = _parse_config(platform, _redacted(config))
     findings = [f for rule in selected if (f := _evaluate(rule, tree)) is not None]
     findings.sort(key=lambda f: (-f.severity.rank, f.rule_id))
     return AuditReport(
@@ -390,6 +395,19 @@ def _normalise_tags(tags: set[str] | None) -> set[str]:
     return wanted
 
 
+def _redacted(config: str) -> str:
+    """The config with every secret value replaced (well-known communities marked); fail closed."""
+    try:
+        return redact(config, mark_well_known=True)
+    except Exception as exc:  # the raw text must never be audited into findings
+        raise AuditError(f"the configuration could not be redacted safely ({type(exc).__name__})") from None
+
+
+def _shown(line: str) -> str:
+    """An evidence line as displayed: redacted (again, harmlessly) and with plain markers."""
+    return unmark(redact(line))
+
+
 def _parse_config(platform: str, config: str) -> HConfig:
     """hier_config tree; tolerate duplicate lines (it refuses them) by dropping repeats."""
     text = config.replace("\r\n", "\n")
@@ -398,31 +416,9 @@ def _parse_config(platform: str, config: str) -> HConfig:
     except DuplicateChildError:
         pass
     try:
-        return get_hconfig(_PLATFORMS[platform], _drop_duplicate_lines(text))
+        return get_hconfig(_PLATFORMS[platform], drop_duplicate_lines(text))
     except (DuplicateChildError, ValueError) as exc:
         raise AuditError(f"cannot parse the {platform} configuration: {exc}") from None
-
-
-def _drop_duplicate_lines(text: str) -> str:
-    """Remove a line identical to an earlier line under the same parent (indentation stack)."""
-    out: list[str] = []
-    stack: list[tuple[int, str]] = []
-    seen: set[tuple[str, ...]] = set()
-    for line in text.split("\n"):
-        body = line.strip()
-        if not body or body.startswith("!"):
-            out.append(line)
-            continue
-        indent = len(line) - len(line.lstrip())
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        key = (*(t for _, t in stack), " ".join(body.split()))
-        stack.append((indent, body))
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(line)
-    return "\n".join(out)
 
 
 def _rules(path: list[LineMatch]) -> tuple[MatchRule, ...]:
@@ -453,7 +449,7 @@ def _evaluate(rule: AuditRule, tree: HConfig) -> AuditFinding | None:
         severity=rule.severity,
         reference=rule.reference,
         tags=list(rule.tags),
-        evidence=[redact(line) for line in _evidence(offending)],
+        evidence=[_shown(line) for line in _evidence(offending)],
         remediation=[redact(line) for line in rule.remediation],
     )
 

@@ -2,7 +2,9 @@
 
 Each public coroutine takes plain arguments (what an LLM tool call carries) and returns a
 `ToolResult`. Errors become `ok=False` results through `_tool`, so one dead device never
-aborts an investigation. All device text passes `redact()` before it lands in a result.
+aborts an investigation. All device text passes `redact()` before it lands in a result; the
+configuration is redacted once as it is read (`config_intake`), so diffs, sections and audits
+are computed from redacted text only.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from agents.network.parsers import canonical_interface, find_interface, parse_co
 from agents.severity import Severity
 from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
 from agents.tools.audit import AuditError, AuditRule, audit_config
+from agents.tools.config_intake import IntakeConfig, redact_diff, redact_or_withhold, take_config
 from agents.tools.qos import interface_qos, unused_policy_maps
-from agents.tools.redact import redact
 from agents.tools.runbooks import search_runbooks
 from agents.tools.sensors import device_health_readings, known
 from agents.tools.results import (
@@ -114,6 +116,10 @@ class Toolbox:
     async def _read(self, device: Device, *reads: str) -> dict[str, Any]:
         return await self.gateway.read(device, reads)  # type: ignore[arg-type]
 
+    async def _config(self, device: Device) -> IntakeConfig:
+        """The configuration as tools may use it: redacted here, once, before anything derives from it."""
+        return take_config((await self._read(device, "config"))["config"])
+
     # -- list_devices ------------------------------------------------------------------------
 
     @_tool(DeviceList)
@@ -141,7 +147,7 @@ class Toolbox:
             statuses.append(
                 InterfaceStatus(
                     name=name,
-                    description=redact(info.get("description", "")),
+                    description=redact_or_withhold(info.get("description", "")),
                     is_up=info["is_up"],
                     is_enabled=info["is_enabled"],
                     speed_mbps=known(info.get("speed")),
@@ -229,18 +235,21 @@ class Toolbox:
     @_tool(DeviceConfig)
     async def get_device_config(self, device: str, section: str | None = None) -> DeviceConfig:
         dev = self.inventory.get(device)
-        config = (await self._read(dev, "config"))["config"]
-        running = config.get("running", "")
-        startup = config.get("startup", "")
-        startup_differs = None if not startup else _normalise_config(running) != _normalise_config(startup)
-        diff = _startup_diff(dev.os, startup, running) if startup_differs else []
+        config = await self._config(dev)
+        running, startup = config.running, config.startup
+        startup_differs = None
+        if startup and not config.withheld:
+            startup_differs = _normalise_config(running) != _normalise_config(startup) or config.secrets_differ
+        diff = redact_diff(_startup_diff(dev.os, startup, running)) if startup_differs else []
         text = running
-        if section:
-            text = _config_section(dev.os, running, section)
-        text = redact(text)
+        if section and not config.withheld:
+            text = redact_or_withhold(_config_section(dev.os, running, section))
         observations = []
+        if config.withheld:
+            observations.append(Observation(kind="config_withheld", severity=Severity.medium, message=f"{device} configuration withheld: it could not be redacted safely", device=device))
         if startup_differs:
-            observations.append(Observation(kind="unsaved_config", severity=Severity.low, message=f"{device} running config differs from startup (unsaved changes)", device=device))
+            note = " (secret values differ; not shown)" if config.secrets_differ else ""
+            observations.append(Observation(kind="unsaved_config", severity=Severity.low, message=f"{device} running config differs from startup (unsaved changes){note}", device=device))
         return DeviceConfig(
             tool="get_device_config",
             device=device,
@@ -248,7 +257,7 @@ class Toolbox:
             section=section,
             running=text,
             startup_differs=startup_differs,
-            diff_vs_startup=[redact(line) for line in diff],
+            diff_vs_startup=diff,
             line_count=len(text.splitlines()),
             observations=observations,
         )
@@ -258,9 +267,11 @@ class Toolbox:
     @_tool(SecurityScan)
     async def scan_security_vulnerabilities(self, device: str, tags: list[str] | None = None) -> SecurityScan:
         dev = self.inventory.get(device)
-        running = (await self._read(dev, "config"))["config"].get("running", "")
+        config = await self._config(dev)
+        if config.withheld:
+            raise DeviceError(device, "failed", f"{device}: cannot audit: the configuration could not be redacted safely")
         try:
-            report = audit_config(dev.name, dev.os, running, self.rules, set(tags) if tags else None)
+            report = audit_config(dev.name, dev.os, config.audit_running, self.rules, set(tags) if tags else None)
         except AuditError as exc:
             raise DeviceError(device, "unsupported", f"{device}: cannot audit: {exc}") from None
         return SecurityScan(
@@ -352,7 +363,7 @@ class Toolbox:
                         is_up=peer["is_up"],
                         remote_as=peer.get("remote_as"),
                         local_as=peer.get("local_as"),
-                        description=redact(peer.get("description", "")),
+                        description=redact_or_withhold(peer.get("description", "")),
                         neighbor_id=peer.get("remote_id") or None,
                         uptime_s=peer.get("uptime") if peer["is_up"] else None,
                         prefixes_received=received,
@@ -486,7 +497,7 @@ def _traffic_row(name: str, info: dict[str, Any], first: dict[str, int], second:
     out_mbps = _delta(first["tx_octets"], second["tx_octets"]) * 8 / interval / 1e6
     return InterfaceTraffic(
         name=name,
-        description=redact(info.get("description", "")),
+        description=redact_or_withhold(info.get("description", "")),
         speed_mbps=speed or None,
         in_mbps=round(in_mbps, 2),
         out_mbps=round(out_mbps, 2),
