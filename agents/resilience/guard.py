@@ -3,11 +3,14 @@ and the numbers the metrics endpoint and the health report read.
 
 Breaker transitions are logged, counted, kept in a short history, and reported as progress
 notices to whichever request caused them (through a context variable the supervisor sets).
+Listeners (`listeners`) hear every transition too: the bot hangs its live alerts and the stored
+breaker history there, so this package needs to know nothing about Slack or the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -20,6 +23,8 @@ from agents.resilience.breaker import BreakerState, CircuitBreaker
 from agents.resilience.budget import DailyBudget
 from agents.resilience.gate import RequestGate
 from agents.resilience.pool import AgentInstance, AgentPool
+
+log = logging.getLogger(__name__)
 
 # The notices list of the request being served; breaker transitions append to it.
 CURRENT_NOTICES: ContextVar[list[str] | None] = ContextVar("noc_current_notices", default=None)
@@ -49,6 +54,8 @@ class Resilience:
         self.wall_clock = wall_clock
         self.events: deque[BreakerEvent] = deque(maxlen=200)
         self.transitions: Counter = Counter()  # (breaker name, new state) -> count
+        # Called with each BreakerEvent, possibly under a breaker's lock: must return at once.
+        self.listeners: list[Callable[[BreakerEvent], None]] = []
         self.pools = {Specialist(name): AgentPool(name, pool, config.breaker, clock=clock, on_change=self._changed)
                       for name, pool in config.pools.items()}
         self.provider = CircuitBreaker("llm-provider", config.provider_breaker, clock=clock, on_change=self._changed)
@@ -65,11 +72,17 @@ class Resilience:
         return self._llm_semaphore
 
     def _changed(self, breaker: CircuitBreaker, old: BreakerState, new: BreakerState, reason: str) -> None:
-        self.events.append(BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason))
+        event = BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason)
+        self.events.append(event)
         self.transitions[(breaker.name, new.value)] += 1
         notices = CURRENT_NOTICES.get()
         if notices is not None:
             notices.append(f"Circuit breaker {breaker.name}: {old.value} -> {new.value} ({reason})")
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the call that moved the breaker
+                log.exception("breaker listener failed for %s", breaker.name)
 
     def record_llm_usage(self, model: str, usage, cost_usd: float) -> None:
         for kind, attr in (("input", "input_tokens"), ("output", "output_tokens"),
