@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from bot.store.base import RawSQL, StoreBase, default_owner
 from bot.store.engine import StoreBusy, StoreError, sqlite_path
 from bot.store.ops import OpsMixin
+from bot.store.reports import ReportsMixin
 from bot.store.requests import STATUSES, InterruptedRequest, RequestsMixin
 
 if TYPE_CHECKING:
     from bot.settings import StoreConfig
 
 
-class Store(RequestsMixin, OpsMixin):
+class Store(RequestsMixin, OpsMixin, ReportsMixin):
     """`await Store(url).open()`; safe to share between any number of coroutines."""
 
     @classmethod
