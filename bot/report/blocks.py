@@ -1,0 +1,144 @@
+"""The report as one Slack message: alerts first and highlighted, then network, changes, agents.
+
+Slack's limits hold by construction: at most 50 blocks and 3,000 characters per section, so
+each section shows its worst items and "and N more"; the full report (every item) is the file
+uploaded into the thread, next to the chart. Everything device-derived is escaped.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from agents.severity import Severity
+from bot.blocks import SEVERITY_EMOJI, escape
+from bot.report.fmt import local_time, pct, usd
+from bot.report.model import AgentWindow, DeviceRow, HealthReport
+
+EMOJI = {**SEVERITY_EMOJI, Severity.info: ":large_green_circle:"}
+MAX_ALERTS = 12
+MAX_DEVICES = 12
+MAX_PROBLEMS = 5
+MAX_CHANGES = 8
+MAX_HEALTHY_NAMES = 40
+_SECTION = 2900
+_MAX_BLOCKS = 50
+
+
+def _sections(lines: list[str], limit: int = _SECTION) -> list[dict]:
+    """Pack lines into as few sections as fit; a single over-long line is cut."""
+    blocks, chunk = [], ""
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        if chunk and len(chunk) + 1 + len(line) > limit:
+            blocks.append(chunk)
+            chunk = line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(chunk)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in blocks]
+
+
+def _more(shown: int, total: int, what: str) -> list[str]:
+    return [f"_… and {total - shown} more {what} (all in the full report in the thread)_"] if total > shown else []
+
+
+def _alerts(report: HealthReport) -> list[dict]:
+    if not report.alerts:
+        return _sections([":white_check_mark: *Alerts: none.* No breaker opened, agents above the success floor, "
+                          "budget and cost within limits, no failed or interrupted requests."])
+    lines = [f":rotating_light: *Alerts ({len(report.alerts)})*"]
+    for a in report.alerts[:MAX_ALERTS]:
+        lines.append(f"{EMOJI[a.severity]} *{escape(a.title)}*" + (f"\n        {escape(a.detail)}" if a.detail else ""))
+    return _sections(lines + _more(MAX_ALERTS, len(report.alerts), "alerts"))
+
+
+def _device(d: DeviceRow) -> str:
+    facts = []
+    if d.cpu_pct is not None:
+        facts.append(f"CPU {d.cpu_pct:.0f}%")
+    if d.memory_pct is not None:
+        facts.append(f"memory {d.memory_pct:.0f}%")
+    audit = ", ".join(f"{n} {s}" for s, n in d.audit_counts.items() if n and s != "info")
+    if audit:
+        facts.append(f"audit findings: {audit}")
+    lines = [f"{EMOJI[d.severity]} *{escape(d.device)}* ({escape(d.role)}) - {', '.join(facts) or 'no data'}"]
+    lines += [f"    • :x: {escape(e)}" for e in d.errors]
+    lines += [f"    • [{p.severity.value.upper()}] {escape(p.message)}" for p in d.problems[:MAX_PROBLEMS]]
+    if len(d.problems) > MAX_PROBLEMS:
+        lines.append(f"    • … and {len(d.problems) - MAX_PROBLEMS} more")
+    return "\n".join(lines)
+
+
+def _network(report: HealthReport) -> list[dict]:
+    net = report.network
+    shown = [d for d in net.devices if d.severity.rank >= Severity.medium.rank or d.errors or d.audit_total][:MAX_DEVICES]
+    headline = (f"{EMOJI[net.worst]} {len(net.attention)} of {net.checked} devices need attention"
+                if net.attention else f"{EMOJI[Severity.info]} all {net.checked} devices healthy")
+    blocks = _sections([f"*Network health*: {headline} ({net.unreachable} unreachable; swept in {net.duration_s:.1f}s)"])
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _device(d)[:_SECTION]}} for d in shown]
+    listed = [d for d in net.devices if d.severity.rank >= Severity.medium.rank or d.errors or d.audit_total]
+    healthy = [d.device for d in net.devices if d not in listed]
+    lines = _more(len(shown), len(listed), "devices with problems or audit findings")
+    if healthy:
+        names = ", ".join(escape(n) for n in healthy[:MAX_HEALTHY_NAMES])
+        lines.append(f"{EMOJI[Severity.info]} healthy ({len(healthy)}): {names}"
+                     + (f" and {len(healthy) - MAX_HEALTHY_NAMES} more" if len(healthy) > MAX_HEALTHY_NAMES else ""))
+    return blocks + _sections(lines)
+
+
+def _changes(report: HealthReport) -> list[dict]:
+    c, tz, now = report.changes, ZoneInfo(report.timezone), report.generated_at
+    since = f"since {local_time(c.since, tz, now)}" if c.since else "(first report: baseline recorded)"
+    lines = [f"*What changed {since}*", "_Configuration drift (redacted summary):_"]
+    lines += [f"    • {escape(d.device)}: +{d.added}/-{d.removed} lines" + (f" in {escape(', '.join(d.sections))}" if d.sections else "")
+              for d in c.drift[:MAX_CHANGES]] or ["    • none"]
+    lines += _more(MAX_CHANGES, len(c.drift), "devices")
+    lines.append("_Neighbours that changed state:_")
+    lines += [f"    • {escape(n.device)} {n.protocol.upper()} {escape(n.address)}" + (f" ({escape(n.peer_device)})" if n.peer_device else "")
+              + f": {escape(n.before)} → {escape(n.after)}" for n in c.neighbors[:MAX_CHANGES]] or ["    • none"]
+    lines += _more(MAX_CHANGES, len(c.neighbors), "neighbours")
+    lines.append("_Findings new or resolved:_")
+    lines += [f"    • {':new:' if f.change == 'new' else ':white_check_mark:'} {f.change} [{f.severity.value.upper()}] "
+              f"{escape(f.device)}: {escape(f.text)}" for f in c.findings[:MAX_CHANGES]] or ["    • none"]
+    return _sections(lines + _more(MAX_CHANGES, len(c.findings), "findings"))
+
+
+def _window(w: AgentWindow) -> str:
+    if not w.runs:
+        return "no runs"
+    failures = ", ".join(f"{k} {v}" for k, v in sorted(w.failures.items())) or "no failures"
+    return (f"{pct(w.success_rate)} of {w.runs}, p50 {w.latency_p50_s:.1f}s p95 {w.latency_p95_s:.1f}s, {failures}, "
+            f"{w.tokens:,} tok {usd(w.cost_usd)}")
+
+
+def _agents(report: HealthReport) -> list[dict]:
+    lines = ["*Agent health* (24 h | 7 d, from the store)"]
+    for row in report.agents.rows:
+        name = row.instance or row.agent
+        lines.append(f"• *{escape(name)}*: {_window(row.last_24h)} | {_window(row.last_7d)}")
+    if not report.agents.rows:
+        lines.append("• no agent runs in the last 7 days")
+    return _sections(lines)
+
+
+def render_report(report: HealthReport) -> tuple[str, list[dict]]:
+    net = report.network
+    text = (f"{report.title}: {len(report.alerts)} alert(s), {len(net.attention)} of {net.checked} devices need attention")
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": report.title[:150]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Generated {report.generated_local} · "
+                                          "the chart and the full report are in the thread"}]},
+    ]
+    blocks += _alerts(report) + [{"type": "divider"}] + _network(report) + [{"type": "divider"}]
+    blocks += _changes(report) + [{"type": "divider"}] + _agents(report)
+    if len(blocks) > _MAX_BLOCKS:  # cannot happen with the caps above; kept as the last guard
+        blocks = blocks[: _MAX_BLOCKS - 1] + _sections(["_… cut to fit Slack; see the full report in the thread_"])
+    return text, blocks
+
+
+def render_progress(title: str, line: str) -> tuple[str, list[dict]]:
+    return f"{title}: {line}", [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {escape(line)}"}},
+    ]

@@ -1,0 +1,52 @@
+"""`noc health`: the same report from a shell, printed, as JSON, or posted to a channel.
+
+No bot needs to run: the report reads the network itself and the history (breakers, agent
+runs, previous sweeps) from the configured store, which is what a running bot writes. Breakers
+"open now" are therefore the last state the bot recorded. Progress goes to stderr so stdout
+stays clean for `--json`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.report.build import ReportSources, build_report
+from bot.report.model import HealthReport
+from bot.report.text import progress_text
+
+
+class TerminalProgress:
+    """One line per tenth of the devices and per phase: readable in a log, not a flood."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self._phase = ""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if phase != self._phase or done == total or done % step == 0:
+            self._phase = phase
+            print(progress_text(phase, done, total), file=self.stream, flush=True)
+
+
+async def health_report(settings, toolbox, *, post_channel: str | None = None, bot_token: str | None = None,
+                        progress=None) -> HealthReport:
+    """Build the report against the configured store; post it when a channel is given."""
+    from bot.store import Store
+
+    store = await Store.from_config(settings.store).open()
+    try:
+        report = await build_report(ReportSources(settings, store, toolbox), kind="on-demand", progress=progress)
+        if post_channel is not None:
+            from bot.report.post import ReportPublisher
+            from bot.slack_client import web_client
+
+            client = web_client(bot_token or "", settings.slack.api_url, settings.slack.max_rate_limit_retries)
+            publisher = ReportPublisher(client, ReportSources(settings, store, toolbox),
+                                        attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
+            await publisher.post(report, post_channel)
+        return report
+    finally:
+        toolbox.gateway.close()
+        await store.close()

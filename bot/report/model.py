@@ -1,0 +1,163 @@
+"""The health report as typed data: what `noc health --json` prints and what Slack renders.
+
+One model for the daily report, `/noc-health` and the CLI, so the three cannot drift apart.
+It holds what a viewer may read: observations, counts and rule titles, never configuration
+lines or audit evidence (those need the operator role; see README "Access control").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.severity import Severity
+
+AlertKind = Literal["breaker", "success_rate", "budget", "cost", "requests"]
+
+
+class AlertItem(BaseModel):
+    """One line of the alerts section: what, how bad, and the facts behind it."""
+
+    kind: AlertKind
+    severity: Severity
+    title: str
+    detail: str = ""
+    subject: str = ""  # the breaker, agent or request status it is about
+    at: float | None = None
+    duration_s: float | None = None
+    ongoing: bool = False
+
+
+class Problem(BaseModel):
+    kind: str
+    severity: Severity
+    message: str
+
+
+class NeighborState(BaseModel):
+    protocol: Literal["bgp", "ospf"]
+    address: str
+    state: str
+    is_up: bool
+    peer_device: str | None = None
+
+
+class DeviceRow(BaseModel):
+    """One device of the sweep: worst problem first; `errors` are reads or checks that failed."""
+
+    device: str
+    role: str = "unknown"
+    site: str = "unknown"
+    severity: Severity = Severity.info
+    reachable: bool = True
+    errors: list[str] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    cpu_pct: float | None = None
+    memory_pct: float | None = None
+    audit_counts: dict[str, int] = Field(default_factory=dict)
+    audit_titles: dict[str, str] = Field(default_factory=dict)  # rule id -> "severity: title"
+    neighbors: list[NeighborState] = Field(default_factory=list)
+
+    @property
+    def audit_total(self) -> int:
+        return sum(self.audit_counts.get(s.value, 0) for s in Severity if s != Severity.info)
+
+
+class NetworkSection(BaseModel):
+    devices: list[DeviceRow] = Field(default_factory=list)
+    checked: int = 0
+    unreachable: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def worst(self) -> Severity:
+        return Severity.worst([d.severity for d in self.devices])
+
+    @property
+    def attention(self) -> list[DeviceRow]:
+        return [d for d in self.devices if d.severity.rank >= Severity.medium.rank]
+
+
+class DriftItem(BaseModel):
+    """A configuration change between two stored (redacted) snapshots: sizes and section names only."""
+
+    device: str
+    at: float
+    added: int
+    removed: int
+    sections: list[str] = Field(default_factory=list)
+
+
+class NeighborChange(BaseModel):
+    device: str
+    protocol: str
+    address: str
+    peer_device: str | None = None
+    before: str  # "absent" when the neighbour is new
+    after: str  # "absent" when it disappeared
+
+
+class FindingChange(BaseModel):
+    device: str
+    change: Literal["new", "resolved"]
+    source: Literal["health", "audit"]
+    severity: Severity
+    text: str
+
+
+class ChangesSection(BaseModel):
+    since: float | None = None  # the sweep compared with; None on the first report
+    drift: list[DriftItem] = Field(default_factory=list)
+    neighbors: list[NeighborChange] = Field(default_factory=list)
+    findings: list[FindingChange] = Field(default_factory=list)
+
+
+class AgentWindow(BaseModel):
+    runs: int = 0
+    success_rate: float | None = None
+    latency_p50_s: float = 0.0
+    latency_p95_s: float = 0.0
+    failures: dict[str, int] = Field(default_factory=dict)
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class AgentRow(BaseModel):
+    agent: str
+    instance: str | None = None
+    last_24h: AgentWindow = Field(default_factory=AgentWindow)
+    last_7d: AgentWindow = Field(default_factory=AgentWindow)
+
+
+class DailyPoint(BaseModel):
+    """One agent on one local day: what the chart draws."""
+
+    agent: str
+    day: str
+    runs: int
+    success_rate: float | None
+    latency_p95_s: float | None
+
+
+class AgentsSection(BaseModel):
+    rows: list[AgentRow] = Field(default_factory=list)
+    days: list[str] = Field(default_factory=list)
+    daily: list[DailyPoint] = Field(default_factory=list)
+
+
+class HealthReport(BaseModel):
+    kind: Literal["daily", "on-demand"]
+    day: str  # the local date the report is for
+    timezone: str
+    generated_at: float
+    generated_local: str
+    alerts: list[AlertItem] = Field(default_factory=list)
+    network: NetworkSection = Field(default_factory=NetworkSection)
+    changes: ChangesSection = Field(default_factory=ChangesSection)
+    agents: AgentsSection = Field(default_factory=AgentsSection)
+    chart_filename: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"NOC daily health report {self.day}" if self.kind == "daily" else f"NOC health report {self.generated_local}"
