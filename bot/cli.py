@@ -306,6 +306,7 @@ async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
 
     client = web_client(creds.bot_token, settings.slack.api_url, settings.slack.max_rate_limit_retries)
     runtime = await Runtime.create(settings, client)
+    runtime.start_background()  # live alerts, the daily report, housekeeping
     app = build_app(runtime, signing_secret=creds.signing_secret)
     await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token)
 
@@ -328,6 +329,38 @@ def metrics_cmd(ctx: click.Context, url: str | None, as_csv: bool) -> None:
         click.echo(str(exc), err=True)
         sys.exit(1)
     click.echo(render_csv(rows) if as_csv else render_table(rows))
+
+
+# -- noc health ---------------------------------------------------------------------------------
+
+
+@cli.command("health")
+@scenario_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--post", "post_channel", default=None, metavar="CHANNEL",
+              help="Also post it to this Slack channel id, like the daily report (needs SLACK_BOT_TOKEN).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.pass_context
+def health_cmd(ctx: click.Context, scenario: str | None, as_json: bool, post_channel: str | None, quiet: bool) -> None:
+    """The health report of /noc-health and the daily job: alerts, every device worst first,
+    what changed since the last report, agent health from the store."""
+    from bot.report.command import TerminalProgress, health_report
+    from bot.report.text import render_text
+    from bot.store import StoreError
+
+    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    if post_channel is not None and not token.startswith("xoxb-"):
+        _fail("--post needs SLACK_BOT_TOKEN (the bot token, xoxb-...) in the environment")
+    settings = _settings(ctx)
+    toolbox = _toolbox(ctx, scenario)
+    try:
+        report = asyncio.run(health_report(settings, toolbox, post_channel=post_channel, bot_token=token,
+                                           progress=None if quiet else TerminalProgress()))
+    except StoreError as exc:
+        _fail(f"store error: {exc}")
+    click.echo(report.model_dump_json(indent=2) if as_json else render_text(report))
+    if report.network.unreachable:
+        sys.exit(1)
 
 
 # -- noc requests / noc audit-log ---------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Handlers only parse, authorise and ack; the work happens in tasks spawned here, which are
 tracked so shutdown can cancel them cleanly, and every job ends with a message in its thread:
-the answer, or what failed and the request id. Never silence.
+the answer, or what failed and the request id. Never silence. `start_background` starts what
+runs without being asked: live alerts (bot.alerts) and the scheduled jobs (bot.scheduler).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.health import sweep
 from agents.llm.backend import ClaudeBackend, build_backend
 from agents.access import ToolRoles, allows, highest
 from agents.models import Answer, Request, Specialist, cut_question, new_id
@@ -25,8 +25,11 @@ from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
+from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
-from bot.health_blocks import render_health
+from bot.report.build import ReportSources
+from bot.report.post import ReportPublisher
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_sink import SlackThreadSink
 from bot.store import Store
@@ -63,6 +66,11 @@ class Runtime:
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
+        self.alerts = LiveAlerts(settings, client, store, resilience)
+        self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
+                                       interval_s=settings.slack.status_update_interval_s,
+                                       attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
+        self.scheduler = Scheduler(settings, store, self.post_daily_report, watch=self.alerts.check_success_rates)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
@@ -93,7 +101,17 @@ class Runtime:
         if self.tasks:
             await asyncio.wait(set(self.tasks), timeout=timeout)
 
+    def start_background(self) -> None:
+        """Live alerts and the scheduled jobs (`noc run`; call on the running loop)."""
+        self.alerts.start()
+        self.scheduler.start()
+
+    async def post_daily_report(self, day: str) -> None:
+        await self.reports.publish(self.settings.report.channel, kind="daily", day=day)
+
     async def shutdown(self) -> None:
+        self.scheduler.shutdown()
+        await self.alerts.stop()
         for task in list(self.tasks):
             task.cancel()
         if self.tasks:
@@ -218,17 +236,13 @@ class Runtime:
             await _quietly(sink.post_error(request_id, f"the audit failed ({type(exc).__name__})"))
 
     async def run_health(self, origin: Origin) -> None:
-        request_id = new_id()
-        sink = self._sink(origin, "Health sweep")
+        """/noc-health: the daily report's sections, built now and posted into the thread."""
         try:
-            await sink.start(f":stethoscope: Health sweep {request_id} of {len(self.toolbox.inventory)} devices")
-            result = await sweep(self.toolbox)
-            await sink.close_status()
-            text, blocks = render_health(result, self.resilience.snapshot())
-            await self.client.chat_postMessage(channel=origin.channel, thread_ts=origin.thread_ts, text=text, blocks=blocks)
+            await self.reports.publish(origin.channel, kind="on-demand", thread_ts=origin.thread_ts)
         except Exception as exc:
-            log.exception("health sweep %s failed", request_id)
-            await _quietly(sink.post_error(request_id, f"the health sweep failed ({type(exc).__name__})"))
+            log.exception("health report for %s failed", origin.thread_ts)
+            sink = self._sink(origin, "Health report")
+            await _quietly(sink.post_error(new_id(), f"the health report failed ({type(exc).__name__})"))
 
     async def post_details(self, answer: Answer, channel: str, thread_ts: str) -> None:
         sink = SlackThreadSink(self.client, channel, thread_ts, title="Details")

@@ -87,6 +87,56 @@ class StoreConfig(StrictModel):
     lease_s: float = Field(60.0, ge=5, le=3600)
 
 
+class ReportConfig(StrictModel):
+    """The daily health report that `noc run` posts (bot.scheduler); off until `channel` is set.
+
+    `cron` is a five-field crontab read in `timezone`, so "0 9 * * *" stays 09:00 local across
+    daylight saving changes. A run missed (bot down, machine asleep) by less than
+    `misfire_grace_s` runs late, once; one missed by more is skipped and logged.
+    """
+
+    channel: str | None = Field(None, min_length=1)
+    cron: str = "0 9 * * *"
+    timezone: str = "UTC"
+    misfire_grace_s: int = Field(3600, ge=0, le=7 * 86400)
+    daily_cost_alert_usd: float = Field(200.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as Europe/Berlin or UTC)") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        from bot.scheduler import crontab_trigger
+
+        try:
+            crontab_trigger(value, "UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a crontab expression ({exc}); five fields, e.g. '0 9 * * *' for 09:00 every day") from None
+        return value
+
+
+class AlertsConfig(StrictModel):
+    """Live alerts (bot.alerts): a breaker opening, an agent under the success-rate floor.
+
+    `channel` defaults to `report.channel`; with neither, alerts are only stored. An agent is
+    judged over the last hour once it has at least `min_runs` runs there, so one failed run at
+    night is not "0% success".
+    """
+
+    channel: str | None = Field(None, min_length=1)
+    min_success_rate: float = Field(0.95, ge=0, le=1)
+    min_runs: int = Field(5, ge=1, le=10000)
+
+
 class Settings(StrictModel):
     network: NetworkConfig = NetworkConfig()
     audit: AuditConfig = AuditConfig()
@@ -98,6 +148,8 @@ class Settings(StrictModel):
     access: AccessConfig = AccessConfig()
     server: ServerConfig = ServerConfig()
     store: StoreConfig = StoreConfig()
+    report: ReportConfig = ReportConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

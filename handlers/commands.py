@@ -16,7 +16,7 @@ COMMANDS = [
     ("/noc <question>", "Ask the NOC agents anything: `/noc why is the branch office slow?`"),
     ("@noc <question>", "The same in a channel or thread; follow-up questions in the thread use the earlier answer"),
     ("/noc-audit <device|all> [cis|pci|soc2]", "Audit device configuration, worst findings first (operator)"),
-    ("/noc-health", "Health sweep of every device, worst first"),
+    ("/noc-health", "Health report: alerts, every device worst first, what changed, agent health"),
     ("/noc help", "This help"),
 ]
 TAGS = ("cis", "pci", "soc2")
@@ -81,7 +81,7 @@ def register(app: AsyncApp) -> None:
         try:
             if not await runtime.authorise(user=user, channel=channel, command="/noc-health", needed="viewer"):
                 return
-            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested a network health sweep")
+            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested a network health report")
         except Exception as exc:
             await tell_through_response_url(respond, "/noc-health", exc)
             return

@@ -1,0 +1,211 @@
+"""Scheduled work of `noc run`: the daily health report, the success-rate watch, housekeeping.
+
+APScheduler 3's `AsyncIOScheduler` runs the jobs on the bot's event loop. The daily report's
+`CronTrigger` is read in `report.timezone`, so "0 9 * * *" is 09:00 local on both sides of a
+daylight saving change, with `coalesce=True` (several missed runs become one) and
+`misfire_grace_time=report.misfire_grace_s` (a run missed by less runs late, once).
+
+Exactly once with replicas: every replica schedules the job, and each run first claims
+(report, local date) in the shared store (`claim_report`, one INSERT that only one replica can
+win). The winner posts; the others log and stop. The claim is kept even if posting fails, so
+a report is never posted twice; a failed run is marked `failed` in `report_runs`.
+
+A missed run: APScheduler knows only about misses while the process lives (a blocked loop, a
+suspended machine). A bot that was down at 09:00 and starts at 09:20 learns of the miss at
+start-up (`catch_up`): the latest fire time is looked up, and if its date is unclaimed it runs
+now when within the grace, or is logged as skipped when not. `run_daily` checks the lateness
+itself with the injected clock, so both paths follow one rule and tests need no sleeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+log = logging.getLogger(__name__)
+
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+DAILY = "daily-report"
+WATCH = "agent-success-check"
+_LOOKBACK = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=367))
+
+
+def crontab_trigger(expr: str, tz: Any) -> CronTrigger:
+    """A `CronTrigger` for a standard five-field crontab line.
+
+    Not `CronTrigger.from_crontab` as is: APScheduler 3 numbers weekdays from Monday = 0, crontab
+    from Sunday = 0 (APScheduler issue 286), so "0 9 * * 1-5" would run Tuesday to Saturday.
+    The day-of-week field is rewritten as names, which both read alike.
+    """
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"a crontab line has 5 fields (minute hour day month weekday), got {len(fields)}")
+    fields[4] = _weekday_names(fields[4])
+    return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
+
+
+def _weekday_names(field: str) -> str:
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if span == "*":
+            first, last = 0, 6
+        else:
+            low, _, high = span.partition("-")
+            first = _day(low)
+            last = _day(high) if high else (6 if step_text else first)  # "1/2": from Monday on
+        if first > last or step < 1:
+            raise ValueError(f"weekday range '{part}' is not valid")
+        days.update(d % 7 for d in range(first, last + 1, step))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def _day(text: str) -> int:
+    """0-7 (0 and 7 are Sunday; 7 is kept so that "5-7" is a range) or a day name."""
+    text = text.strip()
+    if text.isdigit() and 0 <= int(text) <= 7:
+        return int(text)
+    if text[:3] in _DAYS:
+        return _DAYS.index(text[:3])
+    raise ValueError(f"'{text}' is not a weekday (0-7 or sun-sat)")
+
+
+class ReportSchedule:
+    """The configured cron in its time zone: next and previous fire times for any instant."""
+
+    def __init__(self, cron: str, tz: str) -> None:
+        self.tz = ZoneInfo(tz)
+        self.trigger = crontab_trigger(cron, self.tz)
+
+    def next_fire(self, after: datetime) -> datetime | None:
+        """The first fire time at or after `after`."""
+        return self.trigger.get_next_fire_time(None, after.astimezone(self.tz))
+
+    def previous_fire(self, at: datetime) -> datetime | None:
+        """The last fire time at or before `at` (None if there was none within a year)."""
+        at = at.astimezone(self.tz)
+        for back in _LOOKBACK:
+            fire, last = self.next_fire(at - back), None
+            while fire is not None and fire <= at:
+                last = fire
+                fire = self.trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+            if last is not None:
+                return last
+        return None
+
+
+class Scheduler:
+    """The jobs, their APScheduler, and the one rule for a late or repeated daily run."""
+
+    def __init__(self, settings: Any, store: Any, post_daily: Callable[[str], Awaitable[Any]], *,
+                 watch: Callable[[float], Awaitable[Any]] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.store = store
+        self.post_daily = post_daily
+        self.watch = watch
+        self.clock = clock
+        self.schedule = ReportSchedule(settings.report.cron, settings.report.timezone)
+        self.grace_s = settings.report.misfire_grace_s
+        self.scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.report.channel is not None
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
+    def start(self) -> AsyncIOScheduler:
+        """Schedule the jobs on the running loop (call from `noc run`'s loop)."""
+        scheduler = AsyncIOScheduler(timezone=self.schedule.tz)
+        if self.enabled:
+            scheduler.add_job(self.run_daily, self.schedule.trigger, id=DAILY, name="daily health report",
+                              coalesce=True, misfire_grace_time=max(1, self.grace_s), max_instances=1, replace_existing=True)
+        if self.watch is not None:
+            scheduler.add_job(self.run_watch, CronTrigger(second=0, timezone=timezone.utc), id=WATCH, name="agent success watch",
+                              coalesce=True, misfire_grace_time=30, max_instances=1, replace_existing=True)
+        scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17, timezone=self.schedule.tz), id="housekeeping",
+                          coalesce=True, misfire_grace_time=3600, max_instances=1, replace_existing=True)
+        scheduler.start()
+        self.scheduler = scheduler
+        if self.enabled:
+            scheduler.add_job(self.catch_up, id="catch-up", name="missed daily report")  # runs at once
+        return scheduler
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
+
+    # -- the daily report ---------------------------------------------------------------------
+
+    async def run_daily(self) -> str:
+        """The job: the latest fire time is the run this call stands for (coalesced); late beyond
+        the grace is skipped and logged; otherwise the replica that claims its date posts it."""
+        now = self._now()
+        fire = self.schedule.previous_fire(now)
+        if fire is None:
+            return "nothing due"
+        day = fire.date().isoformat()
+        late = (now - fire).total_seconds()
+        if late > self.grace_s:
+            log.warning("daily report for %s was due at %s and is %.0f s late, beyond the %d s grace: skipped",
+                        day, fire.isoformat(), late, self.grace_s)
+            return "skipped"
+        if not await self.store.claim_report(DAILY, day):
+            log.info("daily report for %s is claimed by another replica (or already posted)", day)
+            return "claimed elsewhere"
+        if late > 1:
+            log.warning("daily report for %s runs %.0f s late (within the %d s grace)", day, late, self.grace_s)
+        try:
+            await self.post_daily(day)
+        except BaseException:
+            log.exception("daily report for %s failed", day)
+            await self._finish(day, "failed")
+            raise
+        await self._finish(day, "posted")
+        return "posted"
+
+    async def catch_up(self) -> str | None:
+        """At start-up: a fire time missed while no process ran, if its date is unclaimed."""
+        fire = self.schedule.previous_fire(self._now())
+        if fire is None:
+            return None
+        day = fire.date().isoformat()
+        if any(r["day"] == day for r in await self.store.report_runs(DAILY)):
+            return None
+        return await self.run_daily()
+
+    async def _finish(self, day: str, status: str) -> None:
+        try:
+            await self.store.finish_report(DAILY, day, status)
+        except Exception:
+            log.error("could not mark the daily report for %s %s", day, status, exc_info=True)
+
+    # -- the minute watch and housekeeping ----------------------------------------------------
+
+    async def run_watch(self) -> None:
+        """Agent success rates, once a minute across all replicas (the minute is claimed)."""
+        if self.watch is None:
+            return
+        now = self.clock()
+        minute = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M")
+        if await self.store.claim_report(WATCH, minute):
+            await self.watch(now)
+
+    async def housekeeping(self) -> None:
+        """Retention: rows older than store.retention_days go (claims included)."""
+        try:
+            await self.store.cleanup()
+        except Exception:
+            log.error("store cleanup failed", exc_info=True)
