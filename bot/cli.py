@@ -288,12 +288,15 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = _settings(ctx)
     host = host or settings.server.host
     port = settings.server.port if port is None else port
+    from bot.server import StartupError
     from bot.store import StoreError
 
     try:
         asyncio.run(_run_bot(settings, creds, host, port))
     except StoreError as exc:  # unreachable, not a database, newer schema, failed migration
         _fail(f"store error: {exc}")
+    except StartupError as exc:  # port in use, bad address
+        _fail(str(exc))
 
 
 async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
@@ -308,7 +311,8 @@ async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
     runtime = await Runtime.create(settings, client)
     runtime.start_background()  # live alerts, the daily report, housekeeping
     app = build_app(runtime, signing_secret=creds.signing_secret)
-    await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token)
+    await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token,
+                        shutdown_grace_s=settings.server.shutdown_grace_s)
 
 
 # -- noc metrics --------------------------------------------------------------------------------

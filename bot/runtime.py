@@ -31,6 +31,7 @@ from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.lifecycle import RequestLedger, Where
 from bot.slack_sink import SlackThreadSink
 from bot.store import Store
 
@@ -50,6 +51,11 @@ class Origin:
     user: str | None
     channel: str
     thread_ts: str
+    event_id: str | None = None  # the Slack event that started it (its retries are de-duplicated on it)
+
+    @property
+    def where(self) -> Where:
+        return Where(self.source, self.user, self.channel, self.thread_ts, self.event_id)
 
 
 class Runtime:
@@ -66,6 +72,7 @@ class Runtime:
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
+        self.ledger = RequestLedger(store, client, settings.store.lease_s)
         self.alerts = LiveAlerts(settings, client, store, resilience)
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
                                        interval_s=settings.slack.status_update_interval_s,
@@ -74,7 +81,7 @@ class Runtime:
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
-        store = await Store(settings.store.url).open()
+        store = await Store.from_config(settings.store).open()
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
         resilience = Resilience(settings.resilience)
         return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
@@ -181,23 +188,43 @@ class Runtime:
     async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
         """Run one request and post its answer. The answer is posted first and stored after:
         a store failure is logged and counted, never shown instead of a computed answer."""
+        # Recorded alongside the work, not before it: a locked or slow store must not hold the answer up.
+        received = asyncio.create_task(self.ledger.received(request, origin.where, required_role))
         await self._with_thread_context(request, origin)
         sink = self._sink(origin, "Working on it")
         phase = "the analysis"
         try:
-            await sink.start(f":mag: Request {request.id}" + (f" ({origin.source})" if origin.source else ""))
-            answer = await self.supervisor.run(request, sink)
-            phase = "posting the answer to Slack"
-            await sink.post_answer(answer)
+            async with self.ledger.leased(request.id):
+                await sink.start(f":mag: Request {request.id}" + (f" ({origin.source})" if origin.source else ""))
+                answer = await self.supervisor.run(request, sink)
+                phase = "posting the answer to Slack"
+                await sink.post_answer(answer)
         except asyncio.CancelledError:
+            # Stopping: the request stays retryable (its event is not finished) and is marked interrupted.
+            await asyncio.gather(received, return_exceptions=True)
+            await _quietly(self.store.mark_interrupted([request.id], "the bot stopped"))
             await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
             raise
         except Exception as exc:
             log.exception("request %s failed during %s", request.id, phase)
+            await received
+            await self.ledger.failed(request.id, f"{phase} failed ({type(exc).__name__})")
             await _quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
+            await self.ledger.finished(origin.where)
             return None
+        await received
         await self._store_answer(answer, origin, required_role)
+        await self.ledger.finished(origin.where)
         return answer
+
+    async def event_done(self, event_id: str | None) -> None:
+        """An event that needed no work (a hint, a denial): no retry of it is processed again."""
+        if event_id:
+            await self.ledger.finished(Where("", None, "", "", event_id))
+
+    async def recover_interrupted(self) -> int:
+        """Start-up: requests a stopped bot left behind are marked interrupted and their threads told."""
+        return await self.ledger.recover()
 
     async def _with_thread_context(self, request: Request, origin: Origin) -> None:
         """A follow-up in a thread reuses the earlier answer's devices, and its findings only when

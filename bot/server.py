@@ -79,8 +79,20 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     return RunningBot(runner=runner, port=bound, socket_handler=handler)
 
 
-async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> None:
-    bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
+class StartupError(Exception):
+    """The bot cannot start serving (port in use, bad address): one line for the operator."""
+
+
+async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None,
+                        shutdown_grace_s: float = 20.0) -> None:
+    """Serve until SIGINT/SIGTERM. Then stop taking new work, let running requests finish for
+    `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told."""
+    try:
+        bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
+    except OSError as exc:
+        await runtime.shutdown()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    await runtime.recover_interrupted()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -88,5 +100,13 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     try:
         await stop.wait()
     finally:
+        if bot.socket_handler is not None:
+            await bot.socket_handler.close_async()
+            bot.socket_handler = None
+        for site in list(bot.runner.sites):
+            await site.stop()
+        if runtime.tasks:
+            log.info("shutting down: waiting up to %gs for %d running job(s)", shutdown_grace_s, len(runtime.tasks))
+            await runtime.drain(timeout=shutdown_grace_s)
         log.info("shutting down: cancelling %d job(s)", len(runtime.tasks))
         await bot.stop(runtime)

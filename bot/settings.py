@@ -71,6 +71,8 @@ class SlackConfig(StrictModel):
 class ServerConfig(StrictModel):
     host: str = "0.0.0.0"
     port: int = Field(3000, ge=0, le=65535)
+    # On SIGTERM running requests get this long to finish; the rest are marked interrupted.
+    shutdown_grace_s: float = Field(20.0, ge=0, le=600)
 
 
 class StoreConfig(StrictModel):

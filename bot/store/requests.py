@@ -213,6 +213,13 @@ class RequestsMixin(StoreBase):
         row = rows[0]
         return Answer.model_validate_json(row.pop("answer_json")), row
 
+    async def request_row(self, request_id: str) -> dict[str, Any] | None:
+        """Who asked what, where, and its status, answered or not (re-run of an interrupted request)."""
+        r = schema.requests
+        rows = await self._rows(select(r.c.id, r.c.question, r.c.user_id, r.c.channel, r.c.thread_ts, r.c.source,
+                                       r.c.required_role, r.c.status).where(r.c.id == request_id))
+        return rows[0] if rows else None
+
     async def last_answer_in_thread(self, channel: str, thread_ts: str) -> Answer | None:
         """The newest answer in a thread: the context of a follow-up question."""
         r = schema.requests
