@@ -168,6 +168,15 @@ class Runtime:
             return None
         return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role)
 
+    async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict | None:
+        """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""
+        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+            return None
+        row = await self.store.request_row(request_id)
+        if row is None or row.get("channel") != channel or row.get("thread_ts") != thread_ts:
+            return None
+        return row
+
     async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict] | None:
         """A stored answer, only if the click comes from the thread it was posted in: a button
         value from another channel or thread, or one that is not a request id, finds nothing."""

@@ -48,17 +48,16 @@ def register(app: AsyncApp) -> None:
         await ack()
         runtime = runtime_of(context)
         user, channel, thread_ts = _where(body)
-        found = await runtime.find_here(action.get("value"), channel, thread_ts)
+        found = await runtime.question_here(action.get("value"), channel, thread_ts)  # answered or interrupted
         if found is None:
             await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
             return
-        answer, meta = found
-        request = await runtime.admit(answer.question, user=user, channel=channel, command="rerun")
+        request = await runtime.admit(found["question"], user=user, channel=channel, command="rerun")
         if request is None:
             return
         origin = Origin(source="rerun", user=user, channel=channel, thread_ts=thread_ts)
-        runtime.spawn(runtime.answer_question(request, origin, required_role=meta.get("required_role") or "viewer"),
-                      name=f"rerun:{answer.request_id}")
+        runtime.spawn(runtime.answer_question(request, origin, required_role=found.get("required_role") or "viewer"),
+                      name=f"rerun:{found['id']}")
 
     @app.action("noc_details")
     async def details(ack, body, action, context, client):

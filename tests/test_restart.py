@@ -17,7 +17,7 @@ import sys
 import time
 
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import app_mention_event, post_signed
+from tests.fakes.slack_api import app_mention_event, block_action, post_signed
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 
 
@@ -76,10 +76,14 @@ def test_killed_mid_request_is_named_interrupted_and_slacks_retry_is_processed(f
         # Slack retries the event whose first delivery died: it is processed, as a new request
         assert post_signed(url, event, SECRET, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
         wait_until(lambda: len(rows(db, "SELECT id FROM requests")) == 2, what="the retry to be processed")
+        # Re-run on the interrupted message asks the same question again
+        note = next(m for m in fake_slack.thread("C0NOC", root) if "interrupted" in (m.get("text") or ""))
+        assert post_signed(url, block_action("noc_rerun", request_id, message_ts=note["ts"]), SECRET)[0] == 200
+        wait_until(lambda: len(rows(db, "SELECT id FROM requests WHERE source = 'rerun'")) == 1, what="the re-run")
         # and a retry of the live one is not
         assert post_signed(url, event, SECRET, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
         time.sleep(0.5)
-        assert len(rows(db, "SELECT id FROM requests")) == 2
+        assert len(rows(db, "SELECT id FROM requests WHERE source != 'rerun'")) == 2
     finally:
         second.kill()
         second.wait(timeout=20)
