@@ -84,6 +84,7 @@ class Runtime:
         store = await Store.from_config(settings.store).open()
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
         resilience = Resilience(settings.resilience)
+        await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
         return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
 
     async def _group_members(self, group: str) -> list[str]:
@@ -126,6 +127,7 @@ class Runtime:
         self.toolbox.gateway.close()
         if self.claude is not None:
             await self.claude.aclose()
+        await self.resilience.budget.flush()
         await self.store.close()
 
     # -- authorisation ----------------------------------------------------------------------
