@@ -1,0 +1,53 @@
+"""Two `noc run` processes on one PostgreSQL database: Slack delivers the same event to both (a
+retry landing on another replica behind the load balancer) and exactly one answers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from tests.fakes.slack_api import fake_slack  # noqa: F401
+from tests.fakes.slack_api import BOT_ID, app_mention_event, post_signed
+from tests.test_noc_run import SECRET, free_port, stop, wait_healthz
+
+
+def launch(fake, tmp_path, name: str, port: int, store_url: str) -> subprocess.Popen:
+    config = tmp_path / f"{name}.yml"
+    config.write_text(f"store:\n  url: {store_url}\nnetwork:\n  scenario: wan-congestion\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+    env.update({"SLACK_BOT_TOKEN": "xoxb-test-token-123", "SLACK_API_URL": fake.api_url, "NOC_CONFIG": str(config),
+                "SLACK_SIGNING_SECRET": SECRET, "NO_PROXY": "*"})
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def answers(fake, ts: str) -> list[dict]:
+    return [m for m in fake.thread("C0NOC", ts)
+            if m.get("bot_id") == BOT_ID and any(b.get("type") == "actions" for b in (m.get("blocks") or []))]
+
+
+def test_two_replicas_one_event_one_answer(fake_slack, tmp_path, pg_url):
+    ports = [free_port(), free_port()]
+    procs = [launch(fake_slack, tmp_path, f"r{i}", port, pg_url) for i, port in enumerate(ports)]
+    try:
+        for proc, port in zip(procs, ports):
+            wait_healthz(port, proc)
+        event = app_mention_event("why is the branch office slow?")
+        statuses: list[int] = []
+        senders = [threading.Thread(target=lambda p=p: statuses.append(post_signed(f"http://127.0.0.1:{p}/slack/events", event, SECRET)[0]))
+                   for p in ports]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join(timeout=30)
+        assert statuses == [200, 200]
+        ts = event["event"]["ts"]
+        fake_slack.wait_for(lambda s: answers(s, ts), timeout=60)
+        time.sleep(1.0)  # give a second answer, if one were coming, the time to arrive
+        assert len(answers(fake_slack, ts)) == 1
+    finally:
+        codes = [stop(p) for p in procs]
+    assert codes == [0, 0], [p.stderr.read() for p in procs]
