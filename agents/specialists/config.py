@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from agents.network.parsers import canonical_interface, parse_config
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.specialists.config_references import validate_references
 from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config
 from agents.tools.qos import InterfaceQos, interface_qos
 from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
@@ -30,15 +31,6 @@ _SECTIONS = [
     (r"\bpolicy-map\b|\bqos polic", "policy-map"), (r"\bclass-map\b", "class-map"), (r"\bacl\b|\baccess-list\b", "ip access-list"),
     (r"\bstatic route|\bip route\b", "ip route"), (r"\busername\b|\blocal users?\b", "username"), (r"\bbanner\b", "banner"),
 ]
-# Object kinds whose definitions and references we can match by name.
-_REFERENCES = {
-    "policy-map": (r"^policy-map (?:type \S+ )?(\S+)", r"service-policy (?:input|output|type \S+ \S+ )?\s*(\S+)"),
-    "class-map": (r"^class-map (?:type \S+ )?(?:match-\S+ )?(\S+)", r"^\s*class (\S+)"),
-    "ip access-list": (r"^ip access-list (?:standard |extended )?(\S+)", r"(?:access-class|access-group|match ip address|snmp-server community \S+ \S+|ip access-group) (\S+)"),
-    "route-map": (r"^route-map (\S+)", r"route-map (\S+) (?:in|out)\b|redistribute \S+(?: \d+)? route-map (\S+)"),
-}
-
-
 class ConfigResult(BaseModel):
     intent: str
     generated: list[GeneratedConfig] = Field(default_factory=list)
@@ -174,28 +166,8 @@ async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
 
 
 def validate_config(os_name: str, running: str) -> tuple[list[str], dict[str, list[str]]]:
-    """Structural problems in a config: dangling references and unused objects."""
-    lines = running.splitlines()
-    problems: list[str] = []
-    unused: dict[str, list[str]] = {}
-    for kind, (define_rx, use_rx) in _REFERENCES.items():
-        defined = {m.group(1) for line in lines if (m := re.match(define_rx, line))}
-        used = set()
-        for line in lines:
-            if re.match(define_rx, line):
-                continue
-            for m in re.finditer(use_rx, line):
-                used |= {g for g in m.groups() if g}
-        if kind == "class-map":
-            used.discard("class-default")
-        for name in sorted(used - defined):
-            if kind == "ip access-list" and (name.isdigit() or name == "<redacted>"):
-                continue  # numbered ACLs are defined with `access-list N`, not checked here
-            problems.append(f"{kind} {name} is referenced but not defined")
-        not_used = sorted(defined - used)
-        unused[kind] = not_used
-        problems += [f"unused {kind} {name} (defined, never referenced)" for name in not_used]
-    return problems, unused
+    """Structural problems in a config: dangling references and unused objects (config_references.py)."""
+    return validate_references(running)
 
 
 def _show(os_name: str, running: str, interfaces: list[str], sections: list[str]) -> str:

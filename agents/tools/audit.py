@@ -5,7 +5,7 @@ code change, and a site can ship its own rules file (`AuditConfig.rules_file`). 
 IOS/EOS configs are indented trees, and most checks are "in every block X, line Y must (not)
 exist", which is a path of match rules over that tree.
 
-A check is one of five kinds (`kind:` in YAML). A *path* is a list of hier_config match-rule
+A check is one of seven kinds (`kind:` in YAML). A *path* is a list of hier_config match-rule
 dicts (`equals`, `startswith`, `endswith`, `contains`, `re_search`), one per indentation level:
 
 - `forbid`: every line matching `path` is a violation; one finding lists them all.
@@ -16,7 +16,14 @@ dicts (`equals`, `startswith`, `endswith`, `contains`, `re_search`), one per ind
   `child`; evidence is each block line followed by its offending lines.
 - `each_require_sibling`: for every line matching `path`, the regex `key` (one capture group)
   extracts a name, and a sibling line matching `sibling` (with `{key}` replaced by that name)
-  must exist; e.g. every `neighbor X remote-as` needs a `neighbor X password`.
+  must exist; e.g. every `neighbor X remote-as` needs a `neighbor X password`. With `any_depth`
+  the last path level is matched anywhere below the block the rest names (VRFs, address
+  families) and the sibling may sit in any enclosing block; `inherit` lists the lines through
+  which a name inherits the sibling (peer groups, session templates; see audit_inherit.py).
+- `each_default`: every block matching `parent` without `child` gets the platform's default for
+  the release the config names (`defaults`, written down per rule with its source); the block is a
+  violation when that default is (a VTY line without `transport input` on IOS 15 accepts telnet).
+- `any_of`: several checks for one control; the rule fails if any fails, with all their evidence.
 
 Every kind also accepts `when` (evaluate only if that path exists) and `unless` (skip if that
 path exists), for checks that only make sense in some configs.
@@ -37,6 +44,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,6 +57,7 @@ from pydantic_core import ErrorDetails
 
 from agents.network.parsers import drop_duplicate_lines
 from agents.severity import Severity
+from agents.tools.audit_inherit import Link, satisfied
 from agents.tools.redact import redact, unmark
 
 __all__ = [
@@ -174,11 +183,42 @@ class EachForbidCheck(_CheckBase):
     child: MatchPath
 
 
+class InheritLink(_YamlModel):
+    """Where a name inherits settings from (see audit_inherit.py): a peer group or a template block."""
+
+    link: str
+    block: str | None = None
+    provides: str | None = None
+    next: str | None = None
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> InheritLink:
+        """Placeholders and capture groups as audit_inherit expects them, checked at load time."""
+        if _KEY_PLACEHOLDER not in self.link:
+            raise ValueError(f"link must contain the placeholder {_KEY_PLACEHOLDER}")
+        if _groups(self.link.replace(_KEY_PLACEHOLDER, "x")) != 1:
+            raise ValueError("link must have exactly one capture group (the name inherited from)")
+        if self.block is not None:
+            if "{name}" not in self.block or self.provides is None:
+                raise ValueError("block needs the placeholder {name} and a 'provides' regex")
+            _groups(self.block.replace("{name}", "x"))
+            _groups(self.provides)
+            if self.next is not None and _groups(self.next) != 1:
+                raise ValueError("next must have exactly one capture group")
+        elif self.provides is not None or self.next is not None:
+            raise ValueError("provides and next only apply to a block link")
+        return self
+
+
 class EachRequireSiblingCheck(_CheckBase):
     kind: Literal["each_require_sibling"]
     path: MatchPath
     key: str
     sibling: str
+    # Match the last path level at any depth below the block the rest of the path names (VRFs,
+    # address families), and accept the sibling in any enclosing block up to that one.
+    any_depth: bool = False
+    inherit: list[InheritLink] = Field(default_factory=list)
 
     @field_validator("key")
     @classmethod
@@ -205,10 +245,62 @@ class EachRequireSiblingCheck(_CheckBase):
         return value
 
 
-Check = Annotated[
-    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck,
+class PlatformDefault(_YamlModel):
+    """What a device does when its configuration says nothing, for one platform and release range.
+
+    `releases` is `unknown` (the config names no release), `any`, or a bound such as `< 16.0` or
+    `>= 16.0` compared with the release the rule's `release` regex reads from the config.
+    """
+
+    platform: PlatformName
+    releases: str = Field(pattern=r"^(unknown|any|(<|<=|>=|>) ?\d+(\.\d+)?)$")
+    setting: str = Field(min_length=1)
+    violates: bool
+    source: str = Field(min_length=1)
+
+
+class EachDefaultCheck(_CheckBase):
+    """Every `parent` block lacking `child` gets the platform default, which may be a violation."""
+
+    kind: Literal["each_default"]
+    parent: MatchPath
+    child: MatchPath
+    release: str = r"^version (\d+(?:\.\d+)?)"
+    defaults: list[PlatformDefault] = Field(min_length=1)
+
+    @field_validator("release")
+    @classmethod
+    def _release_has_one_group(cls, value: str) -> str:
+        if _groups(value) != 1:
+            raise ValueError("must have exactly one capture group (the release number)")
+        return value
+
+
+SingleCheck = Annotated[
+    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck | EachDefaultCheck,
     Field(discriminator="kind"),
 ]
+
+
+class AnyOfCheck(_CheckBase):
+    """Several ways to fail one control (e.g. telnet configured, or telnet by default): one finding."""
+
+    kind: Literal["any_of"]
+    checks: list[SingleCheck] = Field(min_length=2)
+
+
+Check = Annotated[
+    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck | EachDefaultCheck | AnyOfCheck,
+    Field(discriminator="kind"),
+]
+
+
+def _groups(pattern: str) -> int:
+    """Capture groups of a regex; an invalid one is a load-time error naming it."""
+    try:
+        return re.compile(pattern).groups
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
 
 
 class AuditRule(_YamlModel):
@@ -351,8 +443,10 @@ def audit_config(
     platform = _platform(os)
     wanted = _normalise_tags(tags)
     selected = [r for r in rules if platform in r.platforms and (not wanted or wanted & set(r.tags))]
-    tree = _parse_config(platform, _redacted(config))
-    findings = [f for rule in selected if (f := _evaluate(rule, tree)) is not None]
+    text = _redacted(config)
+    tree = _parse_config(platform, text)
+    subject = _Subject(tree, platform, text)
+    findings = [f for rule in selected if (f := _evaluate(rule, subject)) is not None]
     findings.sort(key=lambda f: (-f.severity.rank, f.rule_id))
     return AuditReport(
         device=device,
@@ -433,14 +527,18 @@ def _exists(node: HConfig | HConfigChild, path: list[LineMatch] | None) -> bool:
     return path is not None and next(_find(node, path), None) is not None
 
 
-def _evaluate(rule: AuditRule, tree: HConfig) -> AuditFinding | None:
+@dataclass(frozen=True)
+class _Subject:
+    """What a rule is evaluated on: the parsed tree, and the text for what hier_config drops (`version`)."""
+
+    tree: HConfig
+    platform: str
+    text: str
+
+
+def _evaluate(rule: AuditRule, subject: _Subject) -> AuditFinding | None:
     """One finding when the rule is violated, else None."""
-    check = rule.check
-    if check.when is not None and not _exists(tree, check.when):
-        return None
-    if _exists(tree, check.unless):
-        return None
-    offending = _violation(check, tree)
+    offending = _checked(rule.check, subject)
     if offending is None:
         return None
     return AuditFinding(
@@ -452,6 +550,21 @@ def _evaluate(rule: AuditRule, tree: HConfig) -> AuditFinding | None:
         evidence=[_shown(line) for line in _evidence(offending)],
         remediation=[redact(line) for line in rule.remediation],
     )
+
+
+def _checked(check: Check, subject: _Subject) -> list[HConfigChild | str] | None:
+    """`when`/`unless` applied, then the offending nodes (and notes) of a failed check, else None."""
+    tree = subject.tree
+    if check.when is not None and not _exists(tree, check.when):
+        return None
+    if _exists(tree, check.unless):
+        return None
+    if isinstance(check, AnyOfCheck):
+        failed = [found for sub in check.checks if (found := _checked(sub, subject)) is not None]
+        return [item for found in failed for item in found] if failed else None
+    if isinstance(check, EachDefaultCheck):
+        return _each_default(check, subject)
+    return _violation(check, tree)
 
 
 def _violation(check: Check, tree: HConfig) -> list[HConfigChild] | None:
@@ -485,6 +598,8 @@ def _parents(check: EachRequireCheck | EachForbidCheck, tree: HConfig) -> Iterat
 
 
 def _each_require_sibling(check: EachRequireSiblingCheck, tree: HConfig) -> list[HConfigChild] | None:
+    if check.any_depth or check.inherit:
+        return _each_require_inherited(check, tree)
     key_re = re.compile(check.key)
     offending: list[HConfigChild] = []
     for node in _find(tree, check.path):
@@ -497,7 +612,79 @@ def _each_require_sibling(check: EachRequireSiblingCheck, tree: HConfig) -> list
     return offending or None
 
 
-def _evidence(nodes: Iterable[HConfigChild]) -> list[str]:
+def _each_require_inherited(check: EachRequireSiblingCheck, tree: HConfig) -> list[HConfigChild] | None:
+    """Like each_require_sibling, searching enclosing blocks and inheritance (audit_inherit.py).
+
+    One evidence line per name and block: a neighbour with both `remote-as` and `peer group`
+    lines is one unprotected neighbour, not two.
+    """
+    key_re = re.compile(check.key)
+    links = tuple(Link(**link.model_dump()) for link in check.inherit)
+    scopes: list[HConfig | HConfigChild] = list(_find(tree, check.path[:-1])) if len(check.path) > 1 else [tree]
+    last = check.path[-1].to_match_rule()
+    offending: list[HConfigChild] = []
+    for scope in scopes:
+        seen: set[tuple[int, str]] = set()
+        nodes = scope.all_children() if check.any_depth else scope.children
+        for node in nodes:
+            if not _is_match(node, last) or (match := key_re.search(node.text)) is None:
+                continue
+            key = match.group(1)
+            if (id(node.parent), key) in seen:
+                continue
+            seen.add((id(node.parent), key))
+            if not satisfied(node, key, scope, check.sibling, links):
+                offending.append(node)
+    return offending or None
+
+
+def _is_match(node: HConfigChild, rule: MatchRule) -> bool:
+    return node.is_match(equals=rule.equals, startswith=rule.startswith, endswith=rule.endswith,
+                         contains=rule.contains, re_search=rule.re_search)
+
+
+def _release(text: str, pattern: str) -> tuple[int, ...] | None:
+    """The release a top-level line names (`version 15.2` -> (15, 2)), None when none does."""
+    rx = re.compile(pattern)
+    for line in text.splitlines():
+        if (m := rx.search(line)) is not None:
+            return tuple(int(part) for part in m.group(1).split("."))
+    return None
+
+
+def _applies(releases: str, release: tuple[int, ...] | None) -> bool:
+    if releases == "any":
+        return True
+    if releases == "unknown" or release is None:
+        return releases == "unknown" and release is None
+    op, number = re.match(r"(<=|>=|<|>) ?(\S+)", releases).groups()  # type: ignore[union-attr]
+    bound = tuple(int(part) for part in number.split("."))
+    return {"<": release < bound, "<=": release <= bound, ">": release > bound, ">=": release >= bound}[op]
+
+
+def _each_default(check: EachDefaultCheck, subject: _Subject) -> list[HConfigChild | str] | None:
+    """Blocks without `child`, when the platform default for this release is a violation.
+
+    The evidence names the default and where it comes from, so an engineer can see why a block
+    with nothing wrong in it is a finding (`line vty 0 4` on IOS 15.2 accepts telnet unless told).
+    """
+    release = _release(subject.text, check.release)
+    default = next((d for d in check.defaults if d.platform == subject.platform and _applies(d.releases, release)), None)
+    if default is None or not default.violates:
+        return None
+    shown = ".".join(map(str, release)) if release else "not in the configuration"
+    note = f"! no '{_describe_path(check.child)}' above: the default is '{default.setting}' (release {shown}; {default.source})"
+    offending: list[HConfigChild | str] = [p for p in _find(subject.tree, check.parent) if not _exists(p, check.child)]
+    return offending + [note] if offending else None
+
+
+def _describe_path(path: list[LineMatch]) -> str:
+    """A readable name for the line a path looks for (`transport input`)."""
+    last = path[-1]
+    return str(last.equals or last.startswith or last.contains or last.re_search).strip()
+
+
+def _evidence(nodes: Iterable[HConfigChild | str]) -> list[str]:
     """Each node with its ancestors as config lines (one space of indent per level).
 
     An ancestor shared by several offending nodes (the `line vty 0 4` above two bad lines) is
@@ -506,6 +693,9 @@ def _evidence(nodes: Iterable[HConfigChild]) -> list[str]:
     shown: set[int] = set()
     lines: list[str] = []
     for node in nodes:
+        if isinstance(node, str):  # a note about the blocks above it
+            lines.append(node)
+            continue
         for depth, item in enumerate(node.lineage()):
             if id(item) not in shown:
                 shown.add(id(item))
