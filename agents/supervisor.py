@@ -17,7 +17,7 @@ from agents.access import ToolRoles, highest
 from agents.config import EngineConfig, ResilienceConfig
 from agents.llm import roles as claude_roles
 from agents.llm.backend import ClaudeBackend
-from agents.llm.client import LLMUnavailable
+from agents.failures import LLMUnavailable
 from agents.llm.usage import UsageMeter
 from agents.resilience.attempts import StepUnavailable, run_on_pool
 from agents.resilience.guard import CURRENT_NOTICES, Resilience

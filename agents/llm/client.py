@@ -11,31 +11,22 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import anthropic
 from anthropic import AsyncAnthropic
 from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
+from agents.failures import FailureKind, LLMUnavailable
 from agents.llm.usage import UsageMeter
 from agents.resilience.guard import BREAKER_KIND, Resilience
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-FailureKind = Literal["cost_limit", "budget", "breaker_open", "rate_limit", "overloaded", "server_error", "timeout", "connection",
-                      "auth", "bad_request", "invalid_output"]
 
 _EPHEMERAL = {"type": "ephemeral"}
-
-
-class LLMUnavailable(Exception):
-    """Claude could not give a usable answer; `kind` says why (it drives fallbacks and breakers)."""
-
-    def __init__(self, kind: FailureKind, message: str) -> None:
-        self.kind = kind
-        super().__init__(message)
 
 
 def provider_enabled(config: LLMConfig) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from agents.config import RetryConfig
-from agents.llm.client import LLMUnavailable
+from agents.failures import LLMUnavailable
 from agents.resilience.guard import BREAKER_KIND, CURRENT_INSTANCE, PROVIDER_LEVEL
 from agents.resilience.pool import AgentInstance, AgentPool
 
