@@ -5,14 +5,18 @@ calls, an audit event), while as many readers fetch the thread context.
 Prints p50/p99 per write kind and overall, for SQLite (a temporary file) and, if a URL is given,
 PostgreSQL (the database is used as is: the bench writes rows with a random prefix, then
 deletes them). Runs in seconds.
-Run: python bench/store_load.py [--requests 200] [--postgres postgresql://user:pass@host/db]
+Then the ack latency of the same number of concurrent mentions with the store free and
+write-locked (bench/ack_vs_store.py): store writes never delay an ack.
+Run: python bench/store_load.py [--requests 200] [--no-ack] [--postgres postgresql://user:pass@host/db]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import sys
 import statistics
 import tempfile
 import time
@@ -96,11 +100,19 @@ def report(name: str, n: int, timings: dict[str, list[float]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--no-ack", action="store_true", help="skip the ack-latency comparison (bench/ack_vs_store.py)")
     parser.add_argument("--postgres", default=os.environ.get("NOC_TEST_POSTGRES_URL"),
                         help="PostgreSQL URL (default $NOC_TEST_POSTGRES_URL); SQLite only without one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         report("SQLite (WAL, temporary file)", args.requests, asyncio.run(run(f"sqlite:///{tmp}/bench.db", args.requests)))
+    if not args.no_ack:  # store writes never delay an ack: the same burst with the store free and write-locked
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import ack_vs_store
+
+        logging.disable(logging.ERROR)
+        ack_vs_store.report(args.requests, *asyncio.run(ack_vs_store.measure(args.requests, rounds=1)))
+        logging.disable(logging.NOTSET)
     if not args.postgres:
         print("\nPostgreSQL: skipped (pass --postgres URL or set NOC_TEST_POSTGRES_URL)")
         return

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.llm.backend import ClaudeBackend, build_backend
 from agents.access import ToolRoles, allows, highest
+from agents.llm.backend import ClaudeBackend, build_backend
 from agents.models import Answer, Request, Specialist, cut_question, new_id
 from agents.resilience.guard import Resilience
 from agents.routing import route
@@ -27,11 +27,11 @@ from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
+from bot.lifecycle import RequestLedger, Where
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.lifecycle import RequestLedger, Where
 from bot.slack_sink import SlackThreadSink
 from bot.store import Store
 
@@ -227,6 +227,21 @@ class Runtime:
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)
         return answer
+
+    async def claim_event(self, event_id: str | None) -> bool:
+        """True when this delivery of a Slack event should be handled (the first, or a retry of one
+        whose handler died). Runs after the ack. A store that cannot be reached lets the event
+        through: a possible duplicate answer beats a lost question."""
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        try:
+            first = await self.store.claim_event(event_id)
+        except Exception:
+            log.error("cannot claim event %s in the store; handling it anyway", event_id, exc_info=True)
+            return True
+        if not first:
+            log.info("duplicate delivery of %s ignored", event_id)
+        return first
 
     async def event_done(self, event_id: str | None) -> None:
         """An event that needed no work (a hint, a denial): no retry of it is processed again."""

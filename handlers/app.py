@@ -2,10 +2,10 @@
 
 This is the composition root of the Slack side (handlers -> bot -> agents): it takes a ready
 `Runtime` from `bot` and registers every listener module. Middleware puts the runtime into
-each listener's context and makes event delivery idempotent: Slack retries an event it thinks
-was not acknowledged (`x-slack-retry-num`) and occasionally delivers one twice; the store's
-`claim_event` lets exactly one delivery through. A payload of the wrong shape (`event_id` not a
-string, an app_mention without a channel...) is dropped before any of that: in HTTP mode
+each listener's context. Event delivery is made idempotent in the listeners, after the ack
+(`Runtime.claim_event`), so a slow or locked store never delays Slack's acknowledgement. A
+payload of the wrong shape (`event_id` not a string, an app_mention without a channel...) is
+dropped before any of that: in HTTP mode
 bot.http_guard has already answered it with 400; in Socket Mode it is acknowledged and ignored.
 """
 
@@ -40,20 +40,6 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     @app.middleware
     async def inject_runtime(context, next):
         context["runtime"] = runtime
-        return await next()
-
-    @app.middleware
-    async def once_per_event(body, next, logger):
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if isinstance(event_id, str) and event_id:
-            try:
-                first = await runtime.store.claim_event(event_id)
-            except Exception:  # store down or locked: a possible duplicate answer beats a lost question
-                logger.error("cannot claim event %s in the store; processing it anyway", event_id, exc_info=True)
-                first = True
-            if not first:
-                logger.info("duplicate delivery of %s ignored", event_id)
-                return BoltResponse(status=200, body="")
         return await next()
 
     mentions.register(app)
