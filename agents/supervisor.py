@@ -15,12 +15,10 @@ from collections.abc import Awaitable, Callable
 
 from agents.access import ToolRoles, highest
 from agents.config import EngineConfig, ResilienceConfig
+from agents.failures import LLMUnavailable
 from agents.llm import roles as claude_roles
 from agents.llm.backend import ClaudeBackend
-from agents.failures import LLMUnavailable
 from agents.llm.usage import UsageMeter
-from agents.resilience.attempts import StepUnavailable, run_on_pool
-from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -47,6 +45,8 @@ from agents.progress import (
     StepFinished,
     StepStarted,
 )
+from agents.resilience.attempts import StepUnavailable, run_on_pool
+from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.routing import hinted_devices, route
 from agents.severity import Severity
 from agents.specialists import config as config_analyst

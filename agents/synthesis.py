@@ -35,7 +35,7 @@ def confidence_of(responses: list[AgentResponse], primary: Specialist) -> float:
     if not answered:
         return 0.0
     weights = [2.0 if r.agent == primary else _WEIGHT.get(r.agent, 1.0) for r in answered]
-    mean = sum(w * r.confidence for w, r in zip(weights, answered)) / sum(weights)
+    mean = sum(w * r.confidence for w, r in zip(weights, answered, strict=False)) / sum(weights)
     partial_penalty = 0.9 ** sum(1 for r in answered if r.status == "partial")
     return round(mean * len(answered) / len(responses) * partial_penalty, 2)
 

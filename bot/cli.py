@@ -19,23 +19,23 @@ import click
 
 from agents.access import ROLE_ORDER, ToolRoles
 from agents.evaluation import EvalFileError, evaluate_routing, load_eval_cases, render_eval
-from agents.llm.backend import build_backend
-from agents.resilience.guard import Resilience
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
+from agents.llm.backend import build_backend
 from agents.models import Answer, ExecutionMode, Request
+from agents.network.inventory import InventoryError, UnknownDeviceError
 from agents.progress import NullSink
+from agents.resilience.guard import Resilience
 from agents.routing import route
 from agents.supervisor import Supervisor
-from agents.network.inventory import InventoryError, UnknownDeviceError
 from agents.tools import build_toolbox
 from agents.tools.audit import AuditRulesError
 from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.answer_json import answer_json
 from bot.audit_report import render_audit_text
-from bot.terminal import TerminalSink, render_answer
 from bot.credentials import CredentialError, slack_credentials
 from bot.settings import CONFIG_ENV, ConfigError, Settings, load_settings
+from bot.terminal import TerminalSink, render_answer
 
 
 class UsageProblem(click.UsageError):

@@ -42,7 +42,7 @@ class NocCollector(Collector):
                 tasks.add_metric(key + ["failure"], st.failed)
                 for kind, n in st.failures.items():
                     failures.add_metric(key + [kind], n)
-                buckets = [(str(b), c) for b, c in zip(DURATION_BUCKETS, st.bucket_counts)] + [("+Inf", st.total)]
+                buckets = [(str(b), c) for b, c in zip(DURATION_BUCKETS, st.bucket_counts, strict=False)] + [("+Inf", st.total)]
                 duration.add_metric(key, buckets, st.duration_sum)
                 rate.add_metric(key, st.success_rate)
                 avg.add_metric(key, st.latency_avg)

@@ -59,7 +59,7 @@ def rows_from(text: str) -> list[dict]:
             elif name == "noc_agent_health":
                 row["health"] = _HEALTH.get(int(value), str(value))
     out = []
-    for (agent, instance), row in rows.items():
+    for (_agent, instance), row in rows.items():
         row["total"] = row.get("successes", 0) + row.get("failures", 0)
         row["breaker"] = _BREAKER.get(breakers.get(instance, 0), "?")
         out.append({c: row.get(c, 0) for c in COLUMNS})
@@ -70,8 +70,8 @@ def render_table(rows: list[dict]) -> str:
     shown = [c for c in COLUMNS if c != "failures_by_kind"]
     cells = [[str(r[c]) for c in shown] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(shown)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(shown, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(shown, widths, strict=False))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) for row in cells]
     return "\n".join(lines)
 
 

@@ -10,10 +10,9 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import exposition, registry_for

@@ -20,10 +20,17 @@ from agents.llm.schemas import DiagnosisReport, PlanOut, PlanStepOut, RouteOut, 
 from agents.models import MAX_QUESTION_CHARS, Request
 from agents.supervisor import Supervisor
 from bot.settings import AccessConfig
-from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
-from tests.fakes.anthropic_api import text, tool_use
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import app_mention_event, block_action, slash_command
+from tests.fakes.anthropic_api import (
+    fake_anthropic,  # noqa: F401
+    text,
+    tool_use,
+)
+from tests.fakes.slack_api import (
+    app_mention_event,
+    block_action,
+    fake_slack,  # noqa: F401
+    slash_command,
+)
 from tests.test_slack_app import OPERATOR, answer_message, start
 
 VIEWER = "U123"

@@ -15,8 +15,11 @@ from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut
 from agents.models import Request
 from agents.resilience.guard import Resilience
 from bot.runtime import Origin
-from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
-from tests.fakes.anthropic_api import overloaded, text
+from tests.fakes.anthropic_api import (
+    fake_anthropic,  # noqa: F401
+    overloaded,
+    text,
+)
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.test_daily_report import ALERTS, Clock, make_runtime, make_settings
 

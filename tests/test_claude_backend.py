@@ -27,8 +27,16 @@ from agents.llm.schemas import (
     SynthesisOut,
 )
 from bot.cli import cli
-from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
-from tests.fakes.anthropic_api import error, invalid_json, overloaded, rate_limited, text, tool_use, wrong_shape
+from tests.fakes.anthropic_api import (
+    error,
+    fake_anthropic,  # noqa: F401
+    invalid_json,
+    overloaded,
+    rate_limited,
+    text,
+    tool_use,
+    wrong_shape,
+)
 
 SECRETS = [s["value"] for s in yaml.safe_load((Path(__file__).parent / "data" / "lab_secrets.yaml").read_text())]
 SAMPLING = {"temperature", "top_p", "top_k"}

@@ -25,8 +25,7 @@ from bot.runtime import Runtime
 from bot.scheduler import DAILY, ReportSchedule, Scheduler
 from bot.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
 from bot.slack_client import web_client
-from bot.store import Store
-from bot.store import schema
+from bot.store import Store, schema
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 
 BERLIN = ZoneInfo("Europe/Berlin")

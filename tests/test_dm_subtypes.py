@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import dm_event
+from tests.fakes.slack_api import (
+    dm_event,
+    fake_slack,  # noqa: F401
+)
 from tests.test_slack_app import bot  # noqa: F401  (the app under test, as a fixture)
 
 

@@ -21,6 +21,7 @@ import urllib.parse
 
 import aiohttp
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from agents.models import MAX_QUESTION_CHARS
 from agents.network.inventory import Inventory
@@ -29,9 +30,14 @@ from bot import http_guard
 from bot.http_guard import payload_problem, signing_secret_of
 from handlers.app import build_app
 from handlers.common import strip_mentions
-from slack_bolt.request.async_request import AsyncBoltRequest
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import app_mention_event, block_action, post_signed_async, sign, slash_command
+from tests.fakes.slack_api import (
+    app_mention_event,
+    block_action,
+    fake_slack,  # noqa: F401
+    post_signed_async,
+    sign,
+    slash_command,
+)
 from tests.test_slack_app import OPERATOR, SECRET, answer_message, start, texts
 
 JSON_TYPE = {"Content-Type": "application/json"}

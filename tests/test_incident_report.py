@@ -11,8 +11,8 @@ import pytest
 from agents.models import Finding, Recommendation
 from agents.severity import Severity
 from agents.specialists.incident_report import SEV_LEVELS, build_incident_report
-from agents.tools.runbooks import search_runbooks
 from agents.tools.redact import contains_secret
+from agents.tools.runbooks import search_runbooks
 
 OPENED = datetime(2024, 5, 1, 12, 30, 5, tzinfo=timezone.utc)
 SECRET = "s3cr3tC0mm"

@@ -9,8 +9,10 @@ import pytest
 
 from bot.cli import cli
 from bot.metrics_report import rows_from
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import app_mention_event
+from tests.fakes.slack_api import (
+    app_mention_event,
+    fake_slack,  # noqa: F401
+)
 from tests.test_slack_app import start
 
 NAMES = ["noc_agent_tasks_total", "noc_agent_task_duration_seconds_bucket", "noc_agent_failures_total", "noc_agent_success_rate",

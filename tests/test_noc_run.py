@@ -13,8 +13,11 @@ import urllib.request
 
 import pytest
 
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import app_mention_event, post_signed
+from tests.fakes.slack_api import (
+    app_mention_event,
+    fake_slack,  # noqa: F401
+    post_signed,
+)
 
 SECRET = "0123456789abcdef0123456789abcdef"
 

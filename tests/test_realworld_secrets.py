@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.config import AuditConfig, NetworkConfig
+from agents.config import NetworkConfig
 from agents.llm.schemas import ConfigReport, FindingOut, GapList, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
 from agents.network.gateway import Gateway
 from agents.network.inventory import load_inventory
@@ -30,8 +30,11 @@ from agents.tools.audit import audit_config, load_rules
 from agents.tools.network import Toolbox
 from agents.tools.redact import contains_secret, redact
 from bot.cli import cli
-from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
-from tests.fakes.anthropic_api import text, tool_use
+from tests.fakes.anthropic_api import (
+    fake_anthropic,  # noqa: F401
+    text,
+    tool_use,
+)
 
 DATA = Path(__file__).parent / "data" / "realworld"
 CONFIGS = sorted((DATA / "configs").glob("*/*.cfg"))

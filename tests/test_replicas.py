@@ -9,8 +9,12 @@ import sys
 import threading
 import time
 
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import BOT_ID, app_mention_event, post_signed
+from tests.fakes.slack_api import (
+    BOT_ID,
+    app_mention_event,
+    fake_slack,  # noqa: F401
+    post_signed,
+)
 from tests.test_noc_run import SECRET, free_port, stop, wait_healthz
 
 
@@ -33,7 +37,7 @@ def test_two_replicas_one_event_one_answer(fake_slack, tmp_path, pg_url):
     ports = [free_port(), free_port()]
     procs = [launch(fake_slack, tmp_path, f"r{i}", port, pg_url) for i, port in enumerate(ports)]
     try:
-        for proc, port in zip(procs, ports):
+        for proc, port in zip(procs, ports, strict=False):
             wait_healthz(port, proc)
         event = app_mention_event("why is the branch office slow?")
         statuses: list[int] = []

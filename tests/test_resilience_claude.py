@@ -21,8 +21,15 @@ from agents.resilience.guard import Resilience
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from bot.metrics import exposition, registry_for
-from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
-from tests.fakes.anthropic_api import dynamic, error, overloaded, rate_limited, slow, text
+from tests.fakes.anthropic_api import (
+    dynamic,
+    error,
+    fake_anthropic,  # noqa: F401
+    overloaded,
+    rate_limited,
+    slow,
+    text,
+)
 
 FAST = RetryConfig(backoff_initial_s=0.001, backoff_max_s=0.005, jitter_s=0.0)
 QUESTION = "why can't the branch reach HQ over BGP?"

@@ -16,8 +16,12 @@ import subprocess
 import sys
 import time
 
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import app_mention_event, block_action, post_signed
+from tests.fakes.slack_api import (
+    app_mention_event,
+    block_action,
+    fake_slack,  # noqa: F401
+    post_signed,
+)
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 
 

@@ -17,13 +17,13 @@ from bot.server import RunningBot, start_bot
 from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.slack_client import web_client
 from handlers.app import build_app
-from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.fakes.slack_api import (
     BOT_ID,
     BOT_USER_ID,
     app_mention_event,
     block_action,
     dm_event,
+    fake_slack,  # noqa: F401
     post_signed_async,
     slash_command,
 )
@@ -125,7 +125,7 @@ async def test_status_updates_are_coalesced(bot, fake_slack):
     for c in updates:
         by_ts.setdefault(c.args["ts"], []).append(c.time)
     for times in by_ts.values():
-        gaps = [b - a for a, b in zip(times, times[1:-1])]  # the final "done" flush may follow at once
+        gaps = [b - a for a, b in zip(times, times[1:-1], strict=False)]  # the final "done" flush may follow at once
         assert all(g >= 0.15 for g in gaps), gaps
 
 

@@ -11,8 +11,12 @@ import sqlite3
 
 import pytest
 
-from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.fakes.slack_api import BOT_ID, app_mention_event, slash_command
+from tests.fakes.slack_api import (
+    BOT_ID,
+    app_mention_event,
+    fake_slack,  # noqa: F401
+    slash_command,
+)
 from tests.test_slack_app import start, texts
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.cli import cli
 from agents.specialists.performance import months_until
+from bot.cli import cli
 
 
 def ask(runner, question: str, scenario: str = "healthy") -> dict:

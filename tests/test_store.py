@@ -187,7 +187,7 @@ async def test_racing_replicas_claim_each_event_exactly_once(store, other):
     ids = [f"Ev{i}" for i in range(50)]
     results = await asyncio.gather(*(s.claim_event(e) for e in ids for s in (store, other)))
     assert sum(results) == len(ids)
-    won = [e for e, (x, y) in zip(ids, zip(results[::2], results[1::2])) if x or y]
+    won = [e for e, (x, y) in zip(ids, zip(results[::2], results[1::2], strict=False), strict=False) if x or y]
     assert won == ids
 
 

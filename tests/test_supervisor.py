@@ -9,10 +9,10 @@ import asyncio
 import pytest
 
 from agents.config import EngineConfig, ResilienceConfig, RetryConfig
-from agents.resilience.guard import Resilience
 from agents.models import ExecutionMode, PlanStep, Request, Specialist
 from agents.planner import PlanError, choose_mode, finalise, phases_of
 from agents.progress import ListSink
+from agents.resilience.guard import Resilience
 from agents.severity import Severity
 from agents.specialists.base import AnalystOutput, finding
 from agents.supervisor import OFFLINE_ANALYSTS, Supervisor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from agents.tools.registry import TOOL_SPECS, call_tool
 from agents.tools.results import DeviceConfig, RoutingStatus, SecurityScan, TrafficAnalysis
 

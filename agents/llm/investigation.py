@@ -14,10 +14,11 @@ import asyncio
 import json
 from typing import Any
 
-from agents.llm.client import ClaudeClient, LLMUnavailable
+from agents.config import LLMConfig
+from agents.failures import LLMUnavailable
+from agents.llm.client import ClaudeClient
 from agents.llm.schemas import REPORT_MODELS, SpecialistReport
 from agents.llm.usage import UsageMeter
-from agents.config import LLMConfig
 from agents.models import Finding, Recommendation, Specialist
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput

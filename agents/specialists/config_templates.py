@@ -217,12 +217,12 @@ class _Text:
             secret_given = True
             masked = masked[: m.start(2)] + " " * (m.end(2) - m.start(2)) + masked[m.end(2):]
         description = None
-        m = _DESCRIPTION_RX.search(masked)
-        if m:
-            value = m.group("val").strip().strip("\"'").strip()
+        d = _DESCRIPTION_RX.search(masked)
+        if d:
+            value = d.group("val").strip().strip("\"'").strip()
             if value:
                 description = value
-            masked = masked[: m.start()] + " " * (m.end() - m.start()) + masked[m.end():]
+            masked = masked[: d.start()] + " " * (d.end() - d.start()) + masked[d.end():]
         return cls(original=text, masked=masked, description=description, secret_given=secret_given)
 
 
@@ -482,7 +482,7 @@ def _extract_static(t: _Text, params: dict[str, Any], missing: list[str]) -> Non
                 params["next_hop"] = m.group(0)
                 used.append(m.span())
                 break
-    for name, start, end in _interfaces_in(s):
+    for name, start, _end in _interfaces_in(s):
         before = s[max(0, start - 25):start].lower()
         if re.search(r"(?:via|out(?:\s+of)?|exit(?:[-\s]interface)?|through|interface|to|from|egress)\s*$", before) or name == "Null0":
             params["exit_interface"] = name

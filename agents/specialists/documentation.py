@@ -20,7 +20,6 @@ from agents.specialists.incident_report import build_incident_report
 from agents.tools.runbooks import RunbookHit, search_runbooks
 
 
-
 class DocumentationResult(BaseModel):
     runbooks: list[RunbookHit] = Field(default_factory=list)
     incident_report: str | None = None

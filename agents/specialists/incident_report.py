@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 
 from agents.models import Finding, Recommendation
 from agents.severity import Severity
-from agents.tools.runbooks import RunbookHit
 from agents.tools.redact import redact, redact_prose
+from agents.tools.runbooks import RunbookHit
 
 __all__ = ["SEV_LEVELS", "build_incident_report", "sev_level"]
 

@@ -25,8 +25,6 @@ from agents.tools.address_index import AddressIndex, AddressOwner, build_address
 from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.config_intake import IntakeConfig, redact_diff, redact_or_withhold, take_config
 from agents.tools.qos import interface_qos, unused_policy_maps
-from agents.tools.runbooks import search_runbooks
-from agents.tools.sensors import device_health_readings, known
 from agents.tools.results import (
     DeviceConfig,
     DeviceHealth,
@@ -46,6 +44,8 @@ from agents.tools.results import (
     ToolResult,
     TrafficAnalysis,
 )
+from agents.tools.runbooks import search_runbooks
+from agents.tools.sensors import device_health_readings, known
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from bot.store import schema
-from bot.store.engine import BEGIN_OPTION, BUSY_OPTION, StoreBusy, StoreError, async_url, check_sqlite_file, describe, is_transient, make_engine, open_error
+from bot.store.engine import (
+    BEGIN_OPTION,
+    BUSY_OPTION,
+    StoreBusy,
+    StoreError,
+    async_url,
+    check_sqlite_file,
+    describe,
+    is_transient,
+    make_engine,
+    open_error,
+)
 from bot.store.migrate import upgrade
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.base import StoreBase
 from bot.store import schema
+from bot.store.base import StoreBase
 
 
 class OpsMixin(StoreBase):

@@ -19,8 +19,8 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.models import AgentResponse, Answer
-from bot.store.base import StoreBase
 from bot.store import schema
+from bot.store.base import StoreBase
 
 STATUSES = ("received", "running", "answered", "failed", "interrupted")
 _OPEN = ("received", "running")

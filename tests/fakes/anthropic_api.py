@@ -343,7 +343,7 @@ class FakeAnthropic(LoopbackServer):
 
     def requests_for(self, role: str | None) -> list[dict]:
         with self._lock:
-            return [body for body, r in zip(self.requests, self.roles) if r == role]
+            return [body for body, r in zip(self.requests, self.roles, strict=False) if r == role]
 
     def reset(self) -> None:
         with self._lock:

@@ -1022,7 +1022,7 @@ class FakeSlack(LoopbackServer):
 
     def _users_info(self, call: Call) -> dict:
         uid = call.args.get("user")
-        if not isinstance(uid, str) or not uid[:1] in ("U", "W"):
+        if not isinstance(uid, str) or uid[:1] not in ("U", "W"):
             return {"ok": False, "error": "user_not_found"}
         name = "noc" if uid == BOT_USER_ID else f"user-{uid.lower()}"
         real = "NOC Bot" if uid == BOT_USER_ID else f"User {uid}"
