@@ -228,6 +228,21 @@ class Runtime:
         await self.ledger.finished(origin.where)
         return answer
 
+    async def claim_event(self, event_id: str | None) -> bool:
+        """True when this delivery of a Slack event should be handled (the first, or a retry of one
+        whose handler died). Runs after the ack. A store that cannot be reached lets the event
+        through: a possible duplicate answer beats a lost question."""
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        try:
+            first = await self.store.claim_event(event_id)
+        except Exception:
+            log.error("cannot claim event %s in the store; handling it anyway", event_id, exc_info=True)
+            return True
+        if not first:
+            log.info("duplicate delivery of %s ignored", event_id)
+        return first
+
     async def event_done(self, event_id: str | None) -> None:
         """An event that needed no work (a hint, a denial): no retry of it is processed again."""
         if event_id:
