@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # tool that is their core data (configuration, the audit), as configured in `access.tool_roles`.
 _CORE_TOOL = {Specialist.config: "get_device_config", Specialist.security: "scan_security_vulnerabilities"}
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
+# How long a request waits for the store before going on without it (claim, access record,
+# thread context): a locked or unreachable store costs a log line, never the answer.
+_STORE_PATIENCE_S = 3.0
 
 
 @dataclass
@@ -143,8 +146,9 @@ class Runtime:
         """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""
         decision = await self.access.check(user, channel, needed)
         try:
-            await self.store.record_audit(user=user, channel=channel, command=command,
-                                          outcome="allowed" if decision.allowed else "denied", reason=decision.reason)
+            await asyncio.wait_for(self.store.record_audit(user=user, channel=channel, command=command,
+                                                           outcome="allowed" if decision.allowed else "denied", reason=decision.reason),
+                                   timeout=_STORE_PATIENCE_S)
         except Exception:  # the decision stands; a store outage must not silence the user
             log.error("could not store the access decision for %s %s (%s)", user, command, decision.reason, exc_info=True)
         if decision.allowed:
@@ -235,7 +239,7 @@ class Runtime:
         if not isinstance(event_id, str) or not event_id:
             return True
         try:
-            first = await self.store.claim_event(event_id)
+            first = await asyncio.wait_for(self.store.claim_event(event_id), timeout=_STORE_PATIENCE_S)
         except Exception:
             log.error("cannot claim event %s in the store; handling it anyway", event_id, exc_info=True)
             return True
@@ -256,7 +260,7 @@ class Runtime:
         """A follow-up in a thread reuses the earlier answer's devices, and its findings only when
         the new requester holds the role that produced them."""
         try:
-            prior = await self.store.last_answer_in_thread(origin.channel, origin.thread_ts)
+            prior = await asyncio.wait_for(self.store.last_answer_in_thread(origin.channel, origin.thread_ts), timeout=_STORE_PATIENCE_S)
         except Exception:
             log.error("could not read the thread's earlier answer; answering without it", exc_info=True)
             return

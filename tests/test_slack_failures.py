@@ -6,6 +6,7 @@ database file (another connection holding SQLite's write lock), not by patching 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 
@@ -74,3 +75,29 @@ async def test_a_locked_database_does_not_cost_the_answer(bot, fake_slack, tmp_p
     await bot.settle()  # and once the lock is gone the answer is stored too
     assert (await bot.runtime.store.answer(answers(fake_slack, "C0NOC", event["event"]["ts"])[0]["blocks"][-1]["elements"][0]["value"])) is not None
 
+
+
+async def test_200_concurrent_mentions_with_the_database_locked_lose_no_answer(fake_slack, tmp_path):
+    """The durable-state finding: under load, with SQLite's write lock held by another connection
+    while the burst arrives, every request is answered in its thread and every answer is stored."""
+    b = await start(fake_slack, tmp_path)
+    try:
+        lock = sqlite3.connect(tmp_path / "noc.db", timeout=0)
+        lock.execute("BEGIN EXCLUSIVE")
+        events = [app_mention_event(f"why is the branch office slow? ({i})") for i in range(200)]
+        try:
+            statuses = await asyncio.gather(*(b.post(e) for e in events))
+            assert {s for s, _ in statuses} == {200}
+            # answers are posted while the store is still locked: post first, store after
+            await fake_slack.wait_for_async(lambda s: sum(bool(answers(s, "C0NOC", e["event"]["ts"])) for e in events) >= 50,
+                                            timeout=120)
+        finally:
+            lock.rollback()
+            lock.close()
+        await fake_slack.wait_for_async(lambda s: all(answers(s, "C0NOC", e["event"]["ts"]) for e in events), timeout=240)
+        await b.settle(timeout_s=120)
+        assert all(len(answers(fake_slack, "C0NOC", e["event"]["ts"])) == 1 for e in events)
+        assert await b.runtime.store.count("requests") == 200
+        assert b.runtime.store_failures == 0
+    finally:
+        await b.running.stop(b.runtime)
