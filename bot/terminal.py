@@ -1,4 +1,6 @@
-"""Terminal rendering: live progress lines on stderr and a readable answer on stdout."""
+"""Terminal rendering: live progress lines on stderr and a readable answer on stdout.
+
+The progress wording is shared with Slack's status message (`bot.progress_text`)."""
 
 from __future__ import annotations
 
@@ -6,17 +8,8 @@ import sys
 from typing import TextIO
 
 from agents.models import Answer
-from agents.progress import (
-    AgentAsked,
-    Finished,
-    Notice,
-    Planned,
-    ProgressEvent,
-    Routed,
-    StepFinished,
-    StepStarted,
-    ToolCalled,
-)
+from agents.progress import ProgressEvent
+from bot.progress_text import ProgressLine, describe
 
 
 class TerminalSink:
@@ -27,32 +20,18 @@ class TerminalSink:
         self.verbose_tools = verbose_tools
 
     async def emit(self, event: ProgressEvent) -> None:
-        line = _describe(event, self.verbose_tools)
+        line = describe(event, tools=self.verbose_tools)
         if line:
-            print(f"[{event.t:6.2f}s] {line}", file=self.stream, flush=True)
+            print(f"[{event.t:6.2f}s] {_terminal_line(line)}", file=self.stream, flush=True)
 
 
-def _describe(e: ProgressEvent, tools: bool) -> str | None:
-    if isinstance(e, Routed):
-        devices = f" devices: {', '.join(e.devices)}" if e.devices else ""
-        return f"routed to {e.primary} (specialists: {', '.join(e.specialists)}){devices}"
-    if isinstance(e, Planned):
-        return f"plan ({e.mode}): " + " | ".join(", ".join(p) for p in e.phases)
-    if isinstance(e, StepStarted):
-        return f"{e.step} {e.agent} started"
-    if isinstance(e, ToolCalled):
-        if not tools:
-            return None
-        return f"    {e.agent} -> {e.tool}({e.device or ''}) {'ok' if e.ok else 'FAILED'} {e.duration_s * 1000:.0f}ms"
-    if isinstance(e, StepFinished):
-        return f"{e.step} {e.agent} {e.status} in {e.duration_s:.2f}s: {e.summary[:140]}"
-    if isinstance(e, AgentAsked):
-        return f"    {e.from_agent} asked {e.to_agent}: {e.outcome}"
-    if isinstance(e, Notice):
-        return f"NOTICE ({e.level}): {e.text}"
-    if isinstance(e, Finished):
-        return f"finished: {e.status} in {e.duration_s:.2f}s"
-    return None
+def _terminal_line(line: ProgressLine) -> str:
+    """The shared wording with the terminal's marks: work inside a step indented under it."""
+    if line.kind in ("tool_ok", "tool_failed", "asked"):
+        return f"    {line.text}"
+    if line.kind in ("info", "warning"):
+        return f"NOTICE ({line.status}): {line.text}"
+    return line.text
 
 
 def render_answer(answer: Answer) -> str:
