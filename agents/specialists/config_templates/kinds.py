@@ -1,0 +1,50 @@
+"""The six change kinds, what detection hands to rendering, what rendering returns, and the
+lab's defaults (each one is said in plain words whenever it stands in for a missing value)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, Field
+
+TemplateKind = Literal["access_port", "trunk", "ospf", "bgp_neighbor", "static_route", "qos_policy"]
+TEMPLATE_KINDS: tuple[str, ...] = get_args(TemplateKind)
+SUPPORTED_OS: tuple[str, ...] = ("ios", "eos")
+
+BGP_MD5_PLACEHOLDER = "<bgp-md5-key>"
+DEFAULT_LOCAL_AS = 65000  # edge-rtr-01 and the cores (TOPOLOGY.md)
+LAB_LOCAL_AS = {"branch-rtr-01": 65101}  # the one lab device that is not in AS 65000
+DEFAULT_ACCESS_VLAN = 110  # lab users VLAN
+DEFAULT_OSPF_PROCESS = 1
+DEFAULT_OSPF_AREA = "0"
+DEFAULT_QOS_POLICY = "WAN-EDGE-QOS"  # the lab's policy-map name
+DEFAULT_SHAPER_POLICY = "WAN-SHAPE"
+DEFAULT_VOICE_PCT = 20
+DEFAULT_BUSINESS_PCT = 30
+MAX_DESCRIPTION = 200
+
+
+class TemplateRequest(BaseModel):
+    """What was understood from the text: the change kind and the parameters found in it."""
+
+    kind: TemplateKind
+    params: dict[str, Any] = Field(default_factory=dict)
+    # Required parameters not found in the text; where a sensible default exists it is already in
+    # `params`, and render_config says so in its assumptions.
+    missing: list[str] = Field(default_factory=list)
+
+
+class GeneratedConfig(BaseModel):
+    """Rendered configuration plus everything an engineer must know before pasting it."""
+
+    kind: TemplateKind
+    os: str  # "ios" or "eos"
+    device: str | None = None
+    lines: list[str] = Field(default_factory=list)  # ready to paste, indented as on the device
+    params: dict[str, Any] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)  # empty = valid
+    assumptions: list[str] = Field(default_factory=list)  # defaults filled in, said plainly
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
