@@ -25,6 +25,7 @@ DEFAULT_TOOL_ROLES: dict[str, Role] = {
     "analyze_traffic_patterns": "viewer",
     "search_runbooks": "viewer",
     "get_interface_qos": "viewer",
+    "search_logs": "viewer",  # log lines pass redact_prose: they can quote typed commands
     "get_device_config": "operator",
     "scan_security_vulnerabilities": "operator",
 }

@@ -19,6 +19,9 @@ CASES = [
     ("high-cpu", "why is the internet edge sluggish?", ["CPU at 97%", "edge-rtr-01"]),
     ("insecure-mgmt", "are our devices secure?", ["Telnet", "SNMP community", "AAA", "password"]),
     ("device-unreachable", "what's wrong at the branch?", ["branch-rtr-01 is unreachable"]),
+    # only the log shows it: failed logins from one outside address, then a login that worked
+    ("vty-brute-force", "is someone attacking our routers?",
+     ["branch-rtr-01", "12 failed logins from 203.0.113.77", "successful login as backup", "changed the configuration"]),
 ]
 
 

@@ -40,9 +40,13 @@ ErrorKind = Literal["unreachable", "timeout", "refused", "dns", "auth", "credent
 
 # What a tool may ask of a device. "counters" returns two samples and the interval between them;
 # "instances" (VRF membership) is None where the driver cannot tell.
-Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", "bgp", "environment", "config", "ospf"]
+Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", "bgp", "environment", "config", "ospf", "logs"]
 
 _OSPF_COMMAND = {"ios": "show ip ospf neighbor", "eos": "show ip ospf neighbor", "nxos": "show ip ospf neighbor"}
+# The local log buffer; NAPALM has no getter for it, so it is CLI text like OSPF. Read it in a
+# session of its own: the mock driver numbers CLI calls per session, so a second CLI read in the
+# same session would look for another fixture file.
+_LOG_COMMAND = {"ios": "show logging", "eos": "show logging", "nxos": "show logging logfile"}
 
 
 class DeviceError(Exception):
@@ -62,6 +66,10 @@ class _Entry:
 
 def ospf_command(os_name: str) -> str | None:
     return _OSPF_COMMAND.get(os_name)
+
+
+def log_command(os_name: str) -> str | None:
+    return _LOG_COMMAND.get(os_name)
 
 
 class Gateway:
@@ -189,6 +197,14 @@ class Gateway:
             if command is None:
                 raise NotImplementedError(f"no OSPF neighbour command known for os '{device.os}'")
             return driver.cli([command])[command]
+        if name == "logs":
+            command = log_command(device.os)
+            if command is None:
+                raise NotImplementedError(f"no log command known for os '{device.os}'")
+            try:
+                return driver.cli([command])[command]
+            except FileNotFoundError:  # the mock driver: this device has no recorded log
+                raise NotImplementedError(f"no recorded '{command}' output for {device.name}") from None
         if name == "counters":
             first = driver.get_interfaces_counters()
             if device.is_lab:

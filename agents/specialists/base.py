@@ -150,6 +150,7 @@ _TOOL_DATA = {
     "list_devices": "the device list",
     "search_runbooks": "the runbook search",
     "get_interface_qos": "the QoS policies",
+    "search_logs": "the device logs",
 }
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from agents.models import Specialist
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs, timeline, unexplained_flaps
 from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
 
@@ -76,6 +77,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     causes += await _congestion_causes(ctx, observations)
     causes += _health_causes(ctx, observations)
     causes += _unreachable_causes(ctx, {d: (e.kind, e.message) for d, e in failures.items()})
+    causes += await _log_causes(ctx, [d for d in devices if d not in failures], causes)
     causes.sort(key=lambda c: (-c.severity.rank, -c.specificity, c.title))
 
     healthy_checks = _healthy_checks(results)
@@ -305,6 +307,37 @@ def _unreachable_causes(ctx: AnalysisContext, errors: dict[str, tuple[str, str]]
         causes.append(RootCause(kind="unreachable", title=f"{dev} {title}", layer="management", severity=Severity.high, specificity=2, devices=[dev],
                                 detail=f"{dev} ({host}) {detail} ({message}); its state cannot be read and users behind it may be affected.", steps=steps))
     return causes
+
+
+async def _log_causes(ctx: AnalysisContext, devices: list[str], causes: list[RootCause]) -> list[RootCause]:
+    """Timelines from the logs for the causes found, and the causes only the logs show (log_evidence.py)."""
+    logs = await read_logs(ctx, devices)
+    for c in causes:
+        c.detail += timeline(c.kind, c.devices, logs)
+    explained = {d for c in causes for d in c.devices}
+    out = []
+    for o in log_observations(logs, LOGIN_KINDS):
+        out.append(RootCause(kind=o.kind, title=f"Login attack on {o.device}", layer="management", severity=o.severity, specificity=2,
+                             devices=[o.device or ""], detail=o.message.removeprefix(f"{o.device}: "), steps=_login_steps(o)))
+    for o in unexplained_flaps(logs, explained):
+        title = "Flapping interface" if o.kind == "link_flaps" else "Unstable routing session"
+        out.append(RootCause(kind=o.kind, title=f"{title} on {o.device} (from its log)", layer="data-link" if o.kind == "link_flaps" else "network",
+                             severity=o.severity, specificity=1, devices=[o.device or ""], detail=o.message.removeprefix(f"{o.device}: "),
+                             steps=[ResolutionStep(description=f"Read the log around the flaps on {o.device}", device=o.device,
+                                                   commands=["show logging | include UPDOWN|ADJCHG|ADJCHANGE"])]))
+    return out
+
+
+def _login_steps(o: Observation) -> list[ResolutionStep]:
+    source = o.data.get("source", "<source>")
+    steps = [ResolutionStep(description=f"See who is logged in on {o.device} now and clear any session from {source}", device=o.device,
+                            commands=["show users", "show ssh", "clear line vty <n>"]),
+             ResolutionStep(description="Restrict the VTY lines to the management networks and slow down guessing", device=o.device,
+                            commands=["line vty 0 15", " access-class VTY-MGMT in vrf-also", "login block-for 120 attempts 5 within 60"])]
+    if o.kind == "login_after_failures":
+        steps.insert(1, ResolutionStep(description=f"Treat the '{o.data.get('success_user')}' account as compromised: disable it, rotate credentials, review what was changed",
+                                       device=o.device, commands=[f"no username {o.data.get('success_user')}", "show archive log config all"]))
+    return steps
 
 
 def _healthy_checks(results: list[ToolResult]) -> list[str]:

@@ -12,9 +12,11 @@ import re
 
 from pydantic import BaseModel, Field
 
+from agents.models import Finding, Recommendation
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
-from agents.tools.results import SecurityScan
+from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs
+from agents.tools.results import Observation, SecurityScan
 
 _TAGS = {"cis": r"\bcis\b", "pci": r"\bpci", "soc2": r"\bsoc ?2\b"}
 
@@ -49,6 +51,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     tags = requested_tags(ctx.task.instruction)
     scans = await asyncio.gather(*(ctx.tool("scan_security_vulnerabilities", device=d, tags=tags or None) for d in ctx.devices))
     ok = [s for s in scans if isinstance(s, SecurityScan) and s.ok]
+    failed = failure_findings(ctx)  # before the logs: a device whose log cannot be read is no audit gap
+    attacks = log_observations(await read_logs(ctx, ctx.devices, query="login"), LOGIN_KINDS)
     result = SecurityResult(risk_scores={s.device: s.risk_score for s in ok if s.device}, tags=tags)
 
     by_rule: dict[str, RemediationItem] = {}
@@ -66,7 +70,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     result.remediation_priority = sorted(by_rule.values(), key=lambda i: (-i.severity.rank, -len(i.devices), i.rule_id))
     result.compliance = list(per_tag.values())
 
-    findings = []
+    findings = [_attack_finding(ctx, o, ok) for o in sorted(attacks, key=lambda o: -o.severity.rank)]
     for scan in sorted(ok, key=lambda s: -s.risk_score):
         serious = [f for f in scan.findings if f.severity.rank >= Severity.high.rank]
         if serious:
@@ -81,14 +85,17 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     for c in result.compliance:
         if c.devices_failing:
             findings.append(finding(ctx, f"{c.tag.upper()}: {len(c.devices_failing)} of {len(ok)} device(s) have findings ({c.findings} in total)", Severity.info, None, "compliance"))
-    recs = [
+    recs = [_attack_recommendation(ctx, o) for o in attacks] + [
         recommendation(ctx, f"[{item.severity.value}] {item.title} on {', '.join(item.devices)} ({item.reference})", item.remediation,
                        item.devices[0] if len(item.devices) == 1 else None, priority=min(rank, 5))
         for rank, item in enumerate(result.remediation_priority[:10], start=1)
     ]
-    failed = failure_findings(ctx)
     findings += failed
-    if result.remediation_priority:
+    if attacks:
+        top_attack = max(attacks, key=lambda o: o.severity.rank)
+        summary = (f"Attack on the management plane: {top_attack.message}. "
+                   + f"{sum(len(s.findings) for s in ok)} audit finding(s) on {len(ok)} device(s)")
+    elif result.remediation_priority:
         top = result.remediation_priority[0]
         worst_dev = max(ok, key=lambda s: s.risk_score)
         summary = (f"{sum(len(s.findings) for s in ok)} finding(s) on {len(ok)} device(s); highest risk {worst_dev.device} "
@@ -97,3 +104,26 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         summary = f"No findings on {len(ok)} device(s)" + (f" for {', '.join(t.upper() for t in tags)}" if tags else "")
     confidence = 0.93 if ok and not failed else (0.7 if ok else 0.2)
     return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=confidence, result=result, partial=bool(failed))
+
+
+# Audit rules that explain how a login attack could reach or succeed on a device.
+_ENABLERS = ("ios-vty-no-access-class", "eos-ssh-no-acl", "local-user-weak-password", "ios-vty-telnet")
+
+
+def _attack_finding(ctx: AnalysisContext, o: Observation, scans: list[SecurityScan]) -> Finding:
+    """The log's account of the attack, with the configuration gaps on that device that let it in."""
+    scan = next((s for s in scans if s.device == o.device), None)
+    gaps = [f.title for f in (scan.findings if scan else []) if f.rule_id in _ENABLERS]
+    why = f" Configuration that allowed it: {'; '.join(gaps)}." if gaps else ""
+    return finding(ctx, o.message + "." + why, o.severity, o.device, o.kind)
+
+
+def _attack_recommendation(ctx: AnalysisContext, o: Observation) -> Recommendation:
+    source, user = o.data.get("source", "<source>"), o.data.get("success_user") or o.data.get("user")
+    commands = ["show users", "show logging | include SEC_LOGIN", "line vty 0 15", " access-class VTY-MGMT in vrf-also",
+                "login block-for 120 attempts 5 within 60"]
+    if user and o.kind != "login_failures":
+        commands.insert(2, f"no username {user}")
+    return recommendation(ctx, f"[{o.severity.value}] Stop the login attack on {o.device} from {source}: clear its sessions, "
+                          + (f"disable the '{user}' account and review what it changed, " if user and o.kind != "login_failures" else "")
+                          + "restrict the VTY lines to the management networks", commands, o.device, priority=1)

@@ -24,6 +24,7 @@ from agents.severity import Severity
 from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
 from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.config_intake import IntakeConfig, redact_diff, redact_or_withhold, take_config
+from agents.tools.logs import analyse_events, parse_log, select_events
 from agents.tools.qos import interface_qos, unused_policy_maps
 from agents.tools.results import (
     DeviceConfig,
@@ -34,6 +35,7 @@ from agents.tools.results import (
     InterfaceStatistics,
     InterfaceStatus,
     InterfaceTraffic,
+    LogSearch,
     Observation,
     RoutingNeighbor,
     RoutingStatus,
@@ -300,6 +302,21 @@ class Toolbox:
             wanted = canonical_interface(interface)
             rows = [r for r in rows if canonical_interface(r.interface) == wanted]
         return InterfaceQosStatus(tool="get_interface_qos", device=device, interfaces=rows, unused_policies=unused_policy_maps(running))
+
+    # -- search_logs ------------------------------------------------------------------------
+
+    @_tool(LogSearch)
+    async def search_logs(self, device: str, query: str | None = None, limit: int = 50) -> LogSearch:
+        """Recent syslog as events; patterns (failed-login bursts, flaps, CPU hogs) judged on the whole buffer."""
+        dev = self.inventory.get(device)
+        parsed = parse_log(dev.os, (await self._read(dev, "logs"))["logs"])
+        observations = [Observation(kind=f.kind, severity=f.severity, message=f.message, device=device, data=f.data)
+                        for f in analyse_events(device, parsed.events)]
+        if parsed.unparsed:
+            observations.append(Observation(kind="log_unparsed", severity=Severity.info, device=device, data={"lines": len(parsed.unparsed)},
+                                            message=f"{device}: {len(parsed.unparsed)} log line(s) could not be read and were left out"))
+        return LogSearch(tool="search_logs", device=device, query=query, events=select_events(parsed.events, query, limit),
+                         total_events=len(parsed.events), unparsed=parsed.unparsed[:20], observations=observations)
 
     # -- search_runbooks --------------------------------------------------------------------
 

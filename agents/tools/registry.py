@@ -45,6 +45,11 @@ class SecurityArgs(DeviceArgs):
     tags: list[Literal["cis", "pci", "soc2"]] | None = Field(None, description="only rules with one of these compliance tags")
 
 
+class LogArgs(DeviceArgs):
+    query: str | None = Field(None, description="words to look for, e.g. 'login', 'bgp 172.16.100.1', 'flap', 'cpu'; all recent events when omitted")
+    limit: int = Field(50, ge=1, le=200, description="most recent matching events to return")
+
+
 class RunbookArgs(_Args):
     query: str = Field(min_length=2, description="symptoms or topic, e.g. 'ospf stuck exstart mtu'")
     limit: int = Field(3, ge=1, le=10, description="how many runbooks to return")
@@ -68,6 +73,7 @@ TOOL_SPECS: dict[str, ToolSpec] = {
         ToolSpec("get_interface_qos", "QoS service-policy names applied per routed interface (input/output) and policy-maps applied nowhere; no configuration text.", InterfaceArgs),
         ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs),
         ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs),
+        ToolSpec("search_logs", "Recent syslog of a device as timestamped events (secrets redacted), with patterns found: failed-login bursts, logins from unexpected sources, BGP/OSPF adjacency and link flaps, CPU hogs.", LogArgs),
         ToolSpec("search_runbooks", "Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.", RunbookArgs),
     )
 }

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from agents.severity import Severity
 from agents.tools.audit import AuditFinding
+from agents.tools.logs import LogEvent
 from agents.tools.qos import InterfaceQos
 
 ToolErrorKind = Literal[
@@ -199,3 +200,15 @@ class RunbookMatch(BaseModel):
 class RunbookSearch(ToolResult):
     query: str = ""
     matches: list[RunbookMatch] = Field(default_factory=list)
+
+
+# -- search_logs ------------------------------------------------------------------------------
+
+
+class LogSearch(ToolResult):
+    """Recent syslog events (redacted, oldest first) and the patterns found in the whole log."""
+
+    query: str | None = None
+    events: list[LogEvent] = Field(default_factory=list)
+    total_events: int = 0
+    unparsed: list[str] = Field(default_factory=list)

@@ -85,8 +85,11 @@ class _SweepToolbox(Toolbox):
 
 
 def reads_for(device: Device) -> list[str]:
-    """Everything the gateway can read, minus OSPF where no command for the OS is known."""
-    return [r for r in get_args(Read) if r != "ospf" or ospf_command(device.os)]
+    """Everything the sweep's tools read, minus OSPF where no command for the OS is known.
+
+    Not the log buffer: no sweep tool reads it, and it is the largest answer a device gives.
+    """
+    return [r for r in get_args(Read) if r != "logs" and (r != "ospf" or ospf_command(device.os))]
 
 
 async def _read_device(toolbox: Toolbox, device: Device) -> _Snapshot:
