@@ -94,6 +94,11 @@ class Gateway:
         self._closing.set()  # wakes lab sessions that simulate a slow device
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    def invalidate(self, device: str) -> None:
+        """Forget cached reads of `device`: after a commit or rollback the cache would show the past."""
+        for key in [k for k in self._cache if k[0] == device]:
+            self._cache.pop(key, None)
+
     async def read(self, device: Device, reads: Sequence[Read]) -> dict[str, Any]:
         """Return {read: data} for `device`, opening at most one session for uncached reads."""
         loop = asyncio.get_running_loop()
@@ -196,15 +201,12 @@ class Gateway:
             command = ospf_command(device.os)
             if command is None:
                 raise NotImplementedError(f"no OSPF neighbour command known for os '{device.os}'")
-            return driver.cli([command])[command]
+            return _cli(driver, device, command)
         if name == "logs":
             command = log_command(device.os)
             if command is None:
                 raise NotImplementedError(f"no log command known for os '{device.os}'")
-            try:
-                return driver.cli([command])[command]
-            except FileNotFoundError:  # the mock driver: this device has no recorded log
-                raise NotImplementedError(f"no recorded '{command}' output for {device.name}") from None
+            return _cli(driver, device, command)
         if name == "counters":
             first = driver.get_interfaces_counters()
             if device.is_lab:
@@ -216,6 +218,15 @@ class Gateway:
             second = driver.get_interfaces_counters()
             return {"interval_s": interval, "first": first, "second": second}
         raise ValueError(f"unknown read '{name}'")
+
+
+def _cli(driver: Any, device: Device, command: str) -> Any:
+    """One CLI command's output. The mock driver raises FileNotFoundError for a command it has no
+    recording of: that device cannot provide the data (unsupported), it is not a bug or an outage."""
+    try:
+        return driver.cli([command])[command]
+    except FileNotFoundError:
+        raise NotImplementedError(f"no recorded '{command}' output for {device.name}") from None
 
 
 def _credentials(device: Device, creds: CredentialsConfig) -> tuple[str, str]:
