@@ -60,5 +60,6 @@ def render_answer(answer: Answer) -> str:
     if report:
         out += ["", report]
     u = answer.usage
-    out += ["", f"Request {answer.request_id}: {answer.duration_s:.2f}s, {u.llm_calls} LLM call(s), {u.input_tokens + u.output_tokens} tokens, ${u.cost_usd:.4f}"]
+    tokens = u.input_tokens + u.output_tokens
+    out += ["", f"Request {answer.request_id}: {answer.duration_s:.2f}s, {u.llm_calls} LLM call(s), {tokens} tokens, ${u.cost_usd:.4f}"]
     return "\n".join(out)

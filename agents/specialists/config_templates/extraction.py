@@ -295,7 +295,8 @@ def _extract_qos(t: MaskedText, params: dict[str, Any], missing: list[str]) -> N
             params["bandwidth_mbps"] = _rate_mbps(m.group(1), m.group(2))
             break
     for cls, words in _CLASS_WORDS.items():
-        m = re.search(r"\b(?:" + words + r")\b\s*(?:traffic|class|queue)?\s*(?:at|=|:|gets?|with|to|of)?\s*(\d+(?:\.\d+)?)\s*(?:%|percent|pct)", s, re.I)
+        m = re.search(r"\b(?:" + words + r")\b\s*(?:traffic|class|queue)?\s*(?:at|=|:|gets?|with|to|of)?\s*"
+                      r"(\d+(?:\.\d+)?)\s*(?:%|percent|pct)", s, re.I)
         if m is None:
             m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|pct)\s*(?:for|to)?\s*(?:the\s+)?(?:" + words + r")\b", s, re.I)
         if m:
