@@ -114,6 +114,34 @@ def lab() -> None:
     """The embedded lab network."""
 
 
+@lab.command("alert")
+@click.argument("scenario")
+@click.option("--url", default=None, help="The running bot (default http://127.0.0.1:<server.port>).")
+@click.option("--resolved", is_flag=True, help="Send the resolved notification instead of the firing one.")
+@click.pass_context
+def lab_alert(ctx: click.Context, scenario: str, url: str | None, resolved: bool) -> None:
+    """Send the Alertmanager alert a monitoring system would send for SCENARIO to a running bot
+    (POST /alerts/alertmanager with NOC_ALERT_TOKEN), so triage can be tried without Alertmanager."""
+    from bot.triage.http import TOKEN_ENV
+    from bot.triage.lab_alert import scenario_payload, send
+
+    try:
+        found = get_scenario(scenario)
+    except UnknownScenarioError as exc:
+        _fail(str(exc))
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        _fail(f"{TOKEN_ENV} is not set: use the token the bot was started with")
+    target = url or f"http://127.0.0.1:{_settings(ctx).server.port}/alerts/alertmanager"
+    try:
+        status, body = send(target, token, scenario_payload(found, "resolved" if resolved else "firing"))
+    except OSError as exc:
+        _fail(f"cannot reach the bot at {target}: {getattr(exc, 'reason', exc)}")
+    if status >= 300:
+        _fail(f"the bot answered {status}: {body[:300]}")
+    click.echo(f"sent {'resolved' if resolved else 'firing'} alert for {scenario} to {target}: {status} {body}")
+
+
 @lab.command("scenarios")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def lab_scenarios(as_json: bool) -> None:

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import exposition, registry_for
 from bot.runtime import Runtime
+from bot.triage.http import add_alert_routes
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
 
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
+    add_alert_routes(web_app, runtime.triage, runtime.spawn)
     return web_app
 
 

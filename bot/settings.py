@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agents.access import DEFAULT_TOOL_ROLES, Role
+from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 
@@ -137,6 +138,10 @@ class AlertsConfig(StrictModel):
     channel: str | None = Field(None, min_length=1)
     min_success_rate: float = Field(0.95, ge=0, le=1)
     min_runs: int = Field(5, ge=1, le=10000)
+    # Alert-driven triage (bot.triage): POST /alerts/alertmanager and /alerts/generic.
+    max_investigations_per_minute: int = Field(10, ge=1, le=600)
+    flap_window_s: float = Field(3600.0, ge=0, le=7 * 86400)  # a group firing again this soon after resolving is a flap
+    triage_role: Role = "viewer"  # the role investigations run with: the alerts channel is read by many
 
 
 class Settings(StrictModel):
@@ -152,6 +157,7 @@ class Settings(StrictModel):
     store: StoreConfig = StoreConfig()
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
+    changes: ChangesConfig = ChangesConfig()
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

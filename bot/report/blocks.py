@@ -101,7 +101,11 @@ def _changes(report: HealthReport) -> list[dict]:
     lines.append("_Findings new or resolved:_")
     lines += [f"    • {':new:' if f.change == 'new' else ':white_check_mark:'} {f.change} [{f.severity.value.upper()}] "
               f"{escape(f.device)}: {escape(f.text)}" for f in c.findings[:MAX_CHANGES]] or ["    • none"]
-    return _sections(lines + _more(MAX_CHANGES, len(c.findings), "findings"))
+    lines += _more(MAX_CHANGES, len(c.findings), "findings")
+    lines.append("_Monitoring alerts and their triage (24 h):_")
+    lines += [f"    • {escape(a.name)}" + (f" on {escape(a.device)}" if a.device else "") + f" ({a.status}"
+              + (f", flapped {a.flaps}x" if a.flaps else "") + f"): {escape(a.outcome)}" for a in c.alerts[:MAX_CHANGES]] or ["    • none"]
+    return _sections(lines + _more(MAX_CHANGES, len(c.alerts), "alerts"))
 
 
 def _window(w: AgentWindow) -> str:

@@ -19,7 +19,7 @@ from agents.models import new_id
 from agents.tools.network import Toolbox
 from bot.report.agent_health import DAY_S, agents_section
 from bot.report.alert_items import alert_items
-from bot.report.changes import compare, drift_summary
+from bot.report.changes import compare, drift_summary, triaged_alerts
 from bot.report.model import HealthReport
 from bot.report.sweep import Progress, sweep_network
 
@@ -52,6 +52,7 @@ async def build_report(src: ReportSources, *, kind: str = "on-demand", day: str 
     since = previous["at"] if previous else now - DAY_S
     drift = [drift_summary(d["device"], d["at"], d["old_text"], d["new_text"]) for d in await store.config_drift(since)]
     changes = compare(previous, network.devices, drift)
+    changes.alerts = await triaged_alerts(store, since=now - DAY_S)
     run_id = f"{DAILY_PREFIX}{day}" if kind == "daily" else f"report:on-demand:{new_id()}"
     await store.record_health_sweep({"devices": [r.model_dump(mode="json") for r in network.devices]},
                                     devices=network.checked, unhealthy=len(network.attention), request_id=run_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.severity import Severity
 from agents.tools.redact import REDACTED, redact
-from bot.report.model import ChangesSection, DeviceRow, DriftItem, FindingChange, NeighborChange
+from bot.report.model import ChangesSection, DeviceRow, DriftItem, FindingChange, NeighborChange, TriagedAlert
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MAX_SECTIONS = 6
@@ -121,3 +121,18 @@ def compare(previous: dict[str, Any] | None, rows: list[DeviceRow], drift: list[
             findings.append(FindingChange(device=row.device, change="resolved", source=source, severity=severity, text=text))  # type: ignore[arg-type]
     findings.sort(key=lambda f: (f.change != "new", -f.severity.rank, f.device, f.text))
     return ChangesSection(since=previous["at"], drift=drift, neighbors=neighbors, findings=findings)
+
+
+async def triaged_alerts(store: Any, since: float) -> list[TriagedAlert]:
+    """Monitoring alerts (bot.triage) since `since`, each with its investigation's outcome."""
+    out = []
+    for row in await store.alerts(since=since):
+        if row["source"] not in ("alertmanager", "generic"):
+            continue
+        payload = row.get("payload") or {}
+        found = await store.answer(payload["request_id"]) if payload.get("request_id") else None
+        outcome = (f"{found[0].severity.value} severity, confidence {found[0].confidence:.2f}: {found[0].summary.splitlines()[0][:160]}"
+                   if found else "no answer stored")
+        out.append(TriagedAlert(at=row["at"], name=row["name"], device=payload.get("device"), status=row["status"],
+                                flaps=int(payload.get("flaps", 0)), outcome=outcome))
+    return out

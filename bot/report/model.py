@@ -106,11 +106,23 @@ class FindingChange(BaseModel):
     text: str
 
 
+class TriagedAlert(BaseModel):
+    """A monitoring alert of the last 24 h (bot.triage) and what its investigation concluded."""
+
+    at: float
+    name: str
+    device: str | None = None
+    status: str  # open | resolved
+    flaps: int = 0
+    outcome: str = "no answer stored"
+
+
 class ChangesSection(BaseModel):
     since: float | None = None  # the sweep compared with; None on the first report
     drift: list[DriftItem] = Field(default_factory=list)
     neighbors: list[NeighborChange] = Field(default_factory=list)
     findings: list[FindingChange] = Field(default_factory=list)
+    alerts: list[TriagedAlert] = Field(default_factory=list)
 
 
 class AgentWindow(BaseModel):

@@ -54,6 +54,9 @@ def render_text(report: HealthReport) -> str:
             + f": {n.before} -> {n.after}" for n in changes.neighbors] or ["- none"]
     out += ["", "### Findings new or resolved", ""]
     out += [f"- {f.change}: [{f.severity.value.upper()}] {f.device}: {f.text}" for f in changes.findings] or ["- none"]
+    out += ["", "### Monitoring alerts and their triage (24 h)", ""]
+    out += [f"- {local_time(a.at, tz, now)} {a.name}" + (f" on {a.device}" if a.device else "") + f" ({a.status}"
+            + (f", flapped {a.flaps}x" if a.flaps else "") + f"): {a.outcome}" for a in changes.alerts] or ["- none"]
 
     out += ["", "## 4. Agent health (from the store)", ""]
     for row in agents.rows:

@@ -48,6 +48,22 @@ class ReportsMixin(StoreBase):
             await conn.execute(update(schema.alerts).where(schema.alerts.c.id == alert_id).values(**values))
         await self._write(work)
 
+    async def latest_alert(self, source: str, fingerprint: str, since: float | None = None) -> dict[str, Any] | None:
+        """The newest alert of a source with this fingerprint (open, or resolved since `since`):
+        the triage thread a repeat, a resolution or a flap of the same group belongs to."""
+        a = schema.alerts
+        query = select(a).where(a.c.source == source, a.c.fingerprint == fingerprint).order_by(a.c.at.desc(), a.c.id.desc()).limit(1)
+        rows = await self._rows(query)
+        if not rows:
+            return None
+        row = rows[0]
+        raw = row.pop("payload_json")
+        row["payload"] = json.loads(raw) if raw else {}
+        ended = row["payload"].get("resolved_at", row["at"])
+        if row["status"] != "open" and since is not None and ended < since:
+            return None  # resolved long enough ago: a new firing is a new incident, not a flap
+        return row
+
     async def open_alerts(self, source: str) -> list[dict[str, Any]]:
         """Alerts of one source still open (oldest first), with their payloads decoded."""
         a = schema.alerts
