@@ -16,7 +16,6 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agents.access import DEFAULT_TOOL_ROLES, Role
-from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 
@@ -157,7 +156,6 @@ class Settings(StrictModel):
     store: StoreConfig = StoreConfig()
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
-    changes: ChangesConfig = ChangesConfig()
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
