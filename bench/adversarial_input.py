@@ -111,7 +111,7 @@ def main() -> None:
                 times.append(best_time(fn, text, args.repeat))
             ratio = times[-1] / times[0] if times[0] > 0 else float("nan")
             worst[name] = max(worst[name], ratio)
-            per_kb = "/".join(f"{t * 1000 / kb:.3f}" for t, kb in zip(times, SIZES_KB))
+            per_kb = "/".join(f"{t * 1000 / kb:.3f}" for t, kb in zip(times, SIZES_KB, strict=True))
             cells.append(f"{per_kb} x{ratio:.1f}")
         print(f"{shape:<18}" + "".join(f"{c:>30}" for c in cells))
     print("largest ratio: " + ", ".join(f"{name} x{r:.1f}" for name, r in worst.items()))

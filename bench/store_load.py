@@ -16,8 +16,8 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
 import statistics
+import sys
 import tempfile
 import time
 import uuid
