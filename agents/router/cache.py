@@ -1,0 +1,79 @@
+"""Where the fitted router lives between runs, and the rule that keeps it true to the data.
+
+The artefact's file name carries the hash of the training data and the training code
+(`router-<hash>.bin`). A process computes the hash of the data it ships (a few hundred
+kilobytes read, about a millisecond), loads the file of that name if it exists, and builds it
+otherwise. So an artefact can never be used for data it was not built from: an edited data file
+has a new hash, and the old file is simply not looked at again.
+
+Location: `$NOC_CACHE_DIR`, else `$XDG_CACHE_HOME/noc-chatops`, else `~/.cache/noc-chatops`. A
+container image can build it at image build time (`python -m agents.router`); without a writable
+cache the model is built in memory on every start (about a second), with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from agents.router.dataset import DATA_DIR, data_hash, load_examples
+from agents.router.model import RouterModel
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "NOC_CACHE_DIR"
+_lock = threading.Lock()
+_loaded: dict[str, RouterModel] = {}
+
+
+def cache_dir() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "noc-chatops"
+
+
+def artefact_path(digest: str) -> Path:
+    return cache_dir() / f"router-{digest}.bin"
+
+
+def load_model(data_dir: Path = DATA_DIR) -> RouterModel:
+    """The model for the data as it is now: from memory, from the cache, or built (and cached)."""
+    digest = data_hash(data_dir)
+    model = _loaded.get(digest)
+    if model is not None:
+        return model
+    with _lock:
+        model = _loaded.get(digest)
+        if model is None:
+            model = _from_cache(digest) or _build(data_dir, digest)
+            _loaded.clear()
+            _loaded[digest] = model
+    return model
+
+
+def _from_cache(digest: str) -> RouterModel | None:
+    path = artefact_path(digest)
+    try:
+        model = RouterModel.load(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("router model %s unreadable (%s); rebuilding it", path, exc)
+        return None
+    return model if model.data_hash == digest else None
+
+
+def _build(data_dir: Path, digest: str) -> RouterModel:
+    from agents.router.train import build_model  # scikit-learn: only when there is something to build
+
+    log.info("building the router model %s from %s", digest, data_dir)
+    model = build_model(load_examples(data_dir), digest)
+    path = artefact_path(digest)
+    try:
+        model.save(path)
+    except OSError as exc:
+        log.warning("router model not cached at %s (%s); it will be rebuilt at the next start", path, exc)
+    return model
