@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,6 +34,7 @@ from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack_sink import SlackThreadSink
+from bot.slack_stream import SlackStreamSink
 from bot.store import Store
 from bot.triage.intake import AlertTriage
 
@@ -56,6 +58,7 @@ class Origin:
     channel: str
     thread_ts: str
     event_id: str | None = None  # the Slack event that started it (its retries are de-duplicated on it)
+    team: str | None = None  # the workspace: a streamed reply in a channel names its recipient user and team
 
     @property
     def where(self) -> Where:
@@ -197,10 +200,15 @@ class Runtime:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    def _sink(self, origin: Origin, title: str) -> SlackThreadSink:
-        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, title=title,
-                               interval_s=self.settings.slack.status_update_interval_s,
-                               post_attempts=self.settings.slack.post_attempts, post_backoff_s=self.settings.slack.post_backoff_s)
+    def _sink(self, origin: Origin, title: str, *, stream: bool = False) -> SlackThreadSink:
+        """The progress display: a streamed task list with a thread status (`slack.progress:
+        stream`, for questions a person asked), else one coalesced status message."""
+        options = dict(title=title, interval_s=self.settings.slack.status_update_interval_s,
+                       post_attempts=self.settings.slack.post_attempts, post_backoff_s=self.settings.slack.post_backoff_s)
+        if stream and self.settings.slack.progress == "stream" and origin.user:
+            return SlackStreamSink(self.client, origin.channel, origin.thread_ts, recipient_user=origin.user,
+                                   recipient_team=origin.team, **options)  # type: ignore[arg-type]
+        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, **options)  # type: ignore[arg-type]
 
     async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
         """Run one request and post its answer. The answer is posted first and stored after:
@@ -208,10 +216,10 @@ class Runtime:
         # Recorded alongside the work, not before it: a locked or slow store must not hold the answer up.
         received = asyncio.create_task(self.ledger.received(request, origin.where, required_role))
         await self._with_thread_context(request, origin)
-        sink = self._sink(origin, "Working on it")
+        sink = self._sink(origin, "Working on it", stream=True)
         phase = "the analysis"
         try:
-            async with self.ledger.leased(request.id):
+            async with self.ledger.leased(request.id), _status_cleared(sink):
                 await sink.start(f":mag: Request {request.id}" + (f" ({origin.source})" if origin.source else ""))
                 answer = await self.supervisor.run(request, sink)
                 phase = "posting the answer to Slack"
@@ -306,6 +314,16 @@ class Runtime:
     async def post_details(self, answer: Answer, channel: str, thread_ts: str) -> None:
         sink = SlackThreadSink(self.client, channel, thread_ts, title="Details")
         await sink.post_rendered(render_details(answer))
+
+
+@asynccontextmanager
+async def _status_cleared(sink: SlackThreadSink) -> AsyncIterator[None]:
+    """The thread status is cleared at the end whatever happens: answer, failure, cancellation."""
+    try:
+        yield
+    finally:
+        if isinstance(sink, SlackStreamSink):
+            await asyncio.shield(_quietly(sink.clear_status()))
 
 
 async def _quietly(job: Awaitable[None]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -66,6 +66,9 @@ class SlackConfig(StrictModel):
     # with exponential backoff, this many attempts in all, starting at post_backoff_s.
     post_attempts: int = Field(6, ge=1, le=20)
     post_backoff_s: float = Field(1.0, ge=0.0, le=60)
+    # How a person's request shows progress: a streamed task list plus a thread status (Slack's
+    # AI-app surface; falls back to edits when refused), or one status message edited in place.
+    progress: Literal["stream", "edit"] = "stream"
 
 
 class ServerConfig(StrictModel):

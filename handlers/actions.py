@@ -55,7 +55,7 @@ def register(app: AsyncApp) -> None:
         request = await runtime.admit(found["question"], user=user, channel=channel, command="rerun")
         if request is None:
             return
-        origin = Origin(source="rerun", user=user, channel=channel, thread_ts=thread_ts)
+        origin = Origin(source="rerun", user=user, channel=channel, thread_ts=thread_ts, team=(body.get("team") or {}).get("id"))
         runtime.spawn(runtime.answer_question(request, origin, required_role=found.get("required_role") or "viewer"),
                       name=f"rerun:{found['id']}")
 

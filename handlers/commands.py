@@ -40,7 +40,7 @@ def register(app: AsyncApp) -> None:
         except Exception as exc:  # after the ack the only way left to reach the user is the response_url
             await tell_through_response_url(respond, "/noc", exc)
             return
-        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
+        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"], team=command.get("team_id"))
         runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
                       name=f"/noc:{root['ts']}")
 

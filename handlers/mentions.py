@@ -18,16 +18,16 @@ _QUESTION_SUBTYPES = {None, "file_share", "thread_broadcast"}
 def register(app: AsyncApp) -> None:
     @app.event("app_mention")
     async def on_mention(event, body, context, client):
-        await _question(event, context, client, source="mention", event_id=body.get("event_id"))
+        await _question(event, context, client, source="mention", event_id=body.get("event_id"), team=body.get("team_id"))
 
     @app.event("message")
     async def on_message(event, body, context, client):
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in _QUESTION_SUBTYPES:
             return  # only people's DMs; the bot's own messages and edits are ignored
-        await _question(event, context, client, source="dm", event_id=body.get("event_id"))
+        await _question(event, context, client, source="dm", event_id=body.get("event_id"), team=body.get("team_id"))
 
 
-async def _question(event: dict, context, client, *, source: str, event_id: str | None = None) -> None:
+async def _question(event: dict, context, client, *, source: str, event_id: str | None = None, team: str | None = None) -> None:
     runtime = runtime_of(context)
     if event.get("bot_id") or event.get("user") == context.get("bot_user_id"):
         return
@@ -44,6 +44,7 @@ async def _question(event: dict, context, client, *, source: str, event_id: str 
     if request is None:
         await runtime.event_done(event_id)
         return
-    origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts, event_id=event_id)
+    origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts, event_id=event_id,
+                    team=team or event.get("team"))
     runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
                   name=f"{source}:{event.get('ts')}")

@@ -65,12 +65,12 @@ class Bot:
 
 
 async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_token: str | None = None,
-                llm: LLMConfig | None = None, **access) -> Bot:
+                llm: LLMConfig | None = None, progress: str = "stream", **access) -> Bot:
     settings = Settings(
         llm=llm or LLMConfig(),
         network=NetworkConfig(scenario=scenario),
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"),
-        slack=SlackConfig(status_update_interval_s=0.2, post_backoff_s=0.01),
+        slack=SlackConfig(status_update_interval_s=0.2, post_backoff_s=0.01, progress=progress),
         access=AccessConfig(**({"operator": RoleGrants(users=[OPERATOR])} | access)),
     )
     client = web_client("xoxb-test", fake.api_url, 3)
@@ -82,7 +82,9 @@ async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_t
 
 @pytest.fixture
 async def bot(fake_slack, tmp_path):
-    b = await start(fake_slack, tmp_path)
+    """The bot with `slack.progress: edit`: these tests are about the status message and its edits
+    (streaming is tested in test_slack_stream.py)."""
+    b = await start(fake_slack, tmp_path, progress="edit")
     yield b
     await b.running.stop(b.runtime)
 
@@ -332,7 +334,7 @@ async def test_empty_mention_gets_a_hint_not_an_analysis(bot, fake_slack):
 
 
 async def test_shutdown_cancels_running_jobs_cleanly(fake_slack, tmp_path):
-    b = await start(fake_slack, tmp_path, scenario="slow-device")  # edge-rtr-01 takes 45 s: the job is still running
+    b = await start(fake_slack, tmp_path, scenario="slow-device", progress="edit")  # edge-rtr-01 takes 45 s: still running
     event = app_mention_event("is the internet edge ok?")
     await b.post(event)
     await fake_slack.wait_for_async(lambda s: s.calls_to("chat.postMessage"), timeout=10)

@@ -307,6 +307,10 @@ class FakeSlack(LoopbackServer):
             "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
             "apps.connections.open": self._apps_connections_open,
+            "assistant.threads.setStatus": self._assistant_set_status,
+            "chat.startStream": self._chat_start_stream,
+            "chat.appendStream": self._chat_append_stream,
+            "chat.stopStream": self._chat_stop_stream,
         }
 
     def _init_state(self) -> None:
@@ -323,6 +327,8 @@ class FakeSlack(LoopbackServer):
         self.socket_connects = 0
         self.socket_tickets: list[str] = []
         self.response_posts: list[dict] = []
+        # assistant thread statuses, in order, per (channel, thread_ts); "" clears
+        self.statuses: dict[tuple[str, str], list[str]] = {}
         self._rate_limits: dict[str, deque[int]] = {}
         self._failures: dict[str, deque[tuple[str, int]]] = {}
         # reactions on messages the fake never saw (e.g. the user's mention in an HTTP test)
@@ -849,6 +855,88 @@ class FakeSlack(LoopbackServer):
         )
         self.messages[(channel, ts)] = msg
         return {"ok": True, "channel": channel, "ts": ts, "message": self._public_message(msg)}
+
+    # ---- AI apps: thread status and streamed messages --------------------------------------
+
+    def _assistant_set_status(self, call: Call) -> dict:
+        """assistant.threads.setStatus: `status` "" clears it (docs.slack.dev reference)."""
+        args = call.args
+        channel, thread_ts = args.get("channel_id"), args.get("thread_ts")
+        if not channel or not thread_ts:
+            return {"ok": False, "error": "invalid_arguments"}
+        if "status" not in args:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.statuses.setdefault((channel, thread_ts), []).append(args.get("status") or "")
+        return {"ok": True}
+
+    _STREAM_APPEND_LIMIT = 12000
+
+    def _stream_content(self, msg: dict, args: dict) -> dict | None:
+        text = args.get("markdown_text")
+        if isinstance(text, str):
+            if len(text) > self._STREAM_APPEND_LIMIT:
+                return {"ok": False, "error": "msg_too_long"}
+            msg["text"] = (msg.get("text") or "") + text
+        chunks = args.get("chunks")
+        if chunks is not None:
+            if not isinstance(chunks, list) or any(not isinstance(c, Mapping) or "type" not in c for c in chunks):
+                return {"ok": False, "error": "invalid_chunks"}
+            for chunk in chunks:
+                if chunk["type"] == "markdown_text":
+                    msg["text"] = (msg.get("text") or "") + str(chunk.get("text", ""))
+                msg["chunks"].append(dict(chunk))
+        return None
+
+    def _chat_start_stream(self, call: Call) -> dict:
+        """chat.startStream: a reply in a thread; in a channel the recipient user and team are required."""
+        args = call.args
+        channel, thread_ts = args.get("channel"), args.get("thread_ts")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not thread_ts:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not channel.startswith("D"):
+            if not args.get("recipient_user_id"):
+                return {"ok": False, "error": "missing_recipient_user_id"}
+            if not args.get("recipient_team_id"):
+                return {"ok": False, "error": "missing_recipient_team_id"}
+        ts = next_ts()
+        msg = self._new_message(channel, ts, text="", blocks=None, attachments=None, thread_ts=thread_ts, metadata=None)
+        msg.update(streaming=True, chunks=[], task_display_mode=args.get("task_display_mode"),
+                   recipient_user_id=args.get("recipient_user_id"))
+        if (err := self._stream_content(msg, args)) is not None:
+            return err
+        self.messages[(channel, ts)] = msg
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _streaming_message(self, args: dict) -> tuple[dict | None, dict | None]:
+        msg = self.messages.get((args.get("channel"), args.get("ts")))
+        if msg is None:
+            return None, {"ok": False, "error": "message_not_found"}
+        if not msg.get("streaming"):
+            return None, {"ok": False, "error": "message_not_in_streaming_state"}
+        return msg, None
+
+    def _chat_append_stream(self, call: Call) -> dict:
+        msg, err = self._streaming_message(call.args)
+        if err is not None:
+            return err
+        if (err := self._stream_content(msg, call.args)) is not None:
+            return err
+        return {"ok": True, "channel": msg["channel"], "ts": msg["ts"]}
+
+    def _chat_stop_stream(self, call: Call) -> dict:
+        msg, err = self._streaming_message(call.args)
+        if err is not None:
+            return err
+        if (err := self._stream_content(msg, call.args)) is not None:
+            return err
+        if call.args.get("blocks") is not None:
+            if (err := self._content_error({"blocks": call.args["blocks"]}, require_content=False)) is not None:
+                return err
+            msg["blocks"] = call.args["blocks"]
+        msg["streaming"] = False
+        return {"ok": True, "channel": msg["channel"], "ts": msg["ts"], "message": self._public_message(msg)}
 
     def _chat_update(self, call: Call) -> dict:
         args = call.args
