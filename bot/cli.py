@@ -33,6 +33,7 @@ from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.answer_json import answer_json
 from bot.audit_report import render_audit_text
+from bot.change_cli import change, lab_reset
 from bot.credentials import CredentialError, slack_credentials
 from bot.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 from bot.terminal import TerminalSink, render_answer
@@ -112,6 +113,10 @@ scenario_option = click.option("--scenario", "-s", default=None, help="Lab fault
 @cli.group()
 def lab() -> None:
     """The embedded lab network."""
+
+
+lab.add_command(lab_reset)
+cli.add_command(change)
 
 
 @lab.command("alert")

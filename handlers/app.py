@@ -16,7 +16,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.http_guard import payload_problem
 from bot.runtime import Runtime
-from handlers import actions, commands, mentions
+from handlers import actions, changes, commands, mentions
 
 
 def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
@@ -45,4 +45,5 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     mentions.register(app)
     commands.register(app)
     actions.register(app)
+    changes.register(app)
     return app

@@ -32,6 +32,34 @@ class UnknownScenarioError(LookupError):
         super().__init__(f"Unknown scenario '{name}'. Known scenarios: {', '.join(known)}")
 
 
+class Remedy(BaseModel):
+    """What fixes a fault in the lab: once `device`'s running config holds `when` (a section line
+    and its child, as on the device), the `restore` files return to the healthy base fixtures.
+
+    This is how a committed change clears the symptoms in the stateful lab (agents.lab.stateful);
+    a scenario without a remedy for a fix keeps its symptoms, and the change's post-check fails.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str
+    when: list[str] = Field(min_length=1)
+    restore: dict[str, list[str]]
+
+    def present_in(self, running: str) -> bool:
+        lines = running.splitlines()
+        try:
+            start = lines.index(self.when[0])
+        except ValueError:
+            return False
+        section = [lines[start]]
+        for line in lines[start + 1:]:
+            if not line.startswith(" "):
+                break
+            section.append(line)
+        return all(want in section for want in self.when)
+
+
 class Scenario(BaseModel):
     """A named fault injected into the lab by replacing fixture files."""
 
@@ -42,6 +70,7 @@ class Scenario(BaseModel):
     affected: list[str] = Field(default_factory=list)
     unreachable: list[str] = Field(default_factory=list)
     slow: dict[str, float] = Field(default_factory=dict)  # host -> seconds each session takes to open
+    remedies: list[Remedy] = Field(default_factory=list)
 
     @property
     def directory(self) -> Path:
@@ -89,17 +118,28 @@ def _materialize(scenario_name: str) -> Path:
     The mock driver reads a single directory per device, so the merged view is written once
     per process to a private temporary directory (a few hundred KB) and reused.
     """
-    scenario = get_scenario(scenario_name)
     with _materialize_lock:
-        root = _lab_workdir() / scenario.name
-        overrides = scenario.directory / "devices"
-        for base in sorted(_DEVICES_DIR.iterdir()):
-            target = root / base.name
-            shutil.copytree(base, target, dirs_exist_ok=True)
-            override = overrides / base.name
-            if override.is_dir():
-                shutil.copytree(override, target, dirs_exist_ok=True)
-        return root
+        return _copy_fixtures(get_scenario(scenario_name))
+
+
+def rematerialize(scenario_name: str) -> Path:
+    """Write the scenario's fixtures again over whatever changes were committed to them."""
+    _materialize(scenario_name)
+    with _materialize_lock:
+        return _copy_fixtures(get_scenario(scenario_name))
+
+
+def _copy_fixtures(scenario: Scenario) -> Path:
+    """Base fixtures, then the scenario's overrides on top (the caller holds the lock)."""
+    root = _lab_workdir() / scenario.name
+    overrides = scenario.directory / "devices"
+    for base in sorted(_DEVICES_DIR.iterdir()):
+        target = root / base.name
+        shutil.copytree(base, target, dirs_exist_ok=True)
+        override = overrides / base.name
+        if override.is_dir():
+            shutil.copytree(override, target, dirs_exist_ok=True)
+    return root
 
 
 def device_fixture_dir(scenario_name: str, host: str) -> Path:

@@ -5,7 +5,8 @@ One schema, two backends: SQLite (the embedded default, created on first run) an
 token budget, breaker history and request leases. SQLAlchemy's async engine with aiosqlite or
 asyncpg does the plumbing and Alembic versions the schema (`bot/migrations`); this package is
 the one place that knows tables exist. See `StoreBase` for the concurrency and retry rules,
-`RequestsMixin` for the request lifecycle and leases, `OpsMixin` for the rest.
+`RequestsMixin` for the request lifecycle and leases, `OpsMixin` for the rest,
+`ChangesMixin` for change proposals.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.store.base import RawSQL, StoreBase, default_owner
+from bot.store.changes import ChangesMixin
 from bot.store.engine import StoreBusy, StoreError, sqlite_path
 from bot.store.ops import OpsMixin
 from bot.store.reports import ReportsMixin
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from bot.settings import StoreConfig
 
 
-class Store(RequestsMixin, OpsMixin, ReportsMixin):
+class Store(RequestsMixin, OpsMixin, ReportsMixin, ChangesMixin):
     """`await Store(url).open()`; safe to share between any number of coroutines."""
 
     @classmethod

@@ -205,9 +205,44 @@ report_runs = Table(
     Column("status", Text, nullable=False),
 )
 
+# A proposed configuration change (agents.changes.models.ChangeProposal as JSON) and the columns
+# its decisions are made on: state changes are compare-and-set on `state`, so a double click or
+# two replicas approve once.
+change_proposals = Table(
+    "change_proposals", metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Column("device", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("requester", Text),
+    Column("approver", Text),
+    Column("channel", Text),
+    Column("thread_ts", Text),
+    Column("expires_at", Double, nullable=False),
+    Column("diff_hash", Text, nullable=False),
+    Column("proposal_json", Text, nullable=False),
+    Index("change_proposals_created", "created_at"),
+    Index("change_proposals_device", "device", "state"),
+)
+
+# Every step of every change: who, when, what, and the hash of the diff it concerned.
+change_events = Table(
+    "change_events", metadata,
+    _id(),
+    Column("at", Double, nullable=False),
+    Column("proposal_id", Text, nullable=False),
+    Column("step", Text, nullable=False),
+    Column("actor", Text),
+    Column("detail", Text, nullable=False),
+    Column("diff_hash", Text),
+    Index("change_events_proposal", "proposal_id", "at"),
+)
+
 # Which column dates a row, for retention; token_budget and report_runs are kept by day.
 TIMESTAMPS: dict[str, str] = {
     "requests": "created_at", "agent_runs": "at", "tool_calls": "at", "breaker_transitions": "at",
     "token_budget": "updated_at", "audit_events": "at", "feedback": "at", "processed_events": "at",
     "health_sweeps": "at", "config_snapshots": "at", "alerts": "at", "report_runs": "claimed_at",
+    "change_proposals": "created_at", "change_events": "at",
 }

@@ -1,0 +1,120 @@
+"""Device sessions for writes: preview a merge, commit it with a revert timer, confirm, roll back.
+
+Reads go through the cached `Gateway`; writes never do. Each step here is one NAPALM session in a
+worker thread with the network timeout, and the guards that must hold *on the device* run inside
+the commit session itself: the running config still hashes to what was proposed, and
+`compare_config` still hashes to the diff that was approved, else nothing is committed. Lab
+devices get the stateful lab driver; real ones the platform's NAPALM driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import napalm
+
+from agents.changes.models import digest
+from agents.config import NetworkConfig
+from agents.lab.stateful import LabDriver
+from agents.network.gateway import DeviceError, _classify, _credentials
+from agents.network.inventory import Device
+
+T = TypeVar("T")
+
+
+class ChangeAborted(Exception):
+    """A guard failed before the commit: the device was left as it was."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    running_hash: str
+    diff: str  # the device's compare_config text (raw: redact before showing)
+
+
+class ChangeDevice:
+    def __init__(self, network: NetworkConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._network = network
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="napalm-change")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, device: Device, work: Callable[[Any], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._executor, self._session, device, work),
+                                          timeout=self._network.timeout_s * 2)
+        except (ChangeAborted, DeviceError):
+            raise
+        except Exception as exc:
+            raise _classify(device, exc, self._network.timeout_s) from None
+
+    def _session(self, device: Device, work: Callable[[Any], T]) -> T:
+        driver = self._open(device)
+        try:
+            return work(driver)
+        finally:
+            try:
+                driver.close()
+            except Exception:  # noqa: BLE001 - a half-dead session must not hide the result
+                pass
+
+    def _open(self, device: Device) -> Any:
+        username, password = _credentials(device, self._network.credentials)
+        args = dict(device.optional_args)
+        if device.port:
+            args.setdefault("port", device.port)
+        if device.is_lab:
+            driver: Any = LabDriver(device.hostname, username, password, int(self._network.timeout_s),
+                                    {**args, "lab_clock": self._clock})
+        else:
+            driver = napalm.get_network_driver(device.platform)(
+                hostname=device.hostname, username=username, password=password,
+                timeout=int(self._network.timeout_s), optional_args=args)
+        driver.open()
+        return driver
+
+    async def preview(self, device: Device, lines: list[str]) -> Preview:
+        """What the merge would change, and the running config it was computed against."""
+        def work(driver: Any) -> Preview:
+            running = _running(driver)
+            driver.load_merge_candidate(config="\n".join(lines))
+            try:
+                diff = str(driver.compare_config() or "")
+            finally:
+                driver.discard_config()
+            return Preview(digest(running), diff)
+        return await self._run(device, work)
+
+    async def commit(self, device: Device, lines: list[str], *, running_hash: str, diff_hash: str, revert_in: int) -> str:
+        """Merge, compare, commit with `revert_in`; returns the diff committed. Raises
+        ChangeAborted (nothing committed) when the device is not as it was approved."""
+        def work(driver: Any) -> str:
+            if digest(_running(driver)) != running_hash:
+                raise ChangeAborted("the running config changed since the proposal")
+            driver.load_merge_candidate(config="\n".join(lines))
+            diff = str(driver.compare_config() or "")
+            if digest(diff) != diff_hash:
+                driver.discard_config()
+                raise ChangeAborted("compare_config differs from the approved diff")
+            driver.commit_config(message="noc-chatops change", revert_in=revert_in)
+            return diff
+        return await self._run(device, work)
+
+    async def confirm(self, device: Device) -> None:
+        await self._run(device, lambda driver: driver.confirm_commit())
+
+    async def rollback(self, device: Device) -> None:
+        await self._run(device, lambda driver: driver.rollback())
+
+
+def _running(driver: Any) -> str:
+    return str(driver.get_config(retrieve="running").get("running", ""))
+

@@ -1,0 +1,73 @@
+"""The grammar a candidate must fit: the lines the templates can produce, per change kind and OS.
+
+Why a grammar and not trust: lines drafted by Claude (or typed into a file for `noc change
+propose`) are free text until proven otherwise. They are parsed into a tree (hier_config must
+read it as written), every line must fit one allowed kind's shapes at its nesting depth, and no
+secret may appear. One line outside the grammar refuses the whole candidate, naming the line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from agents.specialists.config_templates import structure_problems
+from agents.tools.redact import contains_secret
+
+_GRAMMAR_FILE = Path(__file__).with_name("grammar.yaml")
+
+
+@cache
+def _grammar() -> dict[str, dict[str, dict[int, tuple[re.Pattern[str], ...]]]]:
+    raw = yaml.safe_load(_GRAMMAR_FILE.read_text())
+    return {kind: {os: {int(depth): tuple(re.compile(p) for p in patterns) for depth, patterns in levels.items()}
+                   for os, levels in by_os.items()}
+            for kind, by_os in raw.items()}
+
+
+def grammar_kinds() -> dict[str, list[str]]:
+    """Change kind -> the OSes it has a grammar for (the closing note's table comes from this)."""
+    return {kind: sorted(by_os) for kind, by_os in _grammar().items()}
+
+
+def depths(lines: Iterable[str]) -> list[tuple[int, str]]:
+    """(nesting depth, text) per line, whatever the indentation width."""
+    out: list[tuple[int, str]] = []
+    stack: list[int] = []
+    for line in lines:
+        if not line.strip() or line.strip() == "!":
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        while stack and stack[-1] >= indent:
+            stack.pop()
+        out.append((len(stack), line.strip()))
+        stack.append(indent)
+    return out
+
+
+def _fits(kind: str, os: str, depth: int, text: str) -> bool:
+    patterns = _grammar().get(kind, {}).get(os, {}).get(depth, ())
+    return any(p.fullmatch(text) for p in patterns)
+
+
+def check_lines(lines: list[str], os: str, allowed: Iterable[str]) -> tuple[str | None, list[str]]:
+    """The one allowed kind every line fits, and the problems (empty when the candidate is sound)."""
+    allowed = [k for k in allowed if os in _grammar().get(k, {})]
+    parsed = depths(lines)
+    if not parsed:
+        return None, ["the candidate has no configuration lines"]
+    problems = structure_problems(lines, os) if os in ("ios", "eos") else [f"no grammar for OS {os!r}"]
+    if contains_secret("\n".join(lines)):
+        problems.append("the candidate carries a secret value: keys come from the vault, never from a proposal")
+    fitting = [k for k in allowed if all(_fits(k, os, d, t) for d, t in parsed)]
+    if fitting:
+        return fitting[0], problems
+    if not allowed:
+        return None, [*problems, f"no allowed change kind has a grammar for {os}"]
+    best = max(allowed, key=lambda k: sum(_fits(k, os, d, t) for d, t in parsed))
+    outside = [t for d, t in parsed if not _fits(best, os, d, t)]
+    return None, [*problems, *(f"line outside the {best} grammar: {t!r}" for t in outside[:5])]

@@ -1,0 +1,181 @@
+"""Human-approved changes end to end: the Slack app on the loopback Slack API, on the lab.
+
+An operator's question becomes a proposal in its thread; a second operator approves; the change
+is merged, compared, committed with a revert timer, post-checked and confirmed (or rolled back),
+and every step is posted and stored. Refusals change nothing and are told only to the clicker.
+Expiry runs on an injected clock: no sleeps, no timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from agents.lab import device_fixture_dir
+from agents.lab.merge import merge_lines
+from agents.lab.stateful import lose_after_commit, reset_scenario
+from bot.settings import RoleGrants
+from tests.fakes.slack_api import app_mention_event, block_action, fake_slack  # noqa: F401
+from tests.test_slack_app import OPERATOR, start
+
+SECOND = "UOPS2"
+VIEWER = "U123"
+QUESTION = "why is the branch office slow?"
+DEVICE = "branch-rtr-01"
+
+
+@pytest.fixture
+async def lab_bot(fake_slack, tmp_path, request):
+    scenario = getattr(request, "param", "wan-congestion")
+    reset_scenario(scenario)
+    b = await start(fake_slack, tmp_path, scenario=scenario, operator=RoleGrants(users=[OPERATOR, SECOND]))
+    yield b
+    await b.running.stop(b.runtime)
+    lose_after_commit(DEVICE, False)
+    reset_scenario(scenario)
+
+
+def _proposals(fake, thread_ts: str) -> list[dict]:
+    return [m for m in fake.thread("C0NOC", thread_ts)
+            if any(e.get("action_id") == "noc_change_approve" for b in m.get("blocks") or [] if b["type"] == "actions"
+                   for e in b["elements"])]
+
+
+async def until(bot, found):
+    """Settle until `found()` returns something: a cold first request can take longer to reach
+    its listener than settle's quiet spell."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not found() and loop.time() < deadline:
+        await bot.settle()
+        await asyncio.sleep(0.05)
+    result = found()
+    assert result, "nothing arrived"
+    return result
+
+
+async def proposal_message(bot, fake, thread_ts: str) -> dict:
+    return (await until(bot, lambda: _proposals(fake, thread_ts)))[0]
+
+
+async def ask_as_operator(bot, fake, question: str = QUESTION) -> tuple[str, dict]:
+    event = app_mention_event(question, user=OPERATOR)
+    status, _ = await bot.post(event)
+    assert status == 200
+    thread_ts = event["event"]["ts"]
+    return thread_ts, await proposal_message(bot, fake, thread_ts)
+
+
+async def click(bot, fake, message: dict, thread_ts: str, user: str, action: str = "noc_change_approve",
+                channel: str = "C0NOC") -> str:
+    change_id = next(e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"])
+    before = len(fake.ephemerals)
+    await bot.post(block_action(action, change_id, user=user, channel=channel, message_ts=message["ts"], thread_ts=thread_ts))
+    told = await until(bot, lambda: [e for e in fake.ephemerals[before:] if e.get("user") == user])
+    await bot.settle()
+    return told[-1]["text"]
+
+
+def thread_text(fake, thread_ts: str) -> str:
+    return "\n".join(m.get("text", "") + json.dumps(m.get("blocks") or []) for m in fake.thread("C0NOC", thread_ts))
+
+
+async def the_change(bot):
+    [proposal] = await bot.runtime.store.changes()
+    return proposal
+
+
+async def test_question_proposal_second_operator_approves_commit_postcheck_confirm(lab_bot, fake_slack):
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    body = json.dumps(message["blocks"])
+    assert "service-policy output WAN-EDGE-QOS" in body and "Pre-checks" in body and "Risk" in body
+    proposal = await the_change(lab_bot)
+    assert proposal.state == "pending" and proposal.requester == OPERATOR and proposal.kind == "qos_policy"
+    assert proposal.lines == ["interface GigabitEthernet0/0/0", " service-policy output WAN-EDGE-QOS"]
+    assert {s.kind for s in proposal.symptoms} >= {"high_utilisation"}
+
+    reply = await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+    assert "Approved" in reply
+    done = await the_change(lab_bot)
+    assert done.state == "confirmed" and done.approver == SECOND
+    steps = [e["step"] for e in await lab_bot.runtime.store.change_events(done.id)]
+    assert steps == ["proposed", "approved", "merge", "commit", "post-check", "confirmed"]
+    events = await lab_bot.runtime.store.change_events(done.id)
+    assert all(e["diff_hash"] == done.diff_hash for e in events) and events[1]["actor"] == SECOND
+    text = thread_text(fake_slack, thread_ts)
+    assert "revert timer" in text and "post-check" in text and "confirm_commit" in text
+
+    # a double click after the decision changes nothing
+    assert "already confirmed" in await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+
+    # a later question no longer finds the congestion
+    later = app_mention_event(QUESTION, user=VIEWER)
+    await lab_bot.post(later)
+    answered = await until(lab_bot, lambda: [m for m in fake_slack.thread("C0NOC", later["event"]["ts"])
+                                             if "noc_rerun" in json.dumps(m.get("blocks") or [])])
+    answer = json.dumps(answered[0]["blocks"])
+    assert "branch-rtr-01" in answer and "96%" not in answer and "WAN congestion" not in answer
+    assert len(await lab_bot.runtime.store.changes()) == 1  # a viewer's question proposes nothing
+
+
+async def test_self_approval_viewer_and_foreign_channel_are_refused(lab_bot, fake_slack):
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    assert "two-person" in await click(lab_bot, fake_slack, message, thread_ts, OPERATOR)
+    assert "operator" in await click(lab_bot, fake_slack, message, thread_ts, VIEWER)
+    assert "not found here" in await click(lab_bot, fake_slack, message, thread_ts, SECOND, channel="C0OTHER")
+    assert (await the_change(lab_bot)).state == "pending"
+    # the requester may withdraw (reject) their own proposal
+    assert "Rejected" in await click(lab_bot, fake_slack, message, thread_ts, OPERATOR, action="noc_change_reject")
+    assert (await the_change(lab_bot)).state == "rejected"
+
+
+async def test_a_click_after_expiry_changes_nothing(lab_bot, fake_slack):
+    now = [1_000_000.0]
+    lab_bot.runtime.changes.set_clock(lambda: now[0])
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    now[0] += lab_bot.runtime.settings.changes.expiry_s + 1
+    assert "expired" in await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+    assert (await the_change(lab_bot)).state == "expired"
+
+
+@pytest.mark.parametrize("lab_bot", ["wan-oversubscribed"], indirect=True)
+async def test_a_failing_postcheck_is_rolled_back(lab_bot, fake_slack):
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+    done = await the_change(lab_bot)
+    assert done.state == "rolled_back" and "still seen" in done.reason
+    assert "rolled back" in thread_text(fake_slack, thread_ts)
+    lab_bot.runtime.toolbox.gateway.invalidate(DEVICE)
+    config = await lab_bot.runtime.toolbox.get_device_config(DEVICE)
+    assert "service-policy output WAN-EDGE-QOS" not in config.running  # the device is as it was
+
+
+async def test_a_running_config_changed_after_the_proposal_aborts(lab_bot, fake_slack):
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    fixture = device_fixture_dir("wan-congestion", DEVICE) / "get_config.1"
+    config = json.loads(fixture.read_text())
+    config["running"] = merge_lines(config["running"], ["interface GigabitEthernet0/0/1", " description changed by hand"])
+    fixture.write_text(json.dumps(config))
+    await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+    done = await the_change(lab_bot)
+    assert done.state == "aborted" and "running config changed" in done.reason
+    assert "service-policy output WAN-EDGE-QOS" not in json.loads(fixture.read_text())["running"].split("GigabitEthernet0/0/1")[0]
+
+
+async def test_a_device_lost_after_the_commit_is_reported_as_needing_a_person(lab_bot, fake_slack):
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    lose_after_commit(DEVICE)
+    await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+    done = await the_change(lab_bot)
+    assert done.state == "needs_attention" and "revert timer" in done.reason
+    assert "needs_attention" in thread_text(fake_slack, thread_ts)
+
+
+async def test_a_drafted_line_outside_the_grammar_is_refused(lab_bot):
+    proposal = await lab_bot.runtime.changes.engine.propose(
+        DEVICE, intent="attach the QoS policy", source="claude", requester=OPERATOR, role="operator",
+        lines=["interface GigabitEthernet0/0/0", " service-policy output WAN-EDGE-QOS", " ip address 10.9.9.9 255.255.255.0"])
+    assert proposal is not None and proposal.state == "refused"
+    assert "ip address 10.9.9.9 255.255.255.0" in proposal.reason and not proposal.diff
