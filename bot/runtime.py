@@ -28,6 +28,7 @@ from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
+from bot.changes import ChangeDesk
 from bot.lifecycle import RequestLedger, Where
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
@@ -85,6 +86,7 @@ class Runtime:
                                        interval_s=settings.slack.status_update_interval_s,
                                        attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
         self.scheduler = Scheduler(settings, store, self.post_daily_report, watch=self.alerts.check_success_rates)
+        self.changes = ChangeDesk(settings, client, store, toolbox, self.spawn)
         self.triage = AlertTriage(self)
 
     @classmethod
@@ -133,6 +135,7 @@ class Runtime:
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         self.toolbox.gateway.close()
+        self.changes.engine.close()
         if self.claude is not None:
             await self.claude.aclose()
         await self.resilience.budget.flush()
@@ -240,7 +243,16 @@ class Runtime:
         await received
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)
+        await self._offer_change(answer, request, origin)
         return answer
+
+    async def _offer_change(self, answer: Answer, request: Request, origin: Origin) -> None:
+        """An operator's answer with a configuration remediation becomes a proposal in its thread."""
+        try:
+            await self.changes.offer(answer, request, origin.channel, origin.thread_ts)
+        except Exception:  # the answer is out; a failed proposal is logged and said in the thread
+            log.exception("could not propose a change for %s", answer.request_id)
+            await _quietly(self._sink(origin, "Change").post_error(answer.request_id, "proposing the change failed"))
 
     async def claim_event(self, event_id: str | None) -> bool:
         """True when this delivery of a Slack event should be handled (the first, or a retry of one

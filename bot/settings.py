@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agents.access import DEFAULT_TOOL_ROLES, Role
+from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 
@@ -159,6 +160,7 @@ class Settings(StrictModel):
     store: StoreConfig = StoreConfig()
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
+    changes: ChangesConfig = ChangesConfig()
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
