@@ -21,7 +21,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from agents.models import Answer
 from agents.progress import Planned, ProgressEvent, StepFinished, StepStarted, ToolCalled
+from bot.blocks import RenderedAnswer, render_answer
 from bot.slack_sink import SlackThreadSink
 from bot.views.status import progress_line
 
@@ -60,6 +62,13 @@ class SlackStreamSink(SlackThreadSink):
         """Always called at the end, whatever happened (the runtime's finally)."""
         if self.status_on:
             await self.set_status("")
+
+    async def post_answer(self, answer: Answer) -> RenderedAnswer:
+        """The final answer, with the platform's feedback buttons (the AI-app surface)."""
+        await self.close_status()
+        rendered = render_answer(answer, request_id=answer.request_id, platform_feedback=True)
+        await self.post_rendered(rendered)
+        return rendered
 
     # -- the stream -----------------------------------------------------------------------
 

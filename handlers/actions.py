@@ -43,6 +43,25 @@ def register(app: AsyncApp) -> None:
     for action_id in FEEDBACK:
         app.action(action_id)(feedback)
 
+    @app.action("noc_feedback")
+    async def platform_feedback(ack, body, action, context, client):
+        """Slack's feedback buttons: the value is `<verdict>:<request id>`, the verdict an enum."""
+        await ack()
+        runtime = runtime_of(context)
+        user, channel, thread_ts = _where(body)
+        verdict, _, request_id = str(action.get("value") or "").partition(":")
+        if verdict not in FEEDBACK.values():
+            await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
+            return
+        if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{verdict}", needed="viewer"):
+            return
+        found = await runtime.find_here(request_id, channel, thread_ts)
+        if found is None:
+            await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
+            return
+        await runtime.store.record_feedback(found[0].request_id, user, verdict)
+        await client.chat_postEphemeral(channel=channel, user=user, text="Thanks, your feedback is recorded.")
+
     @app.action("noc_rerun")
     async def rerun(ack, body, action, context, client):
         await ack()

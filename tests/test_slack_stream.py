@@ -10,6 +10,7 @@ from bot.settings import RoleGrants
 from tests.fakes.slack_api import (
     BOT_ID,
     app_mention_event,
+    block_action,
     dm_event,
     fake_slack,  # noqa: F401
 )
@@ -106,3 +107,21 @@ async def test_status_is_cleared_after_cancellation(fake_slack, tmp_path):
     statuses = fake_slack.statuses[("C0NOC", event["event"]["ts"])]
     assert statuses[-1] == ""
     assert "shutting down" in texts(fake_slack.thread("C0NOC", event["event"]["ts"]))
+
+
+async def test_answers_carry_the_platforms_feedback_buttons_and_they_are_recorded(bot, fake_slack):
+    event = app_mention_event("why is the branch office slow?")
+    await bot.post(event)
+    await bot.settle()
+    [answer] = answers(fake_slack, "C0NOC", event["event"]["ts"])
+    [feedback] = [b for b in answer["blocks"] if b["type"] == "context_actions"]
+    buttons = feedback["elements"][0]
+    assert buttons["type"] == "feedback_buttons" and buttons["action_id"] == "noc_feedback"
+    positive = buttons["positive_button"]["value"]
+    verdict, request_id = positive.split(":")
+    assert verdict == "helpful"
+    await bot.post(block_action("noc_feedback", positive, message_ts=answer["ts"], action_type="feedback_buttons"))
+    await bot.post(block_action("noc_feedback", f"excellent:{request_id}", message_ts=answer["ts"], action_type="feedback_buttons"))
+    await bot.settle()
+    assert [f["value"] for f in await bot.runtime.store.feedback(request_id)] == ["helpful"]
+    assert any("not found here" in e["text"] for e in fake_slack.ephemerals)

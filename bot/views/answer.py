@@ -55,6 +55,21 @@ def _actions(request_id: str) -> dict[str, Any]:
     }
 
 
+def _platform_actions(request_id: str) -> list[dict[str, Any]]:
+    """Slack's AI-app surface: re-run and details as buttons, feedback through the platform's own
+    feedback buttons (a `context_actions` block); values carry the verdict and the request id."""
+    return [
+        {"type": "actions", "block_id": "noc_actions",
+         "elements": [button(":repeat: Re-run", "noc_rerun", request_id), button(":mag: Show details", "noc_details", request_id)]},
+        {"type": "context_actions", "block_id": "noc_feedback",
+         "elements": [{"type": "feedback_buttons", "action_id": "noc_feedback",
+                       "positive_button": {"text": {"type": "plain_text", "text": "Helpful"}, "value": f"helpful:{request_id}",
+                                           "accessibility_label": "This answer was helpful"},
+                       "negative_button": {"text": {"type": "plain_text", "text": "Not helpful"}, "value": f"not_helpful:{request_id}",
+                                           "accessibility_label": "This answer was not helpful"}}]},
+    ]
+
+
 def _finding_chunk(f: Finding, request_id: str, files: Files) -> str:
     """`• [HIGH] text`, extra lines as a code block; too long for a section -> a file."""
     label = f"[{f.severity.value.upper()}]"
@@ -170,7 +185,8 @@ def _footer(answer: Answer, request_id: str) -> dict[str, Any]:
     return context([" · ".join(parts)])
 
 
-def render_answer(answer: Answer, *, request_id: str | None = None, with_buttons: bool = True) -> RenderedAnswer:
+def render_answer(answer: Answer, *, request_id: str | None = None, with_buttons: bool = True,
+                  platform_feedback: bool = False) -> RenderedAnswer:
     """The supervisor's answer as a Slack message (plus thread continuations and files).
 
     Order is what a NOC engineer needs first: severity and topic in the header, the summary,
@@ -219,7 +235,7 @@ def render_answer(answer: Answer, *, request_id: str | None = None, with_buttons
 
     tail = [_footer(answer, rid)]
     if with_buttons:
-        tail.append(_actions(rid))
+        tail += _platform_actions(rid) if platform_feedback else [_actions(rid)]
     blocks, overflow = flow(head, body, tail, label=f"NOC answer `{code_span(rid)}`")
     text = fallback(SEVERITY_EMOJI[sev], sev.value.upper(), first_line(answer.summary) or topic)
     return RenderedAnswer(blocks=blocks, text=text, overflow=overflow, attachments=files.items)
