@@ -28,6 +28,10 @@ async def bot(fake_slack, tmp_path):
     await b.running.stop(b.runtime)
 
 
+def request_id_of(answer: dict) -> str:
+    return next(b for b in answer["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+
+
 def answers(fake, channel: str, ts: str) -> list[dict]:
     return [m for m in fake.thread(channel, ts) if m.get("bot_id") == BOT_ID and any(b.get("type") == "actions" for b in (m.get("blocks") or []))]
 
@@ -73,7 +77,7 @@ async def test_a_locked_database_does_not_cost_the_answer(bot, fake_slack, tmp_p
         lock.rollback()
         lock.close()
     await bot.settle()  # and once the lock is gone the answer is stored too
-    assert (await bot.runtime.store.answer(answers(fake_slack, "C0NOC", event["event"]["ts"])[0]["blocks"][-1]["elements"][0]["value"])) is not None
+    assert (await bot.runtime.store.answer(request_id_of(answers(fake_slack, "C0NOC", event["event"]["ts"])[0]))) is not None
 
 
 
