@@ -171,8 +171,9 @@ class RouteDecision(BaseModel):
     specialists: list[Specialist]
     devices: list[str] = Field(default_factory=list)
     unknown_devices: list[str] = Field(default_factory=list)
-    scores: dict[str, float] = Field(default_factory=dict)
-    margin: float = 0.0
+    scores: dict[str, float] = Field(default_factory=dict)  # learned router: probability that each specialist is needed
+    confidence: float = 1.0  # calibrated probability that the primary is right; Claude routes below llm.router_confidence
+    margin: float = 0.0  # primary's probability minus the runner-up's (keyword points for the keyword fallback)
     hints: list[str] = Field(default_factory=list)  # role/site words that narrowed the device search
     method: str = "keywords"
 

@@ -158,12 +158,12 @@ class Supervisor:
             await run.emit(Notice(request_id=request.id, level="warning", text=notices[-1]))
 
         decision = self.route(request.question)
-        if self.claude is not None and run.meter is not None and decision.margin < self.claude.config.router_margin:
+        if self.claude is not None and run.meter is not None and self.claude.config.claude_routes(decision.confidence, decision.margin):
             try:
                 decision = await claude_roles.route(self.claude.client, self.claude.config, run.meter, request.question,
                                                     self.toolbox.inventory, decision)
             except LLMUnavailable as exc:
-                await self._degrade(run, f"Claude routing unavailable ({exc}); used the keyword router")
+                await self._degrade(run, f"Claude routing unavailable ({exc}); used the offline router")
         await run.emit(Routed(request_id=request.id, primary=decision.primary.value, specialists=[s.value for s in decision.specialists],
                               devices=decision.devices, method=decision.method))
         if decision.unknown_devices:
