@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from agents.access import ROLE_ORDER, ToolRoles
-from agents.evaluation import EvalFileError, evaluate_routing, load_eval_cases, render_eval
+from agents.evaluation import EvalFileError, cross_validate, evaluate_routing, load_eval_cases, render_eval
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.llm.backend import build_backend
 from agents.models import Answer, ExecutionMode, Request
@@ -278,27 +278,36 @@ def route_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
     toolbox = _toolbox(ctx, None)
     decision = route(Request.from_text(question).question, toolbox.inventory)
     data = {"primary": decision.primary.value, "specialists": [s.value for s in decision.specialists], "devices": decision.devices,
-            "unknown_devices": decision.unknown_devices, "scores": decision.scores, "margin": decision.margin}
+            "unknown_devices": decision.unknown_devices, "scores": decision.scores, "confidence": decision.confidence,
+            "margin": decision.margin, "method": decision.method}
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(f"primary: {data['primary']}\nspecialists: {', '.join(data['specialists'])}\ndevices: {', '.join(data['devices']) or '-'}"
                    + (f"\nunknown devices: {', '.join(decision.unknown_devices)}" if decision.unknown_devices else "")
-                   + f"\nscores: {data['scores']} (margin {data['margin']})")
+                   + f"\nscores: {data['scores']} (confidence {data['confidence']}, margin {data['margin']}, {data['method']})")
 
 
 @cli.command("eval-routing")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--cv", "folds", type=click.IntRange(2, 50), default=None, is_flag=False, flag_value=10,
+              help="Cross-validate on the router's training data instead (default 10 folds).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def eval_routing(ctx: click.Context, path: Path, as_json: bool) -> None:
-    """Measure the router on a JSONL file of {"query": ..., "expected": <specialist>} lines."""
+def eval_routing(ctx: click.Context, path: Path | None, folds: int | None, as_json: bool) -> None:
+    """Measure the router: accuracy, per-specialist precision and recall, exact match of the
+    specialist set, calibration and the confusion matrix, on a JSONL file of {"query": ...,
+    "expected": <specialist>, "labels": [...]} lines, or with --cv on its own training data."""
+    if (path is None) == (folds is None):
+        _fail("eval-routing needs a JSONL file or --cv (not both), e.g. noc eval-routing tests/data/routing_heldout_v3.jsonl")
     try:
-        cases = load_eval_cases(path)
+        if path is not None:
+            cases = load_eval_cases(path)
+            report = evaluate_routing(cases, _toolbox(ctx, None).inventory, source=str(path))
+        else:
+            report = cross_validate(folds or 10)
     except EvalFileError as exc:
         _fail(str(exc))
-    toolbox = _toolbox(ctx, None)
-    report = evaluate_routing(cases, toolbox.inventory)
     if as_json:
         click.echo(json.dumps(report.model_dump(), indent=2))
     else:
