@@ -1,13 +1,17 @@
-"""Offline documentation: find the runbooks for the problem and write incident reports.
+"""Offline documentation: find the runbooks for the problem, write incident reports, and answer
+concept and how-to questions from the knowledge base (agents/specialists/howto.py).
 
 The runbook query is the question plus what the other specialists found, so "why is the branch
 slow?" finds the QoS runbook once performance has reported drops. An incident report is built
 only from findings other specialists reported; with none in context, documentation asks the
-diagnosis specialist first rather than inventing content.
+diagnosis specialist first rather than inventing content. Asked on its own ("what does EXSTART
+mean?", "how do I use /noc-audit?"), it answers from the best knowledge-base note and cites it
+with the runbooks; a question for a procedure leads with the runbook instead.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
@@ -15,14 +19,19 @@ from pydantic import BaseModel, Field
 from agents.models import Finding, Recommendation, Specialist
 from agents.routing import asks_for_report
 from agents.severity import Severity
-from agents.specialists.base import AnalysisContext, AnalystOutput, finding
+from agents.specialists.base import AnalysisContext, AnalystOutput, finding, recommendation
+from agents.specialists.howto import CLAUDE_HINT, HowToAnswer, answer_howto
 from agents.specialists.incident_report import build_incident_report
 from agents.tools.runbooks import RunbookHit, search_runbooks
+
+# A request for a written procedure: the runbook leads the answer, a knowledge note only adds to it.
+_PROCEDURE = re.compile(r"\b(?:runbooks?|playbooks?|procedures?|sop|checklists?|steps?|process|escalat\w*|who do (?:i|we))\b", re.I)
 
 
 class DocumentationResult(BaseModel):
     runbooks: list[RunbookHit] = Field(default_factory=list)
     incident_report: str | None = None
+    howto: HowToAnswer | None = None
 
 
 async def analyse(ctx: AnalysisContext) -> AnalystOutput:
@@ -58,16 +67,38 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         findings.insert(0, finding(ctx, f"Incident report drafted ({len(report.splitlines())} lines): {title}", Severity.info, None, "incident_report"))
         summary = f"Incident report drafted: {title}" + (f"; runbook: {hits[0].title}" if hits else "")
         confidence = 0.85 if _substantive(context) else 0.5
+    elif (howto := answer_howto(question) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
+        return _howto_output(ctx, howto, hits, result)
     elif hits:
         summary = f"Relevant runbook: {hits[0].title} ({hits[0].path})" + (f"; also {', '.join(h.title for h in hits[1:])}" if len(hits) > 1 else "")
         confidence = 0.8
+        if howto is not None and not howto.strong:  # a question, not a procedure, and no note answers it
+            summary += f". No knowledge-base note answers the question itself; {CLAUDE_HINT}"
+            confidence = 0.5
     elif context and not serious:
         summary = "No problem was reported, so no runbook applies"
         confidence = 0.8
     else:
-        summary = "No runbook matches this question"
-        confidence = 0.5
+        summary = "No runbook or knowledge-base note matches this question; Claude (when configured) would answer it better"
+        confidence = 0.4
     return AnalystOutput(summary=summary, findings=findings, recommendations=[], confidence=confidence, result=result)
+
+
+def _howto_output(ctx: AnalysisContext, howto: HowToAnswer, hits: list[RunbookHit], result: DocumentationResult) -> AnalystOutput:
+    """The knowledge-base answer, citing the note and the runbooks it used."""
+    assert howto.note is not None and howto.answer is not None
+    result.howto = howto
+    note = howto.note
+    findings = [finding(ctx, f"Knowledge base: {note.title} ({note.path})", Severity.info, None, "knowledge")]
+    if howto.in_our_network:
+        findings.append(finding(ctx, f"In our network: {howto.in_our_network}", Severity.info, None, "knowledge"))
+    findings += [finding(ctx, f"Runbook: {h.title} ({h.path})", Severity.info, None, "runbook") for h in hits]
+    if howto.hint:
+        findings.append(finding(ctx, howto.hint, Severity.info, None, "knowledge"))
+    recommendations = [recommendation(ctx, f"To check it on a device ({note.title})", howto.commands)] if howto.commands else []
+    sources = ", ".join([note.path] + [h.path for h in hits])
+    return AnalystOutput(summary=f"{howto.answer} (sources: {sources})", findings=findings, recommendations=recommendations,
+                         confidence=0.8 if howto.strong else 0.55, result=result)
 
 
 def _substantive(findings: list[Finding]) -> bool:

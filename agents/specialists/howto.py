@@ -1,0 +1,81 @@
+"""Concept and how-to answers without a language model, from the shipped knowledge base.
+
+Why: "what does EXSTART mean?", "how does BGP pick a path?" or "how do I use /noc-audit?" are
+among the commonest NOC questions, and when Claude is down or not configured the documentation
+specialist used to answer them with a runbook link at best. The knowledge base (agents/knowledge,
+one short markdown note per topic, written for this network) gives a real answer offline.
+
+The notes have the runbooks' shape (title, `Applies to:` line, `## ` sections), so the runbook
+search (BM25, agents/tools/runbooks.py) ranks them too: one ranking to reason about. An answer is
+the best note's "In short" section, its "In our network" section as a finding, the commands of
+"Check it" as a recommendation, and the runbooks that match the question; every one is cited by
+path. When no note matches well the answer says so, and says that Claude would answer better.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from agents.tools.runbooks import Runbook, RunbookHit, load_runbooks, search_runbooks, tokenize
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+# BM25 score over the notes (title and `Applies to:` count three times) below which the best note
+# only shares a common word with the question. A note that clears it is "strong" when it also
+# contains most of the question's words (STRONG_COVERAGE): BM25 alone rewards one rare word, so
+# "rolling back a bad change" would match the bot's note on "rolls back". Set by reading the
+# scores for questions the notes should and should not answer (tests/test_howto.py keeps both).
+MIN_NOTE_SCORE = 3.0
+STRONG_COVERAGE = 0.6
+# Words that say what kind of question it is, not what it is about: not counted for coverage.
+_QUESTION_WORDS = frozenset("work mean difference differ explain versu vs use used purpose tell simple term plain english general "
+                            "actually usually thing way really exactly".split())
+CLAUDE_HINT = "Claude (llm.provider, when configured and reachable) would answer this better"
+_COMMAND = re.compile(r"`([^`\n]{2,120})`")
+
+
+class HowToAnswer(BaseModel):
+    """What the knowledge base says about one question."""
+
+    answer: str | None = None  # the best note's short answer, None when no note fits
+    note: RunbookHit | None = None
+    in_our_network: str | None = None
+    commands: list[str] = Field(default_factory=list)
+    runbooks: list[RunbookHit] = Field(default_factory=list)
+    strong: bool = False  # the note is about the question's subject, not only near it
+    claude_would_help: bool = True
+    hint: str | None = None
+
+
+def load_notes(directory: Path | None = None) -> list[Runbook]:
+    """The knowledge base notes (cached by the runbook loader)."""
+    return load_runbooks(directory or KNOWLEDGE_DIR)
+
+
+def answer_howto(question: str, directory: Path | None = None) -> HowToAnswer:
+    notes = load_notes(directory)
+    hits = search_runbooks(question, runbooks=notes, limit=1, min_score=MIN_NOTE_SCORE)
+    runbooks = search_runbooks(question)
+    if not hits:
+        return HowToAnswer(runbooks=runbooks, hint=f"The knowledge base has no note on this. {CLAUDE_HINT}.")
+    hit = hits[0]
+    note = next(n for n in notes if n.slug == hit.slug)
+    terms = set(tokenize(question)) - _QUESTION_WORDS
+    strong = len(terms & set(tokenize(note.text))) >= STRONG_COVERAGE * len(terms)
+    check = _section(note, "check it")
+    return HowToAnswer(
+        answer=_flat(_section(note, "in short") or hit.excerpt), note=hit,
+        in_our_network=_flat(_section(note, "in our network")) or None,
+        commands=_COMMAND.findall(check)[:6], runbooks=runbooks, strong=strong, claude_would_help=not strong,
+        hint=None if strong else f"This is the closest note in the knowledge base, not an exact answer. {CLAUDE_HINT}.",
+    )
+
+
+def _section(note: Runbook, name: str) -> str:
+    return next((text for heading, text in note.sections.items() if heading.lower() == name), "")
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
