@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agents.severity import Severity
+
 
 class StrictModel(BaseModel):
     """Base for config sections: unknown keys are errors, values are validated on assignment."""
@@ -61,6 +63,14 @@ class ThresholdsConfig(StrictModel):
     discards_per_min_high: float = Field(100.0, ge=0)
 
 
+IncidentPriority = Literal["P1", "P2", "P3", "P4"]
+
+
+def _default_priorities() -> dict[Severity, IncidentPriority]:
+    """The usual ITIL-style mapping: critical pages (P1), info is only tracked (P4)."""
+    return {Severity.critical: "P1", Severity.high: "P2", Severity.medium: "P3", Severity.low: "P4", Severity.info: "P4"}
+
+
 class EngineConfig(StrictModel):
     """How the supervisor runs specialists (the offline engine and, later, Claude)."""
 
@@ -69,6 +79,22 @@ class EngineConfig(StrictModel):
     request_deadline_s: float = Field(120.0, gt=0, le=3600)
     max_hops: int = Field(3, ge=0, le=5)
     capacity_growth_pct_per_month: float = Field(5.0, gt=0, le=100)
+    # How the specialists' severities become the answer's: the most severe vote (the reference's
+    # consensus: one alarmed specialist is never outvoted), or the most common vote among the
+    # investigating specialists (ties go to the more severe), for teams paged too often by one outlier.
+    severity_vote: Literal["most_severe", "majority"] = "most_severe"
+    # Incident priority per severity, as the ticketing system names it; every severity must be mapped.
+    incident_priorities: dict[Severity, IncidentPriority] = Field(default_factory=_default_priorities)
+
+    @model_validator(mode="after")
+    def _every_severity_has_a_priority(self) -> "EngineConfig":
+        missing = [s.value for s in Severity if s not in self.incident_priorities]
+        if missing:
+            raise ValueError(f"engine.incident_priorities has no priority for {', '.join(missing)} (map each to P1-P4)")
+        return self
+
+    def incident_priority(self, severity: Severity) -> IncidentPriority:
+        return self.incident_priorities[severity]
 
 
 class TierConfig(StrictModel):
@@ -113,6 +139,13 @@ class LLMConfig(StrictModel):
         default_factory=lambda: {"router": "fast", "planner": "fast", "coordinator": "balanced", "synthesis": "deep"})
     specialists: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], str] = Field(
         default_factory=lambda: {"diagnosis": "balanced", "config": "fast", "security": "fast", "performance": "balanced", "documentation": "fast"})
+    # fixed: each specialist's tier above. complexity: a step's tier from how hard it looks (devices,
+    # domains in its context, tools it is expected to call, earlier failures), within the tiers the
+    # specialist allows below (agents/llm/tiering.py); the choice and its reason go into the trace.
+    tier_policy: Literal["fixed", "complexity"] = "fixed"
+    allowed_tiers: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], list[str]] = Field(
+        default_factory=lambda: {"diagnosis": ["fast", "balanced", "deep"], "config": ["fast", "balanced"],
+                                 "security": ["fast", "balanced"], "performance": ["fast", "balanced"], "documentation": ["fast", "balanced"]})
     prices: dict[str, PriceConfig] = Field(default_factory=_default_prices)
     timeout_s: float = Field(60.0, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=10)
@@ -136,6 +169,10 @@ class LLMConfig(StrictModel):
             for name, tier in mapping.items():
                 if tier not in self.tiers:
                     raise ValueError(f"{where}.{name} names tier '{tier}', which is not in tiers ({', '.join(self.tiers)})")
+        for name, allowed in self.allowed_tiers.items():
+            unknown = [t for t in allowed if t not in self.tiers]
+            if unknown or not allowed:
+                raise ValueError(f"allowed_tiers.{name} must list tiers from tiers ({', '.join(self.tiers)}); got {allowed}")
         return self
 
     @model_validator(mode="after")

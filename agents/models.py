@@ -60,6 +60,8 @@ class Request(BaseModel):
     channel: str | None = None
     # The caller's role: every tool call of this request is checked against it (fail closed: viewer).
     role: Role = "viewer"
+    # Queue order under resilience.max_concurrent_requests (1 first; FIFO within a priority).
+    priority: int = Field(3, ge=1, le=5)
 
     @classmethod
     def from_text(cls, text: str, **kwargs: Any) -> "Request":
@@ -114,6 +116,7 @@ class AgentTask(BaseModel):
     devices: list[str] = Field(default_factory=list)
     depends_on: list[str] = Field(default_factory=list)
     phase: int = 0
+    priority: int = Field(3, ge=1, le=5)  # the plan step's: its LLM calls queue by it when the limit binds
     context: list[Finding] = Field(default_factory=list)
     context_recommendations: list[Recommendation] = Field(default_factory=list)
     chain: list[str] = Field(default_factory=list)
@@ -157,6 +160,8 @@ class PlanStep(BaseModel):
     instruction: str
     devices: list[str] = Field(default_factory=list)
     depends_on: list[str] = Field(default_factory=list)
+    # 1 starts first when the concurrency limits bind: the primary's critical path (planner.prioritise).
+    priority: int = Field(3, ge=1, le=5)
 
 
 class Plan(BaseModel):
@@ -197,6 +202,8 @@ class Answer(BaseModel):
     devices: list[str] = Field(default_factory=list)
     severity: Severity
     severity_votes: dict[str, str] = Field(default_factory=dict)
+    severity_rule: str = "most_severe"  # engine.severity_vote that turned the votes into `severity`
+    incident_priority: str = "P4"  # the ticket priority engine.incident_priorities maps `severity` to
     confidence: float
     automation: AutomationLevel
     summary: str

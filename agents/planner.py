@@ -48,8 +48,25 @@ def choose_mode(steps: list[PlanStep], phases: list[list[str]]) -> ExecutionMode
     return ExecutionMode.hybrid
 
 
-def finalise(steps: list[PlanStep], requested: ExecutionMode, reason: str, max_steps: int = 8) -> Plan:
-    """Validate `steps` and fix the execution mode; raises PlanError for a plan that cannot run."""
+def prioritise(steps: list[PlanStep], primary: Specialist | None) -> list[PlanStep]:
+    """Priorities for when the concurrency limits bind: 1 for the primary specialist's steps and
+    everything they wait for (the critical path to the answer), 2 for steps another step waits
+    for, 3 for the rest (documentation after the investigators, side checks)."""
+    by_id = {s.id: s for s in steps}
+    critical: set[str] = set()
+    stack = [s.id for s in steps if s.agent == primary]
+    while stack:
+        sid = stack.pop()
+        if sid not in critical:
+            critical.add(sid)
+            stack += by_id[sid].depends_on
+    needed = {d for s in steps for d in s.depends_on}
+    return [s.model_copy(update={"priority": 1 if s.id in critical else 2 if s.id in needed else 3}) for s in steps]
+
+
+def finalise(steps: list[PlanStep], requested: ExecutionMode, reason: str, max_steps: int = 8,
+             primary: Specialist | None = None) -> Plan:
+    """Validate `steps`, set their priorities and fix the execution mode; raises PlanError for a plan that cannot run."""
     if not steps:
         raise PlanError("plan has no steps")
     if len(steps) > max_steps:
@@ -58,6 +75,7 @@ def finalise(steps: list[PlanStep], requested: ExecutionMode, reason: str, max_s
         if not isinstance(s.agent, Specialist):
             raise PlanError(f"step {s.id} names an unknown specialist")
     phases = phases_of(steps)
+    steps = prioritise(steps, primary)
     mode = choose_mode(steps, phases) if requested == ExecutionMode.auto else requested
     return Plan(steps=steps, mode=mode, phases=phases, reason=reason)
 
@@ -80,4 +98,4 @@ def rule_plan(decision: RouteDecision, question: str, devices: list[str], reques
         steps.append(PlanStep(id=f"s{len(steps) + 1}", agent=Specialist.documentation, instruction=question, devices=devices,
                               depends_on=[s.id for s in steps]))
     reason = f"primary {primary.value}; " + (", ".join(s.agent.value for s in steps))
-    return finalise(steps, requested, reason)
+    return finalise(steps, requested, reason, primary=primary)

@@ -30,6 +30,17 @@ class Planned(ProgressEvent):
     mode: str
     steps: list[str]  # "id:agent"
     phases: list[list[str]] = Field(default_factory=list)
+    priorities: dict[str, int] = Field(default_factory=dict)  # step id -> priority (1 starts first when limits bind)
+
+
+class TierChosen(ProgressEvent):
+    """The model tier a Claude step runs on and why (llm.tier_policy); kept in the trace, not shown as progress."""
+
+    kind: Literal["tier_chosen"] = "tier_chosen"
+    agent: str
+    tier: str
+    model: str
+    reason: str
 
 
 class StepStarted(ProgressEvent):

@@ -46,6 +46,7 @@ from agents.progress import (
     StepStarted,
 )
 from agents.resilience.attempts import StepUnavailable, run_on_pool
+from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.routing import hinted_devices, route
 from agents.severity import Severity
@@ -142,7 +143,7 @@ class Supervisor:
             except Exception:
                 log.warning("progress sink failed on a queue notice", exc_info=True)
 
-        async with self.resilience.requests.slot(queued):
+        async with self.resilience.requests.slot(queued, priority=request.priority):
             run = self._new_run(request, sink)
             token = CURRENT_NOTICES.set(run.breaker_notices)
             try:
@@ -178,7 +179,8 @@ class Supervisor:
                    or hinted_devices(request.question, self.toolbox.inventory)[0])
         requested = request.mode if request.mode != ExecutionMode.auto else ExecutionMode(self.engine.default_mode)
         plan = await self._plan(run, decision, devices, requested)
-        await run.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps], phases=plan.phases))
+        await run.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps], phases=plan.phases,
+                               priorities={s.id: s.priority for s in plan.steps}))
 
         responses = await self._execute(run, plan)
         missing = [s for s in plan.steps if s.id not in responses]
@@ -194,7 +196,7 @@ class Supervisor:
         answer = synthesize(
             request_id=request.id, question=request.question, primary=decision.primary,
             specialists=list(dict.fromkeys(r.agent for r in ordered)), devices=devices,
-            responses=ordered, notices=notices,
+            responses=ordered, notices=notices, vote=self.engine.severity_vote, priorities=self.engine.incident_priorities,
         )
         answer.plan = plan
         await self._claude_synthesis(run, answer)
@@ -280,6 +282,7 @@ class Supervisor:
         async def one(step: PlanStep, use_context: bool) -> None:
             sources = _context_sources(step, done, use_context)
             task = AgentTask(id=step.id, agent=step.agent, instruction=step.instruction, devices=step.devices, depends_on=step.depends_on,
+                             priority=step.priority,
                              context=run.request.context_findings + [f for r in sources for f in r.findings],
                              context_recommendations=[rec for r in sources for rec in r.recommendations])
             done[step.id] = await self._run_agent(run, task)
@@ -305,15 +308,18 @@ class Supervisor:
         """One step: on the specialist's pool with timeout and retries; the offline analyst when
         Claude cannot answer; a failure response (never an exception) when nothing can."""
         definition = definitions()[task.agent]
+        attempts = [0]  # contexts made so far: every one after the first follows a failed attempt
 
         def make_context() -> AnalysisContext:
-            return AnalysisContext(task=task, definition=definition, toolbox=self.toolbox, sink=run, request_id=run.request.id,
+            attempts[0] += 1
+            return AnalysisContext(failures=attempts[0] - 1, task=task, definition=definition, toolbox=self.toolbox, sink=run, request_id=run.request.id,
                                    started=run.started, ask_fn=lambda t, a, i, d: self._ask(run, t, a, i, d), engine=self.engine,
                                    role=run.request.role, tool_roles=self.tool_roles, data_roles=run.data_roles)
 
         await run.emit(StepStarted(request_id=run.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
         ctx = None
+        STEP_PRIORITY.set(task.priority)  # this step's task only (gather gives each step its own context)
         try:
             result = await run_on_pool(self.resilience.pools[task.agent], run.analysts[task.agent], make_context,
                                        timeout_s=self.engine.step_timeout_s, retry=self.resilience.config.retry)

@@ -1,33 +1,50 @@
 """Turning the specialists' reports into one answer.
 
 Rules, in order: every claim keeps the name of the agent that made it; severity is the most
-severe vote (votes are kept, and a spread of two levels or more is called out as a conflict);
+severe vote, or with engine.severity_vote: majority the most common vote of the investigating
+specialists (votes are kept, and a spread of two levels or more is called out as a conflict);
 failed agents are named with their reason; confidence is the weighted mean of the agents that
 answered (primary counts double, documentation half), scaled by the share that answered.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from typing import Literal
+
+from agents.config import EngineConfig
 from agents.models import AgentResponse, Answer, Finding, Recommendation, Specialist, automation_level
 from agents.severity import Severity
 
 _WEIGHT = {Specialist.documentation: 0.5}
 
 
-def severity_vote(responses: list[AgentResponse]) -> tuple[Severity, dict[str, str], str | None]:
-    """(most severe, votes by agent, a conflict note when the working agents disagree widely)."""
+VoteMode = Literal["most_severe", "majority"]
+
+
+def severity_vote(responses: list[AgentResponse], mode: VoteMode = "most_severe") -> tuple[Severity, dict[str, str], str | None]:
+    """(the answer's severity, votes by agent, a conflict note when the working agents disagree widely)."""
     answered = [r for r in responses if r.status != "failure"]
     votes = {r.agent.value: r.severity.value for r in answered}
-    overall = Severity.worst([r.severity for r in answered])
     working = [r for r in answered if r.agent != Specialist.documentation]
+    overall = Severity.worst([r.severity for r in answered]) if mode == "most_severe" else majority([r.severity for r in working or answered])
+    rule = "the most severe rating wins" if mode == "most_severe" else "the majority rating wins"
     conflict = None
     if working:
         high = max(working, key=lambda r: r.severity.rank)
         low = min(working, key=lambda r: r.severity.rank)
         if high.severity.rank - low.severity.rank >= 2:
             conflict = (f"Severity conflict: {high.agent.value} rates this {high.severity.value}, {low.agent.value} rates it "
-                        f"{low.severity.value}; the most severe rating wins ({overall.value}).")
+                        f"{low.severity.value}; {rule} ({overall.value}).")
     return overall, votes, conflict
+
+
+def majority(values: list[Severity]) -> Severity:
+    """The most common severity; a tie goes to the more severe (documentation only echoes the
+    others, so callers leave it out when anyone investigated). Info when there are no votes."""
+    counts = Counter(values)
+    return max(counts, key=lambda s: (counts[s], s.rank), default=Severity.info)
 
 
 def confidence_of(responses: list[AgentResponse], primary: Specialist) -> float:
@@ -71,8 +88,10 @@ def synthesize(
     devices: list[str],
     responses: list[AgentResponse],
     notices: list[str],
+    vote: VoteMode = "most_severe",
+    priorities: Mapping[Severity, str] | None = None,
 ) -> Answer:
-    severity, votes, conflict = severity_vote(responses)
+    severity, votes, conflict = severity_vote(responses, vote)
     failed = [r for r in responses if r.status == "failure"]
     notices = list(notices) + ([conflict] if conflict else [])
     ordered = sorted(responses, key=lambda r: (r.agent != primary, specialists.index(r.agent) if r.agent in specialists else 99))
@@ -96,6 +115,8 @@ def synthesize(
         devices=devices,
         severity=severity,
         severity_votes=votes,
+        severity_rule=vote,
+        incident_priority=(priorities or EngineConfig().incident_priorities)[severity],
         confidence=confidence,
         automation=automation_level(confidence),
         summary="\n".join(lines),

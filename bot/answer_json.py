@@ -16,6 +16,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "devices": answer.devices,
         "severity": answer.severity.value,
         "severity_votes": answer.severity_votes,
+        "severity_rule": answer.severity_rule,
+        "incident_priority": answer.incident_priority,
         "confidence": answer.confidence,
         "automation": answer.automation,
         "summary": answer.summary,

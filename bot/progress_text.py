@@ -50,7 +50,9 @@ def describe(event: ProgressEvent, *, tools: bool = True) -> ProgressLine | None
         return ProgressLine("routed", f"routed to {event.primary} (specialists: {', '.join(event.specialists)}){devices}")
     if isinstance(event, Planned):
         phases = " → ".join(", ".join(p) for p in event.phases) or ", ".join(event.steps)
-        return ProgressLine("planned", f"plan ({event.mode}): {phases}")
+        ranked = sorted(event.priorities.items(), key=lambda kv: (kv[1], kv[0]))
+        priorities = f" · priority: {', '.join(f'{sid}={p}' for sid, p in ranked)}" if ranked else ""
+        return ProgressLine("planned", f"plan ({event.mode}): {phases}{priorities}")
     if isinstance(event, StepStarted):
         return ProgressLine("step_started", f"{event.step} {event.agent} started")
     if isinstance(event, ToolCalled):

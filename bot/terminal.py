@@ -36,7 +36,8 @@ def _terminal_line(line: ProgressLine) -> str:
 
 def render_answer(answer: Answer) -> str:
     out = [
-        f"Status: {answer.status}   Severity: {answer.severity.value}   Confidence: {answer.confidence:.2f} ({answer.automation})",
+        f"Status: {answer.status}   Severity: {answer.severity.value}   Confidence: {answer.confidence:.2f} ({answer.automation})"
+        f"   Priority: {answer.incident_priority}",
         f"Specialists: {', '.join(s.value for s in answer.specialists) or '-'}   Devices: {', '.join(answer.devices) or 'all'}",
         "",
         "Summary:",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from agents.config import LLMConfig, TierConfig
 from agents.failures import FailureKind, LLMUnavailable
 from agents.llm.usage import UsageMeter
+from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import BREAKER_KIND, Resilience
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class ClaudeClient:
             raise LLMUnavailable("breaker_open", f"the Claude circuit breaker is open; next trial in {guard.provider.retry_in():.0f}s")
         outcome: str | None = None
         try:
-            async with guard.llm_slots:
+            async with guard.llm_slots.slot(priority=STEP_PRIORITY.get()):
                 result = await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
             outcome = "invalid_output" if isinstance(result, ValidationError) else "ok"
             return result

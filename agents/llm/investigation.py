@@ -17,11 +17,14 @@ from typing import Any
 from agents.config import LLMConfig
 from agents.failures import LLMUnavailable
 from agents.llm.client import ClaudeClient
-from agents.llm.schemas import REPORT_MODELS, SpecialistReport
+from agents.llm.schemas import REPORT_MODELS, DocumentationReport, SpecialistReport
+from agents.llm.tiering import choose_tier
 from agents.llm.usage import UsageMeter
 from agents.models import Finding, Recommendation, Specialist
+from agents.progress import TierChosen
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput
+from agents.specialists.incident_report import complete_report
 from agents.tools.redact import redact_prose
 from agents.tools.registry import TOOL_SPECS, tool_definition
 
@@ -68,12 +71,16 @@ def task_prompt(ctx: AnalysisContext) -> str:
 
 async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMConfig, meter: UsageMeter) -> AnalystOutput:
     agent = ctx.agent
-    tier = config.tier_for_specialist(agent.value)
     report_model = REPORT_MODELS[agent]
     tools = tools_for(ctx)
+    choice = choose_tier(config, agent.value, ctx.task, inventory_size=len(ctx.inventory.names), tools=len(tools) - 1,
+                         failures=ctx.failures)
+    tier = config.tiers[choice.tier]
+    await ctx.sink.emit(TierChosen(request_id=ctx.request_id, agent=agent.value, tier=choice.tier, model=choice.model, reason=choice.reason))
     messages: list[dict[str, Any]] = [{"role": "user", "content": task_prompt(ctx)}]
-    for turn in range(1, config.max_tool_steps + 1):
-        final = turn == config.max_tool_steps
+    steps = ctx.definition.tool_steps(config.max_tool_steps)
+    for turn in range(1, steps + 1):
+        final = turn == steps
         report, message = await claude.structured(
             role=f"specialist:{agent.value}", agent=agent.value, tier=tier, system=ctx.definition.system_prompt,
             messages=messages, output_model=report_model, meter=meter, tools=tools,
@@ -87,7 +94,7 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
         messages.append({"role": "assistant", "content": [b.model_dump(mode="json", exclude_none=True) for b in message.content]})
         results = await asyncio.gather(*(_run_call(ctx, call, config.tool_result_max_chars) for call in calls))
         messages.append({"role": "user", "content": list(results)})
-    raise LLMUnavailable("invalid_output", f"{agent.value}: no report within {config.max_tool_steps} steps")
+    raise LLMUnavailable("invalid_output", f"{agent.value}: no report within {steps} steps")
 
 
 async def _run_call(ctx: AnalysisContext, call: Any, limit: int) -> dict[str, Any]:
@@ -122,5 +129,19 @@ def to_output(ctx: AnalysisContext, report: SpecialistReport) -> AnalystOutput:
                            priority=min(max(r.priority, 1), 5)) for r in report.recommendations]
     if not findings:
         findings = [Finding(agent=agent, text=report.summary, severity=Severity.info)]
+    if isinstance(report, DocumentationReport) and report.incident_report:
+        report = report.model_copy(update={"incident_report": _complete(ctx, report.incident_report)})
     return AnalystOutput(summary=report.summary, findings=findings, recommendations=recs,
                          confidence=min(max(report.confidence, 0.0), 1.0), result=report)
+
+
+def _complete(ctx: AnalysisContext, markdown: str) -> str:
+    """Claude's report with the sections every incident report carries (stakeholder update, lessons
+    learned) added from the same inputs the offline report uses, when the model left them out."""
+    context = list(ctx.task.context)
+    severity = Severity.worst([f.severity for f in context])
+    title = next((ln[2:].strip() for ln in markdown.splitlines() if ln.startswith("# ")), ctx.task.instruction)
+    return complete_report(markdown, title=title.removeprefix("Incident report:").strip(), severity=severity,
+                           priority=ctx.engine.incident_priority(severity), findings=context,
+                           recommendations=list(ctx.task.context_recommendations),
+                           devices=sorted({f.device for f in context if f.device}), question=ctx.task.instruction)

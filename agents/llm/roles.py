@@ -67,7 +67,8 @@ async def plan(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, quest
         raise PlanError(f"plan names devices that are not in the inventory: {', '.join(unknown)}")
     steps = [PlanStep(id=s.id, agent=s.agent, instruction=s.instruction, devices=s.devices or devices, depends_on=s.depends_on)
              for s in out.steps]
-    return finalise(steps, requested, f"claude: {out.reasoning}", max_steps=config.max_plan_steps)
+    return finalise(steps, requested, f"claude: {out.reasoning}", max_steps=config.max_plan_steps,
+                    primary=decision.primary)
 
 
 def _reports(responses: list[AgentResponse]) -> str:

@@ -9,7 +9,6 @@ breaker history there, so this package needs to know nothing about Slack or the 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter, deque
@@ -61,15 +60,10 @@ class Resilience:
         self.provider = CircuitBreaker("llm-provider", config.provider_breaker, clock=clock, on_change=self._changed)
         self.budget = DailyBudget(config.daily_token_budget, config.timezone, clock=wall_clock)
         self.requests = RequestGate(config.max_concurrent_requests)
-        self._llm_semaphore: asyncio.Semaphore | None = None
+        # LLM calls beyond the limit wait by their step's priority (gate.STEP_PRIORITY), like requests.
+        self.llm_slots = RequestGate(config.max_concurrent_llm_calls)
         self.llm_tokens: Counter = Counter()  # (model, type) -> tokens
         self.llm_cost: Counter = Counter()  # model -> USD
-
-    @property
-    def llm_slots(self) -> asyncio.Semaphore:
-        if self._llm_semaphore is None:
-            self._llm_semaphore = asyncio.Semaphore(self.config.max_concurrent_llm_calls)
-        return self._llm_semaphore
 
     def _changed(self, breaker: CircuitBreaker, old: BreakerState, new: BreakerState, reason: str) -> None:
         event = BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason)

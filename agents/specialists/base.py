@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents.access import Role, ToolRoles
 from agents.config import EngineConfig, ThresholdsConfig
@@ -37,6 +37,14 @@ class SpecialistDefinition(BaseModel):
     scope: str
     tools: tuple[str, ...]
     system_prompt: str
+    # Tool-use turns this specialist gets with Claude. A runbook lookup needs two turns, a root-cause
+    # hunt across layers needs more; llm.max_tool_steps stays the ceiling, so an operator can still
+    # tighten every specialist at once. None: the global cap.
+    max_tool_steps: int | None = Field(None, ge=1, le=20)
+
+    def tool_steps(self, ceiling: int) -> int:
+        """Turns for one investigation: the specialist's own cap, never above the global ceiling."""
+        return min(self.max_tool_steps or ceiling, ceiling)
 
 
 @cache
@@ -79,6 +87,7 @@ class AnalysisContext:
     refused: list[str] = field(default_factory=list)  # visible notes for calls the role did not allow
     # Roles of the tools whose data this request used; shared by every context of one request.
     data_roles: set[Role] = field(default_factory=set)
+    failures: int = 0  # earlier failed attempts of this step: a retry may run on a stronger model tier
 
     @property
     def agent(self) -> Specialist:

@@ -61,7 +61,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         report = build_incident_report(
             title=title, question=question, request_id=ctx.request_id, opened_at=datetime.now(timezone.utc), severity=severity,
             findings=context, recommendations=recommendations, devices=sorted({f.device for f in context if f.device}),
-            runbooks=hits, root_cause=root,
+            runbooks=hits, root_cause=root, priority=ctx.engine.incident_priority(severity),
         )
         result.incident_report = report
         findings.insert(0, finding(ctx, f"Incident report drafted ({len(report.splitlines())} lines): {title}", Severity.info, None, "incident_report"))

@@ -22,12 +22,13 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from agents.config import EngineConfig
 from agents.models import Finding, Recommendation
 from agents.severity import Severity
 from agents.tools.redact import redact, redact_prose
 from agents.tools.runbooks import RunbookHit
 
-__all__ = ["SEV_LEVELS", "build_incident_report", "sev_level"]
+__all__ = ["SEV_LEVELS", "build_incident_report", "complete_report", "sev_level"]
 
 # The mapping defined in agents/runbooks/incident-report-and-severity.md (info has no user impact: SEV4).
 SEV_LEVELS: dict[Severity, str] = {
@@ -164,7 +165,7 @@ def _fence(lines: list[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _metadata(request_id: str, opened_at: datetime, severity: Severity, status: str, devices: list[str]) -> list[str]:
+def _metadata(request_id: str, opened_at: datetime, severity: Severity, status: str, devices: list[str], priority: str) -> list[str]:
     sev = sev_level(severity)
     return [
         "| Field | Value |",
@@ -174,6 +175,7 @@ def _metadata(request_id: str, opened_at: datetime, severity: Severity, status: 
         f"| Severity | {sev} ({severity.value}) |",
         f"| Status | {_cell(status)} |",
         f"| Affected devices | {_cell(', '.join(devices)) if devices else 'none identified'} |",
+        f"| Priority | {_cell(priority)} |",
     ]
 
 
@@ -259,19 +261,24 @@ def build_incident_report(
     runbooks: list[RunbookHit],
     root_cause: str | None = None,
     status: str = "Investigating",
+    priority: str | None = None,
 ) -> str:
     """The incident report as markdown, deterministic for the same input and free of secrets.
 
     Sections follow the incident-report runbook: metadata table, Summary, Impact, Timeline,
     Root cause, Findings (by agent, worst first), Actions (by priority, commands fenced),
-    Runbooks and a fixed Follow-up checklist.
+    Runbooks, a fixed Follow-up checklist and Lessons learned; a one-line Stakeholder update under
+    the table is what the incident lead pastes to the status channel. `priority` is the ticket
+    priority (engine.incident_priorities); the default mapping when not given.
     """
     ordered = _worst_first(findings)
     agents = _unique([f.agent for f in ordered] + [r.agent for r in recommendations])
     devices = _unique(devices)
+    priority = priority or _default_priority(severity)
 
     out: list[str] = [f"# Incident report: {_inline(title) or 'untitled'}", ""]
-    out += _metadata(request_id, opened_at, severity, status, devices)
+    out += _metadata(request_id, opened_at, severity, status, devices, priority)
+    out += ["", "## Stakeholder update", "", stakeholder_update(title, severity, priority, devices, recommendations, root_cause, ordered, status)]
     out += ["", "## Summary", ""] + _summary(root_cause, ordered, question, status)
     out += ["", "## Impact", ""] + _impact(severity, devices, ordered)
 
@@ -305,6 +312,59 @@ def build_incident_report(
     out += ["", "## Actions", ""] + _actions(recommendations)
     out += ["", "## Runbooks", ""] + _runbook_links(runbooks)
     out += ["", "## Follow-up", ""] + [f"- [ ] {item}" for item in _FOLLOW_UP]
+    out += ["", "## Lessons learned", ""] + lessons_learned(question, agents, ordered, recommendations, devices)
 
     # Safety net: one more pass over the whole document (idempotent on already clean text).
     return redact("\n".join(out) + "\n")
+
+
+def _default_priority(severity: Severity) -> str:
+    return EngineConfig().incident_priority(severity)
+
+
+def stakeholder_update(title: str, severity: Severity, priority: str, devices: list[str], recommendations: list[Recommendation],
+                       root_cause: str | None, ordered: list[Finding], status: str = "Investigating") -> str:
+    """One line for people who will not read the report: priority, what, how wide, where it stands, next step."""
+    cause = root_cause or (ordered[0].text if ordered else None)
+    first = min(recommendations, key=lambda r: r.priority, default=None)
+    parts = [f"{priority} / {sev_level(severity)}: {_inline(title) or 'incident'}",
+             f"cause: {_inline(_shorten(cause, 160))}" if cause else "cause under investigation",
+             f"{len(devices)} device{'s' if len(devices) != 1 else ''} affected" if devices else "no device identified yet",
+             f"status: {_inline(status) or 'Investigating'}",
+             f"next: {_inline(_shorten(first.text, 120))}" if first else "next: investigation continues"]
+    return "; ".join(parts) + "."
+
+
+def lessons_learned(question: str, agents: list[str], ordered: list[Finding], recommendations: list[Recommendation],
+                    devices: list[str]) -> list[str]:
+    """A draft for the post-incident review, from what this incident showed; the review confirms or rewrites it."""
+    found_by = ", ".join(_inline(a) for a in agents) or "no specialist yet"
+    lines = [f"- Detection: reported by a person (\"{_inline(_shorten(question, 100))}\") and analysed by {found_by}; "
+             "if monitoring did not alert first, add an alert for this symptom."]
+    if recommendations:
+        first = min(recommendations, key=lambda r: r.priority)
+        scope = f" beyond {', '.join(_inline(d) for d in devices)}" if devices else ""
+        lines.append(f"- Prevention: check whether \"{_inline(_shorten(first.text, 120))}\" applies to devices of the same role{scope}.")
+    else:
+        lines.append("- Prevention: no fix was recommended yet; name one in the review so the same cause is caught earlier.")
+    hygiene = [f for f in ordered if f.agent in {"security", "config"} and f.severity.rank >= Severity.medium.rank]
+    if hygiene:
+        lines.append(f"- Process: {len(hygiene)} configuration or security finding(s) of medium or above were present; "
+                     "schedule them in the normal queue so the next incident starts from a clean baseline.")
+    else:
+        lines.append("- Process: record what slowed the response (access, missing runbook, unclear ownership) and who owns each fix.")
+    return lines
+
+
+def complete_report(markdown: str, *, title: str, severity: Severity, priority: str, findings: list[Finding],
+                    recommendations: list[Recommendation], devices: list[str], question: str) -> str:
+    """A report written elsewhere (Claude's documentation specialist) with the sections every
+    incident report must carry added when missing: the stakeholder update and lessons learned."""
+    ordered = _worst_first(findings)
+    out = markdown.rstrip("\n")
+    if "## Stakeholder update" not in out:
+        out += "\n\n## Stakeholder update\n\n" + stakeholder_update(title, severity, priority, _unique(devices), recommendations, None, ordered)
+    if "## Lessons learned" not in out:
+        agents = _unique([f.agent for f in ordered] + [r.agent for r in recommendations])
+        out += "\n\n## Lessons learned\n\n" + "\n".join(lessons_learned(question, agents, ordered, recommendations, _unique(devices)))
+    return redact(out + "\n")

@@ -204,7 +204,7 @@ def render_answer(answer: Answer, *, request_id: str | None = None, with_buttons
     if answer.status in ("partial", "degraded") and answer.notices:
         status += " — see notices"
     at_a_glance = [
-        f"*Severity*\n{severity_label(sev)}",
+        f"*Severity*\n{severity_label(sev)} · {answer.incident_priority}",
         f"*Confidence*\n{pct(answer.confidence)} · {_AUTOMATION_LABEL.get(answer.automation, answer.automation)}",
         f"*Status*\n{status}",
         f"*Devices*\n{escape(', '.join(answer.devices)) if answer.devices else '_none named_'}",
