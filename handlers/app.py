@@ -16,7 +16,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.http_guard import payload_problem
 from bot.runtime import Runtime
-from handlers import actions, changes, commands, mentions
+from handlers import actions, assistant, changes, commands, home, mentions
 
 
 def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
@@ -46,4 +46,6 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     commands.register(app)
     actions.register(app)
     changes.register(app)
+    assistant.register(app)
+    home.register(app)
     return app

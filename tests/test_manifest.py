@@ -30,7 +30,8 @@ def test_slash_commands_match_the_handlers():
 
 def test_events_interactivity_and_socket_mode():
     settings = MANIFEST["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "app_home_opened", "assistant_thread_started", "assistant_thread_context_changed"}
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
 
@@ -40,7 +41,31 @@ def test_scopes_cover_every_api_call_and_event():
     needed = {"app_mentions:read", "im:history", "commands", "chat:write"}
     calls = set(re.findall(r"client\.(\w+)\(", CODE))
     scope_for = {"chat_postMessage": "chat:write", "chat_update": "chat:write", "chat_postEphemeral": "chat:write",
-                 "files_upload_v2": "files:write", "usergroups_users_list": "usergroups:read", "reactions_add": "reactions:write"}
-    needed |= {scope_for[c] for c in calls if c in scope_for}
+                 "files_upload_v2": "files:write", "usergroups_users_list": "usergroups:read", "reactions_add": "reactions:write",
+                 "assistant_threads_setSuggestedPrompts": "assistant:write", "assistant_threads_setStatus": "assistant:write",
+                 "assistant_threads_setTitle": "assistant:write", "chat_startStream": "chat:write",
+                 "chat_appendStream": "chat:write", "chat_stopStream": "chat:write",
+                 "views_publish": None}  # views.publish needs no scope, only the Home tab enabled (below)
+    needed |= {scope_for[c] for c in calls if scope_for.get(c)}
     assert calls <= set(scope_for), f"add the scope for {calls - set(scope_for)}"
     assert needed <= scopes, needed - scopes
+
+
+def test_every_subscribed_event_has_a_listener():
+    handled = set(re.findall(r'@app\.event\("([a-z_]+)"\)', CODE))
+    for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+        assert event.split(".")[0] in handled, f"{event} is subscribed but no listener handles it"
+
+
+def test_app_home_and_assistant_view_are_enabled_for_what_the_code_publishes():
+    features = MANIFEST["features"]
+    home = features["app_home"]
+    assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is False  # people type their questions there
+    assert "views_publish(" in CODE and '"type": "home"' in (ROOT / "bot" / "views" / "home.py").read_text()
+    assistant = features["assistant_view"]
+    assert 1 <= len(assistant["assistant_description"]) <= 1000
+    prompts = assistant["suggested_prompts"]
+    assert 1 <= len(prompts) <= 4 and all(p["title"] and p["message"] for p in prompts)
+    assert "assistant:write" in MANIFEST["oauth_config"]["scopes"]["bot"]
+    assert {"assistant_thread_started", "message.im"} <= set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])

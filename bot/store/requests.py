@@ -228,13 +228,16 @@ class RequestsMixin(StoreBase):
                                 .order_by(r.c.created_at.desc()).limit(1))
         return Answer.model_validate_json(rows[0]["answer_json"]) if rows else None
 
-    async def requests(self, *, status: str | None = None, since: float | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Requests newest first, without the answer document (`noc requests`)."""
+    async def requests(self, *, status: str | None = None, since: float | None = None, user: str | None = None,
+                       limit: int = 100) -> list[dict[str, Any]]:
+        """Requests newest first, without the answer document (`noc requests`; one user's for App Home)."""
         r = schema.requests
         columns = [c for c in r.c if c.name not in ("answer_json", "plan_json")]
         query = select(*columns).order_by(r.c.created_at.desc()).limit(limit)
         if status is not None:
             query = query.where(r.c.status == status)
+        if user is not None:
+            query = query.where(r.c.user_id == user)
         if since is not None:
             query = query.where(r.c.created_at >= since)
         return await self._rows(query)

@@ -208,12 +208,13 @@ def _short(value: Any, limit: int = 80) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _block_errors(blocks: Any) -> list[str]:
+def _block_errors(blocks: Any, max_blocks: int = 50) -> list[str]:
+    """Messages hold 50 blocks; modals and the Home tab 100 (``max_blocks``)."""
     if not isinstance(blocks, list):
         return ["blocks must be an array"]
     errors: list[str] = []
-    if len(blocks) > 50:
-        errors.append(f"no more than 50 items allowed [json-pointer:/blocks] (got {len(blocks)})")
+    if len(blocks) > max_blocks:
+        errors.append(f"no more than {max_blocks} items allowed [json-pointer:/blocks] (got {len(blocks)})")
     for i, block in enumerate(blocks):
         where = f"[json-pointer:/blocks/{i}]"
         if not isinstance(block, Mapping) or not isinstance(block.get("type"), str):
@@ -311,6 +312,9 @@ class FakeSlack(LoopbackServer):
             "chat.startStream": self._chat_start_stream,
             "chat.appendStream": self._chat_append_stream,
             "chat.stopStream": self._chat_stop_stream,
+            "views.publish": self._views_publish,
+            "assistant.threads.setSuggestedPrompts": self._assistant_set_suggested_prompts,
+            "assistant.threads.setTitle": self._assistant_set_title,
         }
 
     def _init_state(self) -> None:
@@ -327,6 +331,10 @@ class FakeSlack(LoopbackServer):
         self.socket_connects = 0
         self.socket_tickets: list[str] = []
         self.response_posts: list[dict] = []
+        # App Home views published per user (newest last); assistant thread prompts and titles
+        self.home_views: dict[str, list[dict]] = {}
+        self.suggested_prompts: dict[tuple[str, str | None], list[dict]] = {}
+        self.thread_titles: dict[tuple[str, str], list[str]] = {}
         # assistant thread statuses, in order, per (channel, thread_ts); "" clears
         self.statuses: dict[tuple[str, str], list[str]] = {}
         self._rate_limits: dict[str, deque[int]] = {}
@@ -1147,6 +1155,46 @@ class FakeSlack(LoopbackServer):
         ticket = str(uuid.uuid4())
         self.socket_tickets.append(ticket)
         return {"ok": True, "url": f"{self.socket_url}?ticket={ticket}&app_id={APP_ID}"}
+
+    # ---- App Home and the assistant view ----------------------------------------------------
+
+    def _views_publish(self, call: Call) -> dict:
+        """views.publish: a ``home`` view of at most 100 blocks for ``user_id``; echoes the view."""
+        args = call.args
+        user, view = args.get("user_id"), args.get("view")
+        if not isinstance(user, str) or not user.startswith(("U", "W")):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["invalid `user_id`"]}}
+        if not isinstance(view, Mapping) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["invalid `view`"]}}
+        if len(json.dumps(view)) > 250_000:
+            return {"ok": False, "error": "view_too_large"}
+        if self.validate_blocks and (errors := _block_errors(view.get("blocks"), max_blocks=100)):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]}}
+        self.home_views.setdefault(user, []).append(dict(view))
+        published = {"id": f"V{next(_counter):04d}", "team_id": TEAM_ID, "app_id": APP_ID, "bot_id": BOT_ID,
+                     "hash": f"{int(time.time())}.{secrets.token_hex(4)}", "state": {"values": {}}, **view}
+        return {"ok": True, "view": published}
+
+    def _assistant_set_suggested_prompts(self, call: Call) -> dict:
+        """assistant.threads.setSuggestedPrompts: up to four ``{title, message}`` prompts."""
+        args = call.args
+        channel, prompts = args.get("channel_id"), args.get("prompts")
+        if not isinstance(channel, str) or not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if (not isinstance(prompts, list) or not 1 <= len(prompts) <= 4
+                or any(not isinstance(p, Mapping) or not p.get("title") or not p.get("message") for p in prompts)):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.suggested_prompts[(channel, args.get("thread_ts"))] = [dict(p) for p in prompts]
+        return {"ok": True}
+
+    def _assistant_set_title(self, call: Call) -> dict:
+        """assistant.threads.setTitle: every title set, per (channel_id, thread_ts)."""
+        args = call.args
+        channel, thread_ts, title = args.get("channel_id"), args.get("thread_ts"), args.get("title")
+        if not channel or not thread_ts or not isinstance(title, str) or not title:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.thread_titles.setdefault((channel, thread_ts), []).append(title)
+        return {"ok": True}
 
     # ---- HTTP: upload URL and response_url ------------------------------------------------
 
