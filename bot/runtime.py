@@ -21,6 +21,7 @@ from agents.access import ToolRoles, allows, highest
 from agents.llm.backend import ClaudeBackend, build_backend
 from agents.models import Answer, Request, Specialist, cut_question, new_id
 from agents.resilience.guard import Resilience
+from agents.router import load_model as load_router_model
 from agents.routing import route
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
@@ -95,6 +96,9 @@ class Runtime:
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
+        # The learned router's model: loaded (or built, once per data change, about 4 s) before the
+        # first question, in a thread, so no listener's role check waits for it on the event loop.
+        await asyncio.to_thread(load_router_model)
         return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
 
     async def _group_members(self, group: str) -> list[str]:
