@@ -17,6 +17,7 @@ from agents.lab import device_fixture_dir
 from agents.lab.merge import merge_lines
 from agents.lab.stateful import lose_after_commit, reset_scenario
 from bot.settings import RoleGrants
+from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack  # noqa: F401
 from tests.test_slack_app import OPERATOR, start
 
@@ -179,3 +180,55 @@ async def test_a_drafted_line_outside_the_grammar_is_refused(lab_bot):
         lines=["interface GigabitEthernet0/0/0", " service-policy output WAN-EDGE-QOS", " ip address 10.9.9.9 255.255.255.0"])
     assert proposal is not None and proposal.state == "refused"
     assert "ip address 10.9.9.9 255.255.255.0" in proposal.reason and not proposal.diff
+
+
+async def test_a_claude_drafted_line_outside_the_grammar_is_refused_in_the_thread(fake_slack, fake_anthropic, tmp_path,
+                                                                                 monkeypatch):
+    """Through the user path: an operator's question on the Claude engine (loopback Anthropic
+    API), whose diagnosis recommends drafted commands the templates do not know; one line is
+    outside the change grammar, so the proposal is refused in the thread, naming the line, and
+    no one is asked to approve it."""
+    from agents.config import LLMConfig
+    from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut, RecommendationOut, RouteOut, SynthesisOut
+    from tests.fakes.anthropic_api import text
+
+    rogue = " ip address 10.9.9.9 255.255.255.0"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.url)
+    fake_anthropic.script("router", text(RouteOut(primary="diagnosis", specialists=["diagnosis"], devices=[DEVICE], reasoning="r")))
+    fake_anthropic.script("planner", text(PlanOut(reasoning="p", steps=[
+        PlanStepOut(id="s1", agent="diagnosis", instruction="why is the branch slow", devices=[DEVICE], depends_on=[])])))
+    fake_anthropic.script("specialist:diagnosis", text(DiagnosisReport(
+        summary="The WAN uplink is congested and has no queueing policy.",
+        findings=[FindingOut(text="GigabitEthernet0/0/0 at 96% with drops", severity="high", device=DEVICE)],
+        recommendations=[RecommendationOut(text="Rework the uplink", device=DEVICE, priority=1,
+                                           commands=["interface GigabitEthernet0/0/0", " service-policy output WAN-EDGE-QOS", rogue])],
+        confidence=0.8, root_cause="congestion", affected_layer="network")))
+    fake_anthropic.script("coordinator", text({"gaps": []}))
+    fake_anthropic.script("synthesis", text(SynthesisOut(summary="Congested WAN uplink without QoS.", conflicts=[])))
+    reset_scenario("wan-congestion")
+    b = await start(fake_slack, tmp_path, scenario="wan-congestion", operator=RoleGrants(users=[OPERATOR, SECOND]),
+                    llm=LLMConfig(router_margin=100))
+    try:
+        event = app_mention_event("the branch office is slow, what should we change?", user=OPERATOR)
+        assert (await b.post(event))[0] == 200
+        thread_ts = event["event"]["ts"]
+
+        def refusal():
+            return [m for m in fake_slack.thread("C0NOC", thread_ts) if "Refused before anyone was asked" in json.dumps(m.get("blocks"))]
+        [message] = await until(b, refusal)
+        assert rogue.strip() in json.dumps(message["blocks"])
+        assert _proposals(fake_slack, thread_ts) == []  # nothing to approve
+        [stored] = await b.runtime.store.changes()
+        assert stored.state == "refused" and stored.source == "claude"
+    finally:
+        await b.running.stop(b.runtime)
+        reset_scenario("wan-congestion")
+
+
+async def test_a_question_that_asks_for_a_change_gets_a_proposal(lab_bot, fake_slack):
+    """An operator asks for the change itself (no diagnosis first): the config specialist renders
+    it from the templates and the bot proposes it in the thread for a second operator."""
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack, f"apply the QoS policy WAN-EDGE-QOS on {DEVICE} GigabitEthernet0/0/0")
+    body = json.dumps(message["blocks"])
+    assert "service-policy output WAN-EDGE-QOS" in body and DEVICE in body

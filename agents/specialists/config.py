@@ -109,6 +109,10 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=confidence, result=result, partial=bool(failed))
 
 
+# A question that asks for the change itself ("apply the QoS policy ... on Gi0/0/0").
+_APPLY = re.compile(r"\b(?:apply|re-?apply|attach|re-?attach|put|add|configure|enable|restore)\b", re.IGNORECASE)
+
+
 async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOutput:
     """QoS policies per interface through the QoS tool: policy names, no configuration text,
     so a viewer's "why is the branch slow?" still learns that the WAN policy is detached."""
@@ -120,7 +124,8 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOu
         result.unused_policies[s.device or ""] = s.unused_policies
     wanted = set(interfaces_in(text))
     result.qos = [q for q in result.qos if not wanted or q.interface in wanted]
-    findings = []
+    findings, recs = [], []
+    asked_to_apply = wanted and _APPLY.search(text) is not None
     for q in result.qos:
         if q.output_policy or q.input_policy:
             findings.append(finding(ctx, f"{q.device} {q.interface}: QoS policy output={q.output_policy or '-'} input={q.input_policy or '-'}", Severity.info, q.device, "qos"))
@@ -128,10 +133,14 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOu
             spare = result.unused_policies.get(q.device) or []
             note = f" (policy-map {', '.join(spare)} is defined but not applied anywhere)" if spare else ""
             findings.append(finding(ctx, f"{q.device} {q.interface} has no QoS service-policy applied{note}", Severity.medium, q.device, "no_qos"))
+            named = next((p for p in spare if p.lower() in text.lower()), spare[0] if len(spare) == 1 else None)
+            if asked_to_apply and named:  # the person asked for the change: say exactly what it is
+                recs.append(recommendation(ctx, f"Apply the QoS policy {named} on {q.interface}",
+                                           [f"interface {q.interface}", f" service-policy output {named}"], q.device, priority=1))
     summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
     failed = failure_findings(ctx)
     confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
-    return AnalystOutput(summary=summary, findings=findings + failed, recommendations=[], confidence=confidence, result=result, partial=bool(failed))
+    return AnalystOutput(summary=summary, findings=findings + failed, recommendations=recs, confidence=confidence, result=result, partial=bool(failed))
 
 
 async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
