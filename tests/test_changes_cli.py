@@ -86,3 +86,16 @@ def test_an_unconfirmed_lab_commit_reverts_itself_and_lab_reset_restores(tmp_pat
     assert fixture.read_text() != shipped
     assert CliRunner().invoke(cli, ["lab", "reset", "wan-congestion"]).exit_code == 0
     assert fixture.read_text() == shipped
+
+
+def test_only_drivers_that_can_revert_are_committed_to():
+    """The apply step refuses a platform whose NAPALM driver cannot commit with a revert timer
+    (nothing would undo a change that cut the bot off); read from the real driver classes."""
+    import napalm
+
+    from agents.changes.device import supports_revert
+    from agents.lab.stateful import LabDriver
+
+    assert all(supports_revert(napalm.get_network_driver(p)) for p in ("ios", "eos", "junos"))
+    assert not any(supports_revert(napalm.get_network_driver(p)) for p in ("nxos", "iosxr"))
+    assert supports_revert(LabDriver)

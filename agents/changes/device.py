@@ -97,6 +97,9 @@ class ChangeDevice:
         """Merge, compare, commit with `revert_in`; returns the diff committed. Raises
         ChangeAborted (nothing committed) when the device is not as it was approved."""
         def work(driver: Any) -> str:
+            if not supports_revert(type(driver)):
+                raise ChangeAborted(f"the {device.platform} driver cannot commit with a revert timer, so the change "
+                                    "could not undo itself if the device became unreachable; apply it by hand")
             if digest(_running(driver)) != running_hash:
                 raise ChangeAborted("the running config changed since the proposal")
             driver.load_merge_candidate(config="\n".join(lines))
@@ -113,6 +116,13 @@ class ChangeDevice:
 
     async def rollback(self, device: Device) -> None:
         await self._run(device, lambda driver: driver.rollback())
+
+
+def supports_revert(driver_class: type) -> bool:
+    """Whether a NAPALM driver can commit with `revert_in` and confirm later: it implements
+    `confirm_commit` instead of inheriting the base class's NotImplementedError. Read from the
+    driver itself, so a NAPALM release that adds the feature to a platform is picked up."""
+    return getattr(driver_class, "confirm_commit", None) is not napalm.base.NetworkDriver.confirm_commit
 
 
 def _running(driver: Any) -> str:
