@@ -18,22 +18,17 @@ from pathlib import Path
 import click
 
 from agents.access import ROLE_ORDER, ToolRoles
-from agents.evaluation import EvalFileError, cross_validate, evaluate_routing, load_eval_cases, render_eval
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
-from agents.llm.backend import build_backend
 from agents.models import Answer, ExecutionMode, Request
 from agents.network.inventory import InventoryError, UnknownDeviceError
 from agents.progress import NullSink
-from agents.resilience.guard import Resilience
 from agents.routing import route
-from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.audit import AuditRulesError
 from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.answer_json import answer_json
 from bot.audit_report import render_audit_text
-from bot.change_cli import change, lab_reset
 from bot.credentials import CredentialError, slack_credentials
 from bot.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 from bot.terminal import TerminalSink, render_answer
@@ -65,7 +60,37 @@ class _OneLineFormatter(logging.Formatter):
         return text.replace("\n  (", "  (", 1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose heavier subcommands are imported only when they are run (or listed in
+    help): `noc --help` and offline commands should not pay for SQLAlchemy or the Claude SDK."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, attr = self.lazy[name].split("|")[0].split(":")
+            self.add_command(getattr(__import__(module, fromlist=[attr]), attr), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list without importing the lazy ones: their one-line help is given here."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, self.lazy[name].partition("|")[2]))
+            elif (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(formatter.width - 6 - max(len(n) for n in self.list_commands(ctx)))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose."}, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
 @click.pass_context
@@ -110,13 +135,9 @@ scenario_option = click.option("--scenario", "-s", default=None, help="Lab fault
 # -- noc lab ------------------------------------------------------------------------------------
 
 
-@cli.group()
+@cli.group(cls=_LazyGroup, lazy={"reset": "bot.change_cli:lab_reset|Restore a lab scenario as shipped (undoes applied changes)."})
 def lab() -> None:
     """The embedded lab network."""
-
-
-lab.add_command(lab_reset)
-cli.add_command(change)
 
 
 @lab.command("alert")
@@ -256,6 +277,10 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
 
 
 async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
+    from agents.llm.backend import build_backend  # the Claude SDK only when a question is asked
+    from agents.resilience.guard import Resilience
+    from agents.supervisor import Supervisor
+
     resilience = Resilience(settings.resilience)
     claude = build_backend(settings.llm, resilience)
     try:
@@ -300,6 +325,8 @@ def eval_routing(ctx: click.Context, path: Path | None, folds: int | None, as_js
     "expected": <specialist>, "labels": [...]} lines, or with --cv on its own training data."""
     if (path is None) == (folds is None):
         _fail("eval-routing needs a JSONL file or --cv (not both), e.g. noc eval-routing tests/data/routing_heldout_v3.jsonl")
+    from agents.evaluation import EvalFileError, cross_validate, evaluate_routing, load_eval_cases, render_eval
+
     try:
         if path is not None:
             cases = load_eval_cases(path)
