@@ -35,6 +35,7 @@ from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack_client import close_web_client
 from bot.slack_sink import SlackThreadSink
 from bot.slack_stream import SlackStreamSink
 from bot.store import Store
@@ -144,6 +145,7 @@ class Runtime:
             await self.claude.aclose()
         await self.resilience.budget.flush()
         await self.store.close()
+        await close_web_client(self.client)
 
     # -- authorisation ----------------------------------------------------------------------
 
