@@ -210,8 +210,29 @@ class BreakerConfig(StrictModel):
 
 
 class PoolConfig(StrictModel):
+    """A specialist's instances. `size` is where the pool starts; it grows by one instance when a
+    step finds every instance busy (up to max_size) and drops an instance idle for idle_s (down to
+    min_size). min_size and max_size default to size: a fixed pool."""
+
     size: int = Field(2, ge=1, le=32)
+    min_size: int | None = Field(None, ge=1, le=32)
+    max_size: int | None = Field(None, ge=1, le=32)
+    idle_s: float = Field(300.0, gt=0, le=86400)
     strategy: Literal["round_robin", "least_loaded", "healthiest"] = "healthiest"
+
+    @model_validator(mode="after")
+    def _size_within_bounds(self) -> "PoolConfig":
+        if not self.lower <= self.size <= self.upper:
+            raise ValueError(f"pool size {self.size} must lie within min_size {self.lower} and max_size {self.upper}")
+        return self
+
+    @property
+    def lower(self) -> int:
+        return self.min_size if self.min_size is not None else self.size
+
+    @property
+    def upper(self) -> int:
+        return self.max_size if self.max_size is not None else self.size
 
 
 def _default_pools() -> dict[str, PoolConfig]:

@@ -319,13 +319,15 @@ class Supervisor:
         await run.emit(StepStarted(request_id=run.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
         ctx = None
-        STEP_PRIORITY.set(task.priority)  # this step's task only (gather gives each step its own context)
+        priority = STEP_PRIORITY.set(task.priority)  # reset after the step: synthesis must not inherit it
         try:
             result = await run_on_pool(self.resilience.pools[task.agent], run.analysts[task.agent], make_context,
                                        timeout_s=self.engine.step_timeout_s, retry=self.resilience.config.retry)
             out, ctx, instance = result.output, result.context, result.instance
         except StepUnavailable as exc:
             out, ctx, instance = await self._fallback(run, task, make_context, exc.reason)
+        finally:
+            STEP_PRIORITY.reset(priority)
         if out is None:
             response = _failed(task.agent, task.instruction, f"{task.agent.value} could not answer: {instance}")
         else:

@@ -53,6 +53,18 @@ class NocCollector(Collector):
                 in_flight.add_metric(key, inst.in_flight)
         yield from (tasks, failures, duration, rate, avg, p95, health, tokens, cost, in_flight)
 
+        size = GaugeMetricFamily("noc_agent_pool_size", "Instances in the specialist's pool now", labels=["agent"])
+        low = GaugeMetricFamily("noc_agent_pool_min_size", "Smallest the pool shrinks to", labels=["agent"])
+        high = GaugeMetricFamily("noc_agent_pool_max_size", "Largest the pool grows to", labels=["agent"])
+        resizes = CounterMetricFamily("noc_agent_pool_resizes", "Instances added (grow) or removed (shrink)", labels=["agent", "direction"])
+        for agent, pool in r.pools.items():
+            size.add_metric([agent.value], pool.size)
+            low.add_metric([agent.value], pool.min_size)
+            high.add_metric([agent.value], pool.max_size)
+            for direction in ("grow", "shrink"):
+                resizes.add_metric([agent.value, direction], pool.resizes[direction])
+        yield from (size, low, high, resizes)
+
         state = GaugeMetricFamily("noc_breaker_state", "0 closed, 1 half-open, 2 open", labels=["breaker"])
         for b in r.breakers():
             state.add_metric([b.name], b.current_state().level)

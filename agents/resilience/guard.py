@@ -103,8 +103,11 @@ class Resilience:
                                   "failures": dict(st.failures), "success_rate": round(st.success_rate, 3),
                                   "latency_avg_s": round(st.latency_avg, 3), "latency_p95_s": round(st.latency_p95, 3),
                                   "tokens": st.tokens, "cost_usd": round(st.cost_usd, 6), "in_flight": inst.in_flight})
+        pools = {agent.value: {"size": p.size, "min_size": p.min_size, "max_size": p.max_size, "busy": p.busy,
+                               "grown": p.resizes["grow"], "shrunk": p.resizes["shrink"]} for agent, p in self.pools.items()}
         return {
             "instances": instances,
+            "pools": pools,
             "provider_breaker": self.provider.current_state().value,
             "budget": {"used": self.budget.used, "limit": self.budget.limit_tokens},
             "recent_transitions": [e.__dict__ for e in list(self.events)[-10:]],

@@ -5,6 +5,12 @@ success rate, its latencies and its circuit breaker, so work can move away from 
 that keeps failing (a model endpoint misbehaving for that traffic, a stuck investigation)
 while its breaker recovers. Selection and bookkeeping run under an asyncio lock, so
 concurrent steps never pick from a half-updated pool.
+
+Pools are elastic within [min_size, max_size]: an instance runs one step at a time by design, so
+a step that finds every candidate busy would queue behind another; the pool adds an instance
+instead while it is below max_size (at max_size the least busy instance takes the step, as a
+fixed pool does). An instance idle for idle_s is removed while the pool is above min_size,
+newest first, so the long-lived instances keep their history. Time comes from the injected clock.
 """
 
 from __future__ import annotations
@@ -73,6 +79,7 @@ class AgentInstance:
         self.breaker = CircuitBreaker(self.name, breaker_config, clock=clock, on_change=on_change)
         self.stats = InstanceStats()
         self.in_flight = 0
+        self.idle_since = clock()  # when in_flight last dropped to 0 (or the instance was made)
 
     @property
     def health(self) -> Health:
@@ -108,14 +115,50 @@ class AgentPool:
                  clock: Callable[[], float] = time.monotonic, on_change: ChangeHook | None = None) -> None:
         self.agent = agent
         self.strategy = config.strategy
+        self.min_size, self.max_size, self.idle_s = config.lower, config.upper, config.idle_s
+        self._breaker_config, self._clock, self._on_change = breaker_config, clock, on_change
         self.instances = [AgentInstance(agent, i, breaker_config, clock, on_change) for i in range(1, config.size + 1)]
+        self.resizes: Counter = Counter()  # "grow" / "shrink" -> count
         self._next = 0
         self._lock = asyncio.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self.instances)
+
+    @property
+    def busy(self) -> int:
+        return sum(1 for i in self.instances if i.in_flight)
+
+    def _grow(self) -> AgentInstance:
+        taken = {i.name for i in self.instances}
+        index = next(n for n in range(1, self.max_size + 2) if f"{self.agent}-{n}" not in taken)
+        instance = AgentInstance(self.agent, index, self._breaker_config, self._clock, self._on_change)
+        self.instances.append(instance)
+        self.resizes["grow"] += 1
+        return instance
+
+    def _shrink(self) -> None:
+        now = self._clock()
+        for inst in sorted(self.instances, key=lambda i: -self.instances.index(i)):
+            if self.size <= self.min_size:
+                return
+            if not inst.in_flight and now - inst.idle_since >= self.idle_s:
+                self.instances.remove(inst)
+                self.resizes["shrink"] += 1
+
+    async def tick(self) -> None:
+        """Drop instances idle for idle_s (also done on every acquire and release)."""
+        async with self._lock:
+            self._shrink()
 
     async def acquire(self, exclude: set[str] | frozenset[str] = frozenset()) -> AgentInstance | None:
         """Pick an instance whose breaker allows a call (not in `exclude`); None when there is none."""
         async with self._lock:
+            self._shrink()
             candidates = [i for i in self.instances if i.name not in exclude and i.breaker.would_allow()]
+            if self.size < self.max_size and all(i.in_flight for i in candidates):
+                candidates = [self._grow()]  # every usable instance is busy: add one rather than queue
             if not candidates:
                 return None
             chosen = self._choose(candidates)
@@ -140,3 +183,6 @@ class AgentPool:
     async def release(self, instance: AgentInstance) -> None:
         async with self._lock:
             instance.in_flight = max(0, instance.in_flight - 1)
+            if not instance.in_flight:
+                instance.idle_since = self._clock()
+            self._shrink()

@@ -123,6 +123,8 @@ def _agents(report: HealthReport) -> list[dict]:
         lines.append(f"• *{escape(name)}*: {_window(row.last_24h)} | {_window(row.last_7d)}")
     if not report.agents.rows:
         lines.append("• no agent runs in the last 7 days")
+    if report.agents.pools:
+        lines.append("Pools now: " + ", ".join(f"{escape(p.agent)} {p.size} ({p.min_size}-{p.max_size})" for p in report.agents.pools))
     return _sections(lines)
 
 

@@ -20,7 +20,7 @@ from agents.tools.network import Toolbox
 from bot.report.agent_health import DAY_S, agents_section
 from bot.report.alert_items import alert_items
 from bot.report.changes import compare, drift_summary, triaged_alerts
-from bot.report.model import HealthReport
+from bot.report.model import HealthReport, PoolSize
 from bot.report.sweep import Progress, sweep_network
 
 DAILY_PREFIX = "report:daily:"
@@ -58,6 +58,8 @@ async def build_report(src: ReportSources, *, kind: str = "on-demand", day: str 
                                     devices=network.checked, unhealthy=len(network.attention), request_id=run_id)
 
     agents = await agents_section(store, now, tz)
+    if src.resilience is not None:
+        agents.pools = [PoolSize(agent=name, **sizes) for name, sizes in src.resilience.snapshot()["pools"].items()]
     alerts = await alert_items(store, src.settings, now, agents.rows, resilience=src.resilience)
     return HealthReport(kind=kind, day=day, timezone=str(tz), generated_at=now,  # type: ignore[arg-type]
                         generated_local=datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M %Z"),

@@ -152,8 +152,21 @@ class DailyPoint(BaseModel):
     latency_p95_s: float | None
 
 
+class PoolSize(BaseModel):
+    """A specialist pool in this replica's memory when the report was built (the rows come from the store)."""
+
+    agent: str
+    size: int
+    min_size: int
+    max_size: int
+    busy: int = 0
+    grown: int = 0
+    shrunk: int = 0
+
+
 class AgentsSection(BaseModel):
     rows: list[AgentRow] = Field(default_factory=list)
+    pools: list[PoolSize] = Field(default_factory=list)
     days: list[str] = Field(default_factory=list)
     daily: list[DailyPoint] = Field(default_factory=list)
 

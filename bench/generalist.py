@@ -1,0 +1,275 @@
+"""Generalist vs specialists (issue 18): the reference claims specialists are 2.5x faster and
+2.6x cheaper than one generalist agent. This measures the claim on our own system.
+
+For each lab question, three runs:
+- offline: the rule-based engine (no model calls), for reference;
+- specialists: the supervisor with Claude (routing, plan, specialists in parallel where the plan
+  allows, synthesis) against the loopback Anthropic server, with the fixed tier per specialist and
+  again with llm.tier_policy: complexity ("specialists (tiers)"), which is the tier benchmark;
+- generalist: one agent with every tool and one prompt, in one conversation, on one model tier
+  (the deep tier by default: a single prompt must do the synthesis-level reasoning too).
+
+The loopback server answers each call after a fixed latency and plays a scripted model: the
+specialists and the generalist make the same tool calls (those the offline analysts made for the
+question, read from the offline answer's evidence) and report the same findings. The generalist
+investigates one domain per turn, as a single agent reasoning over one transcript does; its
+transcript, and so its input tokens, grows with every turn. Tokens are counted from the size of
+what is actually sent (about 4 characters a token), with the system prompt and tool definitions
+written to the prompt cache on a role's first call and read from it afterwards. What this cannot
+measure is answer quality: both engines report what the offline analysts found, so "root cause
+found" is the same for all three by construction, and says whether the question's cause is in
+the findings at all.
+
+Run: python bench/generalist.py [--latency 0.2] [--generalist-tier deep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from anthropic import AsyncAnthropic  # noqa: E402
+
+from agents.config import EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig  # noqa: E402
+from agents.llm.backend import ClaudeBackend  # noqa: E402
+from agents.llm.client import ClaudeClient  # noqa: E402
+from agents.llm.schemas import REPORT_MODELS, DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SynthesisOut  # noqa: E402
+from agents.llm.usage import UsageMeter  # noqa: E402
+from agents.models import Answer, Request, Specialist, Usage  # noqa: E402
+from agents.resilience.guard import Resilience  # noqa: E402
+from agents.specialists.base import definitions  # noqa: E402
+from agents.supervisor import Supervisor  # noqa: E402
+from agents.tools import build_toolbox  # noqa: E402
+from agents.tools.registry import TOOL_SPECS, call_tool, tool_definition  # noqa: E402
+from tests.fakes.anthropic_api import FakeAnthropic, dynamic, slow, text, tool_use  # noqa: E402
+
+# scenario -> (question, words of which one must appear in a finding for the root cause to count as found)
+QUESTIONS = {
+    "bgp-peer-down": ("branch users say they can't reach HQ, what's going on?", ["remote-as", "remote-AS"]),
+    "wan-congestion": ("why is the branch office slow?", ["QoS", "utilisation", "congest"]),
+    "ospf-stuck-exstart": ("is routing healthy in the campus?", ["MTU", "mtu"]),
+    "interface-errors": ("users complain about packet loss, what is wrong?", ["CRC", "errors"]),
+    "high-cpu": ("why is the internet edge sluggish?", ["CPU"]),
+    "insecure-mgmt": ("are our devices secure?", ["telnet", "Telnet"]),
+}
+GENERALIST_PROMPT = "You are the only analyst of a network operations centre.\n\n" + "\n\n".join(
+    d.system_prompt for d in definitions().values())
+
+
+@dataclass
+class Row:
+    engine: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    wall_s: float
+    found: bool
+
+
+def tokens(value: Any) -> int:
+    return max(1, len(json.dumps(value)) // 4)
+
+
+class ScriptedModel:
+    """The model behind the loopback server: replays the offline run's tool calls and findings."""
+
+    def __init__(self, latency: float) -> None:
+        self.latency = latency
+        self.offline: Answer | None = None
+        self.cached: set[str] = set()
+
+    def usage(self, body: dict, reply: Any) -> dict[str, int]:
+        role = body["system"][0]["text"].splitlines()[0]
+        prefix = tokens([body.get("system"), body.get("tools")])
+        first = role not in self.cached
+        self.cached.add(role)
+        return {"input_tokens": tokens(body["messages"]), "output_tokens": tokens(reply),
+                "cache_creation_input_tokens": prefix if first else 0, "cache_read_input_tokens": 0 if first else prefix}
+
+    def reply(self, body: dict, payload: Any = None, calls: list[tuple[str, dict]] | None = None) -> Any:
+        content = payload.model_dump(mode="json") if payload is not None else calls
+        usage = self.usage(body, content)
+        return slow(self.latency, tool_use(*calls, usage=usage) if calls else text(payload, usage=usage))
+
+    def __call__(self, body: dict) -> Any:
+        assert self.offline is not None
+        role = body["system"][0]["text"].splitlines()[0].removeprefix("Role: ")
+        answer = self.offline
+        if role == "router":
+            return self.reply(body, RouteOut(primary=answer.primary, specialists=answer.specialists, devices=answer.devices, reasoning="as offline"))
+        if role == "planner":
+            steps = [PlanStepOut(id=s.id, agent=s.agent, instruction=s.instruction, devices=s.devices, depends_on=s.depends_on)
+                     for s in (answer.plan.steps if answer.plan else [])]
+            return self.reply(body, PlanOut(steps=steps, reasoning="as offline"))
+        if role == "synthesis":
+            return self.reply(body, SynthesisOut(summary=answer.summary, conflicts=[]))
+        turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
+        if role.startswith("specialist:"):
+            agent = Specialist(role.removeprefix("specialist:"))
+            calls = self.calls(body, [agent])
+            if turns == 0 and calls:
+                return self.reply(body, calls=calls)
+            return self.reply(body, self.report(agent, [agent]))
+        # the generalist: one domain per turn, then one report with everything
+        domains = [r.agent for r in answer.responses]
+        while turns < len(domains) and not self.calls(body, [domains[turns]]):
+            turns += 1  # a domain without tool calls costs no turn
+        if turns < len(domains):
+            return self.reply(body, calls=self.calls(body, [domains[turns]]))
+        return self.reply(body, self.report(answer.primary, domains, generalist=True))
+
+    def calls(self, body: dict, agents: list[Specialist]) -> list[tuple[str, dict]]:
+        schemas = {t["name"]: t["input_schema"] for t in body.get("tools", [])}
+        out = []
+        for r in self.offline.responses if self.offline else []:
+            if r.agent in agents:
+                out += [(e.tool, arguments(schemas[e.tool], e.device, r.task)) for e in r.evidence if e.tool in schemas]
+        return out
+
+    def report(self, agent: Specialist, agents: list[Specialist], generalist: bool = False) -> Any:
+        responses = [r for r in self.offline.responses if r.agent in agents] if self.offline else []
+        findings = [{"text": f.text, "severity": f.severity.value, "device": f.device} for r in responses for f in r.findings]
+        recs = [{"text": x.text, "commands": x.commands, "device": x.device, "priority": x.priority} for r in responses for x in r.recommendations]
+        base = {"summary": " ".join(r.summary for r in responses)[:600] or "nothing found", "findings": findings,
+                "recommendations": recs, "confidence": 0.8}
+        model = DiagnosisReport if generalist else REPORT_MODELS[agent]
+        extras = {"root_cause": findings[0]["text"] if findings else "none", "affected_layer": "network", "generated_config": [],
+                  "risk_scores": {}, "bottlenecks": [], "incident_report": None, "runbooks": []}
+        return model(**base, **{k: v for k, v in extras.items() if k in model.model_fields})
+
+
+def arguments(schema: dict, device: str | None, question: str) -> dict:
+    """Arguments that satisfy a tool's schema: the device read, the question as free text."""
+    args: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        prop = schema.get("properties", {}).get(name, {})
+        if name == "device":
+            args[name] = device or ""
+        elif "enum" in prop:
+            args[name] = prop["enum"][0]
+        elif prop.get("type") in ("integer", "number"):
+            args[name] = 1
+        else:
+            args[name] = question
+    if device and "device" in schema.get("properties", {}):
+        args["device"] = device
+    return args
+
+
+def found(texts: list[str], words: list[str]) -> bool:
+    return any(w in t for t in texts for w in words)
+
+
+async def offline_run(scenario: str, question: str) -> Answer:
+    toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
+    try:
+        return await Supervisor(toolbox, EngineConfig()).run(Request.from_text(question, role="operator"))
+    finally:
+        toolbox.gateway.close()
+
+
+async def specialists_run(api: FakeAnthropic, config: LLMConfig, scenario: str, question: str) -> tuple[Usage, float, list[str]]:
+    sdk = AsyncAnthropic(base_url=api.url, api_key="bench", max_retries=0)
+    resilience = Resilience(ResilienceConfig())
+    claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=resilience), config)
+    toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
+    try:
+        t0 = time.perf_counter()
+        answer = await Supervisor(toolbox, EngineConfig(), claude=claude, resilience=resilience).run(Request.from_text(question, role="operator"))
+        return answer.usage, time.perf_counter() - t0, [f.text for f in answer.findings]
+    finally:
+        toolbox.gateway.close()
+        await claude.aclose()
+
+
+async def generalist_run(api: FakeAnthropic, config: LLMConfig, tier: str, scenario: str, question: str) -> tuple[Usage, float, list[str]]:
+    client = ClaudeClient(config, client=AsyncAnthropic(base_url=api.url, api_key="bench", max_retries=0))
+    meter = UsageMeter(config.prices, cost_limit_usd=1000.0)
+    toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
+    tools = [tool_definition(name) for name in TOOL_SPECS]
+    messages: list[dict[str, Any]] = [{"role": "user", "content": f"Question from the NOC: {question}\n"
+                                       f"Inventory: {', '.join(toolbox.inventory.names)}"}]
+    try:
+        t0 = time.perf_counter()
+        for _ in range(12):
+            report, message = await client.structured(role="generalist", agent="generalist", tier=config.tiers[tier], system=GENERALIST_PROMPT,
+                                                      messages=messages, output_model=DiagnosisReport, meter=meter, tools=tools)
+            if report is not None:
+                return meter.total, time.perf_counter() - t0, [f.text for f in report.findings]
+            calls = [b for b in message.content if getattr(b, "type", "") == "tool_use"]
+            results = await asyncio.gather(*(call_tool(toolbox, c.name, dict(c.input)) for c in calls))
+            messages.append({"role": "assistant", "content": [b.model_dump(mode="json", exclude_none=True) for b in message.content]})
+            messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": c.id, "content": r.model_dump_json(exclude_none=True)[:6000]}
+                                                         for c, r in zip(calls, results, strict=True)]})
+        raise RuntimeError("the generalist did not report within 12 turns")
+    finally:
+        toolbox.gateway.close()
+        await client.client.close()
+
+
+def row(engine: str, usage: Usage, wall: float, ok: bool) -> Row:
+    return Row(engine, usage.llm_calls, usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens, usage.output_tokens,
+               usage.cost_usd, wall, ok)
+
+
+async def main(latency: float, tier: str) -> list[tuple[str, list[Row]]]:
+    config = LLMConfig(router_confidence=1.0, follow_ups=0)  # route and plan with Claude too, no follow-ups: same work on both sides
+    model = ScriptedModel(latency)
+    results = []
+    with FakeAnthropic() as api:
+        api.script(None, dynamic(model))
+        for scenario, (question, words) in QUESTIONS.items():
+            t0 = time.perf_counter()
+            offline = await offline_run(scenario, question)
+            rows = [Row("offline", 0, 0, 0, 0.0, time.perf_counter() - t0, found([f.text for f in offline.findings], words))]
+            model.offline, model.cached = offline, set()
+            usage, wall, texts = await specialists_run(api, config, scenario, question)
+            rows.append(row("specialists", usage, wall, found(texts, words)))
+            model.cached = set()
+            usage, wall, texts = await specialists_run(api, config.model_copy(update={"tier_policy": "complexity"}), scenario, question)
+            rows.append(row("specialists (tiers)", usage, wall, found(texts, words)))
+            model.cached = set()
+            usage, wall, texts = await generalist_run(api, config, tier, scenario, question)
+            rows.append(row(f"generalist ({tier})", usage, wall, found(texts, words)))
+            results.append((scenario, rows))
+    return results
+
+
+def render(results: list[tuple[str, list[Row]]], latency: float) -> str:
+    out = [f"fixed model latency {latency:g}s per call; tokens include cache reads and writes",
+           f"{'scenario':20} {'engine':20} {'calls':>5} {'in tok':>8} {'out tok':>7} {'cost $':>9} {'wall s':>7} root cause"]
+    totals: dict[str, list[float]] = {}
+    for scenario, rows in results:
+        for r in rows:
+            out.append(f"{scenario:20} {r.engine:20} {r.calls:5d} {r.input_tokens:8d} {r.output_tokens:7d} {r.cost_usd:9.4f} {r.wall_s:7.2f} "
+                       + ("found" if r.found else "missed"))
+            t = totals.setdefault(r.engine, [0, 0.0, 0.0])
+            t[0] += r.calls
+            t[1] += r.cost_usd
+            t[2] += r.wall_s
+    out.append("")
+    spec = totals["specialists"]
+    for engine, (calls, cost, wall) in totals.items():
+        out.append(f"total {engine:20} calls {int(calls):4d}  cost ${cost:.4f}  wall {wall:.2f}s")
+    for engine, (_, cost, wall) in totals.items():
+        if engine != "offline" and engine != "specialists":
+            claim = " (the reference's claim for a generalist: 2.5x the time, 2.6x the cost)" if engine.startswith("generalist") else ""
+            out.append(f"{engine} / specialists: wall time {wall / spec[2]:.2f}x, cost {cost / spec[1]:.2f}x{claim}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds the loopback model takes per call")
+    parser.add_argument("--generalist-tier", default="deep", choices=["fast", "balanced", "deep"])
+    args = parser.parse_args()
+    print(render(asyncio.run(main(args.latency, args.generalist_tier)), args.latency))
