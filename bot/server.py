@@ -13,6 +13,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import exposition, registry_for
@@ -63,8 +64,21 @@ class RunningBot:
         await self.runner.cleanup()
 
 
+async def _resolve_identity(app: AsyncApp, runtime: Runtime) -> None:
+    """Ask Slack who the bot is once, before the first request: Bolt's single-team authorisation
+    otherwise calls auth.test from every request of the first burst until one answer is cached."""
+    authorization = next((m for m in getattr(app, "_async_middleware_list", []) if isinstance(m, AsyncSingleTeamAuthorization)), None)
+    if authorization is None or authorization.auth_test_result is not None:
+        return
+    try:
+        authorization.auth_test_result = await runtime.client.auth_test()
+    except Exception:  # Bolt will ask again on the first request and report a bad token there
+        log.warning("auth.test failed at start-up; the first request will try again", exc_info=True)
+
+
 async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> RunningBot:
     """Start serving; returns once the HTTP server listens (and Socket Mode is connected)."""
+    await _resolve_identity(app, runtime)
     mode = "socket" if app_token else "http"
     web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)
     runner = web.AppRunner(web_app, access_log=None)

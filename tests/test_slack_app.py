@@ -344,3 +344,9 @@ async def test_shutdown_cancels_running_jobs_cleanly(fake_slack, tmp_path):
     assert time.monotonic() - t0 < 10 and not b.runtime.tasks
     last = fake_slack.thread("C0NOC", event["event"]["ts"])[-1]
     assert "shutting down" in texts([last]) and "Request id" in texts([last])
+
+
+async def test_identity_is_resolved_once_not_per_request_of_a_burst(bot, fake_slack):
+    await asyncio.gather(*(bot.post(app_mention_event(f"why is the branch office slow? ({i})")) for i in range(20)))
+    await bot.settle()
+    assert len(fake_slack.calls_to("auth.test")) == 1  # at start-up, before the burst
