@@ -28,8 +28,10 @@ class SlackThreadSink:
 
     def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str, title: str, *,
                  interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  post_attempts: int = 6, post_backoff_s: float = 1.0) -> None:
         self.client = client
+        self.sleep = sleep
         self.post_attempts = post_attempts
         self.post_backoff_s = post_backoff_s
         self.channel = channel
@@ -71,7 +73,7 @@ class SlackThreadSink:
 
     async def _flush_later(self, delay: float) -> None:
         try:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
             await self._flush()
         finally:
             self._flusher = None
@@ -87,11 +89,16 @@ class SlackThreadSink:
                 await self.client.chat_update(channel=self.channel, ts=self.status_ts, text=text, blocks=blocks)
             except Exception:  # a lost progress edit must not lose the answer
                 log.warning("status update failed in %s", self.channel, exc_info=True)
+            self._last_update = self.clock()  # when the edit landed (after any Retry-After wait)
 
     async def close_status(self) -> None:
+        """The final edit keeps the pace too: a scheduled or in-flight edit is let finish (it may be
+        honouring a 429's Retry-After), and the last one waits out the interval since it."""
         if self._flusher is not None:
-            self._flusher.cancel()
-            self._flusher = None
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        wait = self.interval_s - (self.clock() - self._last_update)
+        if wait > 0 and self.status_ts is not None:
+            await self.sleep(wait)
         await self._flush(done=True)
 
     async def post_answer(self, answer: Answer) -> RenderedAnswer:
