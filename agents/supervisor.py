@@ -12,12 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from agents.access import ToolRoles, highest
 from agents.config import EngineConfig, ResilienceConfig
 from agents.failures import LLMUnavailable
-from agents.llm import roles as claude_roles
-from agents.llm.backend import ClaudeBackend
 from agents.llm.usage import UsageMeter
 from agents.models import (
     AgentResponse,
@@ -55,6 +54,9 @@ from agents.specialists import diagnosis, documentation, performance, security
 from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
 from agents.synthesis import synthesize
 from agents.tools.network import Toolbox
+
+if TYPE_CHECKING:  # the Claude SDK is imported only when a Claude backend exists (offline stays light)
+    from agents.llm.backend import ClaudeBackend
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,7 @@ class Supervisor:
         decision = self.route(request.question)
         if self.claude is not None and run.meter is not None and self.claude.config.claude_routes(decision.confidence, decision.margin):
             try:
-                decision = await claude_roles.route(self.claude.client, self.claude.config, run.meter, request.question,
+                decision = await _roles().route(self.claude.client, self.claude.config, run.meter, request.question,
                                                     self.toolbox.inventory, decision)
             except LLMUnavailable as exc:
                 await self._degrade(run, f"Claude routing unavailable ({exc}); used the offline router")
@@ -216,7 +218,7 @@ class Supervisor:
     async def _plan(self, run: _Run, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
         if self.claude is not None and run.meter is not None:
             try:
-                return await claude_roles.plan(self.claude.client, self.claude.config, run.meter, run.request.question, decision,
+                return await _roles().plan(self.claude.client, self.claude.config, run.meter, run.request.question, decision,
                                                devices, self.toolbox.inventory, requested)
             except (LLMUnavailable, PlanError) as exc:
                 await self._degrade(run, f"Claude plan not usable ({exc}); used the rule planner")
@@ -227,7 +229,7 @@ class Supervisor:
         if self.claude is None or run.meter is None or self.claude.config.follow_ups == 0:
             return []
         try:
-            found = await claude_roles.gaps(self.claude.client, self.claude.config, run.meter, run.request.question, responses)
+            found = await _roles().gaps(self.claude.client, self.claude.config, run.meter, run.request.question, responses)
         except LLMUnavailable as exc:
             await self._degrade(run, f"Claude coordinator unavailable ({exc}); no follow-ups")
             return []
@@ -248,7 +250,7 @@ class Supervisor:
         if self.claude is None or run.meter is None:
             return
         try:
-            out = await claude_roles.synthesis(self.claude.client, self.claude.config, run.meter, answer)
+            out = await _roles().synthesis(self.claude.client, self.claude.config, run.meter, answer)
         except LLMUnavailable as exc:
             await self._degrade(run, f"Claude synthesis unavailable ({exc}); the summary was assembled by rules")
             return
@@ -394,3 +396,10 @@ def _context_sources(step: PlanStep, done: dict[str, AgentResponse], use_context
 
 def _failed(agent: Specialist, task: str, error: str) -> AgentResponse:
     return AgentResponse(agent=agent, task=task, status="failure", error=error, confidence=0.0)
+
+
+def _roles():
+    """The Claude role calls (router, planner, coordinator, synthesis), imported on first use."""
+    from agents.llm import roles
+
+    return roles

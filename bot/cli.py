@@ -277,12 +277,16 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
 
 
 async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
-    from agents.llm.backend import build_backend  # the Claude SDK only when a question is asked
+    from agents.llm import provider_enabled
     from agents.resilience.guard import Resilience
     from agents.supervisor import Supervisor
 
     resilience = Resilience(settings.resilience)
-    claude = build_backend(settings.llm, resilience)
+    claude = None
+    if provider_enabled(settings.llm):  # the Claude SDK is imported only when Claude is used
+        from agents.llm.backend import build_backend
+
+        claude = build_backend(settings.llm, resilience)
     try:
         return await Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
                                 tool_roles=ToolRoles(settings.access.tool_roles)).run(request, sink)

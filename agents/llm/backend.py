@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agents.config import LLMConfig
-from agents.llm.client import ClaudeClient, provider_enabled
+from agents.llm import provider_enabled
+from agents.llm.client import ClaudeClient
 from agents.llm.investigation import investigate
 from agents.llm.usage import UsageMeter
 from agents.resilience.guard import Resilience

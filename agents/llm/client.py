@@ -10,7 +10,6 @@ from schemas and prompts. System prompts and tool definitions carry `cache_contr
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, TypeVar
 
 import anthropic
@@ -28,14 +27,6 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 _EPHEMERAL = {"type": "ephemeral"}
-
-
-def provider_enabled(config: LLMConfig) -> bool:
-    if config.provider == "offline":
-        return False
-    if config.provider == "anthropic":
-        return True
-    return bool(os.environ.get("ANTHROPIC_API_KEY"))
 
 
 def new_client(timeout_s: float, max_retries: int) -> AsyncAnthropic:
