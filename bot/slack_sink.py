@@ -64,12 +64,19 @@ class SlackThreadSink:
         if line is None:
             return
         self.lines.append(line)
+        await self._coalesce()
+
+    async def _coalesce(self) -> None:
+        """Something changed: flush now if the interval since the last edit has passed, else make
+        sure one flush is scheduled for when it has (at most one edit per interval)."""
         self._dirty = True
+        if self._flusher is not None:
+            return
         wait = self.interval_s - (self.clock() - self._last_update)
-        if wait <= 0 and self._flusher is None:
+        if wait <= 0:
             await self._flush()
-        elif self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush_later(max(wait, 0.0)))
+        else:
+            self._flusher = asyncio.create_task(self._flush_later(wait))
 
     async def _flush_later(self, delay: float) -> None:
         try:

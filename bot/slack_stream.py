@@ -101,14 +101,7 @@ class SlackStreamSink(SlackThreadSink):
         if not chunks:
             return
         self._pending += chunks
-        self._dirty = True
-        wait = self.interval_s - (self.clock() - self._last_update)
-        if wait <= 0 and self._flusher is None:
-            await self._flush()
-        elif self._flusher is None:
-            import asyncio
-
-            self._flusher = asyncio.create_task(self._flush_later(max(wait, 0.0)))
+        await self._coalesce()
 
     def _chunks(self, event: ProgressEvent) -> list[dict]:
         if isinstance(event, Planned):
