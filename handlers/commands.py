@@ -63,27 +63,30 @@ def register(app: AsyncApp) -> None:
         user, channel = command["user_id"], command["channel_id"]
         devices = known if target == "all" else [n for n in known if n.lower() == target]
         scope = f" ({', '.join(t.upper() for t in tags)})" if tags else ""
-        try:
-            if not await runtime.authorise(user=user, channel=channel, command="/noc-audit", needed="operator"):
-                return
-            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested an audit of {target}{scope}")
-        except Exception as exc:
-            await tell_through_response_url(respond, "/noc-audit", exc)
-            return
-        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
-        runtime.spawn(runtime.run_audit(devices, tags, origin), name=f"/noc-audit:{root['ts']}")
+        origin = await _open_thread(runtime, client, respond, "/noc-audit", user, channel, "operator",
+                                    f"<@{user}> requested an audit of {target}{scope}")
+        if origin is not None:
+            runtime.spawn(runtime.run_audit(devices, tags, origin), name=f"/noc-audit:{origin.thread_ts}")
 
     @app.command("/noc-health")
     async def noc_health(ack, command, context, client, respond):
         await ack()
         runtime = runtime_of(context)
         user, channel = command["user_id"], command["channel_id"]
-        try:
-            if not await runtime.authorise(user=user, channel=channel, command="/noc-health", needed="viewer"):
-                return
-            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> requested a network health report")
-        except Exception as exc:
-            await tell_through_response_url(respond, "/noc-health", exc)
-            return
-        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
-        runtime.spawn(runtime.run_health(origin), name=f"/noc-health:{root['ts']}")
+        origin = await _open_thread(runtime, client, respond, "/noc-health", user, channel, "viewer",
+                                    f"<@{user}> requested a network health report")
+        if origin is not None:
+            runtime.spawn(runtime.run_health(origin), name=f"/noc-health:{origin.thread_ts}")
+
+
+async def _open_thread(runtime, client, respond, command: str, user: str, channel: str, needed: str, text: str) -> Origin | None:
+    """Authorise a slash command and post its root message; the thread's origin, or None when
+    denied. A failure after the ack (Slack or the store down) reaches the user via response_url."""
+    try:
+        if not await runtime.authorise(user=user, channel=channel, command=command, needed=needed):
+            return None
+        root = await client.chat_postMessage(channel=channel, text=text)
+    except Exception as exc:
+        await tell_through_response_url(respond, command, exc)
+        return None
+    return Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
