@@ -190,22 +190,14 @@ class Runtime:
 
     async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict | None:
         """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""
-        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
-            return None
-        row = await self.store.request_row(request_id)
-        if row is None or row.get("channel") != channel or row.get("thread_ts") != thread_ts:
-            return None
-        return row
+        row = await self.store.request_row(request_id) if _is_request_id(request_id) else None
+        return row if _posted_in(row, channel, thread_ts) else None
 
     async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict] | None:
         """A stored answer, only if the click comes from the thread it was posted in: a button
         value from another channel or thread, or one that is not a request id, finds nothing."""
-        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
-            return None
-        found = await self.store.answer(request_id)
-        if found is None or found[1].get("channel") != channel or found[1].get("thread_ts") != thread_ts:
-            return None
-        return found
+        found = await self.store.answer(request_id) if _is_request_id(request_id) else None
+        return found if found is not None and _posted_in(found[1], channel, thread_ts) else None
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -342,6 +334,15 @@ async def _status_cleared(sink: SlackThreadSink) -> AsyncIterator[None]:
     finally:
         if isinstance(sink, SlackStreamSink):
             await asyncio.shield(_quietly(sink.clear_status()))
+
+
+def _is_request_id(value: object) -> bool:
+    return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
+
+
+def _posted_in(meta: dict | None, channel: str | None, thread_ts: str | None) -> bool:
+    """Buttons are bound to where they were posted: the stored request's channel and thread."""
+    return meta is not None and meta.get("channel") == channel and meta.get("thread_ts") == thread_ts
 
 
 async def _quietly(job: Awaitable[None]) -> None:
