@@ -52,10 +52,11 @@ def mention(i: int) -> bytes:
     }).encode()
 
 
-def signed(body: bytes) -> dict[str, str]:
+def signed(body: bytes, content_type: str = "application/json") -> dict[str, str]:
+    """The headers Slack sends with a request body: timestamp and v0 signature."""
     stamp = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/json"}
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
 
 
 async def burst(n: int, locked: bool, fake: FakeSlack) -> list[float]:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import resource
@@ -39,19 +37,10 @@ from bot.slack_client import web_client  # noqa: E402
 from handlers.app import build_app  # noqa: E402
 from tests.fakes.slack_api import FakeSlack, slash_command  # noqa: E402
 
-SECRET = "0123456789abcdef0123456789abcdef"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ack_vs_store import SECRET, percentile, signed  # noqa: E402
+
 CHAT = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
-
-
-def signed(body: bytes, content_type: str) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
 
 
 def mention(i: int) -> tuple[bytes, str, str]:
@@ -68,18 +57,6 @@ def slash(fake: FakeSlack) -> tuple[bytes, str, str | None]:
     return urllib.parse.urlencode(fields).encode(), "application/x-www-form-urlencoded", None
 
 
-class Limiter429:
-    """Make the fake answer 429 on every k-th chat call (counted as they arrive)."""
-
-    def __init__(self, fake: FakeSlack, every: int) -> None:
-        self.fake, self.every, self.count = fake, every, 0
-
-    def arm(self) -> None:
-        if self.every:
-            for method in ("chat.postMessage", "chat.update"):
-                self.fake.rate_limit(method, times=10_000 // self.every, retry_after=1)
-
-
 async def run(n: int, surface: str, every_429: int) -> dict:
     with FakeSlack() as fake, tempfile.TemporaryDirectory() as tmp:
         settings = Settings(network=NetworkConfig(scenario="wan-congestion"), store=StoreConfig(url=f"sqlite:///{Path(tmp) / 'noc.db'}"),
@@ -89,8 +66,9 @@ async def run(n: int, surface: str, every_429: int) -> dict:
         url = f"http://127.0.0.1:{running.port}/slack/events"
         acks: list[float] = []
         roots: list[str] = []
-        if every_429:
-            Limiter429(fake, every_429).arm()
+        if every_429:  # queue 429s (Retry-After 1 s) for a share of the chat calls
+            for method in ("chat.postMessage", "chat.update"):
+                fake.rate_limit(method, times=10_000 // every_429, retry_after=1)
         t0 = time.perf_counter()
         async with aiohttp.ClientSession() as session:
             async def one(i: int) -> None:
