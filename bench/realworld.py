@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the oracle lives with the tests
 
 from agents.config import NetworkConfig  # noqa: E402
-from agents.network.gateway import Gateway  # noqa: E402
 from agents.network.inventory import load_inventory  # noqa: E402
 from agents.specialists.config import validate_config  # noqa: E402
+from agents.tools import build_gateway  # noqa: E402
 from agents.tools.audit import load_rules  # noqa: E402
 from agents.tools.network import Toolbox  # noqa: E402
 from agents.tools.results import DeviceConfig, LogSearch, RoutingStatus, SecurityScan, ToolResult  # noqa: E402
@@ -138,7 +138,7 @@ class Tally:
 
 async def run(corpus: Corpus, tally: Tally, verbose: bool) -> None:
     inventory = corpus.inventory()
-    toolbox = Toolbox(load_inventory(inventory), Gateway(NetworkConfig(inventory=inventory)), load_rules())
+    toolbox = Toolbox(load_inventory(inventory), build_gateway(NetworkConfig(inventory=inventory)), load_rules())
     try:
         listed = await toolbox.list_devices()
         tally.result("list_devices", "-", listed)

@@ -13,6 +13,7 @@ from agents.config import NetworkConfig
 from agents.lab import lab_inventory
 from agents.network.gateway import Gateway
 from agents.network.inventory import Device, Inventory
+from agents.tools import device_access
 from agents.tools.audit import load_rules
 from agents.tools.network import Toolbox
 from bot.report.sweep import reads_for, sweep_network
@@ -24,7 +25,7 @@ class CountingGateway(Gateway):
     """The real gateway, counting device sessions and the reads each one made."""
 
     def __init__(self, config: NetworkConfig) -> None:
-        super().__init__(config)
+        super().__init__(config, access=device_access(config))
         self.sessions: Counter = Counter()
         self.reads: Counter = Counter()
         self._count_lock = threading.Lock()

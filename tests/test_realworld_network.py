@@ -20,9 +20,10 @@ import pytest
 import yaml
 
 from agents.config import NetworkConfig
-from agents.network.gateway import DeviceError, Gateway, _classify
+from agents.network.gateway import DeviceError, _classify
 from agents.network.inventory import Device, InventoryError, load_inventory
 from agents.network.parsers import parse_config, parse_ospf_table
+from agents.tools import build_gateway
 from agents.tools.audit import load_rules
 from agents.tools.network import Toolbox
 from agents.tools.results import DeviceConfig, DeviceHealth, InterfaceStatistics, RoutingStatus
@@ -61,7 +62,7 @@ class Lab:
         inventory = self.root / "inventory"
         inventory.mkdir(exist_ok=True)
         (inventory / "hosts.yaml").write_text(yaml.safe_dump(self.hosts))
-        return Toolbox(load_inventory(inventory), Gateway(NetworkConfig(inventory=inventory)), load_rules())
+        return Toolbox(load_inventory(inventory), build_gateway(NetworkConfig(inventory=inventory)), load_rules())
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ import yaml
 
 from agents.config import NetworkConfig
 from agents.llm.schemas import ConfigReport, FindingOut, GapList, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
-from agents.network.gateway import Gateway
 from agents.network.inventory import load_inventory
+from agents.tools import build_gateway
 from agents.tools.audit import audit_config, load_rules
 from agents.tools.network import Toolbox
 from agents.tools.redact import contains_secret, redact
@@ -132,7 +132,7 @@ def inventory_dir(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture
 def toolbox(inventory_dir: Path):
-    tb = Toolbox(load_inventory(inventory_dir), Gateway(NetworkConfig(inventory=inventory_dir)), load_rules())
+    tb = Toolbox(load_inventory(inventory_dir), build_gateway(NetworkConfig(inventory=inventory_dir)), load_rules())
     yield tb
     tb.gateway.close()
 

@@ -3,8 +3,9 @@
 Reads go through the cached `Gateway`; writes never do. Each step here is one NAPALM session in a
 worker thread with the network timeout, and the guards that must hold *on the device* run inside
 the commit session itself: the running config still hashes to what was proposed, and
-`compare_config` still hashes to the diff that was approved, else nothing is committed. Lab
-devices get the stateful lab driver; real ones the platform's NAPALM driver.
+`compare_config` still hashes to the diff that was approved, else nothing is committed. Sessions
+open through the gateway's `DeviceAccess` (real devices through the platform's NAPALM driver,
+lab devices through the stateful lab driver), chosen at composition time.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import napalm
 
 from agents.changes.models import digest
 from agents.config import NetworkConfig
-from agents.lab.stateful import LabDriver
-from agents.network.gateway import DeviceError, _classify, _credentials
+from agents.network.access import DeviceAccess
+from agents.network.gateway import DeviceError, _classify
 from agents.network.inventory import Device
 
 T = TypeVar("T")
@@ -38,8 +39,9 @@ class Preview:
 
 
 class ChangeDevice:
-    def __init__(self, network: NetworkConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, network: NetworkConfig, access: DeviceAccess, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._network = network
+        self._access = access
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="napalm-change")
 
@@ -67,19 +69,7 @@ class ChangeDevice:
                 pass
 
     def _open(self, device: Device) -> Any:
-        username, password = _credentials(device, self._network.credentials)
-        args = dict(device.optional_args)
-        if device.port:
-            args.setdefault("port", device.port)
-        if device.is_lab:
-            driver: Any = LabDriver(device.hostname, username, password, int(self._network.timeout_s),
-                                    {**args, "lab_clock": self._clock})
-        else:
-            driver = napalm.get_network_driver(device.platform)(
-                hostname=device.hostname, username=username, password=password,
-                timeout=int(self._network.timeout_s), optional_args=args)
-        driver.open()
-        return driver
+        return self._access.open_for_change(device, self._network.timeout_s, self._clock)
 
     async def preview(self, device: Device, lines: list[str]) -> Preview:
         """What the merge would change, and the running config it was computed against."""

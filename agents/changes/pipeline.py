@@ -33,7 +33,7 @@ class ChangeEngine:
         self.toolbox = toolbox
         self.config = config
         self.clock = clock
-        self.device = ChangeDevice(network, clock=device_clock)
+        self.device = ChangeDevice(network, toolbox.gateway.access, clock=device_clock)
         self._locks: dict[str, asyncio.Lock] = {}
 
     def close(self) -> None:

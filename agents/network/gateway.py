@@ -5,9 +5,10 @@ enforces the per-device timeout, limits parallel sessions, and coalesces identic
 arrive while one is in flight (several agents asking for the same device at once cost one
 session). Results are cached for a short TTL; failures are never cached.
 
-The embedded lab uses NAPALM's `mock` driver: it reads one fixture file per getter call and
-counts calls per driver instance, which is why every read opens a fresh driver and why the two
-counter samples are taken inside one session.
+How a session reaches a device is a `DeviceAccess` chosen at composition time (real devices
+through their NAPALM driver, the embedded lab through NAPALM's `mock` driver). The mock driver
+reads one fixture file per getter call and counts calls per driver instance, which is why every
+read opens a fresh driver and why the two counter samples are taken inside one session.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import os
 import re
 import socket
 import threading
@@ -25,18 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import napalm
 from napalm.base import exceptions as napalm_exc
 
-from agents.config import CredentialsConfig, NetworkConfig
+from agents.config import NetworkConfig
+from agents.network.access import DeviceAccess, NapalmAccess
+from agents.network.errors import DeviceError, ErrorKind
 from agents.network.inventory import Device
 
 log = logging.getLogger(__name__)
 
-# By cause, because each asks for a different fix: unreachable/timeout (path, ACL), refused (the
-# SSH/API service or port), dns (the inventory hostname), auth/credentials (the account), parse
-# (the driver cannot read this device's output), unsupported (no driver or getter for it).
-ErrorKind = Literal["unreachable", "timeout", "refused", "dns", "auth", "credentials", "parse", "unsupported", "failed"]
+__all__ = ["DeviceError", "ErrorKind", "Gateway", "Read", "log_command", "ospf_command"]
 
 # What a tool may ask of a device. "counters" returns two samples and the interval between them;
 # "instances" (VRF membership) is None where the driver cannot tell.
@@ -47,15 +45,6 @@ _OSPF_COMMAND = {"ios": "show ip ospf neighbor", "eos": "show ip ospf neighbor",
 # session of its own: the mock driver numbers CLI calls per session, so a second CLI read in the
 # same session would look for another fixture file.
 _LOG_COMMAND = {"ios": "show logging", "eos": "show logging", "nxos": "show logging logfile"}
-
-
-class DeviceError(Exception):
-    """A device read failed; `kind` lets callers and breakers tell outages from bugs."""
-
-    def __init__(self, device: str, kind: ErrorKind, message: str) -> None:
-        self.device = device
-        self.kind = kind
-        super().__init__(message)
 
 
 @dataclass
@@ -81,17 +70,21 @@ class Gateway:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        access: DeviceAccess | None = None,
     ) -> None:
+        """`access` opens the sessions (real devices through NAPALM when not given; `sleep` then
+        waits between the two counter samples)."""
         self._config = config
         self._clock = clock
         self._sleep = sleep
+        self.access: DeviceAccess = access or NapalmAccess(config.credentials, config.sample_interval_s, sleep=sleep)
         self._executor = ThreadPoolExecutor(max_workers=config.max_parallel_devices, thread_name_prefix="napalm")
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._closing = threading.Event()
 
     def close(self) -> None:
-        self._closing.set()  # wakes lab sessions that simulate a slow device
+        self._closing.set()  # wakes sessions still waiting to open (the lab's slow devices)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def invalidate(self, device: str) -> None:
@@ -147,9 +140,6 @@ class Gateway:
     # -- sync side, runs in a worker thread ---------------------------------------------------
 
     def _session(self, device: Device, reads: list[str]) -> dict[str, Any]:
-        delay = float(device.data.get("lab_delay_s", 0)) if device.is_lab else 0.0
-        if delay and self._closing.wait(delay):  # a lab fault: the device answers slowly
-            raise ConnectionError(f"{device.name}: gateway closed while waiting for a slow device")
         driver = self._open(device)
         try:
             return {name: self._read_one(driver, device, name) for name in reads}
@@ -163,21 +153,8 @@ class Gateway:
             except Exception:  # closing a half-dead session must not hide the real result
                 log.debug("closing %s failed", device.name, exc_info=True)
 
-    def _open(self, device: Device):
-        username, password = _credentials(device, self._config.credentials)
-        driver_cls = napalm.get_network_driver(device.platform)
-        optional_args = dict(device.optional_args)
-        if device.port:
-            optional_args.setdefault("port", device.port)
-        driver = driver_cls(
-            hostname=device.hostname,
-            username=username,
-            password=password,
-            timeout=int(self._config.timeout_s),
-            optional_args=optional_args,
-        )
-        driver.open()
-        return driver
+    def _open(self, device: Device) -> Any:
+        return self.access.open(device, self._config.timeout_s, self._closing)
 
     def _read_one(self, driver, device: Device, name: str) -> Any:
         if name == "facts":
@@ -209,12 +186,7 @@ class Gateway:
             return _cli(driver, device, command)
         if name == "counters":
             first = driver.get_interfaces_counters()
-            if device.is_lab:
-                # The fixtures' second sample was recorded this many seconds after the first.
-                interval = float(device.data.get("sample_interval_s", 60))
-            else:
-                interval = self._config.sample_interval_s
-                self._sleep(interval)
+            interval = self.access.between_samples(device)
             second = driver.get_interfaces_counters()
             return {"interval_s": interval, "first": first, "second": second}
         raise ValueError(f"unknown read '{name}'")
@@ -227,19 +199,6 @@ def _cli(driver: Any, device: Device, command: str) -> Any:
         return driver.cli([command])[command]
     except FileNotFoundError:
         raise NotImplementedError(f"no recorded '{command}' output for {device.name}") from None
-
-
-def _credentials(device: Device, creds: CredentialsConfig) -> tuple[str, str]:
-    if device.is_lab:
-        return device.username or "lab", ""
-    username = device.username or os.environ.get(creds.username_env)
-    password_env = device.password_env or creds.password_env
-    password = os.environ.get(password_env)
-    if not username:
-        raise DeviceError(device.name, "credentials", f"{device.name}: no username (set it in the inventory or ${creds.username_env})")
-    if password is None:
-        raise DeviceError(device.name, "credentials", f"{device.name}: no password (set ${password_env})")
-    return username, password
 
 
 # Cause words in the text of transport errors that NAPALM drivers re-raise as ConnectionException.

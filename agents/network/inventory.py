@@ -65,10 +65,6 @@ class Device(BaseModel):
     optional_args: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
 
-    @property
-    def is_lab(self) -> bool:
-        return self.platform == "mock"
-
 
 class Inventory:
     """Devices by name, in inventory order."""
