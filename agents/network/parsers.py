@@ -21,6 +21,8 @@ from netutils.constants import BASE_INTERFACES
 from netutils.interface import canonical_interface_name
 from ntc_templates.parse import parse_output
 
+from agents.network.parse_cache import PARSES, content_key
+
 _NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos"}
 _HCONFIG_PLATFORM = {
     "ios": Platform.CISCO_IOS,
@@ -68,9 +70,15 @@ class OspfNeighbor:
 def parse_config(os_name: str, text: str) -> HConfig:
     """A configuration as a hier_config tree, with the OS's own syntax rules (generic if unknown).
 
-    Redacted configs repeat lines that differed only in their secret (two communities, both now
-    `<redacted> RO`), which hier_config refuses; the repeats are dropped and parsing retried.
+    Parsed once per content and OS (`parse_cache`): the same configuration is asked for by every
+    request while the device read is cached. The tree is shared, so callers only read it.
     """
+    return PARSES.get_sync("hconfig", content_key(os_name, text), _parse_config, os_name, text)
+
+
+def _parse_config(os_name: str, text: str) -> HConfig:
+    """Redacted configs repeat lines that differed only in their secret (two communities, both now
+    `<redacted> RO`), which hier_config refuses; the repeats are dropped and parsing retried."""
     platform = _HCONFIG_PLATFORM.get(os_name, Platform.GENERIC)
     try:
         return get_hconfig(platform, text)

@@ -1,0 +1,189 @@
+"""The routing check behind `check_routing_protocol`: BGP and OSPF neighbours, and the
+cross-checks that look at the far end of a broken session (AS numbers, MTU).
+
+Apart from the toolbox because it is the one tool that reads several devices for one answer:
+the address index (which device owns a peer's address) spans the whole inventory, and a session
+that is down is explained by comparing both ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agents.network.gateway import DeviceError, ospf_command
+from agents.network.inventory import Device, Inventory
+from agents.network.parse_cache import PARSES, content_key
+from agents.network.parsers import OspfTable, find_interface, parse_ospf_table
+from agents.severity import Severity
+from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
+from agents.tools.config_intake import redact_or_withhold
+from agents.tools.results import Observation, RoutingNeighbor, RoutingStatus
+from agents.tools.traffic import known_int
+
+__all__ = ["RoutingChecks"]
+
+_IndexReads = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
+
+
+class RoutingChecks:
+    """BGP and OSPF checks over the toolbox's inventory and reads (a mixin of `Toolbox`)."""
+
+    inventory: Inventory
+    # The last address index and the read objects it was built from: the gateway hands out the
+    # same objects while its cache holds them, so the same objects mean the same index.
+    _index_built: tuple[tuple[tuple[str, int, int], ...], _IndexReads, AddressIndex] | None = None
+
+    async def _read(self, device: Device, *reads: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def _address_index(self) -> AddressIndex:
+        """Which inventory device owns each interface address (and in which VRF, where known)."""
+
+        async def one(dev: Device) -> tuple[str, dict[str, Any], dict[str, Any] | None] | None:
+            try:
+                data = await self._read(dev, "interfaces_ip", "instances")
+            except DeviceError:
+                return None
+            return dev.name, data["interfaces_ip"], data["instances"]
+
+        reads = [r for r in await asyncio.gather(*(one(d) for d in self.inventory)) if r]
+        key = tuple((name, id(ips), id(instances)) for name, ips, instances in reads)
+        if self._index_built is not None and self._index_built[0] == key:
+            return self._index_built[2]
+        index = build_address_index(reads)
+        self._index_built = (key, reads, index)  # keeps the objects alive, so their ids stay theirs
+        return index
+
+    async def _check_bgp(self, dev: Device) -> RoutingStatus:
+        bgp = (await self._read(dev, "bgp"))["bgp"]
+        if not bgp:
+            return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp",
+                                 observations=[Observation(kind="bgp_not_running", severity=Severity.info, message=f"{dev.name} does not run BGP", device=dev.name)])
+        index = await self._address_index()
+        my_addresses = index.addresses_of(dev.name)
+        neighbors: list[RoutingNeighbor] = []
+        observations: list[Observation] = []
+        router_id, local_as = None, None
+        for vrf, vrf_data in bgp.items():
+            router_id = router_id or vrf_data.get("router_id")
+            for address, peer in vrf_data.get("peers", {}).items():
+                local_as = local_as or peer.get("local_as")
+                owner = index.owner(address, vrf, exclude=dev.name)
+                received = sum(
+                    max(af.get("received_prefixes", 0), 0) for af in peer.get("address_family", {}).values()
+                )
+                state = "up" if peer["is_up"] else ("admin-down" if not peer["is_enabled"] else "down")
+                neighbors.append(
+                    RoutingNeighbor(
+                        address=address,
+                        state=state,
+                        is_up=peer["is_up"],
+                        remote_as=peer.get("remote_as"),
+                        local_as=peer.get("local_as"),
+                        description=redact_or_withhold(peer.get("description", "")),
+                        neighbor_id=peer.get("remote_id") or None,
+                        uptime_s=peer.get("uptime") if peer["is_up"] else None,
+                        prefixes_received=received,
+                        peer_device=owner.device if owner else None,
+                    )
+                )
+                vrf_note = "" if vrf == "global" else f" (vrf {vrf})"
+                if peer["is_enabled"] and not peer["is_up"]:
+                    who = f" ({owner.device})" if owner else ""
+                    observations.append(Observation(kind="bgp_down", severity=Severity.high, device=dev.name,
+                                                    data={"peer": address, "peer_device": owner.device if owner else None, "remote_as": peer.get("remote_as"), "vrf": vrf},
+                                                    message=f"{dev.name} BGP session to {address}{who}{vrf_note} AS {peer.get('remote_as')} is down"))
+                if owner and peer["is_enabled"] and not peer["is_up"]:
+                    # An established session proves both ends agree on the AS numbers; only a
+                    # session that is down can be explained by a mismatch.
+                    observations += await self._bgp_as_crosscheck(dev, address, peer, owner, my_addresses)
+        return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp", router_id=router_id,
+                             local_as=local_as, neighbors=neighbors, observations=observations)
+
+    async def _bgp_as_crosscheck(
+        self, dev: Device, address: str, peer: dict[str, Any], owner: AddressOwner, my_addresses: set[str]
+    ) -> list[Observation]:
+        """Compare what each side of a session expects of the other's AS with what it runs.
+
+        Only the far end's own session back to this device counts (found by this device's
+        addresses, in whatever VRF the far end keeps it): its local AS is what it presents on this
+        session, which a per-VRF or per-neighbour `local-as` can make differ from its other peers.
+        """
+        try:
+            remote = (await self._read(self.inventory.get(owner.device), "bgp"))["bgp"]
+        except DeviceError:
+            return []
+        remote_peers = {a: p for v in remote.values() for a, p in v.get("peers", {}).items() if a in my_addresses}
+        remote_local_as = next((p.get("local_as") for p in remote_peers.values() if p.get("local_as")), None)
+        out = []
+        if remote_local_as is not None and peer.get("remote_as") != remote_local_as:
+            out.append(Observation(kind="bgp_as_mismatch", severity=Severity.high, device=dev.name,
+                data={"misconfigured_device": dev.name, "peer": address, "peer_device": owner.device,
+                      "configured_remote_as": peer.get("remote_as"), "actual_as": remote_local_as, "local_as": peer.get("local_as")},
+                message=(
+                f"BGP remote-AS mismatch: {dev.name} is configured with remote-as {peer.get('remote_as')} for "
+                f"{address} ({owner.device}), but {owner.device} runs AS {remote_local_as}")))
+        for r_addr, r_peer in remote_peers.items():
+            if r_addr in my_addresses and peer.get("local_as") and r_peer.get("remote_as") != peer.get("local_as"):
+                out.append(Observation(kind="bgp_as_mismatch", severity=Severity.high, device=owner.device,
+                    data={"misconfigured_device": owner.device, "peer": r_addr, "peer_device": dev.name,
+                          "configured_remote_as": r_peer.get("remote_as"), "actual_as": peer.get("local_as"), "local_as": r_peer.get("local_as")},
+                    message=(
+                    f"BGP remote-AS mismatch: {owner.device} is configured with remote-as {r_peer.get('remote_as')} "
+                    f"for {r_addr} ({dev.name}), but {dev.name} runs AS {peer.get('local_as')}")))
+        return out
+
+    async def _check_ospf(self, dev: Device) -> RoutingStatus:
+        command = ospf_command(dev.os)
+        if command is None:
+            raise DeviceError(dev.name, "unsupported", f"OSPF checks are not supported on os '{dev.os}'")
+        data = await self._read(dev, "ospf", "interfaces")
+        table: OspfTable = await PARSES.get("ospf", content_key(dev.os, command, data["ospf"]), parse_ospf_table, dev.os, command, data["ospf"])
+        parsed = table.neighbors
+        index = await self._address_index()
+        neighbors, observations = [], []
+        for line in table.unparsed:
+            observations.append(Observation(kind="ospf_unparsed_neighbor", severity=Severity.medium, device=dev.name,
+                data={"line": line}, message=f"{dev.name} unparsed neighbour line (state unknown, not counted): {line}"))
+        for n in parsed:
+            owner = index.owner(n.address, exclude=dev.name)
+            neighbors.append(RoutingNeighbor(address=n.address, state=n.state if not n.role else f"{n.state}/{n.role}",
+                                             is_up=n.is_up, interface=n.interface, neighbor_id=n.neighbor_id,
+                                             peer_device=owner.device if owner else None))
+            if n.is_up:
+                continue
+            who = f" ({owner.device})" if owner else ""
+            observations.append(Observation(kind="ospf_stuck", severity=Severity.high, device=dev.name, interface=n.interface,
+                data={"neighbor_id": n.neighbor_id, "state": n.state, "peer_device": owner.device if owner else None},
+                message=(
+                f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface} is stuck in {n.state}")))
+            if owner and n.state in {"EXSTART", "EXCHANGE"}:
+                observations += await self._ospf_mtu_crosscheck(dev, n.interface, data["interfaces"], owner)
+        if not parsed and not table.unparsed:
+            observations.append(Observation(kind="ospf_no_neighbors", severity=Severity.info, device=dev.name, message=f"{dev.name} has no OSPF neighbours"))
+        return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="ospf", neighbors=neighbors, observations=observations)
+
+    async def _ospf_mtu_crosscheck(
+        self, dev: Device, local_if: str, local_interfaces: dict[str, Any], owner: AddressOwner
+    ) -> list[Observation]:
+        """EXSTART/EXCHANGE usually means the two ends disagree on MTU: check both ends.
+
+        Names are matched by identity, not spelling: the neighbour table may write `Po1` or
+        `Port-channel1` for the interface that get_interfaces calls `Port-Channel1`.
+        """
+        try:
+            remote_ifs = (await self._read(self.inventory.get(owner.device), "interfaces"))["interfaces"]
+        except DeviceError:
+            return []
+        local_name = find_interface(local_if, local_interfaces)
+        remote_name = find_interface(owner.interface, remote_ifs)
+        local_mtu = known_int(local_interfaces[local_name].get("mtu")) if local_name else None
+        remote_mtu = known_int(remote_ifs[remote_name].get("mtu")) if remote_name else None
+        if local_mtu is None or remote_mtu is None or local_mtu == remote_mtu:
+            return []
+        return [Observation(kind="mtu_mismatch", severity=Severity.high, device=dev.name, interface=local_if,
+            data={"local_mtu": local_mtu, "peer_device": owner.device, "peer_interface": owner.interface, "peer_mtu": remote_mtu},
+            message=(
+            f"MTU mismatch: {dev.name} {local_if} has MTU {local_mtu} but {owner.device} {owner.interface} has MTU "
+            f"{remote_mtu}; OSPF database exchange cannot complete (adjacency stuck in EXSTART/EXCHANGE)"))]
