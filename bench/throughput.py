@@ -31,6 +31,7 @@ from pathlib import Path
 
 from agents.config import EngineConfig, NetworkConfig
 from agents.models import Answer, ExecutionMode, Request
+from agents.network.parse_cache import PARSES
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
@@ -159,6 +160,30 @@ def print_profile(profile: cProfile.Profile, top: int) -> None:
             break
 
 
+async def offload_comparison(engines: Engines, requests: int, concurrency: int) -> None:
+    """Where a parse runs, with the parse cache on and off (off: every request parses, as before it)."""
+    print(f"\nwhere parsing runs ({requests} requests, concurrency {concurrency}; CPU includes process-pool workers)")
+    print(f"{'parse cache':12} {'offload':8} {'req/s':>7} {'CPU ms/req':>10} {'p95 ms':>7} {'loop lag p99 ms':>16}")
+    saved = PARSES.maxsize, PARSES.offload
+    try:
+        for cache in ("off", "on"):
+            for offload in ("inline", "thread", "process"):
+                PARSES.clear()
+                PARSES.maxsize = 0 if cache == "off" else saved[0]
+                PARSES.offload = offload  # type: ignore[assignment]
+                if cache == "on":
+                    await load(engines, len(QUESTIONS), len(QUESTIONS))  # fill it, as the main run did
+                cpu0 = cpu_seconds()
+                r = await load(engines, requests, concurrency)
+                PARSES.shutdown()  # reaps the workers, so their CPU is counted
+                cpu_ms = 1000 * (cpu_seconds() - cpu0) / requests
+                print(f"{cache:12} {offload:8} {r['rps']:7.1f} {cpu_ms:10.1f} {1000 * r['p95']:7.0f} {1000 * r['lag_p99']:16.1f}")
+    finally:
+        PARSES.maxsize, PARSES.offload = saved
+        PARSES.clear()
+        await load(engines, len(QUESTIONS), len(QUESTIONS))
+
+
 async def slow_device() -> None:
     """The slow-device scenario with default settings: each question on its own toolbox, all at once."""
 
@@ -198,6 +223,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"median: {med['rps']:.1f} req/s, {med['cpu_ms']:.1f} CPU ms/request, p50 {1000 * med['p50']:.0f} ms, "
               f"p95 {1000 * med['p95']:.0f} ms, loop lag p99 {1000 * med['lag_p99']:.1f} ms (target >= 100 req/s: "
               f"{med['rps'] / 100:.2f}x of it)")
+        await offload_comparison(engines, args.compare_requests, args.concurrency)
         profile = cProfile.Profile()
         profile.enable()
         await load(engines, args.profile_requests, args.concurrency)
@@ -215,6 +241,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile-requests", type=int, default=80)
+    parser.add_argument("--compare-requests", type=int, default=100)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--no-slow-device", dest="slow_device", action="store_false")
     asyncio.run(main(parser.parse_args()))

@@ -11,21 +11,27 @@ per process however many requests read it. Concurrent misses of one key share on
 The cache is bounded (least recently used out). Cached values are shared: callers treat them as
 read-only (the tools copy what they hand on).
 
-A miss is computed in a worker thread (`asyncio.to_thread` semantics): bench/throughput.py
-measured a process pool against it; shipping the text and the rule set to a process and the
-result back cost more than the parse saved on this workload, see docs/benchmarks.md.
+A miss is computed in a worker thread by default. bench/throughput.py compares the three places a
+miss can run (inline, thread, process pool) with the cache on and off: with the cache warm,
+threads are cheapest (a process pool ships text, rules and results through a pipe for nothing);
+with the cache off, a process pool parses in parallel and keeps the loop freer, so `offload` can
+be set to "process" where configurations change faster than they are re-read. Figures in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
+Offload = Literal["thread", "process", "inline"]
 
 __all__ = ["ParseCache", "PARSES", "content_key"]
 
@@ -38,8 +44,12 @@ def content_key(*parts: Any) -> tuple[Hashable, ...]:
 class ParseCache:
     """A bounded, thread-safe map from (kind, content key) to a parse result."""
 
-    def __init__(self, maxsize: int = 512) -> None:
+    def __init__(self, maxsize: int = 512, offload: Offload = "thread") -> None:
         self.maxsize = maxsize
+        # Where a miss is computed: a worker thread (the default), a process pool (real
+        # parallelism, but arguments and results cross a pipe) or inline on the event loop.
+        self.offload: Offload = offload
+        self._processes: ProcessPoolExecutor | None = None
         self._values: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
         self._pending: dict[tuple[Hashable, ...], asyncio.Future[Any]] = {}  # misses being computed
@@ -91,11 +101,26 @@ class ParseCache:
 
     async def _compute(self, full: tuple[Hashable, ...], fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         try:
-            value = await asyncio.to_thread(fn, *args)
+            value = await self._run(fn, args)
             self._store(full, value)
             return value
         finally:
             self._pending.pop(full, None)
+
+    async def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        if self.offload == "inline":
+            return fn(*args)
+        if self.offload == "process":
+            if self._processes is None:
+                self._processes = ProcessPoolExecutor(max_workers=os.cpu_count() or 2)
+            return await asyncio.get_running_loop().run_in_executor(self._processes, fn, *args)
+        return await asyncio.to_thread(fn, *args)
+
+    def shutdown(self) -> None:
+        """Stop the process pool, if one was started."""
+        if self._processes is not None:
+            self._processes.shutdown(wait=True)
+            self._processes = None
 
     def clear(self) -> None:
         with self._lock:
