@@ -9,10 +9,11 @@ and keeps the line, its keywords, its ACL names and its trailing options:
     username admin privilege 15 password 7 0822  ->  username admin privilege 15 password 7 <redacted>
 
 Design notes:
-- The forms are data (`agents.tools.secret_forms`). `SECRET_PATTERNS` holds each one compiled
-  on its own (name + regex with a `val` group, plus a block scope where the form needs one) for
-  tests and `contains_secret`; `redact` runs all line forms as ONE precompiled alternation behind a
-  shared, atomic line lead, so each line is examined once per pass.
+- The forms are data (`agents.tools.secret_forms`), compiled in `agents.tools.redact_patterns`.
+  `SECRET_PATTERNS` (re-exported here) holds each one compiled on its own (name + regex with a
+  `val` group, plus a block scope where the form needs one) for tests and `contains_secret`;
+  `redact` runs all line forms as ONE precompiled alternation behind a shared, atomic line
+  lead, so each line is examined once per pass.
 - Structure, not lines: a form that is only secret inside a block (` key 7 ...` under
   `tacacs server`, ` community x {` under Junos `snmp {`) is checked against the line's ancestors,
   found by indentation with diff markers (`+ `/`- `) counted as indentation, so a unified diff or
@@ -37,9 +38,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from agents.tools.secret_forms import LINE_FORMS, SCOPED_FORMS, WELL_KNOWN_FORMS, WELL_KNOWN_VALUES
+from agents.tools.redact_patterns import (
+    CATCH_ALL_PATTERNS,
+    COMBINED,
+    CRYPT_HASH,
+    FORM_OF_GROUP,
+    FREE_TEXT,
+    HINT,
+    INDENT,
+    LINE_PATTERNS,
+    NOT_IN_FREE_TEXT,
+    PEM_BEGIN,
+    PEM_BODY_LINE,
+    PEM_END,
+    PEM_KEY,
+    REDACTED,
+    SCOPED_CANDIDATE,
+    SCOPED_PATTERNS,
+    SECRET_DATA,
+    SECRET_PATTERNS,
+    TERMINATTR_KEY,
+    TYPE7_GENERIC,
+    TYPED_GENERIC,
+    URL_PASSWORD,
+    WELL_KNOWN,
+    SecretPattern,
+)
+from agents.tools.secret_forms import WELL_KNOWN_FORMS, WELL_KNOWN_VALUES
 
 __all__ = [
     "REDACTED",
@@ -52,101 +78,6 @@ __all__ = [
     "unmark",
 ]
 
-REDACTED = "<redacted>"
-WELL_KNOWN = "<redacted:well-known>"
-
-# Start of a command line: optional indentation, an optional diff marker (`+ `, `- `), an
-# optional echoed prompt (`edge-rtr-01(config)#`, `user@r1#`), and an optional `no ` (a removal
-# still names the old value). Atomic, so a line that matches no form is rejected after one look.
-_LEAD = r"^(?>[ \t]*+(?:[+-][ \t]++)?(?:[\w.@-]++(?:\([\w-]+\))?#[ \t]*+)?(?:no[ \t]++)?)"
-# A token that is a placeholder (`<community>`) or the marker itself, never a real value.
-_PLACEHOLDER = r"<[\w.:-]*>(?![^ \t\r\n;\"])"
-# Lines an operator writes free text into: never treated as credentials by the type catch-alls.
-_FREE_TEXT = re.compile(r"[ \t]*(?:[+-][ \t]+)?(?:description|remark|alias|banner)[ \t]")
-# Cheap pre-check: text without any of these cannot hold a secret form, so it is returned as is.
-_HINT = re.compile(r"(?i:password|secret|key|community|snmp|auth|psk|passphrase|private|://)|\$")
-
-
-def _val(group: str) -> str:
-    """The value regex: a quoted string or a token, not a placeholder, not before one, no final `;`."""
-    return (
-        rf"(?!{_PLACEHOLDER})(?P<{group}>\"[^\"\r\n]++\"(?=;?(?![^ \t\r\n]))|[^ \t\r\n]+?(?=;?(?![^ \t\r\n])))"
-        rf"(?![ \t]+(?:(?:[0-9]|sha512|8a|encrypted|clear)[ \t]+)?{_PLACEHOLDER})"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SecretPattern:
-    """One secret form: a stable name (reported by `contains_secret`) and its compiled regex.
-
-    The regex's `val` group is the secret; everything else in the match is kept. `scope`, when
-    set, must match one of the line's ancestor lines for the form to apply.
-    """
-
-    name: str
-    regex: re.Pattern[str]
-    scope: re.Pattern[str] | None = None
-
-
-# -- catch-alls: literal-led so the regex engine skips ahead instead of trying every position --
-
-_TYPE7_GENERIC = re.compile(
-    r"(?:password|secret|key|key-string)(?<![\w-]password)(?<![\w-]secret)(?<![\w-]key)(?<![\w-]key-string)"
-    # a type 7 value is hex (IOS) or base64 (EOS); prose such as "password 7 days" is neither
-    r"[ \t]+7[ \t]+(?=(?:[0-9A-Fa-f]{4,}|[A-Za-z0-9+/]{8,}={0,2})(?![^ \t\r\n]))" + _val("val"),
-    re.MULTILINE,
-)
-_TYPED_GENERIC = re.compile(
-    r"(?:password|secret|key-string)(?<![\w-]password)(?<![\w-]secret)(?<![\w-]key-string)"
-    # a catch-all also reads JSON dumps, where `<redacted>` is followed by `\\n` or `"`, not a space
-    r"[ \t]+(?:0|5|6|8|9|encrypted)[ \t]+(?!<[\w.:-]*>)" + _val("val"),
-    re.MULTILINE,
-)
-_CRYPT_HASH = re.compile(
-    r"(?P<val>\$(?<![^ \t\r\n\"]\$)(?:1|2[aby]?|5|6|8|9|14|y|sha1|sha256|sha512)\$[^ \t\r\n\";]++)", re.MULTILINE
-)
-_URL_PASSWORD = re.compile(r"://[^/\s:@]++:(?!<[\w.:-]*>@)(?P<val>[^/\s@]++)@")
-_TERMINATTR_KEY = re.compile(r"auth=key,(?!<[\w.:-]*>(?![^ \t\r\n,]))(?P<val>[^ \t\r\n,]++)")
-_SECRET_DATA = re.compile(
-    r"(?<=[ \t])(?P<q>\")?(?!<[\w.:-]*>[\";])(?P<val>(?(q)[^\"\r\n]++|[^ \t\r\n;\"]++))(?(q)\")[ \t]*;[ \t]*## SECRET-DATA"
-)
-_PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_PEM_BODY_LINE = re.compile(r"[ \t]*(?:[A-Za-z0-9+/=]++|Proc-Type:.*|DEK-Info:.*)?[ \t]*\r?")
-# Detection only, for `contains_secret`: a key's first body line. Not a `SecretPattern`, because a
-# PEM body line is all value: `_pem_pass` replaces whole lines, keeping only their indentation.
-_PEM_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\r?\n[ \t]*(?P<val>[A-Za-z0-9+/=]{16,})")
-
-SECRET_PATTERNS: tuple[SecretPattern, ...] = (
-    *(SecretPattern(name, re.compile(_LEAD + body + _val("val"), re.MULTILINE)) for name, body in LINE_FORMS),
-    *(
-        SecretPattern(name, re.compile(_LEAD + body + _val("val"), re.MULTILINE), re.compile(rf"(?:[+-][ \t]+)?(?:{scope})"))
-        for name, body, scope in SCOPED_FORMS
-    ),
-    SecretPattern("type7-generic", _TYPE7_GENERIC),
-    SecretPattern("typed-generic", _TYPED_GENERIC),
-    SecretPattern("url-password", _URL_PASSWORD),
-    SecretPattern("terminattr-key", _TERMINATTR_KEY),
-    SecretPattern("junos-secret-data", _SECRET_DATA),
-    SecretPattern("crypt-hash", _CRYPT_HASH),
-)
-_LINE_PATTERNS = SECRET_PATTERNS[: len(LINE_FORMS)]
-_SCOPED_PATTERNS = SECRET_PATTERNS[len(LINE_FORMS) : len(LINE_FORMS) + len(SCOPED_FORMS)]
-_CATCH_ALL_PATTERNS = SECRET_PATTERNS[len(LINE_FORMS) + len(SCOPED_FORMS) :]
-# Catch-alls that prose can trigger ("password 7 days"), so never on description/remark lines.
-_NOT_IN_FREE_TEXT = frozenset({"type7-generic", "typed-generic"})
-
-# All line forms in one alternation behind one shared lead: a line is examined once per pass.
-_COMBINED = re.compile(
-    _LEAD + "(?:" + "|".join(f"{body}{_val(f'v{i}')}" for i, (_, body) in enumerate(LINE_FORMS)) + ")", re.MULTILINE
-)
-_FORM_OF_GROUP = {f"v{i}": name for i, (name, _) in enumerate(LINE_FORMS)}
-# Lines that hold a scoped form's value; only these need their ancestors looked up.
-_SCOPED_CANDIDATE = re.compile(
-    _LEAD + "(?:" + "|".join(f"{body}{_val(f's{i}')}" for i, (_, body, _) in enumerate(SCOPED_FORMS)) + ")", re.MULTILINE
-)
-# Indentation of a line, a diff marker counting as indentation.
-_INDENT = re.compile(r"[ \t]*+(?:[+-][ \t]++)?")
 # A pass redacts at most one value per line for the line forms; lines with two values (SNMPv3
 # users) need another pass. Real configs settle in two or three.
 _MAX_PASSES = 8
@@ -166,16 +97,16 @@ def _replace_group(match: re.Match[str], group: str, marker: str) -> str:
 
 def _in_free_text(text: str, pos: int) -> bool:
     """Whether `pos` lies on a description/remark/banner line (free text, not a credential)."""
-    return _FREE_TEXT.match(text, text.rfind("\n", 0, pos) + 1) is not None
+    return FREE_TEXT.match(text, text.rfind("\n", 0, pos) + 1) is not None
 
 
 def _line_forms_pass(text: str, mark_well_known: bool) -> tuple[str, int]:
     def replace(match: re.Match[str]) -> str:
         group = match.lastgroup or ""
-        form = _FORM_OF_GROUP.get(group, "")
+        form = FORM_OF_GROUP.get(group, "")
         return _replace_group(match, group, _marker(form, match.group(group), mark_well_known))
 
-    return _COMBINED.subn(replace, text)
+    return COMBINED.subn(replace, text)
 
 
 class _Ancestry:
@@ -193,7 +124,7 @@ class _Ancestry:
     def _line(self, start: int) -> tuple[int, str]:
         end = self.text.find("\n", start)
         line = self.text[start : len(self.text) if end < 0 else end]
-        indent = _INDENT.match(line).end()  # type: ignore[union-attr]
+        indent = INDENT.match(line).end()  # type: ignore[union-attr]
         return indent, line[indent:].strip()
 
     def parent_of(self, start: int) -> int:
@@ -227,14 +158,14 @@ class _Ancestry:
 
 def _scoped_hits(text: str) -> list[tuple[re.Match[str], str]]:
     """(match, form name) for every scoped form whose line sits under its scope."""
-    candidates = [m.start() for m in _SCOPED_CANDIDATE.finditer(text)]
+    candidates = [m.start() for m in SCOPED_CANDIDATE.finditer(text)]
     if not candidates:
         return []
     ancestry = _Ancestry(text)
     hits = []
     for start in candidates:
         ancestors = ancestry.ancestors(start)
-        for pattern in _SCOPED_PATTERNS:
+        for pattern in SCOPED_PATTERNS:
             match = pattern.regex.match(text, start)
             if match and any(pattern.scope.match(a) for a in ancestors):  # type: ignore[union-attr]
                 hits.append((match, pattern.name))
@@ -270,7 +201,7 @@ def _sub_value(regex: re.Pattern[str], text: str, group: str = "val") -> tuple[s
 
 def _pem_pass(text: str) -> tuple[str, int]:
     """Replace each body line of a PEM private key by the marker (certificates stay readable)."""
-    begin = _PEM_BEGIN.search(text)
+    begin = PEM_BEGIN.search(text)
     if begin is None:
         return text, 0
     out, pos, count = [], 0, 0
@@ -284,7 +215,7 @@ def _pem_pass(text: str) -> tuple[str, int]:
             end = text.find("\n", pos)
             end = len(text) if end < 0 else end
             line = text[pos:end]
-            if _PEM_END.search(line) or not _PEM_BODY_LINE.fullmatch(line) or not line.strip():
+            if PEM_END.search(line) or not PEM_BODY_LINE.fullmatch(line) or not line.strip():
                 break
             cr = "\r" if line.endswith("\r") else ""
             indent = line[: len(line) - len(line.lstrip())]
@@ -292,7 +223,7 @@ def _pem_pass(text: str) -> tuple[str, int]:
             count += redacted != line
             out.append(redacted + ("\n" if end < len(text) else ""))
             pos = end + 1
-        begin = _PEM_BEGIN.search(text, pos)
+        begin = PEM_BEGIN.search(text, pos)
     out.append(text[pos:])
     return "".join(out), count
 
@@ -339,12 +270,12 @@ _netutils_sanitize = _load_netutils()
 # Catch-alls after the line and block forms, each behind a substring test that skips it when
 # the text cannot contain its form (most texts hold no URL, no PEM key, no Junos marker).
 _CATCH_ALLS: tuple[tuple[str, Callable[[str], tuple[str, int]]], ...] = (
-    ("7", lambda t: _sub_outside_free_text(_TYPE7_GENERIC, t)),
-    ("", lambda t: _sub_outside_free_text(_TYPED_GENERIC, t)),
-    ("$", lambda t: _sub_value(_CRYPT_HASH, t)),
-    ("://", lambda t: _sub_value(_URL_PASSWORD, t)),
-    ("auth=key,", lambda t: _sub_value(_TERMINATTR_KEY, t)),
-    ("## SECRET-DATA", lambda t: _sub_value(_SECRET_DATA, t)),
+    ("7", lambda t: _sub_outside_free_text(TYPE7_GENERIC, t)),
+    ("", lambda t: _sub_outside_free_text(TYPED_GENERIC, t)),
+    ("$", lambda t: _sub_value(CRYPT_HASH, t)),
+    ("://", lambda t: _sub_value(URL_PASSWORD, t)),
+    ("auth=key,", lambda t: _sub_value(TERMINATTR_KEY, t)),
+    ("## SECRET-DATA", lambda t: _sub_value(SECRET_DATA, t)),
     ("PRIVATE KEY-----", _pem_pass),
 )
 
@@ -359,7 +290,7 @@ def redact(text: str, *, mark_well_known: bool = False) -> str:
     the catch-alls. A later step only ever makes tokens ineligible (a value next to a marker is
     not a value), so it can never give an earlier step new work.
     """
-    if not text or not _HINT.search(text):
+    if not text or not HINT.search(text):
         return text
     text, _ = _netutils_pass(text)
     for _ in range(_MAX_PASSES):
@@ -385,16 +316,16 @@ def contains_secret(text: str) -> list[str]:
     """
     if not text or redact(text) == text:
         return []
-    found = [p.name for p in _LINE_PATTERNS if p.regex.search(text)]
+    found = [p.name for p in LINE_PATTERNS if p.regex.search(text)]
     scoped = {name for _, name in _scoped_hits(text)}
-    found += [p.name for p in _SCOPED_PATTERNS if p.name in scoped]
-    for p in _CATCH_ALL_PATTERNS:
-        if p.name in _NOT_IN_FREE_TEXT:
+    found += [p.name for p in SCOPED_PATTERNS if p.name in scoped]
+    for p in CATCH_ALL_PATTERNS:
+        if p.name in NOT_IN_FREE_TEXT:
             if any(not _in_free_text(text, m.start()) for m in p.regex.finditer(text)):
                 found.append(p.name)
         elif p.regex.search(text):
             found.append(p.name)
-    if _PEM_KEY.search(text):
+    if PEM_KEY.search(text):
         found.append("pem-private-key")
     return found or ["unnamed"]
 
@@ -416,13 +347,13 @@ def _window(line: str, start: int) -> int:
 
 def _redact_prose_line(line: str) -> str:
     line = redact(line)
-    if not _HINT.search(line):
+    if not HINT.search(line):
         return line
     for match in reversed(list(_WORD_START.finditer(line))):  # right to left: earlier offsets stay valid
         start = match.start()
         end = _window(line, start)
         piece = line[start:end]
-        if not _HINT.search(piece):
+        if not HINT.search(piece):
             continue
         cleaned = redact(piece)
         if cleaned != piece:

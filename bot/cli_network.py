@@ -1,0 +1,131 @@
+"""`noc lab`, `noc audit` and `noc tool`: the embedded lab, configuration audits and single
+tool calls, each printed as text or JSON; a device that cannot be read makes the exit status 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+import click
+
+from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
+from agents.network.inventory import UnknownDeviceError
+from agents.tools.network import Toolbox
+from agents.tools.registry import TOOL_SPECS, call_tool
+from bot.audit_report import render_audit_text
+from bot.cli_support import LazyGroup, fail, scenario_option, settings_of, toolbox_of
+
+
+@click.group(cls=LazyGroup, lazy={"reset": "bot.change_cli:lab_reset|Restore a lab scenario as shipped (undoes applied changes)."})
+def lab() -> None:
+    """The embedded lab network."""
+
+
+@lab.command("alert")
+@click.argument("scenario")
+@click.option("--url", default=None, help="The running bot (default http://127.0.0.1:<server.port>).")
+@click.option("--resolved", is_flag=True, help="Send the resolved notification instead of the firing one.")
+@click.pass_context
+def lab_alert(ctx: click.Context, scenario: str, url: str | None, resolved: bool) -> None:
+    """Send the Alertmanager alert a monitoring system would send for SCENARIO to a running bot
+    (POST /alerts/alertmanager with NOC_ALERT_TOKEN), so triage can be tried without Alertmanager."""
+    from bot.triage.http import TOKEN_ENV
+    from bot.triage.lab_alert import scenario_payload, send
+
+    try:
+        found = get_scenario(scenario)
+    except UnknownScenarioError as exc:
+        fail(str(exc))
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        fail(f"{TOKEN_ENV} is not set: use the token the bot was started with")
+    target = url or f"http://127.0.0.1:{settings_of(ctx).server.port}/alerts/alertmanager"
+    try:
+        status, body = send(target, token, scenario_payload(found, "resolved" if resolved else "firing"))
+    except OSError as exc:
+        fail(f"cannot reach the bot at {target}: {getattr(exc, 'reason', exc)}")
+    if status >= 300:
+        fail(f"the bot answered {status}: {body[:300]}")
+    click.echo(f"sent {'resolved' if resolved else 'firing'} alert for {scenario} to {target}: {status} {body}")
+
+
+@lab.command("scenarios")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def lab_scenarios(as_json: bool) -> None:
+    """List the fault scenarios with a one-line description."""
+    scenarios = list_scenarios()
+    if as_json:
+        click.echo(json.dumps([s.model_dump(include={"name", "description", "affected"}) for s in scenarios], indent=2))
+        return
+    width = max(len(s.name) for s in scenarios)
+    for s in scenarios:
+        click.echo(f"{s.name.ljust(width)}  {s.description}")
+
+
+# -- noc audit ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("device", required=False)
+@click.option("--all", "all_devices", is_flag=True, help="Audit every inventory device.")
+@scenario_option
+@click.option("--tag", "tags", multiple=True, type=click.Choice(["cis", "pci", "soc2"]), help="Only rules with this compliance tag (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: str | None, tags: tuple[str, ...], as_json: bool) -> None:
+    """Audit device configuration against the hardening rules, worst findings first."""
+    if bool(device) == all_devices:
+        fail("name one DEVICE or pass --all (e.g. `noc audit edge-rtr-01` or `noc audit --all`)")
+    toolbox = toolbox_of(ctx, scenario)
+    if device:
+        try:
+            toolbox.inventory.get(device)
+        except UnknownDeviceError as exc:
+            fail(str(exc))
+    names = toolbox.inventory.names if all_devices else [device]
+    scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None))
+    if as_json:
+        click.echo(json.dumps({"devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
+    else:
+        click.echo(render_audit_text(scans))
+    if not all(s.ok for s in scans):
+        sys.exit(1)
+
+
+async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None):
+    try:
+        return await toolbox.audit_devices(names, tags)
+    finally:
+        toolbox.gateway.close()
+
+
+# -- noc tool -----------------------------------------------------------------------------------
+
+
+@click.command("tool")
+@click.argument("name", type=click.Choice(sorted(TOOL_SPECS)))
+@click.argument("arguments", nargs=-1)
+@scenario_option
+@click.pass_context
+def tool(ctx: click.Context, name: str, arguments: tuple[str, ...], scenario: str | None) -> None:
+    """Run one network tool and print its JSON result, e.g. `noc tool get_device_health device=edge-rtr-01`."""
+    args: dict[str, object] = {}
+    for item in arguments:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"tool arguments are key=value pairs, got '{item}'")
+        args[key] = value.split(",") if key == "tags" else value
+    toolbox = toolbox_of(ctx, scenario)
+
+    async def run():
+        try:
+            return await call_tool(toolbox, name, args)
+        finally:
+            toolbox.gateway.close()
+
+    result = asyncio.run(run())
+    click.echo(result.model_dump_json(indent=2))
+    if not result.ok:
+        sys.exit(2 if result.error and result.error.kind in {"unknown_device", "bad_arguments"} else 1)
