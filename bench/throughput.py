@@ -50,8 +50,8 @@ QUESTIONS = {
 }
 SLOW_QUESTIONS = [
     ("auto", "is the internet edge ok?", ExecutionMode.auto),
-    ("sequential", "why is the internet edge slow? check bandwidth, security and the config", ExecutionMode.sequential),
-    ("parallel", "why is the internet edge slow? check bandwidth, security and the config", ExecutionMode.parallel),
+    ("sequential", "edge-rtr-01 is slow: check its bandwidth, audit its security and review its config", ExecutionMode.sequential),
+    ("parallel", "edge-rtr-01 is slow: check its bandwidth, audit its security and review its config", ExecutionMode.parallel),
     ("one device", "how is edge-rtr-01 doing?", ExecutionMode.auto),
 ]
 
@@ -199,7 +199,7 @@ async def slow_device() -> None:
     timeout = NetworkConfig().timeout_s
     print(f"\nslow-device scenario, default settings (network.timeout_s {timeout:g}s, target: answer within {timeout + 5:g}s)")
     for label, wall, answer in await asyncio.gather(*(one(*q) for q in SLOW_QUESTIONS)):
-        named = "edge-rtr-01" in answer.summary + " ".join(f.title + f.detail for f in answer.findings)
+        named = "edge-rtr-01" in answer.summary + " ".join(f.text for f in answer.findings)
         print(f"  {label:11} wall {wall:6.1f}s  status {answer.status:8} names the slow device: {'yes' if named else 'no'}"
               f"  {'within' if wall <= timeout + 5 else 'OVER'} target")
 

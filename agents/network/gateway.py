@@ -3,7 +3,11 @@
 NAPALM is synchronous, so every device session runs in a bounded thread pool; the asyncio side
 enforces the per-device timeout, limits parallel sessions, and coalesces identical reads that
 arrive while one is in flight (several agents asking for the same device at once cost one
-session). Results are cached for a short TTL; failures are never cached.
+session). Results are cached for a short TTL; failures are not cached, except a timeout: a
+device that did not answer is not asked again for `network.timeout_s` (later reads fail at once,
+naming the timeout), so one slow device costs a request one timeout, not one per step. A read
+inside a step waits at most a share of what is left of the step (`agents.network.budget`), so a
+slow device is a tool error the step answers with, never a step timeout.
 
 How a session reaches a device is a `DeviceAccess` chosen at composition time (real devices
 through their NAPALM driver, the embedded lab through NAPALM's `mock` driver). The mock driver
@@ -29,6 +33,7 @@ from napalm.base import exceptions as napalm_exc
 
 from agents.config import NetworkConfig
 from agents.network.access import DeviceAccess, NapalmAccess
+from agents.network.budget import device_timeout
 from agents.network.errors import DeviceError, ErrorKind
 from agents.network.inventory import Device
 
@@ -82,6 +87,7 @@ class Gateway:
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._closing = threading.Event()
+        self._slow: dict[str, tuple[float, DeviceError]] = {}  # device -> (not asked again before, its timeout)
 
     def close(self) -> None:
         self._closing.set()  # wakes sessions still waiting to open (the lab's slow devices)
@@ -91,11 +97,15 @@ class Gateway:
         """Forget cached reads of `device`: after a commit or rollback the cache would show the past."""
         for key in [k for k in self._cache if k[0] == device]:
             self._cache.pop(key, None)
+        self._slow.pop(device, None)
 
     async def read(self, device: Device, reads: Sequence[Read]) -> dict[str, Any]:
         """Return {read: data} for `device`, opening at most one session for uncached reads."""
         loop = asyncio.get_running_loop()
         now = self._clock()
+        slow = self._slow.get(device.name)
+        if slow is not None and slow[0] > now:
+            raise DeviceError(device.name, "timeout", f"{slow[1]} (not asked again for {max(0.1, round(slow[0] - now, 1)):g}s)")
         pending: dict[str, asyncio.Future] = {}
         missing: list[str] = []
         for name in dict.fromkeys(reads):
@@ -117,14 +127,17 @@ class Gateway:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._config.max_parallel_devices)
         loop = asyncio.get_running_loop()
+        timeout_s = device_timeout(self._config.timeout_s)
         try:
             async with self._semaphore:
                 data = await asyncio.wait_for(
                     loop.run_in_executor(self._executor, self._session, device, missing),
-                    timeout=self._config.timeout_s,
+                    timeout=timeout_s,
                 )
         except BaseException as exc:
-            error = _classify(device, exc, self._config.timeout_s)
+            error = _classify(device, exc, timeout_s)
+            if isinstance(exc, asyncio.TimeoutError):
+                self._slow[device.name] = (self._clock() + self._config.timeout_s, error)
             for name, fut in futures.items():
                 self._cache.pop((device.name, name), None)
                 if not fut.done():

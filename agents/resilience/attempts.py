@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from agents.config import RetryConfig
 from agents.failures import LLMUnavailable
+from agents.network.budget import step_deadline
 from agents.resilience.guard import BREAKER_KIND, CURRENT_INSTANCE, PROVIDER_LEVEL
 from agents.resilience.pool import AgentInstance, AgentPool
 
@@ -81,11 +82,13 @@ async def run_on_pool(
     raise AssertionError("unreachable")
 
 
-async def _one(instance: AgentInstance, pool: AgentPool, work, ctx, timeout_s: float, errors: list[str], clock) -> Any:
+async def _one(instance: AgentInstance, pool: AgentPool, work: Callable[[Any], Awaitable[Any]], ctx: Any, timeout_s: float,
+               errors: list[str], clock: Callable[[], float]) -> Any:
     t0 = clock()
     token = CURRENT_INSTANCE.set(instance)
     try:
-        output = await asyncio.wait_for(work(ctx), timeout=timeout_s)
+        with step_deadline(timeout_s):  # device reads end before the step does: a slow device is a tool error, not a retry
+            output = await asyncio.wait_for(work(ctx), timeout=timeout_s)
     except TimeoutError:
         instance.record_failure("timeout", clock() - t0)
         errors.append(f"{instance.name} timed out after {timeout_s:g}s")
