@@ -71,10 +71,11 @@ async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
     # and only here, so the terminal commands start without loading Slack and server code.
     from bot.runtime import Runtime
     from bot.server import serve_forever
-    from bot.slack_client import web_client
+    from bot.slack_client import channel_pacer, web_client
     from handlers.app import build_app
 
-    client = web_client(creds.bot_token, settings.slack.api_url, settings.slack.max_rate_limit_retries)
+    client = web_client(creds.bot_token, settings.slack.api_url, settings.slack.max_rate_limit_retries,
+                        pacer=channel_pacer(settings.slack))
     runtime = await Runtime.create(settings, client)
     runtime.start_background()  # live alerts, the daily report, housekeeping
     app = build_app(runtime, signing_secret=creds.signing_secret)

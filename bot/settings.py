@@ -70,6 +70,11 @@ class SlackConfig(StrictModel):
     # How a person's request shows progress: a streamed task list plus a thread status (Slack's
     # AI-app surface; falls back to edits when refused), or one status message edited in place.
     progress: Literal["stream", "edit"] = "stream"
+    # Slack's pace per channel, shared by every request of the process (bot.slack_pace): posts,
+    # edits and stream calls into one channel take a token; tokens accrue at channel_rate_per_s,
+    # at most channel_burst saved up. Answers go before progress, which is coalesced meanwhile.
+    channel_rate_per_s: float = Field(1.0, gt=0, le=100)
+    channel_burst: int = Field(4, ge=1, le=100)
 
 
 class ServerConfig(StrictModel):

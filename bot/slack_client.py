@@ -1,25 +1,96 @@
 """The Slack Web API client: base URL from SLACK_API_URL (or config), 429s retried after Retry-After,
-and one pooled keep-alive HTTP session for every call.
+one pooled keep-alive HTTP session for every call, and Slack's pace per channel.
 
 Why the shared session: without one, slack_sdk opens a new aiohttp session (and TCP + TLS
 connection) per call; a burst of 200 requests made thousands of connections. The session is
 created on the running event loop and closed by `close_web_client` at shutdown.
+
+Why the pace lives here: every post, edit and stream call into a channel (answers, progress,
+reports, alerts, change proposals) goes through this client, so one `ChannelPacer` here keeps
+them all to the channel's bucket (bot.slack_pace), and a 429 for a channel pauses its bucket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from contextvars import ContextVar
+from typing import Any
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.settings import SlackConfig
+from bot.slack_pace import CURRENT_TURN, PACED_METHODS, ChannelPacer
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 MAX_CONNECTIONS = 32  # per host; Slack's rate limits bind long before this
+# The channel of the paced call being made (the 429 handler pauses its bucket).
+_CALL_CHANNEL: ContextVar[str | None] = ContextVar("slack_call_channel", default=None)
 
 
-def web_client(token: str, settings_api_url: str | None, max_rate_limit_retries: int) -> AsyncWebClient:
+class PacedWebClient(AsyncWebClient):
+    """An AsyncWebClient whose channel-message calls wait for their channel's token first."""
+
+    def __init__(self, *args: Any, pacer: ChannelPacer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pacer = pacer
+
+    async def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict | None = None, data: Any = None,
+                       params: dict | None = None, json: dict | None = None, headers: dict | None = None,
+                       auth: dict | None = None) -> AsyncSlackResponse:
+        channel = _channel_of(json, params, data) if api_method in PACED_METHODS else None
+        token = None
+        if channel is not None:
+            await self.pacer.take(channel, CURRENT_TURN.get())
+            token = _CALL_CHANNEL.set(channel)
+        try:
+            return await super().api_call(api_method, http_verb=http_verb, files=files, data=data, params=params, json=json,
+                                          headers=headers, auth=auth)
+        finally:
+            if token is not None:
+                _CALL_CHANNEL.reset(token)
+
+
+class _PacedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry (sleep Retry-After, try again), which first pauses the channel's
+    bucket for Retry-After so the other requests in that channel wait too."""
+
+    def __init__(self, pacer: ChannelPacer, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
+                                             response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        channel = _CALL_CHANNEL.get()
+        if channel is not None and response is not None:
+            values = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or ["1"]
+            try:
+                seconds = float(values[0])
+            except ValueError:
+                seconds = 1.0
+            self.pacer.pause(channel, seconds)
+        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+
+
+def _channel_of(*bodies: Any) -> str | None:
+    for body in bodies:
+        if isinstance(body, dict):
+            channel = body.get("channel") or body.get("channel_id")
+            if isinstance(channel, str) and channel:
+                return channel
+    return None
+
+
+def web_client(token: str, settings_api_url: str | None, max_rate_limit_retries: int, *,
+               pacer: ChannelPacer | None = None) -> AsyncWebClient:
+    """The bot's client; with `pacer`, channel posts and edits keep Slack's pace (`noc run` passes
+    one built from `slack.channel_rate_per_s` and `slack.channel_burst`)."""
     base_url = os.environ.get("SLACK_API_URL") or settings_api_url or DEFAULT_SLACK_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
@@ -29,13 +100,24 @@ def web_client(token: str, settings_api_url: str | None, max_rate_limit_retries:
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=MAX_CONNECTIONS, keepalive_timeout=30))
     except RuntimeError:  # no loop (a synchronous caller): slack_sdk opens a session per call
         pass
-    client = AsyncWebClient(token=token, base_url=base_url, session=session)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries))
+    if pacer is None:
+        client = AsyncWebClient(token=token, base_url=base_url, session=session)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries))
+    else:
+        client = PacedWebClient(token=token, base_url=base_url, session=session, pacer=pacer)
+        client.retry_handlers.append(_PacedRateLimitRetryHandler(pacer, max_rate_limit_retries))
     return client
 
 
+def channel_pacer(slack: SlackConfig) -> ChannelPacer:
+    """The pacer `slack.channel_rate_per_s` and `slack.channel_burst` describe."""
+    return ChannelPacer(slack.channel_rate_per_s, slack.channel_burst)
+
+
 async def close_web_client(client: AsyncWebClient) -> None:
-    """Close the shared session (slack_sdk leaves a session it was given open)."""
+    """Close the shared session (slack_sdk leaves a session it was given open) and stop the pacer."""
+    if isinstance(client, PacedWebClient):
+        client.pacer.close()
     session = getattr(client, "session", None)
     if session is not None and not session.closed:
         await session.close()

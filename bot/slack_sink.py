@@ -4,6 +4,12 @@ Edits are coalesced to at most one `chat.update` per interval per message (Slack
 one update per second per channel, and a run emits dozens of events); the last state is always
 flushed. The final answer goes into the same thread as Block Kit, with overflow messages and
 file uploads for what does not fit, so nothing is dropped.
+
+Under load the channel's token bucket (bot.slack_pace) binds: progress calls (the status post
+and its edits) queue behind answers. Then they go on in the background instead of holding the
+work up, later events fold into the one pending edit, and when the answer is ready a status
+post or edit still queued for its token is dropped (nothing was sent): the answer, and the final
+edit of a status message that was shown, wait for their tokens as answers.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 from agents.models import Answer
 from agents.progress import ProgressEvent
 from bot.blocks import RenderedAnswer, progress_line, render_answer, render_error, render_status
+from bot.slack_pace import ANSWER, PROGRESS, Turn, in_turn
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +50,38 @@ class SlackThreadSink:
         self.status_ts: str | None = None
         self._last_update = float("-inf")
         self._flusher: asyncio.Task | None = None
+        self._flush_turn = Turn(PROGRESS)
+        self._opening: asyncio.Task | None = None
+        self._open_turn = Turn(PROGRESS)
         self._dirty = False
         self._lock = asyncio.Lock()
 
     async def start(self, first_line: str) -> None:
-        """Post the status message. If Slack refuses it (500, ok:false, 429s beyond the retries),
-        the work goes on without live progress: the answer is what matters, and it is posted
-        with retries once Slack accepts it."""
+        """Post the status message; if it has to queue for the channel's token it is posted in the
+        background, so the work does not wait for it. If Slack refuses it (500, ok:false, 429s
+        beyond the retries), the work goes on without live progress: the answer is what matters,
+        and it is posted with retries once Slack accepts it."""
         self.lines.append(first_line)
+        self._open_turn = Turn(PROGRESS)
+        self._opening = asyncio.create_task(self._open())
+        await _unless_queued(self._opening, self._open_turn)
+
+    async def _open(self) -> None:
         text, blocks = render_status(self.lines, title=self.title)
         try:
-            response = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks)
+            response = await in_turn(self._open_turn, lambda: self.client.chat_postMessage(
+                channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks))
             self.status_ts = response["ts"]
         except Exception:
             log.warning("status message refused in %s; working without live progress", self.channel, exc_info=True)
+            return
         self._last_update = self.clock()
+        if self._dirty:  # events arrived while it was being posted
+            await self._coalesce()
+
+    def _ready(self) -> bool:
+        """There is a message to edit."""
+        return self.status_ts is not None
 
     async def emit(self, event: ProgressEvent) -> None:
         line = progress_line(event)
@@ -68,24 +92,28 @@ class SlackThreadSink:
 
     async def _coalesce(self) -> None:
         """Something changed: flush now if the interval since the last edit has passed, else make
-        sure one flush is scheduled for when it has (at most one edit per interval)."""
+        sure one flush is scheduled for when it has (at most one edit per interval). An edit that
+        has to queue for the channel's token goes on in the background; later changes fold into it."""
         self._dirty = True
-        if self._flusher is not None:
+        if self._flusher is not None or not self._ready():
             return
         wait = self.interval_s - (self.clock() - self._last_update)
+        self._flush_turn = Turn(PROGRESS)
+        self._flusher = asyncio.create_task(self._flush_later(max(wait, 0.0), self._flush_turn))
         if wait <= 0:
-            await self._flush()
-        else:
-            self._flusher = asyncio.create_task(self._flush_later(wait))
+            await _unless_queued(self._flusher, self._flush_turn)
 
-    async def _flush_later(self, delay: float) -> None:
+    async def _flush_later(self, delay: float, turn: Turn) -> None:
         try:
-            await self.sleep(delay)
-            await self._flush()
+            if delay > 0:
+                await self.sleep(delay)
+            await self._flush(turn=turn)
         finally:
             self._flusher = None
+        if self._dirty:  # changed while this edit was on its way
+            await self._coalesce()
 
-    async def _flush(self, done: bool = False) -> None:
+    async def _flush(self, done: bool = False, turn: Turn | None = None) -> None:
         async with self._lock:
             if self.status_ts is None or (not self._dirty and not done):
                 return
@@ -93,20 +121,26 @@ class SlackThreadSink:
             text, blocks = render_status(self.lines, title=self.title, done=done)
             self._last_update = self.clock()
             try:
-                await self.client.chat_update(channel=self.channel, ts=self.status_ts, text=text, blocks=blocks)
+                await in_turn(turn or Turn(PROGRESS), lambda: self.client.chat_update(
+                    channel=self.channel, ts=self.status_ts, text=text, blocks=blocks))
+            except asyncio.CancelledError:
+                self._dirty = True  # dropped before it was sent: the next edit shows it
+                raise
             except Exception:  # a lost progress edit must not lose the answer
                 log.warning("status update failed in %s", self.channel, exc_info=True)
             self._last_update = self.clock()  # when the edit landed (after any Retry-After wait)
 
     async def close_status(self) -> None:
-        """The final edit keeps the pace too: a scheduled or in-flight edit is let finish (it may be
-        honouring a 429's Retry-After), and the last one waits out the interval since it."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        """The final edit keeps the pace too: a status post or edit already sent is let finish (it
+        may be honouring a 429's Retry-After), and the last edit waits out the interval since it.
+        One still waiting for the interval or for its token is dropped (the final edit shows its
+        lines; a status message never posted needs none). The final edit queues as an answer."""
+        await _settle(self._opening, self._open_turn)
+        await _settle(self._flusher, self._flush_turn)
         wait = self.interval_s - (self.clock() - self._last_update)
-        if wait > 0 and self.status_ts is not None:
+        if wait > 0 and self._ready():
             await self.sleep(wait)
-        await self._flush(done=True)
+        await self._flush(done=True, turn=Turn(ANSWER))
 
     async def post_answer(self, answer: Answer) -> RenderedAnswer:
         await self.close_status()
@@ -141,3 +175,24 @@ class SlackThreadSink:
             log.warning("could not close the status message", exc_info=True)
         text, blocks = render_error(request_id, what_failed)
         await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks))
+
+
+async def _unless_queued(task: asyncio.Task, turn: Turn) -> None:
+    """Wait for `task` (a Slack call made as `turn`) unless it has to queue for its channel's token:
+    then it goes on in the background and the caller goes on at once."""
+    if task.done():
+        return
+    queued = asyncio.ensure_future(turn.queued.wait())
+    try:
+        await asyncio.wait({task, queued}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        queued.cancel()
+
+
+async def _settle(task: asyncio.Task | None, turn: Turn) -> None:
+    """Let a progress call that may have reached Slack finish; drop one that cannot have."""
+    if task is None or task.done():
+        return
+    if turn.cancellable:
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -7,7 +7,10 @@ is a task (pending -> in progress -> complete or error) and so is each device re
 
 Rules that keep it safe:
 - Appends are coalesced to at most one call per interval (the same pace as status edits), and
-  each append stays under Slack's per-append size limit.
+  each append stays under Slack's per-append size limit. Under load the stream's start and its
+  appends queue for the channel's token behind answers (bot.slack_pace), in the background, as
+  the status message does (bot.slack_sink); a stream not started by the time the answer is ready
+  is not started at all.
 - Streams in channels need the recipient user and team; without them, or when Slack refuses
   the stream (or it expires), the sink falls back to the coalesced `chat.update` status message
   of `SlackThreadSink`, replaying what was shown, so nothing is lost.
@@ -18,12 +21,14 @@ Rules that keep it safe:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from agents.models import Answer
 from agents.progress import Planned, ProgressEvent, StepFinished, StepStarted, ToolCalled
 from bot.blocks import RenderedAnswer, render_answer
+from bot.slack_pace import ANSWER, PROGRESS, Turn, in_turn
 from bot.slack_sink import SlackThreadSink
 from bot.views.status import progress_line
 
@@ -40,6 +45,7 @@ class SlackStreamSink(SlackThreadSink):
         self.recipient_team = recipient_team
         self.stream_ts: str | None = None
         self.streaming = False
+        self.opening = True  # until the stream started, or was refused (then status edits)
         self.status_on = True
         self._pending: list[dict] = []
         self._steps: dict[str, str] = {}  # step id -> task title
@@ -74,20 +80,32 @@ class SlackStreamSink(SlackThreadSink):
 
     async def start(self, first_line: str) -> None:
         await self.set_status("is working on it...")
+        await super().start(first_line)
+
+    async def _open(self) -> None:
         try:
-            response = await self.client.chat_startStream(
+            response = await in_turn(self._open_turn, lambda: self.client.chat_startStream(
                 channel=self.channel, thread_ts=self.thread_ts, recipient_user_id=self.recipient_user,
                 recipient_team_id=self.recipient_team, task_display_mode="plan",
-                chunks=[{"type": "plan_update", "title": first_line[:200]}])
+                chunks=[{"type": "plan_update", "title": self.lines[0][:200]}]))
             self.stream_ts, self.streaming = response["ts"], True
-            self.lines.append(first_line)
-            self._last_update = self.clock()
         except Exception:
             log.info("streaming refused in %s; falling back to status edits", self.channel, exc_info=True)
-            await super().start(first_line)
+            self.opening = False
+            self._open_turn = Turn(self._open_turn.priority)
+            await super()._open()
+            return
+        finally:
+            self.opening = False
+        self._last_update = self.clock()
+        if self._dirty or self._pending:  # events arrived while it was being started
+            await self._coalesce()
+
+    def _ready(self) -> bool:
+        return self.streaming or super()._ready()
 
     async def emit(self, event: ProgressEvent) -> None:
-        if not self.streaming:
+        if not self.streaming and not self.opening:
             await super().emit(event)
             return
         line = progress_line(event)
@@ -126,34 +144,42 @@ class SlackStreamSink(SlackThreadSink):
                      "output": (event.summary or event.status)[:APPEND_LIMIT // 4]}]
         return []
 
-    async def _flush(self, done: bool = False) -> None:
+    async def _flush(self, done: bool = False, turn: Turn | None = None) -> None:
         if not self.streaming:
-            await super()._flush(done)
+            await super()._flush(done, turn)
             return
         failed = False
+        turn = turn or Turn(PROGRESS)
         async with self._lock:
             batch, self._pending = self._pending, []
             self._dirty = False
             self._last_update = self.clock()
             try:
                 if batch:
-                    await self.client.chat_appendStream(channel=self.channel, ts=self.stream_ts, chunks=_fit(batch))
+                    await in_turn(turn, lambda: self.client.chat_appendStream(channel=self.channel, ts=self.stream_ts, chunks=_fit(batch)))
                 if done:
-                    await self.client.chat_stopStream(channel=self.channel, ts=self.stream_ts)
+                    await in_turn(turn, lambda: self.client.chat_stopStream(channel=self.channel, ts=self.stream_ts))
                     self.streaming = False
+            except asyncio.CancelledError:
+                self._pending[:0] = batch  # dropped before it was sent: the next append carries it
+                self._dirty = True
+                raise
             except Exception:
                 log.info("stream in %s refused or expired; falling back to status edits", self.channel, exc_info=True)
                 self.streaming, failed = False, True
+            self._last_update = self.clock()
         if failed:
             await self._fall_back(done)
 
     async def _fall_back(self, done: bool) -> None:
         """Replay what the stream showed as the classic status message, then go on editing it."""
-        lines, self.lines = self.lines, []
-        await SlackThreadSink.start(self, lines[0] if lines else "Working on it")
+        lines = self.lines
+        self.lines = [lines[0] if lines else "Working on it"]
+        self._open_turn = Turn(ANSWER if done else PROGRESS)  # at the end it is part of the answer
+        await SlackThreadSink._open(self)
         self.lines = lines
         self._dirty = True
-        await SlackThreadSink._flush(self, done)
+        await SlackThreadSink._flush(self, done, Turn(ANSWER if done else PROGRESS))
 
 
 def _fit(chunks: list[dict]) -> list[dict]:

@@ -276,7 +276,8 @@ class FakeSlack(LoopbackServer):
       envelope sent; ``socket_connected``: a ``threading.Event`` set while a client is connected.
     * ``response_posts``: bodies POSTed to ``response_url``s.
 
-    Knobs: ``accepted_tokens`` (None = any ``xoxb-``/``xoxp-``/``xapp-`` by method),
+    Knobs: ``clock`` (what ``Call.time`` reads; default ``time.time``),
+    ``accepted_tokens`` (None = any ``xoxb-``/``xoxp-``/``xapp-`` by method),
     ``validate_blocks`` (Block Kit limits -> ``invalid_blocks``), ``strict_reactions``
     (``already_reacted``/``no_reaction`` instead of ok), ``rate_limit()``, ``fail()``.
     """
@@ -290,6 +291,7 @@ class FakeSlack(LoopbackServer):
         self.accepted_tokens: set[str] | None = None
         self.validate_blocks = True
         self.strict_reactions = False
+        self.clock: Callable[[], float] = time.time  # Call.time; a test pacing on a virtual clock sets its own
         self.socket_connected = threading.Event()
         self._lock = threading.RLock()
         self._sockets: list[web.WebSocketResponse] = []
@@ -701,7 +703,7 @@ class FakeSlack(LoopbackServer):
             method=method,
             args=args,
             headers=dict(request.headers),
-            time=time.time(),
+            time=self.clock(),
             http_verb=request.method,
             content_type=request.content_type,
         )
