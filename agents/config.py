@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agents.catalogue import catalogue
 from agents.severity import Severity
+
+_V = TypeVar("_V")
+
+
+def known_specialists(value: dict[str, _V]) -> dict[str, _V]:
+    """A per-specialist mapping whose keys are all specialists of the catalogue."""
+    unknown = sorted(set(value) - set(catalogue().names))
+    if unknown:
+        raise ValueError(f"unknown specialist {', '.join(unknown)} (known: {', '.join(catalogue().names)})")
+    return value
 
 
 class StrictModel(BaseModel):
@@ -83,6 +94,9 @@ class EngineConfig(StrictModel):
     # consensus: one alarmed specialist is never outvoted), or the most common vote among the
     # investigating specialists (ties go to the more severe), for teams paged too often by one outlier.
     severity_vote: Literal["most_severe", "majority"] = "most_severe"
+    # Folders of extra specialists (each a folder with spec.yaml, or a folder of such folders), added
+    # to the built-in five when the settings are loaded (agents/catalogue.py; docs/architecture.md).
+    specialist_paths: list[Path] = Field(default_factory=list)
     # Incident priority per severity, as the ticketing system names it; every severity must be mapped.
     incident_priorities: dict[Severity, IncidentPriority] = Field(default_factory=_default_priorities)
 
@@ -130,22 +144,28 @@ def _default_prices() -> dict[str, PriceConfig]:
     }
 
 
+LLMRole = Literal["router", "planner", "coordinator", "synthesis"]
+
+
+def _default_roles() -> dict[LLMRole, str]:
+    return {"router": "fast", "planner": "fast", "coordinator": "balanced", "synthesis": "deep"}
+
+
 class LLMConfig(StrictModel):
     """The Claude backend. Without an API key (provider auto) everything runs on the offline engine."""
 
     provider: Literal["auto", "anthropic", "offline"] = "auto"
     tiers: dict[str, TierConfig] = Field(default_factory=_default_tiers)
-    roles: dict[Literal["router", "planner", "coordinator", "synthesis"], str] = Field(
-        default_factory=lambda: {"router": "fast", "planner": "fast", "coordinator": "balanced", "synthesis": "deep"})
-    specialists: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], str] = Field(
-        default_factory=lambda: {"diagnosis": "balanced", "config": "fast", "security": "fast", "performance": "balanced", "documentation": "fast"})
+    roles: dict[LLMRole, str] = Field(default_factory=_default_roles)
+    # Tier per specialist under tier_policy: fixed; a specialist not named here uses its spec's model.tier.
+    specialists: dict[str, str] = Field(default_factory=lambda: {n: s.model.tier for n, s in catalogue().specs.items()})
     # fixed: each specialist's tier above. complexity: a step's tier from how hard it looks (devices,
     # domains in its context, tools it is expected to call, earlier failures), within the tiers the
     # specialist allows below (agents/llm/tiering.py); the choice and its reason go into the trace.
     tier_policy: Literal["fixed", "complexity"] = "fixed"
-    allowed_tiers: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], list[str]] = Field(
-        default_factory=lambda: {"diagnosis": ["fast", "balanced", "deep"], "config": ["fast", "balanced"],
-                                 "security": ["fast", "balanced"], "performance": ["fast", "balanced"], "documentation": ["fast", "balanced"]})
+    # A specialist not named here ranges over its spec's model.allowed_tiers.
+    allowed_tiers: dict[str, list[str]] = Field(
+        default_factory=lambda: {n: list(s.model.allowed_tiers) for n, s in catalogue().specs.items()})
     prices: dict[str, PriceConfig] = Field(default_factory=_default_prices)
     timeout_s: float = Field(60.0, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=10)
@@ -162,6 +182,11 @@ class LLMConfig(StrictModel):
     tool_result_max_chars: int = Field(6000, ge=500, le=200000)
     follow_ups: int = Field(2, ge=0, le=5)
     request_cost_limit_usd: float = Field(0.50, gt=0)
+
+    @field_validator("specialists", "allowed_tiers")
+    @classmethod
+    def _known_specialists(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return known_specialists(value)
 
     @model_validator(mode="after")
     def _tiers_exist(self) -> "LLMConfig":
@@ -193,8 +218,26 @@ class LLMConfig(StrictModel):
     def tier_for_role(self, role: str) -> TierConfig:
         return self.tiers[self.roles.get(role, "fast")]  # type: ignore[call-overload]
 
+    def specialist_tier(self, name: str) -> str:
+        """The tier name for a specialist under tier_policy: fixed."""
+        return self.specialists.get(name) or (catalogue()[name].model.tier if name in catalogue() else "balanced")
+
+    def specialist_allowed_tiers(self, name: str) -> list[str]:
+        """The tiers a specialist may use under tier_policy: complexity."""
+        if name in self.allowed_tiers:
+            return self.allowed_tiers[name]
+        return list(catalogue()[name].model.allowed_tiers) if name in catalogue() else ["balanced"]
+
     def tier_for_specialist(self, name: str) -> TierConfig:
-        return self.tiers[self.specialists.get(name, "balanced")]  # type: ignore[call-overload]
+        return self.tiers[self.specialist_tier(name)]
+
+
+WeightedKind = Literal["timeout", "rate_limit", "overloaded", "server_error", "invalid_output", "connection", "error"]
+
+
+def _default_weights() -> dict[WeightedKind, float]:
+    return {"timeout": 0.5, "rate_limit": 0.5, "overloaded": 0.5, "server_error": 1.0,
+            "invalid_output": 1.0, "connection": 1.0, "error": 1.0}
 
 
 class BreakerConfig(StrictModel):
@@ -203,9 +246,7 @@ class BreakerConfig(StrictModel):
     failure_threshold: float = Field(3.0, gt=0)
     window_s: float = Field(60.0, gt=0)
     recovery_timeout_s: float = Field(30.0, gt=0)
-    weights: dict[Literal["timeout", "rate_limit", "overloaded", "server_error", "invalid_output", "connection", "error"], float] = Field(
-        default_factory=lambda: {"timeout": 0.5, "rate_limit": 0.5, "overloaded": 0.5, "server_error": 1.0,
-                                 "invalid_output": 1.0, "connection": 1.0, "error": 1.0})
+    weights: dict[WeightedKind, float] = Field(default_factory=_default_weights)
     open_at_once: list[str] = Field(default_factory=lambda: ["auth"])
 
 
@@ -236,8 +277,7 @@ class PoolConfig(StrictModel):
 
 
 def _default_pools() -> dict[str, PoolConfig]:
-    return {"diagnosis": PoolConfig(size=3), "config": PoolConfig(size=2), "security": PoolConfig(size=2),
-            "performance": PoolConfig(size=2), "documentation": PoolConfig(size=1)}
+    return {name: PoolConfig(size=spec.pool.size) for name, spec in catalogue().specs.items()}
 
 
 class RetryConfig(StrictModel):
@@ -250,7 +290,8 @@ class RetryConfig(StrictModel):
 
 
 class ResilienceConfig(StrictModel):
-    pools: dict[Literal["diagnosis", "config", "security", "performance", "documentation"], PoolConfig] = Field(default_factory=_default_pools)
+    # Instances per specialist; a specialist not named here gets its spec's pool.size.
+    pools: dict[str, PoolConfig] = Field(default_factory=_default_pools)
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
     provider_breaker: BreakerConfig = BreakerConfig(failure_threshold=5.0)
@@ -258,6 +299,15 @@ class ResilienceConfig(StrictModel):
     timezone: str = "UTC"
     max_concurrent_requests: int = Field(8, ge=1, le=1000)
     max_concurrent_llm_calls: int = Field(4, ge=1, le=256)
+
+    @field_validator("pools")
+    @classmethod
+    def _known_specialists(cls, value: dict[str, PoolConfig]) -> dict[str, PoolConfig]:
+        return known_specialists(value)
+
+    def pool_for(self, name: str) -> PoolConfig:
+        """A specialist's pool: as configured, else its spec's size."""
+        return self.pools.get(name) or PoolConfig(size=catalogue()[name].pool.size)
 
     @model_validator(mode="after")
     def _known_timezone(self) -> "ResilienceConfig":

@@ -7,12 +7,16 @@ the Claude backend, so every field is typed and every model serialises to plain 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from agents.access import Role
+from agents.catalogue import catalogue
 from agents.severity import Severity
 
 MAX_QUESTION_CHARS = 4000
@@ -25,12 +29,57 @@ def cut_question(text: str) -> tuple[str, bool]:
     return text[:MAX_QUESTION_CHARS], len(text) > MAX_QUESTION_CHARS
 
 
-class Specialist(str, Enum):
-    diagnosis = "diagnosis"
-    config = "config"
-    security = "security"
-    performance = "performance"
-    documentation = "documentation"
+class _SpecialistNames(type):
+    """Class-level behaviour of `Specialist`: iterate, test membership and name members like an
+    Enum (`Specialist.diagnosis`), but over the catalogue's folders, known only at start-up."""
+
+    def __iter__(cls) -> Iterator[Specialist]:
+        return iter([Specialist(name) for name in catalogue().names])
+
+    def __len__(cls) -> int:
+        return len(catalogue().names)
+
+    def __contains__(cls, value: object) -> bool:
+        return isinstance(value, str) and value in catalogue()
+
+    def __getattr__(cls, name: str) -> Specialist:
+        if not name.startswith("_") and name in catalogue():
+            return Specialist(name)
+        raise AttributeError(f"no specialist named '{name}' (known: {', '.join(catalogue().names)})")
+
+
+class Specialist(str, metaclass=_SpecialistNames):
+    """A specialist's name, checked against the catalogue (agents/catalogue.py): a specialist is a
+    folder, so the set of names is data, not code. Behaves like the str Enum it replaced
+    (`.value`, `Specialist("config")` raising ValueError for an unknown name) and validates and
+    serialises as a plain string whose JSON schema lists the names known when it is generated."""
+
+    def __new__(cls, value: object) -> Specialist:
+        if isinstance(value, Specialist):
+            return value
+        if not isinstance(value, str) or value not in catalogue():
+            raise ValueError(f"{value!r} is not a specialist (known: {', '.join(catalogue().names)})")
+        return super().__new__(cls, value)
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"<Specialist {str.__str__(self)}>"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls, serialization=core_schema.plain_serializer_function_ser_schema(str.__str__, when_used="always"))
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "enum": catalogue().names}
 
 
 class ExecutionMode(str, Enum):

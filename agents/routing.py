@@ -1,7 +1,7 @@
 """Routing: which specialists should answer, and about which devices.
 
 Which specialists: the learned router (agents/router: logistic regression over word and
-character n-grams, trained on the labelled questions in agents/router/data) gives calibrated
+character n-grams, trained on the labelled questions in each specialist folder's examples.txt) gives calibrated
 probabilities. The primary is the specialist most likely to lead; every other specialist whose
 own probability of being needed is at least one half joins, so a question that names several
 domains gets all of them. The primary's probability is the decision's confidence, which decides
@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from agents.models import MAX_QUESTION_CHARS, RouteDecision, Specialist
 from agents.network.inventory import Device, Inventory
 from agents.router import Scores, predict
-from agents.router.keywords import _SAME_LINE_BGP_NEIGHBOUR_EDIT, KEYWORDS, score
+from agents.router.keywords import _SAME_LINE_BGP_NEIGHBOUR_EDIT, keywords, score
 
-__all__ = ["KEYWORDS", "_SAME_LINE_BGP_NEIGHBOUR_EDIT", "asks_for_report", "decide", "extract_devices", "hinted_devices",
+__all__ = ["_SAME_LINE_BGP_NEIGHBOUR_EDIT", "asks_for_report", "decide", "extract_devices", "hinted_devices", "keywords",
            "keyword_route", "route", "score"]
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,12 @@ log = logging.getLogger(__name__)
 # The keyword patterns (and their linear-time rules) live in agents/router/keywords.py; they are
 # features of the learned router and the fallback route here.
 
-# Ties go to the specialist a NOC engineer would want first.
-_TIE_ORDER = [Specialist.diagnosis, Specialist.performance, Specialist.security, Specialist.config, Specialist.documentation]
+
+def _tie_order() -> list[Specialist]:
+    """Ties go to the specialist a NOC engineer would want first: the catalogue's order (each
+    spec's routing.tie_rank)."""
+    return list(Specialist)
+
 
 # Role and site words that narrow the device search when no device is named.
 _HINTS: list[tuple[str, str, set[str]]] = [
@@ -138,10 +142,11 @@ def decide(probabilities: Scores) -> RouteDecision:
     """The specialists from the model's probabilities: the likeliest leader, and every other
     specialist more likely needed than not. Cross-validation (agents/evaluation.py) uses this too."""
     primary_p, member_p = probabilities.primary, probabilities.membership
-    ranked = sorted(_TIE_ORDER, key=lambda s: (-primary_p[s.value], _TIE_ORDER.index(s)))
+    order = _tie_order()
+    ranked = sorted(order, key=lambda s: (-primary_p[s.value], order.index(s)))
     primary = ranked[0]
-    joining = sorted((s for s in _TIE_ORDER if s != primary and member_p[s.value] >= JOIN_PROBABILITY),
-                     key=lambda s: (-member_p[s.value], _TIE_ORDER.index(s)))
+    joining = sorted((s for s in order if s != primary and member_p[s.value] >= JOIN_PROBABILITY),
+                     key=lambda s: (-member_p[s.value], order.index(s)))
     return RouteDecision(
         primary=primary,
         specialists=[primary, *joining],
@@ -156,7 +161,8 @@ def keyword_route(question: str, known: list[str], unknown: list[str], hints: li
     """The pre-issue-15 router: highest keyword score leads, those within half of it join. Its
     margin is in keyword points, so its confidence is 0: Claude, when present, routes instead."""
     scores = score(question)
-    ranked = sorted(_TIE_ORDER, key=lambda s: (-scores[s], _TIE_ORDER.index(s)))
+    order = _tie_order()
+    ranked = sorted(order, key=lambda s: (-scores[s], order.index(s)))
     primary = ranked[0]
     top = scores[primary]
     specialists = [primary] + [s for s in ranked[1:] if scores[s] >= max(SECONDARY_MIN, SECONDARY_SHARE * top)]

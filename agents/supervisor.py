@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from agents.access import ToolRoles, highest
@@ -49,9 +48,8 @@ from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.routing import hinted_devices, route
 from agents.severity import Severity
-from agents.specialists import config as config_analyst
-from agents.specialists import diagnosis, documentation, performance, security
-from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
+from agents.specialists.base import AnalysisContext, definitions
+from agents.specialists.registry import Analyst, CatalogueAnalysts, offline_analysts
 from agents.synthesis import synthesize
 from agents.tools.network import Toolbox
 
@@ -60,15 +58,8 @@ if TYPE_CHECKING:  # the Claude SDK is imported only when a Claude backend exist
 
 log = logging.getLogger(__name__)
 
-Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
-
-OFFLINE_ANALYSTS: dict[Specialist, Analyst] = {
-    Specialist.diagnosis: diagnosis.analyse,
-    Specialist.config: config_analyst.analyse,
-    Specialist.security: security.analyse,
-    Specialist.performance: performance.analyse,
-    Specialist.documentation: documentation.analyse,
-}
+# Every specialist's offline analyst (its folder's rules.py, or the generic one), as the catalogue has them now.
+OFFLINE_ANALYSTS = CatalogueAnalysts()
 
 
 class _Run:
@@ -109,7 +100,7 @@ class Supervisor:
         self.toolbox = toolbox
         self.tool_roles = tool_roles or ToolRoles()
         self.engine = engine or EngineConfig()
-        self.analysts = analysts or OFFLINE_ANALYSTS
+        self.analysts = analysts or offline_analysts()
         self.claude = claude
         self.resilience = resilience or (claude.client.resilience if claude and claude.client.resilience else Resilience(ResilienceConfig()))
 

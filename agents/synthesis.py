@@ -13,11 +13,20 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Literal
 
+from agents.catalogue import catalogue
 from agents.config import EngineConfig
 from agents.models import AgentResponse, Answer, Finding, Recommendation, Specialist, automation_level
 from agents.severity import Severity
 
-_WEIGHT = {Specialist.documentation: 0.5}
+
+def _weight(agent: Specialist) -> float:
+    """How much a specialist's confidence counts (its spec's plan.confidence_weight)."""
+    return catalogue()[agent.value].plan.confidence_weight if agent in Specialist else 1.0
+
+
+def _writes_from_others(agent: Specialist) -> bool:
+    """A writer (plan.runs_after_others) only echoes the investigators' severities."""
+    return agent in Specialist and catalogue()[agent.value].plan.runs_after_others
 
 
 VoteMode = Literal["most_severe", "majority"]
@@ -27,7 +36,7 @@ def severity_vote(responses: list[AgentResponse], mode: VoteMode = "most_severe"
     """(the answer's severity, votes by agent, a conflict note when the working agents disagree widely)."""
     answered = [r for r in responses if r.status != "failure"]
     votes = {r.agent.value: r.severity.value for r in answered}
-    working = [r for r in answered if r.agent != Specialist.documentation]
+    working = [r for r in answered if not _writes_from_others(r.agent)]
     overall = Severity.worst([r.severity for r in answered]) if mode == "most_severe" else majority([r.severity for r in working or answered])
     rule = "the most severe rating wins" if mode == "most_severe" else "the majority rating wins"
     conflict = None
@@ -51,7 +60,7 @@ def confidence_of(responses: list[AgentResponse], primary: Specialist) -> float:
     answered = [r for r in responses if r.status != "failure"]
     if not answered:
         return 0.0
-    weights = [2.0 if r.agent == primary else _WEIGHT.get(r.agent, 1.0) for r in answered]
+    weights = [2.0 if r.agent == primary else _weight(r.agent) for r in answered]
     mean = sum(w * r.confidence for w, r in zip(weights, answered, strict=False)) / sum(weights)
     partial_penalty = 0.9 ** sum(1 for r in answered if r.status == "partial")
     return round(mean * len(answered) / len(responses) * partial_penalty, 2)

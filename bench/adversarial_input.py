@@ -53,7 +53,7 @@ PLAIN_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]+)?>")
 def pattern_runner(plain: bool):
     keyword_patterns = [
         re.compile(PLAIN_BGP if plain and p == routing._SAME_LINE_BGP_NEIGHBOUR_EDIT else p)
-        for pats in routing.KEYWORDS.values() for p, _ in pats
+        for pats in routing.keywords().values() for p, _ in pats
     ]
     hint_patterns = [re.compile(p) for p, _, _ in routing._HINTS]
     device_like = PLAIN_DEVICE_LIKE if plain else routing._DEVICE_LIKE

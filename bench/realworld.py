@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))  # the oracle lives with the tests
 
 from agents.config import NetworkConfig  # noqa: E402
 from agents.network.inventory import load_inventory  # noqa: E402
-from agents.specialists.config import validate_config  # noqa: E402
+from agents.specialists.config.rules import validate_config  # noqa: E402
 from agents.tools import build_gateway  # noqa: E402
 from agents.tools.audit import load_rules  # noqa: E402
 from agents.tools.network import Toolbox  # noqa: E402

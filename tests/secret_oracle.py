@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 PLATFORMS = ("ios", "eos", "nxos", "iosxr", "junos")
 
 # A value token: a double-quoted string or a run of non-blanks (a Junos `;` is not part of it).
@@ -151,10 +153,14 @@ def oracle(platform: str, config: str) -> list[Secret]:
 
 # Words of the bot's own texts (rule titles, prompts): a value such as `password` (EOS IS-IS keys in
 # the AVD examples are literally `password`) cannot be told apart from them in an answer.
+_AGENTS = Path(__file__).parents[1] / "agents"
+# The specialists' prompts and scopes only: their routing keywords are not text the bot writes.
+_PROMPTS = [" ".join((spec.get("scope", ""), spec.get("system_prompt", "")))
+            for spec in (yaml.safe_load(p.read_text()) for p in sorted(_AGENTS.glob("specialists/*/spec.yaml")))]
 _BOT_WORDS = {
     word
-    for source in ("tools/audit_rules.yaml", "specialists/specialists.yaml", "tools/registry.py")
-    for word in re.findall(r"[a-z]+", (Path(__file__).parents[1] / "agents" / source).read_text())
+    for text in [(_AGENTS / "tools/audit_rules.yaml").read_text(), (_AGENTS / "tools/registry.py").read_text(), *_PROMPTS]
+    for word in re.findall(r"[a-z]+", text)
 }
 
 

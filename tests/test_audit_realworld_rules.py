@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.specialists.config import validate_config
+from agents.specialists.config.rules import validate_config
 from agents.tools.audit import AuditRulesError, _parse_rules, audit_config, load_rules
 from agents.tools.redact import redact
 

@@ -116,7 +116,7 @@ def test_every_real_config_parses_even_with_each_line_doubled(path: Path) -> Non
 
 
 def test_config_specialist_section_view_survives_repeated_communities() -> None:
-    from agents.specialists.config import _show
+    from agents.specialists.config.rules import _show
 
     shown = _show("ios", "snmp-server community <redacted> RO\nsnmp-server community <redacted> RO\n", [], ["snmp-server"])
     assert shown.count("snmp-server community") == 1

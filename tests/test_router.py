@@ -14,7 +14,7 @@ from agents.evaluation import EvalCase, cross_validate, evaluate_routing, load_e
 from agents.models import Specialist
 from agents.planner import rule_plan
 from agents.router import cache
-from agents.router.dataset import DATA_DIR, DatasetError, data_hash, load_examples, parse_line
+from agents.router.dataset import DatasetError, data_hash, example_files, load_examples, parse_line
 from agents.router.features import featurise
 from agents.router.model import RouterModel
 from agents.routing import route
@@ -65,9 +65,9 @@ def test_held_out_questions_are_not_in_the_training_data():
 def _small_data(directory: Path) -> Path:
     """A few dozen questions per specialist: enough to build a model quickly."""
     directory.mkdir()
-    for path in sorted(DATA_DIR.glob("*.txt")):
+    for specialist, path in example_files().items():
         lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-        (directory / path.name).write_text("\n".join(lines[:40]) + "\n")
+        (directory / f"{specialist.value}.txt").write_text("\n".join(lines[:40]) + "\n")
     return directory
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agents.specialists.performance import months_until
+from agents.specialists.performance.rules import months_until
 from bot.cli import cli
 
 

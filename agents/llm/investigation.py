@@ -17,7 +17,7 @@ from typing import Any
 from agents.config import LLMConfig
 from agents.failures import LLMUnavailable
 from agents.llm.client import ClaudeClient
-from agents.llm.schemas import REPORT_MODELS, DocumentationReport, SpecialistReport
+from agents.llm.schemas import SpecialistReport, report_model
 from agents.llm.tiering import choose_tier
 from agents.llm.usage import UsageMeter
 from agents.models import Finding, Recommendation, Specialist
@@ -28,27 +28,30 @@ from agents.specialists.incident_report import complete_report
 from agents.tools.redact import redact_prose
 from agents.tools.registry import TOOL_SPECS, tool_definition
 
-ASK_SPECIALIST = {
-    "name": "ask_specialist",
-    "description": "Ask another NOC specialist for data or an analysis you cannot get with your own tools. "
-                   "Requests that would loop back to a specialist already asking, or go deeper than the hop limit, are refused.",
-    "input_schema": {
-        "type": "object",
-        "properties": {
-            "specialist": {"type": "string", "enum": [s.value for s in Specialist]},
-            "request": {"type": "string", "description": "what you need from them"},
-            "devices": {"type": "array", "items": {"type": "string"}, "description": "devices concerned, may be empty"},
+
+def ask_specialist_tool() -> dict[str, Any]:
+    """The `ask_specialist` tool, naming every specialist the catalogue has now."""
+    return {
+        "name": "ask_specialist",
+        "description": "Ask another NOC specialist for data or an analysis you cannot get with your own tools. "
+                       "Requests that would loop back to a specialist already asking, or go deeper than the hop limit, are refused.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "specialist": {"type": "string", "enum": [s.value for s in Specialist]},
+                "request": {"type": "string", "description": "what you need from them"},
+                "devices": {"type": "array", "items": {"type": "string"}, "description": "devices concerned, may be empty"},
+            },
+            "required": ["specialist", "request"],
+            "additionalProperties": False,
         },
-        "required": ["specialist", "request"],
-        "additionalProperties": False,
-    },
-}
+    }
 
 
 def tools_for(ctx: AnalysisContext) -> list[dict[str, Any]]:
     """The specialist's tools that the requester's role allows (the gate in `ctx.tool` still checks
     every call), plus `ask_specialist`."""
-    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS and ctx.may_use(name)] + [ASK_SPECIALIST]
+    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS and ctx.may_use(name)] + [ask_specialist_tool()]
 
 
 def cap(text: str, limit: int) -> str:
@@ -71,7 +74,7 @@ def task_prompt(ctx: AnalysisContext) -> str:
 
 async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMConfig, meter: UsageMeter) -> AnalystOutput:
     agent = ctx.agent
-    report_model = REPORT_MODELS[agent]
+    output_model = report_model(agent)
     tools = tools_for(ctx)
     choice = choose_tier(config, agent.value, ctx.task, inventory_size=len(ctx.inventory.names), tools=len(tools) - 1,
                          failures=ctx.failures)
@@ -83,7 +86,7 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
         final = turn == steps
         report, message = await claude.structured(
             role=f"specialist:{agent.value}", agent=agent.value, tier=tier, system=ctx.definition.system_prompt,
-            messages=messages, output_model=report_model, meter=meter, tools=tools,
+            messages=messages, output_model=output_model, meter=meter, tools=tools,
             tool_choice={"type": "none"} if final else None,
         )
         if report is not None:
@@ -129,8 +132,9 @@ def to_output(ctx: AnalysisContext, report: SpecialistReport) -> AnalystOutput:
                            priority=min(max(r.priority, 1), 5)) for r in report.recommendations]
     if not findings:
         findings = [Finding(agent=agent, text=report.summary, severity=Severity.info)]
-    if isinstance(report, DocumentationReport) and report.incident_report:
-        report = report.model_copy(update={"incident_report": _complete(ctx, report.incident_report)})
+    incident_report = getattr(report, "incident_report", None)
+    if isinstance(incident_report, str) and incident_report:  # a writer's report gets the sections every incident report carries
+        report = report.model_copy(update={"incident_report": _complete(ctx, incident_report)})
     return AnalystOutput(summary=report.summary, findings=findings, recommendations=recs,
                          confidence=min(max(report.confidence, 0.0), 1.0), result=report)
 

@@ -17,16 +17,23 @@ from agents.planner import PlanError, finalise
 from agents.specialists.base import definitions
 from agents.tools.redact import redact_prose
 
-_SPECIALISTS = "\n".join(f"- {d.name.value}: {d.scope}" for d in definitions().values())
 
-ROUTER_PROMPT = f"""You route questions from network operations engineers to specialists.
+def _specialists() -> str:
+    """One line per specialist of the catalogue (built when asked: specialists are folders)."""
+    return "\n".join(f"- {d.name.value}: {d.scope}" for d in definitions().values())
+
+
+def router_prompt() -> str:
+    return f"""You route questions from network operations engineers to specialists.
 Specialists:
-{_SPECIALISTS}
+{_specialists()}
 Pick the primary specialist by the asker's main intent, add others only if they are needed,
 and list the inventory devices the question names (exact names only)."""
 
-PLANNER_PROMPT = f"""You plan how specialists answer a NOC question. Specialists:
-{_SPECIALISTS}
+
+def planner_prompt() -> str:
+    return f"""You plan how specialists answer a NOC question. Specialists:
+{_specialists()}
 Write at most the allowed number of steps. Use depends_on only when a step needs another step's
 findings (documentation writing a report needs the investigators first). No cycles."""
 
@@ -43,7 +50,7 @@ name specialists that failed. Do not add facts that are not in the reports. Be b
 async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, inventory: Inventory,
                 keyword: RouteDecision) -> RouteDecision:
     out, _ = await claude.structured(
-        role="router", agent="router", tier=config.tier_for_role("router"), system=ROUTER_PROMPT, meter=meter,
+        role="router", agent="router", tier=config.tier_for_role("router"), system=router_prompt(), meter=meter,
         output_model=RouteOut,
         messages=[{"role": "user", "content": f"Inventory: {', '.join(inventory.names)}\nQuestion: {redact_prose(question)}"}],
     )
@@ -55,7 +62,7 @@ async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, ques
 async def plan(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, decision: RouteDecision,
                devices: list[str], inventory: Inventory, requested: ExecutionMode) -> Plan:
     out, _ = await claude.structured(
-        role="planner", agent="planner", tier=config.tier_for_role("planner"), system=PLANNER_PROMPT, meter=meter,
+        role="planner", agent="planner", tier=config.tier_for_role("planner"), system=planner_prompt(), meter=meter,
         output_model=PlanOut,
         messages=[{"role": "user", "content": (
             f"Question: {redact_prose(question)}\nRouted to: {', '.join(s.value for s in decision.specialists)} "

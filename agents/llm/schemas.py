@@ -7,8 +7,13 @@ numeric bounds (the SDK moves those into descriptions), so ranges are re-checked
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
 
+from pydantic import BaseModel, Field, create_model
+
+from agents.catalogue import Catalogue, catalogue
 from agents.models import Specialist
 from agents.severity import Severity
 
@@ -53,35 +58,60 @@ class SpecialistReport(BaseModel):
     confidence: float = Field(description="0 to 1: how sure the evidence makes you")
 
 
-class DiagnosisReport(SpecialistReport):
-    root_cause: str
-    affected_layer: str = Field(description="physical, data-link, network, control-plane, management or none")
-
-
-class ConfigReport(SpecialistReport):
-    generated_config: list[str] = Field(description="configuration lines when config was generated, else empty")
-
-
-class SecurityReport(SpecialistReport):
-    risk_scores: dict[str, int] = Field(description="device -> 0-100 risk score from the scanner")
-
-
-class PerformanceReport(SpecialistReport):
-    bottlenecks: list[str] = Field(description="device interface direction utilisation, one per item")
-
-
-class DocumentationReport(SpecialistReport):
-    incident_report: str | None = Field(None, description="markdown incident report when one was asked for")
-    runbooks: list[str] = Field(description="paths of the runbooks that apply")
-
-
-REPORT_MODELS: dict[Specialist, type[SpecialistReport]] = {
-    Specialist.diagnosis: DiagnosisReport,
-    Specialist.config: ConfigReport,
-    Specialist.security: SecurityReport,
-    Specialist.performance: PerformanceReport,
-    Specialist.documentation: DocumentationReport,
+# A spec's report field types (agents/catalogue.py) as annotations and defaults.
+_FIELD_TYPES: dict[str, tuple[Any, Any]] = {
+    "string": (str, ...),
+    "optional string": (str | None, None),
+    "list of strings": (list[str], ...),
+    "map of string to integer": (dict[str, int], ...),
+    "number": (float, ...),
+    "boolean": (bool, ...),
 }
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Report"
+
+
+@lru_cache(maxsize=4)
+def _report_models(cat: Catalogue) -> dict[Specialist, type[SpecialistReport]]:
+    models: dict[Specialist, type[SpecialistReport]] = {}
+    for name, spec in cat.specs.items():
+        fields: dict[str, Any] = {}
+        for field, declared in spec.report.items():
+            annotation, default = _FIELD_TYPES[declared.type]
+            fields[field] = (annotation, Field(default, description=declared.description))
+        models[Specialist(name)] = create_model(_class_name(name), __base__=SpecialistReport, __module__=__name__, **fields)
+    return models
+
+
+def report_model(agent: Specialist) -> type[SpecialistReport]:
+    """The report a specialist returns with Claude: the common fields plus its spec's `report`."""
+    return _report_models(catalogue())[agent]
+
+
+class _ReportModels(Mapping[Specialist, type[SpecialistReport]]):
+    """`report_model` as a mapping that follows the catalogue."""
+
+    def __getitem__(self, key: Specialist) -> type[SpecialistReport]:
+        return report_model(key)
+
+    def __iter__(self) -> Iterator[Specialist]:
+        return iter(_report_models(catalogue()))
+
+    def __len__(self) -> int:
+        return len(_report_models(catalogue()))
+
+
+REPORT_MODELS = _ReportModels()
+
+
+def __getattr__(name: str) -> type[SpecialistReport]:
+    """`DiagnosisReport`, `ConfigReport`, ...: each specialist's report model by its class name."""
+    for model in _report_models(catalogue()).values():
+        if model.__name__ == name:
+            return model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Gap(BaseModel):

@@ -49,10 +49,9 @@ def _cost_rank(config: LLMConfig, tier: TierConfig) -> float:
 
 def choose_tier(config: LLMConfig, agent: str, task: AgentTask, *, inventory_size: int, tools: int, failures: int = 0) -> TierChoice:
     if config.tier_policy == "fixed":
-        name = config.specialists.get(agent, "balanced")  # type: ignore[call-overload]
+        name = config.specialist_tier(agent)
         return TierChoice(tier=name, model=config.tiers[name].model, score=0, reason=f"fixed tier for {agent}")
-    allowed = sorted(config.allowed_tiers.get(agent, ["balanced"]),  # type: ignore[call-overload]
-                     key=lambda t: _cost_rank(config, config.tiers[t]))
+    allowed = sorted(config.specialist_allowed_tiers(agent), key=lambda t: _cost_rank(config, config.tiers[t]))
     score, factors = complexity(task, inventory_size, tools, failures)
     name = allowed[min(score // RUNG_WIDTH, len(allowed) - 1)]
     why = ", ".join(factors) if factors else "one device, no other findings, no failures"

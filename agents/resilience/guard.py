@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from agents.config import ResilienceConfig
 from agents.models import Specialist
@@ -52,18 +53,18 @@ class Resilience:
         self.config = config
         self.wall_clock = wall_clock
         self.events: deque[BreakerEvent] = deque(maxlen=200)
-        self.transitions: Counter = Counter()  # (breaker name, new state) -> count
+        self.transitions: Counter[tuple[str, str]] = Counter()  # (breaker name, new state) -> count
         # Called with each BreakerEvent, possibly under a breaker's lock: must return at once.
         self.listeners: list[Callable[[BreakerEvent], None]] = []
-        self.pools = {Specialist(name): AgentPool(name, pool, config.breaker, clock=clock, on_change=self._changed)
-                      for name, pool in config.pools.items()}
+        self.pools = {agent: AgentPool(agent.value, config.pool_for(agent.value), config.breaker, clock=clock, on_change=self._changed)
+                      for agent in Specialist}
         self.provider = CircuitBreaker("llm-provider", config.provider_breaker, clock=clock, on_change=self._changed)
         self.budget = DailyBudget(config.daily_token_budget, config.timezone, clock=wall_clock)
         self.requests = RequestGate(config.max_concurrent_requests)
         # LLM calls beyond the limit wait by their step's priority (gate.STEP_PRIORITY), like requests.
         self.llm_slots = RequestGate(config.max_concurrent_llm_calls)
-        self.llm_tokens: Counter = Counter()  # (model, type) -> tokens
-        self.llm_cost: Counter = Counter()  # model -> USD
+        self.llm_tokens: Counter[tuple[str, str]] = Counter()  # (model, type) -> tokens
+        self.llm_cost: defaultdict[str, float] = defaultdict(float)  # model -> USD
 
     def _changed(self, breaker: CircuitBreaker, old: BreakerState, new: BreakerState, reason: str) -> None:
         event = BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason)
@@ -78,7 +79,8 @@ class Resilience:
             except Exception:  # a broken listener must not break the call that moved the breaker
                 log.exception("breaker listener failed for %s", breaker.name)
 
-    def record_llm_usage(self, model: str, usage, cost_usd: float) -> None:
+    def record_llm_usage(self, model: str, usage: Any, cost_usd: float) -> None:
+        """`usage` is the SDK's usage object (or the loopback server's); absent fields count 0."""
         for kind, attr in (("input", "input_tokens"), ("output", "output_tokens"),
                            ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
             self.llm_tokens[(model, kind)] += getattr(usage, attr, 0) or 0
@@ -92,7 +94,7 @@ class Resilience:
     def breakers(self) -> list[CircuitBreaker]:
         return [self.provider] + [i.breaker for p in self.pools.values() for i in p.instances]
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """Plain data for the health report: every instance, the provider breaker, the budget."""
         instances = []
         for agent, pool in self.pools.items():

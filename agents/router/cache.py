@@ -18,7 +18,7 @@ import os
 import threading
 from pathlib import Path
 
-from agents.router.dataset import DATA_DIR, data_hash, load_examples
+from agents.router.dataset import data_hash, load_examples
 from agents.router.model import RouterModel
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def artefact_path(digest: str) -> Path:
     return cache_dir() / f"router-{digest}.bin"
 
 
-def load_model(data_dir: Path = DATA_DIR) -> RouterModel:
+def load_model(data_dir: Path | None = None) -> RouterModel:
     """The model for the data as it is now: from memory, from the cache, or built (and cached)."""
     digest = data_hash(data_dir)
     model = _loaded.get(digest)
@@ -66,10 +66,10 @@ def _from_cache(digest: str) -> RouterModel | None:
     return model if model.data_hash == digest else None
 
 
-def _build(data_dir: Path, digest: str) -> RouterModel:
+def _build(data_dir: Path | None, digest: str) -> RouterModel:
     from agents.router.train import build_model  # scikit-learn: only when there is something to build
 
-    log.info("building the router model %s from %s", digest, data_dir)
+    log.info("building the router model %s from %s", digest, data_dir or "the specialist folders")
     model = build_model(load_examples(data_dir), digest)
     path = artefact_path(digest)
     try:

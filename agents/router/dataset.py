@@ -1,10 +1,13 @@
 """The labelled questions the router learns from, and the hash that names the model built on them.
 
-The data lives in `data/<specialist>.txt`, one question a line; the file names the question's
-primary specialist and `+<specialist>` words in front of the question add further specialists
-(see `data/README.md`). Plain text rather than JSON so that adding an example is typing a line.
+The data lives in each specialist's folder, `agents/specialists/<name>/examples.txt`, one question
+a line; the folder names the question's primary specialist and `+<specialist>` words in front of
+the question add further specialists (see `agents/router/README.md`). Plain text rather than
+JSON so that adding an example is typing a line. A directory of `<name>.txt` files can stand in
+for the folders (tests and experiments train on a subset that way).
 
-The hash covers every data file and the source of the features and the training recipe, so a
+The hash covers every data file, the specialists' keyword patterns (features of the model) and
+the source of the features and the training recipe, so a
 model artefact is found only when it was built from exactly this data by exactly this code:
 change a line and the next start builds (or finds) the model for the new hash. Nothing can drift.
 """
@@ -12,14 +15,13 @@ change a line and the next start builds (or finds) the model for the new hash. N
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.catalogue import catalogue
 from agents.models import Specialist
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-LABELS: tuple[Specialist, ...] = (Specialist.diagnosis, Specialist.config, Specialist.security, Specialist.performance,
-                                  Specialist.documentation)
 # The code whose change changes the model: its source is hashed with the data.
 RECIPE_FILES = ("features.py", "keywords.py", "train.py")
 
@@ -36,8 +38,21 @@ class Example:
     source: str  # "file:line", for error messages and evaluation reports
 
 
-def data_files(directory: Path = DATA_DIR) -> list[Path]:
-    return sorted(p for p in directory.glob("*.txt") if p.stem in {s.value for s in LABELS})
+def labels() -> tuple[Specialist, ...]:
+    """The classes the model learns: every specialist in the catalogue, in its order."""
+    return tuple(Specialist(name) for name in catalogue().names)
+
+
+def example_files(directory: Path | None = None) -> dict[Specialist, Path]:
+    """Each specialist's examples: its folder's examples.txt, or `<name>.txt` in `directory`."""
+    if directory is not None:
+        return {s: directory / f"{s.value}.txt" for s in labels() if (directory / f"{s.value}.txt").is_file()}
+    found = {s: catalogue()[s.value].examples_file for s in labels()}
+    return {s: path for s, path in found.items() if path is not None}
+
+
+def data_files(directory: Path | None = None) -> list[Path]:
+    return list(example_files(directory).values())
 
 
 def parse_line(line: str, primary: Specialist, source: str) -> Example | None:
@@ -45,27 +60,27 @@ def parse_line(line: str, primary: Specialist, source: str) -> Example | None:
     text = line.strip()
     if not text or text.startswith("#"):
         return None
-    labels = {primary}
+    needed = {primary}
     while text.startswith("+"):
         word, _, rest = text.partition(" ")
         try:
-            labels.add(Specialist(word[1:]))
+            needed.add(Specialist(word[1:]))
         except ValueError:
-            names = ", ".join(s.value for s in LABELS)
+            names = ", ".join(s.value for s in labels())
             raise DatasetError(f"{source}: '{word}' is not a specialist (use +{' +'.join(names.split(', '))})") from None
         text = rest.strip()
     if not text:
         raise DatasetError(f"{source}: a line with labels but no question")
-    return Example(question=text, primary=primary, labels=frozenset(labels), source=source)
+    return Example(question=text, primary=primary, labels=frozenset(needed), source=source)
 
 
-def load_examples(directory: Path = DATA_DIR) -> list[Example]:
+def load_examples(directory: Path | None = None) -> list[Example]:
     examples: list[Example] = []
     seen: dict[str, str] = {}
-    for path in data_files(directory):
-        primary = Specialist(path.stem)
+    for primary, path in example_files(directory).items():
+        name = path.name if directory is not None else f"{primary.value}/{path.name}"
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            example = parse_line(line, primary, f"{path.name}:{n}")
+            example = parse_line(line, primary, f"{name}:{n}")
             if example is None:
                 continue
             key = example.question.lower()
@@ -74,14 +89,18 @@ def load_examples(directory: Path = DATA_DIR) -> list[Example]:
             seen[key] = example.source
             examples.append(example)
     if not examples:
-        raise DatasetError(f"no training questions under {directory}")
+        raise DatasetError(f"no training questions under {directory or 'the specialist folders'}")
     return examples
 
 
-def data_hash(directory: Path = DATA_DIR) -> str:
-    """Hash of the recipe's source and every data file (name and bytes)."""
+def data_hash(directory: Path | None = None) -> str:
+    """Hash of the recipe's source, the keyword patterns and every data file (specialist and bytes)."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for path in [here / name for name in RECIPE_FILES] + data_files(directory):
+    for path in [here / name for name in RECIPE_FILES]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    patterns = {name: spec.routing.keywords for name, spec in catalogue().specs.items()}
+    digest.update(json.dumps(patterns, sort_keys=True).encode() + b"\0")
+    for specialist, path in example_files(directory).items():
+        digest.update(specialist.value.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

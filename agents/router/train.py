@@ -32,7 +32,7 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from agents.router.dataset import LABELS, Example
+from agents.router.dataset import Example, labels
 from agents.router.features import featurise
 from agents.router.model import RouterModel
 
@@ -79,9 +79,9 @@ def _matrix(feature_rows: Sequence[Counter[str]], design: _Design) -> csr_matrix
 
 
 def _targets(examples: Sequence[Example]) -> tuple[Any, Any]:
-    index = {s: i for i, s in enumerate(LABELS)}
+    index = {s: i for i, s in enumerate(labels())}
     primary = np.array([index[e.primary] for e in examples])
-    member = np.zeros((len(examples), len(LABELS)), dtype=np.int64)
+    member = np.zeros((len(examples), len(labels())), dtype=np.int64)
     for r, e in enumerate(examples):
         for s in e.labels:
             member[r, index[s]] = 1
@@ -104,7 +104,7 @@ def _fit_heads(x: csr_matrix, primary: Any, member: Any) -> _Heads:
     logits then go through a softmax): liblinear fits this size in tens of milliseconds, where
     lbfgs on the multinomial loss takes seconds, and the calibrated softmax ranks the same way."""
     heads = []
-    for c, targets in ((PRIMARY_C, [primary == k for k in range(len(LABELS))]), (MEMBERSHIP_C, [member[:, k] for k in range(len(LABELS))])):
+    for c, targets in ((PRIMARY_C, [primary == k for k in range(len(labels()))]), (MEMBERSHIP_C, [member[:, k] for k in range(len(labels()))])):
         coefs, biases = [], []
         for y in targets:
             if y.min() == y.max():
@@ -140,7 +140,7 @@ def build_model(examples: Sequence[Example], data_hash: str, calibrate: bool = T
     primary, member = _targets(examples)
     heads = _fit_heads(x, primary, member)
     t_primary, t_member = _calibrate(examples, feature_rows, primary, member) if calibrate else (1.0, 1.0)
-    n = len(LABELS)
+    n = len(labels())
     table = np.zeros((len(design.vocabulary), 1 + 2 * n), dtype=np.float32)
     table[:, 0] = design.idf
     table[:, 1:1 + n] = heads.primary_coef.T
@@ -149,7 +149,7 @@ def build_model(examples: Sequence[Example], data_hash: str, calibrate: bool = T
 
     weights = array("f")
     weights.frombytes(table.astype("<f4").tobytes())
-    return RouterModel(labels=[s.value for s in LABELS], vocabulary=design.vocabulary, weights=weights,
+    return RouterModel(labels=[s.value for s in labels()], vocabulary=design.vocabulary, weights=weights,
                        primary_bias=[float(b) for b in heads.primary_bias], membership_bias=[float(b) for b in heads.member_bias],
                        primary_temperature=round(t_primary, 4), membership_temperature=round(t_member, 4), data_hash=data_hash)
 
@@ -162,8 +162,8 @@ def folds(examples: Sequence[Example], k: int) -> list[tuple[list[int], list[int
 
 
 def _calibrate(examples: Sequence[Example], feature_rows: Sequence[Counter[str]], primary: Any, member: Any) -> tuple[float, float]:
-    p_logits = np.zeros((len(examples), len(LABELS)))
-    m_logits = np.zeros((len(examples), len(LABELS)))
+    p_logits = np.zeros((len(examples), len(labels())))
+    m_logits = np.zeros((len(examples), len(labels())))
     for train, test in folds(examples, CALIBRATION_FOLDS):
         design = _design([feature_rows[i] for i in train])
         heads = _fit_heads(_matrix([feature_rows[i] for i in train], design), primary[train], member[train])

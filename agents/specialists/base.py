@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.access import Role, ToolRoles
+from agents.catalogue import Catalogue, catalogue
 from agents.config import EngineConfig, ThresholdsConfig
 from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist
 from agents.network.inventory import Inventory
@@ -27,13 +26,14 @@ from agents.tools.network import Toolbox
 from agents.tools.registry import call_tool
 from agents.tools.results import ToolError, ToolResult
 
-_DEFINITIONS_FILE = Path(__file__).parent / "specialists.yaml"
-
 
 class SpecialistDefinition(BaseModel):
+    """What the engine needs of a specialist's spec (agents/catalogue.py) while it runs a step."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Specialist
+    title: str
     scope: str
     tools: tuple[str, ...]
     system_prompt: str
@@ -47,10 +47,16 @@ class SpecialistDefinition(BaseModel):
         return min(self.max_tool_steps or ceiling, ceiling)
 
 
-@cache
 def definitions() -> dict[Specialist, SpecialistDefinition]:
-    raw = yaml.safe_load(_DEFINITIONS_FILE.read_text())
-    return {Specialist(name): SpecialistDefinition(name=name, **body) for name, body in raw.items()}
+    """Every specialist of the catalogue, in its order (the tie order)."""
+    return _definitions(catalogue())
+
+
+@lru_cache(maxsize=4)
+def _definitions(cat: Catalogue) -> dict[Specialist, SpecialistDefinition]:
+    return {Specialist(name): SpecialistDefinition(name=Specialist(name), title=spec.title, scope=spec.scope, tools=spec.tools,
+                                                   system_prompt=spec.system_prompt, max_tool_steps=spec.max_tool_steps)
+            for name, spec in cat.specs.items()}
 
 
 class AnalystOutput(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.catalogue import catalogue
 from agents.models import Answer, Finding, Recommendation
 from agents.severity import Severity
 from bot.views.layout import (
@@ -31,16 +32,6 @@ REPORT_PREVIEW_LINES = 10  # incident report lines shown inline (the full report
 MAX_SUMMARY_SECTIONS = 3  # beyond this a summary is a file, not a wall of text
 
 _AUTOMATION_LABEL = {"auto": "safe to automate", "review": "human review", "human": "human decision"}
-# What the answer is about, by primary specialist: the header is read before anything else.
-_TOPIC = {
-    "diagnosis": "Root cause analysis",
-    "config": "Configuration",
-    "security": "Security review",
-    "performance": "Performance",
-    "documentation": "Documentation",
-}
-
-
 def _actions(request_id: str) -> dict[str, Any]:
     """Feedback, re-run and details buttons; every value is the request id the handlers need."""
     return {
@@ -196,7 +187,8 @@ def render_answer(answer: Answer, *, request_id: str | None = None, with_buttons
     rid = request_id or answer.request_id
     files = Files()
     sev = answer.severity
-    topic = _TOPIC.get(answer.primary.value, "NOC answer")
+    # What the answer is about, by primary specialist (its spec's title): read before anything else.
+    topic = catalogue()[answer.primary.value].title if answer.primary in catalogue() else "NOC answer"
     head = [header(f"{SEVERITY_EMOJI[sev]} {sev.value.upper()} · {topic}")]
 
     body: list[dict[str, Any]] = _summary_blocks(answer, rid, files)

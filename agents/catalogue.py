@@ -1,0 +1,233 @@
+"""Which specialists exist: one folder each, discovered at start-up.
+
+A specialist is a folder holding `spec.yaml` (what it covers, its system prompt, its tools,
+routing keywords, model tier, pool and report fields) and optionally `examples.txt` (questions
+the learned router trains on), `rules.py` (the offline analyst) and `report.md.j2` (how its
+report reads). The five built-in specialists live under `agents/specialists/<name>/`; more come
+from the folders named by `engine.specialist_paths` in the settings or `$NOC_SPECIALISTS_PATH`.
+Nothing else in the code names a specialist, so adding one is adding a folder.
+
+This module reads only data (YAML and paths) and imports nothing else of the engine, so the
+models, the configuration and the router can all ask it which names exist without a cycle.
+Loading a specialist's Python rules is `agents/specialists/registry.py`'s job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "specialists"
+PATH_ENV = "NOC_SPECIALISTS_PATH"
+SPEC_FILE = "spec.yaml"
+EXAMPLES_FILE = "examples.txt"
+RULES_FILE = "rules.py"
+TEMPLATE_FILE = "report.md.j2"
+_NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+class CatalogueError(ValueError):
+    """A specialist folder that cannot be used: says which file and what is wrong."""
+
+
+# Report field types a spec may declare, as pydantic annotations (kept flat: structured outputs).
+ReportFieldType = Literal["string", "optional string", "list of strings", "map of string to integer", "number", "boolean"]
+
+
+class ReportField(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ReportFieldType = "string"
+    description: str | None = None
+
+
+class RoutingSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Who wins a tie between equally likely specialists: lower first (what a NOC engineer wants first).
+    tie_rank: int = Field(50, ge=0, le=1000)
+    # (regex, weight) over the lower-cased question; features of the learned router and its fallback.
+    # Patterns run on user text, so each must match in linear time (tests/test_front_door.py).
+    keywords: tuple[tuple[str, float], ...] = ()
+
+    @field_validator("keywords")
+    @classmethod
+    def _compiles(cls, value: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+        for pattern, _ in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"keyword pattern {pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+
+class PlanSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A writer runs after the working specialists, on their findings (documentation's incident report).
+    runs_after_others: bool = False
+    # How much this specialist's confidence counts in the answer's (a writer adds no evidence of its own).
+    confidence_weight: float = Field(1.0, ge=0, le=1)
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tier: str = "balanced"  # the tier under llm.tier_policy: fixed (llm.specialists overrides it)
+    allowed_tiers: tuple[str, ...] = ("fast", "balanced")  # the range under tier_policy: complexity
+
+
+class PoolSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    size: int = Field(1, ge=1, le=64)  # default instances (resilience.pools overrides it)
+
+
+class SpecialistSpec(BaseModel):
+    """One specialist's declaration, as read from its folder's spec.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    title: str  # what an answer led by this specialist is about ("Root cause analysis")
+    scope: str  # one line: what it covers (the router and planner prompts list it)
+    system_prompt: str
+    tools: tuple[str, ...]
+    # Tool-use turns with Claude; llm.max_tool_steps stays the ceiling. None: the global cap.
+    max_tool_steps: int | None = Field(None, ge=1, le=20)
+    routing: RoutingSpec = RoutingSpec()
+    plan: PlanSpec = PlanSpec()
+    model: ModelSpec = ModelSpec()
+    pool: PoolSpec = PoolSpec()
+    report: dict[str, ReportField] = Field(default_factory=dict)
+    folder: Path
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"'{value}' is not a specialist name (lower-case letters, digits and _, 2-31 characters)")
+        return value
+
+    @field_validator("report")
+    @classmethod
+    def _no_base_fields(cls, value: dict[str, ReportField]) -> dict[str, ReportField]:
+        clash = sorted(set(value) & {"summary", "findings", "recommendations", "confidence"})
+        if clash:
+            raise ValueError(f"report fields {', '.join(clash)} are part of every report; choose other names")
+        return value
+
+    @property
+    def examples_file(self) -> Path | None:
+        path = self.folder / EXAMPLES_FILE
+        return path if path.is_file() else None
+
+    @property
+    def rules_file(self) -> Path | None:
+        path = self.folder / RULES_FILE
+        return path if path.is_file() else None
+
+    @property
+    def template_file(self) -> Path | None:
+        path = self.folder / TEMPLATE_FILE
+        return path if path.is_file() else None
+
+    def tool_steps(self, ceiling: int) -> int:
+        """Turns for one investigation: the specialist's own cap, never above the global ceiling."""
+        return min(self.max_tool_steps or ceiling, ceiling)
+
+
+def read_spec(folder: Path) -> SpecialistSpec:
+    """The spec in `folder`, or CatalogueError naming the file and the problem."""
+    path = folder / SPEC_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: the top level must be a mapping (title, scope, system_prompt, tools, ...)")
+    raw.setdefault("name", folder.name)
+    try:
+        return SpecialistSpec.model_validate({**raw, "folder": folder})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}" for e in exc.errors())
+        raise CatalogueError(f"{path}: {problems}") from None
+
+
+def _folders(root: Path) -> Iterator[Path]:
+    """Specialist folders: `root` itself when it holds a spec, else its sub-folders that do."""
+    if (root / SPEC_FILE).is_file():
+        yield root
+        return
+    if not root.is_dir():
+        raise CatalogueError(f"{root}: no such specialist folder")
+    yield from sorted(p for p in root.iterdir() if (p / SPEC_FILE).is_file())
+
+
+class Catalogue:
+    """The specialists of this process, in tie order (the order routing prefers on a tie)."""
+
+    def __init__(self, specs: Iterable[SpecialistSpec]) -> None:
+        ordered = sorted(specs, key=lambda s: (s.routing.tie_rank, s.name))
+        self.specs: dict[str, SpecialistSpec] = {s.name: s for s in ordered}
+
+    @classmethod
+    def discover(cls, roots: Iterable[Path] = ()) -> Catalogue:
+        specs: dict[str, SpecialistSpec] = {}
+        for root in [BUILTIN_DIR, *roots]:
+            for folder in _folders(Path(root)):
+                spec = read_spec(folder)
+                if spec.name in specs:
+                    raise CatalogueError(f"{folder}: a specialist named '{spec.name}' already exists at {specs[spec.name].folder}")
+                specs[spec.name] = spec
+        return cls(specs.values())
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.specs)
+
+    def __getitem__(self, name: str) -> SpecialistSpec:
+        return self.specs[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.specs
+
+
+def env_paths() -> list[Path]:
+    return [Path(p) for p in os.environ.get(PATH_ENV, "").split(os.pathsep) if p.strip()]
+
+
+_lock = threading.Lock()
+_active: Catalogue | None = None
+
+
+def catalogue() -> Catalogue:
+    """The process's specialists: built-ins plus $NOC_SPECIALISTS_PATH until `configure` says more."""
+    global _active
+    if _active is None:
+        with _lock:
+            if _active is None:
+                _active = Catalogue.discover(env_paths())
+    return _active
+
+
+def configure(paths: Iterable[Path] = ()) -> Catalogue:
+    """Re-discover with the built-ins, `paths` (the settings' engine.specialist_paths) and the
+    environment's. Called once at composition time, when the settings are loaded."""
+    global _active
+    found = Catalogue.discover([*paths, *env_paths()])
+    with _lock:
+        _active = found
+    return found
+
+
+def spec_of(name: str) -> SpecialistSpec:
+    return catalogue()[name]
+

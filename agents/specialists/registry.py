@@ -1,0 +1,68 @@
+"""The running code of each specialist in the catalogue: its offline analyst.
+
+A built-in specialist's rules are the module `agents.specialists.<name>.rules`; a specialist from
+another folder has its `rules.py` loaded from that file. A folder without rules gets the generic
+analyst (agents/specialists/generic.py), so a new specialist works offline from its spec alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from functools import lru_cache
+from types import ModuleType
+
+from agents.catalogue import BUILTIN_DIR, Catalogue, CatalogueError, SpecialistSpec, catalogue
+from agents.models import Specialist
+from agents.specialists import generic
+from agents.specialists.base import AnalysisContext, AnalystOutput
+
+Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
+
+
+def _rules_module(spec: SpecialistSpec) -> ModuleType | None:
+    path = spec.rules_file
+    if path is None:
+        return None
+    if spec.folder.parent == BUILTIN_DIR:
+        return importlib.import_module(f"agents.specialists.{spec.name}.rules")
+    module_spec = importlib.util.spec_from_file_location(f"noc_specialists.{spec.name}.rules", path)
+    if module_spec is None or module_spec.loader is None:
+        raise CatalogueError(f"{path}: cannot be loaded as Python")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def _analyst(spec: SpecialistSpec) -> Analyst:
+    module = _rules_module(spec)
+    if module is None:
+        return generic.analyse
+    analyse = getattr(module, "analyse", None)
+    if not callable(analyse):
+        raise CatalogueError(f"{spec.rules_file}: defines no `async def analyse(ctx)`")
+    return analyse  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=4)
+def _analysts(cat: Catalogue) -> dict[Specialist, Analyst]:
+    return {Specialist(name): _analyst(spec) for name, spec in cat.specs.items()}
+
+
+def offline_analysts() -> dict[Specialist, Analyst]:
+    """Every specialist's offline analyst, for the catalogue as it is now."""
+    return dict(_analysts(catalogue()))
+
+
+class CatalogueAnalysts(Mapping[Specialist, Analyst]):
+    """A read-only view of `offline_analysts()` that follows the catalogue (for module constants)."""
+
+    def __getitem__(self, key: Specialist) -> Analyst:
+        return _analysts(catalogue())[key]
+
+    def __iter__(self) -> Iterator[Specialist]:
+        return iter(_analysts(catalogue()))
+
+    def __len__(self) -> int:
+        return len(_analysts(catalogue()))

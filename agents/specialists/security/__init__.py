@@ -1,0 +1,1 @@
+"""The security specialist (hardening, compliance and attack evidence): `spec.yaml` declares it, `rules.py` is its offline analyst."""
