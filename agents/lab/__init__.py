@@ -147,11 +147,17 @@ def device_fixture_dir(scenario_name: str, host: str) -> Path:
     return _materialize(scenario_name) / host
 
 
+@cache
+def _lab_hosts() -> tuple[str, ...]:
+    """The lab's host names, read once: the shipped inventory does not change while we run."""
+    return tuple(yaml.safe_load((DATA_DIR / "inventory" / "hosts.yaml").read_text()))
+
+
 def lab_inventory(scenario_name: str = "healthy") -> Inventory:
     """The lab inventory with every device's mock driver pointed at the scenario's fixtures."""
     scenario = get_scenario(scenario_name)
     root = _materialize(scenario.name)
-    hosts = yaml.safe_load((DATA_DIR / "inventory" / "hosts.yaml").read_text())
+    hosts = _lab_hosts()
     extra = {
         host: {"path": str(root / host), "fail_on_open": host in scenario.unreachable}
         for host in hosts

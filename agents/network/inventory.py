@@ -12,6 +12,10 @@ translates Netmiko names to NAPALM driver names, so the table of who calls what 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -99,12 +103,23 @@ class Inventory:
         ]
 
 
+# Inventories already loaded, by the content of their files and the extras: Nornir's YAML
+# loading was most of the cost of building a toolbox (about 100 ms on a busy host), paid per
+# `noc ask`, per report and per lab scenario. Bounded; an edited file is a new key.
+_LOADED: OrderedDict[tuple[str, ...], tuple[Device, ...]] = OrderedDict()
+_LOADED_MAX = 32
+_LOADED_LOCK = threading.Lock()
+_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
+
+
 def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any]] | None = None,
                    extra_data: dict[str, dict[str, Any]] | None = None) -> Inventory:
     """Load hosts.yaml/groups.yaml/defaults.yaml from `directory` with Nornir's SimpleInventory.
 
     `extra_optional_args` merges NAPALM optional_args per host name (the lab uses it to point
     the mock driver at its fixture directory); `extra_data` merges host data (lab fault knobs).
+    Loaded once per content of the files (an edited file is read again); every call gets its own
+    copies of the devices, so a caller that changes one changes nobody else's.
     """
     hosts_file = directory / "hosts.yaml"
     if not hosts_file.is_file():
@@ -112,6 +127,27 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
             f"network.inventory: {directory} has no hosts.yaml "
             "(expected Nornir SimpleInventory files hosts.yaml, groups.yaml, defaults.yaml)"
         )
+    key = (str(directory.resolve()), *(_digest(directory / name) for name in _FILES),
+           json.dumps([extra_optional_args, extra_data], sort_keys=True, default=str))
+    with _LOADED_LOCK:
+        devices = _LOADED.get(key)
+    if devices is None:
+        devices = tuple(_load(directory, hosts_file, extra_optional_args or {}, extra_data or {}))
+        with _LOADED_LOCK:
+            _LOADED[key] = devices
+            while len(_LOADED) > _LOADED_MAX:
+                _LOADED.popitem(last=False)
+    return Inventory([device.model_copy(deep=True) for device in devices])
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except FileNotFoundError:
+        return "-"
+
+
+def _load(directory: Path, hosts_file: Path, extra: dict[str, dict[str, Any]], extra_data: dict[str, dict[str, Any]]) -> list[Device]:
     try:
         nr_inventory = SimpleInventory(
             host_file=str(hosts_file),
@@ -120,13 +156,12 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
         ).load()
     except Exception as exc:  # nornir raises bare KeyError/TypeError/YAMLError on bad files
         raise InventoryError(f"network.inventory: cannot load {directory}: {type(exc).__name__}: {exc}") from exc
-    extra = extra_optional_args or {}
     devices = [_device_from_host(host, extra.get(name, {})) for name, host in nr_inventory.hosts.items()]
     for device in devices:
-        device.data.update((extra_data or {}).get(device.name, {}))
+        device.data.update(extra_data.get(device.name, {}))
     if not devices:
         raise InventoryError(f"network.inventory: {hosts_file} lists no hosts")
-    return Inventory(devices)
+    return devices
 
 
 def napalm_driver_name(platform: str) -> str | None:
