@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import anthropic
 from anthropic import AsyncAnthropic
+from anthropic.types import ParsedMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
@@ -91,7 +92,18 @@ class ClaudeClient:
             return parsed, message
         raise AssertionError("unreachable")
 
-    async def _call(self, role, agent, tier, system, messages, output_model, meter, tools, tool_choice):
+    async def output(self, *, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
+                     output_model: type[M], meter: UsageMeter) -> M:
+        """`structured` for a call without tools, whose reply is always the parsed output."""
+        parsed, _ = await self.structured(role=role, agent=agent, tier=tier, system=system, messages=messages,
+                                          output_model=output_model, meter=meter)
+        if parsed is None:  # only a reply that stops to use tools has none, and this call offers none
+            raise LLMUnavailable("invalid_output", f"{role}: reply asked for tools that were not offered")
+        return parsed
+
+    async def _call(self, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
+                    output_model: type[M], meter: UsageMeter, tools: list[dict[str, Any]] | None,
+                    tool_choice: dict[str, Any] | None) -> ParsedMessage[M] | ValidationError:
         if meter.exhausted:
             raise LLMUnavailable("cost_limit", f"request cost limit ${meter.cost_limit_usd:g} reached")
         guard = self.resilience
@@ -117,7 +129,9 @@ class ClaudeClient:
             else:
                 guard.provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the step timed out
 
-    async def _send(self, role, agent, tier, system, messages, output_model, meter, tools, tool_choice):
+    async def _send(self, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
+                    output_model: type[M], meter: UsageMeter, tools: list[dict[str, Any]] | None,
+                    tool_choice: dict[str, Any] | None) -> ParsedMessage[M] | ValidationError:
         kwargs: dict[str, Any] = {
             "model": tier.model,
             "max_tokens": tier.max_tokens,
@@ -163,8 +177,8 @@ def _status_kind(exc: anthropic.APIStatusError) -> FailureKind:
 
 def _raw_input(exc: ValidationError) -> str | None:
     for err in exc.errors():
-        if isinstance(err.get("input"), str):
-            return err["input"][:4000]
+        if isinstance(raw := err.get("input"), str):
+            return raw[:4000]
     return None
 
 

@@ -49,7 +49,7 @@ name specialists that failed. Do not add facts that are not in the reports. Be b
 
 async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, inventory: Inventory,
                 keyword: RouteDecision) -> RouteDecision:
-    out, _ = await claude.structured(
+    out = await claude.output(
         role="router", agent="router", tier=config.tier_for_role("router"), system=router_prompt(), meter=meter,
         output_model=RouteOut,
         messages=[{"role": "user", "content": f"Inventory: {', '.join(inventory.names)}\nQuestion: {redact_prose(question)}"}],
@@ -61,7 +61,7 @@ async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, ques
 
 async def plan(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, decision: RouteDecision,
                devices: list[str], inventory: Inventory, requested: ExecutionMode) -> Plan:
-    out, _ = await claude.structured(
+    out = await claude.output(
         role="planner", agent="planner", tier=config.tier_for_role("planner"), system=planner_prompt(), meter=meter,
         output_model=PlanOut,
         messages=[{"role": "user", "content": (
@@ -88,7 +88,7 @@ def _reports(responses: list[AgentResponse]) -> str:
 
 
 async def gaps(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, responses: list[AgentResponse]) -> GapList:
-    out, _ = await claude.structured(
+    out = await claude.output(
         role="coordinator", agent="coordinator", tier=config.tier_for_role("coordinator"), system=COORDINATOR_PROMPT,
         meter=meter, output_model=GapList,
         messages=[{"role": "user", "content": f"Question: {redact_prose(question)}\n\nReports:\n{_reports(responses)}"}],
@@ -98,7 +98,7 @@ async def gaps(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, quest
 
 async def synthesis(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, answer: Answer) -> SynthesisOut:
     votes = ", ".join(f"{a}={s}" for a, s in answer.severity_votes.items())
-    out, _ = await claude.structured(
+    out = await claude.output(
         role="synthesis", agent="synthesis", tier=config.tier_for_role("synthesis"), system=SYNTHESIS_PROMPT, meter=meter,
         output_model=SynthesisOut,
         messages=[{"role": "user", "content": (

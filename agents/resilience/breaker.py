@@ -117,7 +117,8 @@ class CircuitBreaker:
             if kind in self.config.open_at_once:
                 self._set(BreakerState.open, f"{kind} failure opens at once")
                 return
-            self._failures.append((now, self.config.weights.get(kind, 1.0)))
+            # weights is keyed by the known kinds; any other kind (a new error class) weighs 1.0
+            self._failures.append((now, next((w for k, w in self.config.weights.items() if k == kind), 1.0)))
             total = self._weighted_failures(now)
             if total >= self.config.failure_threshold:
                 self._set(BreakerState.open, f"weighted failures {total:g} >= {self.config.failure_threshold:g} within {self.config.window_s:g}s (last: {kind})")

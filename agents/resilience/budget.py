@@ -38,7 +38,7 @@ class DailyBudget:
         self._used = 0
         self._lock = threading.Lock()
         self.ledger: BudgetLedger | None = None
-        self._pending: set[asyncio.Task] = set()
+        self._pending: set[asyncio.Task[None]] = set()
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self.clock(), self.tz).date()

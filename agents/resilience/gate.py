@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from bisect import insort
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ MILESTONES = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500)
 class _Waiter:
     priority: int
     seq: int
-    fut: asyncio.Future = field(compare=False)
+    fut: asyncio.Future[None] = field(compare=False)
     callback: PositionCallback | None = field(compare=False, default=None)
     told: int | None = field(compare=False, default=None)  # the last position this waiter was told
 
@@ -48,14 +48,14 @@ class RequestGate:
         self.active = 0
         self._waiting: list[_Waiter] = []
         self._seq = itertools.count()
-        self._notices: set[asyncio.Task] = set()
+        self._notices: set[asyncio.Task[None]] = set()
 
     @property
     def queued(self) -> int:
         return len(self._waiting)
 
     @asynccontextmanager
-    async def slot(self, on_position: PositionCallback | None = None, priority: int = DEFAULT_PRIORITY):
+    async def slot(self, on_position: PositionCallback | None = None, priority: int = DEFAULT_PRIORITY) -> AsyncIterator[None]:
         if self.active < self.limit and not self._waiting:
             self.active += 1
         else:

@@ -35,11 +35,11 @@ DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0
 class InstanceStats:
     total: int = 0
     successes: int = 0
-    failures: Counter = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
     tokens: int = 0
     cost_usd: float = 0.0
-    latencies: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
-    recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT))  # True/False outcomes
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=_RECENT))
+    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=_RECENT))  # True/False outcomes
     bucket_counts: list[int] = field(default_factory=lambda: [0] * len(DURATION_BUCKETS))  # cumulative histogram
     duration_sum: float = 0.0
 
@@ -118,7 +118,7 @@ class AgentPool:
         self.min_size, self.max_size, self.idle_s = config.lower, config.upper, config.idle_s
         self._breaker_config, self._clock, self._on_change = breaker_config, clock, on_change
         self.instances = [AgentInstance(agent, i, breaker_config, clock, on_change) for i in range(1, config.size + 1)]
-        self.resizes: Counter = Counter()  # "grow" / "shrink" -> count
+        self.resizes: Counter[str] = Counter()  # "grow" / "shrink" -> count
         self._next = 0
         self._lock = asyncio.Lock()
 

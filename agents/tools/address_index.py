@@ -30,8 +30,12 @@ class AddressOwner:
 
 
 def same_vrf(a: str | None, b: str | None) -> bool:
-    norm = lambda v: "default" if (v or "").lower() in _DEFAULT_VRF else v  # noqa: E731
-    return norm(a) == norm(b)
+    return _vrf_name(a) == _vrf_name(b)
+
+
+def _vrf_name(vrf: str | None) -> str | None:
+    """The global table under one name, whatever the driver calls it."""
+    return "default" if (vrf or "").lower() in _DEFAULT_VRF else vrf
 
 
 class AddressIndex:

@@ -215,10 +215,15 @@ def _checked(check: Check, subject: _Subject) -> list[HConfigChild | str] | None
         return [item for found in failed for item in found] if failed else None
     if isinstance(check, EachDefaultCheck):
         return _each_default(check, subject)
-    return _violation(check, tree)
+    violation = _violation(check, tree)
+    if violation is None:
+        return None
+    offending: list[HConfigChild | str] = [*violation]
+    return offending
 
 
-def _violation(check: Check, tree: HConfig) -> list[HConfigChild] | None:
+def _violation(check: ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck,
+               tree: HConfig) -> list[HConfigChild] | None:
     """The offending nodes when `check` fails (possibly none for a missing line), else None."""
     if isinstance(check, ForbidCheck):
         return list(_find(tree, check.path)) or None

@@ -21,6 +21,7 @@ import ipaddress
 import re
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -173,7 +174,7 @@ class LogFinding(BaseModel):
     kind: str
     severity: Severity
     message: str
-    data: dict = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 def _expected(address: str | None) -> bool:

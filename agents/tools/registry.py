@@ -8,7 +8,7 @@ arguments arrive, so a malformed LLM tool call becomes an error result, not an e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -80,7 +80,7 @@ TOOL_SPECS: dict[str, ToolSpec] = {
 
 
 # The checks that make a device health sweep (diagnosis and /noc-health run the same ones).
-DEVICE_SWEEP: tuple[tuple[str, dict], ...] = (
+DEVICE_SWEEP: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_device_health", {}),
     ("check_routing_protocol", {"protocol": "bgp"}),
     ("check_routing_protocol", {"protocol": "ospf"}),
@@ -88,7 +88,7 @@ DEVICE_SWEEP: tuple[tuple[str, dict], ...] = (
 )
 
 
-async def call_tool(toolbox: Toolbox, name: str, arguments: dict | None) -> ToolResult:
+async def call_tool(toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> ToolResult:
     """Validate `arguments` for tool `name` and run it; every problem comes back as a result."""
     spec = TOOL_SPECS.get(name)
     if spec is None:
@@ -99,10 +99,11 @@ async def call_tool(toolbox: Toolbox, name: str, arguments: dict | None) -> Tool
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
         return ToolResult(tool=name, device=(arguments or {}).get("device") if isinstance(arguments, dict) else None,
                           ok=False, error=ToolError(kind="bad_arguments", message=problems))
-    return await getattr(toolbox, name)(**args.model_dump())
+    result: ToolResult = await getattr(toolbox, name)(**args.model_dump())
+    return result
 
 
-def tool_definition(name: str) -> dict:
+def tool_definition(name: str) -> dict[str, Any]:
     """The Anthropic tool definition for a tool: name, description and JSON schema of its arguments."""
     spec = TOOL_SPECS[name]
     schema = spec.args.model_json_schema()
