@@ -5,6 +5,8 @@ on a violation rather than leaving it to whoever reads the code next.
   cycles between packages inside agents (contracts in pyproject.toml).
 * ruff: pyflakes, pycodestyle, isort and bugbear over the code and the tests.
 * mypy: strict on agents/ (modules not yet clean are listed in pyproject.toml).
+* size: no module under agents/, bot/ or handlers/ over 400 lines, so each stays readable as one
+  piece and a module that grows past it is split by purpose (issue 13).
 """
 
 from __future__ import annotations
@@ -34,3 +36,14 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_strict_on_agents() -> None:
     proc = run(sys.executable, "-m", "mypy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_over_400_lines() -> None:
+    modules = sorted(path for package in ("agents", "bot", "handlers") for path in (ROOT / package).rglob("*.py"))
+    assert len(modules) > 50, "the packages were not found"
+    sizes = {str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines()) for path in modules}
+    too_long = {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    assert not too_long, f"split these by purpose (at most {MAX_MODULE_LINES} lines each): {too_long}"
