@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from agents.network.budget import device_timeout, step_deadline
 from bot.cli import cli
 
 
@@ -56,3 +57,14 @@ def test_a_device_that_timed_out_is_not_waited_for_again_by_later_steps(runner, 
     assert later_reads and all("not asked again" in e["summary"] for e in later_reads)
     assert answer["status"] == "partial"
     assert any(f["device"] == "edge-rtr-01" and "did not answer" in f["text"] for f in answer["findings"])
+
+
+async def test_a_specialist_asked_by_another_reads_devices_within_the_askers_step():
+    """The asked specialist's step runs inside the asker's: its device reads end before the asker's
+    step does, whatever its own step timeout, so the asker is never timed out by them."""
+    assert device_timeout(30.0) == 30.0  # outside a step: the configured timeout
+    with step_deadline(1.0):
+        with step_deadline(30.0):
+            assert device_timeout(30.0) <= 0.8
+        with step_deadline(0.5):
+            assert device_timeout(30.0) <= 0.4

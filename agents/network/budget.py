@@ -27,8 +27,12 @@ _DEADLINE: ContextVar[float | None] = ContextVar("step_deadline", default=None)
 
 @contextmanager
 def step_deadline(timeout_s: float) -> Iterator[None]:
-    """Device reads made inside (by this task and the tasks it starts) end before `timeout_s` from now."""
-    token = _DEADLINE.set(asyncio.get_running_loop().time() + timeout_s)
+    """Device reads made inside (by this task and the tasks it starts) end before `timeout_s` from now,
+    or before the enclosing step's deadline if that comes first (a specialist asked by another
+    runs inside the asker's step)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    outer = _DEADLINE.get()
+    token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
     try:
         yield
     finally:
