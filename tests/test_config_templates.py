@@ -10,19 +10,37 @@ import re
 
 import pytest
 
+from agents.lab import lab_inventory
 from agents.specialists.config_templates import (
     BGP_MD5_PLACEHOLDER,
     GeneratedConfig,
+    SiteDefaults,
     TemplateRequest,
-    detect_template,
     normalise_interface,
     parse_vlan_list,
-    render_config,
+    site_defaults,
     structure_problems,
 )
+from agents.specialists.config_templates import detect_template as detect_for_site
+from agents.specialists.config_templates import render_config as render_for_site
 
 ACCESS_SW_01 = [f"GigabitEthernet1/0/{n}" for n in range(1, 49)] + ["TenGigabitEthernet1/1/1", "Vlan99", "GigabitEthernet0"]
 CORE_SW_01 = [f"Ethernet{n}" for n in range(1, 49)] + ["Loopback0", "Management1"]
+
+
+LAB = lab_inventory()
+
+
+def detect_template(text: str) -> TemplateRequest | None:
+    """Detection as the bot runs it on the embedded lab: with the lab inventory's site defaults
+    (AS, access VLAN, policy names) for the device the text names."""
+    req = detect_for_site(text)
+    return req and detect_for_site(text, site_defaults(LAB, req.params.get("device")))
+
+
+def render_config(req: TemplateRequest, os: str, device: str | None = None, interfaces: list[str] | None = None) -> GeneratedConfig:
+    """Rendering as the bot runs it on the embedded lab: with the lab inventory's site defaults."""
+    return render_for_site(req, os, device, interfaces, site=site_defaults(LAB, device or req.params.get("device")))
 
 
 def render(text: str, os: str, device: str | None = None, interfaces: list[str] | None = None) -> GeneratedConfig:
@@ -257,6 +275,36 @@ def test_branch_router_local_as_comes_from_the_lab() -> None:
     out = render("add bgp neighbour 172.16.100.1 remote-as 65000 on branch-rtr-01", "ios")
     assert out.device == "branch-rtr-01"
     assert out.lines[0] == "router bgp 65101"
+
+
+def test_site_values_come_from_the_inventory_not_the_templates() -> None:
+    """Without the inventory's values nothing stands in for a missing AS, VLAN or policy name: the
+    request must say it. With them, each is used and said, naming whose value it is."""
+    bgp = detect_for_site("new bgp neighbor 192.0.2.1 remote-as 64520")
+    assert bgp is not None and "local_as" in bgp.missing and "local_as" not in bgp.params
+    bare = render_for_site(bgp, "ios")
+    assert bare.lines[0] == "router bgp <local-as>"
+    assert any("no local AS given" in p for p in bare.problems)
+    access = render_for_site(detect_for_site("make Gi1/0/9 an access port"), "ios")  # type: ignore[arg-type]
+    assert " switchport access vlan <vlan>" in access.lines and any("no access VLAN given" in p for p in access.problems)
+    qos = render_for_site(detect_for_site("qos policy for the branch wan, 100 mbps, voice 20%"), "ios")  # type: ignore[arg-type]
+    assert "policy-map <policy-name>" in qos.lines and any("no policy name given" in p for p in qos.problems)
+    assert any("no shaper name given" in p for p in qos.problems)
+    assert not any("65000" in line or "WAN-EDGE-QOS" in line for out in (bare, access, qos) for line in out.lines)
+
+    site = SiteDefaults(where="r1", local_as=64999, access_vlan=30, qos_policy="EDGE", qos_shaper="SHAPE")
+    told = render_for_site(bgp, "ios", "r1", site=site)
+    assert told.problems == [] and told.lines[0] == "router bgp 64999"
+    assert any("local AS 64999 (r1's AS in the inventory)" in a for a in told.assumptions)
+    qos_told = render_for_site(detect_for_site("qos policy for the branch wan, 100 mbps, voice 20%"), "ios", site=site)  # type: ignore[arg-type]
+    assert qos_told.problems == [] and "policy-map EDGE" in qos_told.lines and "policy-map SHAPE" in qos_told.lines
+
+
+def test_a_bad_site_value_is_a_problem_not_a_crash() -> None:
+    req = detect_for_site("make Gi1/0/9 an access port")
+    assert req is not None
+    out = render_for_site(req, "ios", site=SiteDefaults(access_vlan="users"))
+    assert any("access VLAN must be a whole number" in p for p in out.problems)
 
 
 def test_extracted_params_qos_and_static() -> None:

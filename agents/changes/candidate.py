@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from hier_config import HConfig, Platform, get_hconfig
 
 from agents.changes.grammar import check_lines, depths
-from agents.specialists.config_templates import detect_template, render_config
+from agents.specialists.config_templates import SiteDefaults, detect_template, render_config
 
 _PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
 _INTERFACE = re.compile(r"^interface (\S+)", re.M)
@@ -32,14 +32,16 @@ class Candidate:
     notes: list[str] = field(default_factory=list)
 
 
-def from_text(text: str, device: str, os: str, running: str, allowed: list[str]) -> Candidate | None:
-    """A candidate rendered from the templates, or None when the text asks for no known change."""
-    request = detect_template(text)
+def from_text(text: str, device: str, os: str, running: str, allowed: list[str],
+              site: SiteDefaults | None = None) -> Candidate | None:
+    """A candidate rendered from the templates, or None when the text asks for no known change.
+    `site` is the device's site defaults from the inventory (its AS, access VLAN, policy names)."""
+    request = detect_template(text, site)
     if request is None:
         return None
     if request.kind not in allowed:
         return Candidate(request.kind, problems=[f"change kind {request.kind} is not on the allow-list (changes.kinds)"])
-    generated = render_config(request, os, device, _INTERFACE.findall(running))
+    generated = render_config(request, os, device, _INTERFACE.findall(running), site=site)
     if not generated.valid:
         return Candidate(request.kind, problems=generated.problems)
     lines = _keep_existing_definitions(generated.lines, request.kind, os, generated.params, running)

@@ -21,6 +21,7 @@ from agents.changes.device import ChangeAborted, ChangeDevice
 from agents.changes.models import KIND_RISK, ChangeProposal, Check, Source, digest
 from agents.config import NetworkConfig
 from agents.network.gateway import DeviceError
+from agents.specialists.config_templates import site_defaults
 from agents.tools.config_intake import redact_diff
 from agents.tools.network import Toolbox
 
@@ -62,7 +63,8 @@ class ChangeEngine:
         if lines is not None:
             cand: candidates.Candidate | None = candidates.from_drafted(lines, dev.os, config.running, allowed)
         else:
-            cand = candidates.from_text(text or intent, dev.name, dev.os, config.running, allowed)
+            cand = candidates.from_text(text or intent, dev.name, dev.os, config.running, allowed,
+                                        site_defaults(self.toolbox.inventory, dev.name))
         if cand is None:
             return None
         proposal.kind, proposal.lines = cand.kind, cand.lines

@@ -11,6 +11,7 @@ translates Netmiko names to NAPALM driver names, so the table of who calls what 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -71,10 +72,12 @@ class Device(BaseModel):
 
 
 class Inventory:
-    """Devices by name, in inventory order."""
+    """Devices by name, in inventory order; `defaults` is the data every device inherits (Nornir's
+    defaults.yaml), for what is asked of the network rather than of one device."""
 
-    def __init__(self, devices: list[Device]) -> None:
+    def __init__(self, devices: list[Device], defaults: dict[str, Any] | None = None) -> None:
         self._devices = {d.name: d for d in devices}
+        self.defaults: dict[str, Any] = dict(defaults or {})
 
     def __iter__(self):
         return iter(self._devices.values())
@@ -106,7 +109,7 @@ class Inventory:
 # Inventories already loaded, by the content of their files and the extras: Nornir's YAML
 # loading was most of the cost of building a toolbox (about 100 ms on a busy host), paid per
 # `noc ask`, per report and per lab scenario. Bounded; an edited file is a new key.
-_LOADED: OrderedDict[tuple[str, ...], tuple[Device, ...]] = OrderedDict()
+_LOADED: OrderedDict[tuple[str, ...], tuple[tuple[Device, ...], dict[str, Any]]] = OrderedDict()
 _LOADED_MAX = 32
 _LOADED_LOCK = threading.Lock()
 _FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
@@ -130,14 +133,16 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
     key = (str(directory.resolve()), *(_digest(directory / name) for name in _FILES),
            json.dumps([extra_optional_args, extra_data], sort_keys=True, default=str))
     with _LOADED_LOCK:
-        devices = _LOADED.get(key)
-    if devices is None:
-        devices = tuple(_load(directory, hosts_file, extra_optional_args or {}, extra_data or {}))
+        loaded = _LOADED.get(key)
+    if loaded is None:
+        found, defaults = _load(directory, hosts_file, extra_optional_args or {}, extra_data or {})
+        loaded = (tuple(found), defaults)
         with _LOADED_LOCK:
-            _LOADED[key] = devices
+            _LOADED[key] = loaded
             while len(_LOADED) > _LOADED_MAX:
                 _LOADED.popitem(last=False)
-    return Inventory([device.model_copy(deep=True) for device in devices])
+    devices, defaults = loaded
+    return Inventory([device.model_copy(deep=True) for device in devices], defaults=copy.deepcopy(defaults))
 
 
 def _digest(path: Path) -> str:
@@ -147,7 +152,9 @@ def _digest(path: Path) -> str:
         return "-"
 
 
-def _load(directory: Path, hosts_file: Path, extra: dict[str, dict[str, Any]], extra_data: dict[str, dict[str, Any]]) -> list[Device]:
+def _load(directory: Path, hosts_file: Path, extra: dict[str, dict[str, Any]],
+          extra_data: dict[str, dict[str, Any]]) -> tuple[list[Device], dict[str, Any]]:
+    """The devices, and the data of the inventory defaults."""
     try:
         nr_inventory = SimpleInventory(
             host_file=str(hosts_file),
@@ -161,7 +168,7 @@ def _load(directory: Path, hosts_file: Path, extra: dict[str, dict[str, Any]], e
         device.data.update(extra_data.get(device.name, {}))
     if not devices:
         raise InventoryError(f"network.inventory: {hosts_file} lists no hosts")
-    return devices
+    return devices, dict(nr_inventory.defaults.data)
 
 
 def napalm_driver_name(platform: str) -> str | None:

@@ -17,7 +17,7 @@ from agents.network.parsers import canonical_interface, parse_config
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.config_references import validate_references
-from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config
+from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config, site_defaults
 from agents.tools.qos import InterfaceQos, interface_qos
 from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
 
@@ -155,7 +155,7 @@ async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
             stats = await ctx.tool("get_interface_statistics", device=device)
             if isinstance(stats, InterfaceStatistics) and stats.ok:
                 interfaces = [i.name for i in stats.interfaces]
-        generated.append(render_config(request, os_name, device, interfaces))
+        generated.append(render_config(request, os_name, device, interfaces, site=site_defaults(ctx.inventory, device)))
     findings, recs = [], []
     for g in generated:
         where = f" for {g.device} ({g.os})" if g.device else f" ({g.os}; name a device to tailor it)"

@@ -17,7 +17,8 @@ placeholder to be replaced from the vault, and any key typed into the chat is ig
 The package: `detection` (which kind) and `extraction` (its parameters from the text), `values`
 (interface names, VLAN lists, AS numbers, masks, through netutils), `checks` and `parameters`
 (one pydantic model per kind, the checked values its template receives), `rendering` (the
-templates, the structure check, the secret scrub), `kinds` (the request and result models).
+templates, the structure check, the secret scrub), `kinds` (the request and result models),
+`site` (the values a site uses when a request leaves them out, read from the inventory).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from agents.specialists.config_templates.parameters import (
     TrunkParams,
 )
 from agents.specialists.config_templates.rendering import TEMPLATE_DIR, render_config, structure_problems
+from agents.specialists.config_templates.site import SiteDefaults, site_defaults
 from agents.specialists.config_templates.values import format_vlan_list, normalise_interface, parse_vlan_list
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "GeneratedConfig",
     "OspfParams",
     "QosPolicyParams",
+    "SiteDefaults",
     "StaticRouteParams",
     "TemplateKind",
     "TemplateRequest",
@@ -62,5 +65,6 @@ __all__ = [
     "normalise_interface",
     "parse_vlan_list",
     "render_config",
+    "site_defaults",
     "structure_problems",
 ]

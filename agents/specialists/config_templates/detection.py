@@ -12,6 +12,7 @@ from typing import Any
 
 from agents.specialists.config_templates.extraction import EXTRACTORS, IP, MaskedText
 from agents.specialists.config_templates.kinds import TemplateKind, TemplateRequest
+from agents.specialists.config_templates.site import SiteDefaults
 
 # Strong verbs ask for configuration even inside a question ("how do I add a trunk?"); weak
 # ones ("new", "please") only count when the text is not a question about state ("why did the
@@ -66,11 +67,13 @@ def _detect_kind(text: str) -> TemplateKind | None:
     return None
 
 
-def detect_template(text: str) -> TemplateRequest | None:
+def detect_template(text: str, site: SiteDefaults | None = None) -> TemplateRequest | None:
     """Recognise one of the six change kinds in free text and extract its parameters.
 
     Returns None when the text asks for none of them, or asks a question about network state
-    rather than for configuration: the config specialist then shows or validates instead.
+    rather than for configuration: the config specialist then shows or validates instead. A
+    required value the text did not give stays in `missing`; `site`'s value for it, if any,
+    fills it in `params` (rendering says so).
     """
     if not text or not text.strip():
         return None
@@ -86,4 +89,7 @@ def detect_template(text: str) -> TemplateRequest | None:
     if devices:
         params["device"] = devices[0].lower()
     EXTRACTORS[kind](t, params, missing)
+    for key in missing:
+        if params.get(key) is None and site is not None and (value := site.value(kind, key)) is not None:
+            params[key] = value
     return TemplateRequest(kind=kind, params=params, missing=missing)

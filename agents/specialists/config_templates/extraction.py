@@ -13,13 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.specialists.config_templates.kinds import (
-    DEFAULT_ACCESS_VLAN,
-    DEFAULT_LOCAL_AS,
-    DEFAULT_OSPF_AREA,
-    DEFAULT_OSPF_PROCESS,
-    TemplateKind,
-)
+from agents.specialists.config_templates.kinds import DEFAULT_OSPF_AREA, DEFAULT_OSPF_PROCESS, TemplateKind
 from agents.specialists.config_templates.values import (
     NOT_SWITCHPORT,
     VLAN_LIST,
@@ -122,7 +116,7 @@ def _extract_access(t: MaskedText, params: dict[str, Any], missing: list[str]) -
     if re.search(r"\bno\s+bpdu\s?guard\b|\bwithout\s+bpdu\s?guard\b", s, re.I):
         params["bpduguard"] = False
     _require(params, missing, "interface")
-    _require(params, missing, "vlan", DEFAULT_ACCESS_VLAN)
+    _require(params, missing, "vlan")  # the site's access VLAN may stand in (detection, rendering)
 
 
 def _extract_trunk(t: MaskedText, params: dict[str, Any], missing: list[str]) -> None:
@@ -210,7 +204,7 @@ def _extract_bgp(t: MaskedText, params: dict[str, Any], missing: list[str]) -> N
         params["secret_ignored"] = True
     _require(params, missing, "neighbor")
     _require(params, missing, "remote_as")
-    _require(params, missing, "local_as", DEFAULT_LOCAL_AS)
+    _require(params, missing, "local_as")  # the device's AS may stand in (detection, rendering)
 
 
 def _extract_static(t: MaskedText, params: dict[str, Any], missing: list[str]) -> None:

@@ -1,5 +1,6 @@
 """The six change kinds, what detection hands to rendering, what rendering returns, and the
-lab's defaults (each one is said in plain words whenever it stands in for a missing value)."""
+defaults no site decides (each one is said in plain words whenever it stands in for a missing
+value; what a site decides, such as its AS or VLANs, is inventory data: see `site`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,8 @@ TEMPLATE_KINDS: tuple[str, ...] = get_args(TemplateKind)
 SUPPORTED_OS: tuple[str, ...] = ("ios", "eos")
 
 BGP_MD5_PLACEHOLDER = "<bgp-md5-key>"
-DEFAULT_LOCAL_AS = 65000  # edge-rtr-01 and the cores (TOPOLOGY.md)
-LAB_LOCAL_AS = {"branch-rtr-01": 65101}  # the one lab device that is not in AS 65000
-DEFAULT_ACCESS_VLAN = 110  # lab users VLAN
 DEFAULT_OSPF_PROCESS = 1
 DEFAULT_OSPF_AREA = "0"
-DEFAULT_QOS_POLICY = "WAN-EDGE-QOS"  # the lab's policy-map name
-DEFAULT_SHAPER_POLICY = "WAN-SHAPE"
 DEFAULT_VOICE_PCT = 20
 DEFAULT_BUSINESS_PCT = 30
 MAX_DESCRIPTION = 200

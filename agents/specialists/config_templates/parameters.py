@@ -1,6 +1,7 @@
 """One pydantic model per change kind: the checked values its template receives.
 
-`fill_defaults` puts the lab's defaults where the text was silent (and says so); each
+`fill_defaults` puts the defaults where the text was silent (and says so): those no site decides,
+and the site's own from the inventory (`site`); each
 `_prepare_*` checks the parameters of one kind, records problems and assumptions on `Notes`, and
 returns that kind's model. The models are strict (no coercion, no unknown fields), so a template
 and the code feeding it cannot drift apart quietly; StrictUndefined in the templates catches the
@@ -32,15 +33,12 @@ from agents.specialists.config_templates.checks import (
 )
 from agents.specialists.config_templates.kinds import (
     BGP_MD5_PLACEHOLDER,
-    DEFAULT_ACCESS_VLAN,
     DEFAULT_BUSINESS_PCT,
-    DEFAULT_LOCAL_AS,
     DEFAULT_OSPF_AREA,
     DEFAULT_OSPF_PROCESS,
-    DEFAULT_QOS_POLICY,
-    DEFAULT_SHAPER_POLICY,
     DEFAULT_VOICE_PCT,
 )
+from agents.specialists.config_templates.site import SiteDefaults
 from agents.specialists.config_templates.values import NOT_SWITCHPORT, format_vlan_list, is_netmask, parse_vlan_list
 
 
@@ -50,7 +48,7 @@ class KindParams(BaseModel):
 
 class AccessPortParams(KindParams):
     interface: str
-    vlan: int | None
+    vlan: int | str  # a <placeholder> when none was given and the site has none
     voice_vlan: int | None
     description: str | None
     portfast: bool
@@ -109,36 +107,49 @@ class QosPolicyParams(KindParams):
     interface: str | None
 
 
-DEFAULT_NOTES: dict[str, dict[str, tuple[Any, str]]] = {
+class FromSite:
+    """A default that is the site's (`SiteDefaults`), read from the inventory per device."""
+
+
+SITE = FromSite()
+
+# Per kind: parameter -> (default, the assumption said when it stands in; None: said elsewhere).
+DEFAULT_NOTES: dict[str, dict[str, tuple[Any, str | None]]] = {
     "access_port": {
-        "vlan": (DEFAULT_ACCESS_VLAN, "access VLAN {value} (the lab users VLAN): no VLAN was given"),
+        "vlan": (SITE, "access VLAN {value} ({where}'s access VLAN in the inventory): no VLAN was given"),
         "portfast": (True, "edge port: spanning-tree portfast enabled"),
         "bpduguard": (True, "edge port: BPDU guard enabled (a switch plugged in here err-disables the port)"),
     },
     "trunk": {},
     "ospf": {
-        "process_id": (DEFAULT_OSPF_PROCESS, "OSPF process {value} (the lab's process): none was given"),
+        "process_id": (DEFAULT_OSPF_PROCESS, "OSPF process {value}: none was given"),
         "area": (DEFAULT_OSPF_AREA, "OSPF area {value} (backbone): none was given"),
     },
     "bgp_neighbor": {
-        "local_as": (DEFAULT_LOCAL_AS, "local AS {value} (the HQ AS): none was given"),
+        "local_as": (SITE, "local AS {value} ({where}'s AS in the inventory): none was given"),
     },
     "static_route": {},
     "qos_policy": {
         "voice_pct": (DEFAULT_VOICE_PCT, "voice (DSCP EF) gets a {value}% priority queue: no voice share was given"),
         "business_pct": (DEFAULT_BUSINESS_PCT, "business data (DSCP AF31/AF21) gets {value}% bandwidth: no business share was given"),
-        "policy_name": (DEFAULT_QOS_POLICY, "policy-map name {value} (the lab's WAN policy name)"),
+        "policy_name": (SITE, "policy-map name {value} ({where}'s WAN policy name in the inventory)"),
+        "shaper_name": (SITE, None),  # named in the shaper's own assumption
     },
 }
 
 
-def fill_defaults(kind: str, params: dict[str, Any], missing: list[str], notes: Notes) -> None:
-    for key, (value, text) in DEFAULT_NOTES[kind].items():
-        if params.get(key) is None:
+def fill_defaults(kind: str, params: dict[str, Any], missing: list[str], notes: Notes, site: SiteDefaults) -> None:
+    """Defaults where the text gave nothing; a value the text did not give (`missing`) that
+    detection filled is replaced by `site`'s, which knows the device."""
+    for key, (default, text) in DEFAULT_NOTES[kind].items():
+        from_site = default is SITE
+        value = site.value(kind, key) if from_site else default
+        if value is not None and (params.get(key) is None or (from_site and key in missing)):
             params[key] = value
-            notes.assume(text.format(value=value))
-        elif key in missing:
-            notes.assume(text.format(value=params[key]))
+        elif not (key in missing and params.get(key) is not None):
+            continue
+        if text is not None:
+            notes.assume(text.format(value=params[key], where=site.where))
 
 
 def _prepare_access(p: dict[str, Any], notes: Notes) -> AccessPortParams:
@@ -148,6 +159,8 @@ def _prepare_access(p: dict[str, Any], notes: Notes) -> AccessPortParams:
     elif NOT_SWITCHPORT.match(iface):
         notes.problem(f"{iface} cannot be a switchport")
     vlan = check_vlan(p.get("vlan"), "access VLAN", notes)
+    if p.get("vlan") is None:
+        notes.problem("no access VLAN given (name it, or set the site's access_vlan in the inventory)")
     voice = check_vlan(p.get("voice_vlan"), "voice VLAN", notes)
     if voice is not None and voice == vlan:
         notes.problem(f"voice VLAN {voice} is the same as the access VLAN")
@@ -155,7 +168,7 @@ def _prepare_access(p: dict[str, Any], notes: Notes) -> AccessPortParams:
         notes.assume("EOS carries a voice VLAN with 'switchport mode trunk phone': data VLAN untagged (native), phone VLAN tagged")
     return AccessPortParams(
         interface=iface or "<interface>",
-        vlan=vlan,
+        vlan=vlan if vlan is not None else "<vlan>",
         voice_vlan=voice,
         description=clean_text(p["description"]) if p.get("description") else None,
         portfast=bool(p.get("portfast", True)),
@@ -222,7 +235,7 @@ def _prepare_ospf(p: dict[str, Any], notes: Notes) -> OspfParams:
         notes.problem(f"OSPF cost {cost} is outside 1-65535")
     p2p = bool(p.get("point_to_point"))
     if iface and not p2p:
-        notes.assume("OSPF network type left at the default (broadcast); lab /31 links use point-to-point: say so to add it")
+        notes.assume("OSPF network type left at the default (broadcast); /31 links are usually point-to-point: say so to add it")
     if iface:
         notes.assume(f"{iface} must already be a routed interface with an IP address; only OSPF is added")
     notes.assume("OSPF message-digest authentication is not included: add the key from the vault")
@@ -245,13 +258,15 @@ def _prepare_bgp(p: dict[str, Any], notes: Notes) -> BgpNeighborParams:
     if p.get("neighbor") is None:
         notes.problem("no neighbour IP address given")
     local_as = check_asn(p.get("local_as"), "local AS", notes)
+    if p.get("local_as") is None:
+        notes.problem("no local AS given (name it, or set the device's asn in the inventory)")
     remote_as = check_asn(p.get("remote_as"), "remote AS", notes)
     if p.get("remote_as") is None:
         notes.problem("no remote AS given for the neighbour")
     usrc = check_interface(p.get("update_source"), "update-source", notes)
     if local_as is not None and remote_as is not None:
         if local_as == remote_as and usrc is None:
-            notes.assume("iBGP peer without update-source: the session uses the outgoing interface address (lab iBGP uses Loopback0)")
+            notes.assume("iBGP peer without update-source: the session uses the outgoing interface address (iBGP usually peers between loopbacks)")
         if local_as != remote_as:
             notes.assume("eBGP peer: no route-maps or prefix-lists are applied; add inbound/outbound policy before production")
     notes.assume(f"MD5 key not generated: replace {BGP_MD5_PLACEHOLDER} with the key from the vault")
@@ -337,8 +352,11 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
                 notes.assume(f"shaped to the line rate, {rate} Mbps, so queuing happens here and not in the provider's network")
     else:
         notes.assume("no line rate given: no shaper; on a sub-rate circuit give the rate so the policy can queue")
-    policy = policy_name(p.get("policy_name"), "policy name", notes)
-    shaper = policy_name(p.get("shaper_name") or DEFAULT_SHAPER_POLICY, "shaper name", notes)
+    policy = _named(p.get("policy_name"), "policy name", "qos_policy", notes)
+    if shape_bps is not None and notes.os == "ios":  # only the IOS policy nests in a named shaper
+        shaper = _named(p.get("shaper_name"), "shaper name", "qos_shaper", notes)
+    else:
+        shaper = policy_name(p["shaper_name"], "shaper name", notes) if p.get("shaper_name") is not None else "<shaper-name>"
     iface = check_interface(p.get("interface"), "interface", notes)
     if iface is None:
         notes.assume("no interface given: the policy is defined but not attached to any interface")
@@ -361,6 +379,14 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
         shape_kbps=shape_bps // 1000 if shape_bps else None,
         interface=iface,
     )
+
+
+def _named(value: Any, label: str, site_key: str, notes: Notes) -> str:
+    """A policy name as given, or a placeholder and a problem when neither the text nor the site names one."""
+    if value is None:
+        notes.problem(f"no {label} given (name it, or set the site's {site_key} in the inventory)")
+        return f"<{label.replace(' ', '-')}>"
+    return policy_name(value, label, notes)
 
 
 PREPARE: dict[str, Callable[[dict[str, Any], Notes], KindParams]] = {

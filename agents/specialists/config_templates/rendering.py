@@ -16,8 +16,9 @@ import jinja2
 from hier_config import Platform, get_hconfig
 
 from agents.specialists.config_templates.checks import Notes
-from agents.specialists.config_templates.kinds import LAB_LOCAL_AS, SUPPORTED_OS, GeneratedConfig, TemplateRequest
+from agents.specialists.config_templates.kinds import SUPPORTED_OS, GeneratedConfig, TemplateRequest
 from agents.specialists.config_templates.parameters import PREPARE, fill_defaults
+from agents.specialists.config_templates.site import SiteDefaults
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 
@@ -99,12 +100,15 @@ def _scrub_secrets(lines: list[str]) -> tuple[list[str], list[str]]:
     return clean, problems
 
 
-def render_config(req: TemplateRequest, os: str, device: str | None = None, interfaces: list[str] | None = None) -> GeneratedConfig:
+def render_config(req: TemplateRequest, os: str, device: str | None = None, interfaces: list[str] | None = None,
+                  site: SiteDefaults | None = None) -> GeneratedConfig:
     """Render the request for one device OS and validate the result.
 
     `interfaces`, when given, are the device's real interface names: anything else named in the
-    request is a problem. An unsupported OS gives no lines and one problem rather than an
-    exception, because the caller is a chat bot answering for whatever device was named.
+    request is a problem. `site` is the device's site defaults from the inventory (`site_defaults`);
+    without it a value the request leaves out is missing. An unsupported OS gives no lines and one
+    problem rather than an exception, because the caller is a chat bot answering for whatever
+    device was named.
     """
     params = dict(req.params)
     device = device or params.get("device")
@@ -115,10 +119,7 @@ def render_config(req: TemplateRequest, os: str, device: str | None = None, inte
             problems=[f"no templates for OS {os!r}: supported are {', '.join(SUPPORTED_OS)}"],
         )
     notes = Notes(os=os_key, device=device, interfaces=interfaces)
-    if req.kind == "bgp_neighbor" and "local_as" in req.missing and device in LAB_LOCAL_AS:
-        params["local_as"] = LAB_LOCAL_AS[device]
-        notes.assume(f"local AS {LAB_LOCAL_AS[device]} ({device}'s AS in the lab): none was given")
-    fill_defaults(req.kind, params, req.missing, notes)
+    fill_defaults(req.kind, params, req.missing, notes, site or SiteDefaults())
     context = PREPARE[req.kind](params, notes)
     template = _environment().get_template(f"{os_key}/{req.kind}.j2")
     rendered = template.render(**context.model_dump())
