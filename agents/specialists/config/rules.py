@@ -68,39 +68,39 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     if intent == "qos":
         return await _qos(ctx, text, devices)
     configs = await asyncio.gather(*(ctx.tool("get_device_config", device=d) for d in devices))
-    ok = [c for c in configs if isinstance(c, DeviceConfig) and c.ok]
+    ok = [(c.device, c) for c in configs if isinstance(c, DeviceConfig) and c.ok and c.device is not None]
     result = ConfigResult(intent=intent)
     findings, recs = [], []
-    for c in ok:
+    for name, c in ok:
         problems, unused = validate_config(c.os, c.running)
-        result.validation[c.device] = problems
-        result.unused_policies[c.device] = unused.get("policy-map", [])
-        result.qos += interface_qos(c.device, c.os, c.running)
+        result.validation[name] = problems
+        result.unused_policies[name] = unused.get("policy-map", [])
+        result.qos += interface_qos(name, c.os, c.running)
         if c.diff_vs_startup:
-            result.diff[c.device] = c.diff_vs_startup
+            result.diff[name] = c.diff_vs_startup
 
     if intent == "diff":
-        for c in ok:
+        for name, c in ok:
             if c.diff_vs_startup:
-                findings.append(finding(ctx, f"{c.device}: running config differs from startup ({len(c.diff_vs_startup)} diff lines); changes are lost on reload", Severity.low, c.device, "unsaved_config"))
-                recs.append(recommendation(ctx, f"Review and save the running config on {c.device}", ["show archive config differences" if c.os == "ios" else "show running-config diffs", "copy running-config startup-config"], c.device))
+                findings.append(finding(ctx, f"{name}: running config differs from startup ({len(c.diff_vs_startup)} diff lines); changes are lost on reload", Severity.low, name, "unsaved_config"))
+                recs.append(recommendation(ctx, f"Review and save the running config on {name}", ["show archive config differences" if c.os == "ios" else "show running-config diffs", "copy running-config startup-config"], name))
             elif c.startup_differs is False:
-                findings.append(finding(ctx, f"{c.device}: running config matches startup", Severity.info, c.device))
-        summary = f"{sum(1 for c in ok if c.diff_vs_startup)} of {len(ok)} device(s) have unsaved changes"
+                findings.append(finding(ctx, f"{name}: running config matches startup", Severity.info, name))
+        summary = f"{sum(1 for _, c in ok if c.diff_vs_startup)} of {len(ok)} device(s) have unsaved changes"
     else:
-        for c in ok:
-            for p in result.validation[c.device]:
-                findings.append(finding(ctx, f"{c.device}: {p}", Severity.low if p.startswith("unused") else Severity.medium, c.device, "config_validation"))
+        for name, _ in ok:
+            for p in result.validation[name]:
+                findings.append(finding(ctx, f"{name}: {p}", Severity.low if p.startswith("unused") else Severity.medium, name, "config_validation"))
         if intent == "show":
             sections = [s for rx, s in _SECTIONS if re.search(rx, text.lower())]
             wanted_if = interfaces_in(text)
-            for c in ok if named else []:
-                result.shown[c.device] = _show(c.os, c.running, wanted_if, sections)
-                findings.insert(0, finding(ctx, f"{c.device} configuration{(' (' + ', '.join(wanted_if or sections) + ')') if (wanted_if or sections) else ''}:\n{result.shown[c.device]}", Severity.info, c.device, "config_shown"))
+            for name, c in (ok if named else []):
+                result.shown[name] = _show(c.os, c.running, wanted_if, sections)
+                findings.insert(0, finding(ctx, f"{name} configuration{(' (' + ', '.join(wanted_if or sections) + ')') if (wanted_if or sections) else ''}:\n{result.shown[name]}", Severity.info, name, "config_shown"))
             if not named:
                 findings.insert(0, finding(ctx, f"Name a device to see its configuration; known devices: {', '.join(ctx.inventory.names)}", Severity.info))
-        problems = sum(len(v) for v in result.validation.values())
-        summary = f"Validated {len(ok)} configuration(s): {problems} problem(s) found" if intent == "validate" or problems else f"Configuration of {', '.join(c.device for c in ok)} shown; no structural problems"
+        problem_count = sum(len(v) for v in result.validation.values())
+        summary = f"Validated {len(ok)} configuration(s): {problem_count} problem(s) found" if intent == "validate" or problem_count else f"Configuration of {', '.join(name for name, _ in ok)} shown; no structural problems"
         if not ok:
             summary = "No configuration could be read"
     failed = failure_findings(ctx)
@@ -146,7 +146,7 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOu
 async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
     request = detect_template(text)
     assert request is not None
-    targets = ctx.task.devices or [None]
+    targets: list[str | None] = [*ctx.task.devices] or [None]
     generated: list[GeneratedConfig] = []
     for device in targets:
         os_name, interfaces = "ios", None

@@ -230,10 +230,10 @@ async def _congestion_causes(ctx: AnalysisContext, obs: list[Observation]) -> li
         drops = next((x for x in obs if x.kind == "drops" and x.device == o.device and x.interface == o.interface), None)
         no_qos = b is not None and b.get("qos_checked") and not b.get("qos_policy")
         detail = o.message + (f" with {drops.data['per_min']:,.0f} {drops.data['direction']} drops/min" if drops else "")
-        if no_qos:
+        if no_qos and b is not None:
             detail += f"; no QoS service-policy is applied on {o.interface}, so voice and business traffic are dropped as freely as bulk traffic"
             spare = b.get("unused_policies") or []
-            title = "WAN congestion with no QoS policy applied" if ctx.inventory.get(o.device).role in {"branch-router", "wan-edge"} else "Link congestion with no QoS policy applied"
+            title = "WAN congestion with no QoS policy applied" if ctx.inventory.get(o.device or "").role in {"branch-router", "wan-edge"} else "Link congestion with no QoS policy applied"
             steps = [ResolutionStep(description=f"Re-apply the QoS policy on {o.device} {o.interface}" + (f" ({spare[0]} is defined but unused)" if spare else ""),
                                     device=o.device, commands=[f"interface {o.interface}", f" service-policy output {spare[0] if spare else '<policy-name>'}"]),
                      ResolutionStep(description="Verify the policy is attached and priority traffic is no longer dropped", device=o.device,

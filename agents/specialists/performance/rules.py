@@ -133,8 +133,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         if b.qos_checked and not b.qos_policy:
             summary += " and no QoS policy applied"
     elif rows:
-        dev, i, direction, util = rows[0]
-        summary = f"No congestion: the busiest interface is {dev} {i.name} {direction} at {util:.0f}%"
+        busiest, i, direction, util = rows[0]
+        summary = f"No congestion: the busiest interface is {busiest} {i.name} {direction} at {util:.0f}%"
     else:
         summary = "No traffic data could be read"
     confidence = 0.88 if traffic else 0.3
