@@ -18,7 +18,8 @@ The package: `detection` (which kind) and `extraction` (its parameters from the 
 (interface names, VLAN lists, AS numbers, masks, through netutils), `checks` and `parameters`
 (one pydantic model per kind, the checked values its template receives), `rendering` (the
 templates, the structure check, the secret scrub), `kinds` (the request and result models),
-`site` (the values a site uses when a request leaves them out, read from the inventory).
+`defaults` and `site` (what stands in for a value a request leaves out: the templates' own, and
+the site's from the inventory).
 """
 
 from __future__ import annotations

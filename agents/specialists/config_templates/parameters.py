@@ -1,7 +1,6 @@
 """One pydantic model per change kind: the checked values its template receives.
 
-`fill_defaults` puts the defaults where the text was silent (and says so): those no site decides,
-and the site's own from the inventory (`site`); each
+`defaults.fill_defaults` has already put defaults where the text was silent (and said so); each
 `_prepare_*` checks the parameters of one kind, records problems and assumptions on `Notes`, and
 returns that kind's model. The models are strict (no coercion, no unknown fields), so a template
 and the code feeding it cannot drift apart quietly; StrictUndefined in the templates catches the
@@ -31,14 +30,7 @@ from agents.specialists.config_templates.checks import (
     percent,
     policy_name,
 )
-from agents.specialists.config_templates.kinds import (
-    BGP_MD5_PLACEHOLDER,
-    DEFAULT_BUSINESS_PCT,
-    DEFAULT_OSPF_AREA,
-    DEFAULT_OSPF_PROCESS,
-    DEFAULT_VOICE_PCT,
-)
-from agents.specialists.config_templates.site import SiteDefaults
+from agents.specialists.config_templates.kinds import BGP_MD5_PLACEHOLDER
 from agents.specialists.config_templates.values import NOT_SWITCHPORT, format_vlan_list, is_netmask, parse_vlan_list
 
 
@@ -105,51 +97,6 @@ class QosPolicyParams(KindParams):
     shape_bps: int | None
     shape_kbps: int | None
     interface: str | None
-
-
-class FromSite:
-    """A default that is the site's (`SiteDefaults`), read from the inventory per device."""
-
-
-SITE = FromSite()
-
-# Per kind: parameter -> (default, the assumption said when it stands in; None: said elsewhere).
-DEFAULT_NOTES: dict[str, dict[str, tuple[Any, str | None]]] = {
-    "access_port": {
-        "vlan": (SITE, "access VLAN {value} ({where}'s access VLAN in the inventory): no VLAN was given"),
-        "portfast": (True, "edge port: spanning-tree portfast enabled"),
-        "bpduguard": (True, "edge port: BPDU guard enabled (a switch plugged in here err-disables the port)"),
-    },
-    "trunk": {},
-    "ospf": {
-        "process_id": (DEFAULT_OSPF_PROCESS, "OSPF process {value}: none was given"),
-        "area": (DEFAULT_OSPF_AREA, "OSPF area {value} (backbone): none was given"),
-    },
-    "bgp_neighbor": {
-        "local_as": (SITE, "local AS {value} ({where}'s AS in the inventory): none was given"),
-    },
-    "static_route": {},
-    "qos_policy": {
-        "voice_pct": (DEFAULT_VOICE_PCT, "voice (DSCP EF) gets a {value}% priority queue: no voice share was given"),
-        "business_pct": (DEFAULT_BUSINESS_PCT, "business data (DSCP AF31/AF21) gets {value}% bandwidth: no business share was given"),
-        "policy_name": (SITE, "policy-map name {value} ({where}'s WAN policy name in the inventory)"),
-        "shaper_name": (SITE, None),  # named in the shaper's own assumption
-    },
-}
-
-
-def fill_defaults(kind: str, params: dict[str, Any], missing: list[str], notes: Notes, site: SiteDefaults) -> None:
-    """Defaults where the text gave nothing; a value the text did not give (`missing`) that
-    detection filled is replaced by `site`'s, which knows the device."""
-    for key, (default, text) in DEFAULT_NOTES[kind].items():
-        from_site = default is SITE
-        value = site.value(kind, key) if from_site else default
-        if value is not None and (params.get(key) is None or (from_site and key in missing)):
-            params[key] = value
-        elif not (key in missing and params.get(key) is not None):
-            continue
-        if text is not None:
-            notes.assume(text.format(value=params[key], where=site.where))
 
 
 def _prepare_access(p: dict[str, Any], notes: Notes) -> AccessPortParams:

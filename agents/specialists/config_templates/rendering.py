@@ -16,8 +16,9 @@ import jinja2
 from hier_config import Platform, get_hconfig
 
 from agents.specialists.config_templates.checks import Notes
+from agents.specialists.config_templates.defaults import fill_defaults
 from agents.specialists.config_templates.kinds import SUPPORTED_OS, GeneratedConfig, TemplateRequest
-from agents.specialists.config_templates.parameters import PREPARE, fill_defaults
+from agents.specialists.config_templates.parameters import PREPARE
 from agents.specialists.config_templates.site import SiteDefaults
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
