@@ -42,13 +42,13 @@ from agents.config import EngineConfig, LLMConfig, NetworkConfig, ResilienceConf
 from agents.llm.backend import ClaudeBackend  # noqa: E402
 from agents.llm.client import ClaudeClient  # noqa: E402
 from agents.llm.schemas import REPORT_MODELS, DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SynthesisOut  # noqa: E402
-from agents.llm.usage import UsageMeter  # noqa: E402
 from agents.models import Answer, Request, Specialist, Usage  # noqa: E402
 from agents.resilience.guard import Resilience  # noqa: E402
 from agents.specialists.base import definitions  # noqa: E402
 from agents.supervisor import Supervisor  # noqa: E402
 from agents.tools import build_toolbox  # noqa: E402
 from agents.tools.registry import TOOL_SPECS, call_tool, tool_definition  # noqa: E402
+from agents.usage import UsageMeter  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, dynamic, slow, text, tool_use  # noqa: E402
 
 # scenario -> (question, words of which one must appear in a finding for the root cause to count as found)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agents.access import DEFAULT_TOOL_ROLES, Role
+from agents.catalogue import CatalogueError, configure
 from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
@@ -173,6 +174,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     if path is None and os.environ.get(CONFIG_ENV):
         path = os.environ[CONFIG_ENV]
     if path is None:
+        _configure_specialists({}, None)
         return _checked(Settings(), None)
     path = Path(path)
     try:
@@ -192,11 +194,26 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections (network, audit, ...), not {type(raw).__name__}")
+    _configure_specialists(raw, path)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + _describe(exc, Settings)) from None
     return _checked(_resolve_paths(settings, path.parent), path)
+
+
+def _configure_specialists(raw: dict[str, Any], path: Path | None) -> None:
+    """Discover the specialists first (engine.specialist_paths, relative to the file): the rest of
+    the file names them (llm.specialists, resilience.pools) and is validated against them."""
+    engine = raw.get("engine") if isinstance(raw.get("engine"), dict) else {}
+    paths = engine.get("specialist_paths") or []
+    if not isinstance(paths, list):
+        raise ConfigError(f"{path}: engine.specialist_paths must be a list of folders")
+    base = path.parent if path else Path.cwd()
+    try:
+        configure([p if Path(p).is_absolute() else base / p for p in map(Path, map(str, paths))])
+    except CatalogueError as exc:
+        raise ConfigError(f"{path or 'settings'}: engine.specialist_paths: {exc}") from None
 
 
 def _checked(settings: Settings, path: Path | None) -> Settings:
@@ -218,6 +235,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         settings.network.inventory = base / settings.network.inventory
     if settings.audit.rules_file is not None and not settings.audit.rules_file.is_absolute():
         settings.audit.rules_file = base / settings.audit.rules_file
+    settings.engine.specialist_paths = [p if p.is_absolute() else base / p for p in settings.engine.specialist_paths]
     return settings
 
 

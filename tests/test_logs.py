@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agents.access import DEFAULT_TOOL_ROLES
-from agents.specialists.base import _TOOL_DATA, definitions
+from agents.specialists.base import definitions
 from agents.tools.logs import analyse_events, parse_log
 from agents.tools.registry import TOOL_SPECS
 from agents.tools.results import LogSearch
@@ -83,7 +83,7 @@ def test_failed_logins_spread_out_are_not_a_burst() -> None:
 
 
 def test_search_logs_is_registered_everywhere_a_tool_must_be() -> None:
-    assert "search_logs" in TOOL_SPECS and DEFAULT_TOOL_ROLES["search_logs"] == "viewer" and "search_logs" in _TOOL_DATA
+    assert "search_logs" in TOOL_SPECS and DEFAULT_TOOL_ROLES["search_logs"] == "viewer" and TOOL_SPECS["search_logs"].withheld == "the device logs"
     tools = {d.name.value: d.tools for d in definitions().values()}
     assert "search_logs" in tools["diagnosis"] and "search_logs" in tools["security"]
 

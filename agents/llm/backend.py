@@ -9,9 +9,9 @@ from agents.config import LLMConfig
 from agents.llm import provider_enabled
 from agents.llm.client import ClaudeClient
 from agents.llm.investigation import investigate
-from agents.llm.usage import UsageMeter
 from agents.resilience.guard import Resilience
 from agents.specialists.base import AnalysisContext, AnalystOutput
+from agents.usage import UsageMeter
 
 Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
 

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
 from agents.failures import FailureKind, LLMUnavailable
-from agents.llm.usage import UsageMeter
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import BREAKER_KIND, Resilience
+from agents.usage import UsageMeter
 
 log = logging.getLogger(__name__)
 

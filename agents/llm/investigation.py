@@ -19,7 +19,6 @@ from agents.failures import LLMUnavailable
 from agents.llm.client import ClaudeClient
 from agents.llm.schemas import SpecialistReport, report_model
 from agents.llm.tiering import choose_tier
-from agents.llm.usage import UsageMeter
 from agents.models import Finding, Recommendation, Specialist
 from agents.progress import TierChosen
 from agents.severity import Severity
@@ -27,6 +26,7 @@ from agents.specialists.base import AnalysisContext, AnalystOutput
 from agents.specialists.incident_report import complete_report
 from agents.tools.redact import redact_prose
 from agents.tools.registry import TOOL_SPECS, tool_definition
+from agents.usage import UsageMeter
 
 
 def ask_specialist_tool() -> dict[str, Any]:

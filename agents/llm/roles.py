@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from agents.config import LLMConfig
 from agents.llm.client import ClaudeClient
-from agents.llm.schemas import GapList, PlanOut, RouteOut, SynthesisOut
-from agents.llm.usage import UsageMeter
+from agents.llm.schemas import GapList, PlanOut, RouteOut, SynthesisOut, naming_specialists
 from agents.models import AgentResponse, Answer, ExecutionMode, Plan, PlanStep, RouteDecision
 from agents.network.inventory import Inventory
 from agents.planner import PlanError, finalise
 from agents.specialists.base import definitions
 from agents.tools.redact import redact_prose
+from agents.usage import UsageMeter
 
 
 def _specialists() -> str:
@@ -51,7 +51,7 @@ async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, ques
                 keyword: RouteDecision) -> RouteDecision:
     out = await claude.output(
         role="router", agent="router", tier=config.tier_for_role("router"), system=router_prompt(), meter=meter,
-        output_model=RouteOut,
+        output_model=naming_specialists(RouteOut),
         messages=[{"role": "user", "content": f"Inventory: {', '.join(inventory.names)}\nQuestion: {redact_prose(question)}"}],
     )
     specialists = list(dict.fromkeys([out.primary, *out.specialists]))
@@ -63,7 +63,7 @@ async def plan(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, quest
                devices: list[str], inventory: Inventory, requested: ExecutionMode) -> Plan:
     out = await claude.output(
         role="planner", agent="planner", tier=config.tier_for_role("planner"), system=planner_prompt(), meter=meter,
-        output_model=PlanOut,
+        output_model=naming_specialists(PlanOut),
         messages=[{"role": "user", "content": (
             f"Question: {redact_prose(question)}\nRouted to: {', '.join(s.value for s in decision.specialists)} "
             f"(primary {decision.primary.value})\nDevices: {', '.join(devices) or 'none named'}\n"
@@ -90,7 +90,7 @@ def _reports(responses: list[AgentResponse]) -> str:
 async def gaps(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, responses: list[AgentResponse]) -> GapList:
     out = await claude.output(
         role="coordinator", agent="coordinator", tier=config.tier_for_role("coordinator"), system=COORDINATOR_PROMPT,
-        meter=meter, output_model=GapList,
+        meter=meter, output_model=naming_specialists(GapList),
         messages=[{"role": "user", "content": f"Question: {redact_prose(question)}\n\nReports:\n{_reports(responses)}"}],
     )
     return out

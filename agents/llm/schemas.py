@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
@@ -127,3 +127,17 @@ class GapList(BaseModel):
 class SynthesisOut(BaseModel):
     summary: str = Field(description="the answer for the NOC engineer; cite which specialist found what, e.g. '(diagnosis)'")
     conflicts: list[str] = Field(description="disagreements between specialists and how they were resolved; empty if none")
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+@lru_cache(maxsize=16)
+def _for_catalogue(model: type[BaseModel], cat: Catalogue) -> type[BaseModel]:
+    return create_model(model.__name__, __base__=model, __module__=__name__)
+
+
+def naming_specialists(model: type[_Model]) -> type[_Model]:
+    """`model` as a type of the current catalogue. Its schema lists the specialists' names, and
+    the SDK caches output schemas by type: one subclass per catalogue keeps the names current."""
+    return _for_catalogue(model, catalogue())  # type: ignore[return-value]

@@ -23,7 +23,7 @@ from agents.network.inventory import Inventory
 from agents.progress import ProgressSink, ToolCalled
 from agents.severity import Severity
 from agents.tools.network import Toolbox
-from agents.tools.registry import call_tool
+from agents.tools.registry import TOOL_SPECS, call_tool
 from agents.tools.results import ToolError, ToolResult
 
 
@@ -137,7 +137,7 @@ class AnalysisContext:
     def _refuse(self, name: str, device: str | None) -> ToolResult:
         """The tool gate's answer: an error result for the caller and a visible note for the answer."""
         needed = self.tool_roles.needed(name)
-        what = _TOOL_DATA.get(name, f"the {name} tool")
+        what = TOOL_SPECS[name].withheld if name in TOOL_SPECS else f"the {name} tool"
         note = f"needs {needed}: skipped {what}" + (f" of {device}" if device else "")
         if note not in self.refused:
             self.refused.append(note)
@@ -152,21 +152,6 @@ class AnalysisContext:
     def context_findings(self, *agents: Specialist) -> list[Finding]:
         wanted = {a.value for a in agents}
         return [f for f in self.task.context if not wanted or f.agent in wanted]
-
-
-# How a refusal note names what was withheld ("needs operator: skipped the running config of edge-rtr-01").
-_TOOL_DATA = {
-    "get_device_config": "the running config",
-    "scan_security_vulnerabilities": "the security audit",
-    "get_interface_statistics": "the interface statistics",
-    "check_routing_protocol": "the routing state",
-    "get_device_health": "the device health",
-    "analyze_traffic_patterns": "the traffic analysis",
-    "list_devices": "the device list",
-    "search_runbooks": "the runbook search",
-    "get_interface_qos": "the QoS policies",
-    "search_logs": "the device logs",
-}
 
 
 def _summarise(result: ToolResult) -> str:

@@ -60,21 +60,33 @@ class ToolSpec:
     name: str
     description: str
     args: type[_Args]
+    # How a refusal by the tool gate names what was withheld ("needs operator: skipped the running config of edge-rtr-01").
+    withheld: str
 
 
 TOOL_SPECS: dict[str, ToolSpec] = {
     spec.name: spec
     for spec in (
-        ToolSpec("list_devices", "List inventory devices with role, site, OS, model and management address.", ListDevicesArgs),
-        ToolSpec("get_interface_statistics", "Interface status (up/down, enabled, speed, MTU, description) and current counters.", InterfaceArgs),
-        ToolSpec("check_routing_protocol", "BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).", RoutingArgs),
-        ToolSpec("get_device_health", "CPU, memory, temperatures, fans and power supplies, with threshold observations.", DeviceArgs),
-        ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs),
-        ToolSpec("get_interface_qos", "QoS service-policy names applied per routed interface (input/output) and policy-maps applied nowhere; no configuration text.", InterfaceArgs),
-        ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs),
-        ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs),
-        ToolSpec("search_logs", "Recent syslog of a device as timestamped events (secrets redacted), with patterns found: failed-login bursts, logins from unexpected sources, BGP/OSPF adjacency and link flaps, CPU hogs.", LogArgs),
-        ToolSpec("search_runbooks", "Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.", RunbookArgs),
+        ToolSpec("list_devices", "List inventory devices with role, site, OS, model and management address.", ListDevicesArgs,
+                 "the device list"),
+        ToolSpec("get_interface_statistics", "Interface status (up/down, enabled, speed, MTU, description) and current counters.", InterfaceArgs,
+                 "the interface statistics"),
+        ToolSpec("check_routing_protocol", "BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).", RoutingArgs,
+                 "the routing state"),
+        ToolSpec("get_device_health", "CPU, memory, temperatures, fans and power supplies, with threshold observations.", DeviceArgs,
+                 "the device health"),
+        ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs,
+                 "the running config"),
+        ToolSpec("get_interface_qos", "QoS service-policy names applied per routed interface (input/output) and policy-maps applied nowhere; no configuration text.", InterfaceArgs,
+                 "the QoS policies"),
+        ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs,
+                 "the traffic analysis"),
+        ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs,
+                 "the security audit"),
+        ToolSpec("search_logs", "Recent syslog of a device as timestamped events (secrets redacted), with patterns found: failed-login bursts, logins from unexpected sources, BGP/OSPF adjacency and link flaps, CPU hogs.", LogArgs,
+                 "the device logs"),
+        ToolSpec("search_runbooks", "Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.", RunbookArgs,
+                 "the runbook search"),
     )
 }
 
