@@ -8,14 +8,16 @@ answer its next read.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import yaml
 
 from agents.lab import DATA_DIR
-from agents.network.parse_cache import PARSES
+from agents.network.parse_cache import PARSES, ParseCache, content_key
 from bot.cli import cli
 
 DEVICE = "edge-rtr-01"
@@ -80,3 +82,27 @@ def test_a_tag_filter_is_part_of_what_is_cached(runner, tmp_path):
     soc2 = scan(runner, config, "tags=soc2")
     assert soc2["rules_evaluated"] < everything["rules_evaluated"]
     assert scan(runner, config) == everything
+
+
+async def test_concurrent_misses_share_one_parse_and_a_cancelled_caller_does_not_cancel_it():
+    """Twenty requests that miss at once cost one parse; a step that times out while waiting for
+    it leaves the parse to the others."""
+    cache = ParseCache()
+    release = threading.Event()
+    parsed: list[str] = []
+
+    def parse(text: str) -> str:
+        parsed.append(text)
+        release.wait(10)  # held until every caller waits on it
+        return text.upper()
+
+    key = content_key("interface Gi0/1")
+    callers = [asyncio.create_task(cache.get("demo", key, parse, "interface Gi0/1")) for _ in range(3)]
+    await asyncio.sleep(0)
+    callers[0].cancel()
+    release.set()
+    assert await asyncio.gather(*callers[1:]) == ["INTERFACE GI0/1", "INTERFACE GI0/1"]
+    assert await cache.get("demo", key, parse, "interface Gi0/1") == "INTERFACE GI0/1"
+    assert parsed == ["interface Gi0/1"]
+    assert await cache.get("demo", content_key("interface Gi0/2"), parse, "interface Gi0/2") == "INTERFACE GI0/2"
+    assert parsed == ["interface Gi0/1", "interface Gi0/2"]

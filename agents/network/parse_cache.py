@@ -84,7 +84,7 @@ class ParseCache:
         return value
 
     async def get(self, kind: str, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` once per key; a miss runs in a worker thread, concurrent misses share it.
+        """`fn(*args)` once per key; a miss runs off the loop (`offload`), concurrent misses share it.
 
         The computation is a task of its own, so a caller that is cancelled (a step timing out)
         leaves it running for the others that wait on it."""
@@ -93,7 +93,7 @@ class ParseCache:
         if found:
             return value  # type: ignore[no-any-return]
         task = self._pending.get(full)
-        if task is None:
+        if task is None or task.get_loop() is not asyncio.get_running_loop():  # not one left by a closed loop
             task = asyncio.ensure_future(self._compute(full, fn, args))
             task.add_done_callback(_retrieved)
             self._pending[full] = task
@@ -105,7 +105,8 @@ class ParseCache:
             self._store(full, value)
             return value
         finally:
-            self._pending.pop(full, None)
+            if self._pending.get(full) is asyncio.current_task():
+                del self._pending[full]
 
     async def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         if self.offload == "inline":
