@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -156,6 +156,28 @@ class DataRequest(BaseModel):
     reason: str = ""
 
 
+class QosQuery(BaseModel):
+    """One specialist asking another, typed: which QoS policies are applied on these interfaces of
+    `device` (performance asks config when it finds congestion)."""
+
+    kind: Literal["qos"] = "qos"
+    device: str
+    interfaces: list[str]
+
+
+class CongestionQuery(BaseModel):
+    """Typed: the congested interfaces of these devices and whether each has a QoS policy
+    (diagnosis asks performance when it sees high utilisation)."""
+
+    kind: Literal["congestion"] = "congestion"
+    devices: list[str]
+
+
+# What a specialist may ask another for besides prose: the answering specialist reads the query's
+# fields, never the instruction text (agents/specialists/replies.py holds the typed answers).
+SpecialistQuery = Annotated[QosQuery | CongestionQuery, Field(discriminator="kind")]
+
+
 class AgentTask(BaseModel):
     """What a specialist is asked to do in one step of a plan."""
 
@@ -169,6 +191,7 @@ class AgentTask(BaseModel):
     context: list[Finding] = Field(default_factory=list)
     context_recommendations: list[Recommendation] = Field(default_factory=list)
     chain: list[str] = Field(default_factory=list)
+    query: SpecialistQuery | None = None  # set when another specialist asked in typed form
 
 
 class Usage(BaseModel):

@@ -27,6 +27,7 @@ from agents.models import (
     Request,
     RouteDecision,
     Specialist,
+    SpecialistQuery,
 )
 from agents.network.inventory import Inventory
 from agents.pipeline import OfflineAnalysts, Pipeline, rule_pipeline
@@ -235,7 +236,7 @@ class Supervisor:
             attempts[0] += 1
             return AnalysisContext(failures=attempts[0] - 1, task=task, definition=definition, toolbox=self.toolbox, sink=session,
                                    request_id=session.request.id, started=session.started,
-                                   ask_fn=lambda t, a, i, d: self._ask(session, analysts, t, a, i, d), engine=self.engine,
+                                   ask_fn=lambda t, a, i, d, q: self._ask(session, analysts, t, a, i, d, q), engine=self.engine,
                                    role=session.request.role, tool_roles=self.tool_roles, data_roles=session.data_roles)
 
         await session.emit(StepStarted(request_id=session.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
@@ -292,7 +293,7 @@ class Supervisor:
         return out, ctx, "offline"
 
     async def _ask(self, session: Session, analysts: Mapping[Specialist, Analyst], asker: AgentTask, target: Specialist, instruction: str,
-                   devices: list[str]) -> tuple[DataRequest, AgentResponse | None]:
+                   devices: list[str], query: SpecialistQuery | None = None) -> tuple[DataRequest, AgentResponse | None]:
         chain = asker.chain + [asker.agent.value]
         record = DataRequest(from_agent=asker.agent.value, to_agent=target.value, instruction=instruction, chain=chain + [target.value], outcome="answered")
         if target.value in chain:
@@ -303,7 +304,7 @@ class Supervisor:
         if record.outcome != "answered":
             return record, None
         sub = AgentTask(id=f"{asker.id}>{target.value}", agent=target, instruction=instruction, devices=devices or asker.devices,
-                        context=asker.context, context_recommendations=asker.context_recommendations, chain=chain)
+                        context=asker.context, context_recommendations=asker.context_recommendations, chain=chain, query=query)
         response = await self._run_agent(session, analysts, sub)
         if response.status == "failure":
             record.outcome, record.reason = "failed", response.error or ""

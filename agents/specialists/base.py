@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.access import Role, ToolRoles
 from agents.catalogue import Catalogue, catalogue
 from agents.config import EngineConfig, ThresholdsConfig
-from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist
+from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist, SpecialistQuery
 from agents.network.inventory import Inventory
 from agents.progress import ProgressSink, ToolCalled
 from agents.severity import Severity
@@ -72,7 +72,7 @@ class AnalystOutput(BaseModel):
     degraded: str | None = None  # why a better engine could not be used
 
 
-AskFn = Callable[[AgentTask, Specialist, str, list[str]], Awaitable[tuple[DataRequest, AgentResponse | None]]]
+AskFn = Callable[[AgentTask, Specialist, str, list[str], SpecialistQuery | None], Awaitable[tuple[DataRequest, AgentResponse | None]]]
 
 
 @dataclass
@@ -143,9 +143,11 @@ class AnalysisContext:
             self.refused.append(note)
         return ToolResult(tool=name, device=device, ok=False, error=ToolError(kind="needs_role", message=note))
 
-    async def ask(self, agent: Specialist, instruction: str, devices: list[str] | None = None) -> AgentResponse | None:
-        """Ask another specialist through the supervisor; None when the request is refused."""
-        record, response = await self.ask_fn(self.task, agent, instruction, devices or [])
+    async def ask(self, agent: Specialist, instruction: str, devices: list[str] | None = None,
+                  query: SpecialistQuery | None = None) -> AgentResponse | None:
+        """Ask another specialist through the supervisor; None when the request is refused. With a
+        `query` the other specialist answers its fields (the instruction is for people and logs)."""
+        record, response = await self.ask_fn(self.task, agent, instruction, devices or [], query)
         self.requests.append(record)
         return response
 

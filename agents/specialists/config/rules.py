@@ -13,6 +13,7 @@ import re
 
 from pydantic import BaseModel, Field
 
+from agents.models import QosQuery
 from agents.network.parsers import canonical_interface, parse_config
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
@@ -65,8 +66,10 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         return await _template(ctx, text)
     named = ctx.task.devices
     devices = named or ctx.inventory.names
+    if isinstance(ctx.task.query, QosQuery):  # another specialist asked in typed form: its fields, not its words
+        return await _qos(ctx, text, [ctx.task.query.device], ctx.task.query.interfaces)
     if intent == "qos":
-        return await _qos(ctx, text, devices)
+        return await _qos(ctx, text, devices, interfaces_in(text))
     configs = await asyncio.gather(*(ctx.tool("get_device_config", device=d) for d in devices))
     ok = [(c.device, c) for c in configs if isinstance(c, DeviceConfig) and c.ok and c.device is not None]
     result = ConfigResult(intent=intent)
@@ -113,7 +116,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
 _APPLY = re.compile(r"\b(?:apply|re-?apply|attach|re-?attach|put|add|configure|enable|restore)\b", re.IGNORECASE)
 
 
-async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOutput:
+async def _qos(ctx: AnalysisContext, text: str, devices: list[str], interfaces: list[str]) -> AnalystOutput:
     """QoS policies per interface through the QoS tool: policy names, no configuration text,
     so a viewer's "why is the branch slow?" still learns that the WAN policy is detached."""
     statuses = await asyncio.gather(*(ctx.tool("get_interface_qos", device=d) for d in devices))
@@ -122,7 +125,7 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str]) -> AnalystOu
     for s in ok:
         result.qos += s.interfaces
         result.unused_policies[s.device or ""] = s.unused_policies
-    wanted = set(interfaces_in(text))
+    wanted = {canonical_interface(i) for i in interfaces}
     result.qos = [q for q in result.qos if not wanted or q.interface in wanted]
     findings, recs = [], []
     asked_to_apply = wanted and _APPLY.search(text) is not None

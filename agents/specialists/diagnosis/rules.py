@@ -12,10 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.models import Specialist
+from agents.models import CongestionQuery, Specialist
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs, timeline, unexplained_flaps
+from agents.specialists.replies import CongestionReply, reply
 from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
 
@@ -222,17 +223,19 @@ async def _congestion_causes(ctx: AnalysisContext, obs: list[Observation]) -> li
     if not hot:
         return []
     devices = sorted({o.device for o in hot if o.device})
-    perf = await ctx.ask(Specialist.performance, "Analyse congestion and check QoS on the busy interfaces", devices)
-    bottlenecks = perf.result.get("bottlenecks", []) if perf and perf.status != "failure" else []
+    perf = await ctx.ask(Specialist.performance, "Analyse congestion and check QoS on the busy interfaces", devices,
+                         query=CongestionQuery(devices=devices))
+    congestion = reply(perf, CongestionReply)
+    bottlenecks = congestion.bottlenecks if congestion else []
     causes = []
     for o in hot:
-        b = next((b for b in bottlenecks if b["device"] == o.device and b["interface"] == o.interface), None)
+        b = next((b for b in bottlenecks if b.device == o.device and b.interface == o.interface), None)
         drops = next((x for x in obs if x.kind == "drops" and x.device == o.device and x.interface == o.interface), None)
-        no_qos = b is not None and b.get("qos_checked") and not b.get("qos_policy")
+        no_qos = b is not None and b.qos_checked and not b.qos_policy
         detail = o.message + (f" with {drops.data['per_min']:,.0f} {drops.data['direction']} drops/min" if drops else "")
         if no_qos and b is not None:
             detail += f"; no QoS service-policy is applied on {o.interface}, so voice and business traffic are dropped as freely as bulk traffic"
-            spare = b.get("unused_policies") or []
+            spare = b.unused_policies
             title = "WAN congestion with no QoS policy applied" if ctx.inventory.get(o.device or "").role in {"branch-router", "wan-edge"} else "Link congestion with no QoS policy applied"
             steps = [ResolutionStep(description=f"Re-apply the QoS policy on {o.device} {o.interface}" + (f" ({spare[0]} is defined but unused)" if spare else ""),
                                     device=o.device, commands=[f"interface {o.interface}", f" service-policy output {spare[0] if spare else '<policy-name>'}"]),

@@ -13,27 +13,13 @@ import math
 
 from pydantic import BaseModel, Field
 
-from agents.models import Specialist
+from agents.models import QosQuery, Specialist
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.specialists.replies import Bottleneck, QosReply, reply
 from agents.tools.results import DeviceHealth, TrafficAnalysis
 
 FORECAST_TOP_N = 5
-
-
-class Bottleneck(BaseModel):
-    device: str
-    interface: str
-    description: str = ""
-    direction: str
-    util_pct: float
-    speed_mbps: float | None  # None: the device does not report the interface speed
-    rate_mbps: float
-    drops_per_min: float
-    errors_per_min: float
-    qos_checked: bool = False
-    qos_policy: str | None = None
-    unused_policies: list[str] = Field(default_factory=list)
 
 
 class CapacityForecast(BaseModel):
@@ -147,14 +133,16 @@ async def _check_qos(ctx: AnalysisContext, bottlenecks: list[Bottleneck]) -> Non
     """Ask the config specialist whether each congested interface has a QoS policy."""
     for device in dict.fromkeys(b.device for b in bottlenecks):
         interfaces = [b.interface for b in bottlenecks if b.device == device]
-        response = await ctx.ask(Specialist.config, f"QoS check: service-policy on {device} interfaces {', '.join(interfaces)}", [device])
-        if response is None or response.status == "failure":
+        response = await ctx.ask(Specialist.config, f"QoS check: service-policy on {device} interfaces {', '.join(interfaces)}", [device],
+                                 query=QosQuery(device=device, interfaces=interfaces))
+        answer = reply(response, QosReply)
+        if answer is None:
             continue
-        qos = {(q["device"], q["interface"]): q for q in response.result.get("qos", [])}
-        unused = response.result.get("unused_policies", {}).get(device, [])
+        qos = {(q.device, q.interface): q for q in answer.qos}
+        unused = answer.unused_policies.get(device, [])
         for b in bottlenecks:
             q = qos.get((b.device, b.interface))
             if q is not None:
                 b.qos_checked = True
-                b.qos_policy = q.get(f"{b.direction}_policy")
+                b.qos_policy = q.input_policy if b.direction == "input" else q.output_policy
                 b.unused_policies = unused
