@@ -55,7 +55,7 @@ _LOG_COMMAND = {"ios": "show logging", "eos": "show logging", "nxos": "show logg
 @dataclass
 class _Entry:
     expires: float
-    future: asyncio.Future
+    future: asyncio.Future[Any]
 
 
 def ospf_command(os_name: str) -> str | None:
@@ -106,7 +106,7 @@ class Gateway:
         slow = self._slow.get(device.name)
         if slow is not None and slow[0] > now:
             raise DeviceError(device.name, "timeout", f"{slow[1]} (not asked again for {max(0.1, round(slow[0] - now, 1)):g}s)")
-        pending: dict[str, asyncio.Future] = {}
+        pending: dict[str, asyncio.Future[Any]] = {}
         missing: list[str] = []
         for name in dict.fromkeys(reads):
             entry = self._cache.get((device.name, name))
@@ -115,15 +115,15 @@ class Gateway:
             else:
                 missing.append(name)
         if missing:
-            futures = {name: loop.create_future() for name in missing}
+            futures = {read: loop.create_future() for read in missing}
             expires = now + self._config.cache_ttl_s
-            for name, fut in futures.items():
-                self._cache[(device.name, name)] = _Entry(expires, fut)
+            for read, fut in futures.items():
+                self._cache[(device.name, read)] = _Entry(expires, fut)
             pending.update(futures)
             await self._fill(device, missing, futures)
         return {name: await asyncio.shield(fut) for name, fut in pending.items()}
 
-    async def _fill(self, device: Device, missing: list[str], futures: dict[str, asyncio.Future]) -> None:
+    async def _fill(self, device: Device, missing: list[str], futures: dict[str, asyncio.Future[Any]]) -> None:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._config.max_parallel_devices)
         loop = asyncio.get_running_loop()
@@ -169,7 +169,7 @@ class Gateway:
     def _open(self, device: Device) -> Any:
         return self.access.open(device, self._config.timeout_s, self._closing)
 
-    def _read_one(self, driver, device: Device, name: str) -> Any:
+    def _read_one(self, driver: Any, device: Device, name: str) -> Any:
         if name == "facts":
             return driver.get_facts()
         if name == "interfaces":
@@ -229,9 +229,10 @@ _PARSE_ERRORS = (ValueError, KeyError, IndexError, AttributeError, TypeError)
 
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
-    while exc is not None and exc not in out and len(out) < 8:
-        out.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    current: BaseException | None = exc
+    while current is not None and current not in out and len(out) < 8:
+        out.append(current)
+        current = current.__cause__ or current.__context__
     return out
 
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ class Inventory:
         self._devices = {d.name: d for d in devices}
         self.defaults: dict[str, Any] = dict(defaults or {})
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Device]:
         return iter(self._devices.values())
 
     def __len__(self) -> int:

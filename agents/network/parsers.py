@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from hier_config import HConfig, Platform, get_hconfig
 from hier_config.exceptions import DuplicateChildError
@@ -122,7 +123,7 @@ def interface_key(name: str) -> str:
     return canonical_interface(name).lower()
 
 
-def find_interface(name: str, known: list[str] | dict) -> str | None:
+def find_interface(name: str, known: list[str] | dict[str, Any]) -> str | None:
     """The device's own spelling of `name` among `known`, or None if it has no such interface."""
     wanted = interface_key(name)
     return next((k for k in known if interface_key(k) == wanted), None)
