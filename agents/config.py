@@ -86,6 +86,10 @@ class EngineConfig(StrictModel):
     """How the supervisor runs specialists (the offline engine and, later, Claude)."""
 
     default_mode: Literal["auto", "sequential", "parallel", "hybrid"] = "auto"
+    # One attempt of a step on one pool instance. Everything the step starts is cut to fit in it, so
+    # a step never times out while a call it started may still run: a device read gets at most 80% of
+    # what is left (network.timeout_s otherwise), a Claude call at most 90% (llm.timeout_s otherwise,
+    # SDK retries included). A call cut short is that instance's timeout; the step is retried elsewhere.
     step_timeout_s: float = Field(30.0, gt=0, le=600)
     request_deadline_s: float = Field(120.0, gt=0, le=3600)
     max_hops: int = Field(3, ge=0, le=5)
@@ -167,6 +171,8 @@ class LLMConfig(StrictModel):
     allowed_tiers: dict[str, list[str]] = Field(
         default_factory=lambda: {n: list(s.model.allowed_tiers) for n, s in catalogue().specs.items()})
     prices: dict[str, PriceConfig] = Field(default_factory=_default_prices)
+    # One Claude call, SDK retries included; inside a specialist step never beyond 90% of what is left
+    # of engine.step_timeout_s (agents/llm/client.py), so the step's timeout never cuts a live call.
     timeout_s: float = Field(60.0, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=10)
     # Claude routes a question when the learned router's calibrated confidence in its primary is
@@ -250,16 +256,54 @@ class BreakerConfig(StrictModel):
     open_at_once: list[str] = Field(default_factory=lambda: ["auth"])
 
 
+class EndpointConfig(StrictModel):
+    """Where an instance's Claude calls go, by environment variable NAMES (values never live in the
+    file): the base URL (unset: the SDK's default, ANTHROPIC_BASE_URL or Anthropic's API) and the API
+    key. An instance whose key variable is unset fails its calls with an auth error, which opens its
+    breakers and moves its steps to another instance."""
+
+    base_url_env: str | None = Field(None, min_length=1)
+    api_key_env: str = Field("ANTHROPIC_API_KEY", min_length=1)
+
+
+class InstanceConfig(StrictModel):
+    """What one pool instance is bound to: a model tier (a name in llm.tiers; unset: the tier the
+    specialist's step would use, llm.tier_policy), optionally another model at that tier's settings,
+    and an endpoint (a name in resilience.endpoints; unset: the default client). Two instances on
+    different models or endpoints make "retry on another instance" a real failover."""
+
+    tier: str | None = Field(None, min_length=1)
+    model: str | None = Field(None, min_length=1)
+    endpoint: str | None = Field(None, min_length=1)
+
+    def describe(self) -> str:
+        what = f"model {self.model}" if self.model else f"tier {self.tier}" if self.tier else "the specialist's tier"
+        return f"{what} @ {self.endpoint or 'default'}"
+
+
 class PoolConfig(StrictModel):
     """A specialist's instances. `size` is where the pool starts; it grows by one instance when a
     step finds every instance busy (up to max_size) and drops an instance idle for idle_s (down to
-    min_size). min_size and max_size default to size: a fixed pool."""
+    min_size). min_size and max_size default to size: a fixed pool.
+
+    `instances` lists bindings (model tier, model, endpoint); instance n is bound to
+    instances[(n - 1) % len(instances)], so a pool that grows cycles through them. With `instances`
+    and no `size`, the pool starts with one instance per binding. Without `instances` (the `size:`
+    form) every instance is bound to the specialist's tier on the default endpoint."""
 
     size: int = Field(2, ge=1, le=32)
     min_size: int | None = Field(None, ge=1, le=32)
     max_size: int | None = Field(None, ge=1, le=32)
     idle_s: float = Field(300.0, gt=0, le=86400)
     strategy: Literal["round_robin", "least_loaded", "healthiest"] = "healthiest"
+    instances: list[InstanceConfig] = Field(default_factory=list, max_length=32)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _size_from_instances(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("instances") and "size" not in data:
+            return {**data, "size": len(data["instances"])}
+        return data
 
     @model_validator(mode="after")
     def _size_within_bounds(self) -> "PoolConfig":
@@ -274,6 +318,10 @@ class PoolConfig(StrictModel):
     @property
     def upper(self) -> int:
         return self.max_size if self.max_size is not None else self.size
+
+    def binding(self, index: int) -> InstanceConfig:
+        """What instance `index` (1-based) is bound to."""
+        return self.instances[(index - 1) % len(self.instances)] if self.instances else InstanceConfig()
 
 
 def _default_pools() -> dict[str, PoolConfig]:
@@ -292,6 +340,9 @@ class RetryConfig(StrictModel):
 class ResilienceConfig(StrictModel):
     # Instances per specialist; a specialist not named here gets its spec's pool.size.
     pools: dict[str, PoolConfig] = Field(default_factory=_default_pools)
+    # Named Claude endpoints that pool instances may be bound to (besides the default client); each
+    # has its own provider breaker (llm-provider@<name>), so one endpoint down does not stop the others.
+    endpoints: dict[str, EndpointConfig] = Field(default_factory=dict)
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
     provider_breaker: BreakerConfig = BreakerConfig(failure_threshold=5.0)
@@ -304,6 +355,16 @@ class ResilienceConfig(StrictModel):
     @classmethod
     def _known_specialists(cls, value: dict[str, PoolConfig]) -> dict[str, PoolConfig]:
         return known_specialists(value)
+
+    @model_validator(mode="after")
+    def _known_endpoints(self) -> "ResilienceConfig":
+        for agent, pool in self.pools.items():
+            for i, inst in enumerate(pool.instances):
+                if inst.endpoint is not None and inst.endpoint not in self.endpoints:
+                    known = ", ".join(self.endpoints) or "none defined"
+                    raise ValueError(f"pools.{agent}.instances[{i}] names endpoint '{inst.endpoint}', which is not in "
+                                     f"resilience.endpoints ({known})")
+        return self
 
     def pool_for(self, name: str) -> PoolConfig:
         """A specialist's pool: as configured, else its spec's size."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from agents.access import ToolRoles, highest
-from agents.config import EngineConfig, ResilienceConfig
+from agents.config import EngineConfig, InstanceConfig, ResilienceConfig
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -232,10 +232,10 @@ class Supervisor:
         definition = definitions()[task.agent]
         attempts = [0]  # contexts made so far: every one after the first follows a failed attempt
 
-        def make_context() -> AnalysisContext:
+        def make_context(binding: InstanceConfig | None = None) -> AnalysisContext:
             attempts[0] += 1
             return AnalysisContext(failures=attempts[0] - 1, task=task, definition=definition, toolbox=self.toolbox, sink=session,
-                                   request_id=session.request.id, started=session.started,
+                                   binding=binding, request_id=session.request.id, started=session.started,
                                    ask_fn=lambda t, a, i, d, q: self._ask(session, analysts, t, a, i, d, q), engine=self.engine,
                                    role=session.request.role, tool_roles=self.tool_roles, data_roles=session.data_roles)
 

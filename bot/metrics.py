@@ -2,17 +2,18 @@
 
 A custom collector reads the pools, breakers, budget and LLM counters when Prometheus scrapes,
 so the numbers on /metrics are by construction the ones the health report and the breakers
-use (no second set of counters to drift). Each runtime has its own registry.
+use (no second set of counters to drift). Task durations are the pools' own prometheus_client
+Histogram (`Resilience.durations`), added to the registry as it is. Each runtime has its own
+registry.
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from agents.resilience.guard import Resilience
-from agents.resilience.pool import DURATION_BUCKETS
+from agents.resilience.guard import DEFAULT_ENDPOINT, Resilience
 
 HEALTH_LEVEL = {"healthy": 0, "degraded": 1, "failed": 2}
 
@@ -26,7 +27,8 @@ class NocCollector(Collector):
         labels = ["agent", "instance"]
         tasks = CounterMetricFamily("noc_agent_tasks", "Specialist tasks by outcome", labels=labels + ["status"])
         failures = CounterMetricFamily("noc_agent_failures", "Failed specialist tasks by kind", labels=labels + ["kind"])
-        duration = HistogramMetricFamily("noc_agent_task_duration_seconds", "Specialist task duration", labels=labels)
+        binding = GaugeMetricFamily("noc_agent_instance_binding", "1 per instance: its model tier and model (empty: the "
+                                    "specialist's tier), and endpoint", labels=labels + ["tier", "model", "endpoint"])
         rate = GaugeMetricFamily("noc_agent_success_rate", "Recent success rate (last 50 tasks)", labels=labels)
         avg = GaugeMetricFamily("noc_agent_latency_avg_seconds", "Average task latency (last 50)", labels=labels)
         p95 = GaugeMetricFamily("noc_agent_latency_p95_seconds", "95th percentile task latency (last 50)", labels=labels)
@@ -42,8 +44,8 @@ class NocCollector(Collector):
                 tasks.add_metric(key + ["failure"], st.failed)
                 for kind, n in st.failures.items():
                     failures.add_metric(key + [kind], n)
-                buckets = [(str(b), c) for b, c in zip(DURATION_BUCKETS, st.bucket_counts, strict=False)] + [("+Inf", st.total)]
-                duration.add_metric(key, buckets, st.duration_sum)
+                bound = inst.binding
+                binding.add_metric(key + [bound.tier or "", bound.model or "", bound.endpoint or DEFAULT_ENDPOINT], 1)
                 rate.add_metric(key, st.success_rate)
                 avg.add_metric(key, st.latency_avg)
                 p95.add_metric(key, st.latency_p95)
@@ -51,7 +53,7 @@ class NocCollector(Collector):
                 tokens.add_metric(key, st.tokens)
                 cost.add_metric(key, st.cost_usd)
                 in_flight.add_metric(key, inst.in_flight)
-        yield from (tasks, failures, duration, rate, avg, p95, health, tokens, cost, in_flight)
+        yield from (tasks, failures, binding, rate, avg, p95, health, tokens, cost, in_flight)
 
         size = GaugeMetricFamily("noc_agent_pool_size", "Instances in the specialist's pool now", labels=["agent"])
         low = GaugeMetricFamily("noc_agent_pool_min_size", "Smallest the pool shrinks to", labels=["agent"])
@@ -91,6 +93,7 @@ class NocCollector(Collector):
 def registry_for(resilience: Resilience) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NocCollector(resilience))
+    registry.register(resilience.durations)
     return registry
 
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from prometheus_client.parser import text_string_to_metric_families
 
 COLUMNS = ["agent", "instance", "total", "successes", "failures", "failures_by_kind", "success_rate", "latency_avg_s",
-           "latency_p95_s", "tokens", "cost_usd", "health", "breaker"]
+           "latency_p95_s", "tokens", "cost_usd", "health", "breaker", "binding"]
 _HEALTH = {0: "healthy", 1: "degraded", 2: "failed"}
 _BREAKER = {0: "closed", 1: "half_open", 2: "open"}
 
@@ -58,6 +58,8 @@ def rows_from(text: str) -> list[dict]:
                 row["cost_usd"] = round(value, 4)
             elif name == "noc_agent_health":
                 row["health"] = _HEALTH.get(int(value), str(value))
+            elif name == "noc_agent_instance_binding":
+                row["binding"] = ("/".join(v for v in (labels["tier"], labels["model"]) if v) or "specialist") + f"@{labels['endpoint']}"
     out = []
     for (_agent, instance), row in rows.items():
         row["total"] = row.get("successes", 0) + row.get("failures", 0)

@@ -226,6 +226,11 @@ def _checked(settings: Settings, path: Path | None) -> Settings:
         raise ConfigError(f"{prefix}network.inventory: {net.inventory} is not a directory with hosts.yaml/groups.yaml/defaults.yaml")
     if settings.audit.rules_file is not None and not settings.audit.rules_file.is_file():
         raise ConfigError(f"{prefix}audit.rules_file: {settings.audit.rules_file} does not exist")
+    for agent, pool in settings.resilience.pools.items():  # a pool instance's tier is one of llm.tiers
+        for i, inst in enumerate(pool.instances):
+            if inst.tier is not None and inst.tier not in settings.llm.tiers:
+                raise ConfigError(f"{prefix}resilience.pools.{agent}.instances[{i}]: tier '{inst.tier}' is not in llm.tiers "
+                                  f"({', '.join(settings.llm.tiers)})")
     return settings
 
 

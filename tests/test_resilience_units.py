@@ -180,7 +180,11 @@ def test_instance_stats_add_up():
     assert st.total == st.successes + st.failed == 5
     assert st.success_rate == pytest.approx(0.8) and inst.health == "degraded"
     assert st.latency_p95 == 30.0 and st.latency_avg == pytest.approx(7.12)
-    assert st.bucket_counts[-1] == 5 and st.duration_sum == pytest.approx(35.6)
+    # the durations go into the pool's prometheus_client histogram (cumulative buckets)
+    samples = {(s.name, s.labels.get("le")): s.value for family in pool.durations.collect() for s in family.samples
+               if s.labels["instance"] == inst.name}
+    assert samples[("noc_agent_task_duration_seconds_bucket", "120.0")] == 5
+    assert samples[("noc_agent_task_duration_seconds_sum", None)] == pytest.approx(35.6)
 
 
 def test_daily_budget_resets_at_local_midnight():

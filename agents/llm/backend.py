@@ -22,7 +22,7 @@ class ClaudeBackend:
     config: LLMConfig
 
     async def aclose(self) -> None:
-        await self.client.client.close()
+        await self.client.aclose()
 
     def meter(self) -> UsageMeter:
         return UsageMeter(self.config.prices, self.config.request_cost_limit_usd)

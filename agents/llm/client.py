@@ -5,11 +5,18 @@ A reply that fails validation is sent back once with the validation error; a sec
 API error after the SDK's own retries, or a spent cost budget raise `LLMUnavailable`, which the
 callers turn into the offline fallback. No sampling parameter is ever sent: consistency comes
 from schemas and prompts. System prompts and tool definitions carry `cache_control`.
+
+A call names its endpoint (a pool instance's binding, resilience.endpoints; None: the default
+client), which has its own SDK client and provider breaker. Inside a specialist step a call,
+SDK retries included, ends by CALL_SHARE of what is left of the step: a step's timeout never
+cuts a call it started, so the failure is the call's own (a timeout of that instance).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any, TypeVar
 
 import anthropic
@@ -19,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
 from agents.failures import FailureKind, LLMUnavailable
+from agents.network.budget import step_time_left
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import BREAKER_KIND, Resilience
 from agents.usage import UsageMeter
@@ -28,12 +36,20 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 _EPHEMERAL = {"type": "ephemeral"}
+# The share of what is left of the caller's step one call may take; the rest records the failure.
+CALL_SHARE = 0.9
 
 
 def new_client(timeout_s: float, max_retries: int) -> AsyncAnthropic:
     """The SDK client; it reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL itself. The process builds
     one backend (and so one client) at start-up and shares it across requests."""
     return AsyncAnthropic(timeout=timeout_s, max_retries=max_retries)
+
+
+def call_timeout(configured_s: float) -> float:
+    """llm.timeout_s, cut to CALL_SHARE of what is left of the caller's step, if any."""
+    left = step_time_left()
+    return configured_s if left is None else max(0.001, min(configured_s, left * CALL_SHARE))
 
 
 def system_blocks(role: str, text: str) -> list[dict[str, Any]]:
@@ -53,6 +69,30 @@ class ClaudeClient:
         self.config = config
         self.client = client or new_client(config.timeout_s, config.max_retries)
         self.resilience = resilience
+        self._endpoints: dict[str, AsyncAnthropic] = {}  # named endpoint -> its SDK client, made on first use
+
+    def sdk(self, endpoint: str | None) -> AsyncAnthropic:
+        """The SDK client of an endpoint: the default one, or one built from the endpoint's env vars."""
+        if endpoint is None:
+            return self.client
+        if endpoint not in self._endpoints:
+            known = self.resilience.config.endpoints if self.resilience is not None else {}
+            if endpoint not in known:
+                raise LLMUnavailable("bad_request", f"no endpoint named {endpoint} in resilience.endpoints")
+            conf = known[endpoint]
+            key = os.environ.get(conf.api_key_env)
+            if not key:
+                raise LLMUnavailable("auth", f"endpoint {endpoint}: ${conf.api_key_env} is not set")
+            base_url = os.environ.get(conf.base_url_env) if conf.base_url_env else None
+            if conf.base_url_env and not base_url:
+                raise LLMUnavailable("connection", f"endpoint {endpoint}: ${conf.base_url_env} is not set")
+            self._endpoints[endpoint] = AsyncAnthropic(api_key=key, base_url=base_url, timeout=self.config.timeout_s,
+                                                       max_retries=self.config.max_retries)
+        return self._endpoints[endpoint]
+
+    async def aclose(self) -> None:
+        for sdk in [self.client, *self._endpoints.values()]:
+            await sdk.close()
 
     async def structured(
         self,
@@ -66,11 +106,12 @@ class ClaudeClient:
         meter: UsageMeter,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: dict[str, Any] | None = None,
+        endpoint: str | None = None,
     ) -> tuple[M | None, Any]:
         """One call. Returns (parsed output or None when the model stopped to use tools, message)."""
         messages = list(messages)
         for attempt in (1, 2):
-            message = await self._call(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
+            message = await self._call(role, agent, tier, system, messages, output_model, meter, tools, tool_choice, endpoint)
             if isinstance(message, ValidationError):
                 if attempt == 2:
                     raise LLMUnavailable("invalid_output", f"{role}: reply did not match {output_model.__name__} after a repair attempt")
@@ -103,21 +144,23 @@ class ClaudeClient:
 
     async def _call(self, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
                     output_model: type[M], meter: UsageMeter, tools: list[dict[str, Any]] | None,
-                    tool_choice: dict[str, Any] | None) -> ParsedMessage[M] | ValidationError:
+                    tool_choice: dict[str, Any] | None, endpoint: str | None) -> ParsedMessage[M] | ValidationError:
         if meter.exhausted:
             raise LLMUnavailable("cost_limit", f"request cost limit ${meter.cost_limit_usd:g} reached")
         guard = self.resilience
         if guard is None:
-            return await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
+            return await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice, endpoint)
         if guard.budget.spent():
             raise LLMUnavailable("budget", f"daily token budget of {guard.budget.limit_tokens:,} tokens is spent; "
                                            f"Claude is called again from {guard.budget.resumes_at()}")
-        if not guard.provider.allow():
-            raise LLMUnavailable("breaker_open", f"the Claude circuit breaker is open; next trial in {guard.provider.retry_in():.0f}s")
+        provider = guard.provider_for(endpoint)
+        if not provider.allow():
+            which = "" if endpoint is None else f" of endpoint {endpoint}"
+            raise LLMUnavailable("breaker_open", f"the Claude circuit breaker{which} is open; next trial in {provider.retry_in():.0f}s")
         outcome: str | None = None
         try:
             async with guard.llm_slots.slot(priority=STEP_PRIORITY.get()):
-                result = await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice)
+                result = await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice, endpoint)
             outcome = "invalid_output" if isinstance(result, ValidationError) else "ok"
             return result
         except LLMUnavailable as exc:
@@ -125,13 +168,14 @@ class ClaudeClient:
             raise
         finally:
             if outcome == "ok":
-                guard.provider.record_success()
+                provider.record_success()
             else:
-                guard.provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the step timed out
+                provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the request's deadline
 
     async def _send(self, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
                     output_model: type[M], meter: UsageMeter, tools: list[dict[str, Any]] | None,
-                    tool_choice: dict[str, Any] | None) -> ParsedMessage[M] | ValidationError:
+                    tool_choice: dict[str, Any] | None, endpoint: str | None) -> ParsedMessage[M] | ValidationError:
+        timeout = call_timeout(self.config.timeout_s)  # measured after the LLM slot: the wait for it used step time
         kwargs: dict[str, Any] = {
             "model": tier.model,
             "max_tokens": tier.max_tokens,
@@ -145,18 +189,21 @@ class ClaudeClient:
                 kwargs["tool_choice"] = tool_choice
         if tier.effort:
             kwargs["output_config"] = {"effort": tier.effort}
+        sdk = self.sdk(endpoint)
         try:
-            message = await self.client.messages.parse(**kwargs)
+            async with asyncio.timeout(timeout):  # the SDK's retries included
+                message = await sdk.messages.parse(**kwargs, timeout=timeout)
         except ValidationError as exc:
             meter.add(agent, tier.model, None)  # the SDK consumed the reply; its tokens are not reported
             return exc
         except anthropic.APIStatusError as exc:
             meter.add(agent, tier.model, None)
             raise LLMUnavailable(_status_kind(exc), f"{role}: Anthropic API answered {exc.status_code} ({type(exc).__name__})") from None
-        except anthropic.APITimeoutError:
-            raise LLMUnavailable("timeout", f"{role}: Anthropic API timed out after {self.config.timeout_s:g}s") from None
+        except (anthropic.APITimeoutError, TimeoutError):
+            raise LLMUnavailable("timeout", f"{role}: Anthropic API timed out after {timeout:.3g}s") from None
         except anthropic.APIConnectionError:
-            raise LLMUnavailable("connection", f"{role}: cannot reach the Anthropic API") from None
+            where = "the Anthropic API" if endpoint is None else f"endpoint {endpoint}"
+            raise LLMUnavailable("connection", f"{role}: cannot reach {where}") from None
         cost = meter.add(agent, tier.model, message.usage)
         if self.resilience is not None:
             self.resilience.record_llm_usage(tier.model, message.usage, cost)

@@ -6,6 +6,10 @@ arrive redacted from the tool layer and are capped in size with a visible marker
 and the other specialists' findings are redacted as prose before they are sent. The last turn keeps the
 tool definitions (so the prompt cache still hits) but sets `tool_choice: none`, so the model
 must answer with its structured report.
+
+The pool instance running the step is bound to a model and an endpoint (`ctx.binding`): a
+binding's tier or model overrides the tier policy's choice, and every call of the loop goes to
+the binding's endpoint, so a retry on another instance really runs elsewhere.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import asyncio
 import json
 from typing import Any
 
-from agents.config import LLMConfig
+from agents.config import InstanceConfig, LLMConfig, TierConfig
 from agents.failures import LLMUnavailable
 from agents.llm.client import ClaudeClient
 from agents.llm.schemas import SpecialistReport, report_model
-from agents.llm.tiering import choose_tier
+from agents.llm.tiering import TierChoice, choose_tier
 from agents.models import Finding, Recommendation, Specialist
 from agents.progress import TierChosen
 from agents.severity import Severity
@@ -76,9 +80,9 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
     agent = ctx.agent
     output_model = report_model(agent)
     tools = tools_for(ctx)
-    choice = choose_tier(config, agent.value, ctx.task, inventory_size=len(ctx.inventory.names), tools=len(tools) - 1,
-                         failures=ctx.failures)
-    tier = config.tiers[choice.tier]
+    choice, tier = bound_tier(config, choose_tier(config, agent.value, ctx.task, inventory_size=len(ctx.inventory.names),
+                                                  tools=len(tools) - 1, failures=ctx.failures), ctx.binding)
+    endpoint = ctx.binding.endpoint if ctx.binding is not None else None
     await ctx.sink.emit(TierChosen(request_id=ctx.request_id, agent=agent.value, tier=choice.tier, model=choice.model, reason=choice.reason))
     messages: list[dict[str, Any]] = [{"role": "user", "content": task_prompt(ctx)}]
     steps = ctx.definition.tool_steps(config.max_tool_steps)
@@ -87,7 +91,7 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
         report, message = await claude.structured(
             role=f"specialist:{agent.value}", agent=agent.value, tier=tier, system=ctx.definition.system_prompt,
             messages=messages, output_model=output_model, meter=meter, tools=tools,
-            tool_choice={"type": "none"} if final else None,
+            tool_choice={"type": "none"} if final else None, endpoint=endpoint,
         )
         if report is not None:
             return to_output(ctx, report)
@@ -98,6 +102,18 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
         results = await asyncio.gather(*(_run_call(ctx, call, config.tool_result_max_chars) for call in calls))
         messages.append({"role": "user", "content": list(results)})
     raise LLMUnavailable("invalid_output", f"{agent.value}: no report within {steps} steps")
+
+
+def bound_tier(config: LLMConfig, choice: TierChoice, binding: InstanceConfig | None) -> tuple[TierChoice, TierConfig]:
+    """The tier the step runs on: the policy's choice, unless the instance is bound to a tier or model."""
+    if binding is None or not (binding.tier or binding.model):
+        return choice, config.tiers[choice.tier]
+    name = binding.tier or choice.tier
+    tier = config.tiers[name]
+    if binding.model:
+        tier = tier.model_copy(update={"model": binding.model})
+    return choice.model_copy(update={"tier": name, "model": tier.model,
+                                     "reason": f"pool instance bound to {binding.describe()} (policy: {choice.reason})"}), tier
 
 
 async def _run_call(ctx: AnalysisContext, call: Any, limit: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["DEVICE_SHARE", "device_timeout", "step_deadline"]
+__all__ = ["DEVICE_SHARE", "device_timeout", "step_deadline", "step_time_left"]
 
 # The share of a step's remaining time one device read may take: the rest is the specialist's,
 # to answer with the error (an offline analyst needs milliseconds, a Claude turn seconds).
@@ -37,6 +37,12 @@ def step_deadline(timeout_s: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def step_time_left() -> float | None:
+    """Seconds left of the caller's step (None outside a step); the Claude client cuts its calls to it."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else deadline - asyncio.get_running_loop().time()
 
 
 def device_timeout(configured_s: float) -> float:

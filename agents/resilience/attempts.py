@@ -3,7 +3,12 @@
 Retries use tenacity (exponential backoff with jitter, a stop after N attempts). A failure is
 recorded on the instance (its breaker weighs the kind); an instance is never tried twice for
 one step; a provider-level refusal (budget spent, provider breaker open, cost limit) stops at
-once because another instance would hit the same wall. The caller decides the fallback.
+once because another instance would hit the same wall, except an endpoint's open breaker when
+an untried instance is bound to another endpoint. The caller decides the fallback.
+
+`make_context(binding)` gets the chosen instance's binding (model tier, endpoint), which the
+Claude analyst runs with. The step's deadline (`step_deadline`) cuts what the step starts:
+device reads and Claude calls end before the step's timeout, so it never cuts them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from agents.config import RetryConfig
+from agents.config import InstanceConfig, RetryConfig
 from agents.failures import LLMUnavailable
 from agents.network.budget import step_deadline
 from agents.resilience.guard import BREAKER_KIND, CURRENT_INSTANCE, PROVIDER_LEVEL
@@ -50,7 +55,7 @@ class AttemptResult:
 async def run_on_pool(
     pool: AgentPool,
     work: Callable[[Any], Awaitable[Any]],
-    make_context: Callable[[], Any],
+    make_context: Callable[[InstanceConfig], Any],
     *,
     timeout_s: float,
     retry: RetryConfig,
@@ -74,8 +79,8 @@ async def run_on_pool(
                     detail = f" after {'; '.join(errors)}" if errors else ""
                     raise StepUnavailable(_no_instance(pool, tried) + detail, errors)
                 tried.add(instance.name)
-                ctx = make_context()
-                output = await _one(instance, pool, work, ctx, timeout_s, errors, clock)
+                ctx = make_context(instance.binding)
+                output = await _one(instance, pool, work, ctx, timeout_s, errors, clock, tried)
                 return AttemptResult(output=output, context=ctx, instance=instance.name, errors=errors)
     except _AttemptFailed:
         raise StepUnavailable(f"all {len(tried)} attempt(s) failed: {'; '.join(errors)}", errors) from None
@@ -83,7 +88,7 @@ async def run_on_pool(
 
 
 async def _one(instance: AgentInstance, pool: AgentPool, work: Callable[[Any], Awaitable[Any]], ctx: Any, timeout_s: float,
-               errors: list[str], clock: Callable[[], float]) -> Any:
+               errors: list[str], clock: Callable[[], float], tried: set[str]) -> Any:
     t0 = clock()
     token = CURRENT_INSTANCE.set(instance)
     try:
@@ -94,7 +99,7 @@ async def _one(instance: AgentInstance, pool: AgentPool, work: Callable[[Any], A
         errors.append(f"{instance.name} timed out after {timeout_s:g}s")
         raise _AttemptFailed from None
     except LLMUnavailable as exc:
-        if exc.kind in PROVIDER_LEVEL:
+        if exc.kind in PROVIDER_LEVEL and not (exc.kind == "breaker_open" and _elsewhere(pool, instance, tried)):
             raise StepUnavailable(str(exc), errors + [f"{instance.name}: {exc}"]) from None
         instance.record_failure(BREAKER_KIND.get(exc.kind, "error"), clock() - t0)
         errors.append(f"{instance.name}: {exc}")
@@ -111,6 +116,11 @@ async def _one(instance: AgentInstance, pool: AgentPool, work: Callable[[Any], A
         await pool.release(instance)
     instance.record_success(clock() - t0)
     return output
+
+
+def _elsewhere(pool: AgentPool, instance: AgentInstance, tried: set[str]) -> bool:
+    """Whether an untried instance of the pool is bound to another endpoint than `instance`."""
+    return any(i.name not in tried and i.binding.endpoint != instance.binding.endpoint for i in pool.instances)
 
 
 def _no_instance(pool: AgentPool, tried: set[str]) -> str:

@@ -22,7 +22,7 @@ from agents.models import Specialist
 from agents.resilience.breaker import BreakerState, CircuitBreaker
 from agents.resilience.budget import DailyBudget
 from agents.resilience.gate import RequestGate
-from agents.resilience.pool import AgentInstance, AgentPool
+from agents.resilience.pool import AgentInstance, AgentPool, task_durations
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ CURRENT_INSTANCE: ContextVar[AgentInstance | None] = ContextVar("noc_current_ins
 BREAKER_KIND = {"rate_limit": "rate_limit", "overloaded": "overloaded", "server_error": "server_error", "timeout": "timeout",
                 "connection": "connection", "auth": "auth", "bad_request": "error", "invalid_output": "invalid_output"}
 # Failures that say nothing about an instance: the whole provider is unavailable to everyone.
+# breaker_open is an endpoint's breaker: the whole provider only for a pool on one endpoint.
 PROVIDER_LEVEL = {"budget", "breaker_open", "cost_limit"}
+DEFAULT_ENDPOINT = "default"
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,15 @@ class Resilience:
         self.transitions: Counter[tuple[str, str]] = Counter()  # (breaker name, new state) -> count
         # Called with each BreakerEvent, possibly under a breaker's lock: must return at once.
         self.listeners: list[Callable[[BreakerEvent], None]] = []
-        self.pools = {agent: AgentPool(agent.value, config.pool_for(agent.value), config.breaker, clock=clock, on_change=self._changed)
+        self.durations = task_durations()  # task durations of every instance (bot.metrics exposes it)
+        self.pools = {agent: AgentPool(agent.value, config.pool_for(agent.value), config.breaker, clock=clock, on_change=self._changed,
+                                       durations=self.durations)
                       for agent in Specialist}
         self.provider = CircuitBreaker("llm-provider", config.provider_breaker, clock=clock, on_change=self._changed)
+        # One provider breaker per endpoint: the default one is `provider`; a named endpoint has its own.
+        self.providers = {DEFAULT_ENDPOINT: self.provider} | {
+            name: CircuitBreaker(f"llm-provider@{name}", config.provider_breaker, clock=clock, on_change=self._changed)
+            for name in config.endpoints}
         self.budget = DailyBudget(config.daily_token_budget, config.timezone, clock=wall_clock)
         self.requests = RequestGate(config.max_concurrent_requests)
         # LLM calls beyond the limit wait by their step's priority (gate.STEP_PRIORITY), like requests.
@@ -91,8 +99,12 @@ class Resilience:
         # The budget counts what is billed at the input price or more: input, output and cache writes.
         self.budget.add(sum(getattr(usage, a, 0) or 0 for a in ("input_tokens", "output_tokens", "cache_creation_input_tokens")))
 
+    def provider_for(self, endpoint: str | None) -> CircuitBreaker:
+        """The provider breaker of an endpoint (None: the default client's, `llm-provider`)."""
+        return self.providers[endpoint or DEFAULT_ENDPOINT]
+
     def breakers(self) -> list[CircuitBreaker]:
-        return [self.provider] + [i.breaker for p in self.pools.values() for i in p.instances]
+        return list(self.providers.values()) + [i.breaker for p in self.pools.values() for i in p.instances]
 
     def snapshot(self) -> dict[str, Any]:
         """Plain data for the health report: every instance, the provider breaker, the budget."""
@@ -100,7 +112,7 @@ class Resilience:
         for agent, pool in self.pools.items():
             for inst in pool.instances:
                 st = inst.stats
-                instances.append({"agent": agent.value, "instance": inst.name, "health": inst.health,
+                instances.append({"agent": agent.value, "instance": inst.name, "binding": inst.binding.describe(), "health": inst.health,
                                   "breaker": inst.breaker.current_state().value, "total": st.total, "successes": st.successes,
                                   "failures": dict(st.failures), "success_rate": round(st.success_rate, 3),
                                   "latency_avg_s": round(st.latency_avg, 3), "latency_p95_s": round(st.latency_p95, 3),
@@ -111,6 +123,7 @@ class Resilience:
             "instances": instances,
             "pools": pools,
             "provider_breaker": self.provider.current_state().value,
+            "provider_breakers": {b.name: b.current_state().value for b in self.providers.values()},
             "budget": {"used": self.budget.used, "limit": self.budget.limit_tokens},
             "recent_transitions": [e.__dict__ for e in list(self.events)[-10:]],
         }

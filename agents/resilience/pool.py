@@ -1,16 +1,22 @@
 """Agent pools: several instances per specialist, each with its own breaker and statistics.
 
-An instance is a worker identity, not a process: it has its in-flight count, its recent
-success rate, its latencies and its circuit breaker, so work can move away from an instance
-that keeps failing (a model endpoint misbehaving for that traffic, a stuck investigation)
-while its breaker recovers. Selection and bookkeeping run under an asyncio lock, so
-concurrent steps never pick from a half-updated pool.
+An instance is a binding to a model and an endpoint (`resilience.pools.<agent>.instances`: a
+Sonnet and a Haiku instance, or one model on two endpoints), so moving a step to another
+instance is a real failover. It also has its in-flight count, its recent success rate, its
+latencies and its circuit breaker, so work moves away from an instance that keeps failing (its
+endpoint down or overloaded, its model stuck on this traffic) while its breaker recovers.
+Selection and bookkeeping run under an asyncio lock, so concurrent steps never pick from a
+half-updated pool.
 
 Pools are elastic within [min_size, max_size]: an instance runs one step at a time by design, so
 a step that finds every candidate busy would queue behind another; the pool adds an instance
 instead while it is below max_size (at max_size the least busy instance takes the step, as a
 fixed pool does). An instance idle for idle_s is removed while the pool is above min_size,
 newest first, so the long-lived instances keep their history. Time comes from the injected clock.
+
+Task durations go into a prometheus_client Histogram labelled by agent and instance (one per
+process, shared by the pools; `bot.metrics` exposes it); the last 50 latencies are kept as well
+for the success-rate, average and p95 figures of the health report.
 """
 
 from __future__ import annotations
@@ -23,12 +29,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agents.config import BreakerConfig, PoolConfig
+from prometheus_client import Histogram
+
+from agents.config import BreakerConfig, InstanceConfig, PoolConfig
 from agents.resilience.breaker import BreakerState, ChangeHook, CircuitBreaker
 
 Health = Literal["healthy", "degraded", "failed"]
 _RECENT = 50  # outcomes and latencies kept per instance
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+
+def task_durations() -> Histogram:
+    """The task-duration histogram, in no registry: each runtime's registry adds it (bot.metrics)."""
+    return Histogram("noc_agent_task_duration_seconds", "Specialist task duration", ["agent", "instance"],
+                     buckets=DURATION_BUCKETS, registry=None)
 
 
 @dataclass
@@ -40,15 +54,6 @@ class InstanceStats:
     cost_usd: float = 0.0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=_RECENT))
     recent: deque[bool] = field(default_factory=lambda: deque(maxlen=_RECENT))  # True/False outcomes
-    bucket_counts: list[int] = field(default_factory=lambda: [0] * len(DURATION_BUCKETS))  # cumulative histogram
-    duration_sum: float = 0.0
-
-    def observe(self, seconds: float) -> None:
-        self.latencies.append(seconds)
-        self.duration_sum += seconds
-        for i, bound in enumerate(DURATION_BUCKETS):
-            if seconds <= bound:
-                self.bucket_counts[i] += 1
 
     @property
     def failed(self) -> int:
@@ -72,12 +77,14 @@ class InstanceStats:
 
 
 class AgentInstance:
-    def __init__(self, agent: str, index: int, breaker_config: BreakerConfig, clock: Callable[[], float],
-                 on_change: ChangeHook | None) -> None:
+    def __init__(self, agent: str, index: int, binding: InstanceConfig, breaker_config: BreakerConfig,
+                 clock: Callable[[], float], on_change: ChangeHook | None, durations: Histogram) -> None:
         self.agent = agent
         self.name = f"{agent}-{index}"
+        self.binding = binding
         self.breaker = CircuitBreaker(self.name, breaker_config, clock=clock, on_change=on_change)
         self.stats = InstanceStats()
+        self.duration: Histogram = durations.labels(agent, self.name)
         self.in_flight = 0
         self.idle_since = clock()  # when in_flight last dropped to 0 (or the instance was made)
 
@@ -94,16 +101,20 @@ class AgentInstance:
     def record_success(self, latency_s: float) -> None:
         self.stats.total += 1
         self.stats.successes += 1
-        self.stats.observe(latency_s)
+        self._observe(latency_s)
         self.stats.recent.append(True)
         self.breaker.record_success()
 
     def record_failure(self, kind: str, latency_s: float) -> None:
         self.stats.total += 1
         self.stats.failures[kind] += 1
-        self.stats.observe(latency_s)
+        self._observe(latency_s)
         self.stats.recent.append(False)
         self.breaker.record_failure(kind)
+
+    def _observe(self, seconds: float) -> None:
+        self.stats.latencies.append(seconds)
+        self.duration.observe(seconds)
 
     def record_llm_usage(self, tokens: int, cost_usd: float) -> None:
         self.stats.tokens += tokens
@@ -112,15 +123,22 @@ class AgentInstance:
 
 class AgentPool:
     def __init__(self, agent: str, config: PoolConfig, breaker_config: BreakerConfig, *,
-                 clock: Callable[[], float] = time.monotonic, on_change: ChangeHook | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, on_change: ChangeHook | None = None,
+                 durations: Histogram | None = None) -> None:
         self.agent = agent
+        self.config = config
         self.strategy = config.strategy
         self.min_size, self.max_size, self.idle_s = config.lower, config.upper, config.idle_s
         self._breaker_config, self._clock, self._on_change = breaker_config, clock, on_change
-        self.instances = [AgentInstance(agent, i, breaker_config, clock, on_change) for i in range(1, config.size + 1)]
+        self.durations = durations if durations is not None else task_durations()
+        self.instances = [self._make(i) for i in range(1, config.size + 1)]
         self.resizes: Counter[str] = Counter()  # "grow" / "shrink" -> count
         self._next = 0
         self._lock = asyncio.Lock()
+
+    def _make(self, index: int) -> AgentInstance:
+        return AgentInstance(self.agent, index, self.config.binding(index), self._breaker_config, self._clock,
+                             self._on_change, self.durations)
 
     @property
     def size(self) -> int:
@@ -133,7 +151,7 @@ class AgentPool:
     def _grow(self) -> AgentInstance:
         taken = {i.name for i in self.instances}
         index = next(n for n in range(1, self.max_size + 2) if f"{self.agent}-{n}" not in taken)
-        instance = AgentInstance(self.agent, index, self._breaker_config, self._clock, self._on_change)
+        instance = self._make(index)
         self.instances.append(instance)
         self.resizes["grow"] += 1
         return instance
@@ -145,6 +163,7 @@ class AgentPool:
                 return
             if not inst.in_flight and now - inst.idle_since >= self.idle_s:
                 self.instances.remove(inst)
+                self.durations.remove(self.agent, inst.name)  # a name used again later starts a new series
                 self.resizes["shrink"] += 1
 
     async def tick(self) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.access import Role, ToolRoles
 from agents.catalogue import Catalogue, catalogue
-from agents.config import EngineConfig, ThresholdsConfig
+from agents.config import EngineConfig, InstanceConfig, ThresholdsConfig
 from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist, SpecialistQuery
 from agents.network.inventory import Inventory
 from agents.progress import ProgressSink, ToolCalled
@@ -94,6 +94,7 @@ class AnalysisContext:
     # Roles of the tools whose data this request used; shared by every context of one request.
     data_roles: set[Role] = field(default_factory=set)
     failures: int = 0  # earlier failed attempts of this step: a retry may run on a stronger model tier
+    binding: InstanceConfig | None = None  # the pool instance's model and endpoint (None: not on a pool)
 
     @property
     def agent(self) -> Specialist:
