@@ -50,6 +50,7 @@ _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
 # How long a request waits for the store before going on without it (claim, access record,
 # thread context): a locked or unreachable store costs a log line, never the answer.
 _STORE_PATIENCE_S = 3.0
+TITLE_CHARS = 80  # an assistant thread's title: the first question, cut to fit the history list
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Origin:
     thread_ts: str
     event_id: str | None = None  # the Slack event that started it (its retries are de-duplicated on it)
     team: str | None = None  # the workspace: a streamed reply in a channel names its recipient user and team
+    assistant_thread: bool = False  # a thread of the Messages tab: its first question becomes its title
 
     @property
     def where(self) -> Where:
@@ -216,7 +218,9 @@ class Runtime:
         a store failure is logged and counted, never shown instead of a computed answer."""
         # Recorded alongside the work, not before it: a locked or slow store must not hold the answer up.
         received = asyncio.create_task(self.ledger.received(request, origin.where, required_role))
-        await self._with_thread_context(request, origin)
+        first = await self._with_thread_context(request, origin)
+        if first and origin.assistant_thread:
+            self.spawn(self._title_thread(origin, request.question), name=f"title:{origin.thread_ts}")
         sink = self._sink(origin, "Working on it", stream=True)
         phase = "the analysis"
         try:
@@ -276,21 +280,30 @@ class Runtime:
         """Start-up: requests a stopped bot left behind are marked interrupted and their threads told."""
         return await self.ledger.recover()
 
-    async def _with_thread_context(self, request: Request, origin: Origin) -> None:
+    async def _with_thread_context(self, request: Request, origin: Origin) -> bool:
         """A follow-up in a thread reuses the earlier answer's devices, and its findings only when
-        the new requester holds the role that produced them."""
+        the new requester holds the role that produced them. True when the thread had no answer yet."""
         try:
             prior = await asyncio.wait_for(self.store.last_answer_in_thread(origin.channel, origin.thread_ts), timeout=_STORE_PATIENCE_S)
         except Exception:
             log.error("could not read the thread's earlier answer; answering without it", exc_info=True)
-            return
+            return False
         if prior is None:
-            return
+            return True
         request.context_devices = prior.devices
         if allows(request.role, prior.data_role):
             request.context_findings = prior.findings[:20]
         else:
             request.notices.append(f"Earlier findings in this thread need the {prior.data_role} role; they were not reused.")
+        return False
+
+    async def _title_thread(self, origin: Origin, question: str) -> None:
+        """Name a Messages-tab thread after its first question (its entry in the user's history)."""
+        title = question if len(question) <= TITLE_CHARS else question[: TITLE_CHARS - 1].rstrip() + "…"
+        try:
+            await self.client.assistant_threads_setTitle(channel_id=origin.channel, thread_ts=origin.thread_ts, title=title)
+        except Exception:  # the answer matters, the title does not
+            log.warning("could not title the assistant thread %s %s", origin.channel, origin.thread_ts, exc_info=True)
 
     async def _store_answer(self, answer: Answer, origin: Origin, required_role: Role) -> None:
         try:

@@ -45,6 +45,6 @@ async def _question(event: dict, context, client, *, source: str, event_id: str 
         await runtime.event_done(event_id)
         return
     origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts, event_id=event_id,
-                    team=team or event.get("team"))
+                    team=team or event.get("team"), assistant_thread=source == "dm" and bool(event.get("thread_ts")))
     runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
                   name=f"{source}:{event.get('ts')}")

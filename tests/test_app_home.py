@@ -45,6 +45,28 @@ def view_text(view: dict) -> str:
     return json.dumps(view["blocks"], ensure_ascii=False)
 
 
+# -- the Messages tab: thread titles ---------------------------------------------------------
+
+
+async def test_an_assistant_threads_first_question_becomes_its_title(bot, fake_slack):
+    started = thread_started()
+    thread_ts = started["event"]["assistant_thread"]["thread_ts"]
+    await bot.post(started)
+    first = "why is the branch office slow? " + "it has been crawling since the morning " * 5
+    await bot.post(dm_event(first, user=ALICE, thread_ts=thread_ts))
+    await bot.settle()
+    await bot.post(dm_event("and is the edge router busy too?", user=ALICE, thread_ts=thread_ts))
+    await bot.settle()
+    titles = fake_slack.thread_titles[("D0NOC", thread_ts)]
+    assert len(titles) == 1 and titles[0].startswith("why is the branch office slow?") and len(titles[0]) <= 80
+
+
+async def test_a_plain_dm_outside_an_assistant_thread_gets_no_title(bot, fake_slack):
+    await bot.post(dm_event("is anything wrong with the network?", user=ALICE))
+    await bot.settle()
+    assert fake_slack.thread_titles == {}
+
+
 # -- the Messages tab: suggested prompts ------------------------------------------------------
 
 
