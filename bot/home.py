@@ -33,7 +33,7 @@ async def read_home(store: Any, resilience: Any, settings: Any, user: str, *, pa
 
     async def breakers() -> list[tuple[str, str]]:
         snap = resilience.snapshot()
-        states = [("llm-provider", str(snap["provider_breaker"]))]
+        states = [(name, str(state)) for name, state in snap.get("provider_breakers", {"llm-provider": snap["provider_breaker"]}).items()]
         states += [(f"{i['agent']}/{i['instance']}", str(i["breaker"])) for i in snap.get("instances", [])]
         return states
 

@@ -200,3 +200,27 @@ async def test_a_step_never_times_out_while_its_call_may_still_run(fake_anthropi
     assert diag.degraded.count("specialist:diagnosis: Anthropic API timed out after") == 3
     assert "timed out after 0.3s" not in diag.degraded  # the step's own timeout never fired
     assert all(i.stats.failures == {"timeout": 1} for i in res.pools[diag.agent].instances)
+
+
+async def test_health_report_lists_each_bound_instance(tmp_path):
+    from agents.tools import build_toolbox
+    from bot.report.blocks import render_report
+    from bot.report.build import ReportSources, build_report
+    from bot.report.text import render_text
+    from bot.store import Store
+
+    pools = ResilienceConfig().pools | {"diagnosis": PoolConfig(instances=[InstanceConfig(tier="balanced"), InstanceConfig(model=HAIKU)])}
+    settings = Settings(store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"), resilience=ResilienceConfig(pools=pools))
+    store = await Store(settings.store.url).open()
+    toolbox = build_toolbox(settings.network)
+    try:
+        report = await build_report(ReportSources(settings=settings, store=store, toolbox=toolbox, resilience=Resilience(settings.resilience)))
+    finally:
+        toolbox.gateway.close()
+        await store.close()
+    text_report = render_text(report)
+    assert ("- diagnosis: 2 instance(s), 0 busy (min 2, max 2; grown 0, shrunk 0)\n    - diagnosis-1 tier balanced @ default\n"
+            f"    - diagnosis-2 model {HAIKU} @ default") in text_report
+    assert "config-1" not in text_report  # a pool of the size: form has nothing to list
+    _, blocks = render_report(report)
+    assert f"diagnosis-2 model {HAIKU} @ default" in str(blocks)

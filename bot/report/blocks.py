@@ -125,6 +125,7 @@ def _agents(report: HealthReport) -> list[dict]:
         lines.append("• no agent runs in the last 7 days")
     if report.agents.pools:
         lines.append("Pools now: " + ", ".join(f"{escape(p.agent)} {p.size} ({p.min_size}-{p.max_size})" for p in report.agents.pools))
+        lines += [f"• {escape(b)}" for p in report.agents.pools for b in p.bindings]
     return _sections(lines)
 
 

@@ -59,7 +59,10 @@ async def build_report(src: ReportSources, *, kind: str = "on-demand", day: str 
 
     agents = await agents_section(store, now, tz)
     if src.resilience is not None:
-        agents.pools = [PoolSize(agent=name, **sizes) for name, sizes in src.resilience.snapshot()["pools"].items()]
+        bound = {agent.value: [f"{i.name} {i.binding.describe()}" for i in pool.instances] if pool.config.instances else []
+                 for agent, pool in src.resilience.pools.items()}
+        agents.pools = [PoolSize(agent=name, bindings=bound.get(name, []), **sizes)
+                        for name, sizes in src.resilience.snapshot()["pools"].items()]
     alerts = await alert_items(store, src.settings, now, agents.rows, resilience=src.resilience)
     return HealthReport(kind=kind, day=day, timezone=str(tz), generated_at=now,  # type: ignore[arg-type]
                         generated_local=datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M %Z"),

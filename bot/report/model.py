@@ -162,6 +162,8 @@ class PoolSize(BaseModel):
     busy: int = 0
     grown: int = 0
     shrunk: int = 0
+    # "diagnosis-1 tier balanced @ default" per instance, for a pool configured with instances: bindings
+    bindings: list[str] = Field(default_factory=list)
 
 
 class AgentsSection(BaseModel):

@@ -66,8 +66,10 @@ def render_text(report: HealthReport) -> str:
         out.append("- no agent runs in the last 7 days")
     if agents.pools:
         out += ["", "### Pools (this replica, now)", ""]
-        out += [f"- {p.agent}: {p.size} instance(s), {p.busy} busy (min {p.min_size}, max {p.max_size}; grown {p.grown}, shrunk {p.shrunk})"
-                for p in agents.pools]
+        for p in agents.pools:
+            out.append(f"- {p.agent}: {p.size} instance(s), {p.busy} busy (min {p.min_size}, max {p.max_size}; grown {p.grown}, "
+                       f"shrunk {p.shrunk})")
+            out += [f"    - {b}" for b in p.bindings]
     out += ["", "### Per day (success rate / p95 latency)", ""]
     for agent in sorted({p.agent for p in agents.daily}):
         cells = [f"{p.day[5:]} {pct(p.success_rate)}/{p.latency_p95_s:.2f}s" if p.runs else f"{p.day[5:]} -"
