@@ -184,6 +184,11 @@ class LLMConfig(StrictModel):
     # always does.
     router_margin: float | None = Field(None, ge=0)
     max_plan_steps: int = Field(6, ge=1, le=12)
+    # Off the critical path: Claude plans only when the learned router was unsure (a confident route's rule plan
+    # is certain), the coordinator runs only when a report shows a gap (roles.visible_gaps); "always": every request.
+    planner: Literal["always", "uncertain"] = "uncertain"
+    coordinator: Literal["always", "on_gaps"] = "on_gaps"
+    coordinator_confidence: float = Field(0.7, ge=0, le=1)
     max_tool_steps: int = Field(5, ge=1, le=20)
     tool_result_max_chars: int = Field(6000, ge=500, le=200000)
     follow_ups: int = Field(2, ge=0, le=5)

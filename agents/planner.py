@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
 
+from agents.config import LLMConfig
 from agents.models import ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
 from agents.routing import asks_for_report
 
@@ -99,3 +100,10 @@ def rule_plan(decision: RouteDecision, question: str, devices: list[str], reques
                               depends_on=[s.id for s in steps]))
     reason = f"primary {primary.value}; " + (", ".join(s.agent.value for s in steps))
     return finalise(steps, requested, reason, primary=primary)
+
+
+def claude_plans(config: LLMConfig, decision: RouteDecision) -> bool:
+    """Whether the Claude planner is worth its call. The rule plan follows from the route alone, so
+    it is certain when the route is: the learned router decided with confidence (Claude did not
+    have to route). Claude plans when it routed, or always with llm.planner: always."""
+    return config.planner == "always" or config.claude_routes(decision.confidence, decision.margin)

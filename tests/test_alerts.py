@@ -39,7 +39,7 @@ def script_ok(api) -> None:
 
 async def claude_runtime(fake_slack, api, tmp_path, clock: Clock):
     settings = make_settings(tmp_path)
-    settings.llm = LLMConfig(router_margin=0, follow_ups=0, max_retries=0)
+    settings.llm = LLMConfig(router_margin=0, follow_ups=0, max_retries=0, planner="always")  # the scripted one-step plan
     settings.resilience = ResilienceConfig(retry=RetryConfig(backoff_initial_s=0.001, backoff_max_s=0.005, jitter_s=0.0),
                                            breaker=BreakerConfig(failure_threshold=100),
                                            provider_breaker=BreakerConfig(failure_threshold=1, recovery_timeout_s=30))

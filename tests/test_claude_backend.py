@@ -108,7 +108,7 @@ def tools_offered(body: dict) -> set[str]:
 def test_whole_claude_path(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
     script_happy_path(api)
-    answer = run_ask(runner, api, tmp_path)
+    answer = run_ask(runner, api, tmp_path, coordinator="always")  # the reports show no gap: on_gaps would skip the coordinator
 
     assert answer["status"] == "ok", answer["notices"]
     assert answer["primary"] == "diagnosis"
@@ -278,8 +278,13 @@ def test_confident_keyword_route_skips_the_claude_router(runner, fake_anthropic,
     env = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.url}
     path = tmp_path / "noc.yml"
     path.write_text("llm:\n  follow_ups: 0\n")
-    runner.invoke(cli, ["--config", str(path), "ask", "is telnet enabled on access-sw-01? audit the vty lines for cis compliance",
-                        "-q", "--json"], env=env)
+    question = "is telnet enabled on access-sw-01? audit the vty lines for cis compliance"
+    runner.invoke(cli, ["--config", str(path), "ask", question, "-q", "--json"], env=env)
+    assert api.requests_for("router") == []
+    assert api.requests_for("planner") == []  # the confident route's rule plan is certain (llm.planner: uncertain)
+    assert api.requests_for("specialist:security")
+    path.write_text("llm:\n  follow_ups: 0\n  planner: always\n")
+    runner.invoke(cli, ["--config", str(path), "ask", question, "-q", "--json"], env=env)
     assert api.requests_for("router") == []
     assert api.requests_for("planner")
 

@@ -48,7 +48,7 @@ class Clock:
 
 
 def supervisor(api, *, resilience: Resilience, engine: EngineConfig | None = None, scenario="bgp-peer-down", **llm) -> Supervisor:
-    config = LLMConfig(router_margin=0, follow_ups=0, **llm)
+    config = LLMConfig(router_margin=0, follow_ups=0, planner="always", **llm)  # the scripted one-step plan
     sdk = AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=config.max_retries, timeout=config.timeout_s)
     claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=resilience), config)
     toolbox = build_toolbox(NetworkConfig(), scenario=scenario)

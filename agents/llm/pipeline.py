@@ -25,7 +25,7 @@ from agents.pipeline import (
     Summary,
     Synthesiser,
 )
-from agents.planner import PlanError
+from agents.planner import PlanError, claude_plans
 from agents.session import Session
 from agents.usage import UsageMeter
 
@@ -57,6 +57,8 @@ class ClaudePlanner:
         self.backend, self.inventory, self.fallback = backend, inventory, fallback
 
     async def plan(self, session: Session, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
+        if not claude_plans(self.backend.config, decision):  # a confident route's rule plan is certain: no call on the path
+            return await self.fallback.plan(session, decision, devices, requested)
         try:
             return await roles.plan(self.backend.client, self.backend.config, _meter(session), session.request.question, decision,
                                     devices, self.inventory, requested)
@@ -86,8 +88,11 @@ class ClaudeCoordinator:
         self.backend, self.fallback = backend, fallback
 
     async def follow_ups(self, session: Session, responses: list[AgentResponse]) -> list[FollowUp]:
-        if self.backend.config.follow_ups == 0:
+        config = self.backend.config
+        if config.follow_ups == 0:
             return []
+        if config.coordinator == "on_gaps" and not roles.visible_gaps(responses, config.coordinator_confidence):
+            return []  # nothing for the coordinator to close: its call would only delay the answer
         try:
             found = await roles.gaps(self.backend.client, self.backend.config, _meter(session), session.request.question, responses)
         except LLMUnavailable as exc:

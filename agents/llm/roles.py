@@ -87,6 +87,18 @@ def _reports(responses: list[AgentResponse]) -> str:
     return redact_prose("\n\n".join(parts))
 
 
+def visible_gaps(responses: list[AgentResponse], min_confidence: float) -> list[str]:
+    """Gaps the reports show without asking anyone: a report that failed or is partial, one below
+    `min_confidence`, a finding about a device that no tool call read (a claim without evidence).
+    The coordinator's call sits on the critical path, so with llm.coordinator: on_gaps it is made
+    only when this finds something."""
+    found = [f"{r.agent.value} {r.status}" for r in responses if r.status != "success"]
+    found += [f"{r.agent.value} confidence {r.confidence:.2f}" for r in responses if r.status == "success" and r.confidence < min_confidence]
+    read = {e.device for r in responses for e in r.evidence if e.ok and e.device}
+    found += [f"{f.device} not read" for r in responses for f in r.findings if f.device and f.device not in read]
+    return found
+
+
 async def gaps(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, responses: list[AgentResponse]) -> GapList:
     out = await claude.output(
         role="coordinator", agent="coordinator", tier=config.tier_for_role("coordinator"), system=COORDINATOR_PROMPT,
