@@ -13,22 +13,15 @@ import asyncio
 import statistics
 import time
 
+from lab_questions import LAB_QUESTIONS  # noqa: E402 - bench/ is the script's directory
+
 from agents.config import EngineConfig, NetworkConfig
 from agents.lab import scenario_names
 from agents.models import ExecutionMode, Request
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 
-QUESTIONS = {
-    "healthy": "is anything wrong with the network?",
-    "bgp-peer-down": "branch users say they can't reach HQ, what's going on?",
-    "ospf-stuck-exstart": "is routing healthy in the campus?",
-    "wan-congestion": "why is the branch office slow?",
-    "interface-errors": "users complain about packet loss, what is wrong?",
-    "high-cpu": "why is the internet edge sluggish?",
-    "insecure-mgmt": "are our devices secure?",
-    "device-unreachable": "what's wrong at the branch?",
-}
+QUESTIONS = {s: q for s, q in LAB_QUESTIONS.items() if s != "vty-brute-force"}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -57,7 +50,8 @@ async def main(runs: int, delay: float) -> None:
             continue
         times = [await once(scenario, QUESTIONS[scenario]) for _ in range(runs)]
         print(f"{scenario:20} {statistics.median(times):7.3f} {percentile(times, 95):7.3f} {max(times):7.3f}")
-    question = "why is the branch office slow? check bandwidth, security and the config"
+    # Routed to two independent specialists (performance and security) by the learned router.
+    question = "branch-rtr-01 is slow: check its bandwidth and audit its security"
     seq = [await once("wan-congestion", question, ExecutionMode.sequential, delay) for _ in range(3)]
     par = [await once("wan-congestion", question, ExecutionMode.parallel, delay) for _ in range(3)]
     print(f"\nplan of independent steps, {delay:g}s per device session: sequential p50 {statistics.median(seq):.2f}s, "

@@ -32,6 +32,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from lab_questions import LAB_QUESTIONS  # noqa: E402 - bench/ is the script's directory
+
 from agents.config import EngineConfig, NetworkConfig
 from agents.models import Answer, ExecutionMode, Request
 from agents.network.parse_cache import PARSES
@@ -39,18 +41,7 @@ from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 
-# One question per scenario: each drives a different mix of tools (config audits, OSPF tables,
-# logs, counters, QoS), so the mix is the one a NOC channel sends, not one hot path.
-QUESTIONS = {
-    "healthy": "is anything wrong with the network?",
-    "bgp-peer-down": "branch users say they can't reach HQ, what's going on?",
-    "ospf-stuck-exstart": "is routing healthy in the campus?",
-    "wan-congestion": "why is the branch office slow?",
-    "interface-errors": "users complain about packet loss, what is wrong?",
-    "high-cpu": "why is the internet edge sluggish?",
-    "insecure-mgmt": "are our devices secure?",
-    "vty-brute-force": "is someone trying to log in to our routers?",
-}
+QUESTIONS = {s: q for s, q in LAB_QUESTIONS.items() if s != "device-unreachable"}  # every device answers
 SLOW_QUESTIONS = [
     ("auto", "is the internet edge ok?", ExecutionMode.auto),
     ("sequential", "edge-rtr-01 is slow: check its bandwidth, audit its security and review its config", ExecutionMode.sequential),
