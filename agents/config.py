@@ -91,7 +91,9 @@ class EngineConfig(StrictModel):
     # what is left (network.timeout_s otherwise), a Claude call at most 90% (llm.timeout_s otherwise,
     # SDK retries included). A call cut short is that instance's timeout; the step is retried elsewhere.
     step_timeout_s: float = Field(30.0, gt=0, le=600)
-    request_deadline_s: float = Field(120.0, gt=0, le=3600)
+    request_deadline_s: float = Field(120.0, gt=0, le=3600)  # from receipt, queue time included
+    # Claude's calls end this long before the deadline (at most a quarter of it); the rules answer the rest.
+    offline_reserve_s: float = Field(5.0, ge=0, le=600)
     max_hops: int = Field(3, ge=0, le=5)
     capacity_growth_pct_per_month: float = Field(5.0, gt=0, le=100)
     # How the specialists' severities become the answer's: the most severe vote (the reference's
@@ -113,6 +115,10 @@ class EngineConfig(StrictModel):
 
     def incident_priority(self, severity: Severity) -> IncidentPriority:
         return self.incident_priorities[severity]
+
+    def llm_cutoff_s(self) -> float:
+        """Seconds after receipt by which every Claude call of a request has ended."""
+        return self.request_deadline_s - min(self.offline_reserve_s, self.request_deadline_s / 4)
 
 
 class TierConfig(StrictModel):
@@ -354,7 +360,13 @@ class ResilienceConfig(StrictModel):
     daily_token_budget: int = Field(2_000_000, ge=0)  # 0 disables the budget
     timezone: str = "UTC"
     max_concurrent_requests: int = Field(8, ge=1, le=1000)
-    max_concurrent_llm_calls: int = Field(4, ge=1, le=256)
+    # Unset: max_concurrent_requests x specialists, so the LLM limit never queues a step the request limit
+    # admitted (every specialist of every admitted request in flight). Set it to your Anthropic rate limit.
+    max_concurrent_llm_calls: int | None = Field(None, ge=1, le=1024)
+
+    def llm_call_limit(self) -> int:
+        """LLM calls in flight at once, process-wide: as configured, else sized from the request limit."""
+        return self.max_concurrent_llm_calls or self.max_concurrent_requests * max(len(catalogue().names), 1)
 
     @field_validator("pools")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 FailureKind = Literal["cost_limit", "budget", "breaker_open", "rate_limit", "overloaded", "server_error", "timeout", "connection",
-                      "auth", "bad_request", "invalid_output"]
+                      "auth", "bad_request", "invalid_output", "deadline"]
 
 
 class LLMUnavailable(Exception):

@@ -43,9 +43,11 @@ from agents.progress import (
     StepStarted,
 )
 from agents.resilience.attempts import StepUnavailable, run_on_pool
+from agents.resilience.deadline import CALL_DEADLINE
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.routing import hinted_devices, route
+from agents.scheduling import context_sources, run_plan
 from agents.session import Session
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
@@ -83,7 +85,9 @@ class Supervisor:
 
     async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
         """Answer one request. Waits for a slot under the global request limit first, telling the
-        sink its queue position, so the deadline counts from when the work starts."""
+        sink its queue position; the deadline counts from receipt, queue time included, and Claude's
+        calls end at the cutoff before it (EngineConfig.llm_cutoff_s) so the rules can finish in time."""
+        received = time.monotonic()
         sink = sink or NullSink()
 
         async def queued(position: int) -> None:
@@ -96,10 +100,13 @@ class Supervisor:
 
         async with self.resilience.requests.slot(queued, priority=request.priority):
             session = Session(request, sink, self.pipeline.meter())
+            session.started = received
             token = CURRENT_NOTICES.set(session.breaker_notices)
+            cutoff = CALL_DEADLINE.set(received + self.engine.llm_cutoff_s())
             try:
                 return await self._run(session, self.pipeline.analysts.for_session(session))
             finally:
+                CALL_DEADLINE.reset(cutoff)
                 CURRENT_NOTICES.reset(token)
 
     async def _run(self, session: Session, analysts: Mapping[Specialist, Analyst]) -> Answer:
@@ -199,29 +206,17 @@ class Supervisor:
 
     async def _execute(self, session: Session, analysts: Mapping[Specialist, Analyst], plan: Plan) -> dict[str, AgentResponse]:
         done: dict[str, AgentResponse] = {}
-        steps = {s.id: s for s in plan.steps}
 
-        async def one(step: PlanStep, use_context: bool) -> None:
-            sources = _context_sources(step, done, use_context)
+        async def one(step: PlanStep) -> None:
+            sources = context_sources(step, done, plan.mode)
             task = AgentTask(id=step.id, agent=step.agent, instruction=step.instruction, devices=step.devices, depends_on=step.depends_on,
                              priority=step.priority,
                              context=session.request.context_findings + [f for r in sources for f in r.findings],
                              context_recommendations=[rec for r in sources for rec in r.recommendations])
             done[step.id] = await self._run_agent(session, analysts, task)
 
-        async def execute() -> None:
-            if plan.mode == ExecutionMode.parallel:
-                await asyncio.gather(*(one(s, use_context=False) for s in plan.steps))
-            elif plan.mode == ExecutionMode.sequential:
-                for phase in plan.phases:
-                    for sid in phase:
-                        await one(steps[sid], use_context=True)
-            else:
-                for phase in plan.phases:
-                    await asyncio.gather(*(one(steps[sid], use_context=True) for sid in phase))
-
         try:
-            await asyncio.wait_for(execute(), timeout=self.engine.request_deadline_s)
+            await asyncio.wait_for(run_plan(plan, one), timeout=max(self.engine.request_deadline_s - session.elapsed(), 0.001))
         except TimeoutError:
             log.warning("request %s hit its deadline", session.request.id)
         return done
@@ -309,13 +304,6 @@ class Supervisor:
         if response.status == "failure":
             record.outcome, record.reason = "failed", response.error or ""
         return record, response
-
-
-def _context_sources(step: PlanStep, done: dict[str, AgentResponse], use_context: bool) -> list[AgentResponse]:
-    """Responses whose findings a step sees: its dependencies, or everything before it."""
-    if not use_context:
-        return []
-    return [done[sid] for sid in (step.depends_on or list(done)) if sid in done]
 
 
 def _failed(agent: Specialist, task: str, error: str) -> AgentResponse:

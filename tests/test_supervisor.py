@@ -145,7 +145,8 @@ async def test_request_deadline_synthesises_what_finished(make_toolbox):
     async def sleepy(ctx):
         await asyncio.sleep(5)
 
-    sup = Supervisor(make_toolbox("high-cpu"), EngineConfig(request_deadline_s=0.3), analysts={**OFFLINE_ANALYSTS, P: sleepy})
+    # the deadline counts from receipt: routing and the other steps must fit in it on a busy machine too
+    sup = Supervisor(make_toolbox("high-cpu"), EngineConfig(request_deadline_s=1.0), analysts={**OFFLINE_ANALYSTS, P: sleepy})
     answer = await sup.run(Request.from_text("why is the internet edge sluggish?"))
     assert answer.status == "partial"
     assert any("Deadline reached" in n and "performance" in n for n in answer.notices)

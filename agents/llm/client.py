@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import anthropic
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from agents.config import LLMConfig, TierConfig
 from agents.failures import FailureKind, LLMUnavailable
 from agents.network.budget import step_time_left
+from agents.resilience.deadline import time_left
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import BREAKER_KIND, Resilience
 from agents.usage import UsageMeter
@@ -34,6 +36,7 @@ from agents.usage import UsageMeter
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 _EPHEMERAL = {"type": "ephemeral"}
 # The share of what is left of the caller's step one call may take; the rest records the failure.
@@ -111,7 +114,8 @@ class ClaudeClient:
         """One call. Returns (parsed output or None when the model stopped to use tools, message)."""
         messages = list(messages)
         for attempt in (1, 2):
-            message = await self._call(role, agent, tier, system, messages, output_model, meter, tools, tool_choice, endpoint)
+            message = await _before_cutoff(role, self._call(role, agent, tier, system, messages, output_model, meter, tools, tool_choice,
+                                                            endpoint))
             if isinstance(message, ValidationError):
                 if attempt == 2:
                     raise LLMUnavailable("invalid_output", f"{role}: reply did not match {output_model.__name__} after a repair attempt")
@@ -208,6 +212,23 @@ class ClaudeClient:
         if self.resilience is not None:
             self.resilience.record_llm_usage(tier.model, message.usage, cost)
         return message
+
+
+async def _before_cutoff(role: str, call: Coroutine[Any, Any, R]) -> R:
+    """Await a model call within what is left of the request's time for Claude (the cutoff in
+    agents/resilience/deadline.py): refused at once after the cutoff, cut at it while waiting for a
+    slot or in flight, both as `LLMUnavailable("deadline")`, which sends the work to the rules."""
+    left = time_left()
+    if left is None:
+        return await call
+    if left <= 0:
+        call.close()
+        raise LLMUnavailable("deadline", f"{role}: no time left for Claude before the request deadline")
+    try:
+        async with asyncio.timeout(left):
+            return await call
+    except TimeoutError:
+        raise LLMUnavailable("deadline", f"{role}: no time left for Claude before the request deadline") from None
 
 
 def _status_kind(exc: anthropic.APIStatusError) -> FailureKind:

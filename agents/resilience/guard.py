@@ -34,9 +34,10 @@ CURRENT_INSTANCE: ContextVar[AgentInstance | None] = ContextVar("noc_current_ins
 # LLMUnavailable kinds -> breaker failure kinds
 BREAKER_KIND = {"rate_limit": "rate_limit", "overloaded": "overloaded", "server_error": "server_error", "timeout": "timeout",
                 "connection": "connection", "auth": "auth", "bad_request": "error", "invalid_output": "invalid_output"}
-# Failures that say nothing about an instance: the whole provider is unavailable to everyone.
+# Failures that say nothing about an instance: another instance would hit the same wall (the
+# provider is unavailable to everyone, or this request's time for Claude is up).
 # breaker_open is an endpoint's breaker: the whole provider only for a pool on one endpoint.
-PROVIDER_LEVEL = {"budget", "breaker_open", "cost_limit"}
+PROVIDER_LEVEL = {"budget", "breaker_open", "cost_limit", "deadline"}
 DEFAULT_ENDPOINT = "default"
 
 
@@ -70,7 +71,7 @@ class Resilience:
         self.budget = DailyBudget(config.daily_token_budget, config.timezone, clock=wall_clock)
         self.requests = RequestGate(config.max_concurrent_requests)
         # LLM calls beyond the limit wait by their step's priority (gate.STEP_PRIORITY), like requests.
-        self.llm_slots = RequestGate(config.max_concurrent_llm_calls)
+        self.llm_slots = RequestGate(config.llm_call_limit())
         self.llm_tokens: Counter[tuple[str, str]] = Counter()  # (model, type) -> tokens
         self.llm_cost: defaultdict[str, float] = defaultdict(float)  # model -> USD
 
