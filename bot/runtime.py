@@ -27,6 +27,7 @@ from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
+from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
@@ -83,6 +84,7 @@ class Runtime:
                                      tool_roles=ToolRoles(settings.access.tool_roles))
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
+        self.acks = AckFirst()  # listeners start their work once no request waits for its ack
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
         self.ledger = RequestLedger(store, client, settings.store.lease_s)
         self.alerts = LiveAlerts(settings, client, store, resilience)
@@ -109,6 +111,10 @@ class Runtime:
         return list(response.get("users", []))
 
     # -- task tracking ----------------------------------------------------------------------
+
+    async def after_acks(self) -> None:
+        """A listener's work after its ack waits while other requests still wait for theirs (bot.ack_first)."""
+        await self.acks.wait()
 
     def spawn(self, job: Awaitable[None], name: str) -> asyncio.Task:
         task = asyncio.create_task(job, name=name)

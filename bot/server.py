@@ -31,6 +31,7 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     if app is not None:
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
+        web_app.middlewares.insert(0, runtime.acks.middleware)  # outermost: counts what the guard screens too
     else:
         web_app = web.Application()
     started = time.time()

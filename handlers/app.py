@@ -38,8 +38,21 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
         return await next()
 
     @app.middleware
+    async def ack_plain_commands(body, context, next):
+        """Ack at once the slash commands whose listener's first step is a plain ack (/noc with a
+        question, /noc-health). Bolt otherwise starts the listener as a task and polls for its
+        ack every 10 ms (slack_bolt's AsyncioListenerRunner), which added 10 ms or more to every
+        such ack; the listener's own ack() then changes nothing."""
+        if commands.acks_plainly(body):
+            await context.ack()
+        return await next()
+
+    @app.middleware
     async def inject_runtime(context, next):
         context["runtime"] = runtime
+        # Listeners post through the runtime's client, not the per-request copy Bolt makes of it:
+        # that copy is a plain AsyncWebClient, outside the per-channel pace (bot.slack_pace).
+        context["client"] = runtime.client
         return await next()
 
     mentions.register(app)

@@ -22,6 +22,13 @@ COMMANDS = [
 TAGS = ("cis", "pci", "soc2")
 
 
+def acks_plainly(body: dict) -> bool:
+    """The commands whose listener acks with nothing before anything else (handlers.app acks them
+    in a middleware): /noc with a question and /noc-health. Help and usage answers ride on the ack."""
+    command, text = body.get("command"), str(body.get("text") or "").strip()
+    return command == "/noc-health" or (command == "/noc" and bool(text) and text.lower() != "help")
+
+
 def register(app: AsyncApp) -> None:
     @app.command("/noc")
     async def noc(ack, command, context, client, respond):
@@ -31,6 +38,7 @@ def register(app: AsyncApp) -> None:
             return
         await ack()
         runtime = runtime_of(context)
+        await runtime.after_acks()
         user, channel = command["user_id"], command["channel_id"]
         try:
             request = await runtime.admit(text, user=user, channel=channel, command="/noc")
@@ -82,6 +90,7 @@ def register(app: AsyncApp) -> None:
 async def _open_thread(runtime, client, respond, command: str, user: str, channel: str, needed: str, text: str) -> Origin | None:
     """Authorise a slash command and post its root message; the thread's origin, or None when
     denied. A failure after the ack (Slack or the store down) reaches the user via response_url."""
+    await runtime.after_acks()
     try:
         if not await runtime.authorise(user=user, channel=channel, command=command, needed=needed):
             return None

@@ -31,6 +31,7 @@ async def _question(event: dict, context, client, *, source: str, event_id: str 
     runtime = runtime_of(context)
     if event.get("bot_id") or event.get("user") == context.get("bot_user_id"):
         return
+    await runtime.after_acks()  # Bolt acked the event already; the other requests' acks go first
     if not await runtime.claim_event(event_id):
         return  # Slack's retry or a duplicate delivery of an event already being handled
     user, channel = event.get("user"), event["channel"]

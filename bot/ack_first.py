@@ -1,0 +1,63 @@
+"""Acks before work: what a listener does after its ack waits while other Slack requests are
+still waiting for theirs.
+
+Why: every request shares one event loop. In a burst (200 mentions and slash commands at once)
+the work each listener starts after acking (claiming the event in the store, routing and
+authorising the question, starting the analysis) was interleaved with the later requests'
+parsing and verification, so the last acks waited for most of the burst's work: ack p99 grew
+with the burst. Slack retries an event that is not acked within 3 s, and a user sees "failed"
+for a slash command; the work itself loses nothing by starting a few milliseconds later.
+
+`middleware` counts the requests to /slack/events being handled (outermost, so a request counts
+while the guard screens it too); `wait()`
+returns when none is, or after `max_wait_s`, so under a steady stream the work is delayed at
+most that long and never starved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class AckFirst:
+    def __init__(self, path: str = "/slack/events", max_wait_s: float = 0.5) -> None:
+        self.path, self.max_wait_s = path, max_wait_s
+        self.in_flight = 0
+        self.waiting = 0  # listeners holding their work back
+        self._idle: asyncio.Event | None = None
+
+    def _event(self) -> asyncio.Event:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            self._idle.set()
+        return self._idle
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method != "POST" or request.path != self.path:
+            return await handler(request)
+        self.in_flight += 1
+        self._event().clear()
+        try:
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._event().set()
+
+    async def wait(self) -> None:
+        """Called by a listener after its ack, before its work."""
+        if self.in_flight == 0:
+            return
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._event().wait(), self.max_wait_s)
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting -= 1
