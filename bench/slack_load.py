@@ -1,13 +1,24 @@
 """Slack load: N concurrent mentions and slash commands through the HTTP app and a loopback Slack.
 
 For each N (default 50 and 200) and each progress surface (`stream`, `edit`) it prints, side by
-side: ack p50/p95/p99/max, the share of requests answered, lost answers, the most edits one
-status message took in one second, the most posts+edits+appends into one channel in one second,
-429s answered by the fake and honoured, Web API connections opened, and the peak RSS.
-`--every-429 K` makes the fake answer 429 (Retry-After 1) on every K-th chat call.
+side: ack p50/p95/p99/max, the share of requests answered, lost answers, when answers landed
+(p50 and last, seconds after the burst), the most edits (chat.update or appendStream) one
+message took in any second, the most posts+edits+stream calls into one channel in any second and
+the sustained rate, 429s answered by the fake and calls made into a channel inside a 429's
+Retry-After, and the peak RSS.
 
-Run: python bench/slack_load.py [--n 50 200] [--every-429 0] [--surfaces stream edit]
-Runs in about a minute per (N, surface) pair on 2 cores; it stops by itself.
+The bot runs as `noc run` does: the client keeps Slack's pace per channel (`slack.channel_rate_per_s`,
+`slack.channel_burst`; `--rate` and `--burst` override them). So N answers into one channel take
+about N / rate seconds to land; `--channels K` spreads the requests over K channels.
+The requests are sent by a separate process, and the loopback Slack runs in another, as Slack's
+are: a load client on the bot's own event loop read each response only after the loop had worked
+through the whole burst, and a loopback Slack in a thread of the bot's process took the GIL from
+the bot's event loop at every socket write (up to the 5 ms switch interval each time).
+`--every-429 K` makes the fake answer 429 (Retry-After 1) to every K-th chat.postMessage and
+chat.update.
+
+Run: python bench/slack_load.py [--n 50 200] [--surfaces stream edit] [--every-429 0] [--channels 1]
+At Slack's pace N=200 in one channel takes about 4 minutes per surface (the answers' pace).
 """
 
 from __future__ import annotations
@@ -16,13 +27,16 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
 import resource
 import sys
 import tempfile
 import time
 import urllib.parse
 import uuid
-from collections import Counter
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiohttp
@@ -33,65 +47,127 @@ from agents.config import NetworkConfig  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.server import start_bot  # noqa: E402
 from bot.settings import Settings, SlackConfig, StoreConfig  # noqa: E402
-from bot.slack_client import web_client  # noqa: E402
+from bot.slack_client import channel_pacer, web_client  # noqa: E402
+from bot.slack_pace import PACED_METHODS  # noqa: E402
 from handlers.app import build_app  # noqa: E402
-from tests.fakes.slack_api import FakeSlack, slash_command  # noqa: E402
+from tests.fakes.slack_api import Call, FakeSlack, slash_command  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ack_vs_store import SECRET, percentile, signed  # noqa: E402
 
-CHAT = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream")
+EDITS = ("chat.update", "chat.appendStream")
 
 
-def mention(i: int) -> tuple[bytes, str, str]:
+def mention(i: int, channel: str) -> tuple[bytes, str]:
     ts = f"{int(time.time())}.{i:06d}"
     body = json.dumps({"token": "x", "team_id": "T0NOC", "api_app_id": "A0NOC", "type": "event_callback",
                        "event_id": f"Ev{uuid.uuid4().hex[:12]}", "event_time": int(time.time()),
                        "event": {"type": "app_mention", "user": "U123", "text": "<@U0BOT> why is the branch office slow?",
-                                 "ts": ts, "channel": "C0NOC", "event_ts": ts, "team": "T0NOC"}}).encode()
-    return body, "application/json", ts
+                                 "ts": ts, "channel": channel, "event_ts": ts, "team": "T0NOC"}}).encode()
+    return body, "application/json"
 
 
-def slash(fake: FakeSlack) -> tuple[bytes, str, str | None]:
-    fields = slash_command("/noc", "why is the branch office slow?", server=fake)
-    return urllib.parse.urlencode(fields).encode(), "application/x-www-form-urlencoded", None
+def slash(fake_url: str, channel: str) -> tuple[bytes, str]:
+    fields = slash_command("/noc", "why is the branch office slow?", channel=channel,
+                           response_url=f"{fake_url}/response/T0NOC/{uuid.uuid4().hex}")
+    return urllib.parse.urlencode(fields).encode(), "application/x-www-form-urlencoded"
 
 
-async def run(n: int, surface: str, every_429: int) -> dict:
-    with FakeSlack() as fake, tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(network=NetworkConfig(scenario="wan-congestion"), store=StoreConfig(url=f"sqlite:///{Path(tmp) / 'noc.db'}"),
-                            slack=SlackConfig(progress=surface))  # type: ignore[arg-type]
-        runtime = await Runtime.create(settings, web_client("xoxb-bench", fake.api_url, 3))
-        running = await start_bot(build_app(runtime, signing_secret=SECRET), runtime, host="127.0.0.1", port=0, app_token=None)
-        url = f"http://127.0.0.1:{running.port}/slack/events"
-        acks: list[float] = []
-        roots: list[str] = []
-        if every_429:  # queue 429s (Retry-After 1 s) for a share of the chat calls
+def serve_fake(conn: Connection, every_429: int) -> None:
+    """In the Slack process: the loopback Slack until told to stop; hands its calls over on request."""
+    logging.disable(logging.WARNING)
+    with FakeSlack() as fake:
+        if every_429:
             for method in ("chat.postMessage", "chat.update"):
-                fake.rate_limit(method, times=10_000 // every_429, retry_after=1)
-        t0 = time.perf_counter()
-        async with aiohttp.ClientSession() as session:
-            async def one(i: int) -> None:
-                body, content_type, root = mention(i) if i % 2 == 0 else slash(fake)
+                fake.rate_limit_every(method, every_429, retry_after=1)
+        conn.send((fake.url, fake.api_url))
+        while (command := conn.recv()) != "stop":
+            with fake._lock:
+                conn.send(len(fake.calls) if command == "count" else list(fake.calls))
+
+
+def fire(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> list[float]:
+    """In the load process: send every request at once, one connection each; seconds to each response."""
+    async def burst() -> list[float]:
+        acks: list[float] = []
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            async def one(body: bytes, headers: dict[str, str]) -> None:
                 start = time.perf_counter()
-                async with session.post(url, data=body, headers=signed(body, content_type)) as resp:
+                async with session.post(url, data=body, headers=headers) as resp:
                     await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"ack {resp.status}")
                 acks.append(time.perf_counter() - start)
-                if root:
-                    roots.append(root)
-            await asyncio.gather(*(one(i) for i in range(n)))
-        await settle(runtime, fake)
-        wall = time.perf_counter() - t0
-        await running.stop(runtime)
-        return measure(fake, n, roots, acks, wall)
+            await asyncio.gather(*(one(body, headers) for body, headers in requests))
+        return acks
+    return asyncio.run(burst())
 
 
-async def settle(runtime: Runtime, fake: FakeSlack, quiet_s: float = 1.5, timeout_s: float = 240.0) -> None:
+def _ready() -> bool:
+    return True
+
+
+async def run(n: int, surface: str, args: argparse.Namespace, loader: ProcessPoolExecutor) -> dict:
+    spawn = multiprocessing.get_context("spawn")
+    conn, child_conn = spawn.Pipe()
+    slack_process = spawn.Process(target=serve_fake, args=(child_conn, args.every_429), daemon=True)
+    slack_process.start()
+    fake = RemoteSlack(conn, slack_process)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            return await _run(n, surface, args, loader, fake, tmp)
+    finally:
+        fake.stop()
+
+
+class RemoteSlack:
+    """The loopback Slack in its process, as the bot and the measurements see it."""
+
+    def __init__(self, conn: Connection, process: multiprocessing.process.BaseProcess) -> None:
+        self.conn, self.process = conn, process
+        self.url, self.api_url = conn.recv()
+
+    @property
+    def calls(self) -> list[Call]:
+        self.conn.send("calls")
+        return self.conn.recv()
+
+    @property
+    def count(self) -> int:
+        self.conn.send("count")
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.process.join(10)
+
+
+async def _run(n: int, surface: str, args: argparse.Namespace, loader: ProcessPoolExecutor, fake: RemoteSlack, tmp: str) -> dict:
+    slack = SlackConfig(progress=surface)  # type: ignore[arg-type]
+    slack = slack.model_copy(update={k: v for k, v in (("channel_rate_per_s", args.rate), ("channel_burst", args.burst)) if v})
+    settings = Settings(network=NetworkConfig(scenario="wan-congestion"), store=StoreConfig(url=f"sqlite:///{Path(tmp) / 'noc.db'}"),
+                        slack=slack)
+    runtime = await Runtime.create(settings, web_client("xoxb-bench", fake.api_url, 3, pacer=channel_pacer(slack)))
+    running = await start_bot(build_app(runtime, signing_secret=SECRET), runtime, host="127.0.0.1", port=0, app_token=None)
+    url = f"http://127.0.0.1:{running.port}/slack/events"
+    requests = []
+    for i in range(n):
+        channel = f"C0NOC{i % args.channels}" if args.channels > 1 else "C0NOC"
+        body, content_type = mention(i, channel) if i % 2 == 0 else slash(fake.url, channel)
+        requests.append((body, signed(body, content_type)))
+    t0 = time.time()
+    acks = await asyncio.get_running_loop().run_in_executor(loader, fire, url, requests)
+    await settle(runtime, fake)
+    await running.stop(runtime)
+    return measure(fake.calls, n, acks, t0)
+
+
+async def settle(runtime: Runtime, fake: RemoteSlack, quiet_s: float = 2.5, timeout_s: float = 900.0) -> None:
     deadline = time.monotonic() + timeout_s
-    quiet_since, seen = time.monotonic(), len(fake.calls)
+    quiet_since, seen = time.monotonic(), fake.count
     while time.monotonic() < deadline:
-        if runtime.tasks or len(fake.calls) != seen:
-            seen, quiet_since = len(fake.calls), time.monotonic()
+        if runtime.tasks or fake.count != seen:
+            seen, quiet_since = fake.count, time.monotonic()
             await asyncio.sleep(0.1)
         elif time.monotonic() - quiet_since >= quiet_s:
             return
@@ -99,24 +175,38 @@ async def settle(runtime: Runtime, fake: FakeSlack, quiet_s: float = 1.5, timeou
             await asyncio.sleep(0.1)
 
 
-def measure(fake: FakeSlack, n: int, mention_roots: list[str], acks: list[float], wall: float) -> dict:
-    answered = [m for m in fake.bot_messages("C0NOC") if any(b.get("type") == "actions" for b in (m.get("blocks") or []))]
-    per_message: Counter = Counter()
-    per_channel: Counter = Counter()
-    for call in fake.calls:
-        if call.method in CHAT and not call.rate_limited:
-            second = int(call.time)
-            per_channel[(call.args.get("channel"), second)] += 1
-            if call.method == "chat.update":
-                per_message[(call.args.get("ts"), second)] += 1
-    limited = [c for c in fake.calls if c.rate_limited]
+def _max_in_window(times: list[float], window: float = 1.0) -> int:
+    times, best, lo = sorted(times), 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def measure(calls: list[Call], n: int, acks: list[float], t0: float) -> dict:
+    answers = [c for c in calls if c.method == "chat.postMessage" and not c.rate_limited and c.status == 200
+               and (c.response or {}).get("ok") and any(b.get("type") == "actions" for b in (c.args.get("blocks") or []))]
+    into: dict[str, list[float]] = defaultdict(list)
+    edits: dict[str, list[float]] = defaultdict(list)
+    for call in calls:
+        if call.method in PACED_METHODS and not call.rate_limited:
+            into[call.args.get("channel") or call.args.get("channel_id")].append(call.time)
+            if call.method in EDITS:
+                edits[call.args.get("ts")].append(call.time)
+    limited = [c for c in calls if c.rate_limited]
+    inside = sum(1 for c in limited for t in into[c.args.get("channel")] if c.time < t < c.time + 1.0)
+    sustained = [(len(ts) - 1) / (max(ts) - min(ts)) for ts in into.values() if len(ts) > 1 and max(ts) > min(ts)]
+    landed = [c.time - t0 for c in answers]
     return {
         "ack_p50_ms": percentile(acks, 50) * 1000, "ack_p95_ms": percentile(acks, 95) * 1000,
         "ack_p99_ms": percentile(acks, 99) * 1000, "ack_max_ms": max(acks) * 1000,
-        "answered_pct": 100.0 * min(len(answered), n) / n, "lost": max(0, n - len(answered)),
-        "max_edits_per_s_per_msg": max(per_message.values(), default=0),
-        "max_calls_per_s_per_channel": max(per_channel.values(), default=0),
-        "429s": len(limited), "wall_s": wall,
+        "answered_pct": 100.0 * min(len(answers), n) / n, "lost": max(0, n - len(answers)),
+        "answer_p50_s": percentile(landed, 50) if landed else 0.0, "answer_last_s": max(landed, default=0.0),
+        "max_edits_1s_per_msg": max(map(_max_in_window, edits.values()), default=0),
+        "max_calls_1s_per_chan": max(map(_max_in_window, into.values()), default=0),
+        "calls_per_s_per_chan": max(sustained, default=0.0),
+        "429s": len(limited), "calls_in_retry_after": inside,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -126,17 +216,24 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--surfaces", nargs="+", default=["stream", "edit"], choices=["stream", "edit"])
     parser.add_argument("--every-429", type=int, default=0, help="answer 429 on every K-th chat call (0: never)")
+    parser.add_argument("--channels", type=int, default=1, help="spread the requests over this many channels")
+    parser.add_argument("--rate", type=float, default=None, help="override slack.channel_rate_per_s")
+    parser.add_argument("--burst", type=int, default=None, help="override slack.channel_burst")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     rows = []
-    for n in args.n:
-        for surface in args.surfaces:
-            rows.append((n, surface, asyncio.run(run(n, surface, args.every_429))))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as loader:
+        loader.submit(_ready).result()  # the load process is up before the first burst
+        for n in args.n:
+            for surface in args.surfaces:
+                rows.append((n, surface, asyncio.run(run(n, surface, args, loader))))
     keys = list(rows[0][2])
-    print(f"\nSlack load through the HTTP app (half mentions, half /noc), loopback Slack{', 429 every %d' % args.every_429 if args.every_429 else ''}")
-    print(f"  {'N':>4} {'surface':8} " + " ".join(f"{k:>16}" for k in keys))
+    pace = f"pace {args.rate or SlackConfig().channel_rate_per_s}/s burst {args.burst or SlackConfig().channel_burst}"
+    print(f"\nSlack load through the HTTP app (half mentions, half /noc), loopback Slack, {args.channels} channel(s), {pace}"
+          + (f", 429 every {args.every_429}" if args.every_429 else ""))
+    print(f"  {'N':>4} {'surface':8} " + " ".join(f"{k:>21}" for k in keys))
     for n, surface, r in rows:
-        print(f"  {n:>4} {surface:8} " + " ".join(f"{r[k]:16.1f}" for k in keys))
+        print(f"  {n:>4} {surface:8} " + " ".join(f"{r[k]:21.1f}" for k in keys))
 
 
 if __name__ == "__main__":

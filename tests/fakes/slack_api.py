@@ -339,7 +339,7 @@ class FakeSlack(LoopbackServer):
         self.thread_titles: dict[tuple[str, str], list[str]] = {}
         # assistant thread statuses, in order, per (channel, thread_ts); "" clears
         self.statuses: dict[tuple[str, str], list[str]] = {}
-        self._rate_limits: dict[str, deque[int]] = {}
+        self._rate_limits: dict[str, deque[int | None]] = {}
         self._failures: dict[str, deque[tuple[str, int]]] = {}
         # reactions on messages the fake never saw (e.g. the user's mention in an HTTP test)
         self._orphan_reactions: dict[tuple[str, str], list[str]] = {}
@@ -404,6 +404,14 @@ class FakeSlack(LoopbackServer):
             raise ValueError("Retry-After is a whole number of seconds")
         with self._lock:
             self._rate_limits.setdefault(method, deque()).extend([int(retry_after)] * times)
+
+    def rate_limit_every(self, method: str, every: int, retry_after: int = 1, times: int = 1000) -> None:
+        """Every ``every``-th of the next ``every * times`` calls to ``method`` gets a 429 (as
+        ``rate_limit``); the calls between go through."""
+        if every < 1 or int(retry_after) != retry_after or retry_after < 0:
+            raise ValueError("every >= 1; Retry-After is a whole number of seconds")
+        with self._lock:
+            self._rate_limits.setdefault(method, deque()).extend(([None] * (every - 1) + [int(retry_after)]) * times)
 
     def fail(self, method: str, error: str = "internal_error", *, times: int = 1, status: int = 200) -> None:
         """The next ``times`` (authenticated) calls to ``method`` answer ``{"ok": false,
