@@ -18,7 +18,8 @@ import asyncio
 import logging
 import os
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import anthropic
 from anthropic import AsyncAnthropic
@@ -36,6 +37,22 @@ from agents.usage import UsageMeter
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class _Call(Generic[M]):
+    """One request to the model, as `structured` was asked for it (the guard and the sender read it)."""
+
+    role: str
+    agent: str
+    tier: TierConfig
+    system: str
+    messages: list[dict[str, Any]]
+    output_model: type[M]
+    meter: UsageMeter
+    tools: list[dict[str, Any]] | None
+    tool_choice: dict[str, Any] | None
+    endpoint: str | None
 R = TypeVar("R")
 
 _EPHEMERAL = {"type": "ephemeral"}
@@ -114,8 +131,9 @@ class ClaudeClient:
         """One call. Returns (parsed output or None when the model stopped to use tools, message)."""
         messages = list(messages)
         for attempt in (1, 2):
-            message = await _before_cutoff(role, self._call(role, agent, tier, system, messages, output_model, meter, tools, tool_choice,
-                                                            endpoint))
+            call = _Call(role=role, agent=agent, tier=tier, system=system, messages=messages, output_model=output_model, meter=meter,
+                         tools=tools, tool_choice=tool_choice, endpoint=endpoint)
+            message = await _before_cutoff(role, self._call(call))
             if isinstance(message, ValidationError):
                 if attempt == 2:
                     raise LLMUnavailable("invalid_output", f"{role}: reply did not match {output_model.__name__} after a repair attempt")
@@ -146,14 +164,13 @@ class ClaudeClient:
             raise LLMUnavailable("invalid_output", f"{role}: reply asked for tools that were not offered")
         return parsed
 
-    async def _call(self, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
-                    output_model: type[M], meter: UsageMeter, tools: list[dict[str, Any]] | None,
-                    tool_choice: dict[str, Any] | None, endpoint: str | None) -> ParsedMessage[M] | ValidationError:
+    async def _call(self, call: _Call[M]) -> ParsedMessage[M] | ValidationError:
+        meter, endpoint = call.meter, call.endpoint
         if meter.exhausted:
             raise LLMUnavailable("cost_limit", f"request cost limit ${meter.cost_limit_usd:g} reached")
         guard = self.resilience
         if guard is None:
-            return await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice, endpoint)
+            return await self._send(call)
         if guard.budget.spent():
             raise LLMUnavailable("budget", f"daily token budget of {guard.budget.limit_tokens:,} tokens is spent; "
                                            f"Claude is called again from {guard.budget.resumes_at()}")
@@ -164,7 +181,7 @@ class ClaudeClient:
         outcome: str | None = None
         try:
             async with guard.llm_slots.slot(priority=STEP_PRIORITY.get()):
-                result = await self._send(role, agent, tier, system, messages, output_model, meter, tools, tool_choice, endpoint)
+                result = await self._send(call)
             outcome = "invalid_output" if isinstance(result, ValidationError) else "ok"
             return result
         except LLMUnavailable as exc:
@@ -176,41 +193,39 @@ class ClaudeClient:
             else:
                 provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the request's deadline
 
-    async def _send(self, role: str, agent: str, tier: TierConfig, system: str, messages: list[dict[str, Any]],
-                    output_model: type[M], meter: UsageMeter, tools: list[dict[str, Any]] | None,
-                    tool_choice: dict[str, Any] | None, endpoint: str | None) -> ParsedMessage[M] | ValidationError:
+    async def _send(self, call: _Call[M]) -> ParsedMessage[M] | ValidationError:
         timeout = call_timeout(self.config.timeout_s)  # measured after the LLM slot: the wait for it used step time
         kwargs: dict[str, Any] = {
-            "model": tier.model,
-            "max_tokens": tier.max_tokens,
-            "system": system_blocks(role, system),
-            "messages": messages,
-            "output_format": output_model,
+            "model": call.tier.model,
+            "max_tokens": call.tier.max_tokens,
+            "system": system_blocks(call.role, call.system),
+            "messages": call.messages,
+            "output_format": call.output_model,
         }
-        if tools:
-            kwargs["tools"] = cached_tools(tools)
-            if tool_choice:
-                kwargs["tool_choice"] = tool_choice
-        if tier.effort:
-            kwargs["output_config"] = {"effort": tier.effort}
-        sdk = self.sdk(endpoint)
+        if call.tools:
+            kwargs["tools"] = cached_tools(call.tools)
+            if call.tool_choice:
+                kwargs["tool_choice"] = call.tool_choice
+        if call.tier.effort:
+            kwargs["output_config"] = {"effort": call.tier.effort}
+        sdk = self.sdk(call.endpoint)
         try:
             async with asyncio.timeout(timeout):  # the SDK's retries included
                 message = await sdk.messages.parse(**kwargs, timeout=timeout)
         except ValidationError as exc:
-            meter.add(agent, tier.model, None)  # the SDK consumed the reply; its tokens are not reported
+            call.meter.add(call.agent, call.tier.model, None)  # the SDK consumed the reply; its tokens are not reported
             return exc
         except anthropic.APIStatusError as exc:
-            meter.add(agent, tier.model, None)
-            raise LLMUnavailable(_status_kind(exc), f"{role}: Anthropic API answered {exc.status_code} ({type(exc).__name__})") from None
+            call.meter.add(call.agent, call.tier.model, None)
+            raise LLMUnavailable(_status_kind(exc), f"{call.role}: Anthropic API answered {exc.status_code} ({type(exc).__name__})") from None
         except (anthropic.APITimeoutError, TimeoutError):
-            raise LLMUnavailable("timeout", f"{role}: Anthropic API timed out after {timeout:.3g}s") from None
+            raise LLMUnavailable("timeout", f"{call.role}: Anthropic API timed out after {timeout:.3g}s") from None
         except anthropic.APIConnectionError:
-            where = "the Anthropic API" if endpoint is None else f"endpoint {endpoint}"
-            raise LLMUnavailable("connection", f"{role}: cannot reach {where}") from None
-        cost = meter.add(agent, tier.model, message.usage)
+            where = "the Anthropic API" if call.endpoint is None else f"endpoint {call.endpoint}"
+            raise LLMUnavailable("connection", f"{call.role}: cannot reach {where}") from None
+        cost = call.meter.add(call.agent, call.tier.model, message.usage)
         if self.resilience is not None:
-            self.resilience.record_llm_usage(tier.model, message.usage, cost)
+            self.resilience.record_llm_usage(call.tier.model, message.usage, cost)
         return message
 
 
