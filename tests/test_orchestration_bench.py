@@ -1,0 +1,25 @@
+"""bench/orchestration.py (issue 14) runs end to end against the loopback Anthropic server and prints
+every section: modes per plan with their bound, the speedups, answers/s and the provider-faults run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_orchestration_bench_prints_every_section() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "orchestration.py"), "--latency", "0", "--repeat", "1", "--deadline", "2"],
+                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=170)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    plans = ("2 independent", "3 independent", "4 independent", "5: 4 + documentation", "hybrid plan (Claude)")
+    lines = out.splitlines()
+    for plan in plans:
+        for mode in ("sequential", "parallel", "hybrid"):
+            assert any(line.startswith(plan) and f" {mode} " in line for line in lines), (plan, mode)
+        assert any(line.startswith(plan) and "sequential/parallel" in line for line in lines), plan
+    assert "answers/s" in out and "peak LLM calls in flight at the server" in out
+    assert "answers 20/20" in out and "seconds from receipt" in out
