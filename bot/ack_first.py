@@ -11,12 +11,15 @@ for a slash command; the work itself loses nothing by starting a few millisecond
 `middleware` counts the requests to /slack/events being handled (outermost, so a request counts
 while the guard screens it too); `wait()`
 returns when none is, or after `max_wait_s`, so under a steady stream the work is delayed at
-most that long and never starved.
+most that long and never starved. `handled` keeps how long the last requests took inside the bot,
+from the middleware to the response (bench/slack_load.py reports it beside what its client saw).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -29,6 +32,7 @@ class AckFirst:
         self.path, self.max_wait_s = path, max_wait_s
         self.in_flight = 0
         self.waiting = 0  # listeners holding their work back
+        self.handled: deque[float] = deque(maxlen=10_000)  # seconds per request, newest last
         self._idle: asyncio.Event | None = None
 
     def _event(self) -> asyncio.Event:
@@ -43,9 +47,11 @@ class AckFirst:
             return await handler(request)
         self.in_flight += 1
         self._event().clear()
+        start = time.perf_counter()
         try:
             return await handler(request)
         finally:
+            self.handled.append(time.perf_counter() - start)
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._event().set()
