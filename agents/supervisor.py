@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from agents.access import ToolRoles, highest
-from agents.config import EngineConfig, InstanceConfig, ResilienceConfig
+from agents.config import EngineConfig, ResilienceConfig
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -46,6 +46,7 @@ from agents.resilience.attempts import StepUnavailable, run_on_pool
 from agents.resilience.deadline import CALL_DEADLINE
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import CURRENT_NOTICES, Resilience
+from agents.resilience.pool import AgentInstance
 from agents.routing import hinted_devices, route
 from agents.scheduling import context_sources, run_plan
 from agents.session import Session
@@ -227,10 +228,11 @@ class Supervisor:
         definition = definitions()[task.agent]
         attempts = [0]  # contexts made so far: every one after the first follows a failed attempt
 
-        def make_context(binding: InstanceConfig | None = None) -> AnalysisContext:
+        def make_context(instance: AgentInstance | None = None) -> AnalysisContext:
             attempts[0] += 1
             return AnalysisContext(failures=attempts[0] - 1, task=task, definition=definition, toolbox=self.toolbox, sink=session,
-                                   binding=binding, request_id=session.request.id, started=session.started,
+                                   binding=instance.binding if instance else None, llm_usage=instance.record_llm_usage if instance else None,
+                                   request_id=session.request.id, started=session.started,
                                    ask_fn=lambda t, a, i, d, q: self._ask(session, analysts, t, a, i, d, q), engine=self.engine,
                                    role=session.request.role, tool_roles=self.tool_roles, data_roles=session.data_roles)
 

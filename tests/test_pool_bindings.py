@@ -168,6 +168,9 @@ async def test_an_open_endpoint_breaker_moves_the_step_to_another_endpoint(fake_
     assert answer.status == "ok" and diag.engine == "claude" and diag.instance == "diagnosis-2"
     assert res.pools[diag.agent].instances[0].stats.failures == {"error": 1}  # its endpoint refused it
     assert len(api.requests_for("specialist:diagnosis")) == 1
+    # The model's tokens and cost count on the instance that made the call, and only there.
+    first, second = res.pools[diag.agent].instances[:2]
+    assert second.stats.tokens > 0 and second.stats.cost_usd > 0 and first.stats.tokens == 0
 
 
 # -- timeouts that fit together -----------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -53,6 +53,7 @@ class _Call(Generic[M]):
     tools: list[dict[str, Any]] | None
     tool_choice: dict[str, Any] | None
     endpoint: str | None
+    usage_to: Callable[[int, float], None] | None = None  # the pool instance that counts this call's tokens and cost
 R = TypeVar("R")
 
 _EPHEMERAL = {"type": "ephemeral"}
@@ -127,12 +128,13 @@ class ClaudeClient:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: dict[str, Any] | None = None,
         endpoint: str | None = None,
+        usage_to: Callable[[int, float], None] | None = None,
     ) -> tuple[M | None, Any]:
         """One call. Returns (parsed output or None when the model stopped to use tools, message)."""
         messages = list(messages)
         for attempt in (1, 2):
             call = _Call(role=role, agent=agent, tier=tier, system=system, messages=messages, output_model=output_model, meter=meter,
-                         tools=tools, tool_choice=tool_choice, endpoint=endpoint)
+                         tools=tools, tool_choice=tool_choice, endpoint=endpoint, usage_to=usage_to)
             message = await _before_cutoff(role, self._call(call))
             if isinstance(message, ValidationError):
                 if attempt == 2:
@@ -226,6 +228,8 @@ class ClaudeClient:
         cost = call.meter.add(call.agent, call.tier.model, message.usage)
         if self.resilience is not None:
             self.resilience.record_llm_usage(call.tier.model, message.usage, cost)
+        if call.usage_to is not None:
+            call.usage_to(sum(getattr(message.usage, a, 0) or 0 for a in ("input_tokens", "output_tokens")), cost)
         return message
 
 

@@ -91,7 +91,7 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
         report, message = await claude.structured(
             role=f"specialist:{agent.value}", agent=agent.value, tier=tier, system=ctx.definition.system_prompt,
             messages=messages, output_model=output_model, meter=meter, tools=tools,
-            tool_choice={"type": "none"} if final else None, endpoint=endpoint,
+            tool_choice={"type": "none"} if final else None, endpoint=endpoint, usage_to=ctx.llm_usage,
         )
         if report is not None:
             return to_output(ctx, report)

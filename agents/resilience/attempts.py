@@ -6,8 +6,9 @@ one step; a provider-level refusal (budget spent, provider breaker open, cost li
 once because another instance would hit the same wall, except an endpoint's open breaker when
 an untried instance is bound to another endpoint. The caller decides the fallback.
 
-`make_context(binding)` gets the chosen instance's binding (model tier, endpoint), which the
-Claude analyst runs with. The step's deadline (`step_deadline`) cuts what the step starts:
+`make_context(instance)` gets the chosen instance: its binding (model tier, endpoint), which the
+Claude analyst runs with, and where its model usage is counted (passed on, not found through a
+context variable). The step's deadline (`step_deadline`) cuts what the step starts:
 device reads and Claude calls end before the step's timeout, so it never cuts them.
 """
 
@@ -22,10 +23,10 @@ from typing import Any
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from agents.config import InstanceConfig, RetryConfig
+from agents.config import RetryConfig
 from agents.failures import LLMUnavailable
 from agents.network.budget import step_deadline
-from agents.resilience.guard import BREAKER_KIND, CURRENT_INSTANCE, PROVIDER_LEVEL
+from agents.resilience.guard import BREAKER_KIND, PROVIDER_LEVEL
 from agents.resilience.pool import AgentInstance, AgentPool
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class AttemptResult:
 async def run_on_pool(
     pool: AgentPool,
     work: Callable[[Any], Awaitable[Any]],
-    make_context: Callable[[InstanceConfig], Any],
+    make_context: Callable[[AgentInstance], Any],
     *,
     timeout_s: float,
     retry: RetryConfig,
@@ -79,7 +80,7 @@ async def run_on_pool(
                     detail = f" after {'; '.join(errors)}" if errors else ""
                     raise StepUnavailable(_no_instance(pool, tried) + detail, errors)
                 tried.add(instance.name)
-                ctx = make_context(instance.binding)
+                ctx = make_context(instance)
                 output = await _one(instance, pool, work, ctx, timeout_s, errors, clock, tried)
                 return AttemptResult(output=output, context=ctx, instance=instance.name, errors=errors)
     except _AttemptFailed:
@@ -90,7 +91,6 @@ async def run_on_pool(
 async def _one(instance: AgentInstance, pool: AgentPool, work: Callable[[Any], Awaitable[Any]], ctx: Any, timeout_s: float,
                errors: list[str], clock: Callable[[], float], tried: set[str]) -> Any:
     t0 = clock()
-    token = CURRENT_INSTANCE.set(instance)
     try:
         with step_deadline(timeout_s):  # device reads end before the step does: a slow device is a tool error, not a retry
             output = await asyncio.wait_for(work(ctx), timeout=timeout_s)
@@ -112,7 +112,6 @@ async def _one(instance: AgentInstance, pool: AgentPool, work: Callable[[Any], A
         errors.append(f"{instance.name}: internal error ({type(exc).__name__})")
         raise _AttemptFailed from None
     finally:
-        CURRENT_INSTANCE.reset(token)
         await pool.release(instance)
     instance.record_success(clock() - t0)
     return output

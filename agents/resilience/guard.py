@@ -22,14 +22,12 @@ from agents.models import Specialist
 from agents.resilience.breaker import BreakerState, CircuitBreaker
 from agents.resilience.budget import DailyBudget
 from agents.resilience.gate import RequestGate
-from agents.resilience.pool import AgentInstance, AgentPool, task_durations
+from agents.resilience.pool import AgentPool, task_durations
 
 log = logging.getLogger(__name__)
 
 # The notices list of the request being served; breaker transitions append to it.
 CURRENT_NOTICES: ContextVar[list[str] | None] = ContextVar("noc_current_notices", default=None)
-# The pool instance running the current step; LLM usage is attributed to it.
-CURRENT_INSTANCE: ContextVar[AgentInstance | None] = ContextVar("noc_current_instance", default=None)
 
 # LLMUnavailable kinds -> breaker failure kinds
 BREAKER_KIND = {"rate_limit": "rate_limit", "overloaded": "overloaded", "server_error": "server_error", "timeout": "timeout",
@@ -94,9 +92,6 @@ class Resilience:
                            ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
             self.llm_tokens[(model, kind)] += getattr(usage, attr, 0) or 0
         self.llm_cost[model] += cost_usd
-        instance = CURRENT_INSTANCE.get()
-        if instance is not None:
-            instance.record_llm_usage(sum(getattr(usage, a, 0) or 0 for a in ("input_tokens", "output_tokens")), cost_usd)
         # The budget counts what is billed at the input price or more: input, output and cache writes.
         self.budget.add(sum(getattr(usage, a, 0) or 0 for a in ("input_tokens", "output_tokens", "cache_creation_input_tokens")))
 

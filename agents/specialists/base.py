@@ -95,6 +95,9 @@ class AnalysisContext:
     data_roles: set[Role] = field(default_factory=set)
     failures: int = 0  # earlier failed attempts of this step: a retry may run on a stronger model tier
     binding: InstanceConfig | None = None  # the pool instance's model and endpoint (None: not on a pool)
+    # Where this step's model tokens and cost are counted besides the request's meter: its pool
+    # instance (passed here, not found through a context variable). None: not on a pool.
+    llm_usage: Callable[[int, float], None] | None = None
 
     @property
     def agent(self) -> Specialist:
