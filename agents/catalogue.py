@@ -73,6 +73,10 @@ class PlanSpec(BaseModel):
 
     # A writer runs after the working specialists, on their findings (documentation's incident report).
     runs_after_others: bool = False
+    # A writer's investigator: who runs first when a report is asked for and nobody else was routed.
+    investigator: str | None = None
+    # Writers that join after this specialist leads, even unasked (diagnosis brings the runbooks).
+    brings: tuple[str, ...] = ()
     # How much this specialist's confidence counts in the answer's (a writer adds no evidence of its own).
     confidence_weight: float = Field(1.0, ge=0, le=1)
 
@@ -177,6 +181,11 @@ class Catalogue:
     def __init__(self, specs: Iterable[SpecialistSpec]) -> None:
         ordered = sorted(specs, key=lambda s: (s.routing.tie_rank, s.name))
         self.specs: dict[str, SpecialistSpec] = {s.name: s for s in ordered}
+        for spec in ordered:  # the plan keys name other specialists: they must exist
+            named = [n for n in (spec.plan.investigator, *spec.plan.brings) if n is not None]
+            unknown = [n for n in named if n not in self.specs]
+            if unknown:
+                raise CatalogueError(f"{spec.folder / SPEC_FILE}: plan names unknown specialist(s) {', '.join(unknown)}")
 
     @classmethod
     def discover(cls, roots: Iterable[Path] = ()) -> Catalogue:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
 
+from agents.catalogue import catalogue
 from agents.config import LLMConfig
 from agents.models import ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
 from agents.routing import asks_for_report
@@ -82,22 +83,22 @@ def finalise(steps: list[PlanStep], requested: ExecutionMode, reason: str, max_s
 
 
 def rule_plan(decision: RouteDecision, question: str, devices: list[str], requested: ExecutionMode = ExecutionMode.auto) -> Plan:
-    """The deterministic plan: working specialists first, documentation after them when useful."""
+    """The deterministic plan: working specialists first, writers (a spec's plan.runs_after_others)
+    after them when useful, as each spec's `plan` keys say."""
     primary = decision.primary
-    workers = [s for s in decision.specialists if s != Specialist.documentation]
-    wants_report = asks_for_report(question)
+    lead = catalogue()[primary.value].plan
+    writers = [s for s in Specialist if catalogue()[s.value].plan.runs_after_others]
+    workers = [s for s in decision.specialists if s not in writers]
     steps: list[PlanStep] = []
-    if primary == Specialist.documentation:
-        if wants_report:
-            workers = workers or [Specialist.diagnosis]
-        else:
-            workers = []
+    if lead.runs_after_others:  # a writer leads: it investigates first only when a report is wanted
+        investigator = [Specialist(lead.investigator)] if lead.investigator else []
+        workers = (workers or investigator) if asks_for_report(question) else []
     for i, agent in enumerate(workers, start=1):
         steps.append(PlanStep(id=f"s{i}", agent=agent, instruction=question, devices=devices))
-    add_docs = primary == Specialist.documentation or Specialist.documentation in decision.specialists or primary == Specialist.diagnosis
-    if add_docs:
-        steps.append(PlanStep(id=f"s{len(steps) + 1}", agent=Specialist.documentation, instruction=question, devices=devices,
-                              depends_on=[s.id for s in steps]))
+    for writer in writers:
+        if writer == primary or writer in decision.specialists or writer.value in lead.brings:
+            steps.append(PlanStep(id=f"s{len(steps) + 1}", agent=writer, instruction=question, devices=devices,
+                                  depends_on=[s.id for s in steps if s.agent not in writers]))
     reason = f"primary {primary.value}; " + (", ".join(s.agent.value for s in steps))
     return finalise(steps, requested, reason, primary=primary)
 

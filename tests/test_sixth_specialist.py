@@ -225,3 +225,14 @@ async def test_slack_mention_is_answered_and_rendered_with_its_title(sixth, fake
         assert "Certificate review" in body and "PKI trustpoint" in body
     finally:
         await running.stop(runtime)
+
+
+def test_plan_keys_must_name_existing_specialists(tmp_path):
+    from agents.catalogue import Catalogue, CatalogueError
+
+    folder = write_specialist(tmp_path, with_rules=False)
+    (folder / "spec.yaml").write_text(SPEC + "plan:\n  brings: [auditors]\n")
+    with pytest.raises(CatalogueError, match=r"certificates/spec.yaml: plan names unknown specialist\(s\) auditors"):
+        Catalogue.discover([tmp_path])
+    (folder / "spec.yaml").write_text(SPEC + "plan:\n  brings: [documentation]\n")
+    assert Catalogue.discover([tmp_path])["certificates"].plan.brings == ("documentation",)
