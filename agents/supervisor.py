@@ -94,8 +94,8 @@ class Supervisor:
         async def queued(position: int) -> None:
             try:
                 await sink.emit(Notice(request_id=request.id, level="info",
-                                       text=f"Queued: {position} request(s) ahead of this one; it starts when a slot frees up."
-                                       if position > 1 else "Queued: next in line."))
+                                       text=f"Queued: {position - 1} request(s) ahead of this one; it starts when a slot frees up."
+                                       if position > 1 else "Queued: next in line."))  # position 1 is next in line
             except Exception:
                 log.warning("progress sink failed on a queue notice", exc_info=True)
 

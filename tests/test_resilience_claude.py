@@ -168,7 +168,9 @@ async def test_excess_requests_queue_and_are_told_their_position(fake_anthropic)
     queue_notes = [[n.text for n in s.of("notice") if n.text.startswith("Queued")] for s in sinks]
     assert queue_notes[0] == []
     assert sorted(map(len, queue_notes[1:])) == [1, 2]
-    assert any("1 request(s) ahead" in t or "2 request(s) ahead" in t for notes in queue_notes for t in notes)
+    # Two wait behind the running one: the second in line has exactly one request ahead of it.
+    assert sorted(t.split(";")[0] for notes in queue_notes for t in notes) == [
+        "Queued: 1 request(s) ahead of this one", "Queued: next in line.", "Queued: next in line."]
 
 
 async def test_200_concurrent_requests_under_30_percent_llm_failures(fake_anthropic, caplog):
