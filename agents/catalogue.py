@@ -2,10 +2,11 @@
 
 A specialist is a folder holding `spec.yaml` (what it covers, its system prompt, its tools,
 routing keywords, model tier, pool and report fields) and optionally `examples.txt` (questions
-the learned router trains on), `rules.py` (the offline analyst) and `report.md.j2` (how its
-report reads). The five built-in specialists live under `agents/specialists/<name>/`; more come
-from the folders named by `engine.specialist_paths` in the settings or `$NOC_SPECIALISTS_PATH`.
-Nothing else in the code names a specialist, so adding one is adding a folder.
+the learned router trains on) and `rules.py` (the offline analyst). The five built-in
+specialists live under `agents/specialists/<name>/`; more come from the folders named by
+`engine.specialist_paths` in the settings or `$NOC_SPECIALISTS_PATH`. The engine's plumbing
+(routing, planning, Claude schemas, pools, tiers, rendering) names no specialist, so adding one
+is adding a folder.
 
 This module reads only data (YAML and paths) and imports nothing else of the engine, so the
 models, the configuration and the router can all ask it which names exist without a cycle.
@@ -17,9 +18,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,7 +31,6 @@ PATH_ENV = "NOC_SPECIALISTS_PATH"
 SPEC_FILE = "spec.yaml"
 EXAMPLES_FILE = "examples.txt"
 RULES_FILE = "rules.py"
-TEMPLATE_FILE = "report.md.j2"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
 
@@ -138,15 +139,6 @@ class SpecialistSpec(BaseModel):
         path = self.folder / RULES_FILE
         return path if path.is_file() else None
 
-    @property
-    def template_file(self) -> Path | None:
-        path = self.folder / TEMPLATE_FILE
-        return path if path.is_file() else None
-
-    def tool_steps(self, ceiling: int) -> int:
-        """Turns for one investigation: the specialist's own cap, never above the global ceiling."""
-        return min(self.max_tool_steps or ceiling, ceiling)
-
 
 def read_spec(folder: Path) -> SpecialistSpec:
     """The spec in `folder`, or CatalogueError naming the file and the problem."""
@@ -240,3 +232,27 @@ def configure(paths: Iterable[Path] = ()) -> Catalogue:
 def spec_of(name: str) -> SpecialistSpec:
     return catalogue()[name]
 
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class PerCatalogue(Mapping[_K, _V], Generic[_K, _V]):
+    """A read-only mapping derived from the specialists (each one's analyst, report model, ...):
+    built once per catalogue and rebuilt when `configure` installs another, so a module-level
+    constant stays true to the specialists the settings named."""
+
+    def __init__(self, build: Callable[[Catalogue], Mapping[_K, _V]]) -> None:
+        self._build = lru_cache(maxsize=4)(build)
+
+    def current(self) -> Mapping[_K, _V]:
+        return self._build(catalogue())
+
+    def __getitem__(self, key: _K) -> _V:
+        return self.current()[key]
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self.current())
+
+    def __len__(self) -> int:
+        return len(self.current())

@@ -26,11 +26,11 @@ NoticeLevel = Literal["info", "warning", "degraded"]
 class Session:
     """State of one request: its clock, trace, sink, meter and the notes for its answer."""
 
-    def __init__(self, request: Request, sink: ProgressSink, meter: UsageMeter | None) -> None:
+    def __init__(self, request: Request, sink: ProgressSink, meter: UsageMeter | None, *, started: float | None = None) -> None:
         self.request = request
         self.sink = sink
         self.meter = meter
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started  # when the request was received
         self.trace: list[TraceEntry] = []
         self.degraded: list[str] = []  # why parts of the Claude path fell back to rules
         self.breaker_notices: list[str] = []  # filled by breaker transitions this request caused

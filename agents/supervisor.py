@@ -30,7 +30,7 @@ from agents.models import (
     SpecialistQuery,
 )
 from agents.network.inventory import Inventory
-from agents.pipeline import OfflineAnalysts, Pipeline, rule_pipeline
+from agents.pipeline import Pipeline, rule_pipeline
 from agents.progress import (
     AgentAsked,
     Finished,
@@ -47,12 +47,13 @@ from agents.resilience.deadline import CALL_DEADLINE
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import CURRENT_NOTICES, Resilience
 from agents.resilience.pool import AgentInstance
-from agents.routing import hinted_devices, route
+from agents.routing import hinted_devices
 from agents.scheduling import context_sources, run_plan
 from agents.session import Session
 from agents.severity import Severity
+from agents.specialists import registry
 from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
-from agents.specialists.registry import Analyst, CatalogueAnalysts, offline_analysts
+from agents.specialists.registry import Analyst, offline_analysts
 from agents.synthesis import synthesize
 from agents.tools.network import Toolbox
 
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # the Claude SDK is imported only when a Claude backend exist
 log = logging.getLogger(__name__)
 
 # Every specialist's offline analyst (its folder's rules.py, or the generic one), as the catalogue has them now.
-OFFLINE_ANALYSTS = CatalogueAnalysts()
+OFFLINE_ANALYSTS = registry.OFFLINE_ANALYSTS
 
 
 class Supervisor:
@@ -79,10 +80,7 @@ class Supervisor:
         self.claude = claude
         self.resilience = resilience or (claude.client.resilience if claude and claude.client.resilience else Resilience(ResilienceConfig()))
         rules = rule_pipeline(toolbox.inventory, self.analysts)
-        self.pipeline = rules if claude is None else _claude_pipeline(claude, toolbox.inventory, rules)
-
-    def route(self, question: str) -> RouteDecision:
-        return route(question, self.toolbox.inventory)
+        self.pipeline = rules if claude is None else _claude_pipeline(claude, toolbox.inventory, rules, self.analysts)
 
     async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
         """Answer one request. Waits for a slot under the global request limit first, telling the
@@ -100,8 +98,7 @@ class Supervisor:
                 log.warning("progress sink failed on a queue notice", exc_info=True)
 
         async with self.resilience.requests.slot(queued, priority=request.priority):
-            session = Session(request, sink, self.pipeline.meter())
-            session.started = received
+            session = Session(request, sink, self.pipeline.meter(), started=received)
             token = CURRENT_NOTICES.set(session.breaker_notices)
             cutoff = CALL_DEADLINE.set(received + self.engine.llm_cutoff_s())
             try:
@@ -312,9 +309,8 @@ def _failed(agent: Specialist, task: str, error: str) -> AgentResponse:
     return AgentResponse(agent=agent, task=task, status="failure", error=error, confidence=0.0)
 
 
-def _claude_pipeline(claude: ClaudeBackend, inventory: Inventory, rules: Pipeline) -> Pipeline:
+def _claude_pipeline(claude: ClaudeBackend, inventory: Inventory, rules: Pipeline, offline: Mapping[Specialist, Analyst]) -> Pipeline:
     """Claude's stages, imported only when a Claude backend exists (offline stays light)."""
     from agents.llm.pipeline import claude_pipeline
 
-    assert isinstance(rules.analysts, OfflineAnalysts)
-    return claude_pipeline(claude, inventory, rules, rules.analysts)
+    return claude_pipeline(claude, inventory, rules, offline)

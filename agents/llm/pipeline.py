@@ -18,7 +18,6 @@ from agents.pipeline import (
     Analyst,
     Coordinator,
     FollowUp,
-    OfflineAnalysts,
     Pipeline,
     Planner,
     Router,
@@ -70,15 +69,15 @@ class ClaudePlanner:
 class ClaudeAnalysts:
     """A Claude investigation per specialist, the offline analysts behind them."""
 
-    def __init__(self, backend: ClaudeBackend, offline: OfflineAnalysts) -> None:
+    def __init__(self, backend: ClaudeBackend, offline: Mapping[Specialist, Analyst]) -> None:
         self.backend, self.offline = backend, offline
 
     def for_session(self, session: Session) -> Mapping[Specialist, Analyst]:
         investigate = self.backend.investigator(_meter(session))
-        return {agent: investigate for agent in self.offline.analysts}
+        return {agent: investigate for agent in self.offline}
 
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
-        return self.offline.analysts
+        return self.offline
 
 
 class ClaudeCoordinator:
@@ -114,7 +113,7 @@ class ClaudeSynthesiser:
         return Summary(text=out.summary, conflicts=list(out.conflicts))
 
 
-def claude_pipeline(backend: ClaudeBackend, inventory: Inventory, rules: Pipeline, offline: OfflineAnalysts) -> Pipeline:
+def claude_pipeline(backend: ClaudeBackend, inventory: Inventory, rules: Pipeline, offline: Mapping[Specialist, Analyst]) -> Pipeline:
     """Every stage on Claude, each falling back to its rule stage (the analysts to `offline`)."""
     return Pipeline(router=ClaudeRouter(backend, inventory, rules.router), planner=ClaudePlanner(backend, inventory, rules.planner),
                     analysts=ClaudeAnalysts(backend, offline), coordinator=ClaudeCoordinator(backend, rules.coordinator),

@@ -7,13 +7,12 @@ numeric bounds (the SDK moves those into descriptions), so ranges are re-checked
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
-from agents.catalogue import Catalogue, catalogue
+from agents.catalogue import Catalogue, PerCatalogue, catalogue
 from agents.models import Specialist
 from agents.severity import Severity
 
@@ -73,7 +72,6 @@ def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")) + "Report"
 
 
-@lru_cache(maxsize=4)
 def _report_models(cat: Catalogue) -> dict[Specialist, type[SpecialistReport]]:
     models: dict[Specialist, type[SpecialistReport]] = {}
     for name, spec in cat.specs.items():
@@ -85,30 +83,17 @@ def _report_models(cat: Catalogue) -> dict[Specialist, type[SpecialistReport]]:
     return models
 
 
+# The report each specialist returns with Claude: the common fields plus its spec's `report`.
+REPORT_MODELS: PerCatalogue[Specialist, type[SpecialistReport]] = PerCatalogue(_report_models)
+
+
 def report_model(agent: Specialist) -> type[SpecialistReport]:
-    """The report a specialist returns with Claude: the common fields plus its spec's `report`."""
-    return _report_models(catalogue())[agent]
-
-
-class _ReportModels(Mapping[Specialist, type[SpecialistReport]]):
-    """`report_model` as a mapping that follows the catalogue."""
-
-    def __getitem__(self, key: Specialist) -> type[SpecialistReport]:
-        return report_model(key)
-
-    def __iter__(self) -> Iterator[Specialist]:
-        return iter(_report_models(catalogue()))
-
-    def __len__(self) -> int:
-        return len(_report_models(catalogue()))
-
-
-REPORT_MODELS = _ReportModels()
+    return REPORT_MODELS[agent]
 
 
 def __getattr__(name: str) -> type[SpecialistReport]:
     """`DiagnosisReport`, `ConfigReport`, ...: each specialist's report model by its class name."""
-    for model in _report_models(catalogue()).values():
+    for model in REPORT_MODELS.values():
         if model.__name__ == name:
             return model
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,9 +12,8 @@ fallback route and the baseline in `noc eval-routing`.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from agents.catalogue import Catalogue, catalogue
+from agents.catalogue import PerCatalogue, catalogue
 from agents.models import MAX_QUESTION_CHARS, Specialist
 
 # Every pattern here runs on user text and must match in linear time. A search retries a pattern
@@ -37,12 +36,11 @@ def keywords() -> dict[Specialist, list[tuple[str, float]]]:
     return {Specialist(name): [(p, w) for p, w in spec.routing.keywords] for name, spec in catalogue().specs.items()}
 
 
-@lru_cache(maxsize=4)
-def _compiled(cat: Catalogue) -> dict[Specialist, list[tuple[re.Pattern[str], float]]]:
-    return {Specialist(name): [(re.compile(p), w) for p, w in spec.routing.keywords] for name, spec in cat.specs.items()}
+_COMPILED: PerCatalogue[Specialist, list[tuple[re.Pattern[str], float]]] = PerCatalogue(lambda cat: {
+    Specialist(name): [(re.compile(p), w) for p, w in spec.routing.keywords] for name, spec in cat.specs.items()})
 
 
 def score(question: str) -> dict[Specialist, float]:
     """Summed pattern weights per specialist over the first MAX_QUESTION_CHARS, lower-cased."""
     text = question[:MAX_QUESTION_CHARS].lower()
-    return {s: sum(w for rx, w in pats if rx.search(text)) for s, pats in _compiled(catalogue()).items()}
+    return {s: sum(w for rx, w in pats if rx.search(text)) for s, pats in _COMPILED.items()}

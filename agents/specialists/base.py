@@ -8,15 +8,14 @@ evidence), and so do requests to other specialists, which the supervisor arbitra
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.access import Role, ToolRoles
-from agents.catalogue import Catalogue, catalogue
+from agents.catalogue import PerCatalogue
 from agents.config import EngineConfig, InstanceConfig, ThresholdsConfig
 from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist, SpecialistQuery
 from agents.network.inventory import Inventory
@@ -47,16 +46,15 @@ class SpecialistDefinition(BaseModel):
         return min(self.max_tool_steps or ceiling, ceiling)
 
 
-def definitions() -> dict[Specialist, SpecialistDefinition]:
+_DEFINITIONS: PerCatalogue[Specialist, SpecialistDefinition] = PerCatalogue(lambda cat: {
+    Specialist(name): SpecialistDefinition(name=Specialist(name), title=spec.title, scope=spec.scope, tools=spec.tools,
+                                           system_prompt=spec.system_prompt, max_tool_steps=spec.max_tool_steps)
+    for name, spec in cat.specs.items()})
+
+
+def definitions() -> Mapping[Specialist, SpecialistDefinition]:
     """Every specialist of the catalogue, in its order (the tie order)."""
-    return _definitions(catalogue())
-
-
-@lru_cache(maxsize=4)
-def _definitions(cat: Catalogue) -> dict[Specialist, SpecialistDefinition]:
-    return {Specialist(name): SpecialistDefinition(name=Specialist(name), title=spec.title, scope=spec.scope, tools=spec.tools,
-                                                   system_prompt=spec.system_prompt, max_tool_steps=spec.max_tool_steps)
-            for name, spec in cat.specs.items()}
+    return _DEFINITIONS.current()
 
 
 class AnalystOutput(BaseModel):

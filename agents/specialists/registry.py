@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 
-from agents.catalogue import BUILTIN_DIR, Catalogue, CatalogueError, SpecialistSpec, catalogue
+from agents.catalogue import BUILTIN_DIR, CatalogueError, PerCatalogue, SpecialistSpec
 from agents.models import Specialist
 from agents.specialists import generic
 from agents.specialists.base import AnalysisContext, AnalystOutput
@@ -45,24 +44,11 @@ def _analyst(spec: SpecialistSpec) -> Analyst:
     return analyse  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=4)
-def _analysts(cat: Catalogue) -> dict[Specialist, Analyst]:
-    return {Specialist(name): _analyst(spec) for name, spec in cat.specs.items()}
+# Every specialist's offline analyst, following the catalogue.
+OFFLINE_ANALYSTS: PerCatalogue[Specialist, Analyst] = PerCatalogue(
+    lambda cat: {Specialist(name): _analyst(spec) for name, spec in cat.specs.items()})
 
 
 def offline_analysts() -> dict[Specialist, Analyst]:
-    """Every specialist's offline analyst, for the catalogue as it is now."""
-    return dict(_analysts(catalogue()))
-
-
-class CatalogueAnalysts(Mapping[Specialist, Analyst]):
-    """A read-only view of `offline_analysts()` that follows the catalogue (for module constants)."""
-
-    def __getitem__(self, key: Specialist) -> Analyst:
-        return _analysts(catalogue())[key]
-
-    def __iter__(self) -> Iterator[Specialist]:
-        return iter(_analysts(catalogue()))
-
-    def __len__(self) -> int:
-        return len(_analysts(catalogue()))
+    """Every specialist's offline analyst, for the catalogue as it is now (a copy to extend)."""
+    return dict(OFFLINE_ANALYSTS.current())
