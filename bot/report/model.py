@@ -2,7 +2,7 @@
 
 One model for the daily report, `/noc-health` and the CLI, so the three cannot drift apart.
 It holds what a viewer may read: observations, counts and rule titles, never configuration
-lines or audit evidence (those need the operator role; see README "Access control").
+lines or audit evidence (those need the operator role; see docs/reference/access-control.md).
 """
 
 from __future__ import annotations
