@@ -231,14 +231,15 @@ def _violation(check: ForbidCheck | RequireCheck | EachRequireCheck | EachForbid
 
 
 def _require(check: RequireCheck, tree: HConfig) -> list[HConfigChild] | None:
-    """Missing: evidence is the deepest existing prefix of the path (e.g. the block header)."""
+    """Missing: evidence is the deepest existing prefix of the path (e.g. the block header), else
+    the lines that made the check apply (`when`: the NTP servers used without authentication)."""
     if _exists(tree, check.path):
         return None
     for depth in range(len(check.path) - 1, 0, -1):
         node = next(_find(tree, check.path[:depth]), None)
         if node is not None:
             return [node]
-    return []
+    return list(_find(tree, check.when)) if check.when is not None else []
 
 
 def _parents(check: EachRequireCheck | EachForbidCheck, tree: HConfig) -> Iterator[HConfigChild]:
@@ -333,7 +334,7 @@ def _absent_default(check: AbsentDefaultCheck, subject: _Subject) -> list[HConfi
     """No line matches `path`: a finding when the platform default for this release is a violation."""
     if _exists(subject.tree, check.path):
         return None
-    where = " / ".join(_describe_path([m]) for m in check.path)
+    where = check.missing or " / ".join(_describe_path([m]) for m in check.path)
     note = _default_note(check.defaults, check.release, subject, f"no '{where}' in the configuration")
     return [note] if note is not None else None
 

@@ -239,6 +239,7 @@ class AbsentDefaultCheck(_CheckBase):
 
     kind: Literal["absent_default"]
     path: MatchPath
+    missing: str | None = None  # how the evidence names the absent line (default: from `path`)
     release: str = r"^version (\d+(?:\.\d+)?)"
     defaults: list[PlatformDefault] = Field(min_length=1)
 

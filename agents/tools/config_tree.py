@@ -70,7 +70,8 @@ def _read(os_name: str, text: str) -> ConfigTree:
         form = to_set_form(text)
         text, inactive, unplaced = form.text, form.inactive, list(form.unplaced)
     else:
-        text = _split_one_line_banners(text)
+        text, repaired = _unnest_interfaces(_split_one_line_banners(text))
+        unplaced += [f"{line.strip()}  (indented inside another interface; read as its own block)" for line in repaired]
     try:
         return ConfigTree(get_hconfig(platform, text), text, tuple(unplaced), inactive)
     except _PARSE_ERRORS:
@@ -86,6 +87,28 @@ def _read(os_name: str, text: str) -> ConfigTree:
             bad = _first_failing_line(platform, lines)
             unplaced.append(lines[bad])
             del lines[bad]
+
+
+def _unnest_interfaces(text: str) -> tuple[str, list[str]]:
+    """An `interface` line indented under another `interface` block, moved back to the top level.
+
+    The IOS 12.0 bug: ` interface Serial0` printed one space in, so hier_config files Serial0's
+    lines under the previous interface (and raises on the first line both share). No platform
+    nests an interface inside an interface block, so the line is read as the block it is, and
+    named; its own lines follow it with their one-space indent as usual.
+    """
+    out: list[str] = []
+    repaired: list[str] = []
+    block = ""  # the current top-level block header
+    for line in text.split("\n"):
+        if line and not line[0].isspace():
+            block = line
+        elif block.startswith("interface ") and line.startswith(" ") and line.lstrip().startswith("interface ") \
+                and len(line) - len(line.lstrip()) == 1:
+            repaired.append(line)
+            line = block = line.lstrip()
+        out.append(line)
+    return "\n".join(out), repaired
 
 
 def _split_one_line_banners(text: str) -> str:
