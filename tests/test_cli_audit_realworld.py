@@ -26,7 +26,7 @@ DEVICES = {
     "eos-netutils": ("eos", "eos/netutils-eos_full.cfg"),
     "eos-avd-leaf": ("eos", "eos/avd-example-dual-dc-l3ls-dc1-leaf1a.cfg"),
     "nxos-napalm-ssh": ("nxos", "nxos/napalm-nxos_ssh-running.cfg"),
-    "nxos-netutils": ("nxos", "nxos/netutils-nxos_full.cfg"),
+    "nxos-netutils": ("nxos", "nxos/netutils-nxos_basic_backup.cfg"),
     "iosxr-napalm": ("iosxr", "iosxr/napalm-iosxr-running.cfg"),
     "iosxr-napalm-netconf": ("iosxr", "iosxr/napalm-iosxr_netconf-running.cfg"),
     "iosxr-netutils": ("iosxr", "iosxr/netutils-iosxr_full.cfg"),
