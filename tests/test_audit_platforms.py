@@ -119,7 +119,7 @@ def test_evidence_names_the_offending_lines() -> None:
     assert junos["junos-ospf-no-authentication"] == ["set protocols ospf area 0.0.0.0 interface ge-0/0/0.0"]
 
 
-@pytest.mark.parametrize(("header", "fires"), [("5.3.4", True), ("6.5.3", False), ("7.3.2", False), (None, True)])
+@pytest.mark.parametrize(("header", "fires"), [("5.3.4", True), ("6.5.3", False), ("version = 6.2.2", False), ("7.3.2", False), (None, True)])
 def test_iosxr_ssh_version_follows_the_release_default(header: str | None, fires: bool) -> None:
     config = (f"!! IOS XR Configuration {header}\n" if header else "") + "hostname r\nssh server vrf default\n"
     findings = {f.rule_id: f.evidence for f in audit_config("r", "iosxr", config, load_rules()).findings}
@@ -189,7 +189,12 @@ def test_real_junos_config_with_a_stray_brace_is_audited_and_the_brace_named() -
     text = (REAL / "junos" / "napalm-junos-running.cfg").read_text()
     report = audit_config("sw", "junos", text, load_rules())
     assert report.unplaced == ["}"]
-    assert "junos-snmp-community-no-clients" in {f.rule_id for f in report.findings}
+    ids = {f.rule_id for f in report.findings}
+    assert "junos-snmp-community-no-clients" in ids
+    # the statements after the stray brace stay in `system` (they once moved out of it, and the
+    # audit reported a missing NTP server that is configured): the server has no key
+    assert "junos-ntp-server-missing" not in ids and "junos-ntp-no-authentication" in ids
+    assert "set system ntp server 10.17.0.1" in to_set_form(text).lines
 
 
 # -- tolerant reading ------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ EXPECTED = {
 NOT_EXPECTED = {
     "iosxr-netutils": {"iosxr-aaa-login-missing", "iosxr-ssh-version-2", "iosxr-login-method-none"},  # TACACS login; v2; `none` only in accounting
     "nxos-netutils": {"nxos-copp-missing", "nxos-nxapi-http"},  # copp profile strict; NX-API on https 8443
-    "junos-napalm": {"junos-aaa-login-missing", "junos-ssh-version-1"},  # [ password radius ]; protocol-version v2
+    "junos-napalm": {"junos-aaa-login-missing", "junos-ssh-version-1", "junos-ntp-server-missing"},  # radius; v2; ntp after a stray brace
+    "junos-srx": {"junos-no-protect-re-filter", "junos-telnet"},  # zones' host-inbound-traffic guard the RE; telnet only listed for a zone
 }
 
 

@@ -16,7 +16,9 @@ reads it. What the conversion does:
   display inheritance` would), except wildcard paths (`<*>`), which would need the whole tree;
 - comments (`#`, `/* */`, `## SECRET-DATA`) and `protect:`/`replace:` markers are dropped;
 - a line it cannot place (a closing brace with nothing open, text outside any statement) is
-  returned in `unplaced` instead of being guessed at.
+  returned in `unplaced` instead of being guessed at. A closing brace is matched to the open
+  block at its own indentation, so one stray brace (NAPALM's Junos sample has one) is named and
+  does not move every later statement out of its block.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def to_set_form(text: str) -> SetForm:
     inactive: list[str] = []
     unplaced: list[str] = []
     deactivated: list[str] = []
-    path: list[tuple[str, bool]] = []  # (statement, inactive) per open brace
+    path: list[tuple[str, bool, int]] = []  # (statement, inactive, indentation) per open brace
     in_comment = False
     for raw in text.replace("\r\n", "\n").split("\n"):
         line = raw.strip()
@@ -69,24 +71,44 @@ def to_set_form(text: str) -> SetForm:
                 deactivated.append(_clean(rest))
             continue
         line = _TRAILING_COMMENT.sub("", line)
+        indent = len(raw) - len(raw.lstrip())
         if line == "}":
-            if path:
-                path.pop()
-            else:
-                unplaced.append(raw)
+            if not _close(path, indent):
+                unplaced.append(raw.strip())
             continue
-        off = bool(_INACTIVE.match(line)) or any(flag for _, flag in path)
+        off = bool(_INACTIVE.match(line)) or any(flag for _, flag, _ in path)
         statement = _ANNOTATION.sub("", _INACTIVE.sub("", line))
         if statement.endswith("{"):
-            path.append((statement[:-1].strip(), off))
+            path.append((statement[:-1].strip(), off, indent))
         elif statement.endswith(";"):
-            full = "set " + " ".join([*(p for p, _ in path), _clean(statement[:-1])])
+            full = "set " + " ".join([*(p for p, _, _ in path), _clean(statement[:-1])])
             (inactive if off else lines).append(full)
         else:
-            unplaced.append(raw)
+            unplaced.append(raw.strip())
     active = [line for line in lines if not any(_under(line, "set " + d) for d in deactivated)]
     inactive += [line for line in lines if line not in active]
     return SetForm(lines=tuple(_dedupe(_expand_groups(active))), inactive=tuple(inactive), unplaced=tuple(unplaced))
+
+
+def _close(path: list[tuple[str, bool, int]], indent: int) -> bool:
+    """Close the block a `}` at `indent` belongs to; False for a brace that closes nothing.
+
+    Junos writes a block's closing brace at the indentation of its opening line. A brace at an
+    indentation no open block has is a stray; when the indentation says nothing (every block at
+    the same depth, e.g. a flattened text), the innermost block is closed.
+    """
+    if not path:
+        return False
+    indents = [i for _, _, i in path]
+    if indent not in indents:
+        if len(set(indents)) == len(indents) and indents == sorted(indents):
+            return False
+        path.pop()
+        return True
+    while path and path[-1][2] != indent:
+        path.pop()  # blocks whose own closing brace is missing
+    path.pop()
+    return True
 
 
 def _clean(statement: str) -> str:
