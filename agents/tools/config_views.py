@@ -7,8 +7,8 @@ like everything in that cache.
 
 from __future__ import annotations
 
-from agents.tools.config_tree import read_config
 from agents.tools.config_intake import redact_diff, redact_or_withhold
+from agents.tools.config_tree import read_config
 from agents.tools.logs import LogFinding, ParsedLog, analyse_events, parse_log
 from agents.tools.qos import InterfaceQos, interface_qos, unused_policy_maps
 
