@@ -246,3 +246,19 @@ def test_text_that_is_not_a_configuration_is_refused_clearly() -> None:
     junk = "\n".join(f"banner motd Q{i}Z" for i in range(2 * MAX_UNPLACED))  # banners that never close
     with pytest.raises(AuditError, match="could not be placed"):
         audit_config("r", "ios", junk, load_rules())
+
+
+def test_lines_not_placed_are_shown_in_the_terminal_and_in_slack() -> None:
+    from agents.tools.results import SecurityScan
+    from bot.audit_report import render_audit_text
+    from bot.views.audit import render_audit
+
+    report = audit_config("branch-old-01", "ios", IOS_12_0, load_rules())
+    scan = SecurityScan(tool="scan_security_vulnerabilities", device="branch-old-01", os="ios", risk_score=report.risk_score,
+                        rules_evaluated=report.rules_evaluated, counts=report.counts, findings=report.findings,
+                        unplaced=report.unplaced)
+    text = render_audit_text([scan])
+    assert "1 line(s) not audited (could not be placed):" in text
+    assert "? interface Serial0  (indented inside another interface; read as its own block)" in text
+    blocks = str(render_audit([scan], []).blocks)
+    assert ":grey_question: 1 line not audited (could not be placed): `interface Serial0" in blocks

@@ -129,7 +129,7 @@ def render_audit(scans: list[SecurityScan], tags: list[str]) -> RenderedAnswer:
             body += [section(t) for t in pack(chunks, first, f"*{device}* (continued)")]
         if scan.unplaced:  # the engineer must know which lines the audit did not read
             shown = ", ".join(f"`{code_span(cut(line.strip(), 80))}`" for line in scan.unplaced[:3])
-            body.append(context([f":grey_question: {plural(len(scan.unplaced), 'line')} could not be placed and were not audited: {shown}"]))
+            body.append(context([f":grey_question: {plural(len(scan.unplaced), 'line')} not audited (could not be placed): {shown}"]))
     for scan in failed:
         error = scan.error.message if scan.error else "unknown error"
         body.append(section(f":x: *{escape(scan.device or '?')}*: NOT AUDITED — {escape(cut(error, 1000))}"))

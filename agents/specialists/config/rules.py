@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 
 from agents.models import QosQuery
 from agents.network.parsers import canonical_interface
-from agents.tools.config_tree import read_config
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.config_references import validate_references
 from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config, site_defaults
+from agents.tools.config_tree import read_config
 from agents.tools.qos import InterfaceQos, interface_qos
 from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
 
