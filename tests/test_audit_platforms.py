@@ -262,3 +262,23 @@ def test_lines_not_placed_are_shown_in_the_terminal_and_in_slack() -> None:
     assert "? interface Serial0  (indented inside another interface; read as its own block)" in text
     blocks = str(render_audit([scan], []).blocks)
     assert ":grey_question: 1 line not audited (could not be placed): `interface Serial0" in blocks
+
+
+@pytest.mark.parametrize(("line", "fires"), [(None, False), (" exec-timeout 10 0", False), (" exec-timeout 0 30", False),
+                                             (" exec-timeout 0 0", True), (" exec-timeout 0", True), (" exec-timeout 30 0", True)])
+def test_ios_line_without_exec_timeout_has_the_ten_minute_default(line: str | None, fires: bool) -> None:
+    """Review finding: every IOS line without `exec-timeout` was flagged, yet IOS times out after 10 minutes."""
+    config = "version 15.2\nline vty 0 4\n transport input ssh\n" + (line + "\n" if line else "")
+    ids = {f.rule_id for f in audit_config("r", "ios", config, load_rules()).findings}
+    assert ("ios-line-exec-timeout" in ids) is fires
+
+
+def test_every_control_rule_says_what_an_absent_line_means() -> None:
+    """The platform default is data: either the check evaluates it (absent_default / each_default)
+    or the rule states it in `absent_means`."""
+    def evaluates_default(check: object) -> bool:
+        kind = getattr(check, "kind", "")
+        return kind in {"absent_default", "each_default"} or any(evaluates_default(c) for c in getattr(check, "checks", []))
+
+    silent = [r.id for r in load_rules() if r.control and not r.absent_means and not evaluates_default(r.check)]
+    assert silent == []

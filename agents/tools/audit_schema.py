@@ -290,6 +290,9 @@ class AuditRule(_YamlModel):
     tags: list[TagName] = Field(min_length=1)
     platforms: list[PlatformName] = Field(min_length=1)
     control: ControlName | None = None  # which common management-plane control this rule implements
+    # What the device does when the configuration has no line for this control (the platform
+    # default), where the check itself does not say it with `absent_default`/`each_default`.
+    absent_means: str | None = None
     check: Check
     remediation: list[str] = Field(min_length=1)
     rationale: str = Field(min_length=1)
