@@ -107,7 +107,7 @@ def test_evidence_names_the_offending_lines() -> None:
     assert nxos["nxos-bgp-neighbor-no-password"] == [
         "router bgp 65000", " neighbor 10.255.0.1", " vrf TENANT", "  neighbor 192.0.2.9"]
     assert nxos["nxos-exec-timeout"][:2] == ["line vty", " exec-timeout 0"]
-    assert "'exec-timeout 0 (console sessions never time out)'" in nxos["nxos-exec-timeout"][2]
+    assert "the default is 'the NX-OS default console idle timeout, which is not 10 minutes or less'" in nxos["nxos-exec-timeout"][2]
     assert nxos["nxos-ntp-no-authentication"] == ["ntp server 10.10.99.10 use-vrf management"]
     xr = _audit("insecure-iosxr", "iosxr")
     assert xr["iosxr-telnet-server"] == ["telnet vrf default ipv4 server max-servers 10"]
