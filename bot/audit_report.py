@@ -24,6 +24,9 @@ def render_audit_text(scans: list[SecurityScan]) -> str:
                 out.append(f"      > ... {len(f.evidence) - 6} more")
             if f.remediation:
                 out.append("      fix: " + " / ".join(r.strip() for r in f.remediation))
+        if scan.unplaced:
+            out.append(f"  {len(scan.unplaced)} line(s) not audited (could not be placed):")
+            out += [f"      ? {line.strip()}" for line in scan.unplaced[:6]]
         out.append("")
     ok = [s for s in scans if s.ok]
     if len(scans) > 1:

@@ -27,7 +27,17 @@ CONFIGS = {
     "hardened-eos": "eos",
     "insecure-ios": "ios",
     "insecure-eos": "eos",
+    "hardened-nxos": "nxos",
+    "insecure-nxos": "nxos",
+    "hardened-iosxr": "iosxr",
+    "insecure-iosxr": "iosxr",
+    "hardened-junos": "junos",
+    "insecure-junos": "junos",
+    "minimal-nxos": "nxos",  # factory-fresh: no NTP, no AAA, defaults everywhere
+    "minimal-iosxr": "iosxr",
+    "minimal-junos": "junos",
 }
+PLATFORMS = ["ios", "eos", "nxos", "iosxr", "junos"]
 
 # The controls the bot promises to check, with the severity the NOC agreed on.
 EXPECTED_SEVERITY = {
@@ -56,6 +66,61 @@ EXPECTED_SEVERITY = {
     "ntp-server-missing": "low",
     "ntp-no-authentication": "low",
     "banner-login-missing": "low",
+    "aaa-login-method-none": "critical",
+    "ios-no-copp": "low",
+    # NX-OS
+    "nxos-telnet-feature": "critical",
+    "nxos-snmp-community-default": "critical",
+    "nxos-login-method-none": "critical",
+    "nxos-snmp-community-rw": "high",
+    "nxos-aaa-login-missing": "high",
+    "nxos-snmp-community-no-acl": "medium",
+    "nxos-snmpv3-user-no-priv": "medium",
+    "nxos-nxapi-http": "medium",
+    "nxos-exec-timeout": "medium",
+    "nxos-logging-server-missing": "medium",
+    "nxos-bgp-neighbor-no-password": "medium",
+    "nxos-ospf-interface-no-auth": "medium",
+    "nxos-copp-missing": "medium",
+    "nxos-ntp-server-missing": "low",
+    "nxos-ntp-no-authentication": "low",
+    "nxos-banner-missing": "low",
+    # IOS-XR
+    "iosxr-telnet-server": "critical",
+    "iosxr-snmp-community-default": "critical",
+    "iosxr-login-method-none": "critical",
+    "iosxr-snmp-community-rw": "high",
+    "iosxr-aaa-login-missing": "high",
+    "iosxr-local-user-password": "high",
+    "iosxr-snmp-community-no-acl": "medium",
+    "iosxr-snmpv3-without-priv": "medium",
+    "iosxr-xml-agent-cleartext": "medium",
+    "iosxr-ssh-version-2": "medium",
+    "iosxr-exec-timeout": "medium",
+    "iosxr-logging-host-missing": "medium",
+    "iosxr-bgp-neighbor-no-password": "medium",
+    "iosxr-ospf-no-auth": "medium",
+    "iosxr-ntp-server-missing": "low",
+    "iosxr-ntp-no-authentication": "low",
+    "iosxr-banner-missing": "low",
+    # Junos
+    "junos-telnet": "critical",
+    "junos-snmp-community-default": "critical",
+    "junos-cleartext-services": "high",
+    "junos-snmp-community-rw": "high",
+    "junos-aaa-login-missing": "high",
+    "junos-snmp-community-no-clients": "medium",
+    "junos-snmpv3-without-priv": "medium",
+    "junos-web-management-http": "medium",
+    "junos-ssh-version-1": "medium",
+    "junos-idle-timeout": "medium",
+    "junos-syslog-host-missing": "medium",
+    "junos-bgp-no-authentication": "medium",
+    "junos-ospf-no-authentication": "medium",
+    "junos-no-protect-re-filter": "medium",
+    "junos-ntp-server-missing": "low",
+    "junos-ntp-no-authentication": "low",
+    "junos-login-banner-missing": "low",
     "ios-tcp-keepalives-in": "low",
     "ios-ip-source-route": "low",
 }
@@ -100,7 +165,10 @@ def test_shipped_rules_validate(rules: list[AuditRule]) -> None:
     assert {r.id: r.severity.value for r in rules} == EXPECTED_SEVERITY
     for rule in rules:
         assert "cis" in rule.tags
-        assert rule.reference.startswith("CIS Cisco IOS 15 ")
+        if set(rule.platforms) <= {"ios", "eos"} and rule.id != "ios-no-copp":
+            assert rule.reference.startswith("CIS Cisco IOS 15 ")
+        else:  # a CIS benchmark or DISA STIG of the rule's own platform (ids or section titles)
+            assert rule.reference.startswith(("CIS Cisco NX-OS", "CIS Cisco IOS XR", "CIS Juniper", "DISA STIG")), rule.id
         assert rule.remediation and rule.rationale.endswith(".")
     assert {r.id for r in rules if r.platforms == ["ios"]} >= {"ios-no-aaa-new-model", "ios-ssh-version-2"}
     assert {r.id for r in rules if r.platforms == ["eos"]} >= {"eos-management-telnet", "eos-api-http"}
@@ -111,7 +179,7 @@ def test_every_rule_is_exercised(rules: list[AuditRule], reports: dict) -> None:
     assert fired == {r.id for r in rules}
 
 
-@pytest.mark.parametrize("platform", ["ios", "eos"])
+@pytest.mark.parametrize("platform", PLATFORMS)
 def test_hardened_config_passes_rules_above_low(rules: list[AuditRule], reports: dict, platform: str) -> None:
     report = reports[f"hardened-{platform}"]
     assert report.rules_evaluated == sum(platform in r.platforms for r in rules)
@@ -205,8 +273,8 @@ def test_platform_filter(rules: list[AuditRule], reports: dict) -> None:
     # an EOS config audited as IOS is still parsed; EOS-only rules are simply not evaluated
     report = audit_config("x", "IOS", (DATA / "insecure-eos.cfg").read_text(), rules)
     assert report.os == "ios" and "eos-management-telnet" not in _ids(report)
-    with pytest.raises(AuditError, match="nxos"):
-        audit_config("x", "nxos", "hostname x\n", rules)
+    with pytest.raises(AuditError, match="junos, nxos"):
+        audit_config("x", "vyos", "hostname x\n", rules)
 
 
 # -- score ----------------------------------------------------------------------------------------
@@ -342,7 +410,7 @@ def test_user_rules_file(tmp_path: Path) -> None:
         ({"serverity": "high"}, ["rules[1] (id 'bad-rule')", "field 'serverity'", "Extra inputs"]),
         ({"tags": ["hipaa"]}, ["field 'tags.0'"]),
         ({"tags": []}, ["field 'tags'"]),
-        ({"platforms": ["junos"]}, ["field 'platforms.0'"]),
+        ({"platforms": ["vyos"]}, ["field 'platforms.0'"]),
         ({"check": {"kind": "bogus", "path": [{"equals": "x"}]}}, ["field 'check'", "bogus"]),
         ({"check": {"kind": "forbid", "path": [{"re_search": "(["}]}}, ["field 'check.forbid.path.0.re_search'", "invalid regular expression"]),
         ({"check": {"kind": "forbid", "path": [{}]}}, ["field 'check.forbid.path.0'", "at least one of"]),

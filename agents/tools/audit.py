@@ -24,10 +24,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hier_config import HConfig, HConfigChild, MatchRule, Platform, get_hconfig
-from hier_config.exceptions import DuplicateChildError
+from hier_config import HConfig, HConfigChild, MatchRule
 
-from agents.network.parsers import drop_duplicate_lines
 from agents.severity import Severity
 from agents.tools.audit_inherit import Link, satisfied
 from agents.tools.audit_loader import SHIPPED_RULES, load_rules
@@ -35,6 +33,7 @@ from agents.tools.audit_loader import _parse_rules as _parse_rules  # tests vali
 from agents.tools.audit_schema import (
     KEY_PLACEHOLDER,
     MAX_SCORE,
+    AbsentDefaultCheck,
     AnyOfCheck,
     AuditError,
     AuditFinding,
@@ -48,8 +47,10 @@ from agents.tools.audit_schema import (
     EachRequireSiblingCheck,
     ForbidCheck,
     LineMatch,
+    PlatformDefault,
     RequireCheck,
 )
+from agents.tools.config_tree import HCONFIG_PLATFORMS, UnreadableConfigError, read_config
 from agents.tools.redact import redact, unmark
 
 __all__ = [
@@ -74,7 +75,6 @@ RISK_WEIGHTS: dict[Severity, int] = {
     Severity.info: 0,
 }
 
-_PLATFORMS: dict[str, Platform] = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
 _TAG_ALIASES: dict[str, str] = {"cis": "cis", "pci": "pci", "pcidss": "pci", "soc2": "soc2"}
 
 
@@ -89,14 +89,18 @@ def audit_config(
 
     Only rules listing `os` in `platforms` are evaluated and, when `tags` is non-empty, only
     rules sharing at least one tag. Raises `AuditError` for an unsupported `os`, an unknown
-    tag, or a config hier_config cannot parse.
+    tag, or a text that is not a configuration of that platform. Lines the reader cannot place
+    (config_tree) do not stop the audit: they are named in `AuditReport.unplaced`.
     """
     platform = _platform(os)
     wanted = _normalise_tags(tags)
     selected = [r for r in rules if platform in r.platforms and (not wanted or wanted & set(r.tags))]
     text = _redacted(config)
-    tree = _parse_config(platform, text)
-    subject = _Subject(tree, platform, text)
+    try:
+        parsed = read_config(platform, text)
+    except UnreadableConfigError as exc:
+        raise AuditError(f"cannot read the {platform} configuration: {exc}") from None
+    subject = _Subject(parsed.tree, platform, parsed.text)
     findings = [f for rule in selected if (f := _evaluate(rule, subject)) is not None]
     findings.sort(key=lambda f: (-f.severity.rank, f.rule_id))
     return AuditReport(
@@ -106,6 +110,7 @@ def audit_config(
         risk_score=risk_score(findings),
         counts=_counts(findings),
         rules_evaluated=len(selected),
+        unplaced=[_shown(line) for line in parsed.unplaced],
     )
 
 
@@ -122,8 +127,8 @@ def _counts(findings: list[AuditFinding]) -> dict[str, int]:
 
 def _platform(os: str) -> str:
     name = os.strip().lower()
-    if name not in _PLATFORMS:
-        raise AuditError(f"config audit supports {', '.join(sorted(_PLATFORMS))}, not {os!r}")
+    if name not in HCONFIG_PLATFORMS:
+        raise AuditError(f"config audit supports {', '.join(sorted(HCONFIG_PLATFORMS))}, not {os!r}")
     return name
 
 
@@ -151,19 +156,6 @@ def _redacted(config: str) -> str:
 def _shown(line: str) -> str:
     """An evidence line as displayed: redacted (again, harmlessly) and with plain markers."""
     return unmark(redact(line))
-
-
-def _parse_config(platform: str, config: str) -> HConfig:
-    """hier_config tree; tolerate duplicate lines (it refuses them) by dropping repeats."""
-    text = config.replace("\r\n", "\n")
-    try:
-        return get_hconfig(_PLATFORMS[platform], text)
-    except DuplicateChildError:
-        pass
-    try:
-        return get_hconfig(_PLATFORMS[platform], drop_duplicate_lines(text))
-    except (DuplicateChildError, ValueError) as exc:
-        raise AuditError(f"cannot parse the {platform} configuration: {exc}") from None
 
 
 def _rules(path: list[LineMatch]) -> tuple[MatchRule, ...]:
@@ -215,6 +207,8 @@ def _checked(check: Check, subject: _Subject) -> list[HConfigChild | str] | None
         return [item for found in failed for item in found] if failed else None
     if isinstance(check, EachDefaultCheck):
         return _each_default(check, subject)
+    if isinstance(check, AbsentDefaultCheck):
+        return _absent_default(check, subject)
     violation = _violation(check, tree)
     if violation is None:
         return None
@@ -237,14 +231,15 @@ def _violation(check: ForbidCheck | RequireCheck | EachRequireCheck | EachForbid
 
 
 def _require(check: RequireCheck, tree: HConfig) -> list[HConfigChild] | None:
-    """Missing: evidence is the deepest existing prefix of the path (e.g. the block header)."""
+    """Missing: evidence is the deepest existing prefix of the path (e.g. the block header), else
+    the lines that made the check apply (`when`: the NTP servers used without authentication)."""
     if _exists(tree, check.path):
         return None
     for depth in range(len(check.path) - 1, 0, -1):
         node = next(_find(tree, check.path[:depth]), None)
         if node is not None:
             return [node]
-    return []
+    return list(_find(tree, check.when)) if check.when is not None else []
 
 
 def _parents(check: EachRequireCheck | EachForbidCheck, tree: HConfig) -> Iterator[HConfigChild]:
@@ -258,12 +253,16 @@ def _each_require_sibling(check: EachRequireSiblingCheck, tree: HConfig) -> list
         return _each_require_inherited(check, tree)
     key_re = re.compile(check.key)
     offending: list[HConfigChild] = []
+    seen: set[str] = set()  # one evidence line per name (a Junos group has many lines)
     for node in _find(tree, check.path):
         match = key_re.search(node.text)
-        if match is None:
+        if match is None or match.group(1) in seen:
             continue
+        seen.add(match.group(1))
         sibling_re = re.compile(check.sibling.replace(KEY_PLACEHOLDER, re.escape(match.group(1))))
-        if not any(sibling_re.search(s.text) for s in node.parent.children if s is not node):
+        # The line itself counts: a Junos statement carries its options on one line
+        # (`set system ntp server 192.0.2.1 key 1`), an IOS one never matches its own sibling.
+        if not any(sibling_re.search(s.text) for s in node.parent.children):
             offending.append(node)
     return offending or None
 
@@ -324,14 +323,30 @@ def _each_default(check: EachDefaultCheck, subject: _Subject) -> list[HConfigChi
     The evidence names the default and where it comes from, so an engineer can see why a block
     with nothing wrong in it is a finding (`line vty 0 4` on IOS 15.2 accepts telnet unless told).
     """
-    release = _release(subject.text, check.release)
-    default = next((d for d in check.defaults if d.platform == subject.platform and _applies(d.releases, release)), None)
+    note = _default_note(check.defaults, check.release, subject, f"no '{_describe_path(check.child)}' above")
+    if note is None:
+        return None
+    offending: list[HConfigChild | str] = [p for p in _find(subject.tree, check.parent) if not _exists(p, check.child)]
+    return offending + [note] if offending else None
+
+
+def _absent_default(check: AbsentDefaultCheck, subject: _Subject) -> list[HConfigChild | str] | None:
+    """No line matches `path`: a finding when the platform default for this release is a violation."""
+    if _exists(subject.tree, check.path):
+        return None
+    where = check.missing or " / ".join(_describe_path([m]) for m in check.path)
+    note = _default_note(check.defaults, check.release, subject, f"no '{where}' in the configuration")
+    return [note] if note is not None else None
+
+
+def _default_note(defaults: list[PlatformDefault], release_re: str, subject: _Subject, missing: str) -> str | None:
+    """The note explaining a violating default (what is missing, the default, the release, the source), or None."""
+    release = _release(subject.text, release_re)
+    default = next((d for d in defaults if d.platform == subject.platform and _applies(d.releases, release)), None)
     if default is None or not default.violates:
         return None
     shown = ".".join(map(str, release)) if release else "not in the configuration"
-    note = f"! no '{_describe_path(check.child)}' above: the default is '{default.setting}' (release {shown}; {default.source})"
-    offending: list[HConfigChild | str] = [p for p in _find(subject.tree, check.parent) if not _exists(p, check.child)]
-    return offending + [note] if offending else None
+    return f"! {missing}: the default is '{default.setting}' (release {shown}; {default.source})"
 
 
 def _describe_path(path: list[LineMatch]) -> str:

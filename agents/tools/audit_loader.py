@@ -1,4 +1,8 @@
-"""Loading audit rules: the shipped `audit_rules.yaml` or a site's own file.
+"""Loading audit rules: the shipped rule files (one per platform family) or a site's own file.
+
+The shipped rules are `audit_rules.yaml` (IOS/IOS-XE and EOS) and `audit_rules_<platform>.yaml`
+for NX-OS, IOS-XR and Junos. A file is a list of rules, or a mapping with `rules` and optionally
+`not_applicable` (the common controls a platform has no rule for, each with why).
 
 Every problem is reported as an `AuditRulesError` naming the rule (by index and id), the field
 and what is wrong with it, never as a raw YAML or pydantic traceback: the person reading it is
@@ -16,13 +20,14 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from agents.tools.audit_schema import AuditRule, AuditRulesError
+from agents.tools.audit_schema import AuditRule, AuditRulesError, NotApplicable
 
 SHIPPED_RULES = Path(__file__).with_name("audit_rules.yaml")
+SHIPPED_RULE_FILES = (SHIPPED_RULES, *(Path(__file__).with_name(f"audit_rules_{p}.yaml") for p in ("nxos", "iosxr", "junos")))
 
 
 def load_rules(path: Path | None = None) -> list[AuditRule]:
-    """Rules from `path`, or the shipped `audit_rules.yaml` when `path` is None.
+    """Rules from `path`, or every shipped rule file when `path` is None.
 
     Raises `AuditRulesError` (never a raw YAML/pydantic traceback) naming each bad rule by
     index and id, the field, and what is wrong with it.
@@ -32,13 +37,27 @@ def load_rules(path: Path | None = None) -> list[AuditRule]:
     return list(_load_rules_file(Path(path)))
 
 
+def load_not_applicable(path: Path | None = None) -> list[NotApplicable]:
+    """The `not_applicable` entries of `path`, or of every shipped rule file when `path` is None."""
+    paths = SHIPPED_RULE_FILES if path is None else (Path(path),)
+    return [entry for p in paths for entry in _parse_not_applicable(str(p), _read_yaml(p))]
+
+
 @lru_cache(maxsize=1)
 def _shipped_rules() -> tuple[AuditRule, ...]:
-    """Parsed once per process: the shipped file does not change while the bot runs."""
-    return _load_rules_file(SHIPPED_RULES)
+    """Parsed once per process: the shipped files do not change while the bot runs; ids are unique across them."""
+    rules = tuple(rule for path in SHIPPED_RULE_FILES for rule in _load_rules_file(path))
+    problems = _duplicate_ids(rules)
+    if problems:
+        raise AuditRulesError("the shipped rule files", problems)
+    return rules
 
 
 def _load_rules_file(path: Path) -> tuple[AuditRule, ...]:
+    return _parse_rules(str(path), _read_yaml(path))
+
+
+def _read_yaml(path: Path) -> Any:
     source = str(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -48,7 +67,7 @@ def _load_rules_file(path: Path) -> tuple[AuditRule, ...]:
         raise AuditRulesError(source, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
     except yaml.YAMLError as exc:
         raise AuditRulesError(source, [f"not valid YAML: {_yaml_problem(exc)}"]) from None
-    return _parse_rules(source, raw)
+    return raw
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -78,6 +97,14 @@ def _parse_rules(source: str, raw: Any) -> tuple[AuditRule, ...]:
     if problems:
         raise AuditRulesError(source, problems)
     return tuple(rules)
+
+
+def _parse_not_applicable(source: str, raw: Any) -> list[NotApplicable]:
+    items = raw.get("not_applicable", []) if isinstance(raw, dict) else []
+    try:
+        return [NotApplicable.model_validate(item) for item in items]
+    except ValidationError as exc:
+        raise AuditRulesError(source, [f"not_applicable: {_describe(err)}" for err in exc.errors()]) from None
 
 
 def _rule_label(index: int, item: Any) -> str:

@@ -18,6 +18,9 @@ dicts (`equals`, `startswith`, `endswith`, `contains`, `re_search`), one per ind
 - `each_default`: every block matching `parent` without `child` gets the platform's default for
   the release the config names (`defaults`, written down per rule with its source); the block is a
   violation when that default is (a VTY line without `transport input` on IOS 15 accepts telnet).
+- `absent_default`: when no line matches `path`, the platform's default for the release decides
+  (`defaults`, as for `each_default`); the evidence is a note naming the default and its source
+  (NX-OS without `exec-timeout` under `line vty` never times a session out).
 - `any_of`: several checks for one control; the rule fails if any fails, with all their evidence.
 
 Every kind also accepts `when` (evaluate only if that path exists) and `unless` (skip if that
@@ -37,7 +40,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from agents.severity import Severity
 
-PlatformName = Literal["ios", "eos"]
+PlatformName = Literal["ios", "eos", "nxos", "iosxr", "junos"]
+# The management-plane controls every platform's rule set covers, or says in `not_applicable` why not.
+ControlName = Literal[
+    "telnet", "snmp-community-default", "snmp-community-rw", "snmpv3-priv", "aaa-login", "login-method-none",
+    "http-server", "ntp-auth", "ssh-version", "exec-timeout", "logging-remote", "routing-auth", "copp",
+]
 TagName = Literal["cis", "pci", "soc2"]
 KEY_PLACEHOLDER = "{key}"
 MAX_SCORE = 100
@@ -226,8 +234,26 @@ class EachDefaultCheck(_CheckBase):
         return value
 
 
+class AbsentDefaultCheck(_CheckBase):
+    """No line matches `path`: the platform default for the release applies, and may be a violation."""
+
+    kind: Literal["absent_default"]
+    path: MatchPath
+    missing: str | None = None  # how the evidence names the absent line (default: from `path`)
+    release: str = r"^version (\d+(?:\.\d+)?)"
+    defaults: list[PlatformDefault] = Field(min_length=1)
+
+    @field_validator("release")
+    @classmethod
+    def _release_has_one_group(cls, value: str) -> str:
+        if _groups(value) != 1:
+            raise ValueError("must have exactly one capture group (the release number)")
+        return value
+
+
 SingleCheck = Annotated[
-    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck | EachDefaultCheck,
+    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck | EachDefaultCheck
+    | AbsentDefaultCheck,
     Field(discriminator="kind"),
 ]
 
@@ -240,7 +266,8 @@ class AnyOfCheck(_CheckBase):
 
 
 Check = Annotated[
-    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck | EachDefaultCheck | AnyOfCheck,
+    ForbidCheck | RequireCheck | EachRequireCheck | EachForbidCheck | EachRequireSiblingCheck | EachDefaultCheck
+    | AbsentDefaultCheck | AnyOfCheck,
     Field(discriminator="kind"),
 ]
 
@@ -262,9 +289,21 @@ class AuditRule(_YamlModel):
     reference: str = Field(min_length=1)
     tags: list[TagName] = Field(min_length=1)
     platforms: list[PlatformName] = Field(min_length=1)
+    control: ControlName | None = None  # which common management-plane control this rule implements
+    # What the device does when the configuration has no line for this control (the platform
+    # default), where the check itself does not say it with `absent_default`/`each_default`.
+    absent_means: str | None = None
     check: Check
     remediation: list[str] = Field(min_length=1)
     rationale: str = Field(min_length=1)
+
+
+class NotApplicable(_YamlModel):
+    """A common control a platform has no rule for, and why (written down, so the gap is a decision)."""
+
+    control: ControlName
+    platforms: list[PlatformName] = Field(min_length=1)
+    why: str = Field(min_length=1)
 
 
 class AuditFinding(BaseModel):
@@ -288,3 +327,6 @@ class AuditReport(BaseModel):
     risk_score: int = Field(ge=0, le=MAX_SCORE)
     counts: dict[str, int]
     rules_evaluated: int
+    # Lines the configuration reader could not place (see agents.tools.config_tree), redacted:
+    # they were not audited, and the engineer should know which.
+    unplaced: list[str] = Field(default_factory=list)

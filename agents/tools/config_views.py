@@ -7,8 +7,8 @@ like everything in that cache.
 
 from __future__ import annotations
 
-from agents.network.parsers import parse_config
 from agents.tools.config_intake import redact_diff, redact_or_withhold
+from agents.tools.config_tree import read_config
 from agents.tools.logs import LogFinding, ParsedLog, analyse_events, parse_log
 from agents.tools.qos import InterfaceQos, interface_qos, unused_policy_maps
 
@@ -27,15 +27,20 @@ def startup_changes(os_name: str, running: str, startup: str, secrets_differ: bo
     differs = _normalise(running) != _normalise(startup) or secrets_differ
     if not differs:
         return False, ()
-    diff = list(parse_config(os_name, startup).unified_diff(parse_config(os_name, running)))
+    diff = list(read_config(os_name, startup).tree.unified_diff(read_config(os_name, running).tree))
     return True, tuple(redact_diff(diff))
 
 
 def config_section(os_name: str, running: str, section: str) -> str:
-    """Top-level blocks whose first line starts with `section` (e.g. 'router bgp', 'line vty')."""
-    root = parse_config(os_name, running)
+    """Top-level blocks whose first line starts with `section` (e.g. 'router bgp', 'line vty').
+
+    Read tolerantly (config_tree): a line hier_config cannot place does not fail the read. Junos
+    is read in `set` form, so `system` finds the `set system ...` statements.
+    """
+    root = read_config(os_name, running).tree
     wanted = section.strip().lower()
-    lines = [line for child in root.children if child.text.lower().startswith(wanted) for line in child.lines()]
+    prefixes = (wanted, "set " + wanted) if os_name == "junos" else (wanted,)
+    lines = [line for child in root.children if child.text.lower().startswith(prefixes) for line in child.lines()]
     return redact_or_withhold("\n".join(lines))
 
 

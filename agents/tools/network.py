@@ -248,6 +248,7 @@ class Toolbox(RoutingChecks):
             rules_evaluated=report.rules_evaluated,
             counts=dict(report.counts),
             findings=list(report.findings),
+            unplaced=list(report.unplaced),
         )
 
     async def audit_devices(self, names: list[str], tags: list[str] | None = None) -> list[SecurityScan]:

@@ -12,7 +12,7 @@ import re
 
 from pydantic import BaseModel
 
-from agents.network.parsers import parse_config
+from agents.tools.config_tree import read_config
 
 _POLICY_DEFINED = re.compile(r"^policy-map (?:type \S+ )?(\S+)")
 _POLICY_USED = re.compile(r"service-policy (?:input|output|type \S+ \S+ )?\s*(\S+)")
@@ -29,7 +29,7 @@ class InterfaceQos(BaseModel):
 
 def interface_qos(device: str, os_name: str, running: str) -> list[InterfaceQos]:
     """The service-policies on each routed interface (switch ports queue in hardware)."""
-    root = parse_config(os_name, running)
+    root = read_config(os_name, running).tree  # tolerant: one unplaceable line does not hide the QoS
     out = []
     for child in root.get_children(startswith="interface "):
         name = child.text.split(" ", 1)[1]

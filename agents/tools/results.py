@@ -184,6 +184,7 @@ class SecurityScan(ToolResult):
     rules_evaluated: int = 0
     counts: dict[str, int] = Field(default_factory=dict)
     findings: list[AuditFinding] = Field(default_factory=list)
+    unplaced: list[str] = Field(default_factory=list)  # config lines not audited (could not be placed), redacted
 
 
 # -- search_runbooks ------------------------------------------------------------------------

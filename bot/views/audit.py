@@ -122,11 +122,14 @@ def render_audit(scans: list[SecurityScan], tags: list[str]) -> RenderedAnswer:
         body.append(divider())
         if not findings:
             body.append(section(f":white_check_mark: *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/100* · no findings"))
-            continue
-        emoji = SEVERITY_EMOJI[findings[0].severity]
-        first = f"{emoji} *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/100* · {_counts_text(scan)}"
-        chunks = [_audit_chunk(f, mark_cut) for f in findings]
-        body += [section(t) for t in pack(chunks, first, f"*{device}* (continued)")]
+        else:
+            emoji = SEVERITY_EMOJI[findings[0].severity]
+            first = f"{emoji} *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/100* · {_counts_text(scan)}"
+            chunks = [_audit_chunk(f, mark_cut) for f in findings]
+            body += [section(t) for t in pack(chunks, first, f"*{device}* (continued)")]
+        if scan.unplaced:  # the engineer must know which lines the audit did not read
+            shown = ", ".join(f"`{code_span(cut(line.strip(), 80))}`" for line in scan.unplaced[:3])
+            body.append(context([f":grey_question: {plural(len(scan.unplaced), 'line')} not audited (could not be placed): {shown}"]))
     for scan in failed:
         error = scan.error.message if scan.error else "unknown error"
         body.append(section(f":x: *{escape(scan.device or '?')}*: NOT AUDITED — {escape(cut(error, 1000))}"))

@@ -14,11 +14,12 @@ import re
 from pydantic import BaseModel, Field
 
 from agents.models import QosQuery
-from agents.network.parsers import canonical_interface, parse_config
+from agents.network.parsers import canonical_interface
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.config_references import validate_references
 from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config, site_defaults
+from agents.tools.config_tree import read_config
 from agents.tools.qos import InterfaceQos, interface_qos
 from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
 
@@ -185,7 +186,7 @@ def validate_config(os_name: str, running: str) -> tuple[list[str], dict[str, li
 def _show(os_name: str, running: str, interfaces: list[str], sections: list[str]) -> str:
     if not interfaces and not sections:
         return running
-    root = parse_config(os_name, running)
+    root = read_config(os_name, running).tree
     wanted = [f"interface {i}" for i in interfaces] + sections
     blocks = [line for child in root.children if any(child.text.startswith(w) for w in wanted) for line in child.lines()]
     return "\n".join(blocks) or f"(no {' / '.join(wanted)} configuration)"
