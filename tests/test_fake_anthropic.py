@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import anthropic
 import pydantic
@@ -136,13 +135,11 @@ async def test_tool_use_reply(fake_anthropic: FakeAnthropic, make_client):
 )
 async def test_sdk_retries_then_succeeds(fake_anthropic: FakeAnthropic, make_client, failures, expected_requests):
     fake_anthropic.script("triage", *failures, text("recovered"))
-    started = time.monotonic()
     msg = await ask(make_client(max_retries=2))
     assert msg.content[0].text == "recovered"
     assert len(fake_anthropic.requests) == expected_requests
     retry_counts = [h["x-stainless-retry-count"] for h in fake_anthropic.headers]
     assert retry_counts == [str(i) for i in range(expected_requests)]
-    assert time.monotonic() - started < 0.3  # fast_retry_ms short-circuits the SDK backoff
 
 
 async def test_retry_exhaustion_raises_after_max_retries(fake_anthropic: FakeAnthropic, make_client):
