@@ -12,6 +12,8 @@ reported as needing a person, naming the revert timer only when the commit armed
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +22,7 @@ from agents.changes.checks import CHECK_TOOLS, DEFAULT_CHECKS, audit_precheck, p
 from agents.changes.config import ChangesConfig
 from agents.changes.device import ChangeAborted, ChangeDevice
 from agents.changes.models import KIND_RISK, ChangeProposal, Check, Source, digest
+from agents.changes.values import risk_reasons
 from agents.config import NetworkConfig
 from agents.network.gateway import DeviceError
 from agents.specialists.config_templates import site_defaults
@@ -75,6 +78,9 @@ class ChangeEngine:
         proposal.risk = KIND_RISK.get(cand.kind or "", "high")
         if dev.role in ("core", "wan-edge", "edge") and proposal.risk == "low":
             proposal.risk = "medium"
+        proposal.risk_reasons = risk_reasons(dev.os, cand.lines, config.running, await management_address(dev.hostname))
+        if proposal.risk_reasons:
+            proposal.risk = "critical"
         proposal.prechecks.append(Check(name="candidate", ok=not cand.problems,
                                         detail="; ".join(cand.problems) or f"{cand.kind} lines from the templates' grammar"
                                         + (f" ({'; '.join(cand.notes)})" if cand.notes else "")))
@@ -163,6 +169,20 @@ class ChangeEngine:
                               report, persist)
         self.toolbox.gateway.invalidate(proposal.device)
         return await conclude(proposal, "rolled_back", f"{why}; rolled back", report, persist)
+
+
+async def management_address(hostname: str, timeout_s: float = 2.0) -> str | None:
+    """The address the bot manages the device on: the inventory's hostname, resolved when it is a
+    name (None when it cannot be resolved in time: no management check is then possible)."""
+    try:
+        return str(ipaddress.IPv4Address(hostname))
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(hostname, None, family=socket.AF_INET), timeout_s)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    return str(infos[0][4][0]) if infos else None
 
 
 async def _kept(proposal: ChangeProposal) -> bool:
