@@ -165,7 +165,10 @@ class ChangeDesk:
             log.exception("change %s failed", proposal.id)
             proposal.state, proposal.reason = "needs_attention", (f"the change run failed ({type(exc).__name__}) in its "
                                                                   f"{proposal.state} step; check {proposal.device} by hand")
-            await persist(proposal)
+            try:
+                await persist(proposal)
+            except Exception:
+                log.error("could not store change %s as needing attention", proposal.id, exc_info=True)
             await report("needs_attention", proposal.reason)
             done = proposal
         finally:

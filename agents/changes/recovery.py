@@ -6,7 +6,8 @@ committed, `committed` took a commit with a revert timer that nobody confirmed y
 is then read and its running config compared with the pre-change snapshot (`running_hash`) and
 the approved result (`result_hash`, or the approved lines when the commit was never reported):
 
-- nothing sent yet: the apply is resumed (its guards still check the device is as approved);
+- nothing sent yet: the apply is resumed (its guards still check the device is as approved),
+  unless the proposal's decision window has passed meanwhile (then nothing is done, and said);
 - the device is as before: nothing is in effect (aborted), or, after a commit, the device's own
   revert timer undid it (rolled back);
 - the device has the approved result and the commit waits for its confirm: post-check, then
@@ -55,6 +56,10 @@ async def resolve(engine: ChangeEngine, proposal: ChangeProposal, report: Report
     """Resume or resolve one change left in flight; every outcome is reported with its reason."""
     dev = engine.toolbox.inventory.get(proposal.device)
     step = proposal.state
+    if step == "approved" and engine.clock() >= proposal.expires_at:
+        return await conclude(proposal, "aborted", "the apply was interrupted before anything was sent to the device, and "
+                              "its decision window has passed since: nothing was changed; propose it again if it is still "
+                              "needed", report, persist)
     if step == "approved":
         await report("resumed", "the apply was interrupted before anything was sent to the device; resuming it "
                                 "(the guards still check that the device is as approved)")
