@@ -11,19 +11,24 @@ waits until the database says it has run out (or, after SIGTERM, that it was han
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from agents.lab.stateful import expire_pending, hold
+from bot.store.engine import async_url
+from tests.conftest import POSTGRES_ENV, reset_postgres
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack, post_signed  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 
@@ -40,7 +45,7 @@ class Bot:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         config = tmp_path / "noc.yml"
-        config.write_text(f"store:\n  url: sqlite:///{tmp_path / 'noc.db'}\n  lease_s: 5\n"
+        config.write_text(f"store:\n  url: {store_url(tmp_path)}\n  lease_s: 5\n"
                           f"network:\n  scenario: {SCENARIO}\n"
                           f"server:\n  shutdown_grace_s: {grace_s}\n"
                           f"access:\n  operator:\n    users: [{REQUESTER}, {APPROVER}]\n")
@@ -81,9 +86,27 @@ def pending(tmp_path: Path) -> bool:
     return (device_dir(tmp_path) / ".pending-commit.json").exists()
 
 
+def store_url(tmp_path: Path) -> str:
+    """The store the processes share: SQLite in tmp_path, or the PostgreSQL test database when
+    the `lab` fixture was asked for it (its URL is kept next to the lab)."""
+    marker = tmp_path / "store-url"
+    return marker.read_text() if marker.exists() else f"sqlite:///{tmp_path / 'noc.db'}"
+
+
 def rows(tmp_path: Path, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "noc.db", timeout=5) as conn:
-        return conn.execute(sql, args).fetchall()
+    """`?` placeholders, on whichever backend the processes use."""
+    names = iter(range(len(args)))
+    statement = text(re.sub(r"\?", lambda _: f":p{next(names)}", sql))
+
+    async def run() -> list[tuple]:
+        engine = create_async_engine(async_url(store_url(tmp_path)))
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(statement, {f"p{i}": a for i, a in enumerate(args)})
+                return [tuple(r) for r in result.fetchall()]
+        finally:
+            await engine.dispose()
+    return asyncio.run(run())
 
 
 def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
@@ -150,8 +173,16 @@ def outcome(fake, tmp_path: Path, change_id: str, thread_ts: str) -> tuple[str, 
         bot.kill()
 
 
-@pytest.fixture
-def lab(tmp_path):
+@pytest.fixture(params=["sqlite"])
+def lab(tmp_path, request):
+    """tmp_path holding the shared lab (and store); parametrised indirectly with "postgresql",
+    the processes share the PostgreSQL test database instead (skipped when it is not set)."""
+    if request.param == "postgresql":
+        url = os.environ.get(POSTGRES_ENV)
+        if not url:
+            pytest.skip(f"PostgreSQL fault tests need {POSTGRES_ENV}")
+        asyncio.run(reset_postgres(url))
+        (tmp_path / "store-url").write_text(url)
     yield tmp_path
     for point in ("commit", "committed", "confirm"):
         hold(device_dir(tmp_path), point, on=False)
@@ -166,7 +197,8 @@ def test_killed_before_the_commit_took_effect_is_aborted_and_said_so(fake_slack,
     assert FIX not in running(lab) and not pending(lab)
 
 
-@pytest.mark.parametrize("point", ["committed", "confirm"])
+@pytest.mark.parametrize(("point", "lab"), [("committed", "sqlite"), ("confirm", "sqlite"), ("confirm", "postgresql")],
+                         indirect=["lab"])
 def test_killed_after_the_commit_is_post_checked_and_confirmed_after_the_restart(fake_slack, lab, point):
     thread_ts, change_id = killed_at(fake_slack, lab, point)
     assert FIX in running(lab) and pending(lab)  # committed, the revert timer running on the device
@@ -200,6 +232,7 @@ def test_a_device_changed_by_hand_meanwhile_needs_attention_and_the_timer_is_nam
     assert "a commit is pending on the device: its revert timer undoes it unless someone confirms it" in text
 
 
+@pytest.mark.parametrize("lab", ["sqlite", "postgresql"], indirect=True)
 def test_sigterm_beyond_the_grace_hands_the_change_over_and_the_next_start_resolves_it_at_once(fake_slack, lab):
     bot = Bot(fake_slack, lab, grace_s=1)
     try:

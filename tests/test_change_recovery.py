@@ -111,3 +111,28 @@ async def test_an_approval_never_applied_is_resumed_within_its_window(lab_bot, f
     assert final.state == "confirmed", final.reason
     text = thread_text(fake_slack, thread_ts)
     assert "resuming it" in text and "*merge*" in text and "*confirmed*" in text
+
+
+async def test_claims_are_exclusive_on_both_backends(store_url):
+    """Several stranded changes, three replicas claiming at once, on SQLite and PostgreSQL: each
+    change goes to exactly one, and a claimed change is not claimed again while its lease runs."""
+    from agents.changes.models import ChangeProposal
+
+    stores = [await Store(store_url).open() for _ in range(3)]
+    try:
+        ids = []
+        for n in range(8):
+            p = ChangeProposal(device=f"dev-{n}", os="ios", intent="test", expires_at=2e9)
+            await stores[0].save_change(p)
+            state = ("approved", "applying", "committed")[n % 3]
+            assert await stores[0].transition(p, "pending", state, holder="gone", lease_s=60)
+            assert await stores[0].renew_change(p.id, "gone", -1)
+            ids.append(p.id)
+        claims = await asyncio.gather(*(s.claim_stranded_changes(f"r{i}", 60) for i, s in enumerate(stores)))
+        claimed = sorted(p.id for c in claims for p in c)
+        assert claimed == sorted(ids)
+        again = await asyncio.gather(*(s.claim_stranded_changes(f"r{i}", 60) for i, s in enumerate(stores)))
+        assert [c for c in again if c] == []
+    finally:
+        for s in stores:
+            await s.close()
