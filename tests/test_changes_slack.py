@@ -284,3 +284,29 @@ async def test_a_lost_device_without_an_armed_timer_is_not_said_to_have_one(lab_
     assert done.state == "needs_attention", done.reason
     assert "revert timer (" not in done.reason and "No revert timer is known to be armed" in done.reason
     assert "No revert timer is known to be armed" in thread_text(fake_slack, thread_ts)
+
+
+async def _ask(bot, fake, question: str) -> tuple[str, str]:
+    event = app_mention_event(question, user=OPERATOR)
+    await bot.post(event)
+    ts = event["event"]["ts"]
+    await until(bot, lambda: [m for m in fake.thread("C0NOC", ts) if "noc_rerun" in json.dumps(m.get("blocks") or [])])
+    await bot.settle()
+    return ts, thread_text(fake, ts)
+
+
+@pytest.mark.parametrize("lab_bot", ["healthy"], indirect=True)
+async def test_questions_for_risky_or_impossible_changes_are_rated_or_refused_in_the_thread(lab_bot, fake_slack):
+    """Through Slack: a default route and a route over the management subnet are proposed as
+    critical with the reason in the approval message; an access port on an interface the device
+    does not have, and a route to an address that is not one, get no Approve button."""
+    _, text = await _ask(lab_bot, fake_slack, "add a default route via 192.0.2.9 on branch-rtr-01")
+    assert "*Risk:* :rotating_light: critical" in text and "replaces the default route" in text
+    _, text = await _ask(lab_bot, fake_slack, "add a static route to 10.20.99.0/24 via 192.0.2.9 on branch-rtr-01")
+    assert "covers the device's management address 10.20.99.1" in text
+    ts, text = await _ask(lab_bot, fake_slack, "configure GigabitEthernet0/0/9 as an access port in vlan 10 on branch-rtr-01")
+    assert "GigabitEthernet0/0/9 does not exist on the device" in text and not _proposals(fake_slack, ts)
+    ts, _ = await _ask(lab_bot, fake_slack, "add a static route to 999.999.999.0/24 via 192.0.2.9 on branch-rtr-01")
+    assert not _proposals(fake_slack, ts)
+    states = sorted((p.state, p.risk) for p in await lab_bot.runtime.store.changes())
+    assert states.count(("pending", "critical")) == 2 and not [s for s in states if s[0] == "pending" and s[1] != "critical"]
