@@ -63,7 +63,9 @@ def _show(p: ChangeProposal) -> str:
     checks = "\n".join(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}" for c in p.prechecks)
     diff = "\n".join(f"  {line}" for line in p.diff) or "  (none)"
     return (f"{p.id} on {p.device} ({p.os}): {p.state}\nintent: {p.intent}\nkind: {p.kind}  risk: {p.risk}  "
-            f"confidence: {p.confidence:.2f} ({p.automation})\nrequested by: {p.requester}  approved by: {p.approver}\n"
+            f"confidence: {p.confidence:.2f} ({p.automation})\n"
+            + (f"risk reasons: {'; '.join(p.risk_reasons)}\n" if p.risk_reasons else "")
+            + f"requested by: {p.requester}  approved by: {p.approver}\n"
             f"diff (redacted, hash {p.diff_hash[:8]}):\n{diff}\npre-checks:\n{checks}" + (f"\nreason: {p.reason}" if p.reason else ""))
 
 

@@ -31,9 +31,11 @@ def render_proposal(proposal: ChangeProposal, *, diff_in_file: bool = False) -> 
     blocks: list[dict[str, Any]] = [
         header(title),
         section(f"*Intent:* {escape(p.intent)}"),
-        fields([f"*Risk:* {p.risk}", f"*Confidence:* {pct(p.confidence)} ({escape(p.automation)})",
+        fields([f"*Risk:* {':rotating_light: ' if p.risk == 'critical' else ''}{p.risk}", f"*Confidence:* {pct(p.confidence)} ({escape(p.automation)})",
                 f"*Requested by:* {f'<@{p.requester}>' if p.requester else 'unknown'}", f"*Kind:* {escape(p.kind or '-')}"]),
     ]
+    if p.risk_reasons:
+        blocks.append(section(f"*Why {p.risk} risk:* " + escape("; ".join(p.risk_reasons))))
     if p.diff and not diff_in_file:
         blocks.append(section("*Diff* (redacted)\n" + code_block(p.diff)))
     elif p.diff:
@@ -64,5 +66,9 @@ def render_decided(proposal: ChangeProposal) -> list[dict[str, Any]]:
     _, blocks = render_proposal(proposal)
     blocks = [b for b in blocks if b.get("type") != "actions"]
     who = f" by <@{proposal.approver}>" if proposal.approver else ""
-    blocks.append(context([f"{_STEP_MARK.get(proposal.state, ':gear:')} {proposal.state.replace('_', ' ')}{who}"]))
+    outcome = proposal.state.replace("_", " ") + who
+    if proposal.state == "expired":
+        outcome = (f"expired at <!date^{int(proposal.expires_at)}^{{date_short_pretty}} {{time}}|its expiry> without a decision: "
+                   "it can no longer be approved or rejected; propose it again if it is still needed")
+    blocks.append(context([f"{_STEP_MARK.get(proposal.state, ':gear:')} {outcome}"]))
     return blocks

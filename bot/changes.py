@@ -5,12 +5,22 @@ The rules live in the engine (agents.changes): who may decide (`rules`), what is
 which order (`pipeline`). This module adds what only the runtime has: the store (proposals are
 compare-and-set on their state, so a double click or a second replica approves once), Slack
 threads, and background tasks. Every step is posted and stored with who, when and the diff hash.
+
+An apply run holds the change's lease in the store and stores each state before its step; a
+run cut short (kill -9, a stop beyond `shutdown_grace_s`, which hands the change over) leaves a
+change in flight whose lease runs out, and `sweep` (at start-up and on a schedule, on every
+replica) claims it and resolves it (agents.changes.recovery). `sweep` also expires proposals
+whose decision time passed and takes the buttons off their message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +29,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.access import Role, allows
 from agents.changes.checks import CHECK_TOOLS
 from agents.changes.models import ChangeProposal
-from agents.changes.pipeline import ChangeEngine
+from agents.changes.pipeline import ChangeEngine, Report
+from agents.changes.recovery import resolve
 from agents.changes.rules import decision_problem
 from agents.models import Answer, Recommendation, Request
 from agents.tools.network import Toolbox
@@ -41,6 +52,8 @@ class ChangeDesk:
         self.store = store
         self.spawn = spawn
         self.engine = ChangeEngine(toolbox, settings.network, settings.changes, clock=clock)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # this process, for leases
+        self.lease_s = settings.store.lease_s
 
     @property
     def active(self) -> bool:
@@ -104,11 +117,12 @@ class ChangeDesk:
         if problem is not None:
             if proposal.state == "pending" and self.engine.clock() >= proposal.expires_at:
                 if await self.store.transition(proposal, "pending", "expired", reason="expired before a decision"):
-                    await self._step(proposal, "expired", "no decision before the expiry", None)
+                    await self._step(proposal, "expired", "no decision before the expiry; nothing was done", None)
                     await self._refresh(proposal)
             await self.store.record_change_event(proposal.id, f"{verb}-refused", problem, actor=user, diff_hash=proposal.diff_hash)
             return problem
-        if not await self.store.transition(proposal, "pending", "approved" if approve else "rejected", approver=user):
+        lease = {"holder": self.holder, "lease_s": self.lease_s} if approve else {}
+        if not await self.store.transition(proposal, "pending", "approved" if approve else "rejected", approver=user, **lease):
             return f"Change {proposal.id} was decided by someone else a moment ago; nothing was done."
         await self._step(proposal, "approved" if approve else "rejected", f"{verb}d", user)
         await self._refresh(proposal)
@@ -121,16 +135,87 @@ class ChangeDesk:
         async def report(step: str, detail: str) -> None:
             await self._step(proposal, step, detail, approver if step == "merge" else None)
 
+        return await self._held(proposal, report, lambda persist: self.engine.apply(proposal, report, persist))
+
+    async def _held(self, proposal: ChangeProposal, report: Report,
+                    run: Callable[[Callable[[ChangeProposal], Awaitable[bool]]], Awaitable[ChangeProposal]]) -> ChangeProposal:
+        """Run an apply (or a recovery) under the change's lease: renewed while it runs, each state
+        stored before its step, handed over (lease ended) when the process stops mid-way."""
+        async def persist(p: ChangeProposal) -> bool:
+            kept = await self.store.advance_change(p, self.holder, self.lease_s)
+            if not kept:
+                log.warning("change %s was taken over by another process; this run stops", p.id)
+            return kept
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease_s / 3)
+                try:
+                    await self.store.renew_change(proposal.id, self.holder, self.lease_s)
+                except Exception:
+                    log.warning("could not renew the lease of change %s", proposal.id, exc_info=True)
+
+        renewal = asyncio.create_task(renew(), name=f"lease:{proposal.id}")
         try:
-            done = await self.engine.apply(proposal, report)
+            done = await run(persist)
+        except asyncio.CancelledError:  # stopping beyond shutdown_grace_s: hand the change over
+            await self._hand_over(proposal)
+            raise
         except Exception as exc:  # never silent: the thread and the store hear about it
             log.exception("change %s failed", proposal.id)
-            proposal.state, proposal.reason = "needs_attention", f"the change run failed ({type(exc).__name__}); check {proposal.device} by hand"
+            proposal.state, proposal.reason = "needs_attention", (f"the change run failed ({type(exc).__name__}) in its "
+                                                                  f"{proposal.state} step; check {proposal.device} by hand")
+            try:
+                await persist(proposal)
+            except Exception:
+                log.error("could not store change %s as needing attention", proposal.id, exc_info=True)
             await report("needs_attention", proposal.reason)
             done = proposal
-        await self.store.save_change(done)
+        finally:
+            renewal.cancel()
         await self._refresh(done)
         return done
+
+    async def _hand_over(self, proposal: ChangeProposal) -> None:
+        try:
+            await self.store.release_change(proposal.id, self.holder)
+        except Exception:  # the lease then runs out by itself; the change is claimed a little later
+            log.warning("could not hand change %s over", proposal.id, exc_info=True)
+        await self._step(proposal, "handed_over", f"the bot is stopping during the {proposal.state.replace('_', ' ')} step; "
+                         "the next start (or another replica) reads the device and resumes or resolves the change", None)
+
+    # -- the sweep: stranded changes and expired proposals --------------------------------------
+
+    async def sweep(self) -> None:
+        """Scheduled on every replica, and run once at start-up."""
+        await self.expire_due()
+        await self.recover()
+
+    async def recover(self) -> int:
+        """Claim the changes in flight whose process stopped, and resolve each in the background."""
+        if not self.active:
+            return 0
+        claimed = await self.store.claim_stranded_changes(self.holder, self.lease_s)
+        for proposal in claimed:
+            log.warning("change %s was left %s by a stopped process; resolving it", proposal.id, proposal.state)
+            self.spawn(self._recover_one(proposal), f"change-recovery:{proposal.id}")
+        return len(claimed)
+
+    async def _recover_one(self, proposal: ChangeProposal) -> None:
+        async def report(step: str, detail: str) -> None:
+            await self._step(proposal, step, detail, None)
+
+        await self._held(proposal, report, lambda persist: resolve(self.engine, proposal, report, persist))
+
+    async def expire_due(self) -> int:
+        """Pending proposals past their expiry become expired, and their message loses its buttons."""
+        expired = 0
+        for proposal in await self.store.due_for_expiry(self.engine.clock()):
+            if await self.store.transition(proposal, "pending", "expired", reason="expired before a decision"):
+                expired += 1
+                await self._step(proposal, "expired", "no decision before the expiry; nothing was done", None)
+                await self._refresh(proposal)
+        return expired
 
     async def _step(self, proposal: ChangeProposal, step: str, detail: str, actor: str | None) -> None:
         await self.store.record_change_event(proposal.id, step, detail, actor=actor, diff_hash=proposal.diff_hash)

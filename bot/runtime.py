@@ -91,8 +91,9 @@ class Runtime:
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
                                        interval_s=settings.slack.status_update_interval_s,
                                        attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
-        self.scheduler = Scheduler(settings, store, self.post_daily_report, watch=self.alerts.check_success_rates)
         self.changes = ChangeDesk(settings, client, store, toolbox, self.spawn)
+        self.scheduler = Scheduler(settings, store, self.post_daily_report, watch=self.alerts.check_success_rates,
+                                   changes=self.changes.sweep)
         self.triage = AlertTriage(self)
 
     @classmethod
@@ -283,7 +284,12 @@ class Runtime:
             await self.ledger.finished(Where("", None, "", "", event_id))
 
     async def recover_interrupted(self) -> int:
-        """Start-up: requests a stopped bot left behind are marked interrupted and their threads told."""
+        """Start-up: requests a stopped bot left behind are marked interrupted and their threads told;
+        changes it left in flight are claimed and resolved (bot.changes)."""
+        try:
+            await self.changes.sweep()
+        except Exception:
+            log.error("could not sweep the changes at start-up; the scheduled sweep tries again", exc_info=True)
         return await self.ledger.recover()
 
     async def _with_thread_context(self, request: Request, origin: Origin) -> bool:

@@ -28,12 +28,14 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger(__name__)
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAILY = "daily-report"
 WATCH = "agent-success-check"
+CHANGES_SWEEP_S = 10  # how late a proposal's expiry or a stranded change's lease may be noticed
 _LOOKBACK = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=367))
 
 
@@ -108,8 +110,10 @@ class Scheduler:
     """The jobs, their APScheduler, and the one rule for a late or repeated daily run."""
 
     def __init__(self, settings: Any, store: Any, post_daily: Callable[[str], Awaitable[Any]], *,
-                 watch: Callable[[float], Awaitable[Any]] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 watch: Callable[[float], Awaitable[Any]] | None = None, clock: Callable[[], float] = time.time,
+                 changes: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.settings = settings
+        self.changes = changes  # the change desk's sweep: expired proposals, changes a stopped process left
         self.store = store
         self.post_daily = post_daily
         self.watch = watch
@@ -134,6 +138,9 @@ class Scheduler:
         if self.watch is not None:
             scheduler.add_job(self.run_watch, CronTrigger(second=0, timezone=timezone.utc), id=WATCH, name="agent success watch",
                               coalesce=True, misfire_grace_time=30, max_instances=1, replace_existing=True)
+        if self.changes is not None:
+            scheduler.add_job(self.run_changes, IntervalTrigger(seconds=CHANGES_SWEEP_S), id="changes", name="change sweep",
+                              coalesce=True, misfire_grace_time=CHANGES_SWEEP_S, max_instances=1, replace_existing=True)
         scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17, timezone=self.schedule.tz), id="housekeeping",
                           coalesce=True, misfire_grace_time=3600, max_instances=1, replace_existing=True)
         scheduler.start()
@@ -202,6 +209,15 @@ class Scheduler:
         minute = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M")
         if await self.store.claim_report(WATCH, minute):
             await self.watch(now)
+
+    async def run_changes(self) -> None:
+        """Every CHANGES_SWEEP_S on every replica: the store's compare-and-set decides who acts."""
+        if self.changes is None:
+            return
+        try:
+            await self.changes()
+        except Exception:
+            log.error("change sweep failed", exc_info=True)
 
     async def housekeeping(self) -> None:
         """Retention: rows older than store.retention_days go (claims included)."""

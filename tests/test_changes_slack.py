@@ -232,3 +232,81 @@ async def test_a_question_that_asks_for_a_change_gets_a_proposal(lab_bot, fake_s
     thread_ts, message = await ask_as_operator(lab_bot, fake_slack, f"apply the QoS policy WAN-EDGE-QOS on {DEVICE} GigabitEthernet0/0/0")
     body = json.dumps(message["blocks"])
     assert "service-policy output WAN-EDGE-QOS" in body and DEVICE in body
+
+
+async def test_an_unanswered_proposal_expires_on_time_and_its_message_loses_the_buttons(lab_bot, fake_slack):
+    """The scheduled sweep (not a click) expires a proposal once its time has passed, on the desk's
+    injected clock; the approval message then says so and has no buttons, and a late click is
+    refused with the reason."""
+    now = [1_000_000.0]
+    lab_bot.runtime.changes.set_clock(lambda: now[0])
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    scheduler = lab_bot.runtime.scheduler
+    scheduler.start()
+    try:
+        assert scheduler.scheduler.get_job("changes") is not None  # the sweep is a scheduled job
+    finally:
+        scheduler.shutdown()
+
+    now[0] += lab_bot.runtime.settings.changes.expiry_s - 1
+    await scheduler.run_changes()
+    assert (await the_change(lab_bot)).state == "pending"  # one second before its expiry: untouched
+    now[0] += 2
+    await scheduler.run_changes()
+    assert (await the_change(lab_bot)).state == "expired"
+    await lab_bot.settle()
+    updated = next(m for m in fake_slack.thread("C0NOC", thread_ts) if m["ts"] == message["ts"])
+    assert not [b for b in updated["blocks"] if b["type"] == "actions"]
+    assert "expired" in json.dumps(updated["blocks"]) and "can no longer be approved or rejected" in json.dumps(updated["blocks"])
+    assert "*expired*" in thread_text(fake_slack, thread_ts)
+
+    reply = await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+    assert "expired without a decision" in reply and "nothing was done" in reply
+    assert (await the_change(lab_bot)).state == "expired"
+    await scheduler.run_changes()  # a second sweep finds nothing more to do
+    steps = [e["step"] for e in await lab_bot.runtime.store.change_events((await the_change(lab_bot)).id)]
+    assert steps.count("expired") == 1
+
+
+async def test_a_lost_device_without_an_armed_timer_is_not_said_to_have_one(lab_bot, fake_slack):
+    """The needs-attention text names the device's revert timer only when a commit armed one:
+    here the commit itself fails (the device is unreachable from the commit on), so no timer is
+    known to run, and the thread says so instead."""
+    thread_ts, message = await ask_as_operator(lab_bot, fake_slack)
+    inventory = lab_bot.runtime.toolbox.inventory
+    device = inventory.get(DEVICE)
+    device.optional_args["fail_on_open"] = True  # the lab's unreachable device, from the approval on
+    try:
+        await click(lab_bot, fake_slack, message, thread_ts, SECOND)
+        done = await the_change(lab_bot)
+    finally:
+        device.optional_args["fail_on_open"] = False
+    assert done.state == "needs_attention", done.reason
+    assert "revert timer (" not in done.reason and "No revert timer is known to be armed" in done.reason
+    assert "No revert timer is known to be armed" in thread_text(fake_slack, thread_ts)
+
+
+async def _ask(bot, fake, question: str) -> tuple[str, str]:
+    event = app_mention_event(question, user=OPERATOR)
+    await bot.post(event)
+    ts = event["event"]["ts"]
+    await until(bot, lambda: [m for m in fake.thread("C0NOC", ts) if "noc_rerun" in json.dumps(m.get("blocks") or [])])
+    await bot.settle()
+    return ts, thread_text(fake, ts)
+
+
+@pytest.mark.parametrize("lab_bot", ["healthy"], indirect=True)
+async def test_questions_for_risky_or_impossible_changes_are_rated_or_refused_in_the_thread(lab_bot, fake_slack):
+    """Through Slack: a default route and a route over the management subnet are proposed as
+    critical with the reason in the approval message; an access port on an interface the device
+    does not have, and a route to an address that is not one, get no Approve button."""
+    _, text = await _ask(lab_bot, fake_slack, "add a default route via 192.0.2.9 on branch-rtr-01")
+    assert "*Risk:* :rotating_light: critical" in text and "replaces the default route" in text
+    _, text = await _ask(lab_bot, fake_slack, "add a static route to 10.20.99.0/24 via 192.0.2.9 on branch-rtr-01")
+    assert "covers the device's management address 10.20.99.1" in text
+    ts, text = await _ask(lab_bot, fake_slack, "configure GigabitEthernet0/0/9 as an access port in vlan 10 on branch-rtr-01")
+    assert "GigabitEthernet0/0/9 does not exist on the device" in text and not _proposals(fake_slack, ts)
+    ts, _ = await _ask(lab_bot, fake_slack, "add a static route to 999.999.999.0/24 via 192.0.2.9 on branch-rtr-01")
+    assert not _proposals(fake_slack, ts)
+    states = sorted((p.state, p.risk) for p in await lab_bot.runtime.store.changes())
+    assert states.count(("pending", "critical")) == 2 and not [s for s in states if s[0] == "pending" and s[1] != "critical"]

@@ -5,7 +5,8 @@ A finding's remediation or a question ("apply the QoS policy on branch-rtr-01 Gi
 by the config templates' detector and rendered for the device's OS; definitions the device
 already has (a policy-map of that name) are the operator's and are not rewritten, so only the
 lines that use them remain; hier_config then keeps only what the running config lacks. Drafted
-lines (Claude's, a file) must fit the grammar of one allowed kind, line by line.
+lines (Claude's, a file) must fit the grammar of one allowed kind, line by line, and their values
+must hold on the device (`values`: addresses, ranges, interfaces that exist).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from hier_config import HConfig, Platform, get_hconfig
 
 from agents.changes.grammar import check_lines, depths
+from agents.changes.values import value_problems
 from agents.specialists.config_templates import SiteDefaults, detect_template, render_config
 
 _PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
@@ -86,6 +88,8 @@ def _remediation(kind: str, lines: list[str], os: str, running: str, notes: list
     checked_kind, problems = check_lines(reduced, os, allowed)
     if checked_kind != kind and not problems:
         problems = [f"the remediation is a {checked_kind} change, not {kind}"]
+    if not problems:  # the shapes hold: now the values, against this device
+        problems = value_problems(kind, os, reduced, running)
     return Candidate(kind, reduced, problems, notes)
 
 

@@ -32,6 +32,14 @@ def future_config(os: str, running: str, lines: list[str]) -> str:
     return "\n".join(" " * (c.depth() - 1) + c.text for c in future.all_children_sorted())
 
 
+def missing_lines(os: str, running: str, lines: list[str]) -> list[str]:
+    """The change's lines the running config lacks (hier_config's difference): empty when the
+    device has the whole change."""
+    platform = _PLATFORM[os]
+    missing = get_hconfig(platform, "\n".join(lines)).difference(get_hconfig(platform, running))
+    return [c.text for c in missing.all_children_sorted()]
+
+
 def serious_findings(device: str, os: str, text: str, rules: list[AuditRule]) -> dict[str, str]:
     """rule id -> title of the high and critical audit findings in `text`."""
     report = audit_config(device, os, text, rules)

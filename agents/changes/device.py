@@ -33,6 +33,21 @@ class ChangeAborted(Exception):
 
 
 @dataclass(frozen=True)
+class Committed:
+    diff: str  # the device's compare_config text (raw)
+    result_hash: str  # of the running config right after the commit: the approved result
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """What recovery needs to know: the running config, and whether a commit waits for its
+    confirm (None when the driver cannot say)."""
+
+    running: str
+    pending_commit: bool | None
+
+
+@dataclass(frozen=True)
 class Preview:
     running_hash: str
     diff: str  # the device's compare_config text (raw: redact before showing)
@@ -83,10 +98,10 @@ class ChangeDevice:
             return Preview(digest(running), diff)
         return await self._run(device, work)
 
-    async def commit(self, device: Device, lines: list[str], *, running_hash: str, diff_hash: str, revert_in: int) -> str:
-        """Merge, compare, commit with `revert_in`; returns the diff committed. Raises
-        ChangeAborted (nothing committed) when the device is not as it was approved."""
-        def work(driver: Any) -> str:
+    async def commit(self, device: Device, lines: list[str], *, running_hash: str, diff_hash: str, revert_in: int) -> Committed:
+        """Merge, compare, commit with `revert_in`; returns the diff committed and the hash of the
+        result. Raises ChangeAborted (nothing committed) when the device is not as it was approved."""
+        def work(driver: Any) -> Committed:
             if not supports_revert(type(driver)):
                 raise ChangeAborted(f"the {device.platform} driver cannot commit with a revert timer, so the change "
                                     "could not undo itself if the device became unreachable; apply it by hand")
@@ -98,7 +113,17 @@ class ChangeDevice:
                 driver.discard_config()
                 raise ChangeAborted("compare_config differs from the approved diff")
             driver.commit_config(message="noc-chatops change", revert_in=revert_in)
-            return diff
+            return Committed(diff, digest(_running(driver)))
+        return await self._run(device, work)
+
+    async def state(self, device: Device) -> DeviceState:
+        """The running config and the pending-commit flag, read in one session (recovery)."""
+        def work(driver: Any) -> DeviceState:
+            try:
+                pending: bool | None = bool(driver.has_pending_commit())
+            except NotImplementedError:
+                pending = None
+            return DeviceState(_running(driver), pending)
         return await self._run(device, work)
 
     async def confirm(self, device: Device) -> None:

@@ -10,11 +10,15 @@ from pydantic import BaseModel, Field
 
 from agents.access import Role
 
-ChangeState = Literal["refused", "pending", "approved", "applying", "confirmed", "rolled_back",
+ChangeState = Literal["refused", "pending", "approved", "applying", "committed", "confirmed", "rolled_back",
                       "rejected", "expired", "aborted", "needs_attention"]
 # States in which nothing more will happen to the proposal.
 FINAL_STATES = ("refused", "confirmed", "rolled_back", "rejected", "expired", "aborted", "needs_attention")
-Risk = Literal["low", "medium", "high"]
+# States an apply run passes through; one left in them by a stopped process is resumed or resolved.
+# Each is stored before its step is taken: approved (nothing sent), applying (merge and commit
+# under way), committed (the commit was taken with a revert timer; post-check and confirm follow).
+IN_FLIGHT_STATES = ("approved", "applying", "committed")
+Risk = Literal["low", "medium", "high", "critical"]
 Source = Literal["answer", "question", "cli", "claude"]
 
 # Risk by kind: an edge port is low, anything that touches forwarding of many users is medium.
@@ -57,6 +61,9 @@ class ChangeProposal(BaseModel):
     diff: list[str] = Field(default_factory=list)  # redacted, for display
     diff_hash: str = ""  # of the device's own compare_config text
     running_hash: str = ""  # of the running config the proposal was checked against
+    result_hash: str = ""  # of the running config right after the commit (the approved result)
+    revert_armed: bool = False  # a commit with the device's revert timer was taken and not yet settled
+    risk_reasons: list[str] = Field(default_factory=list)  # why the risk is above the kind's
     prechecks: list[Check] = Field(default_factory=list)
     symptoms: list[Symptom] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list)  # tools the post-check re-runs

@@ -3,14 +3,17 @@
 Apply is the only code that writes to devices, and it runs only for a proposal a person approved
 (`rules.approval_problem`). One change per device at a time (a per-device lock). The order is
 fixed: merge -> compare (must equal the approved diff) -> commit with a revert timer ->
-post-check on fresh data -> confirm, or roll back with the reason. A device lost after the commit
-is rolled back if it can be reached, and otherwise reported as needing a person, with the
-revert timer that will undo the change on the device by itself.
+post-check on fresh data -> confirm, or roll back with the reason. Each state (applying,
+committed, the outcome) is persisted before its step, so a run cut short can be resolved by
+`recovery`. A device lost after the commit is rolled back if it can be reached, and otherwise
+reported as needing a person, naming the revert timer only when the commit armed one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +22,7 @@ from agents.changes.checks import CHECK_TOOLS, DEFAULT_CHECKS, audit_precheck, p
 from agents.changes.config import ChangesConfig
 from agents.changes.device import ChangeAborted, ChangeDevice
 from agents.changes.models import KIND_RISK, ChangeProposal, Check, Source, digest
+from agents.changes.values import risk_reasons
 from agents.config import NetworkConfig
 from agents.network.gateway import DeviceError
 from agents.specialists.config_templates import site_defaults
@@ -26,6 +30,9 @@ from agents.tools.config_intake import redact_diff
 from agents.tools.network import Toolbox
 
 Report = Callable[[str, str], Awaitable[None]]  # (step, detail) -> posted and stored by the caller
+# Stores the proposal (its new state) before the step that state names; False: the change is no
+# longer this run's (its lease was lost to another process), so the run stops.
+Persist = Callable[[ChangeProposal], Awaitable[bool]]
 
 
 class ChangeEngine:
@@ -71,6 +78,9 @@ class ChangeEngine:
         proposal.risk = KIND_RISK.get(cand.kind or "", "high")
         if dev.role in ("core", "wan-edge", "edge") and proposal.risk == "low":
             proposal.risk = "medium"
+        proposal.risk_reasons = risk_reasons(dev.os, cand.lines, config.running, await management_address(dev.hostname))
+        if proposal.risk_reasons:
+            proposal.risk = "critical"
         proposal.prechecks.append(Check(name="candidate", ok=not cand.problems,
                                         detail="; ".join(cand.problems) or f"{cand.kind} lines from the templates' grammar"
                                         + (f" ({'; '.join(cand.notes)})" if cand.notes else "")))
@@ -94,50 +104,89 @@ class ChangeEngine:
         proposal.symptoms = symptoms_of(await run_checks(self.toolbox, dev.name, proposal.checks))
         return proposal
 
-    async def apply(self, proposal: ChangeProposal, report: Report) -> ChangeProposal:
-        """Apply an approved proposal; every step goes through `report`. Returns it in its final state."""
+    async def apply(self, proposal: ChangeProposal, report: Report, persist: Persist | None = None) -> ChangeProposal:
+        """Apply an approved proposal; every step goes through `report`, and every state is given
+        to `persist` before the step it names is taken. Returns it in its final state (or in the
+        state it had when `persist` said the change is no longer this run's)."""
+        persist = persist or _kept
         dev = self.toolbox.inventory.get(proposal.device)
         lock = self._locks.setdefault(dev.name, asyncio.Lock())
         if lock.locked():
-            return await _end(proposal, "aborted", f"another change on {dev.name} is in progress", report)
+            return await conclude(proposal, "aborted", f"another change on {dev.name} is in progress", report, persist)
         async with lock:
             proposal.state = "applying"
+            if not await persist(proposal):
+                return proposal
             await report("merge", f"load_merge_candidate on {dev.name}, compare with the approved diff {proposal.diff_hash[:8]}")
             try:
-                await self.device.commit(dev, proposal.lines, running_hash=proposal.running_hash,
-                                         diff_hash=proposal.diff_hash, revert_in=self.config.confirm_s)
+                committed = await self.device.commit(dev, proposal.lines, running_hash=proposal.running_hash,
+                                                     diff_hash=proposal.diff_hash, revert_in=self.config.confirm_s)
             except ChangeAborted as exc:
-                return await _end(proposal, "aborted", f"{exc}; nothing was committed", report)
+                return await conclude(proposal, "aborted", f"{exc}; nothing was committed", report, persist)
             except DeviceError as exc:
                 self.toolbox.gateway.invalidate(dev.name)
-                return await self._lost(proposal, dev, f"the commit failed ({exc})", report)
+                return await self._lost(proposal, f"the commit failed ({exc})", report, persist)
             self.toolbox.gateway.invalidate(dev.name)
+            proposal.state, proposal.result_hash, proposal.revert_armed = "committed", committed.result_hash, True
+            if not await persist(proposal):
+                return proposal
             await report("commit", f"committed with a {self.config.confirm_s} s revert timer")
-            check = await postcheck(self.toolbox, dev.name, proposal.checks, proposal.symptoms, proposal.baseline_findings)
-            await report("post-check", ("passed: " if check.ok else "failed: ") + check.detail)
-            try:
-                if check.ok:
-                    await self.device.confirm(dev)
-                    self.toolbox.gateway.invalidate(dev.name)
-                    return await _end(proposal, "confirmed", "confirm_commit: the change is permanent", report)
-                await self.device.rollback(dev)
-                self.toolbox.gateway.invalidate(dev.name)
-                return await _end(proposal, "rolled_back", f"rolled back: {check.detail}", report)
-            except DeviceError as exc:
-                self.toolbox.gateway.invalidate(dev.name)
-                return await self._lost(proposal, dev, f"{dev.name} stopped answering after the commit ({exc})", report)
+            return await self.settle(proposal, report, persist)
 
-    async def _lost(self, proposal: ChangeProposal, dev: object, why: str, report: Report) -> ChangeProposal:
-        """After a commit attempt the device is not answering: try to roll back, else say so loudly."""
+    async def settle(self, proposal: ChangeProposal, report: Report, persist: Persist | None = None,
+                     *, why: str = "") -> ChangeProposal:
+        """A commit waiting for its confirm: post-check on fresh data, then confirm or roll back.
+        Also recovery's path for a commit it finds pending after a restart (`why` says so)."""
+        persist = persist or _kept
+        dev = self.toolbox.inventory.get(proposal.device)
+        check = await postcheck(self.toolbox, dev.name, proposal.checks, proposal.symptoms, proposal.baseline_findings)
+        await report("post-check", ("passed: " if check.ok else "failed: ") + check.detail)
+        try:
+            if check.ok:
+                await self.device.confirm(dev)
+                self.toolbox.gateway.invalidate(dev.name)
+                return await conclude(proposal, "confirmed", why + "confirm_commit: the change is permanent", report, persist)
+            await self.device.rollback(dev)
+            self.toolbox.gateway.invalidate(dev.name)
+            return await conclude(proposal, "rolled_back", f"{why}rolled back: {check.detail}", report, persist)
+        except DeviceError as exc:
+            self.toolbox.gateway.invalidate(dev.name)
+            return await self._lost(proposal, f"{why}{dev.name} stopped answering after the commit ({exc})", report, persist)
+
+    async def _lost(self, proposal: ChangeProposal, why: str, report: Report, persist: Persist) -> ChangeProposal:
+        """After a commit attempt the device is not answering: try to roll back, else say so loudly,
+        naming the device's revert timer only when a commit armed one."""
         try:
             await self.device.rollback(self.toolbox.inventory.get(proposal.device))
         except Exception as exc:  # noqa: BLE001 - any failure here means a person must look
-            return await _end(proposal, "needs_attention",
-                              f"{why}; the rollback failed too ({type(exc).__name__}). The device's revert timer "
-                              f"({self.config.confirm_s} s) undoes an unconfirmed commit by itself: check "
-                              f"{proposal.device} by hand", report)
+            if proposal.revert_armed:
+                after = (f"The commit armed the device's revert timer ({self.config.confirm_s} s), which undoes the "
+                         f"unconfirmed commit by itself: check {proposal.device} by hand")
+            else:
+                after = (f"No revert timer is known to be armed (the commit did not report success), so nothing will "
+                         f"undo itself: read {proposal.device}'s running config and compare it with the approved diff")
+            return await conclude(proposal, "needs_attention", f"{why}; the rollback failed too ({type(exc).__name__}). {after}",
+                              report, persist)
         self.toolbox.gateway.invalidate(proposal.device)
-        return await _end(proposal, "rolled_back", f"{why}; rolled back", report)
+        return await conclude(proposal, "rolled_back", f"{why}; rolled back", report, persist)
+
+
+async def management_address(hostname: str, timeout_s: float = 2.0) -> str | None:
+    """The address the bot manages the device on: the inventory's hostname, resolved when it is a
+    name (None when it cannot be resolved in time: no management check is then possible)."""
+    try:
+        return str(ipaddress.IPv4Address(hostname))
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(hostname, None, family=socket.AF_INET), timeout_s)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    return str(infos[0][4][0]) if infos else None
+
+
+async def _kept(proposal: ChangeProposal) -> bool:
+    return True
 
 
 def _refuse(proposal: ChangeProposal, name: str, detail: str) -> ChangeProposal:
@@ -151,8 +200,11 @@ def _refused(proposal: ChangeProposal) -> ChangeProposal:
     return proposal
 
 
-async def _end(proposal: ChangeProposal, state: str, reason: str, report: Report) -> ChangeProposal:
+async def conclude(proposal: ChangeProposal, state: str, reason: str, report: Report, persist: Persist) -> ChangeProposal:
     proposal.state = state  # type: ignore[assignment]
     proposal.reason = reason
+    if state in ("confirmed", "rolled_back"):
+        proposal.revert_armed = False
+    await persist(proposal)
     await report(state, reason)
     return proposal

@@ -17,6 +17,9 @@ def decision_problem(proposal: ChangeProposal, *, user: str | None, role: Role |
     verb = "approve" if approve else "reject"
     if not allows(role, config.approver_role):
         return f"Only the {config.approver_role} role may {verb} changes."
+    if proposal.state == "expired":
+        return (f"Change {proposal.id} expired without a decision; nothing was done and it can no longer be "
+                "approved or rejected. Propose it again if it is still needed.")
     if proposal.state != "pending":
         return f"Change {proposal.id} is already {proposal.state.replace('_', ' ')}; nothing was done."
     if now >= proposal.expires_at:

@@ -9,6 +9,7 @@ only; the code path is the one real devices take. See TOPOLOGY.md for the networ
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
@@ -101,13 +102,22 @@ def get_scenario(name: str) -> Scenario:
 
 _materialize_lock = threading.Lock()
 _workdir: Path | None = None
+# Where the lab's devices keep their state across processes. Unset, each process has a private
+# temporary lab; set, the lab outlives the bot the way a real device does (a change committed
+# before a crash is still there after the restart, and so is its pending revert timer).
+LAB_DIR_ENV = "NOC_LAB_DIR"
 
 
 def _lab_workdir() -> Path:
     global _workdir
     if _workdir is None:
-        _workdir = Path(tempfile.mkdtemp(prefix="noc-lab-"))
-        atexit.register(shutil.rmtree, _workdir, True)
+        shared = os.environ.get(LAB_DIR_ENV)
+        if shared:
+            _workdir = Path(shared)
+            _workdir.mkdir(parents=True, exist_ok=True)
+        else:
+            _workdir = Path(tempfile.mkdtemp(prefix="noc-lab-"))
+            atexit.register(shutil.rmtree, _workdir, True)
     return _workdir
 
 
@@ -119,7 +129,11 @@ def _materialize(scenario_name: str) -> Path:
     per process to a private temporary directory (a few hundred KB) and reused.
     """
     with _materialize_lock:
-        return _copy_fixtures(get_scenario(scenario_name))
+        scenario = get_scenario(scenario_name)
+        root = _lab_workdir() / scenario.name
+        if os.environ.get(LAB_DIR_ENV) and root.is_dir():
+            return root  # a shared lab keeps what earlier processes committed to it
+        return _copy_fixtures(scenario)
 
 
 def rematerialize(scenario_name: str) -> Path:

@@ -6,13 +6,17 @@ change pipeline needs a lab that behaves like a device: a merge lands in the run
 confirmed, and the fault's symptoms go away when the fix is in (the scenario's `remedies` say
 which fixture files return to the healthy base once which configuration lines are present).
 
-State lives in the process's materialized fixture directory (see `agents.lab._materialize`), so
-the plain mock driver that serves reads sees a commit at once; the pending commit (its snapshot
-and revert deadline) is kept in memory here. `reset_scenario` puts everything back.
+State lives in the materialized fixture directory (see `agents.lab._materialize`), so the plain
+mock driver that serves reads sees a commit at once; the pending commit (its snapshot and revert
+deadline) is a file next to it, so like a real device's it outlives the process that committed
+(with `NOC_LAB_DIR` the lab is shared by successive processes). `reset_scenario` puts everything
+back. `hold` makes a device hang at a chosen step of a commit, for fault tests that kill the bot
+at that step (the device says it is held by a marker file, so a test waits on state, not time).
 """
 
 from __future__ import annotations
 
+import base64
 import difflib
 import json
 import shutil
@@ -32,6 +36,10 @@ from agents.lab.merge import merge_lines, running_of, with_running
 _CONFIG_FILE = "get_config.1"
 
 
+_PENDING_FILE = ".pending-commit.json"
+HOLD_POINTS = ("commit", "committed", "confirm")
+
+
 @dataclass
 class _Pending:
     deadline: float
@@ -39,7 +47,6 @@ class _Pending:
 
 
 _lock = threading.Lock()
-_pending: dict[Path, _Pending] = {}
 # Hosts whose sessions fail after a commit: the "device lost mid-change" fault for tests and demos.
 _lost_after_commit: set[str] = set()
 
@@ -54,14 +61,67 @@ def reset_scenario(name: str) -> None:
     """Put the scenario's fixtures back as shipped and forget pending commits (`noc lab reset`)."""
     with _lock:
         root = rematerialize(name)
-        for path in [p for p in _pending if p.parent == root]:
-            _pending.pop(path, None)
+        for marker in [*root.glob(f"*/{_PENDING_FILE}"), *root.glob("*/.hold-*"), *root.glob("*/.held-*")]:
+            marker.unlink(missing_ok=True)
         _lost_after_commit.clear()
 
 
 def has_pending(path: Path) -> bool:
     with _lock:
-        return path in _pending
+        return _load_pending(path) is not None
+
+
+def expire_pending(path: Path) -> None:
+    """Tests: make the pending commit's revert deadline lie in the past (the device's timer ran
+    out while nobody was looking); the next session on the device undoes the commit."""
+    with _lock:
+        pending = _load_pending(path)
+        if pending is not None:
+            _save_pending(path, _Pending(float("-inf"), pending.snapshot))
+
+
+def hold(path: Path, point: str, on: bool = True) -> Path:
+    """Make the device at `path` hang at `point` of its next commit (one of HOLD_POINTS) until
+    released; returns the marker file the device writes once it is held there."""
+    if point not in HOLD_POINTS:
+        raise ValueError(f"unknown hold point {point!r}: one of {HOLD_POINTS}")
+    gate = path / f".hold-{point}"
+    if on:
+        gate.touch()
+    else:
+        gate.unlink(missing_ok=True)
+    return path / f".held-{point}"
+
+
+def _gate(path: Path, point: str) -> None:
+    """The held device: it answers nothing until the hold is lifted (or the process dies)."""
+    gate = path / f".hold-{point}"
+    if not gate.exists():
+        return
+    (path / f".held-{point}").touch()
+    while gate.exists():
+        time.sleep(0.05)
+
+
+def _load_pending(path: Path) -> _Pending | None:
+    try:
+        raw = json.loads((path / _PENDING_FILE).read_text())
+    except FileNotFoundError:
+        return None
+    root = path.parent
+    return _Pending(float(raw["deadline"]), {root / name: base64.b64decode(data) for name, data in raw["snapshot"].items()})
+
+
+def _save_pending(path: Path, pending: _Pending | None) -> None:
+    file = path / _PENDING_FILE
+    if pending is None:
+        file.unlink(missing_ok=True)
+        return
+    raw = {"deadline": pending.deadline,
+           "snapshot": {str(f.relative_to(path.parent)): base64.b64encode(c).decode() for f, c in pending.snapshot.items()}}
+    tmp = file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(raw))
+    tmp.replace(file)
 
 
 class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type information
@@ -80,17 +140,24 @@ class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type infor
     def open(self) -> None:
         super().open()
         with _lock:
-            if self._host in _lost_after_commit and Path(self.path) in _pending:
+            if self._host in _lost_after_commit and _load_pending(Path(self.path)) is not None:
                 self.opened = False
                 raise napalm_exc.ConnectionException(f"{self._host}: no route to host (lab fault)")
             self._expire_locked()
 
     def _expire_locked(self) -> None:
         """The device's own revert timer: an unconfirmed commit past its deadline is undone."""
-        pending = _pending.get(Path(self.path))
+        pending = _load_pending(Path(self.path))
         if pending is not None and self._clock() >= pending.deadline:
             _restore(pending)
-            _pending.pop(Path(self.path), None)
+            _save_pending(Path(self.path), None)
+
+    def __getattribute__(self, name: str) -> Any:
+        # The mock driver answers every get_* from a per-call-count fixture file (get_config.2 for
+        # a session's second read); the lab's running config is one file, read as often as asked.
+        if name == "get_config":
+            return object.__getattribute__(self, name)
+        return super().__getattribute__(name)
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -123,23 +190,27 @@ class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type infor
         if self._candidate is None:
             raise napalm_exc.CommitError("nothing loaded to commit")
         path = Path(self.path)
+        _gate(path, "commit")
         with _lock:
-            if path in _pending:
+            if _load_pending(path) is not None:
                 raise napalm_exc.CommitError("Pending commit confirm already in process!")
             snapshot = {f: f.read_bytes() for f in _files_touched(path)}
             config = _read_config(path)
             new_running = merge_lines(running_of(config), self._candidate)
+            if revert_in is not None:  # armed before the write: a crash in between leaves no unarmed commit
+                _save_pending(path, _Pending(self._clock() + revert_in, snapshot))
             (path / _CONFIG_FILE).write_text(with_running(config, new_running))
             _apply_remedies(path, new_running)
-            if revert_in is not None:
-                _pending[path] = _Pending(self._clock() + revert_in, snapshot)
         self._candidate = None
+        _gate(path, "committed")
 
     def confirm_commit(self) -> None:
         self._raise_if_closed()
+        _gate(Path(self.path), "confirm")
         with _lock:
-            if _pending.pop(Path(self.path), None) is None:
+            if _load_pending(Path(self.path)) is None:
                 raise napalm_exc.CommitError("no pending commit to confirm (did the revert timer expire?)")
+            _save_pending(Path(self.path), None)
 
     def has_pending_commit(self) -> bool:
         return has_pending(Path(self.path))
@@ -147,10 +218,11 @@ class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type infor
     def rollback(self) -> None:
         self._raise_if_closed()
         with _lock:
-            pending = _pending.pop(Path(self.path), None)
+            pending = _load_pending(Path(self.path))
             if pending is None:
                 raise napalm_exc.CommitError("nothing to roll back: no pending commit")
             _restore(pending)
+            _save_pending(Path(self.path), None)
 
 
 def config_diff(before: str, after: str) -> str:

@@ -222,8 +222,11 @@ change_proposals = Table(
     Column("expires_at", Double, nullable=False),
     Column("diff_hash", Text, nullable=False),
     Column("proposal_json", Text, nullable=False),
+    Column("holder", Text),  # the process running its apply or recovery (h3_change_leases)
+    Column("lease_until", Double),  # when that claim runs out unless renewed
     Index("change_proposals_created", "created_at"),
     Index("change_proposals_device", "device", "state"),
+    Index("change_proposals_state", "state", "lease_until"),
 )
 
 # Every step of every change: who, when, what, and the hash of the diff it concerned.
