@@ -32,6 +32,8 @@ from tests.conftest import POSTGRES_ENV, reset_postgres
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack, post_signed  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 
+pytestmark = pytest.mark.slow  # real noc run processes killed mid-apply: their own CI step (.ci/run)
+
 REQUESTER, APPROVER = "UOPS1", "UOPS2"
 SCENARIO, DEVICE = "wan-congestion", "branch-rtr-01"
 FIX = "service-policy output WAN-EDGE-QOS"
