@@ -1,7 +1,8 @@
 """Parsing of raw CLI text and name normalisation, kept apart from the tools that use them.
 
-OSPF has no NAPALM getter, so neighbour tables come from `show ip ospf neighbor` parsed with
-the community-maintained ntc-templates (TextFSM) for the device's OS. A template reads only what
+OSPF has no NAPALM getter, so neighbour tables come from `show ip ospf neighbor` (IOS, EOS,
+NX-OS) or `show ospf neighbor` (IOS-XR, Junos) parsed with the community-maintained ntc-templates
+(TextFSM) for the device's OS. A template reads only what
 its authors saw; every neighbour line it skips is returned as unparsed, so a stuck neighbour in a
 spelling nobody anticipated is shown as unknown instead of vanishing.
 
@@ -24,7 +25,7 @@ from ntc_templates.parse import parse_output
 
 from agents.network.parse_cache import PARSES, content_key
 
-_NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos"}
+_NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos", "iosxr": "cisco_xr", "junos": "juniper_junos"}
 _HCONFIG_PLATFORM = {
     "ios": Platform.CISCO_IOS,
     "eos": Platform.ARISTA_EOS,
@@ -178,7 +179,8 @@ def _unclaimed_lines(text: str, neighbors: list[OspfNeighbor]) -> list[str]:
     lines = [line.strip() for line in text.splitlines() if _NEIGHBOR_LINE.match(line)]
     for n in neighbors:
         for i, line in enumerate(lines):
-            if line and line.split()[0] == n.neighbor_id and n.address in line.split():
+            tokens = line.split()  # Junos writes the address first, the others the neighbour id
+            if line and tokens[0] in {n.neighbor_id, n.address} and {n.neighbor_id, n.address} <= set(tokens):
                 lines[i] = ""
                 break
     return [line for line in lines if line]

@@ -18,10 +18,27 @@ from agents.network.parsers import OspfTable, find_interface, parse_ospf_table
 from agents.severity import Severity
 from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
 from agents.tools.config_intake import redact_or_withhold
-from agents.tools.results import Observation, RoutingNeighbor, RoutingStatus
+from agents.tools.results import BgpInstance, Observation, RoutingNeighbor, RoutingStatus
 from agents.tools.traffic import known_int
 
-__all__ = ["RoutingChecks"]
+__all__ = ["RoutingChecks", "bgp_instances", "global_first"]
+
+
+def global_first(bgp: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """NAPALM's get_bgp_neighbors tables, the global table ("global", or "default" in some
+    drivers) first and then the VRFs by name: the device's own identity is the global table's, not
+    whichever VRF the driver happened to list first (IOS-XR and Junos list VRFs before it)."""
+    return sorted(bgp.items(), key=lambda kv: (kv[0] not in {"global", "default"}, kv[0]))
+
+
+def bgp_instances(bgp: dict[str, Any]) -> list[BgpInstance]:
+    """Each routing instance's router id and local AS (the AS its sessions present), global first."""
+    out = []
+    for vrf, table in global_first(bgp):
+        peers = table.get("peers") or {}
+        local_as = next((p.get("local_as") for p in peers.values() if p.get("local_as")), None)
+        out.append(BgpInstance(vrf=vrf, router_id=table.get("router_id") or None, local_as=local_as, peers=len(peers)))
+    return out
 
 _IndexReads = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
 
@@ -64,11 +81,14 @@ class RoutingChecks:
         my_addresses = index.addresses_of(dev.name)
         neighbors: list[RoutingNeighbor] = []
         observations: list[Observation] = []
-        router_id, local_as = None, None
-        for vrf, vrf_data in bgp.items():
-            router_id = router_id or vrf_data.get("router_id")
+        instances = bgp_instances(bgp)
+        # An established session is enabled; a device whose driver says otherwise for one (NAPALM's
+        # IOS-XR XML driver reports is_enabled false for every peer on some releases) cannot tell
+        # admin-down from down, so none of its down sessions is written off as shut.
+        enabled_unknown = any(p["is_up"] and not p["is_enabled"] for t in bgp.values() for p in (t.get("peers") or {}).values())
+        for vrf, vrf_data in global_first(bgp):
             for address, peer in vrf_data.get("peers", {}).items():
-                local_as = local_as or peer.get("local_as")
+                peer = {**peer, "is_enabled": peer["is_enabled"] or enabled_unknown}
                 owner = index.owner(address, vrf, exclude=dev.name)
                 received = sum(
                     max(af.get("received_prefixes", 0), 0) for af in peer.get("address_family", {}).values()
@@ -86,6 +106,7 @@ class RoutingChecks:
                         uptime_s=peer.get("uptime") if peer["is_up"] else None,
                         prefixes_received=received,
                         peer_device=owner.device if owner else None,
+                        vrf=vrf,
                     )
                 )
                 vrf_note = "" if vrf == "global" else f" (vrf {vrf})"
@@ -98,8 +119,9 @@ class RoutingChecks:
                     # An established session proves both ends agree on the AS numbers; only a
                     # session that is down can be explained by a mismatch.
                     observations += await self._bgp_as_crosscheck(dev, address, peer, owner, my_addresses)
-        return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp", router_id=router_id,
-                             local_as=local_as, neighbors=neighbors, observations=observations)
+        identity = instances[0] if instances else None  # the global table's, a VRF's only without one
+        return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp", router_id=identity.router_id if identity else None,
+                             local_as=identity.local_as if identity else None, neighbors=neighbors, observations=observations, instances=instances)
 
     async def _bgp_as_crosscheck(
         self, dev: Device, address: str, peer: dict[str, Any], owner: AddressOwner, my_addresses: set[str]
