@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PLATFORMS", "commands", "command", "purposes"]
+__all__ = ["PLATFORMS", "command", "commands", "purposes", "templates"]
 
 _TABLE = Path(__file__).with_name("commands.yaml")
 PLATFORMS = ("ios", "eos", "nxos", "iosxr", "junos")
@@ -31,6 +31,11 @@ def _table() -> dict[str, dict[str, tuple[str, ...]]]:
 
 def purposes() -> list[str]:
     return sorted(_table())
+
+
+def templates(os_name: str) -> set[str]:
+    """Every command template the table gives `os_name`, placeholders unfilled (for checking)."""
+    return {c for row in _table().values() for c in row.get(os_name, ())}
 
 
 class _Blanks(dict[str, Any]):

@@ -47,7 +47,7 @@ _SOURCE = re.compile(rf"\[Source: {_IP}\]|\bfrom (?:host )?'?{_IP}|\(({_IP.strip
 # The acting user: IOS `by giri on console` / `on vty0`, NX-OS `by admin on 10.1.1.1@pts/0`, IOS-XR
 # `committed by user 'x'`, Junos `User 'x' requested 'commit'`, sshd `for x from`.
 _USER = re.compile(r"\[user: ([^\]\s]+)\]|\b[Uu]ser '([^']+)'|\bfor (?:user )?'?([\w.@-]+)'? from\b|\bby (\S+) on \S")
-_PEER = re.compile(rf"\b(?:neighbor|peer|Nbr) {_IP}")
+_PEER = re.compile(rf"\b(?:neighbor|peer|Nbr) {_IP}|\bNOTIFICATION (?:sent to|received from) {_IP}")
 _INTERFACE = re.compile(r"\bInterface ([\w./-]+)|\bifName ([\w./-]+)|\bon ((?:[A-Za-z]+-?)+\d[\w./]*) (?:in area|went|from)")
 # (mnemonic, text) -> the state a session or interface reached: "up", "down", or "down" for a
 # rejected attempt while it is down (a BGP NOTIFICATION); None when the line says neither.
@@ -62,6 +62,7 @@ _STATES: tuple[tuple[re.Pattern[str], re.Pattern[str], dict[str, str]], ...] = (
     (re.compile(r"^BGP_NEIGHBOR_STATE_CHANGED$"), re.compile(r"\bto (\w+)"), {"Established": "up"}),
     (re.compile(r"^RPD_OSPF_NBR(?:UP|DOWN)$"), re.compile(r"\bto (\w+)"), {"Full": "up"}),
     (re.compile(r"^SNMP_TRAP_LINK_(UP|DOWN)$"), re.compile(r"ifOperStatus (up|down)"), {"up": "up"}),
+    (re.compile(r"^rpd$"), re.compile(r"\b(NOTIFICATION) (?:sent|received)"), {}),  # Junos: an OPEN rejected
 )
 
 BURST_WINDOW_S = 600  # failed logins from one source this close together are one attempt
@@ -134,7 +135,8 @@ def _event(os_name: str, line: str) -> LogEvent | None:
         time, t = parts.uptime or "", None
     mnemonic = parts.mnemonic
     kind = next((k for k, rx in _KINDS if rx.search(mnemonic)), None)
-    kind = kind or next((k for k, rx in _KINDS if k.startswith("login") and rx.search(text)), "other")
+    untagged = mnemonic == parts.facility and mnemonic.islower()  # a Junos message without a tag: its text says what it is
+    kind = kind or next((k for k, rx in _KINDS if (untagged or k.startswith("login")) and rx.search(text)), "other")
     source = next((g for g in _first(_SOURCE, text) if g), None)
     user = next((g for g in _first(_USER, text) if g), None)
     peer = _first(_PEER, text)
@@ -259,7 +261,7 @@ def _flaps(device: str, events: list[LogEvent], kind: str, key: str) -> list[Log
             history[name].append(e)
     out = []
     for name, changes in history.items():
-        what = f"{changes[0].facility.split('_')[0]} session with" if kind == "adjacency" else "interface"
+        what = f"{_protocol(changes[0])} session with" if kind == "adjacency" else "interface"
         flaps: list[LogEvent] = []
         retries: list[LogEvent] = []
         state = None
@@ -282,6 +284,12 @@ def _flaps(device: str, events: list[LogEvent], kind: str, key: str) -> list[Log
                               data={key: name, "flaps": len(flaps), "failed_attempts": len(retries), "first": flaps[0].time,
                                     "last_down": last.time, "still_down": still_down}))
     return out
+
+
+def _protocol(event: LogEvent) -> str:
+    """BGP or OSPF from the message (Junos names the process, `rpd`, not the protocol)."""
+    said = f"{event.mnemonic} {event.message}".upper()
+    return next((p for p in ("BGP", "OSPF") if p in said), event.facility.split("_")[0])
 
 
 def _reason(event: LogEvent) -> str:
