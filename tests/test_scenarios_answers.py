@@ -85,8 +85,8 @@ def test_recommended_commands_belong_to_the_device_platform(runner, scenario, qu
     from agents.network.commands import PLATFORMS, templates
 
     def patterns(os_names):
-        # a template as a pattern: `{peer}` or `<group>` stands for any value
-        return [re.compile(re.sub(r"\\\{\w+\\\}|<\w+>", ".+", re.escape(t)) + "$")
+        # a template as a pattern: `{peer}` or `<group>` stands for one value (one token)
+        return [re.compile(re.sub(r"\\\{\w+\\\}|<\w+>", r"\\S+", re.escape(t)) + "$")
                 for name in os_names for t in templates(name)]
 
     answer = ask(runner, question, scenario)
