@@ -121,7 +121,7 @@ def test_both_ends_of_every_new_link_agree():
     inv = lab_inventory()
     owners = {}
     for host in HOSTS:
-        for ifname, fams in _driver("healthy", host).get_interfaces_ip().items():
+        for fams in _driver("healthy", host).get_interfaces_ip().values():
             for address in fams.get("ipv4", {}):
                 owners[address] = host
     for host in ("dc-leaf-02", "pe-rtr-01", "peer-rtr-01"):
