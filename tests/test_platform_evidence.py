@@ -156,3 +156,20 @@ async def test_logs_of_each_new_platform_parse_without_leftovers(make_toolbox):
         assert logs.ok and logs.total_events >= 4 and logs.unparsed == [], device
     commits = [e for e in (await tb.search_logs("peer-rtr-01", "commit")).events if e.kind == "config"]
     assert [e.user for e in commits] == ["netops", "jdoe"]
+
+
+def test_ospf_tables_of_iosxr_junos_and_nxos_vrf_all_from_real_captures():
+    from agents.network.parsers import parse_ospf_table
+
+    cli = Path(__file__).parent / "data" / "realworld" / "cli"
+    xr = parse_ospf_table("iosxr", "show ospf neighbor", (cli / "cisco_xr/show_ospf_neighbor/cisco_xr_show_ospf_neighbor.raw").read_text())
+    assert len(xr.neighbors) == 4 and xr.unparsed == []  # one router id on two interfaces is two neighbours
+    assert [n.role for n in xr.neighbors] == ["DR", "BDR", "DR", ""]
+    junos = parse_ospf_table("junos", "show ospf neighbor", (cli / "juniper_junos/show_ospf_neighbor/juniper_junos_show_ospf_neighbor.raw").read_text())
+    assert [(n.neighbor_id, n.address, n.state) for n in junos.neighbors] == [("2.2.2.2", "10.1.2.2", "FULL"), ("3.3.3.3", "10.1.3.3", "FULL")]
+    assert junos.unparsed == []  # the address comes first on Junos and `{master:0}` is no neighbour
+    nxos = parse_ospf_table("nxos", "show ip ospf neighbor",
+                            (cli / "cisco_nxos/show_ip_ospf_neighbor/cisco_nxos_show_ip_ospf_neighbor_vrf_all.raw").read_text())
+    assert {n.vrf for n in nxos.neighbors} == {"CUSTVRF1", "CUSTVRF2"} and nxos.unparsed == []
+    [stuck] = [n for n in nxos.neighbors if not n.is_up]
+    assert (stuck.state, stuck.vrf, stuck.interface) == ("INIT", "CUSTVRF2", "port-channel4")

@@ -63,6 +63,7 @@ class OspfNeighbor:
     role: str
     address: str
     interface: str
+    vrf: str = "global"  # NX-OS/IOS-XR `vrf all` tables name it; "default" is the global table
 
     @property
     def is_up(self) -> bool:
@@ -170,9 +171,14 @@ def parse_ospf_table(os_name: str, command: str, text: str) -> OspfTable:
                 role=role.strip(" -"),
                 address=row["ip_address"],
                 interface=canonical_interface(row["interface"], os_name),
+                vrf=_vrf_name(row.get("vrf")),
             )
         )
     return OspfTable(neighbors=neighbors, unparsed=_unclaimed_lines(text, neighbors))
+
+
+def _vrf_name(vrf: str | None) -> str:
+    return "global" if not vrf or vrf.lower() == "default" else vrf
 
 
 def _unclaimed_lines(text: str, neighbors: list[OspfNeighbor]) -> list[str]:

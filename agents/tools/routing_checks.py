@@ -168,18 +168,19 @@ class RoutingChecks:
         for line in table.unparsed:
             observations.append(Observation(kind="ospf_unparsed_neighbor", severity=Severity.medium, device=dev.name,
                 data={"line": line}, message=f"{dev.name} unparsed neighbour line (state unknown, not counted): {line}"))
-        for n in parsed:
-            owner = index.owner(n.address, exclude=dev.name)
+        for n in sorted(parsed, key=lambda n: n.vrf != "global"):  # the global table first, then VRFs
+            owner = index.owner(n.address, None if n.vrf == "global" else n.vrf, exclude=dev.name)
             neighbors.append(RoutingNeighbor(address=n.address, state=n.state if not n.role else f"{n.state}/{n.role}",
                                              is_up=n.is_up, interface=n.interface, neighbor_id=n.neighbor_id,
-                                             peer_device=owner.device if owner else None))
+                                             peer_device=owner.device if owner else None, vrf=n.vrf))
             if n.is_up:
                 continue
             who = f" ({owner.device})" if owner else ""
+            in_vrf = "" if n.vrf == "global" else f" (vrf {n.vrf})"
             observations.append(Observation(kind="ospf_stuck", severity=Severity.high, device=dev.name, interface=n.interface,
-                data={"neighbor_id": n.neighbor_id, "state": n.state, "peer_device": owner.device if owner else None},
+                data={"neighbor_id": n.neighbor_id, "state": n.state, "peer_device": owner.device if owner else None, "vrf": n.vrf},
                 message=(
-                f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface} is stuck in {n.state}")))
+                f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface}{in_vrf} is stuck in {n.state}")))
             if owner and n.state in {"EXSTART", "EXCHANGE"}:
                 observations += await self._ospf_mtu_crosscheck(dev, n.interface, data["interfaces"], owner)
         if not parsed and not table.unparsed:
