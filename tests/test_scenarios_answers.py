@@ -99,3 +99,10 @@ def test_recommended_commands_belong_to_the_device_platform(runner, scenario, qu
         for command in rec["commands"]:
             assert any(p.match(command) for p in own), (os_name, command)  # from this platform's column
             assert not any(p.match(command) for p in ios_only), (os_name, command)  # and never an IOS-only command
+
+
+def test_a_change_just_before_the_failure_is_the_first_thing_to_review(runner):
+    answer = ask(runner, "is the internet edge ok?", "junos-bgp-down")
+    first = next(r for r in answer["recommendations"] if r.get("device") == "peer-rtr-01")
+    assert "change by jdoe" in first["text"]
+    assert first["commands"][:2] == ["show system commit", "show configuration | compare rollback 1"]

@@ -16,7 +16,7 @@ from agents.models import CongestionQuery, Specialist
 from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
-from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs, timeline, unexplained_flaps
+from agents.specialists.log_evidence import LOGIN_KINDS, changes_before, log_observations, read_logs, timeline, unexplained_flaps
 from agents.specialists.replies import CongestionReply, reply
 from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
@@ -314,6 +314,12 @@ async def _log_causes(ctx: AnalysisContext, devices: list[str], causes: list[Roo
     logs = await read_logs(ctx, devices)
     for c in causes:
         c.detail += timeline(c.kind, c.devices, logs)
+        for device, change in changes_before(c.kind, c.devices, logs)[:1]:  # the change just before it: first suspect
+            os_name = _os(ctx, device)
+            c.steps.insert(0, ResolutionStep(
+                description=f"Review the configuration change{f' by {change.user}' if change.user else ''} at {change.time} on {device}, "
+                            "made just before the failure, and roll it back if it caused it",
+                device=device, commands=commands(os_name, "recent_change") + commands(os_name, "rollback_change")))
     explained = {d for c in causes for d in c.devices}
     out = []
     for o in log_observations(logs, LOGIN_KINDS):
