@@ -28,7 +28,7 @@ CASES = [
     ("nxos-uplink-flap", "servers in the data centre see packet loss, why?",
      ["dc-leaf-02", "Ethernet1/49", "CRC", "flapped 6 times"]),
     ("iosxr-linecard-overheat", "is anything wrong with the network?",
-     ["pe-rtr-01", "slot 0/0", "81.5C", "fan FT0 has failed"]),
+     ["pe-rtr-01", "slot 0/0", "81.5C", "fan FT0 failed on the same device, the likely cause"]),
 ]
 
 

@@ -126,10 +126,13 @@ def device_health_readings(device: str, os_name: str, env: dict[str, Any]) -> He
         if ok is False:
             shown = f"{value:g}C" if value is not None else "an unknown temperature"
             slot = slot_of(os_name, name)
-            where = f" in slot {slot}" if slot != "chassis" and slot != name else ""
+            if slot in {name, f"0/{name}"}:  # the driver names the sensor by its slot (IOS-XR)
+                what = f"slot {slot} temperature"
+            else:
+                what = f"temperature sensor {name}" + (f" in slot {slot}" if slot != "chassis" else "")
             out.observations.append(Observation(
                 kind="temperature", severity=Severity.critical if critical else Severity.high, data={"sensor": name, "slot": slot},
-                message=f"{device} temperature sensor {name}{where} at {shown} ({detail})", device=device))
+                message=f"{device} {what} at {shown} ({detail})", device=device))
     for name, v in (env.get("fans") or {}).items():
         if name == _PLACEHOLDER or "status" not in v:
             out.fans.append(SensorReading(name=name, ok=None, detail="no reading"))

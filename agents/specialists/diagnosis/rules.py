@@ -265,8 +265,10 @@ def _health_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCau
                        ResolutionStep(description="Check control-plane policing and punted traffic", device=o.device,
                                       commands=commands(os_name, "copp_check", slot=slot))]))
         elif o.kind in {"psu_failed", "fan_failed", "temperature", "memory_high"}:
+            fans = [f.data.get("fan") for f in obs if f.kind == "fan_failed" and f.device == o.device] if o.kind == "temperature" else []
+            why = f"; fan {', '.join(map(str, fans))} failed on the same device, the likely cause." if fans else ""
             causes.append(RootCause(kind=o.kind, title=o.message, layer="physical" if o.kind != "memory_high" else "control-plane",
-                                    severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message,
+                                    severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message + why,
                                     steps=[ResolutionStep(description="Check the environment and hardware status", device=o.device,
                                                           commands=commands(_os(ctx, o.device or ""), "environment_check"))]))
         elif o.kind == "interface_down":
