@@ -173,3 +173,21 @@ def test_ospf_tables_of_iosxr_junos_and_nxos_vrf_all_from_real_captures():
     assert {n.vrf for n in nxos.neighbors} == {"CUSTVRF1", "CUSTVRF2"} and nxos.unparsed == []
     [stuck] = [n for n in nxos.neighbors if not n.is_up]
     assert (stuck.state, stuck.vrf, stuck.interface) == ("INIT", "CUSTVRF2", "port-channel4")
+
+
+async def test_iosxr_1514_facing_eos_1500_is_no_mtu_mismatch(make_toolbox):
+    """IOS-XR counts the Ethernet header in its MTU: the healthy link pe-rtr-01 Te0/0/0/0 (1514) to
+    core-sw-01 Et7 (1500) must not be called a mismatch, and a real one is shown in IP MTU too."""
+    from agents.network.parsers import l2_overhead
+
+    assert (l2_overhead("iosxr", "TenGigE0/0/0/0"), l2_overhead("junos", "xe-0/1/0"), l2_overhead("junos", "xe-0/1/0.0"),
+            l2_overhead("eos", "Ethernet7")) == (14, 14, 0, 0)
+    tb = make_toolbox()
+    pe = tb.inventory.get("pe-rtr-01")
+    interfaces = (await tb._read(pe, "interfaces"))["interfaces"]
+    owner = (await tb._address_index()).owner("10.0.3.4", exclude="pe-rtr-01")
+    assert owner is not None and owner.device == "core-sw-01"
+    assert await tb._ospf_mtu_crosscheck(pe, "TenGigE0/0/0/0", interfaces, owner) == []
+    jumbo = {**interfaces, "TenGigE0/0/0/0": {**interfaces["TenGigE0/0/0/0"], "mtu": 9214}}
+    [mismatch] = await tb._ospf_mtu_crosscheck(pe, "TenGigE0/0/0/0", jumbo, owner)
+    assert "MTU 9214 (IP MTU 9200)" in mismatch.message and "core-sw-01 Ethernet7 has MTU 1500" in mismatch.message

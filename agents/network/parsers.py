@@ -111,6 +111,13 @@ def drop_duplicate_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def l2_overhead(os_name: str, interface: str) -> int:
+    """Bytes of Ethernet header a platform counts in an interface's MTU: IOS-XR and Junos (on the
+    physical port; a Junos unit `xe-0/1/0.0` carries the family MTU) write `mtu 1514` for IP MTU
+    1500, IOS, NX-OS and EOS write 1500. Compare MTUs across platforms only after subtracting it."""
+    return 14 if os_name == "iosxr" or (os_name == "junos" and "." not in interface) else 0
+
+
 def canonical_interface(name: str, os_name: str | None = None) -> str:
     """The full name as the platform writes it: `Te1/1/1` -> `TenGigabitEthernet1/1/1`, on EOS
     `Po1` -> `Port-Channel1`, on NX-OS `Eth1/1` -> `Ethernet1/1` and `mgmt0` stays `mgmt0`."""

@@ -14,7 +14,7 @@ from typing import Any
 from agents.network.gateway import DeviceError, ospf_command
 from agents.network.inventory import Device, Inventory
 from agents.network.parse_cache import PARSES, content_key
-from agents.network.parsers import OspfTable, find_interface, parse_ospf_table
+from agents.network.parsers import OspfTable, find_interface, l2_overhead, parse_ospf_table
 from agents.severity import Severity
 from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
 from agents.tools.config_intake import redact_or_withhold
@@ -203,10 +203,19 @@ class RoutingChecks:
         remote_name = find_interface(owner.interface, remote_ifs)
         local_mtu = known_int(local_interfaces[local_name].get("mtu")) if local_name else None
         remote_mtu = known_int(remote_ifs[remote_name].get("mtu")) if remote_name else None
-        if local_mtu is None or remote_mtu is None or local_mtu == remote_mtu:
+        if local_mtu is None or remote_mtu is None or local_name is None or remote_name is None:
             return []
+        remote_os = self.inventory.get(owner.device).os
+        local_l2, remote_l2 = l2_overhead(dev.os, local_name), l2_overhead(remote_os, remote_name)
+        if local_mtu - local_l2 == remote_mtu - remote_l2:  # IOS-XR's 1514 is IOS's 1500: no mismatch
+            return []
+
+        def shown(mtu: int, l2: int) -> str:
+            return f"MTU {mtu}" + (f" (IP MTU {mtu - l2})" if l2 else "")
+
         return [Observation(kind="mtu_mismatch", severity=Severity.high, device=dev.name, interface=local_if,
-            data={"local_mtu": local_mtu, "peer_device": owner.device, "peer_interface": owner.interface, "peer_mtu": remote_mtu},
+            data={"local_mtu": local_mtu, "peer_device": owner.device, "peer_interface": owner.interface, "peer_mtu": remote_mtu,
+                  "local_l2_overhead": local_l2, "peer_l2_overhead": remote_l2},
             message=(
-            f"MTU mismatch: {dev.name} {local_if} has MTU {local_mtu} but {owner.device} {owner.interface} has MTU "
-            f"{remote_mtu}; OSPF database exchange cannot complete (adjacency stuck in EXSTART/EXCHANGE)"))]
+            f"MTU mismatch: {dev.name} {local_if} has {shown(local_mtu, local_l2)} but {owner.device} {owner.interface} has "
+            f"{shown(remote_mtu, remote_l2)}; OSPF database exchange cannot complete (adjacency stuck in EXSTART/EXCHANGE)"))]

@@ -167,11 +167,14 @@ def _ospf_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause
         if ends in explained:
             continue
         explained.add(ends)
-        # The side with a non-default MTU is usually the one that changed.
-        if d["local_mtu"] != 1500 or d["peer_mtu"] == 1500:
-            fix_dev, fix_if, fix_to, other_mtu = o.device, o.interface, d["peer_mtu"], d["local_mtu"]
+        # The side with a non-default (IP) MTU is usually the one that changed; the value it needs is
+        # the other side's IP MTU in its own platform's count (IOS-XR and Junos add the L2 header).
+        local_l2, peer_l2 = d.get("local_l2_overhead", 0), d.get("peer_l2_overhead", 0)
+        local_ip, peer_ip = d["local_mtu"] - local_l2, d["peer_mtu"] - peer_l2
+        if local_ip != 1500 or peer_ip == 1500:
+            fix_dev, fix_if, fix_to, other_mtu = o.device, o.interface, peer_ip + local_l2, d["local_mtu"]
         else:
-            fix_dev, fix_if, fix_to, other_mtu = d["peer_device"], d["peer_interface"], d["local_mtu"], d["peer_mtu"]
+            fix_dev, fix_if, fix_to, other_mtu = d["peer_device"], d["peer_interface"], local_ip + peer_l2, d["peer_mtu"]
         causes.append(RootCause(
             kind="mtu_mismatch", title="OSPF adjacency stuck in EXSTART: interface MTU mismatch", layer="network",
             severity=Severity.high, specificity=3, devices=[o.device or "", d["peer_device"]],
