@@ -11,6 +11,11 @@ and fan status with `"Ok"`, but NX-OS releases before 7.0 print `ok`. Every sens
 alerting (never critical, since that flag is computed from thresholds) and every fan failed. When
 all temperature flags say alert and none critical on NX-OS, the flags are shown as unknown and the
 critical flag, which the driver reads correctly, still raises an alarm.
+
+Chassis with several route processors and line cards report one CPU and several sensors per slot.
+The health check judges the busiest CPU and shows each slot's worst component (`slot_health`),
+never an average that hides a hot card. Which slot a sensor belongs to is read from the names the
+NAPALM drivers give (`slot_of`, hand-written: neither NAPALM nor ntc-templates maps them).
 """
 
 from __future__ import annotations
