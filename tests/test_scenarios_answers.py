@@ -106,3 +106,28 @@ def test_a_change_just_before_the_failure_is_the_first_thing_to_review(runner):
     first = next(r for r in answer["recommendations"] if r.get("device") == "peer-rtr-01")
     assert "change by jdoe" in first["text"]
     assert first["commands"][:2] == ["show system commit", "show configuration | compare rollback 1"]
+
+
+@pytest.mark.parametrize(("scenario", "question", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_every_scenarios_commands_come_from_the_devices_platform_column(runner, scenario, question, expected):
+    """Every lab scenario: each command the bot recommends for a device is in that device's platform
+    column of the command table (audit remediations, which come with the audit rules, aside)."""
+    import re
+
+    from agents.lab import lab_inventory
+    from agents.network.commands import templates
+
+    inventory = lab_inventory()
+    answer = ask(runner, question, scenario)
+    checked = 0
+    for rec in answer["recommendations"]:
+        device = rec.get("device")
+        from_audit = rec["agent"] == "security" and "Stop the login attack" not in rec["text"]
+        if not device or not rec["commands"] or from_audit:
+            continue
+        own = [re.compile(re.sub(r"\\\{\w+\\\}|<\w+>", r"\\S+", re.escape(t)) + "$") for t in templates(inventory.get(device).os)]
+        for command in rec["commands"]:
+            assert any(p.match(command) for p in own), (device, inventory.get(device).os, command)
+            checked += 1
+    # something was checked, unless every recommendation is an audit remediation (insecure-mgmt)
+    assert checked or all(r["agent"] == "security" for r in answer["recommendations"] if r["commands"]), answer["recommendations"]

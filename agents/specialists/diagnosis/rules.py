@@ -299,9 +299,11 @@ def _unreachable_causes(ctx: AnalysisContext, errors: dict[str, tuple[str, str]]
         host = ctx.inventory.get(dev).hostname
         title, detail = _ACCESS_FAILURES[kind]
         steps = {
-            "unreachable": [ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev, commands=[f"ping {host}", f"traceroute {host}"]),
+            "unreachable": [ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev,
+                                           commands=commands(_os(ctx, dev), "reachability", host=host)),
                             ResolutionStep(description="If it does not answer, use the console/out-of-band access and check power and uplinks", device=dev)],
-            "timeout": [ResolutionStep(description=f"Check reachability of {dev} and whether a firewall drops the session", device=dev, commands=[f"ping {host}", f"traceroute {host}"]),
+            "timeout": [ResolutionStep(description=f"Check reachability of {dev} and whether a firewall drops the session", device=dev,
+                                       commands=commands(_os(ctx, dev), "reachability", host=host)),
                         ResolutionStep(description="If it answers ping, check its CPU and the management-plane sessions from the console", device=dev)],
             "refused": [ResolutionStep(description=f"Check that SSH (or the API the driver uses) is enabled on {dev} and allowed from the bot's address", device=dev,
                                        commands=commands(_os(ctx, dev), "mgmt_service_check"))],
