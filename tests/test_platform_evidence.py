@@ -191,3 +191,35 @@ async def test_iosxr_1514_facing_eos_1500_is_no_mtu_mismatch(make_toolbox):
     jumbo = {**interfaces, "TenGigE0/0/0/0": {**interfaces["TenGigE0/0/0/0"], "mtu": 9214}}
     [mismatch] = await tb._ospf_mtu_crosscheck(pe, "TenGigE0/0/0/0", jumbo, owner)
     assert "MTU 9214 (IP MTU 9200)" in mismatch.message and "core-sw-01 Ethernet7 has MTU 1500" in mismatch.message
+
+
+# -- real log captures (genieparser test output, see SOURCES.md) -----------------------------------
+
+CLI = Path(__file__).parent / "data" / "realworld" / "cli"
+
+
+def test_real_nxos_logfile_gives_genieparsers_two_messages():
+    parsed = parse_log("nxos", (CLI / "cisco_nxos/show_logging_logfile/genieparser_nxos_show_logging_logfile.raw").read_text())
+    assert [e.mnemonic for e in parsed.events] == ["ACLLOG-5-ACLLOG_FLOW_INTERVAL"] * 2 and parsed.unparsed == []
+    assert parsed.events[0].time == "May 22 16:20:45"
+
+
+def test_real_iosxr_log_every_line_read_and_the_committing_user_kept():
+    parsed = parse_log("iosxr", (CLI / "cisco_xr/show_logging/genieparser_iosxr_show_logging.raw").read_text())
+    assert len(parsed.events) == 114 and parsed.unparsed == []  # genieparser: 114 messages and the trailing prompt
+    commits = [e for e in parsed.events if e.mnemonic == "MGBL-CONFIG-6-DB_COMMIT"]
+    assert len(commits) == 6 and {e.user for e in commits} == {"admin"}
+    assert {e.user for e in parsed.events if e.mnemonic == "MGBL-SYS-5-CONFIG_I"} == {"admin"}  # `Configured from console by admin`
+    assert [(e.interface, e.state) for e in parsed.events if e.mnemonic == "PKT_INFRA-LINK-3-UPDOWN"] == [
+        ("MgmtEth0/RP0/CPU0/0", "down"), ("MgmtEth0/RP0/CPU0/0", "up")]
+    assert next(e for e in parsed.events if e.mnemonic == "MGBL-exec-3-LOGIN_AUTHEN").kind == "login_failed"
+    assert not [e for e in parsed.events if e.kind == "adjacency"]  # `sysdb_register_notification` is no BGP NOTIFICATION
+
+
+def test_real_junos_messages_every_line_read_and_the_committing_user_kept():
+    parsed = parse_log("junos", (CLI / "juniper_junos/show_log_messages/genieparser_junos_show_log_messages.raw").read_text())
+    assert len(parsed.events) == 46 and parsed.unparsed == []  # genieparser: 46 messages
+    [commit] = [e for e in parsed.events if e.kind == "config"]
+    assert (commit.mnemonic, commit.user) == ("UI_COMMIT", "user")
+    [login] = [e for e in parsed.events if e.kind == "login_success"]
+    assert (login.user, login.source) == ("user", "10.1.0.1")

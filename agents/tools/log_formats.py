@@ -30,9 +30,13 @@ _EOS = re.compile(
     r"|(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?)"
     r"\s+(?P<host>\S+)\s+(?P<agent>[\w-]+)(?:\[\d+\])?:\s+" + _MSG + "$")
 _NXOS = re.compile(r"^\d{4}\s+" + _STAMP + r"(?:\s+[A-Z]{2,5})?\s+(?P<host>\S+)\s+" + _MSG + "$")
-_IOSXR = re.compile(
-    r"^(?:(?:RP|LC)/)?\d+/[\w]+/(?:CPU|ADMIN)\d+:(?:\d{4}\s+)?" + _STAMP + r"(?:\s+[A-Z]{2,5})?\s?:\s+"
-    r"(?P<agent>[\w.-]+)(?:\[\d+\])?:\s+" + _MSG + "$")
+_XR_NODE = r"^(?:(?:RP|LC)/)?\d+/[\w]+/(?:CPU|ADMIN)\d+:(?:\d{4}\s+)?" + _STAMP + r"(?:\s+[A-Z]{2,5})?\s?:\s+(?P<agent>[\w.-]+)(?:\[\d+\])?:\s*"
+# IOS-XR facilities may have a lower-case part (`%MGBL-exec-3-LOGIN_AUTHEN`) and some messages lack the `%`
+# (`SMART_LIC-6-AGENT_READY:...`); a process that logs free text (`spp[113]: Initialized ...`) has no tag at all.
+_IOSXR = re.compile(_XR_NODE + r"%?(?P<facility>[A-Z0-9_]+(?:-[A-Za-z0-9_]+)*?)-(?P<sev>[0-7])-(?P<mnemonic>[A-Z0-9_]+)\s?:\s*(?P<text>.*)$")
+_IOSXR_PLAIN = re.compile(_XR_NODE + r"(?P<text>.*)$")
+# A CLI prompt left at the end of a capture (`RP/0/RP0/CPU0:R2_xr#`, `{master}`, `router1#`) is no message.
+PROMPT = re.compile(r"^(?:\S+[#>]|\{\w+(?::\d+)?\})\s*$")
 _JUNOS = re.compile(
     r"^(?:<\d+>)?" + _STAMP + r"\s+(?P<host>\S+)\s+(?P<agent>[\w./-]+)(?:\[\d+\])?:\s+"
     r"(?:(?P<tag>[A-Z][A-Z0-9_]{2,}):\s+)?(?P<text>.*)$")
@@ -65,12 +69,14 @@ def match_line(os_name: str, line: str) -> LineParts | None:
     if os_name == "junos":
         return _junos(line)
     m = _IOS.match(line) or _EOS.match(line) or _NXOS.match(line) or _IOSXR.match(line)
+    if m is None and (x := _IOSXR_PLAIN.match(line)) is not None:
+        return LineParts(text=x["text"].strip(), facility=x["agent"], mnemonic=x["agent"], mon=x["mon"], day=x["day"], time=x["time"])
     if m is None:
         return _junos(line) if os_name not in {"ios", "eos"} else None
     p = m.groupdict()
-    facility = p["facility"] or p["facility2"]
+    facility: str = p["facility"] or p.get("facility2") or ""
     sev = p["sev"]
-    mnemonic = f"{facility}-{sev}-{p['mnemonic']}" if sev else f"{facility}-{p['mnemonic2']}"
+    mnemonic = f"{facility}-{sev}-{p['mnemonic']}" if sev else f"{facility}-{p.get('mnemonic2')}"
     return LineParts(text=p["text"].strip(), facility=facility, mnemonic=mnemonic, severity=int(sev) if sev else None,
                      mon=p.get("mon"), day=p.get("day"), time=p.get("time"), iso=p.get("iso"), uptime=p.get("uptime"))
 

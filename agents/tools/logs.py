@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.severity import Severity
-from agents.tools.log_formats import REPEATED, STAMPED, match_line
+from agents.tools.log_formats import PROMPT, REPEATED, STAMPED, match_line
 from agents.tools.redact import redact_prose
 
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -42,11 +42,13 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("environment", re.compile(r"ENVMON|TEMP_?(?:ALARM|CRIT|HIGH|WARN)|OVERTEMP|CHASSISD_(?:FRU|PSU|FAN|TEMP|BLOWERS)|PS_?FAIL|FAN_?FAIL", re.I)),
     ("config", re.compile(r"CONFIG_I$|CFGLOG_LOGGEDCMD|CONFIG_E|DB_COMMIT$|^UI_COMMIT$|VSHD_SYSLOG_CONFIG_I$", re.I)),
 )
+# A message without a tag that still reports a BGP OPEN rejected (Junos `rpd`): matched case-sensitively.
+_UNTAGGED_ADJACENCY = re.compile(r"\bNOTIFICATION (?:sent to|received from)\b")
 _IP = r"(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)"
 _SOURCE = re.compile(rf"\[Source: {_IP}\]|\bfrom (?:host )?'?{_IP}|\(({_IP.strip('()')})\)|\brhost={_IP}|\bon {_IP}@")
 # The acting user: IOS `by giri on console` / `on vty0`, NX-OS `by admin on 10.1.1.1@pts/0`, IOS-XR
-# `committed by user 'x'`, Junos `User 'x' requested 'commit'`, sshd `for x from`.
-_USER = re.compile(r"\[user: ([^\]\s]+)\]|\b[Uu]ser '([^']+)'|\bfor (?:user )?'?([\w.@-]+)'? from\b|\bby (\S+) on \S")
+# `committed by user 'x'` and `Configured from console by x`, Junos `User 'x' requested 'commit'`, sshd `for x from`.
+_USER = re.compile(r"\[user: ([^\]\s]+)\]|\b[Uu]ser '([^']+)'|\bfor (?:user )?'?([\w.@-]+)'? from\b|\bby (\S+) on \S|\bfrom \S+ by ([\w.@-]+)\s*$")
 _PEER = re.compile(rf"\b(?:neighbor|peer|Nbr) {_IP}|\bNOTIFICATION (?:sent to|received from) {_IP}")
 _INTERFACE = re.compile(r"\bInterface ([\w./-]+)|\bifName ([\w./-]+)|\bon ((?:[A-Za-z]+-?)+\d[\w./]*) (?:in area|went|from)")
 # (mnemonic, text) -> the state a session or interface reached: "up", "down", or "down" for a
@@ -102,7 +104,7 @@ def parse_log(os_name: str, text: str) -> ParsedLog:
         line = raw.strip()
         if not line:
             continue
-        if REPEATED.search(line):
+        if REPEATED.search(line) or PROMPT.match(line):
             continue
         event = _event(os_name, line)
         if event is None:
@@ -135,8 +137,9 @@ def _event(os_name: str, line: str) -> LogEvent | None:
         time, t = parts.uptime or "", None
     mnemonic = parts.mnemonic
     kind = next((k for k, rx in _KINDS if rx.search(mnemonic)), None)
-    untagged = mnemonic == parts.facility and mnemonic.islower()  # a Junos message without a tag: its text says what it is
-    kind = kind or next((k for k, rx in _KINDS if (untagged or k.startswith("login")) and rx.search(text)), "other")
+    if kind is None and mnemonic == parts.facility and _UNTAGGED_ADJACENCY.search(text):  # Junos rpd logs OPEN rejections untagged
+        kind = "adjacency"
+    kind = kind or next((k for k, rx in _KINDS if k.startswith("login") and rx.search(text)), "other")
     source = next((g for g in _first(_SOURCE, text) if g), None)
     user = next((g for g in _first(_USER, text) if g), None)
     peer = _first(_PEER, text)
