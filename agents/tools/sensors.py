@@ -65,7 +65,7 @@ def slot_of(os_name: str, name: str) -> str:
 
 
 def cpu_readings(env: dict[str, Any]) -> list[SensorReading]:
-    """One reading per CPU NAPALM reports (route processors and line cards alike), hottest first."""
+    """One reading per CPU NAPALM reports (route processors and line cards alike), busiest first."""
     cpus = [SensorReading(name=str(name), ok=None, value=u) for name, v in (env.get("cpu") or {}).items()
             if (u := known(v.get("%usage"))) is not None]
     return sorted(cpus, key=lambda r: -(r.value or 0))
@@ -82,7 +82,7 @@ def slot_health(os_name: str, readings: HealthReadings, cpus: list[SensorReading
         where = slot_of(os_name, name)
         return slots.setdefault(where, SlotHealth(slot=where))
 
-    for c in cpus:  # hottest first, so the first CPU seen in a slot is its busiest
+    for c in cpus:  # busiest first, so the first CPU seen in a slot is its busiest
         s = slot(c.name)
         if s.cpu_pct is None:
             s.cpu_pct, s.cpu = c.value, c.name
