@@ -49,7 +49,7 @@ _HINTS: list[tuple[str, str, set[str]]] = [
     (r"\bdistribution\b|\bdist\b", "distribution", {"distribution"}),
     (r"\baccess (?:switch|layer|port)", "access", {"access"}),
     (r"\bdata ?cent(?:er|re)\b|\bdc\b|\bleaf\b", "dc", {"dc-switch"}),
-    (r"\binternet\b|\bisp\b|\bedge\b|\btransit\b|\bupstream\b", "edge", {"wan-edge"}),
+    (r"\binternet\b|\bisp\b|\bedge\b|\btransit\b|\bupstream\b", "edge", {"wan-edge", "internet-edge"}),
     (r"\bwan\b|\bcircuit\b|\bmpls\b", "wan", {"wan-edge", "branch-router"}),
 ]
 

@@ -41,7 +41,8 @@ from agents.tools.results import DeviceConfig, LogSearch, RoutingStatus, Securit
 from tests.secret_oracle import oracle, outside_secrets, searchable  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "realworld"
-CLI_OS = {"arista_eos": "eos", "cisco_ios": "ios", "cisco_nxos": "nxos"}
+CLI_OS = {"arista_eos": "eos", "cisco_ios": "ios", "cisco_nxos": "nxos", "cisco_xr": "iosxr", "juniper_junos": "junos"}
+PLATFORM_ORDER = ("ios", "eos", "nxos", "iosxr", "junos")
 # Each tool with the arguments it is called with on every device.
 CALLS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("get_interface_statistics", {}),
@@ -64,6 +65,7 @@ class Corpus:
         self.root = root
         self.hosts: dict[str, Any] = {}
         self.secrets: dict[str, set[str]] = {}  # device -> searchable secret values
+        self.platform: dict[str, str] = {}  # device -> os, for the per-platform table
         self.configs = 0
 
     def add(self, name: str, os_name: str, files: dict[str, str]) -> None:
@@ -71,6 +73,7 @@ class Corpus:
         device_dir.mkdir(parents=True)
         for filename, text in files.items():
             (device_dir / filename).write_text(text)
+        self.platform[name] = os_name
         self.hosts[name] = {"hostname": f"{name}.corpus.example", "platform": "mock",
                             "data": {"os": os_name, "role": "corpus", "site": os_name},
                             "connection_options": {"napalm": {"extras": {"optional_args": {"path": str(device_dir)}}}}}
@@ -118,8 +121,21 @@ class Tally:
         self.audited = 0
         self.validation: Counter[str] = Counter()
         self.leaks: list[str] = []
+        # platform -> calls, exceptions, unparsed, findings, secrets, leaked (the per-platform table)
+        self.per: dict[str, Counter[str]] = {}
+        self.platform: dict[str, str] = {}
 
     def result(self, name: str, device: str, result: ToolResult) -> None:
+        per = self.per.setdefault(self.platform.get(device, "-"), Counter())
+        per["calls"] += 1
+        before = (len(self.exceptions), sum(self.unparsed.values()), sum(self.findings.values()))
+        self._count(name, device, result)
+        after = (len(self.exceptions), sum(self.unparsed.values()), sum(self.findings.values()))
+        per["exceptions"] += after[0] - before[0]
+        per["unparsed"] += after[1] - before[1]
+        per["findings"] += after[2] - before[2]
+
+    def _count(self, name: str, device: str, result: ToolResult) -> None:
         self.calls += 1
         if result.ok:
             self.ok += 1
@@ -152,6 +168,9 @@ async def run(corpus: Corpus, tally: Tally, verbose: bool) -> None:
                 except Exception as exc:  # the tool wrapper should make this impossible: count it
                     tally.calls += 1
                     tally.exceptions.append(f"{tool} on {name} raised {type(exc).__name__}: {exc}")
+                    per = tally.per.setdefault(corpus.platform[name], Counter())
+                    per["calls"] += 1
+                    per["exceptions"] += 1
                     continue
                 tally.result(tool, name, result)
                 shown.append(result.model_dump_json())
@@ -163,6 +182,9 @@ async def run(corpus: Corpus, tally: Tally, verbose: bool) -> None:
             blob = "\n".join(shown)
             leaked = sorted(v for v in corpus.secrets.get(name, ()) if v in blob)
             tally.leaks += [f"{name}: {v[:3]}..." for v in leaked]
+            per = tally.per.setdefault(corpus.platform[name], Counter())
+            per["secrets"] += len(corpus.secrets.get(name, ()))
+            per["leaked"] += len(leaked)
             if verbose:
                 print(f"  {name}: done", file=sys.stderr)
 
@@ -187,6 +209,13 @@ def report(corpus: Corpus, tally: Tally, seconds: float) -> None:
     print(f"leaked secret values: {len(tally.leaks)} (of {sum(len(v) for v in corpus.secrets.values())} searched)")
     for line in tally.leaks[:20]:
         print(f"  {line}")
+    print("per platform:")
+    print(f"  {'platform':8} {'devices':>7} {'tool calls':>10} {'exceptions':>10} {'unparsed':>8} {'findings':>8} {'secrets checked':>15} {'leaked':>6}")
+    devices = Counter(corpus.platform.values())
+    for platform in sorted(devices, key=lambda p: (PLATFORM_ORDER.index(p) if p in PLATFORM_ORDER else 99, p)):
+        c = tally.per.get(platform, Counter())
+        print(f"  {platform:8} {devices[platform]:7d} {c['calls']:10d} {c['exceptions']:10d} {c['unparsed']:8d} {c['findings']:8d} "
+              f"{c['secrets']:15d} {c['leaked']:6d}")
     print(f"time: {seconds:.1f} s")
 
 
@@ -199,6 +228,7 @@ def main() -> int:
     tally = Tally()
     with tempfile.TemporaryDirectory(prefix="noc-realworld-") as tmp:
         corpus = build(Path(tmp))
+        tally.platform = corpus.platform
         asyncio.run(run(corpus, tally, args.verbose))
     report(corpus, tally, time.monotonic() - t0)
     return 1 if tally.exceptions or tally.leaks else 0

@@ -155,7 +155,7 @@ async def test_home_shows_the_report_headline_breakers_and_only_the_users_own_re
     view = call.args["view"]
     assert view["type"] == "home" and len(view["blocks"]) <= MAX_VIEW_BLOCKS
     text = view_text(view)
-    assert "Daily report 2025-03-04" in text and "8 devices checked" in text
+    assert "Daily report 2025-03-04" in text and "11 devices checked" in text
     assert "branch-rtr-01" in text, "the device that needs attention is named"
     assert "`llm-provider` open" in text
     assert "why is the branch office slow?" in text and "answered" in text

@@ -337,9 +337,9 @@ def test_noc_health_json_has_every_section_and_post_sends_the_report(fake_slack,
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"alerts", "network", "changes", "agents", "chart_filename"} <= set(data)
-    assert data["network"]["checked"] == 8 and data["network"]["devices"][0]["severity"] == "high"
+    assert data["network"]["checked"] == 11 and data["network"]["devices"][0]["severity"] == "high"
     assert {"drift", "neighbors", "findings"} <= set(data["changes"]) and {"rows", "days", "daily"} <= set(data["agents"])
-    assert "analysing 8/8 devices" in result.stderr
+    assert "analysing 11/11 devices" in result.stderr
     (root,) = report_roots(fake_slack)
     assert "Network health" in blocks_text(root)
     assert sorted(f["filename"].rsplit(".", 1)[1] for f in fake_slack.files.values()) == ["md", "png"]

@@ -11,6 +11,7 @@ from napalm.base import models
 from napalm.base.test import helpers
 
 from agents.lab import DATA_DIR, device_fixture_dir, lab_inventory, list_scenarios, scenario_names
+from agents.network.gateway import ospf_command
 from agents.network.parsers import parse_ospf_neighbors
 
 SCENARIOS = scenario_names()
@@ -19,10 +20,10 @@ HOSTS = lab_inventory().names
 
 def test_inventory_has_the_roles_a_real_network_has():
     inv = lab_inventory()
-    assert len(inv) >= 8
+    assert len(inv) >= 11
     roles = {d.role for d in inv}
-    assert {"core", "distribution", "access", "wan-edge", "branch-router", "dc-switch"} <= roles
-    assert {d.os for d in inv} == {"ios", "eos"}
+    assert {"core", "distribution", "access", "wan-edge", "branch-router", "dc-switch", "pe-router", "internet-edge"} <= roles
+    assert {d.os for d in inv} == {"ios", "eos", "nxos", "iosxr", "junos"}  # the multi-vendor edge (issue 24)
     assert all(d.platform == "mock" for d in inv)
 
 
@@ -95,8 +96,9 @@ def test_counter_samples_are_monotonic():
 def test_ospf_text_parses_with_ntc_templates(host):
     inv = lab_inventory()
     device = inv.get(host)
-    text = _driver("healthy", host).cli(["show ip ospf neighbor"])["show ip ospf neighbor"]
-    neighbors = parse_ospf_neighbors(device.os, "show ip ospf neighbor", text)
+    command = ospf_command(device.os)  # the platform's own command (`show ospf neighbor` on IOS-XR and Junos)
+    text = _driver("healthy", host).cli([command])[command]
+    neighbors = parse_ospf_neighbors(device.os, command, text)
     if device.role in {"access", "branch-router"}:
         assert neighbors == []
     else:
@@ -104,11 +106,35 @@ def test_ospf_text_parses_with_ntc_templates(host):
 
 
 def test_configs_look_like_real_device_configs():
+    inv = lab_inventory()
     for host in HOSTS:
         running = json.loads((DATA_DIR / "devices" / host / "get_config.1").read_text())["running"]
-        assert f"hostname {host}" in running
+        junos = inv.get(host).os == "junos"  # brace form: `host-name x;` and `protocols { ospf {`
+        assert (f"host-name {host};" if junos else f"hostname {host}") in running
         assert len(running.splitlines()) >= 100
-        assert "router ospf" in running or host in {"access-sw-01", "branch-rtr-01"}
+        assert ("    ospf {" if junos else "router ospf") in running or host in {"access-sw-01", "branch-rtr-01"}
+
+
+def test_both_ends_of_every_new_link_agree():
+    """The multi-vendor edge is wired in: every OSPF neighbour of a new device names an address the
+    far end owns, and the far end lists the new device back (so the cross-checks hold)."""
+    inv = lab_inventory()
+    owners = {}
+    for host in HOSTS:
+        for fams in _driver("healthy", host).get_interfaces_ip().values():
+            for address in fams.get("ipv4", {}):
+                owners[address] = host
+    for host in ("dc-leaf-02", "pe-rtr-01", "peer-rtr-01"):
+        device = inv.get(host)
+        command = ospf_command(device.os)
+        neighbors = parse_ospf_neighbors(device.os, command, _driver("healthy", host).cli([command])[command])
+        assert neighbors, host
+        for n in neighbors:
+            far = owners[n.address]
+            far_dev = inv.get(far)
+            far_cmd = ospf_command(far_dev.os)
+            back = parse_ospf_neighbors(far_dev.os, far_cmd, _driver("healthy", far).cli([far_cmd])[far_cmd])
+            assert any(owners.get(b.address) == host and b.is_up for b in back), (host, far)
 
 
 def test_fixtures_ship_as_package_data():

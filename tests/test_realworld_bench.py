@@ -15,4 +15,10 @@ def test_bench_over_the_corpus_has_no_exception_and_no_leak() -> None:
     lines = done.stdout.splitlines()
     assert "exceptions: 0" in lines
     assert any(line.startswith("leaked secret values: 0 (of ") for line in lines)
-    assert any(line.startswith("devices: 107 ") for line in lines)  # 101 before issue 24 added whole NX-OS, IOS-XR and Junos configurations
+    assert any(line.startswith("devices: 117 ") for line in lines)  # 101 before issue 24 added NX-OS, IOS-XR and Junos data
+    # the per-platform table (issue 24): every platform present, none with an exception or a leak
+    start = lines.index("per platform:")
+    rows = {line.split()[0]: [int(x) for x in line.split()[1:]] for line in lines[start + 2:start + 7]}
+    assert set(rows) == {"ios", "eos", "nxos", "iosxr", "junos"}
+    for platform, (devices, calls, exceptions, _unparsed, _findings, _secrets, leaked) in rows.items():
+        assert devices > 0 and calls >= 10 * devices and exceptions == 0 and leaked == 0, platform

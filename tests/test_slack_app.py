@@ -296,7 +296,7 @@ async def test_healthz(bot):
 
     async with aiohttp.ClientSession() as session, session.get(f"{bot.url}/healthz") as resp:
         data = await resp.json()
-    assert resp.status == 200 and data["status"] == "ok" and data["mode"] == "http" and data["devices"] == 8
+    assert resp.status == 200 and data["status"] == "ok" and data["mode"] == "http" and data["devices"] == 11
 
 
 async def test_socket_mode(fake_slack, tmp_path):

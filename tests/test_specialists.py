@@ -52,7 +52,7 @@ def test_config_diff_running_against_startup(runner):
     answer = ask(runner, "any unsaved changes on the routers? compare running and startup")
     result = agent(answer, "config")["result"]
     assert result["intent"] == "diff" and result["diff"] == {}
-    assert "0 of 8 device(s) have unsaved changes" in answer["summary"]
+    assert "0 of 11 device(s) have unsaved changes" in answer["summary"]
 
 
 def test_security_compliance_tags_risk_and_priority(runner):

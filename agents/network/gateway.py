@@ -34,6 +34,7 @@ from napalm.base import exceptions as napalm_exc
 from agents.config import NetworkConfig
 from agents.network.access import DeviceAccess, NapalmAccess
 from agents.network.budget import device_timeout
+from agents.network.commands import command
 from agents.network.errors import DeviceError, ErrorKind
 from agents.network.inventory import Device
 
@@ -45,11 +46,10 @@ __all__ = ["DeviceError", "ErrorKind", "Gateway", "Read", "log_command", "ospf_c
 # "instances" (VRF membership) is None where the driver cannot tell.
 Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", "bgp", "environment", "config", "ospf", "logs"]
 
-_OSPF_COMMAND = {"ios": "show ip ospf neighbor", "eos": "show ip ospf neighbor", "nxos": "show ip ospf neighbor"}
-# The local log buffer; NAPALM has no getter for it, so it is CLI text like OSPF. Read it in a
-# session of its own: the mock driver numbers CLI calls per session, so a second CLI read in the
-# same session would look for another fixture file.
-_LOG_COMMAND = {"ios": "show logging", "eos": "show logging", "nxos": "show logging logfile"}
+# The OSPF neighbour table and the local log buffer have no NAPALM getter, so they are CLI text;
+# the command per platform comes from the command table (`agents/network/commands.yaml`). Read the
+# log in a session of its own: the mock driver numbers CLI calls per session, so a second CLI read
+# in the same session would look for another fixture file.
 
 
 @dataclass
@@ -59,11 +59,11 @@ class _Entry:
 
 
 def ospf_command(os_name: str) -> str | None:
-    return _OSPF_COMMAND.get(os_name)
+    return command(os_name, "ospf_neighbors")
 
 
 def log_command(os_name: str) -> str | None:
-    return _LOG_COMMAND.get(os_name)
+    return command(os_name, "logs")
 
 
 class Gateway:

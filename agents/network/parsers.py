@@ -1,7 +1,8 @@
 """Parsing of raw CLI text and name normalisation, kept apart from the tools that use them.
 
-OSPF has no NAPALM getter, so neighbour tables come from `show ip ospf neighbor` parsed with
-the community-maintained ntc-templates (TextFSM) for the device's OS. A template reads only what
+OSPF has no NAPALM getter, so neighbour tables come from `show ip ospf neighbor` (IOS, EOS,
+NX-OS) or `show ospf neighbor` (IOS-XR, Junos) parsed with the community-maintained ntc-templates
+(TextFSM) for the device's OS. A template reads only what
 its authors saw; every neighbour line it skips is returned as unparsed, so a stuck neighbour in a
 spelling nobody anticipated is shown as unknown instead of vanishing.
 
@@ -24,7 +25,7 @@ from ntc_templates.parse import parse_output
 
 from agents.network.parse_cache import PARSES, content_key
 
-_NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos"}
+_NTC_PLATFORM = {"ios": "cisco_ios", "eos": "arista_eos", "nxos": "cisco_nxos", "iosxr": "cisco_xr", "junos": "juniper_junos"}
 _HCONFIG_PLATFORM = {
     "ios": Platform.CISCO_IOS,
     "eos": Platform.ARISTA_EOS,
@@ -62,6 +63,7 @@ class OspfNeighbor:
     role: str
     address: str
     interface: str
+    vrf: str = "global"  # NX-OS/IOS-XR `vrf all` tables name it; "default" is the global table
 
     @property
     def is_up(self) -> bool:
@@ -107,6 +109,13 @@ def drop_duplicate_lines(text: str) -> str:
         seen.add(key)
         out.append(line)
     return "\n".join(out)
+
+
+def l2_overhead(os_name: str, interface: str) -> int:
+    """Bytes of Ethernet header a platform counts in an interface's MTU: IOS-XR and Junos (on the
+    physical port; a Junos unit `xe-0/1/0.0` carries the family MTU) write `mtu 1514` for IP MTU
+    1500, IOS, NX-OS and EOS write 1500. Compare MTUs across platforms only after subtracting it."""
+    return 14 if os_name == "iosxr" or (os_name == "junos" and "." not in interface) else 0
 
 
 def canonical_interface(name: str, os_name: str | None = None) -> str:
@@ -169,16 +178,22 @@ def parse_ospf_table(os_name: str, command: str, text: str) -> OspfTable:
                 role=role.strip(" -"),
                 address=row["ip_address"],
                 interface=canonical_interface(row["interface"], os_name),
+                vrf=_vrf_name(row.get("vrf")),
             )
         )
     return OspfTable(neighbors=neighbors, unparsed=_unclaimed_lines(text, neighbors))
+
+
+def _vrf_name(vrf: str | None) -> str:
+    return "global" if not vrf or vrf.lower() == "default" else vrf
 
 
 def _unclaimed_lines(text: str, neighbors: list[OspfNeighbor]) -> list[str]:
     lines = [line.strip() for line in text.splitlines() if _NEIGHBOR_LINE.match(line)]
     for n in neighbors:
         for i, line in enumerate(lines):
-            if line and line.split()[0] == n.neighbor_id and n.address in line.split():
+            tokens = line.split()  # Junos writes the address first, the others the neighbour id
+            if line and tokens[0] in {n.neighbor_id, n.address} and {n.neighbor_id, n.address} <= set(tokens):
                 lines[i] = ""
                 break
     return [line for line in lines if line]

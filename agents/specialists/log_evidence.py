@@ -48,19 +48,41 @@ def timeline(cause_kind: str, devices: list[str], logs: dict[str, LogSearch]) ->
 
 def _change_before(search: LogSearch, o: Observation) -> str:
     """', N s after a configuration change by USER from ADDR' when one came just before the failure."""
+    found = _change_event(search, o)
+    if found is None:
+        return ""
+    change, seconds = found
+    who = f" by {change.user}" if change.user else ""
+    where = f" from {change.source}" if change.source else ""
+    return f", {seconds:.0f} s after a configuration change{who}{where} at {change.time}"
+
+
+def _change_event(search: LogSearch, o: Observation) -> tuple[LogEvent, float] | None:
+    """The last configuration change within _CHANGE_WINDOW_S before the failure `o` reports began."""
     name = o.data.get("peer") or o.data.get("interface")
     first = next((e for e in search.events if e.state == "down" and name in (e.peer, e.interface)), None)
     if first is None or first.t is None:
-        return ""
+        return None
     change: LogEvent | None = None
     for e in search.events:
         if e.kind == "config" and e.t is not None and 0 <= first.t - e.t <= _CHANGE_WINDOW_S:
             change = e
     if change is None or change.t is None:
-        return ""
-    who = f" by {change.user}" if change.user else ""
-    where = f" from {change.source}" if change.source else ""
-    return f", {first.t - change.t:.0f} s after a configuration change{who}{where} at {change.time}"
+        return None
+    return change, first.t - change.t
+
+
+def changes_before(cause_kind: str, devices: list[str], logs: dict[str, LogSearch]) -> list[tuple[str, LogEvent]]:
+    """(device, change) for each configuration change logged just before a failure this cause covers:
+    the first suspect, and what to roll back."""
+    wanted = _TIMELINE_KINDS.get(cause_kind, set())
+    out = []
+    for device in dict.fromkeys(devices):
+        search = logs.get(device)
+        for o in search.observations if search else []:
+            if o.kind in wanted and search is not None and (found := _change_event(search, o)) is not None:
+                out.append((device, found[0]))
+    return out
 
 
 def log_observations(logs: dict[str, LogSearch], kinds: tuple[str, ...]) -> list[Observation]:

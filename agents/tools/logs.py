@@ -5,11 +5,11 @@ that flapped three times before it stayed down, a port bouncing, a CPU hog, and 
 management plane under attack (bursts of failed logins, then a login from an address nobody
 expected). The text comes from `show logging` on real devices and from fixtures in the lab.
 
-Formats: IOS/IOS-XE (`[seq:] [*]Mon dd hh:mm:ss[.mmm] [TZ]: %FAC-SEV-MNEMONIC: text`, or an
-uptime stamp such as `1d02h:` when the clock was never set; ntc-templates' `cisco_ios_show_logging`
-test captures are the reference) and EOS (`Mon dd hh:mm:ss host Agent: %FAC-SEV-MNEMONIC: text`,
-or an ISO-8601 stamp with `logging format timestamp high-resolution`). Lines before `Log Buffer`
-are the header; a line after it that cannot be read is kept as unparsed, never guessed at.
+Formats (`log_formats`): IOS/IOS-XE, EOS, NX-OS `show logging logfile`, IOS-XR `show logging` and
+Junos `show log messages`. Lines before `Log Buffer` are the header; a line after it that cannot
+be read is kept as unparsed, never guessed at. A configuration change keeps its acting user (IOS
+`by giri on console`, NX-OS `by admin on 10.1.1.1@pts/0`, IOS-XR `committed by user 'x'`, Junos
+`UI_COMMIT: User 'x' requested 'commit'`).
 
 Every line passes `redact_prose` before it is kept: logs quote commands (`%PARSER-5-CFGLOG_LOGGEDCMD`
 carries whatever was typed, keys included).
@@ -26,44 +26,45 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.severity import Severity
+from agents.tools.log_formats import PROMPT, REPEATED, STAMPED, match_line
 from agents.tools.redact import redact_prose
 
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-# `%FAC-SEV-MNEMONIC:`, or `FAC-MNEMONIC:` without a severity (IOS debug-style messages)
-_MSG = r"(?:%(?P<facility>[A-Z0-9_]+)-(?P<sev>[0-7])-(?P<mnemonic>[A-Z0-9_]+)|(?P<facility2>[A-Z][A-Z0-9_]*)-(?P<mnemonic2>[A-Z0-9_]+)):\s*(?P<text>.*)"
-_IOS = re.compile(
-    r"^[*.]?(?:\d+:\s+)?[*.]?(?:(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2})\s+(?:\d{4}\s+)?(?P<time>\d{1,2}:\d{2}:\d{2})(?:\.\d+)?"
-    r"(?:\s+[A-Z]{2,5})?|(?P<uptime>(?:\d+[ywdh])+(?:\d+[dhm])*|\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)):\s+" + _MSG + "$")
-_EOS = re.compile(
-    r"^(?:(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2})\s+(?P<time>\d{1,2}:\d{2}:\d{2})(?:\.\d+)?"
-    r"|(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?)"
-    r"\s+(?P<host>\S+)\s+(?P<agent>[\w-]+)(?:\[\d+\])?:\s+" + _MSG + "$")
-
-# A line that starts like a log message (sequence number, date, uptime or ISO stamp) but did not parse.
-_STAMPED = re.compile(r"^[*.]?(?:\d+:\s|[A-Z][a-z]{2}\s+\d{1,2}\s+\d|\d+[ywdh]\d|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}T)")
 
 # kind -> mnemonic/text patterns, first match wins (what an engineer would grep for).
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("login_failed", re.compile(r"LOGIN_FAILED|AUTHEN_FAIL|authentication .*\bfail|Login failed|Failed password", re.I)),
     ("login_blocked", re.compile(r"QUIET_MODE_ON|BLOCK_FOR", re.I)),
-    ("login_success", re.compile(r"LOGIN_SUCCESS|Login Success|authentication .*\bsucceeded", re.I)),
-    ("adjacency", re.compile(r"ADJCHANGE|ADJCHG|ADJACENCY|NOTIFICATION|BGP_SESSION|NBRSTATE", re.I)),
-    ("link", re.compile(r"^(?:LINK|LINEPROTO)-\d-UPDOWN$|^(?:ETH|ETHPORT)-\d-IF_(?:UP|DOWN)", re.I)),
+    ("login_success", re.compile(r"LOGIN_SUCCESS|Login Success|AUTHEN_SUCCESS|authentication .*\bsucceeded|Accepted (?:password|publickey|keyboard)", re.I)),
+    ("adjacency", re.compile(r"ADJCHANGE|ADJCHG|ADJACENCY|NOTIFICATION|BGP_SESSION|NBRSTATE|BGP_NEIGHBOR_STATE_CHANGED|OSPF_NBR(?:UP|DOWN)", re.I)),
+    ("link", re.compile(r"(?:^|-)(?:LINK|LINEPROTO)-\d-UPDOWN$|(?:^|-)(?:ETH|ETHPORT)-\d-IF_(?:UP|DOWN)|^SNMP_TRAP_LINK_(?:UP|DOWN)$", re.I)),
     ("cpu", re.compile(r"CPUHOG|CPURISINGTHRESHOLD|CPU_?HIGH", re.I)),
-    ("config", re.compile(r"CONFIG_I$|CFGLOG_LOGGEDCMD|CONFIG_E", re.I)),
+    ("environment", re.compile(r"ENVMON|TEMP_?(?:ALARM|CRIT|HIGH|WARN)|OVERTEMP|CHASSISD_(?:FRU|PSU|FAN|TEMP|BLOWERS)|PS_?FAIL|FAN_?FAIL", re.I)),
+    ("config", re.compile(r"CONFIG_I$|CFGLOG_LOGGEDCMD|CONFIG_E|DB_COMMIT$|^UI_COMMIT$|VSHD_SYSLOG_CONFIG_I$", re.I)),
 )
+# A message without a tag that still reports a BGP OPEN rejected (Junos `rpd`): matched case-sensitively.
+_UNTAGGED_ADJACENCY = re.compile(r"\bNOTIFICATION (?:sent to|received from)\b")
 _IP = r"(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+)"
-_SOURCE = re.compile(rf"\[Source: {_IP}\]|\bfrom (?:host )?{_IP}|\(({_IP.strip('()')})\)|\brhost={_IP}")
-_USER = re.compile(r"\[user: ([^\]\s]+)\]|\bUser '([^']+)'|\bfor (?:user )?'?([\w.@-]+)'? from\b|\bby (\S+) on vty")
-_PEER = re.compile(rf"\b(?:neighbor|peer|Nbr) {_IP}")
-_INTERFACE = re.compile(r"\bInterface ([\w./-]+)")
+_SOURCE = re.compile(rf"\[Source: {_IP}\]|\bfrom (?:host )?'?{_IP}|\(({_IP.strip('()')})\)|\brhost={_IP}|\bon {_IP}@")
+# The acting user: IOS `by giri on console` / `on vty0`, NX-OS `by admin on 10.1.1.1@pts/0`, IOS-XR
+# `committed by user 'x'` and `Configured from console by x`, Junos `User 'x' requested 'commit'`, sshd `for x from`.
+_USER = re.compile(r"\[user: ([^\]\s]+)\]|\b[Uu]ser '([^']+)'|\bfor (?:user )?'?([\w.@-]+)'? from\b|\bby (\S+) on \S|\bfrom \S+ by ([\w.@-]+)\s*$")
+_PEER = re.compile(rf"\b(?:neighbor|peer|Nbr) {_IP}|\bNOTIFICATION (?:sent to|received from) {_IP}")
+_INTERFACE = re.compile(r"\bInterface ([\w./-]+)|\bifName ([\w./-]+)|\bon ((?:[A-Za-z]+-?)+\d[\w./]*) (?:in area|went|from)")
 # (mnemonic, text) -> the state a session or interface reached: "up", "down", or "down" for a
 # rejected attempt while it is down (a BGP NOTIFICATION); None when the line says neither.
 _STATES: tuple[tuple[re.Pattern[str], re.Pattern[str], dict[str, str]], ...] = (
-    (re.compile(r"^OSPF\S*-\d-ADJCHG$"), re.compile(r"\bfrom \S+ to (FULL|DOWN)\b"), {"FULL": "up", "DOWN": "down"}),
-    (re.compile(r"^BGP-\d-ADJCHANGE$"), re.compile(r"\b(Up|Down)\b|\bnew state (\w+)"), {"Up": "up", "Down": "down", "Established": "up"}),
-    (re.compile(r"^BGP-\d-NOTIFICATION$"), re.compile(r"(\w)"), {}),
-    (re.compile(r"^(?:LINK|LINEPROTO)-\d-UPDOWN$"), re.compile(r"changed state to (up|down|administratively down)"), {"up": "up"}),
+    (re.compile(r"(?:^|-)OSPF\S*-\d-ADJCHG$"), re.compile(r"\bfrom \S+ to (FULL|DOWN)\b"), {"FULL": "up", "DOWN": "down"}),
+    (re.compile(r"(?:^|-)BGP-\d-ADJCHANGE$"), re.compile(r"\b(Up|Down)\b|\bnew state (\w+)"), {"Up": "up", "Down": "down", "Established": "up"}),
+    (re.compile(r"(?:^|-)BGP-\d-NOTIFICATION$"), re.compile(r"(\w)"), {}),
+    (re.compile(r"(?:^|-)(?:LINK|LINEPROTO)-\d-UPDOWN$"), re.compile(r"changed state to (up|down|administratively down)", re.I),
+     {"up": "up", "Up": "up"}),
+    (re.compile(r"(?:^|-)ETH(?:PORT)?-\d-IF_(?:UP|DOWN)"), re.compile(r"\bis (up|down)\b"), {"up": "up"}),
+    # Junos: `changed state from Established to Idle`, `state changed from Full to Down`, SNMP link traps
+    (re.compile(r"^BGP_NEIGHBOR_STATE_CHANGED$"), re.compile(r"\bto (\w+)"), {"Established": "up"}),
+    (re.compile(r"^RPD_OSPF_NBR(?:UP|DOWN)$"), re.compile(r"\bto (\w+)"), {"Full": "up"}),
+    (re.compile(r"^SNMP_TRAP_LINK_(UP|DOWN)$"), re.compile(r"ifOperStatus (up|down)"), {"up": "up"}),
+    (re.compile(r"^rpd$"), re.compile(r"\b(NOTIFICATION) (?:sent|received)"), {}),  # Junos: an OPEN rejected
 )
 
 BURST_WINDOW_S = 600  # failed logins from one source this close together are one attempt
@@ -103,9 +104,11 @@ def parse_log(os_name: str, text: str) -> ParsedLog:
         line = raw.strip()
         if not line:
             continue
-        event = _event(line)
+        if REPEATED.search(line) or PROMPT.match(line):
+            continue
+        event = _event(os_name, line)
         if event is None:
-            if out.events and not _STAMPED.match(line):  # the rest of a multi-line message
+            if out.events and not STAMPED.match(line):  # the rest of a multi-line message
                 out.events[-1].message += " " + redact_prose(line)
             elif start or "%" in line:
                 out.unparsed.append(redact_prose(line))
@@ -119,29 +122,29 @@ def parse_log(os_name: str, text: str) -> ParsedLog:
     return out
 
 
-def _event(line: str) -> LogEvent | None:
-    m = _IOS.match(line) or _EOS.match(line)
-    if m is None:
+def _event(os_name: str, line: str) -> LogEvent | None:
+    parts = match_line(os_name, line)
+    if parts is None:
         return None
-    parts = m.groupdict()
-    text = redact_prose(parts["text"].strip())
-    if parts.get("iso"):
-        stamp = datetime.fromisoformat(parts["iso"])
+    text = redact_prose(parts.text)
+    if parts.iso:
+        stamp = datetime.fromisoformat(parts.iso)
         time, t = stamp.strftime("%b %d %H:%M:%S"), _seconds(stamp.month, stamp.day, stamp.strftime("%H:%M:%S"))
-    elif parts.get("mon") in _MONTHS:
-        time = f"{parts['mon']} {int(parts['day']):02d} {parts['time']}"
-        t = _seconds(_MONTHS[parts["mon"]], int(parts["day"]), parts["time"])
+    elif parts.mon in _MONTHS and parts.day and parts.time:
+        time = f"{parts.mon} {int(parts.day):02d} {parts.time}"
+        t = _seconds(_MONTHS[parts.mon], int(parts.day), parts.time)
     else:
-        time, t = parts.get("uptime") or "", None
-    facility = parts["facility"] or parts["facility2"]
-    mnemonic = f"{facility}-{parts['sev']}-{parts['mnemonic']}" if parts["sev"] else f"{facility}-{parts['mnemonic2']}"
+        time, t = parts.uptime or "", None
+    mnemonic = parts.mnemonic
     kind = next((k for k, rx in _KINDS if rx.search(mnemonic)), None)
+    if kind is None and mnemonic == parts.facility and _UNTAGGED_ADJACENCY.search(text):  # Junos rpd logs OPEN rejections untagged
+        kind = "adjacency"
     kind = kind or next((k for k, rx in _KINDS if k.startswith("login") and rx.search(text)), "other")
     source = next((g for g in _first(_SOURCE, text) if g), None)
     user = next((g for g in _first(_USER, text) if g), None)
     peer = _first(_PEER, text)
     interface = _first(_INTERFACE, text + " ")
-    return LogEvent(time=time, t=t, facility=facility, severity=int(parts["sev"]) if parts["sev"] else None, mnemonic=mnemonic, kind=kind,
+    return LogEvent(time=time, t=t, facility=parts.facility, severity=parts.severity, mnemonic=mnemonic, kind=kind,
                     message=text, source=source, user=user, peer=peer[0] if peer else None,
                     interface=interface[0] if interface else None, state=_state(mnemonic, text))
 
@@ -261,7 +264,7 @@ def _flaps(device: str, events: list[LogEvent], kind: str, key: str) -> list[Log
             history[name].append(e)
     out = []
     for name, changes in history.items():
-        what = f"{changes[0].facility.split('_')[0]} session with" if kind == "adjacency" else "interface"
+        what = f"{_protocol(changes[0])} session with" if kind == "adjacency" else "interface"
         flaps: list[LogEvent] = []
         retries: list[LogEvent] = []
         state = None
@@ -284,6 +287,12 @@ def _flaps(device: str, events: list[LogEvent], kind: str, key: str) -> list[Log
                               data={key: name, "flaps": len(flaps), "failed_attempts": len(retries), "first": flaps[0].time,
                                     "last_down": last.time, "still_down": still_down}))
     return out
+
+
+def _protocol(event: LogEvent) -> str:
+    """BGP or OSPF from the message (Junos names the process, `rpd`, not the protocol)."""
+    said = f"{event.mnemonic} {event.message}".upper()
+    return next((p for p in ("BGP", "OSPF") if p in said), event.facility.split("_")[0])
 
 
 def _reason(event: LogEvent) -> str:

@@ -48,9 +48,9 @@ from agents.tools.results import (
 )
 from agents.tools.routing_checks import RoutingChecks
 from agents.tools.runbooks import search_runbooks
-from agents.tools.sensors import device_health_readings, known
+from agents.tools.sensors import cpu_readings, device_health_readings, known, slot_health, slot_of
 from agents.tools.tool_errors import typed_errors
-from agents.tools.traffic import interface_filter, known_int, traffic_observations, traffic_row
+from agents.tools.traffic import in_use, interface_filter, known_int, traffic_observations, traffic_row
 
 __all__ = ["Toolbox"]
 
@@ -81,6 +81,13 @@ class Toolbox(RoutingChecks):
         running, startup = str(config.get("running") or ""), str(config.get("startup") or "")
         return await PARSES.get("intake", content_key(running, startup), take_config, {"running": running, "startup": startup})
 
+    async def _addressed(self, device: Device) -> set[str] | None:
+        """Interfaces with an IP address (None when the device cannot say): an addressed port is in use."""
+        try:
+            return set((await self._read(device, "interfaces_ip"))["interfaces_ip"] or {})
+        except DeviceError:
+            return None
+
     # -- list_devices ------------------------------------------------------------------------
 
     @typed_errors(DeviceList)
@@ -99,8 +106,10 @@ class Toolbox(RoutingChecks):
         data = await self._read(dev, "interfaces", "counters")
         counters = data["counters"]["second"]
         wanted = interface_filter(interface, data["interfaces"], device)
+        addresses = await self._addressed(dev)
         statuses = []
-        observations = []
+        observations: list[Observation] = []
+        unused: list[str] = []
         for name, info in data["interfaces"].items():
             if name not in wanted:
                 continue
@@ -122,15 +131,14 @@ class Toolbox(RoutingChecks):
                 )
             )
             if info["is_enabled"] and not info["is_up"]:
-                observations.append(
-                    Observation(
-                        kind="interface_down",
-                        severity=Severity.medium,
-                        message=f"{device} {name} is enabled but down",
-                        device=device,
-                        interface=name,
-                    )
-                )
+                if in_use(name, info, addresses):
+                    observations.append(Observation(kind="interface_down", severity=Severity.medium, message=f"{device} {name} is enabled but down",
+                                                    device=device, interface=name))
+                else:
+                    unused.append(name)
+        if unused:  # never configured (a Junos EX's spare ports are enabled by default): not a fault
+            observations.append(Observation(kind="interfaces_unused", severity=Severity.info, device=device, data={"interfaces": unused},
+                                            message=f"{device}: {len(unused)} port(s) down with no description and no address, taken as unused (not faults)"))
         return InterfaceStatistics(tool="get_interface_statistics", device=device, interfaces=statuses, observations=observations)
 
     # -- analyze_traffic_patterns ------------------------------------------------------------
@@ -165,11 +173,15 @@ class Toolbox(RoutingChecks):
         readings = device_health_readings(device, dev.os, env)
         observations: list[Observation] = list(readings.observations)
 
-        cpus = [u for v in env.get("cpu", {}).values() if (u := known(v.get("%usage"))) is not None]
-        cpu = round(sum(cpus) / len(cpus), 1) if cpus else None
+        cpus = cpu_readings(env)  # busiest first: the worst CPU is judged, never the average
+        cpu = cpus[0].value if cpus else None
+        avg = round(sum(c.value or 0 for c in cpus) / len(cpus), 1) if cpus else None
+        slots = slot_health(dev.os, readings, cpus)
         if cpu is not None and cpu >= t.cpu_high_pct:
             sev = Severity.high if cpu >= t.cpu_critical_pct else Severity.medium
-            observations.append(Observation(kind="cpu_high", severity=sev, message=f"{device} CPU at {cpu:.0f}% (threshold {t.cpu_high_pct:.0f}%)", device=device, data={"cpu_pct": cpu, "threshold_pct": t.cpu_high_pct}))
+            where = f" on {cpus[0].name} (slot {slot_of(dev.os, cpus[0].name)}; average of {len(cpus)} CPUs {avg:.0f}%)" if len(cpus) > 1 else ""
+            observations.append(Observation(kind="cpu_high", severity=sev, message=f"{device} CPU at {cpu:.0f}%{where} (threshold {t.cpu_high_pct:.0f}%)", device=device,
+                                            data={"cpu_pct": cpu, "threshold_pct": t.cpu_high_pct, "cpu": cpus[0].name, "slot": slot_of(dev.os, cpus[0].name) if len(cpus) > 1 else None}))
 
         memory = env.get("memory") or {}
         mem_pct = None
@@ -182,6 +194,9 @@ class Toolbox(RoutingChecks):
             tool="get_device_health",
             device=device,
             cpu_pct=cpu,
+            cpu_name=cpus[0].name if cpus else None,
+            cpu_avg_pct=avg,
+            slots=slots if len(slots) > 1 else [],
             memory_used_pct=mem_pct,
             temperatures=readings.temperatures,
             fans=readings.fans,

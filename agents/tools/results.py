@@ -104,13 +104,24 @@ class RoutingNeighbor(BaseModel):
     uptime_s: int | None = None
     prefixes_received: int | None = None
     peer_device: str | None = None
+    vrf: str = "global"  # the routing instance the session lives in (NAPALM's "global" is the default table)
+
+
+class BgpInstance(BaseModel):
+    """One BGP routing instance (the global table or a VRF) and its own identity."""
+
+    vrf: str
+    router_id: str | None = None
+    local_as: int | None = None
+    peers: int = 0
 
 
 class RoutingStatus(ToolResult):
     protocol: Literal["bgp", "ospf"] = "bgp"
-    router_id: str | None = None
+    router_id: str | None = None  # the global table's (a VRF's only when there is no global table)
     local_as: int | None = None
     neighbors: list[RoutingNeighbor] = Field(default_factory=list)
+    instances: list[BgpInstance] = Field(default_factory=list)  # global first, then VRFs by name
 
 
 # -- get_device_health ----------------------------------------------------------------------
@@ -123,8 +134,23 @@ class SensorReading(BaseModel):
     detail: str = ""
 
 
-class DeviceHealth(ToolResult):
+class SlotHealth(BaseModel):
+    """One slot's (line card, route processor, module) worst component; `chassis` when unnamed."""
+
+    slot: str
     cpu_pct: float | None = None
+    cpu: str | None = None
+    temperature_c: float | None = None
+    temperature_sensor: str | None = None
+    temperature_ok: bool | None = None
+    failed: list[str] = Field(default_factory=list)
+
+
+class DeviceHealth(ToolResult):
+    cpu_pct: float | None = None  # the busiest CPU, never an average that hides a hot card
+    cpu_name: str | None = None
+    cpu_avg_pct: float | None = None
+    slots: list[SlotHealth] = Field(default_factory=list)
     memory_used_pct: float | None = None
     temperatures: list[SensorReading] = Field(default_factory=list)
     fans: list[SensorReading] = Field(default_factory=list)

@@ -14,14 +14,31 @@ from typing import Any
 from agents.network.gateway import DeviceError, ospf_command
 from agents.network.inventory import Device, Inventory
 from agents.network.parse_cache import PARSES, content_key
-from agents.network.parsers import OspfTable, find_interface, parse_ospf_table
+from agents.network.parsers import OspfTable, find_interface, l2_overhead, parse_ospf_table
 from agents.severity import Severity
 from agents.tools.address_index import AddressIndex, AddressOwner, build_address_index
 from agents.tools.config_intake import redact_or_withhold
-from agents.tools.results import Observation, RoutingNeighbor, RoutingStatus
+from agents.tools.results import BgpInstance, Observation, RoutingNeighbor, RoutingStatus
 from agents.tools.traffic import known_int
 
-__all__ = ["RoutingChecks"]
+__all__ = ["RoutingChecks", "bgp_instances", "global_first"]
+
+
+def global_first(bgp: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """NAPALM's get_bgp_neighbors tables, the global table ("global", or "default" in some
+    drivers) first and then the VRFs by name: the device's own identity is the global table's, not
+    whichever VRF the driver happened to list first (IOS-XR and Junos list VRFs before it)."""
+    return sorted(bgp.items(), key=lambda kv: (kv[0] not in {"global", "default"}, kv[0]))
+
+
+def bgp_instances(bgp: dict[str, Any]) -> list[BgpInstance]:
+    """Each routing instance's router id and local AS (the AS its sessions present), global first."""
+    out = []
+    for vrf, table in global_first(bgp):
+        peers = table.get("peers") or {}
+        local_as = next((p.get("local_as") for p in peers.values() if p.get("local_as")), None)
+        out.append(BgpInstance(vrf=vrf, router_id=table.get("router_id") or None, local_as=local_as, peers=len(peers)))
+    return out
 
 _IndexReads = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
 
@@ -64,11 +81,14 @@ class RoutingChecks:
         my_addresses = index.addresses_of(dev.name)
         neighbors: list[RoutingNeighbor] = []
         observations: list[Observation] = []
-        router_id, local_as = None, None
-        for vrf, vrf_data in bgp.items():
-            router_id = router_id or vrf_data.get("router_id")
+        instances = bgp_instances(bgp)
+        # An established session is enabled; a device whose driver says otherwise for one (NAPALM's
+        # IOS-XR XML driver reports is_enabled false for every peer on some releases) cannot tell
+        # admin-down from down, so none of its down sessions is written off as shut.
+        enabled_unknown = any(p["is_up"] and not p["is_enabled"] for t in bgp.values() for p in (t.get("peers") or {}).values())
+        for vrf, vrf_data in global_first(bgp):
             for address, peer in vrf_data.get("peers", {}).items():
-                local_as = local_as or peer.get("local_as")
+                peer = {**peer, "is_enabled": peer["is_enabled"] or enabled_unknown}
                 owner = index.owner(address, vrf, exclude=dev.name)
                 received = sum(
                     max(af.get("received_prefixes", 0), 0) for af in peer.get("address_family", {}).values()
@@ -86,6 +106,7 @@ class RoutingChecks:
                         uptime_s=peer.get("uptime") if peer["is_up"] else None,
                         prefixes_received=received,
                         peer_device=owner.device if owner else None,
+                        vrf=vrf,
                     )
                 )
                 vrf_note = "" if vrf == "global" else f" (vrf {vrf})"
@@ -98,8 +119,9 @@ class RoutingChecks:
                     # An established session proves both ends agree on the AS numbers; only a
                     # session that is down can be explained by a mismatch.
                     observations += await self._bgp_as_crosscheck(dev, address, peer, owner, my_addresses)
-        return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp", router_id=router_id,
-                             local_as=local_as, neighbors=neighbors, observations=observations)
+        identity = instances[0] if instances else None  # the global table's, a VRF's only without one
+        return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="bgp", router_id=identity.router_id if identity else None,
+                             local_as=identity.local_as if identity else None, neighbors=neighbors, observations=observations, instances=instances)
 
     async def _bgp_as_crosscheck(
         self, dev: Device, address: str, peer: dict[str, Any], owner: AddressOwner, my_addresses: set[str]
@@ -146,18 +168,19 @@ class RoutingChecks:
         for line in table.unparsed:
             observations.append(Observation(kind="ospf_unparsed_neighbor", severity=Severity.medium, device=dev.name,
                 data={"line": line}, message=f"{dev.name} unparsed neighbour line (state unknown, not counted): {line}"))
-        for n in parsed:
-            owner = index.owner(n.address, exclude=dev.name)
+        for n in sorted(parsed, key=lambda n: n.vrf != "global"):  # the global table first, then VRFs
+            owner = index.owner(n.address, None if n.vrf == "global" else n.vrf, exclude=dev.name)
             neighbors.append(RoutingNeighbor(address=n.address, state=n.state if not n.role else f"{n.state}/{n.role}",
                                              is_up=n.is_up, interface=n.interface, neighbor_id=n.neighbor_id,
-                                             peer_device=owner.device if owner else None))
+                                             peer_device=owner.device if owner else None, vrf=n.vrf))
             if n.is_up:
                 continue
             who = f" ({owner.device})" if owner else ""
+            in_vrf = "" if n.vrf == "global" else f" (vrf {n.vrf})"
             observations.append(Observation(kind="ospf_stuck", severity=Severity.high, device=dev.name, interface=n.interface,
-                data={"neighbor_id": n.neighbor_id, "state": n.state, "peer_device": owner.device if owner else None},
+                data={"neighbor_id": n.neighbor_id, "state": n.state, "peer_device": owner.device if owner else None, "vrf": n.vrf},
                 message=(
-                f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface} is stuck in {n.state}")))
+                f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface}{in_vrf} is stuck in {n.state}")))
             if owner and n.state in {"EXSTART", "EXCHANGE"}:
                 observations += await self._ospf_mtu_crosscheck(dev, n.interface, data["interfaces"], owner)
         if not parsed and not table.unparsed:
@@ -180,10 +203,19 @@ class RoutingChecks:
         remote_name = find_interface(owner.interface, remote_ifs)
         local_mtu = known_int(local_interfaces[local_name].get("mtu")) if local_name else None
         remote_mtu = known_int(remote_ifs[remote_name].get("mtu")) if remote_name else None
-        if local_mtu is None or remote_mtu is None or local_mtu == remote_mtu:
+        if local_mtu is None or remote_mtu is None or local_name is None or remote_name is None:
             return []
+        remote_os = self.inventory.get(owner.device).os
+        local_l2, remote_l2 = l2_overhead(dev.os, local_name), l2_overhead(remote_os, remote_name)
+        if local_mtu - local_l2 == remote_mtu - remote_l2:  # IOS-XR's 1514 is IOS's 1500: no mismatch
+            return []
+
+        def shown(mtu: int, l2: int) -> str:
+            return f"MTU {mtu}" + (f" (IP MTU {mtu - l2})" if l2 else "")
+
         return [Observation(kind="mtu_mismatch", severity=Severity.high, device=dev.name, interface=local_if,
-            data={"local_mtu": local_mtu, "peer_device": owner.device, "peer_interface": owner.interface, "peer_mtu": remote_mtu},
+            data={"local_mtu": local_mtu, "peer_device": owner.device, "peer_interface": owner.interface, "peer_mtu": remote_mtu,
+                  "local_l2_overhead": local_l2, "peer_l2_overhead": remote_l2},
             message=(
-            f"MTU mismatch: {dev.name} {local_if} has MTU {local_mtu} but {owner.device} {owner.interface} has MTU "
-            f"{remote_mtu}; OSPF database exchange cannot complete (adjacency stuck in EXSTART/EXCHANGE)"))]
+            f"MTU mismatch: {dev.name} {local_if} has {shown(local_mtu, local_l2)} but {owner.device} {owner.interface} has "
+            f"{shown(remote_mtu, remote_l2)}; OSPF database exchange cannot complete (adjacency stuck in EXSTART/EXCHANGE)"))]

@@ -6,6 +6,7 @@ parsing, so it is tested and reasoned about on its own, and the thresholds are t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.config import ThresholdsConfig
@@ -86,3 +87,15 @@ def traffic_observations(device: str, row: InterfaceTraffic, interval: float, t:
             f"{device} {row.name} {direction} drops: +{row.tx_discards_delta + row.rx_discards_delta} in "
             f"{interval:g}s ({drops:.0f}/min)")))
     return out
+
+
+def in_use(name: str, info: dict[str, Any], addressed: set[str] | None) -> bool:
+    """Whether a down interface is one somebody configured for use: it has a description or an
+    address, or is a logical/aggregate interface. A port with neither is a spare (Junos and NX-OS
+    leave unused ports administratively up, so `is_enabled` alone cannot tell). When the
+    addresses are unknown, every enabled port counts as in use (no fault is hidden)."""
+    if addressed is None or str(info.get("description") or "").strip():
+        return True
+    if name in addressed or any(a.split(".")[0] == name for a in addressed):
+        return True
+    return bool(re.match(r"(?i)(port-?channel|ae\d|bundle-ether|loopback|lo\d|vlan|irb|tunnel)", name))

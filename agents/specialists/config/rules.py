@@ -14,6 +14,7 @@ import re
 from pydantic import BaseModel, Field
 
 from agents.models import QosQuery
+from agents.network.commands import commands
 from agents.network.parsers import canonical_interface
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
@@ -87,7 +88,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         for name, c in ok:
             if c.diff_vs_startup:
                 findings.append(finding(ctx, f"{name}: running config differs from startup ({len(c.diff_vs_startup)} diff lines); changes are lost on reload", Severity.low, name, "unsaved_config"))
-                recs.append(recommendation(ctx, f"Review and save the running config on {name}", ["show archive config differences" if c.os == "ios" else "show running-config diffs", "copy running-config startup-config"], name))
+                recs.append(recommendation(ctx, f"Review and save the running config on {name}", commands(c.os, "config_diff"), name))
             elif c.startup_differs is False:
                 findings.append(finding(ctx, f"{name}: running config matches startup", Severity.info, name))
         summary = f"{sum(1 for _, c in ok if c.diff_vs_startup)} of {len(ok)} device(s) have unsaved changes"
@@ -140,7 +141,7 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str], interfaces: 
             named = next((p for p in spare if p.lower() in text.lower()), spare[0] if len(spare) == 1 else None)
             if asked_to_apply and named:  # the person asked for the change: say exactly what it is
                 recs.append(recommendation(ctx, f"Apply the QoS policy {named} on {q.interface}",
-                                           [f"interface {q.interface}", f" service-policy output {named}"], q.device, priority=1))
+                                           commands(_device_os(ctx, q.device), "qos_apply", interface=q.interface, direction="output", policy=named), q.device, priority=1))
     summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
     failed = failure_findings(ctx)
     confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
@@ -190,3 +191,7 @@ def _show(os_name: str, running: str, interfaces: list[str], sections: list[str]
     wanted = [f"interface {i}" for i in interfaces] + sections
     blocks = [line for child in root.children if any(child.text.startswith(w) for w in wanted) for line in child.lines()]
     return "\n".join(blocks) or f"(no {' / '.join(wanted)} configuration)"
+
+
+def _device_os(ctx: AnalysisContext, device: str) -> str:
+    return ctx.inventory.get(device).os if device in ctx.inventory else "ios"

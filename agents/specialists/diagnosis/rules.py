@@ -13,9 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agents.models import CongestionQuery, Specialist
+from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
-from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs, timeline, unexplained_flaps
+from agents.specialists.log_evidence import LOGIN_KINDS, changes_before, log_observations, read_logs, timeline, unexplained_flaps
 from agents.specialists.replies import CongestionReply, reply
 from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
@@ -135,13 +136,10 @@ def _bgp_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]
             detail=(f"{dev} is configured with remote-as {wrong} for neighbour {peer} ({d['peer_device']}), but "
                     f"{d['peer_device']} runs AS {right}, so the session cannot establish (OPEN rejected: bad peer AS)."),
             steps=[
-                ResolutionStep(description=f"Correct the remote AS for {peer} on {dev}", device=dev, commands=[
-                    f"router bgp {local}" if local else "router bgp <local-as>",
-                    f" no neighbor {peer} remote-as {wrong}",
-                    f" neighbor {peer} remote-as {right}",
-                ]),
-                ResolutionStep(description="Verify the session comes up and prefixes are exchanged", device=dev, commands=[
-                    "show ip bgp summary", f"show ip bgp neighbors {peer} | include BGP state"]),
+                ResolutionStep(description=f"Correct the remote AS for {peer} on {dev}", device=dev,
+                               commands=commands(_os(ctx, dev), "bgp_fix_remote_as", local_as=local, peer=peer, wrong=wrong, right=right)),
+                ResolutionStep(description="Verify the session comes up and prefixes are exchanged", device=dev,
+                               commands=commands(_os(ctx, dev), "bgp_verify", peer=peer)),
             ]))
     for o in obs:
         if o.kind != "bgp_down":
@@ -153,8 +151,8 @@ def _bgp_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause]
         causes.append(RootCause(
             kind="bgp_down", title="BGP session down", layer="network", severity=Severity.high, specificity=1,
             devices=[o.device or ""], detail=o.message + "; the peer's configuration could not be cross-checked to explain why.",
-            steps=[ResolutionStep(description=f"Check why the session to {peer} does not establish", device=o.device, commands=[
-                f"show ip bgp neighbors {peer}", f"ping {peer}", "show logging | include BGP"])]))
+            steps=[ResolutionStep(description=f"Check why the session to {peer} does not establish", device=o.device,
+                                  commands=commands(_os(ctx, o.device or ""), "bgp_check", peer=peer))]))
     return causes
 
 
@@ -169,11 +167,14 @@ def _ospf_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause
         if ends in explained:
             continue
         explained.add(ends)
-        # The side with a non-default MTU is usually the one that changed.
-        if d["local_mtu"] != 1500 or d["peer_mtu"] == 1500:
-            fix_dev, fix_if, fix_to, other_mtu = o.device, o.interface, d["peer_mtu"], d["local_mtu"]
+        # The side with a non-default (IP) MTU is usually the one that changed; the value it needs is
+        # the other side's IP MTU in its own platform's count (IOS-XR and Junos add the L2 header).
+        local_l2, peer_l2 = d.get("local_l2_overhead", 0), d.get("peer_l2_overhead", 0)
+        local_ip, peer_ip = d["local_mtu"] - local_l2, d["peer_mtu"] - peer_l2
+        if local_ip != 1500 or peer_ip == 1500:
+            fix_dev, fix_if, fix_to, other_mtu = o.device, o.interface, peer_ip + local_l2, d["local_mtu"]
         else:
-            fix_dev, fix_if, fix_to, other_mtu = d["peer_device"], d["peer_interface"], d["local_mtu"], d["peer_mtu"]
+            fix_dev, fix_if, fix_to, other_mtu = d["peer_device"], d["peer_interface"], local_ip + peer_l2, d["peer_mtu"]
         causes.append(RootCause(
             kind="mtu_mismatch", title="OSPF adjacency stuck in EXSTART: interface MTU mismatch", layer="network",
             severity=Severity.high, specificity=3, devices=[o.device or "", d["peer_device"]],
@@ -181,9 +182,9 @@ def _ospf_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause
                     f"{d['peer_mtu']}; the neighbours reject each other's database description packets and never reach FULL."),
             steps=[
                 ResolutionStep(description=f"Set the MTU on {fix_dev} {fix_if} back to {fix_to} to match its neighbour (it is {other_mtu})",
-                               device=fix_dev, commands=[f"interface {fix_if}", f" mtu {fix_to}"]),
-                ResolutionStep(description="Verify the adjacency reaches FULL", device=fix_dev, commands=[
-                    "show ip ospf neighbor", f"show interfaces {fix_if} | include MTU"]),
+                               device=fix_dev, commands=commands(_os(ctx, fix_dev or ""), "mtu_fix", interface=fix_if, mtu=fix_to)),
+                ResolutionStep(description="Verify the adjacency reaches FULL", device=fix_dev,
+                               commands=commands(_os(ctx, fix_dev or ""), "ospf_verify", interface=fix_if)),
             ]))
     for o in obs:
         if o.kind != "ospf_stuck":
@@ -194,7 +195,7 @@ def _ospf_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCause
             kind="ospf_stuck", title=f"OSPF adjacency stuck in {o.data.get('state')}", layer="network", severity=Severity.high,
             specificity=1, devices=[o.device or ""], detail=o.message,
             steps=[ResolutionStep(description="Compare OSPF parameters on both ends (area, timers, network type, MTU, authentication)",
-                                  device=o.device, commands=["show ip ospf neighbor", f"show ip ospf interface {o.interface}"])]))
+                                  device=o.device, commands=commands(_os(ctx, o.device or ""), "ospf_check", interface=o.interface))]))
     return causes
 
 
@@ -203,7 +204,6 @@ def _error_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCaus
     for o in obs:
         if o.kind != "interface_errors":
             continue
-        show_optic = f"show interfaces {o.interface} transceiver"
         causes.append(RootCause(
             kind="interface_errors", title=f"CRC/input errors on {o.device} {o.interface}", layer="physical",
             severity=Severity.high, specificity=2, devices=[o.device or ""],
@@ -211,9 +211,9 @@ def _error_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCaus
                     "fibre/patch lead, or a duplex/speed problem on the link; packets are being corrupted and dropped."),
             steps=[
                 ResolutionStep(description=f"Confirm CRC errors and check optic levels on {o.device} {o.interface}", device=o.device,
-                               commands=[f"show interfaces {o.interface} | include CRC|errors", show_optic]),
+                               commands=commands(_os(ctx, o.device or ""), "errors_check", interface=o.interface)),
                 ResolutionStep(description="Clean or replace the patch lead and optic on both ends, then clear counters and re-measure",
-                               device=o.device, commands=[f"clear counters {o.interface}", f"show interfaces {o.interface} | include CRC|errors"]),
+                               device=o.device, commands=commands(_os(ctx, o.device or ""), "errors_clear", interface=o.interface)),
             ]))
     return causes
 
@@ -230,6 +230,7 @@ async def _congestion_causes(ctx: AnalysisContext, obs: list[Observation]) -> li
     causes = []
     for o in hot:
         b = next((b for b in bottlenecks if b.device == o.device and b.interface == o.interface), None)
+        os_name = _os(ctx, o.device or "")
         drops = next((x for x in obs if x.kind == "drops" and x.device == o.device and x.interface == o.interface), None)
         no_qos = b is not None and b.qos_checked and not b.qos_policy
         detail = o.message + (f" with {drops.data['per_min']:,.0f} {drops.data['direction']} drops/min" if drops else "")
@@ -238,15 +239,15 @@ async def _congestion_causes(ctx: AnalysisContext, obs: list[Observation]) -> li
             spare = b.unused_policies
             title = "WAN congestion with no QoS policy applied" if ctx.inventory.get(o.device or "").role in {"branch-router", "wan-edge"} else "Link congestion with no QoS policy applied"
             steps = [ResolutionStep(description=f"Re-apply the QoS policy on {o.device} {o.interface}" + (f" ({spare[0]} is defined but unused)" if spare else ""),
-                                    device=o.device, commands=[f"interface {o.interface}", f" service-policy output {spare[0] if spare else '<policy-name>'}"]),
+                                    device=o.device, commands=commands(os_name, "qos_apply", interface=o.interface, direction="output", policy=spare[0] if spare else None)),
                      ResolutionStep(description="Verify the policy is attached and priority traffic is no longer dropped", device=o.device,
-                                    commands=[f"show policy-map interface {o.interface} output"]),
+                                    commands=commands(os_name, "qos_verify", interface=o.interface)),
                      ResolutionStep(description="If utilisation stays above 80%, order more bandwidth for the circuit", device=o.device)]
             specificity = 3 if drops else 2
         else:
             title = f"Congestion on {o.device} {o.interface}"
             steps = [ResolutionStep(description="Identify the top talkers and check the queueing policy", device=o.device,
-                                    commands=[f"show policy-map interface {o.interface}", f"show interfaces {o.interface} | include rate|drops"])]
+                                    commands=commands(os_name, "congestion_check", interface=o.interface))]
             specificity = 2 if drops else 1
         sev = Severity.high if (drops or o.severity.rank >= Severity.high.rank) else Severity.medium
         causes.append(RootCause(kind="congestion", title=title, layer="network", severity=sev, specificity=specificity,
@@ -258,25 +259,26 @@ def _health_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCau
     causes = []
     for o in obs:
         if o.kind == "cpu_high":
-            os_name = _os(ctx, o.device or "")
-            cmds = ["show processes cpu sorted | exclude 0.00", "show processes cpu history"] if os_name == "ios" else ["show processes top once"]
+            os_name, slot = _os(ctx, o.device or ""), o.data.get("cpu") if o.data.get("slot") else "all"
             causes.append(RootCause(
                 kind="cpu_high", title=f"High CPU on {o.device}", layer="control-plane", severity=o.severity,
                 specificity=2, devices=[o.device or ""],
                 detail=f"{o.message}; a busy control plane delays routing updates and management access and can drop punted traffic.",
-                steps=[ResolutionStep(description="Find the processes using the CPU", device=o.device, commands=cmds),
+                steps=[ResolutionStep(description="Find the processes using the CPU", device=o.device, commands=commands(os_name, "cpu_check", slot=slot)),
                        ResolutionStep(description="Check control-plane policing and punted traffic", device=o.device,
-                                      commands=["show policy-map control-plane"] if os_name == "ios" else ["show policy-map copp"])]))
+                                      commands=commands(os_name, "copp_check", slot=slot))]))
         elif o.kind in {"psu_failed", "fan_failed", "temperature", "memory_high"}:
+            fans = [f.data.get("fan") for f in obs if f.kind == "fan_failed" and f.device == o.device] if o.kind == "temperature" else []
+            why = f"; fan {', '.join(map(str, fans))} failed on the same device, the likely cause." if fans else ""
             causes.append(RootCause(kind=o.kind, title=o.message, layer="physical" if o.kind != "memory_high" else "control-plane",
-                                    severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message,
+                                    severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message + why,
                                     steps=[ResolutionStep(description="Check the environment and hardware status", device=o.device,
-                                                          commands=["show environment all", "show logging | include PSU|FAN|TEMP|MEM"])]))
+                                                          commands=commands(_os(ctx, o.device or ""), "environment_check"))]))
         elif o.kind == "interface_down":
             causes.append(RootCause(kind="interface_down", title=f"{o.device} {o.interface} is down", layer="data-link",
                                     severity=o.severity, specificity=1, devices=[o.device or ""], detail=o.message,
                                     steps=[ResolutionStep(description="Check the link and its far end", device=o.device,
-                                                          commands=[f"show interfaces {o.interface}", "show logging | include LINK|LINEPROTO"])]))
+                                                          commands=commands(_os(ctx, o.device or ""), "interface_check", interface=o.interface))]))
     return causes
 
 
@@ -297,15 +299,17 @@ def _unreachable_causes(ctx: AnalysisContext, errors: dict[str, tuple[str, str]]
         host = ctx.inventory.get(dev).hostname
         title, detail = _ACCESS_FAILURES[kind]
         steps = {
-            "unreachable": [ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev, commands=[f"ping {host}", f"traceroute {host}"]),
+            "unreachable": [ResolutionStep(description=f"Check reachability of {dev} from the management network", device=dev,
+                                           commands=commands(_os(ctx, dev), "reachability", host=host)),
                             ResolutionStep(description="If it does not answer, use the console/out-of-band access and check power and uplinks", device=dev)],
-            "timeout": [ResolutionStep(description=f"Check reachability of {dev} and whether a firewall drops the session", device=dev, commands=[f"ping {host}", f"traceroute {host}"]),
+            "timeout": [ResolutionStep(description=f"Check reachability of {dev} and whether a firewall drops the session", device=dev,
+                                       commands=commands(_os(ctx, dev), "reachability", host=host)),
                         ResolutionStep(description="If it answers ping, check its CPU and the management-plane sessions from the console", device=dev)],
             "refused": [ResolutionStep(description=f"Check that SSH (or the API the driver uses) is enabled on {dev} and allowed from the bot's address", device=dev,
-                                       commands=["show ip ssh", "show running-config | section line vty", "show management api http-commands"])],
+                                       commands=commands(_os(ctx, dev), "mgmt_service_check"))],
             "dns": [ResolutionStep(description=f"Fix the inventory hostname of {dev} ({host}) or its DNS record", device=dev, commands=[f"nslookup {host}"])],
             "auth": [ResolutionStep(description=f"Check the bot's account on {dev} (username, password variable, AAA server)", device=dev,
-                                    commands=["show login failures", "show aaa servers"])],
+                                    commands=commands(_os(ctx, dev), "auth_check"))],
         }[kind]
         causes.append(RootCause(kind="unreachable", title=f"{dev} {title}", layer="management", severity=Severity.high, specificity=2, devices=[dev],
                                 detail=f"{dev} ({host}) {detail} ({message}); its state cannot be read and users behind it may be affected.", steps=steps))
@@ -317,29 +321,35 @@ async def _log_causes(ctx: AnalysisContext, devices: list[str], causes: list[Roo
     logs = await read_logs(ctx, devices)
     for c in causes:
         c.detail += timeline(c.kind, c.devices, logs)
+        for device, change in changes_before(c.kind, c.devices, logs)[:1]:  # the change just before it: first suspect
+            os_name = _os(ctx, device)
+            c.steps.insert(0, ResolutionStep(
+                description=f"Review the configuration change{f' by {change.user}' if change.user else ''} at {change.time} on {device}, "
+                            "made just before the failure, and roll it back if it caused it",
+                device=device, commands=commands(os_name, "recent_change") + commands(os_name, "rollback_change")))
     explained = {d for c in causes for d in c.devices}
     out = []
     for o in log_observations(logs, LOGIN_KINDS):
         out.append(RootCause(kind=o.kind, title=f"Login attack on {o.device}", layer="management", severity=o.severity, specificity=2,
-                             devices=[o.device or ""], detail=o.message.removeprefix(f"{o.device}: "), steps=_login_steps(o)))
+                             devices=[o.device or ""], detail=o.message.removeprefix(f"{o.device}: "), steps=_login_steps(ctx, o)))
     for o in unexplained_flaps(logs, explained):
         title = "Flapping interface" if o.kind == "link_flaps" else "Unstable routing session"
         out.append(RootCause(kind=o.kind, title=f"{title} on {o.device} (from its log)", layer="data-link" if o.kind == "link_flaps" else "network",
                              severity=o.severity, specificity=1, devices=[o.device or ""], detail=o.message.removeprefix(f"{o.device}: "),
                              steps=[ResolutionStep(description=f"Read the log around the flaps on {o.device}", device=o.device,
-                                                   commands=["show logging | include UPDOWN|ADJCHG|ADJCHANGE"])]))
+                                                   commands=commands(_os(ctx, o.device or ""), "flaps_log"))]))
     return out
 
 
-def _login_steps(o: Observation) -> list[ResolutionStep]:
-    source = o.data.get("source", "<source>")
+def _login_steps(ctx: AnalysisContext, o: Observation) -> list[ResolutionStep]:
+    source, os_name = o.data.get("source", "<source>"), _os(ctx, o.device or "")
     steps = [ResolutionStep(description=f"See who is logged in on {o.device} now and clear any session from {source}", device=o.device,
-                            commands=["show users", "show ssh", "clear line vty <n>"]),
+                            commands=commands(os_name, "login_sessions")),
              ResolutionStep(description="Restrict the VTY lines to the management networks and slow down guessing", device=o.device,
-                            commands=["line vty 0 15", " access-class VTY-MGMT in vrf-also", "login block-for 120 attempts 5 within 60"])]
+                            commands=commands(os_name, "login_restrict"))]
     if o.kind == "login_after_failures":
         steps.insert(1, ResolutionStep(description=f"Treat the '{o.data.get('success_user')}' account as compromised: disable it, rotate credentials, review what was changed",
-                                       device=o.device, commands=[f"no username {o.data.get('success_user')}", "show archive log config all"]))
+                                       device=o.device, commands=commands(os_name, "disable_user", user=o.data.get("success_user"))))
     return steps
 
 

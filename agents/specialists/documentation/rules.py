@@ -95,7 +95,10 @@ def _howto_output(ctx: AnalysisContext, howto: HowToAnswer, hits: list[RunbookHi
     findings += [finding(ctx, f"Runbook: {h.title} ({h.path})", Severity.info, None, "runbook") for h in hits]
     if howto.hint:
         findings.append(finding(ctx, howto.hint, Severity.info, None, "knowledge"))
-    recommendations = [recommendation(ctx, f"To check it on a device ({note.title})", howto.commands)] if howto.commands else []
+    # The notes' "Check it" commands are IOS/EOS syntax: never offered for a named device on another platform.
+    named = {ctx.inventory.get(d).os for d in ctx.task.devices if d in ctx.inventory}
+    recommendations = ([recommendation(ctx, f"To check it on an IOS or EOS device ({note.title})", howto.commands)]
+                       if howto.commands and not named - {"ios", "eos"} else [])
     sources = ", ".join([note.path] + [h.path for h in hits])
     return AnalystOutput(summary=f"{howto.answer} (sources: {sources})", findings=findings, recommendations=recommendations,
                          confidence=0.8 if howto.strong else 0.55, result=result)

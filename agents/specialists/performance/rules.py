@@ -14,6 +14,7 @@ import math
 from pydantic import BaseModel, Field
 
 from agents.models import QosQuery, Specialist
+from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.replies import Bottleneck, QosReply, reply
@@ -100,9 +101,10 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
             text += f"; QoS policy: {b.qos_policy}" if b.qos_policy else "; no QoS service-policy applied"
         findings.append(finding(ctx, text, sev, b.device, "bottleneck"))
         if b.qos_checked and not b.qos_policy:
-            policy = b.unused_policies[0] if b.unused_policies else "<policy-name>"
+            policy = b.unused_policies[0] if b.unused_policies else None
             recs.append(recommendation(ctx, f"Apply a QoS policy on {b.device} {b.interface} so voice and business traffic are protected",
-                                       [f"interface {b.interface}", f" service-policy {b.direction} {policy}"], b.device, priority=1))
+                                       commands(ctx.inventory.get(b.device).os if b.device in ctx.inventory else "ios", "qos_apply",
+                                                interface=b.interface, direction=b.direction, policy=policy), b.device, priority=1))
         recs.append(recommendation(ctx, f"Plan more capacity for {b.device} {b.interface} (sustained {b.util_pct:.0f}%)", [], b.device, priority=2))
     for dev, cpu in result.cpu_pct.items():
         if cpu >= t.cpu_high_pct:

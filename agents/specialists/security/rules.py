@@ -13,6 +13,7 @@ import re
 from pydantic import BaseModel, Field
 
 from agents.models import Finding, Recommendation
+from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs
@@ -120,10 +121,10 @@ def _attack_finding(ctx: AnalysisContext, o: Observation, scans: list[SecuritySc
 
 def _attack_recommendation(ctx: AnalysisContext, o: Observation) -> Recommendation:
     source, user = o.data.get("source", "<source>"), o.data.get("success_user") or o.data.get("user")
-    commands = ["show users", "show logging | include SEC_LOGIN", "line vty 0 15", " access-class VTY-MGMT in vrf-also",
-                "login block-for 120 attempts 5 within 60"]
+    os_name = ctx.inventory.get(o.device).os if o.device and o.device in ctx.inventory else "ios"
+    cmds = [*commands(os_name, "login_sessions")[:1], *commands(os_name, "login_log"), *commands(os_name, "login_restrict")]
     if user and o.kind != "login_failures":
-        commands.insert(2, f"no username {user}")
+        cmds[2:2] = commands(os_name, "disable_user", user=user)[:1]
     return recommendation(ctx, f"[{o.severity.value}] Stop the login attack on {o.device} from {source}: clear its sessions, "
                           + (f"disable the '{user}' account and review what it changed, " if user and o.kind != "login_failures" else "")
-                          + "restrict the VTY lines to the management networks", commands, o.device, priority=1)
+                          + "restrict the VTY lines to the management networks", cmds, o.device, priority=1)
