@@ -30,6 +30,7 @@ from bot.access import AccessControl, Decision, Role
 from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
+from bot.views.text import cut, escape
 from bot.changes import ChangeDesk
 from bot.lifecycle import RequestLedger, Where
 from bot.report.build import ReportSources
@@ -305,7 +306,7 @@ class Runtime:
 
     async def _title_thread(self, origin: Origin, question: str) -> None:
         """Name a Messages-tab thread after its first question (its entry in the user's history)."""
-        title = question if len(question) <= TITLE_CHARS else question[: TITLE_CHARS - 1].rstrip() + "…"
+        title = cut(escape(question), TITLE_CHARS)
         try:
             await self.client.assistant_threads_setTitle(channel_id=origin.channel, thread_ts=origin.thread_ts, title=title)
         except Exception:  # the answer matters, the title does not
