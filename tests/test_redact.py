@@ -258,6 +258,38 @@ CASES: list[tuple[str, str, str, str]] = [
      'aaa group server tacacs+ AUTH\n server-private 10.1.1.9 port 49\n  key 7 <redacted>'),
     ('line-password', 'ios', 'line vty 0 4\n  - password 0 Vty0ld\n  + password 0 VtyN3w',
      'line vty 0 4\n  - password 0 <redacted>\n  + password 0 <redacted>'),
+    # issue 22: LDP, OSPFv3 IPsec, VTP, WPA passphrases, Junos manual SAs, credentials in banners
+    ("ldp-password", "ios", "mpls ldp password fallback 7 060506324F41", "mpls ldp password fallback 7 <redacted>"),
+    ("ldp-password", "ios", "mpls ldp password fallback LdpFallback2", "mpls ldp password fallback <redacted>"),
+    ("ldp-password", "ios", "mpls ldp neighbor 10.0.0.2 password 0 LdpNbr3", "mpls ldp neighbor 10.0.0.2 password 0 <redacted>"),
+    ("ldp-password", "ios", "mpls ldp neighbor vrf RED 10.0.0.3 password LdpNbr4",
+     "mpls ldp neighbor vrf RED 10.0.0.3 password <redacted>"),
+    ("ospfv3-ipsec-auth-key", "ios", "interface Gi0/1\n ipv6 ospf authentication ipsec spi 500 sha1 1234567890ABCDEF1234567890ABCDEF12345678",
+     "interface Gi0/1\n ipv6 ospf authentication ipsec spi 500 sha1 <redacted>"),
+    ("ospfv3-ipsec-auth-key", "ios", " ospfv3 authentication ipsec spi 256 md5 0 1234567890ABCDEF1234567890ABCDEF",
+     " ospfv3 authentication ipsec spi 256 md5 0 <redacted>"),
+    ("ospfv3-ipsec-auth-key", "ios", " area 1 authentication ipsec spi 500 md5 1234567890ABCDEF1234567890ABCDEF",
+     " area 1 authentication ipsec spi 500 md5 <redacted>"),
+    ("ospfv3-ipsec-auth-key", "eos", "   ospfv3 authentication ipsec spi 3456 sha1 passphrase 0 EosOspf3Pp",
+     "   ospfv3 authentication ipsec spi 3456 sha1 passphrase 0 <redacted>"),
+    ("ospfv3-ipsec-auth-key", "iosxr", "router ospfv3 1\n area 0\n  authentication ipsec spi 256 sha1 1234567890ABCDEF1234567890ABCDEF12345678",
+     "router ospfv3 1\n area 0\n  authentication ipsec spi 256 sha1 <redacted>"),
+    ("ospfv3-ipsec-esp-key", "ios",
+     " ipv6 ospf encryption ipsec spi 1001 esp aes-cbc 128 ABCDEF0123456789ABCDEF0123456789 sha1 1234567890ABCDEF1234567890ABCDEF12345678",
+     " ipv6 ospf encryption ipsec spi 1001 esp aes-cbc 128 <redacted> sha1 <redacted>"),
+    ("ospfv3-ipsec-esp-key", "iosxr",
+     "  encryption ipsec spi 256 esp 3des clear 123456789A123456789A123456789A123456789A123456 authentication sha1 clear 1234567890ABCDEF1234567890ABCDEF12345678",
+     "  encryption ipsec spi 256 esp 3des clear <redacted> authentication sha1 clear <redacted>"),
+    ("vtp-password", "ios", "vtp password VtpPass1", "vtp password <redacted>"),
+    ("vtp-password", "nxos", "vtp password VtpPass2 hidden", "vtp password <redacted> hidden"),
+    ("wpa-passphrase", "ios", "  wpa-passphrase WlanPass1", "  wpa-passphrase <redacted>"),
+    ("junos-sa-key", "junos", "set security ipsec security-association sa1 manual authentication algorithm hmac-sha1-96 key ascii-text JunSaKey1",
+     "set security ipsec security-association sa1 manual authentication algorithm hmac-sha1-96 key ascii-text <redacted>"),
+    ("junos-secret", "junos", "set system login user ops authentication plain-text-password-value JunPlain1",
+     "set system login user ops authentication plain-text-password-value <redacted>"),
+    ("prose-credential", "ios", "banner motd ^C\nGuest Wi-Fi password: BannerWifi1\nThe SNMP community is BannerComm2\n^C",
+     "banner motd ^C\nGuest Wi-Fi password: <redacted>\nThe SNMP community is <redacted>\n^C"),
+    ("prose-credential", "ios", "Login failed for ops, password=Hunter2Pw from 10.0.0.9", "Login failed for ops, password=<redacted> from 10.0.0.9"),
 ]
 
 NON_SECRET_LINES = [
@@ -324,6 +356,13 @@ NON_SECRET_LINES = [
     "set security ike proposal P authentication-method pre-shared-keys",
     "snmp-server group public v3 priv read v1",
     "   exec /usr/bin/TerminAttr -cvauth=token,/persist/secure/token -cvvrf=mgt",
+    "mpls ldp password required",
+    "mpls ldp password required for LDP-ACL",
+    "mpls ldp password option 1 for LDP-ACL key-chain LDP-KC",
+    "mpls ldp password rollover duration 10",
+    "vtp mode transparent",
+    " ipv6 ospf authentication null",
+    "Your password is required to continue; the password is not shared.",
 ]
 
 
@@ -502,6 +541,11 @@ HOSTILE = {
     "prompts": "a(b)#" * (_N // 5),
     "diff markers": "- " * (_N // 2),
     "bgp siblings": "router bgp 1\n" + (" neighbor x\n  password 7 abcd\n") * (_N // 30),
+    "ipsec spi words": "ipv6 ospf authentication ipsec spi 1 " + "a " * (_N // 2),
+    "esp words": "ospfv3 encryption ipsec spi 1 esp aes-cbc 128 " + "sha1 " * (_N // 5),
+    "ldp neighbors": "mpls ldp neighbor " + "a " * (_N // 2),
+    "prose colons": "password:" * (_N // 9),
+    "prose is": "password is " * (_N // 12),
 }
 
 

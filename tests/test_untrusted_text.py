@@ -18,12 +18,12 @@ import yaml
 
 from agents.config import LLMConfig, NetworkConfig
 from agents.lab import DATA_DIR, device_fixture_dir
+from agents.llm.schemas import ConfigReport, FindingOut, GapList, PlanOut, PlanStepOut, RecommendationOut, RouteOut, SynthesisOut
 from bot.runtime import Runtime
 from bot.server import start_bot
 from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.slack_client import web_client
 from handlers.app import build_app
-from agents.llm.schemas import ConfigReport, FindingOut, GapList, PlanOut, PlanStepOut, RecommendationOut, RouteOut, SynthesisOut
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack, slash_command  # noqa: F401
 from tests.hostile_text import chunks, corpus, live_markup, markers_seen
@@ -65,15 +65,15 @@ async def alert_bot(fake_slack, tmp_path, monkeypatch):
 
 async def test_alerts_carrying_markup_post_it_as_text(alert_bot, fake_slack):
     texts = list(chunks(ENTRIES, 500))
-    for i, text in enumerate(texts):
-        assert (await send(alert_bot, _alertmanager(i, text)))[0] == 202
-        generic = {"device": text[:200], "summary": text, "severity": "critical", "labels": {"alertname": text[:150]}}
+    for i, hostile in enumerate(texts):
+        assert (await send(alert_bot, _alertmanager(i, hostile)))[0] == 202
+        generic = {"device": hostile[:200], "summary": hostile, "severity": "critical", "labels": {"alertname": hostile[:150]}}
         assert (await send(alert_bot, generic, path="generic"))[0] == 202
     await alert_bot.settle(timeout_s=240)
-    for i, text in enumerate(texts[:3]):  # the *Resolved* and *Firing again* messages of the same threads
-        assert (await send(alert_bot, _alertmanager(i, text, "resolved")))[0] == 202
+    for i, hostile in enumerate(texts[:3]):  # the *Resolved* and *Firing again* messages of the same threads
+        assert (await send(alert_bot, _alertmanager(i, hostile, "resolved")))[0] == 202
         await alert_bot.settle()
-        assert (await send(alert_bot, _alertmanager(i, text)))[0] == 202
+        assert (await send(alert_bot, _alertmanager(i, hostile)))[0] == 202
     await alert_bot.settle(timeout_s=240)
 
     messages = json.dumps([m for m in fake_slack.messages.values()])

@@ -53,6 +53,7 @@ from agents.tools.redact_patterns import (
     PEM_BODY_LINE,
     PEM_END,
     PEM_KEY,
+    PROSE_CREDENTIAL,
     REDACTED,
     SCOPED_CANDIDATE,
     SCOPED_PATTERNS,
@@ -267,6 +268,34 @@ def _load_netutils() -> Callable[[str], str]:
 _netutils_sanitize = _load_netutils()
 
 
+_PROSE_WORDS = (b"password", b"passwd", b"passphrase", b"secret", b"community", b"psk", b"pre-shared", b"wi-fi", b"wifi")
+
+
+def _prose_pass(text: str) -> tuple[str, int]:
+    """PROSE_CREDENTIAL tried only where one of its words starts: found with bytes.find over an
+    ASCII-lowered copy of the same length (non-ASCII becomes `?`), which is far faster than letting
+    a case-insensitive alternation try every position of a long config."""
+    if ":" not in text and "=" not in text and " is" not in text and " IS" not in text and " Is" not in text:
+        return text, 0
+    low = text.encode("ascii", "replace").lower()
+    starts: set[int] = set()
+    for word in _PROSE_WORDS:
+        at = low.find(word)
+        while at >= 0:
+            starts.add(at)
+            at = low.find(word, at + 1)
+    out: list[str] = []
+    last = count = 0
+    for start in sorted(starts):
+        if start < last:
+            continue
+        match = PROSE_CREDENTIAL.match(text, start)
+        if match:
+            out += [text[last:match.start("val")], REDACTED]
+            last = match.end("val")
+            count += 1
+    return ("".join(out) + text[last:], count) if count else (text, 0)
+
 # Catch-alls after the line and block forms, each behind a substring test that skips it when
 # the text cannot contain its form (most texts hold no URL, no PEM key, no Junos marker).
 _CATCH_ALLS: tuple[tuple[str, Callable[[str], tuple[str, int]]], ...] = (
@@ -277,6 +306,7 @@ _CATCH_ALLS: tuple[tuple[str, Callable[[str], tuple[str, int]]], ...] = (
     ("auth=key,", lambda t: _sub_value(TERMINATTR_KEY, t)),
     ("## SECRET-DATA", lambda t: _sub_value(SECRET_DATA, t)),
     ("PRIVATE KEY-----", _pem_pass),
+    ("", _prose_pass),
 )
 
 
