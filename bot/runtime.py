@@ -30,7 +30,6 @@ from bot.access import AccessControl, Decision, Role
 from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
-from bot.views.text import cut, escape
 from bot.changes import ChangeDesk
 from bot.lifecycle import RequestLedger, Where
 from bot.report.build import ReportSources
@@ -42,6 +41,7 @@ from bot.slack_sink import SlackThreadSink
 from bot.slack_stream import SlackStreamSink
 from bot.store import Store
 from bot.triage.intake import AlertTriage
+from bot.views.text import cut, escape
 
 log = logging.getLogger(__name__)
 
