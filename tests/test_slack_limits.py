@@ -80,3 +80,36 @@ async def test_a_huge_answer_is_posted_under_the_limit_with_the_rest_as_a_file(c
         assert everything.count(f"finding-{i:03d}-end") == 1, i
     for i in range(RECOMMENDATIONS):
         assert everything.count(f"recommendation-{i:03d}-end") == 1, i
+
+
+async def test_a_crowded_daily_report_fits_one_message(fake_slack, tmp_path):
+    """12 long alerts and 12 devices with 5 long problems each: over Slack's total, so the message
+    is cut with a note (the full report goes to the thread as a file) and Slack accepts it."""
+    from agents.severity import Severity
+    from agents.tools import build_toolbox
+    from bot.report.blocks import render_report
+    from bot.report.build import ReportSources, build_report
+    from bot.report.model import AlertItem, DeviceRow, Problem
+    from bot.settings import Settings, StoreConfig
+    from bot.store import Store
+
+    settings = Settings(store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"))
+    store = await Store(settings.store.url).open()
+    toolbox = build_toolbox(settings.network)
+    try:
+        from agents.resilience.guard import Resilience
+
+        report = await build_report(ReportSources(settings=settings, store=store, toolbox=toolbox,
+                                                  resilience=Resilience(settings.resilience)))
+    finally:
+        toolbox.gateway.close()
+        await store.close()
+    alerts = [AlertItem(kind="breaker", severity=Severity.high, title=f"alert-{i:02d} " + "t" * 120, detail="d" * 600)
+              for i in range(12)]
+    devices = [DeviceRow(device=f"dev-{i:02d}", severity=Severity.high,
+                         problems=[Problem(kind="x", severity=Severity.high, message=f"problem {j} " + "p" * 300) for j in range(5)])
+               for i in range(12)]
+    crowded = report.model_copy(update={"alerts": alerts, "network": report.network.model_copy(update={"devices": devices})})
+    text_, blocks = render_report(crowded)
+    assert message_chars(blocks) <= MAX_MESSAGE_CHARS and "cut to fit Slack" in json.dumps(blocks)
+    await fake_slack.client().chat_postMessage(channel="C0NOC", text=text_, blocks=blocks)  # accepted
