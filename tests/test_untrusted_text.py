@@ -181,3 +181,18 @@ async def test_device_output_carrying_markup_stays_text_in_answers(fake_slack, f
     from_devices = {f"HX{n}" for n in range(42, len(ENTRIES))} & seen
     assert len(from_devices) >= 60, "device output carrying the corpus must reach the answer (as text)"
     assert live_markup(fake_slack.calls, allowed={f"<@{ASKER}>"}) == []
+
+
+@pytest.mark.parametrize("paced", [False, True])
+async def test_the_client_never_sends_options_that_turn_text_into_mentions(fake_slack, paced):
+    from bot.slack_client import channel_pacer, close_web_client
+
+    client = web_client("xoxb-test", fake_slack.api_url, 3, pacer=channel_pacer(SlackConfig()) if paced else None)
+    try:
+        posted = await client.chat_postMessage(channel="C0NOC", text="HX-plain @here and @channel", link_names=True, parse="full")
+        await client.chat_update(channel="C0NOC", ts=posted["ts"], text="HX-plain @everyone", link_names=1, parse="full")
+    finally:
+        await close_web_client(client)
+    sent = [c for c in fake_slack.calls if c.method in ("chat.postMessage", "chat.update")]
+    assert len(sent) == 2 and all("link_names" not in c.args and "parse" not in c.args for c in sent)
+    assert live_markup(fake_slack.calls) == []
