@@ -82,11 +82,12 @@ MARKER = re.compile(r"HX\d+")
 # What the bot itself may post: a mention of a user the test names (e.g. the asker).
 _ANGLE = re.compile(r"<[^<>]*>?")
 # Fields that are identifiers, not text Slack renders.
-_ID_KEYS = frozenset({"channel", "channel_id", "ts", "thread_ts", "token", "action_id", "block_id", "value", "user",
+_ID_KEYS = frozenset({"channel", "channel_id", "ts", "thread_ts", "token", "action_id", "block_id", "value", "user", "message",
                       "user_id", "team", "recipient_user_id", "recipient_team_id", "file", "files", "id", "type", "url"})
 TEXT_METHODS = frozenset({
     "chat.postMessage", "chat.update", "chat.postEphemeral", "chat.startStream", "chat.appendStream", "chat.stopStream",
-    "views.publish", "assistant.threads.setStatus", "assistant.threads.setTitle", "files.completeUploadExternal",
+    "views.publish", "assistant.threads.setStatus", "assistant.threads.setTitle", "assistant.threads.setSuggestedPrompts",
+    "files.completeUploadExternal",
 })
 
 
