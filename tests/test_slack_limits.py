@@ -37,8 +37,8 @@ async def test_the_fake_refuses_blocks_over_the_total_like_slack(fake_slack):
     assert MAX_MESSAGE_CHARS < BLOCKS_TEXT_LIMIT
 
 
-@pytest.fixture
-async def claude_bot(fake_slack, fake_anthropic, tmp_path, monkeypatch):
+@pytest.fixture(params=["edit", "stream"])
+async def claude_bot(request, fake_slack, fake_anthropic, tmp_path, monkeypatch):
     api = fake_anthropic
     api.script("router", text(RouteOut(primary="diagnosis", specialists=["diagnosis"], devices=["edge-rtr-01"], reasoning="why")))
     api.script("planner", text(PlanOut(reasoning="look", steps=[
@@ -55,7 +55,7 @@ async def claude_bot(fake_slack, fake_anthropic, tmp_path, monkeypatch):
     api.script("synthesis", text(SynthesisOut(summary="Many ports on edge-rtr-01 are erroring.", conflicts=[])))
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
-    b = await start(fake_slack, tmp_path, scenario="healthy", llm=LLMConfig(router_margin=100), progress="edit")
+    b = await start(fake_slack, tmp_path, scenario="healthy", llm=LLMConfig(router_margin=100), progress=request.param)
     yield b
     await b.running.stop(b.runtime)
 
