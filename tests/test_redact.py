@@ -290,6 +290,30 @@ CASES: list[tuple[str, str, str, str]] = [
     ("prose-credential", "ios", "banner motd ^C\nGuest Wi-Fi password: BannerWifi1\nThe SNMP community is BannerComm2\n^C",
      "banner motd ^C\nGuest Wi-Fi password: <redacted>\nThe SNMP community is <redacted>\n^C"),
     ("prose-credential", "ios", "Login failed for ops, password=Hunter2Pw from 10.0.0.9", "Login failed for ops, password=<redacted> from 10.0.0.9"),
+    # from the command references: IOS-XE, IOS-XR, EOS and Junos forms no earlier case named
+    ("ntp-key", "iosxr", "ntp authentication-key 1 md5 encrypted 0822455D0A16", "ntp authentication-key 1 md5 encrypted <redacted>"),
+    ("ikev2-profile-psk", "ios", "crypto ikev2 profile P\n authentication local pre-share key 0 IkeLocal1",
+     "crypto ikev2 profile P\n authentication local pre-share key 0 <redacted>"),
+    ("ikev2-profile-psk", "ios", "crypto ikev2 profile P\n authentication remote pre-share key IkeRemote2",
+     "crypto ikev2 profile P\n authentication remote pre-share key <redacted>"),
+    ("rsvp-auth-key", "ios", "interface Gi0/1\n ip rsvp authentication key 0 RsvpKey1", "interface Gi0/1\n ip rsvp authentication key 0 <redacted>"),
+    ("xr-vrrp-text-auth", "iosxr", "router vrrp\n interface Gi0/0/0/0\n  address-family ipv4\n   vrrp 1\n    text-authentication XrVrrp1",
+     "router vrrp\n interface Gi0/0/0/0\n  address-family ipv4\n   vrrp 1\n    text-authentication <redacted>"),
+    ("xr-hsrp-auth", "iosxr", "router hsrp\n interface Gi0/0/0/0\n  address-family ipv4\n   hsrp 1\n    authentication XrHsrp1",
+     "router hsrp\n interface Gi0/0/0/0\n  address-family ipv4\n   hsrp 1\n    authentication <redacted>"),
+    ("cts-sxp-password", "ios", "cts sxp default password CtsSxp1", "cts sxp default password <redacted>"),
+    ("l2tp-tunnel-password", "ios", "vpdn-group 1\n l2tp tunnel password L2tpTun1", "vpdn-group 1\n l2tp tunnel password <redacted>"),
+    ("passphrase", "eos", "dot1x\n   supplicant profile P\n      identity u\n      passphrase 7 EosDot1xPp1",
+     "dot1x\n   supplicant profile P\n      identity u\n      passphrase 7 <redacted>"),
+    ("isakmp-group-key", "ios", "crypto isakmp client configuration group VPN\n key 0 IsaGroup1\n pool VPN-POOL",
+     "crypto isakmp client configuration group VPN\n key 0 <redacted>\n pool VPN-POOL"),
+    ("junos-secret", "junos", "set protocols ospf area 0 interface ge-0/0/0 authentication simple-password JunSimple1",
+     "set protocols ospf area 0 interface ge-0/0/0 authentication simple-password <redacted>"),
+    ("junos-secret", "junos", "set access profile P client C chap-secret JunChap1", "set access profile P client C chap-secret <redacted>"),
+    ("junos-secret", "junos", "set interfaces pp0 unit 0 ppp-options pap password JunPap1",
+     "set interfaces pp0 unit 0 ppp-options pap password <redacted>"),
+    ("junos-secret", "junos", "set security macsec connectivity-association CA pre-shared-key ckn abcd1234 cak JunCak1",
+     "set security macsec connectivity-association CA pre-shared-key ckn abcd1234 cak <redacted>"),
 ]
 
 NON_SECRET_LINES = [
@@ -363,6 +387,12 @@ NON_SECRET_LINES = [
     "vtp mode transparent",
     " ipv6 ospf authentication null",
     "Your password is required to continue; the password is not shared.",
+    "crypto key pubkey-chain rsa",
+    "   key-hash ssh-rsa 8FB4F858DD7E5AFB372780EC653DB371",
+    " authentication local pre-share",
+    "    authentication key-chain HSRP-KEYS",
+    "tunnel key 12345",
+    "set security ike gateway G ike-policy P",
 ]
 
 

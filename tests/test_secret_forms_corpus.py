@@ -66,10 +66,17 @@ tacacs-server host 10.1.1.1 key 7 TacIos16AB
 ntp authentication-key 1 md5 NtpIos17
 line vty 0 4
  password 0 VtyIos18
+cts sxp default password CtsIos19
+crypto isakmp client configuration group VPN
+ key 0 IsaGrpIos20
+vpdn-group 1
+ l2tp tunnel password L2tpIos21
+interface GigabitEthernet0/3
+ ip rsvp authentication key 0 RsvpIos22
 """, ["BannerWifiIos1", "BannerCommIos2", "EnableIos3", "UserIos4", "060506324F41AB", "CommIos5", "HostCommIos6", "AuthIos7",
       "PrivIos8", "VtpIos9", "LdpFbIos10", "LdpNbIos11", "121A0C0411045D5679", "IsaIos12", "02050D480809AB", "OspfMd5Ios13",
       "AAAA567890ABCDEF", "BBBB0123456789AB", "CCCC567890ABCDEF", "HsrpIos14", "DDDD567890ABCDEF", "BgpIos15", "TacIos16AB",
-      "NtpIos17", "VtyIos18"]),
+      "NtpIos17", "VtyIos18", "CtsIos19", "IsaGrpIos20", "L2tpIos21", "RsvpIos22"]),
     "iosxe": ("""hostname corpus-iosxe
 username netops privilege 15 algorithm-type scrypt secret ScryptXe1
 crypto ikev2 keyring KR
@@ -88,8 +95,11 @@ ip http client password HttpXe5
 wlan CORP 1 CORP
  security wpa psk set-key ascii 0 WpaXe6
 mpls ldp password fallback 7 1511021F0725AB
+crypto ikev2 profile P
+ authentication local pre-share key 0 IkeProfXe7
+ authentication remote pre-share key IkeProfXe8
 """, ["ScryptXe1", "IkeLocalXe2", "IkeRemoteXe3", "RadXe4", "EEEE0123456789AB", "FFFF567890ABCDEF", "9999567890ABCDEF", "HttpXe5",
-      "WpaXe6", "1511021F0725AB"]),
+      "WpaXe6", "1511021F0725AB", "IkeProfXe7", "IkeProfXe8"]),
     "nxos": ("""hostname corpus-nxos
 feature tacacs+
 username admin password 5 $5$Abc1$NxHashAdmin1 role network-admin
@@ -125,8 +135,12 @@ router isis CORE
 management security
    shared-secret profile P1
       secret S1 0 EosShared10
+dot1x
+   supplicant profile P
+      identity u
+      passphrase 7 EosDot1x11
 """, ["EosHash1", "EosEnable2", "EosComm3", "EosTac4AB", "EosNtp5", "EosOspf6", "EosOspfKey7", "EosBgp8ABC", "EosIsis9",
-      "EosShared10"]),
+      "EosShared10", "EosDot1x11"]),
     "iosxr": ("""hostname corpus-iosxr
 username ops
  secret 10 $6$saltXr$XrHash1
@@ -153,8 +167,19 @@ router bgp 65001
   password encrypted 0822455D0A21XR
 router isis CORE
  lsp-password hmac-md5 encrypted 0822455D0A22XR
+ntp authentication-key 1 md5 encrypted 0822455D0A23XR
+router hsrp
+ interface GigabitEthernet0/0/0/1
+  address-family ipv4
+   hsrp 1
+    authentication XrHsrp24
+router vrrp
+ interface GigabitEthernet0/0/0/2
+  address-family ipv4
+   vrrp 1
+    text-authentication XrVrrp25
 """, ["XrHash1", "0822455D0A16XR", "XrComm2", "0822455D0A17XR", "0822455D0A18XR", "0822455D0A19XR", "0822455D0A20XR",
-      "ABAB567890ABCDEF", "CDCD56789A12345", "EFEF567890ABCDEF", "0822455D0A21XR", "0822455D0A22XR"]),
+      "ABAB567890ABCDEF", "CDCD56789A12345", "EFEF567890ABCDEF", "0822455D0A21XR", "0822455D0A22XR", "0822455D0A23XR", "XrHsrp24", "XrVrrp25"]),
     "junos": ("""set system host-name corpus-junos
 set system root-authentication encrypted-password "$6$saltJn$JunRoot1"
 set system login user ops authentication plain-text-password-value JunPlain2
@@ -173,8 +198,12 @@ set security ike policy P1 pre-shared-key ascii-text JunPsk14
 set security ipsec security-association SA1 manual authentication algorithm hmac-sha1-96 key ascii-text JunSaAuth15
 set security ipsec security-association SA1 manual encryption algorithm 3des-cbc key ascii-text JunSaEnc16
 set protocols ospf3 area 0 interface ge-0/0/2 ipsec-sa SA1
+set protocols ospf area 1 interface ge-0/0/3 authentication simple-password JunSimple17
+set access profile P client C chap-secret JunChap18
+set interfaces pp0 unit 0 ppp-options pap password JunPap19
+set security macsec connectivity-association CA pre-shared-key ckn abcd1234 cak JunCak20
 """, ["JunRoot1", "JunPlain2", "JunRad3", "JunTac4", "JunNtp5", "JunComm6", "JunSnmpAuth7", "JunSnmpPriv8", "JunOspf9", "JunBgp10",
-      "JunLdp11", "JunIsis12", "JunVrrp13", "JunPsk14", "JunSaAuth15", "JunSaEnc16"]),
+      "JunLdp11", "JunIsis12", "JunVrrp13", "JunPsk14", "JunSaAuth15", "JunSaEnc16", "JunSimple17", "JunChap18", "JunPap19", "JunCak20"]),
 }
 NAPALM_OS = {"ios": "ios", "iosxe": "ios", "nxos": "nxos", "eos": "eos", "iosxr": "iosxr", "junos": "junos"}
 DEVICES = [f"corpus-{p}" for p in FORMS]

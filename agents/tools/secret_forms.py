@@ -119,12 +119,19 @@ LINE_FORMS: tuple[tuple[str, str], ...] = (
      _OSPF3_IPSEC + _IPSEC_ESP + r"(?:[ \t]+passphrase)?" + TYPE + r"[ \t]+(?!" + _IPSEC_AUTH_ALG + r"(?![^ \t\r\n]))"),
     ("vtp-password", r"vtp[ \t]+password" + TYPE + r"[ \t]+"),
     ("wpa-passphrase", r"(?:wpa-passphrase|wpa2?-psk)(?:[ \t]+(?:ascii|hex))?" + TYPE + r"[ \t]+"),
+    ("ikev2-profile-psk", r"authentication[ \t]+(?:local|remote)[ \t]+pre-share[ \t]+key(?:[ \t]+[06])?[ \t]+"),
+    ("rsvp-auth-key", r"ip[ \t]+rsvp[ \t]+authentication[ \t]+key" + TYPE + r"[ \t]+"),
+    ("xr-vrrp-text-auth", r"text-authentication[ \t]+"),
+    ("cts-sxp-password", r"cts[ \t]+sxp[ \t]+default[ \t]+password" + TYPE + r"[ \t]+"),
+    ("l2tp-tunnel-password", r"l2tp[ \t]+tunnel[ \t]+password" + TYPE + r"[ \t]+"),
+    # EOS dot1x supplicant profiles; NX-OS `username x passphrase lifetime ...` is a policy, not a key
+    ("passphrase", r"passphrase(?:[ \t]+(?:0|7|8a))?[ \t]+(?!(?:lifetime|warntime|gracetime)(?![^ \t\r\n]))"),
     ("eigrp-hmac-key", r"authentication[ \t]+mode[ \t]+hmac-sha-256" + TYPE + r"[ \t]+"),
     ("nhrp-auth", r"ip[ \t]+nhrp[ \t]+authentication[ \t]+"),
     ("pim-hello-auth", r"ip[ \t]+pim[ \t]+hello-authentication[ \t]+ah-md5" + TYPE + r"[ \t]+"),
     ("bfd-auth-key", r"bfd[ \t]+authentication[ \t]+\S+[ \t]+key-id[ \t]+\d+[ \t]+(?:hex-)?key[ \t]+"),
     # -- services and the rest ------------------------------------------------------------------
-    ("ntp-key", r"ntp[ \t]+authentication-key[ \t]+\d+[ \t]+\S+(?:[ \t]+(?:0|7|8a))?[ \t]+"),
+    ("ntp-key", r"ntp[ \t]+authentication-key[ \t]+\d+[ \t]+\S+(?:[ \t]+(?:0|7|8a|encrypted|clear))?[ \t]+"),
     ("ntp-child-key",
      r"authentication-key[ \t]+\d+[ \t]+(?:md5|sha\S*|cmac\S*|hmac\S*)(?:[ \t]+(?:0|7|8a|encrypted|clear))?[ \t]+"),
     ("wpa-psk", r"(?:wpa-psk|security[ \t]+wpa[ \t]+psk[ \t]+set-key)[ \t]+(?:ascii|hex)" + TYPE + r"[ \t]+"),
@@ -143,7 +150,8 @@ LINE_FORMS: tuple[tuple[str, str], ...] = (
         _junos(
             r"encrypted-password|(?:hello-)?authentication-key" + _KEY_ID_FOLLOWS
             + r"|authentication-password|privacy-password|privacy-key|community-name|shared-secret|secret"
-            + r"|plain-text-password-value"
+            + r"|plain-text-password-value|simple-password|chap-secret|default-chap-secret|default-pap-password|cak"
+            + r"|pap[ \t]+password"
         ),
     ),
     ("authentication-key", r"authentication-key" + _KEY_ID_FOLLOWS + TYPE + r"[ \t]+"),
@@ -164,6 +172,9 @@ SCOPED_FORMS: tuple[tuple[str, str, str], ...] = (
         r"snmp-server[ \t]+vrf",
     ),
     ("junos-snmp-community", r"community[ \t]+", r"snmp[ \t]*\{|\[edit[ \t]+snmp\]"),
+    ("isakmp-group-key", r"key(?:[ \t]+[06])?[ \t]+", r"crypto[ \t]+isakmp[ \t]+client[ \t]+configuration[ \t]+group"),
+    # IOS-XR `router hsrp` groups: `authentication <string>` (md5/text/key-chain are other forms)
+    ("xr-hsrp-auth", r"authentication[ \t]+(?!(?:md5|text|key-chain)(?![^ \t\r\n]))", r"hsrp[ \t]+\d+"),
 )
 
 # Community forms whose value may be a well-known default the audit must still recognise.
