@@ -25,7 +25,7 @@ from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreC
 from bot.slack_client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
-from tests.fakes.slack_api import app_mention_event, block_action, fake_slack, slash_command  # noqa: F401
+from tests.fakes.slack_api import app_mention_event, block_action, event_callback, fake_slack, next_ts, slash_command  # noqa: F401
 from tests.hostile_text import chunks, corpus, live_markup, markers_seen
 from tests.test_slack_app import OPERATOR, SECRET, Bot, start
 from tests.test_triage import BGP_DOWN, CHANNEL, TOKEN, send
@@ -174,13 +174,17 @@ async def test_device_output_carrying_markup_stays_text_in_answers(fake_slack, f
             await bot.post(block_action("noc_details", request_id, user=ASKER, channel="C0NOC", message_ts=answer["ts"],
                                         thread_ts=answer.get("thread_ts")))
         await bot.settle(timeout_s=60)
+        await bot.post(event_callback({"type": "app_home_opened", "user": ASKER, "channel": "D0NOC", "tab": "home",
+                                       "event_ts": next_ts()}))  # the Home tab lists the questions asked
+        await bot.settle(timeout_s=60)
     finally:
         await running.stop(runtime)
     assert api.requests_for("specialist:config"), "the Claude path ran"
+    assert markers_seen(fake_slack.calls_to("views.publish")), "the Home tab showed the questions (as text)"
     seen = markers_seen(fake_slack.calls)
     from_devices = {f"HX{n}" for n in range(42, len(ENTRIES))} & seen
     assert len(from_devices) >= 60, "device output carrying the corpus must reach the answer (as text)"
-    assert live_markup(fake_slack.calls, allowed={f"<@{ASKER}>"}) == []
+    assert live_markup(fake_slack.calls, allowed={f"<@{ASKER}>", "<#C0NOC>"}) == []  # the bot names the asker and channel
 
 
 @pytest.mark.parametrize("paced", [False, True])
