@@ -8,6 +8,7 @@ output; each entry has a marker, and each test checks the markers arrived (escap
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import shutil
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from agents.config import LLMConfig, NetworkConfig
 from agents.lab import DATA_DIR, device_fixture_dir
 from agents.llm.schemas import ConfigReport, FindingOut, GapList, PlanOut, PlanStepOut, RecommendationOut, RouteOut, SynthesisOut
+from bot.cli import cli
 from bot.runtime import Runtime
 from bot.server import start_bot
 from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
@@ -63,7 +66,7 @@ async def alert_bot(fake_slack, tmp_path, monkeypatch):
     await b.running.stop(b.runtime)
 
 
-async def test_alerts_carrying_markup_post_it_as_text(alert_bot, fake_slack):
+async def test_alerts_carrying_markup_post_it_as_text(alert_bot, fake_slack, tmp_path):
     texts = list(chunks(ENTRIES, 500))
     for i, hostile in enumerate(texts):
         assert (await send(alert_bot, _alertmanager(i, hostile)))[0] == 202
@@ -80,6 +83,17 @@ async def test_alerts_carrying_markup_post_it_as_text(alert_bot, fake_slack):
     assert "Resolved" in messages and "Firing again" in messages
     assert len(markers_seen(fake_slack.calls)) >= 0.95 * len(ENTRIES)  # the corpus reached Slack, as text
     assert live_markup(fake_slack.calls) == []
+
+    # `noc health --post`: the report lists the day's alerts, their names, devices and outcomes
+    before = len(fake_slack.calls)
+    config = tmp_path / "noc.yml"
+    config.write_text(f"store:\n  url: sqlite:///{tmp_path / 'noc.db'}\nnetwork:\n  scenario: healthy\n")
+    env = {"SLACK_API_URL": fake_slack.api_url, "SLACK_BOT_TOKEN": "xoxb-test"}
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["--config", str(config), "health", "--post", CHANNEL, "-q"], env=env)
+    assert result.exit_code == 0, result.output
+    report = fake_slack.calls[before:]
+    assert len(markers_seen(report)) >= 20, "the report named the alerts (as text)"
+    assert live_markup(report) == []
 
 
 def _hostile_inventory(root: Path, entries: list[str]) -> Path:
