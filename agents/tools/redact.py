@@ -20,7 +20,8 @@ Design notes:
   hier_config's diff is redacted as a diff, with its context.
 - Catch-alls follow for forms nobody listed: any `password|secret|key 7 <value>`, typed secrets
   (`password 0 x`), crypt hashes (`$1$`, `$6$`, Junos `"$9$"`), Junos `## SECRET-DATA` lines,
-  credentials in URLs, TerminAttr `auth=key,...`, and PEM private key bodies. netutils' maintained
+  credentials in URLs, TerminAttr `auth=key,...`, PEM private key bodies, and credentials written
+  as prose (`agents.tools.prose_secrets`: banner text, log lines). netutils' maintained
   sanitize filters run first, retargeted to the same marker and kept to one line.
 - A value is one whitespace-free token (or one double-quoted string), matched possessively, that
   is neither the marker nor an angle-bracket placeholder such as `<community>` and is not followed
@@ -39,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from agents.tools.prose_secrets import prose_pass
 from agents.tools.redact_patterns import (
     CATCH_ALL_PATTERNS,
     COMBINED,
@@ -53,7 +55,6 @@ from agents.tools.redact_patterns import (
     PEM_BODY_LINE,
     PEM_END,
     PEM_KEY,
-    PROSE_CREDENTIAL,
     REDACTED,
     SCOPED_CANDIDATE,
     SCOPED_PATTERNS,
@@ -268,34 +269,6 @@ def _load_netutils() -> Callable[[str], str]:
 _netutils_sanitize = _load_netutils()
 
 
-_PROSE_WORDS = (b"password", b"passwd", b"passphrase", b"secret", b"community", b"psk", b"pre-shared", b"wi-fi", b"wifi")
-
-
-def _prose_pass(text: str) -> tuple[str, int]:
-    """PROSE_CREDENTIAL tried only where one of its words starts: found with bytes.find over an
-    ASCII-lowered copy of the same length (non-ASCII becomes `?`), which is far faster than letting
-    a case-insensitive alternation try every position of a long config."""
-    if ":" not in text and "=" not in text and " is" not in text and " IS" not in text and " Is" not in text:
-        return text, 0
-    low = text.encode("ascii", "replace").lower()
-    starts: set[int] = set()
-    for word in _PROSE_WORDS:
-        at = low.find(word)
-        while at >= 0:
-            starts.add(at)
-            at = low.find(word, at + 1)
-    out: list[str] = []
-    last = count = 0
-    for start in sorted(starts):
-        if start < last:
-            continue
-        match = PROSE_CREDENTIAL.match(text, start)
-        if match:
-            out += [text[last:match.start("val")], REDACTED]
-            last = match.end("val")
-            count += 1
-    return ("".join(out) + text[last:], count) if count else (text, 0)
-
 # Catch-alls after the line and block forms, each behind a substring test that skips it when
 # the text cannot contain its form (most texts hold no URL, no PEM key, no Junos marker).
 _CATCH_ALLS: tuple[tuple[str, Callable[[str], tuple[str, int]]], ...] = (
@@ -306,7 +279,7 @@ _CATCH_ALLS: tuple[tuple[str, Callable[[str], tuple[str, int]]], ...] = (
     ("auth=key,", lambda t: _sub_value(TERMINATTR_KEY, t)),
     ("## SECRET-DATA", lambda t: _sub_value(SECRET_DATA, t)),
     ("PRIVATE KEY-----", _pem_pass),
-    ("", _prose_pass),
+    ("", prose_pass),
 )
 
 
