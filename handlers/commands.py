@@ -58,7 +58,7 @@ def register(app: AsyncApp) -> None:
         runtime = runtime_of(context)
         words = (command.get("text") or "").lower().split()
         known = runtime.toolbox.inventory.names
-        usage = f"Usage: `/noc-audit &lt;device|all&gt; [cis|pci|soc2]`. Devices: {escape(', '.join(known))}"
+        usage = f"Usage: `/noc-audit {escape('<device|all>')} [cis|pci|soc2]`. Devices: {escape(', '.join(known))}"
         target = words[0] if words else ""
         tags = [w for w in words[1:] if w in TAGS]
         unknown_words = [w for w in words[1:] if w not in TAGS]

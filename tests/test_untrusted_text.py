@@ -214,3 +214,16 @@ async def test_the_client_never_sends_options_that_turn_text_into_mentions(fake_
     sent = [c for c in fake_slack.calls if c.method in ("chat.postMessage", "chat.update")]
     assert len(sent) == 2 and all("link_names" not in c.args and "parse" not in c.args for c in sent)
     assert live_markup(fake_slack.calls) == []
+
+
+async def test_slash_command_replies_echo_arguments_as_text(alert_bot, fake_slack):
+    """/noc-audit answers bad arguments in the ack itself (the HTTP response, not a Web API call):
+    the echoed device and options, and the usage line, carry no live markup."""
+    import re
+
+    for entry in ENTRIES[::15]:
+        for args in (entry, f"all {entry}"):
+            status, reply = await alert_bot.post(slash_command("/noc-audit", args, user=OPERATOR))
+            assert status == 200 and ("Unknown" in reply or "Usage" in reply), reply
+            body = json.loads(reply)["text"] if reply.startswith("{") else reply
+            assert re.findall(r"<[^<>]*>?", body) == [], reply
