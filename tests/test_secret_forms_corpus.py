@@ -202,8 +202,11 @@ set protocols ospf area 1 interface ge-0/0/3 authentication simple-password JunS
 set access profile P client C chap-secret JunChap18
 set interfaces pp0 unit 0 ppp-options pap password JunPap19
 set security macsec connectivity-association CA pre-shared-key ckn abcd1234 cak JunCak20
+set interfaces pp0 unit 0 ppp-options pap local-password JunPapLocal21
+set access profile P client C firewall-user password JunFwUser22
+set services mobile-ip peer ip-address 10.0.0.1 spi 256 key ascii JunMip23
 """, ["JunRoot1", "JunPlain2", "JunRad3", "JunTac4", "JunNtp5", "JunComm6", "JunSnmpAuth7", "JunSnmpPriv8", "JunOspf9", "JunBgp10",
-      "JunLdp11", "JunIsis12", "JunVrrp13", "JunPsk14", "JunSaAuth15", "JunSaEnc16", "JunSimple17", "JunChap18", "JunPap19", "JunCak20"]),
+      "JunLdp11", "JunIsis12", "JunVrrp13", "JunPsk14", "JunSaAuth15", "JunSaEnc16", "JunSimple17", "JunChap18", "JunPap19", "JunCak20", "JunPapLocal21", "JunFwUser22", "JunMip23"]),
 }
 NAPALM_OS = {"ios": "ios", "iosxe": "ios", "nxos": "nxos", "eos": "eos", "iosxr": "iosxr", "junos": "junos"}
 DEVICES = [f"corpus-{p}" for p in FORMS]

@@ -144,6 +144,8 @@ LINE_FORMS: tuple[tuple[str, str], ...] = (
     ("junos-ospf-md5-key", _junos(r"md5[ \t]+\d+[ \t]+key")),
     ("junos-pre-shared-key", _junos(r"pre-shared-key[ \t]+(?:ascii-text|hexadecimal)")),
     # manual IPsec SAs (OSPFv3 authentication, `security ipsec security-association ... manual`)
+    # Junos' secret-control hierarchy list (access privilege bits): mobile-ip SA keys, `key (hex | ascii)`
+    ("junos-mobile-ip-key", _junos(r"key[ \t]+(?:hex|ascii)")),
     ("junos-sa-key", _junos(r"(?:authentication|encryption)[ \t]+(?:algorithm[ \t]+\S+[ \t]+)?key[ \t]+(?:ascii-text|hexadecimal)")),
     (
         "junos-secret",
@@ -151,7 +153,7 @@ LINE_FORMS: tuple[tuple[str, str], ...] = (
             r"encrypted-password|(?:hello-)?authentication-key" + _KEY_ID_FOLLOWS
             + r"|authentication-password|privacy-password|privacy-key|community-name|shared-secret|secret"
             + r"|plain-text-password-value|simple-password|chap-secret|default-chap-secret|default-pap-password|cak"
-            + r"|pap[ \t]+password"
+            + r"|pap[ \t]+password|pap-password|default-password|local-password|firewall-user[ \t]+password"
         ),
     ),
     ("authentication-key", r"authentication-key" + _KEY_ID_FOLLOWS + TYPE + r"[ \t]+"),
