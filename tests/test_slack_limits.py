@@ -113,3 +113,23 @@ async def test_a_crowded_daily_report_fits_one_message(fake_slack, tmp_path):
     text_, blocks = render_report(crowded)
     assert message_chars(blocks) <= MAX_MESSAGE_CHARS and "cut to fit Slack" in json.dumps(blocks)
     await fake_slack.client().chat_postMessage(channel="C0NOC", text=text_, blocks=blocks)  # accepted
+
+
+async def test_a_message_slack_refuses_anyway_goes_as_a_file_with_its_buttons(fake_slack, tmp_path):
+    """Should Slack's total-text limit be lower than measured, the refused message is not retried
+    in vain nor lost: its text is uploaded as a file and a short message keeps the buttons."""
+    fake_slack.blocks_text_limit = 1500  # a stricter Slack than any report
+    b = await start(fake_slack, tmp_path, scenario="wan-congestion", progress="edit")
+    try:
+        event = app_mention_event("why is the branch office slow?", channel="C0NOC")
+        await b.post(event)
+        await b.settle(timeout_s=60)
+    finally:
+        await b.running.stop(b.runtime)
+    refused = [c for c in fake_slack.calls_to("chat.postMessage") if c.response.get("error") == "msg_blocks_too_long"]
+    assert len(refused) == 1, "a refusal is not retried"
+    thread = fake_slack.thread("C0NOC", event["event"]["ts"])
+    [kept] = [m for m in thread if any(bl.get("type") == "actions" for bl in m.get("blocks") or [])]
+    assert "attached as `answer.txt`" in json.dumps(kept["blocks"])
+    [upload] = [f for f in fake_slack.files.values() if f["filename"] == "answer.txt"]
+    assert upload["thread_ts"] == event["event"]["ts"] and "WAN congestion" in upload["content"].decode()
