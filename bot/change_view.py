@@ -26,7 +26,7 @@ def render_proposal(proposal: ChangeProposal, *, diff_in_file: bool = False) -> 
     """The approval message: diff, pre-checks, risk and confidence, and the two buttons."""
     p = proposal
     refused = p.state == "refused"
-    title = f"Change {'refused' if refused else 'proposal'} {p.id}: {p.kind or 'change'} on {p.device}"
+    title = f"Change {'refused' if refused else 'proposal'} {p.id}: {escape(p.kind or 'change')} on {escape(p.device)}"
     checks = "\n".join(f"{':white_check_mark:' if c.ok else ':x:'} *{escape(c.name)}*: {escape(c.detail)}" for c in p.prechecks)
     blocks: list[dict[str, Any]] = [
         header(title),
@@ -58,7 +58,7 @@ def render_proposal(proposal: ChangeProposal, *, diff_in_file: bool = False) -> 
 def render_step(proposal: ChangeProposal, step: str, detail: str, actor: str | None = None) -> str:
     mark = _STEP_MARK.get(step, ":gear:")
     who = f" by <@{actor}>" if actor else ""
-    return f"{mark} Change {proposal.id} on {proposal.device}: *{escape(step)}*{who}: {escape(detail)}"
+    return f"{mark} Change {proposal.id} on {escape(proposal.device)}: *{escape(step)}*{who}: {escape(detail)}"
 
 
 def render_decided(proposal: ChangeProposal) -> list[dict[str, Any]]:

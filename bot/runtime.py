@@ -41,6 +41,7 @@ from bot.slack_sink import SlackThreadSink
 from bot.slack_stream import SlackStreamSink
 from bot.store import Store
 from bot.triage.intake import AlertTriage
+from bot.views.text import cut, escape
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +312,7 @@ class Runtime:
 
     async def _title_thread(self, origin: Origin, question: str) -> None:
         """Name a Messages-tab thread after its first question (its entry in the user's history)."""
-        title = question if len(question) <= TITLE_CHARS else question[: TITLE_CHARS - 1].rstrip() + "…"
+        title = cut(escape(question), TITLE_CHARS)
         try:
             await self.client.assistant_threads_setTitle(channel_id=origin.channel, thread_ts=origin.thread_ts, title=title)
         except Exception:  # the answer matters, the title does not

@@ -34,7 +34,30 @@ MAX_CONNECTIONS = 32  # per host; Slack's rate limits bind long before this
 _CALL_CHANNEL: ContextVar[str | None] = ContextVar("slack_call_channel", default=None)
 
 
-class PacedWebClient(AsyncWebClient):
+# Options that make Slack turn plain `@here`, `@channel` and `#name` in a text into live mentions
+# and links (`link_names`, `parse=full`): text from outside is escaped to stay text, and these
+# would undo that, so no call of the bot ever carries them, whoever passes them.
+_MARKUP_OPTIONS = ("link_names", "parse")
+
+
+def _without_markup_options(part: Any) -> Any:
+    if isinstance(part, dict) and any(k in part for k in _MARKUP_OPTIONS):
+        return {k: v for k, v in part.items() if k not in _MARKUP_OPTIONS}
+    return part
+
+
+class TextSafeWebClient(AsyncWebClient):
+    """An AsyncWebClient that never sends `link_names` or `parse` (see _MARKUP_OPTIONS)."""
+
+    async def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict | None = None, data: Any = None,
+                       params: dict | None = None, json: dict | None = None, headers: dict | None = None,
+                       auth: dict | None = None) -> AsyncSlackResponse:
+        data, params, json = (_without_markup_options(part) for part in (data, params, json))
+        return await super().api_call(api_method, http_verb=http_verb, files=files, data=data, params=params, json=json,
+                                      headers=headers, auth=auth)
+
+
+class PacedWebClient(TextSafeWebClient):
     """An AsyncWebClient whose channel-message calls wait for their channel's token first."""
 
     def __init__(self, *args: Any, pacer: ChannelPacer, **kwargs: Any) -> None:
@@ -101,7 +124,7 @@ def web_client(token: str, settings_api_url: str | None, max_rate_limit_retries:
     except RuntimeError:  # no loop (a synchronous caller): slack_sdk opens a session per call
         pass
     if pacer is None:
-        client = AsyncWebClient(token=token, base_url=base_url, session=session)
+        client = TextSafeWebClient(token=token, base_url=base_url, session=session)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries))
     else:
         client = PacedWebClient(token=token, base_url=base_url, session=session, pacer=pacer)

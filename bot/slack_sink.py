@@ -19,13 +19,22 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from agents.models import Answer
 from agents.progress import ProgressEvent
 from bot.blocks import RenderedAnswer, progress_line, render_answer, render_error, render_status
 from bot.slack_pace import ANSWER, PROGRESS, Turn, in_turn
+from bot.views.layout import context, plain_text_of
+
+# Slack's refusals of a message's content: sending it again cannot help, sending it otherwise can.
+REFUSED_CONTENT = frozenset({"msg_blocks_too_long", "invalid_blocks", "msg_too_long"})
+
+
+def refused_content(exc: BaseException) -> bool:
+    return isinstance(exc, SlackApiError) and (exc.response or {}).get("error") in REFUSED_CONTENT
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +161,7 @@ class SlackThreadSink:
         """One Slack post, retried with exponential backoff: a computed answer is worth waiting
         for (each piece is retried on its own, so nothing is posted twice)."""
         async for attempt in AsyncRetrying(stop=stop_after_attempt(self.post_attempts), reraise=True,
+                                           retry=retry_if_exception(lambda exc: not refused_content(exc)),
                                            wait=wait_exponential(multiplier=self.post_backoff_s, max=30 * self.post_backoff_s)):
             with attempt:
                 if attempt.retry_state.attempt_number > 1:
@@ -159,14 +169,31 @@ class SlackThreadSink:
                 await call()
 
     async def post_rendered(self, rendered: RenderedAnswer) -> None:
-        await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
-                                                                 text=rendered.text, blocks=rendered.blocks))
-        for blocks in rendered.overflow:
-            await self._deliver(lambda b=blocks: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
-                                                                              text="(continued)", blocks=b))
+        await self._post_blocks(rendered.text, rendered.blocks, "answer.txt")
+        for n, blocks in enumerate(rendered.overflow, start=2):
+            await self._post_blocks("(continued)", blocks, f"answer-part-{n}.txt")
         for filename, title, content in rendered.attachments:
             await self._deliver(lambda f=filename, t=title, c=content: self.client.files_upload_v2(
                 channel=self.channel, thread_ts=self.thread_ts, content=c, filename=f, title=t))
+
+    async def _post_blocks(self, text: str, blocks: list[dict], filename: str) -> None:
+        """One message of an answer. Should Slack refuse its content after all (a total-text limit
+        lower than the one measured, a block it will not take), the same text goes as a file and
+        a short message keeps the buttons: the answer is never lost to a refused post."""
+        try:
+            await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
+                                                                     text=text, blocks=blocks))
+            return
+        except Exception as exc:
+            if not refused_content(exc):
+                raise
+            log.warning("Slack refused a message in %s (%s); sending it as a file", self.channel, exc.response.get("error"))
+        note = context([f":paperclip: Slack would not take this message as it was; its text is attached as `{filename}`."])
+        await self._deliver(lambda: self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts,
+                                                                content=plain_text_of(blocks), filename=filename, title=filename))
+        kept = [note, *(b for b in blocks if b.get("type") == "actions")]
+        await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
+                                                                 text=text, blocks=kept))
 
     async def post_error(self, request_id: str, what_failed: str) -> None:
         try:

@@ -31,6 +31,7 @@ from bot.blocks import RenderedAnswer, render_answer
 from bot.slack_pace import ANSWER, PROGRESS, Turn, in_turn
 from bot.slack_sink import SlackThreadSink
 from bot.views.status import progress_line
+from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +114,21 @@ class SlackStreamSink(SlackThreadSink):
             self.lines.append(line)
         chunks = self._chunks(event)
         if isinstance(event, StepStarted):
-            await self.set_status(f"is running {event.agent}: {event.instruction[:80]}...", pace=True)
+            await self.set_status(f"is running {event.agent}: {escape(event.instruction[:80])}...", pace=True)
         elif isinstance(event, ToolCalled) and event.device:
-            await self.set_status(f"is checking {event.tool.replace('_', ' ')} on {event.device}...", pace=True)
+            await self.set_status(f"is checking {event.tool.replace('_', ' ')} on {escape(event.device)}...", pace=True)
         if not chunks:
             return
         self._pending += chunks
         await self._coalesce()
 
     def _chunks(self, event: ProgressEvent) -> list[dict]:
+        """The stream's plan and task updates for `event`, their texts escaped: a device name, an
+        instruction or a step summary may carry text from outside that must stay text."""
+        return [{k: escape(v) if k in _TEXT_FIELDS and isinstance(v, str) else v for k, v in chunk.items()}
+                for chunk in self._raw_chunks(event)]
+
+    def _raw_chunks(self, event: ProgressEvent) -> list[dict]:
         if isinstance(event, Planned):
             chunks: list[dict] = [{"type": "plan_update", "title": f"Plan ({event.mode}): "
                                    + ", ".join(s.split(":", 1)[-1] for s in event.steps)[:200]}]
@@ -180,6 +187,9 @@ class SlackStreamSink(SlackThreadSink):
         self.lines = lines
         self._dirty = True
         await SlackThreadSink._flush(self, done, Turn(ANSWER if done else PROGRESS))
+
+
+_TEXT_FIELDS = frozenset({"title", "details", "output", "text", "markdown_text"})
 
 
 def _fit(chunks: list[dict]) -> list[dict]:

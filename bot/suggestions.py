@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.tools.network import Toolbox
+from bot.views.text import cut, escape
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ def prompts_for(hotspot: Hotspot | None, risk: Risk | None) -> list[dict[str, st
         chosen.append(STATIC_PROMPTS[1])
     chosen.append(HEALTH_PROMPT)
     chosen.append(QOS_HOWTO if hotspot is not None and hotspot.discards > 0 else FAILOVER_HOWTO)
-    return [{"title": p["title"][:75], "message": p["message"]} for p in chosen[:MAX_PROMPTS]]
+    # device and interface names come from the devices: the shown title is escaped like any such text
+    return [{"title": cut(escape(p["title"]), 75), "message": p["message"]} for p in chosen[:MAX_PROMPTS]]
 
 
 class PromptChooser:

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import render_help
 from bot.runtime import Origin
+from bot.views.text import code_span, cut, escape
 from handlers.common import runtime_of, tell_through_response_url
 
 COMMANDS = [
@@ -44,7 +45,7 @@ def register(app: AsyncApp) -> None:
             request = await runtime.admit(text, user=user, channel=channel, command="/noc")
             if request is None:
                 return
-            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {request.question[:2900]}")
+            root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {cut(escape(request.question), 2900)}")
         except Exception as exc:  # after the ack the only way left to reach the user is the response_url
             await tell_through_response_url(respond, "/noc", exc)
             return
@@ -57,22 +58,22 @@ def register(app: AsyncApp) -> None:
         runtime = runtime_of(context)
         words = (command.get("text") or "").lower().split()
         known = runtime.toolbox.inventory.names
-        usage = f"Usage: `/noc-audit <device|all> [cis|pci|soc2]`. Devices: {', '.join(known)}"
+        usage = f"Usage: `/noc-audit {escape('<device|all>')} [cis|pci|soc2]`. Devices: {escape(', '.join(known))}"
         target = words[0] if words else ""
         tags = [w for w in words[1:] if w in TAGS]
         unknown_words = [w for w in words[1:] if w not in TAGS]
         if not target or unknown_words:
-            await ack(text=usage if not unknown_words else f"Unknown option {', '.join(unknown_words)}. {usage}")
+            await ack(text=usage if not unknown_words else f"Unknown option {escape(', '.join(unknown_words))}. {usage}")
             return
         if target != "all" and target not in {n.lower() for n in known}:
-            await ack(text=f"Unknown device `{target}`. {usage}")
+            await ack(text=f"Unknown device `{code_span(target)}`. {usage}")
             return
         await ack()
         user, channel = command["user_id"], command["channel_id"]
         devices = known if target == "all" else [n for n in known if n.lower() == target]
         scope = f" ({', '.join(t.upper() for t in tags)})" if tags else ""
         origin = await _open_thread(runtime, client, respond, "/noc-audit", user, channel, "operator",
-                                    f"<@{user}> requested an audit of {target}{scope}")
+                                    f"<@{user}> requested an audit of {escape(target)}{scope}")
         if origin is not None:
             runtime.spawn(runtime.run_audit(devices, tags, origin), name=f"/noc-audit:{origin.thread_ts}")
 

@@ -43,6 +43,7 @@ from bot.blocks import (
     render_help,
     render_status,
 )
+from bot.views.layout import MAX_CONTINUATIONS
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -257,13 +258,17 @@ def test_huge_answer_overflows_without_losing_anything() -> None:
     main = all_text(r.blocks)
     assert "Continued in" in main and "$0.0123" in main
     assert r.blocks[-1]["type"] == "actions"
-    everything = "\n".join(all_text(m) for m in r.messages)
+    # past three continuation messages the rest is one file (Slack's ~12,000-character total per
+    # message makes a long answer many messages otherwise); nothing is lost or shown twice
+    assert len(r.overflow) == MAX_CONTINUATIONS
+    [(name, _, content)] = r.attachments
+    assert name in main and "is attached" in main
+    everything = "\n".join(all_text(m) for m in r.messages) + content
     for i in range(200):
         assert everything.count(f"finding-{i:03d}-end") == 1, i
     for i in range(80):
         assert everything.count(f"recommendation-{i:03d}-end") == 1, i
         assert everything.count(f"show interfaces Gi0/{i} transceiver detail") == 1, i
-    assert r.attachments == []
 
 
 def test_long_summary_split_at_line_boundaries() -> None:
@@ -328,7 +333,7 @@ def test_every_block_of_many_answers_validates() -> None:
     for status in ("ok", "partial", "degraded", "failed"):
         r = render_answer(make_answer(status=status, notices=[f"notice {i} " + "n" * 2500 for i in range(12)], findings=[], recommendations=[]))
         assert_valid(r)
-        text = "\n".join(all_text(m) for m in r.messages)
+        text = "\n".join(all_text(m) for m in r.messages) + "".join(c for _, _, c in r.attachments)  # the rest as a file
         for i in range(12):
             assert f"notice {i} " in text
 
@@ -484,10 +489,12 @@ def test_render_audit_many_findings_overflow_and_attach_full_evidence() -> None:
     r = render_audit(scans, [])
     assert_valid(r)
     assert r.overflow
-    everything = "\n".join(all_text(m) for m in r.messages)
+    # what does not fit three continuation messages is attached with the full audit
+    rest = [c for n, _, c in r.attachments if n == "noc-audit-all-rest.txt"]
+    everything = "\n".join(all_text(m) for m in r.messages) + "".join(rest)
     for d in range(6):
         for i in range(30):
             assert everything.count(f"*D{d}-R{i:02d}*") == 1
-    assert len(r.attachments) == 1
+    assert len(r.attachments) == 1 + len(rest)
     name, _, content = r.attachments[0]
     assert name == "noc-audit-all.txt" and "line 8 of D5-R29 <redacted>" in content

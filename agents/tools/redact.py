@@ -20,7 +20,8 @@ Design notes:
   hier_config's diff is redacted as a diff, with its context.
 - Catch-alls follow for forms nobody listed: any `password|secret|key 7 <value>`, typed secrets
   (`password 0 x`), crypt hashes (`$1$`, `$6$`, Junos `"$9$"`), Junos `## SECRET-DATA` lines,
-  credentials in URLs, TerminAttr `auth=key,...`, and PEM private key bodies. netutils' maintained
+  credentials in URLs, TerminAttr `auth=key,...`, PEM private key bodies, and credentials written
+  as prose (`agents.tools.prose_secrets`: banner text, log lines). netutils' maintained
   sanitize filters run first, retargeted to the same marker and kept to one line.
 - A value is one whitespace-free token (or one double-quoted string), matched possessively, that
   is neither the marker nor an angle-bracket placeholder such as `<community>` and is not followed
@@ -39,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from agents.tools.prose_secrets import prose_pass
 from agents.tools.redact_patterns import (
     CATCH_ALL_PATTERNS,
     COMBINED,
@@ -277,6 +279,7 @@ _CATCH_ALLS: tuple[tuple[str, Callable[[str], tuple[str, int]]], ...] = (
     ("auth=key,", lambda t: _sub_value(TERMINATTR_KEY, t)),
     ("## SECRET-DATA", lambda t: _sub_value(SECRET_DATA, t)),
     ("PRIVATE KEY-----", _pem_pass),
+    ("", prose_pass),
 )
 
 

@@ -27,7 +27,7 @@ PLACEHOLDER = r"<[\w.:-]*>(?![^ \t\r\n;\"])"
 # Lines an operator writes free text into: never treated as credentials by the type catch-alls.
 FREE_TEXT = re.compile(r"[ \t]*(?:[+-][ \t]+)?(?:description|remark|alias|banner)[ \t]")
 # Cheap pre-check: text without any of these cannot hold a secret form, so it is returned as is.
-HINT = re.compile(r"(?i:password|secret|key|community|snmp|auth|psk|passphrase|private|://)|\$")
+HINT = re.compile(r"(?i:password|secret|key|community|snmp|auth|psk|passphrase|private|ipsec|://)|\$")
 
 
 def value_regex(group: str) -> str:
@@ -69,6 +69,15 @@ CRYPT_HASH = re.compile(
     r"(?P<val>\$(?<![^ \t\r\n\"]\$)(?:1|2[aby]?|5|6|8|9|14|y|sha1|sha256|sha512)\$[^ \t\r\n\";]++)", re.MULTILINE
 )
 URL_PASSWORD = re.compile(r"://[^/\s:@]++:(?!<[\w.:-]*>@)(?P<val>[^/\s@]++)@")
+# A credential written as prose ("wifi password: x", "the community is x"), as banners, MOTDs,
+# alert summaries and log lines carry them: free text no command form matches.
+PROSE_CREDENTIAL = re.compile(
+    r"(?i:(?<![\w-])(?:password|passwd|passphrase|secret|community(?:[ \t]+string)?|psk|pre-shared[ \t]+key|wi-?fi[ \t]+key)"
+    r"(?:[ \t]*[:=][ \t]*|[ \t]+is[ \t]+)"
+    r"(?!(?:required|not|set|the|a|an|now|also|being|needed|enabled|disabled|configured|changed|expired|wrong|invalid"
+    r"|incorrect|empty|missing|too|strong|weak)(?![^ \t\r\n]))"
+    r"(?!<[\w.:-]*>))(?P<val>[^ \t\r\n\"',;]{4,})",
+)
 TERMINATTR_KEY = re.compile(r"auth=key,(?!<[\w.:-]*>(?![^ \t\r\n,]))(?P<val>[^ \t\r\n,]++)")
 SECRET_DATA = re.compile(
     r"(?<=[ \t])(?P<q>\")?(?!<[\w.:-]*>[\";])(?P<val>(?(q)[^\"\r\n]++|[^ \t\r\n;\"]++))(?(q)\")[ \t]*;[ \t]*## SECRET-DATA"
@@ -92,6 +101,7 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("terminattr-key", TERMINATTR_KEY),
     SecretPattern("junos-secret-data", SECRET_DATA),
     SecretPattern("crypt-hash", CRYPT_HASH),
+    SecretPattern("prose-credential", PROSE_CREDENTIAL),
 )
 LINE_PATTERNS = SECRET_PATTERNS[: len(LINE_FORMS)]
 SCOPED_PATTERNS = SECRET_PATTERNS[len(LINE_FORMS) : len(LINE_FORMS) + len(SCOPED_FORMS)]

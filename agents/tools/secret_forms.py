@@ -44,6 +44,13 @@ _KEY_ID_FOLLOWS = r"(?![ \t]+\d+[ \t]+(?:md5|sha\S*|cmac\S*|hmac\S*|type|value)(
 _NOT_A_COMMUNITY = r"(?!(?:version|vrf|use-vrf|filter-vrf|source-interface|udp-port|informs|traps)(?![^ \t\r\n]))"
 _FHRP = r"(?:(?:standby|vrrp|glbp)[ \t]+\d+[ \t]+(?:peer[ \t]+)?)?"
 
+# OSPFv3 IPsec (IOS/IOS-XE `ipv6 ospf`/`ospfv3`, area-wide `area N`, EOS `ospfv3 ... passphrase`):
+# the SPI and algorithm names are kept, the authentication key and the ESP key are values.
+# IOS-XR writes the same under `router ospfv3` / `area` without a prefix.
+_OSPF3_IPSEC = (r"(?:(?:ipv6[ \t]+ospf|ospfv3|area[ \t]+\S+)[ \t]+)?(?:authentication|encryption)[ \t]+ipsec[ \t]+spi[ \t]+\d+[ \t]+")
+_IPSEC_AUTH_ALG = r"(?:md5|sha-?1|sha-?256|sha-?384|sha-?512)"
+_IPSEC_ESP = r"esp[ \t]+(?:3des|des|aes-cbc(?:[ \t]+\d+)?|aes-\d+-cbc|aes(?:[ \t]+\d+)?)"
+
 # (name, body). Order matters where two bodies could claim one line: the first that matches wins.
 LINE_FORMS: tuple[tuple[str, str], ...] = (
     # -- local credentials ----------------------------------------------------------------------
@@ -102,12 +109,29 @@ LINE_FORMS: tuple[tuple[str, str], ...] = (
     ("fhrp-text-auth", _FHRP + r"authentication[ \t]+text[ \t]+"),
     ("fhrp-md5-key-string", _FHRP + r"authentication[ \t]+(?:md5|ietf-md5)[ \t]+key-string" + TYPE + r"[ \t]+"),
     ("hsrp-plain-auth", r"standby[ \t]+(?:\d+[ \t]+)?authentication[ \t]+(?!(?:text|md5)(?![^ \t\r\n]))"),
+    # `mpls ldp password required|option|rollover` are policy; `fallback` and per-neighbour are keys.
+    ("ldp-password",
+     r"mpls[ \t]+ldp[ \t]+(?:neighbor[ \t]+(?:vrf[ \t]+\S+[ \t]+)?\S+[ \t]+)?password(?:[ \t]+fallback)?" + TYPE
+     + r"[ \t]+(?!(?:required|option|rollover|fallback)(?![^ \t\r\n]))"),
+    ("ospfv3-ipsec-auth-key",
+     _OSPF3_IPSEC + r"(?:[^\n]*?[ \t])?" + _IPSEC_AUTH_ALG + r"(?:[ \t]+passphrase)?" + TYPE + r"[ \t]+"),
+    ("ospfv3-ipsec-esp-key",
+     _OSPF3_IPSEC + _IPSEC_ESP + r"(?:[ \t]+passphrase)?" + TYPE + r"[ \t]+(?!" + _IPSEC_AUTH_ALG + r"(?![^ \t\r\n]))"),
+    ("vtp-password", r"vtp[ \t]+password" + TYPE + r"[ \t]+"),
+    ("wpa-passphrase", r"(?:wpa-passphrase|wpa2?-psk)(?:[ \t]+(?:ascii|hex))?" + TYPE + r"[ \t]+"),
+    ("ikev2-profile-psk", r"authentication[ \t]+(?:local|remote)[ \t]+pre-share[ \t]+key(?:[ \t]+[06])?[ \t]+"),
+    ("rsvp-auth-key", r"ip[ \t]+rsvp[ \t]+authentication[ \t]+key" + TYPE + r"[ \t]+"),
+    ("xr-vrrp-text-auth", r"text-authentication[ \t]+"),
+    ("cts-sxp-password", r"cts[ \t]+sxp[ \t]+default[ \t]+password" + TYPE + r"[ \t]+"),
+    ("l2tp-tunnel-password", r"l2tp[ \t]+tunnel[ \t]+password" + TYPE + r"[ \t]+"),
+    # EOS dot1x supplicant profiles; NX-OS `username x passphrase lifetime ...` is a policy, not a key
+    ("passphrase", r"passphrase(?:[ \t]+(?:0|7|8a))?[ \t]+(?!(?:lifetime|warntime|gracetime)(?![^ \t\r\n]))"),
     ("eigrp-hmac-key", r"authentication[ \t]+mode[ \t]+hmac-sha-256" + TYPE + r"[ \t]+"),
     ("nhrp-auth", r"ip[ \t]+nhrp[ \t]+authentication[ \t]+"),
     ("pim-hello-auth", r"ip[ \t]+pim[ \t]+hello-authentication[ \t]+ah-md5" + TYPE + r"[ \t]+"),
     ("bfd-auth-key", r"bfd[ \t]+authentication[ \t]+\S+[ \t]+key-id[ \t]+\d+[ \t]+(?:hex-)?key[ \t]+"),
     # -- services and the rest ------------------------------------------------------------------
-    ("ntp-key", r"ntp[ \t]+authentication-key[ \t]+\d+[ \t]+\S+(?:[ \t]+(?:0|7|8a))?[ \t]+"),
+    ("ntp-key", r"ntp[ \t]+authentication-key[ \t]+\d+[ \t]+\S+(?:[ \t]+(?:0|7|8a|encrypted|clear))?[ \t]+"),
     ("ntp-child-key",
      r"authentication-key[ \t]+\d+[ \t]+(?:md5|sha\S*|cmac\S*|hmac\S*)(?:[ \t]+(?:0|7|8a|encrypted|clear))?[ \t]+"),
     ("wpa-psk", r"(?:wpa-psk|security[ \t]+wpa[ \t]+psk[ \t]+set-key)[ \t]+(?:ascii|hex)" + TYPE + r"[ \t]+"),
@@ -119,11 +143,17 @@ LINE_FORMS: tuple[tuple[str, str], ...] = (
     ("junos-ntp-key-value", _junos(r"authentication-key[ \t]+\d+[ \t]+(?:type[ \t]+\S+[ \t]+)?value")),
     ("junos-ospf-md5-key", _junos(r"md5[ \t]+\d+[ \t]+key")),
     ("junos-pre-shared-key", _junos(r"pre-shared-key[ \t]+(?:ascii-text|hexadecimal)")),
+    # manual IPsec SAs (OSPFv3 authentication, `security ipsec security-association ... manual`)
+    # Junos' secret-control hierarchy list (access privilege bits): mobile-ip SA keys, `key (hex | ascii)`
+    ("junos-mobile-ip-key", _junos(r"key[ \t]+(?:hex|ascii)")),
+    ("junos-sa-key", _junos(r"(?:authentication|encryption)[ \t]+(?:algorithm[ \t]+\S+[ \t]+)?key[ \t]+(?:ascii-text|hexadecimal)")),
     (
         "junos-secret",
         _junos(
             r"encrypted-password|(?:hello-)?authentication-key" + _KEY_ID_FOLLOWS
             + r"|authentication-password|privacy-password|privacy-key|community-name|shared-secret|secret"
+            + r"|plain-text-password-value|simple-password|chap-secret|default-chap-secret|default-pap-password|cak"
+            + r"|pap[ \t]+password|pap-password|default-password|local-password|firewall-user[ \t]+password"
         ),
     ),
     ("authentication-key", r"authentication-key" + _KEY_ID_FOLLOWS + TYPE + r"[ \t]+"),
@@ -144,6 +174,9 @@ SCOPED_FORMS: tuple[tuple[str, str, str], ...] = (
         r"snmp-server[ \t]+vrf",
     ),
     ("junos-snmp-community", r"community[ \t]+", r"snmp[ \t]*\{|\[edit[ \t]+snmp\]"),
+    ("isakmp-group-key", r"key(?:[ \t]+[06])?[ \t]+", r"crypto[ \t]+isakmp[ \t]+client[ \t]+configuration[ \t]+group"),
+    # IOS-XR `router hsrp` groups: `authentication <string>` (md5/text/key-chain are other forms)
+    ("xr-hsrp-auth", r"authentication[ \t]+(?!(?:md5|text|key-chain)(?![^ \t\r\n]))", r"hsrp[ \t]+\d+"),
 )
 
 # Community forms whose value may be a well-known default the audit must still recognise.

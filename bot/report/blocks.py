@@ -10,7 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from agents.severity import Severity
-from bot.blocks import SEVERITY_EMOJI, escape
+from bot.blocks import MAX_MESSAGE_CHARS, SEVERITY_EMOJI, escape, message_chars
 from bot.report.fmt import local_time, pct, usd
 from bot.report.model import AgentWindow, DeviceRow, HealthReport
 
@@ -139,9 +139,25 @@ def render_report(report: HealthReport) -> tuple[str, list[dict]]:
     ]
     blocks += _alerts(report) + [{"type": "divider"}] + _network(report) + [{"type": "divider"}]
     blocks += _changes(report) + [{"type": "divider"}] + _agents(report)
-    if len(blocks) > _MAX_BLOCKS:  # cannot happen with the caps above; kept as the last guard
-        blocks = blocks[: _MAX_BLOCKS - 1] + _sections(["_… cut to fit Slack; see the full report in the thread_"])
-    return text, blocks
+    return text, _fit(blocks)
+
+
+def _fit(blocks: list[dict]) -> list[dict]:
+    """At most 50 blocks and MAX_MESSAGE_CHARS of text (Slack refuses more with
+    `msg_blocks_too_long`): long alert details and many devices can exceed it, and the full
+    report is in the thread anyway, so the message is cut at a block with a note saying so."""
+    note = _sections(["_… cut to fit Slack; see the full report in the thread_"])
+    if len(blocks) <= _MAX_BLOCKS and message_chars(blocks) <= MAX_MESSAGE_CHARS:
+        return blocks
+    kept: list[dict] = []
+    budget = MAX_MESSAGE_CHARS - message_chars(note)
+    for block in blocks:
+        if len(kept) + 2 > _MAX_BLOCKS or message_chars([*kept, block]) > budget:
+            break
+        kept.append(block)
+    while kept and kept[-1]["type"] == "divider":
+        kept.pop()
+    return kept + note
 
 
 def render_progress(title: str, line: str) -> tuple[str, list[dict]]:

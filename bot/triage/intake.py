@@ -23,6 +23,7 @@ from typing import Any
 
 from agents.models import Request, cut_question
 from bot.triage.payloads import AlertGroup
+from bot.views.text import code_span, escape
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +87,14 @@ class AlertTriage:
             if known is None or known["status"] == "resolved":
                 return "ignored"
             await store.update_alert(known["id"], status="resolved", payload={**known["payload"], "resolved_at": self.clock()})
-            await self._post(known, f":white_check_mark: *Resolved*: {group.name}" + (f" on {group.device}" if group.device else ""))
+            await self._post(known, f":white_check_mark: *Resolved*: {escape(group.name)}" + (f" on {escape(group.device)}" if group.device else ""))
             return "resolved"
         if known is not None:
             payload = dict(known["payload"])
             if known["status"] == "resolved":
                 payload["flaps"] = int(payload.get("flaps", 0)) + 1
                 await store.update_alert(known["id"], status="open", payload=payload)
-                await self._post(known, f":repeat: *Firing again* (flap {payload['flaps']}): {group.name}; "
+                await self._post(known, f":repeat: *Firing again* (flap {payload['flaps']}): {escape(group.name)}; "
                                         "grouped in this thread, no new investigation")
                 return "flapping"
             if group.firing != int(payload.get("firing", 0)):
@@ -111,8 +112,8 @@ class AlertTriage:
                                                 fingerprint=group.key, payload=group.model_dump())
             return "stored"
         emoji = _SEVERITY_EMOJI.get((group.severity or "").lower(), ":rotating_light:")
-        text = f"{emoji} *{group.name}*" + (f" on `{group.device}`" if group.device else "") + \
-               (f" ({group.severity})" if group.severity else "") + f": {group.summary or 'no summary'}"
+        text = f"{emoji} *{escape(group.name)}*" + (f" on `{code_span(group.device)}`" if group.device else "") + \
+               (f" ({escape(group.severity)})" if group.severity else "") + f": {escape(group.summary or 'no summary')}"
         root = await self.runtime.client.chat_postMessage(channel=self.channel, text=text)
         request = self._request(group)
         await self.runtime.store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,

@@ -4,20 +4,46 @@ Prometheus Alertmanager's webhook (version 4) and a small generic JSON are both 
 `AlertGroup`: a stable key (the group the alerts arrived in), firing or resolved, the alerts, and
 the question the supervisor is asked, built from the labels a NOC engineer would look at first
 (alert name, device, interface, neighbour) plus the summary annotation.
+
+Alerts are text from outside, and a monitoring rule may quote a device's config line or carry a
+credential in a label ("snmp-server community ... RO" in a config-drift summary, a `community`
+label on an SNMP job). Every label and annotation value, the generic summary and device, is
+redacted as it is validated, with the redaction device data gets (`redact_prose`), and a label
+whose *name* says it holds a secret keeps its name but not its value; so nothing downstream (the
+Slack thread, the store, the model's prompt, a log line) ever holds the value.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agents.tools.redact import REDACTED, redact_prose
 
 # Label names that say which device an alert is about, most specific first.
 _DEVICE_LABELS = ("device", "hostname", "host", "instance", "node", "target")
 _INTERFACE_LABELS = ("interface", "ifName", "ifname", "ifDescr", "port")
 _NEIGHBOR_LABELS = ("neighbor", "neighbour", "peer", "peer_address", "bgp_peer")
 _MAX_TEXT = 500
+
+
+# Label/annotation names that say their value is a credential (Prometheus' snmp_exporter auth
+# names, exporters' `password`/`token` labels, `community`, `psk`...).
+_SECRET_NAME = re.compile(
+    r"(?i)(?:pass(?:word|wd|phrase)?|secret|community|psk|pre[-_]?shared|token|api[-_]?key|auth[-_]?key|priv[-_]?key"
+    r"|private[-_]?key|credential|shared[-_]?key|key[-_]?string)")
+
+
+def redacted(name: str, value: str) -> str:
+    """A label or annotation value with every secret in it replaced (see the module docstring)."""
+    return REDACTED if _SECRET_NAME.search(name) and value else redact_prose(value)
+
+
+def _redact_map(values: dict[str, str]) -> dict[str, str]:
+    return {name: redacted(name, value) for name, value in values.items()}
 
 
 def _cut(text: str, limit: int = _MAX_TEXT) -> str:
@@ -38,6 +64,8 @@ class AmAlert(_Loose):
     endsAt: str = ""
     fingerprint: str = ""
 
+    _redact = field_validator("labels", "annotations")(classmethod(lambda cls, v: _redact_map(v)))
+
 
 class AlertmanagerPayload(_Loose):
     """Alertmanager's webhook body, version 4 (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config)."""
@@ -50,6 +78,8 @@ class AlertmanagerPayload(_Loose):
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     alerts: list[AmAlert] = Field(min_length=1, max_length=500)
+
+    _redact = field_validator("groupLabels", "commonLabels", "commonAnnotations")(classmethod(lambda cls, v: _redact_map(v)))
 
 
 class GenericAlert(BaseModel):
@@ -69,7 +99,12 @@ class GenericAlert(BaseModel):
     def _few_labels(cls, value: dict[str, str]) -> dict[str, str]:
         if len(value) > 50:
             raise ValueError("at most 50 labels")
-        return value
+        return _redact_map(value)
+
+    @field_validator("device", "summary")
+    @classmethod
+    def _redact_text(cls, value: str) -> str:
+        return redact_prose(value)
 
 
 class AlertGroup(BaseModel):

@@ -228,6 +228,6 @@ def render_answer(answer: Answer, *, request_id: str | None = None, with_buttons
     tail = [_footer(answer, rid)]
     if with_buttons:
         tail += _platform_actions(rid) if platform_feedback else [_actions(rid)]
-    blocks, overflow = flow(head, body, tail, label=f"NOC answer `{code_span(rid)}`")
+    blocks, overflow = flow(head, body, tail, label=f"NOC answer `{code_span(rid)}`", files=files, filename=f"answer-{rid}.txt")
     text = fallback(SEVERITY_EMOJI[sev], sev.value.upper(), first_line(answer.summary) or topic)
     return RenderedAnswer(blocks=blocks, text=text, overflow=overflow, attachments=files.items)

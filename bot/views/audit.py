@@ -138,7 +138,7 @@ def render_audit(scans: list[SecurityScan], tags: list[str]) -> RenderedAnswer:
     if was_cut:
         name = files.add(f"noc-audit-{label}.txt", "Full config audit", _audit_full_text(scans, tags))
         body.append(context([f":paperclip: Some evidence was shortened; the full audit is attached as `{code_span(name)}`."]))
-    blocks, overflow = flow(head, body, [], label=f"config audit ({escape(scope)})")
+    blocks, overflow = flow(head, body, [], label=f"config audit ({escape(scope)})", files=files, filename=f"noc-audit-{label}-rest.txt")
     text = f":shield: Config audit: {len(ok)}/{len(scans)} device(s), {plural(total, 'finding')}"
     if counts:
         text += f" ({counts})"

@@ -116,7 +116,7 @@ def render_details(answer: Answer) -> RenderedAnswer:
             ]
         )
     ]
-    blocks, overflow = flow(head, body, tail, label=f"details `{code_span(rid)}`")
+    blocks, overflow = flow(head, body, tail, label=f"details `{code_span(rid)}`", files=files, filename=f"details-{rid}.txt")
     text = cut(
         f"Details for request {rid}: {plural(len(answer.responses), 'agent')}, {plural(evidence_total, 'tool call')}",
         MAX_FALLBACK_TEXT,

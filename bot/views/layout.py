@@ -2,7 +2,7 @@
 
 Why a module of its own: Slack rejects a whole message when one limit is broken (50 blocks,
 3000 characters per section, 150 per header, 10 context elements of at most 2000 characters,
-about 40,000 characters in total), and a rejected message at 3 a.m. means the engineer sees
+and about 12,000 characters of text across all blocks: `msg_blocks_too_long`), and a rejected message at 3 a.m. means the engineer sees
 nothing. So every view builds small blocks that are within limits by construction and then
 *flows* them into as many messages as needed: the main message keeps the header, the footer and
 the buttons, and whatever does not fit continues in `overflow` messages (each marked
@@ -33,8 +33,15 @@ MAX_CONTEXT_TEXT = 2000
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_BUTTON_TEXT = 75
-# Slack allows 40,000 characters; we keep a margin for JSON overhead and the fallback text.
-MAX_MESSAGE_CHARS = 38000
+# Text across one message's blocks. Slack documents 40,000 characters for `text`, but refuses
+# blocks carrying far less in total with `msg_blocks_too_long`: rejected at 13,297 characters of
+# markdown blocks and at 11,341 counted characters of section/header blocks (slackapi/bolt-js
+# #2509, #2867; Slack's answer there: "12,000 text characters with a buffer for block
+# containers"). 10,000 counted characters stays under every measurement with a margin.
+MAX_MESSAGE_CHARS = 10_000
+# Continuation messages in the thread before the rest of an answer goes into one file: a reader
+# scrolls four messages, not forty, and each post is a paced Slack call.
+MAX_CONTINUATIONS = 3
 MAX_FALLBACK_TEXT = 300
 
 # One rendered item (finding, recommendation, audit finding) may use at most this much of a
@@ -199,23 +206,64 @@ class Files:
         return name
 
 
+def unescape(text: str) -> str:
+    """mrkdwn-escaped text back to what it says (for a file, which Slack does not parse)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_text_of(blocks: Sequence[dict[str, Any]]) -> str:
+    """The readable text of blocks, one block a paragraph: what a file holds instead of them."""
+    parts: list[str] = []
+    for block in blocks:
+        texts = [block["text"]] if isinstance(block.get("text"), dict) else []
+        texts += list(block.get("fields") or []) + [e for e in block.get("elements") or [] if isinstance(e.get("text"), str)]
+        if block.get("type") == "divider":
+            parts.append("---")
+        elif texts:
+            parts.append("\n".join(unescape(t["text"]) for t in texts if isinstance(t.get("text"), str)))
+    return "\n\n".join(parts) + "\n"
+
+
+def _smaller(block: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """`block` as blocks of at most `limit` characters each: a context's elements or a section's
+    fields (up to 10 x 2000 characters, more than a message may carry) are dealt out over as many
+    blocks of the same kind as needed. A block that is one text (<= 3000) is returned as is."""
+    key = "elements" if block.get("type") == "context" else "fields" if block.get("fields") else None
+    if key is None or text_chars(block) <= limit:
+        return [block]
+    out: list[dict[str, Any]] = []
+    group: list[Any] = []
+    for item in block[key]:
+        if group and text_chars(group) + text_chars(item) > limit:
+            out.append({**block, key: group})
+            group = []
+        group.append(item)
+    out.append({**block, key: group})
+    return [{k: v for k, v in b.items() if k != "block_id" or i == 0} for i, b in enumerate(out)]
+
+
 def flow(
     head: list[dict[str, Any]],
     body: list[dict[str, Any]],
     tail: list[dict[str, Any]],
     *,
     label: str,
+    files: Files | None = None,
+    filename: str = "answer.txt",
 ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """Lay `body` out after `head` and before `tail`, spilling into thread messages.
 
     `head` and `tail` (header, footer, buttons) stay in the main message. Body blocks are
     placed in order; when the next one would break the block count or the character budget a
     new message starts. Every block is already within its own limit, so each fits an empty one.
+    With `files`, what would need more than `MAX_CONTINUATIONS` continuation messages goes into
+    one file (`filename`) instead, and the last message says so.
     """
     main_blocks = MAX_BLOCKS - len(head) - len(tail) - 1
     main_chars = MAX_MESSAGE_CHARS - message_chars(head) - message_chars(tail) - POINTER_RESERVE
     pages: list[list[dict[str, Any]]] = [[]]
     used = 0
+    body = [piece for block in body for piece in _smaller(block, MAX_MESSAGE_CHARS - CONTINUED_RESERVE)]
     for block in body:
         size = text_chars(block)
         max_blocks, max_chars = (
@@ -232,10 +280,16 @@ def flow(
         while page and page[-1]["type"] == "divider":
             page.pop()
     pages = [pages[0]] + [p for p in pages[1:] if p]
+    attached = ""
+    if files is not None and len(pages) - 1 > MAX_CONTINUATIONS:
+        rest = [block for page in pages[MAX_CONTINUATIONS + 1:] for block in page]
+        name = files.add(filename, f"{unescape(label)}: the rest", plain_text_of(rest))
+        attached = f" :paperclip: The rest ({plural(len(rest), 'block')}) is attached as `{escape(name)}`."
+        pages = pages[:MAX_CONTINUATIONS + 1]
     extra = len(pages) - 1
     main = list(head) + pages[0]
     if extra:
-        main.append(context([f":thread: Continued in {plural(extra, 'more message')} in this thread."]))
+        main.append(context([f":thread: Continued in {plural(extra, 'more message')} in this thread.{attached}"]))
     main += tail
     total = extra + 1
     overflow = [

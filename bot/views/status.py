@@ -58,6 +58,6 @@ def render_status(lines: list[str], *, title: str, done: bool = False) -> tuple[
         hidden += 1
     mark = ":white_check_mark:" if done else ":hourglass_flowing_sand:"
     state = f"Done after {plural(len(lines), 'step')}" if done else f"Working… {plural(len(lines), 'step')} so far"
-    blocks = [header(f"{mark} {title}"), section(text()), context([state])]
+    blocks = [header(f"{mark} {escape(title)}"), section(text()), context([state])]
     last = lines[-1].strip() if lines else ("done" if done else "starting")
-    return cut(f"{title}: {last}", MAX_FALLBACK_TEXT), blocks
+    return cut(f"{escape(title)}: {escape(last)}", MAX_FALLBACK_TEXT), blocks

@@ -208,6 +208,23 @@ def _short(value: Any, limit: int = 80) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+# Slack refuses a message whose blocks carry too much text in total with `msg_blocks_too_long`,
+# far below the 40,000 characters of `text`: reported at ~13,300 characters of markdown blocks and
+# at 11,341 counted characters of section/header/rich_text blocks (slackapi/bolt-js #2509, #2867;
+# a Slack engineer there: "12,000 text characters with a buffer for block containers"). The fake
+# refuses over 12,000 characters of text across the blocks.
+BLOCKS_TEXT_LIMIT = 12_000
+
+
+def _blocks_text(node: Any) -> int:
+    """Characters of every `text` string in a blocks tree (what Slack's total counts)."""
+    if isinstance(node, Mapping):
+        return sum(len(v) if k == "text" and isinstance(v, str) else _blocks_text(v) for k, v in node.items())
+    if isinstance(node, list):
+        return sum(_blocks_text(v) for v in node)
+    return 0
+
+
 def _block_errors(blocks: Any, max_blocks: int = 50) -> list[str]:
     """Messages hold 50 blocks; modals and the Home tab 100 (``max_blocks``)."""
     if not isinstance(blocks, list):
@@ -278,7 +295,8 @@ class FakeSlack(LoopbackServer):
 
     Knobs: ``clock`` (what ``Call.time`` reads; default ``time.time``),
     ``accepted_tokens`` (None = any ``xoxb-``/``xoxp-``/``xapp-`` by method),
-    ``validate_blocks`` (Block Kit limits -> ``invalid_blocks``), ``strict_reactions``
+    ``validate_blocks`` (Block Kit limits -> ``invalid_blocks``, total text over
+    ``blocks_text_limit`` -> ``msg_blocks_too_long``), ``strict_reactions``
     (``already_reacted``/``no_reaction`` instead of ok), ``rate_limit()``, ``fail()``.
     """
 
@@ -290,6 +308,7 @@ class FakeSlack(LoopbackServer):
         self.socket_url: str = ""
         self.accepted_tokens: set[str] | None = None
         self.validate_blocks = True
+        self.blocks_text_limit = BLOCKS_TEXT_LIMIT  # msg_blocks_too_long above this (see BLOCKS_TEXT_LIMIT)
         self.strict_reactions = False
         self.clock: Callable[[], float] = time.time  # Call.time; a test pacing on a virtual clock sets its own
         self.socket_connected = threading.Event()
@@ -850,6 +869,8 @@ class FakeSlack(LoopbackServer):
                     "errors": errors,
                     "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]},
                 }
+        if blocks is not None and self.validate_blocks and _blocks_text(blocks) > self.blocks_text_limit:
+            return {"ok": False, "error": "msg_blocks_too_long"}
         if attachments is not None and not isinstance(attachments, list):
             return {"ok": False, "error": "invalid_attachments"}
         return None
