@@ -28,12 +28,14 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger(__name__)
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAILY = "daily-report"
 WATCH = "agent-success-check"
+INVENTORY = "inventory-refresh"
 _LOOKBACK = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=367))
 
 
@@ -108,11 +110,13 @@ class Scheduler:
     """The jobs, their APScheduler, and the one rule for a late or repeated daily run."""
 
     def __init__(self, settings: Any, store: Any, post_daily: Callable[[str], Awaitable[Any]], *,
-                 watch: Callable[[float], Awaitable[Any]] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 watch: Callable[[float], Awaitable[Any]] | None = None, clock: Callable[[], float] = time.time,
+                 refresh_inventory: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.post_daily = post_daily
         self.watch = watch
+        self.refresh_inventory = refresh_inventory  # per replica: each serves requests from its own copy
         self.clock = clock
         self.schedule = ReportSchedule(settings.report.cron, settings.report.timezone)
         self.grace_s = settings.report.misfire_grace_s
@@ -134,6 +138,10 @@ class Scheduler:
         if self.watch is not None:
             scheduler.add_job(self.run_watch, CronTrigger(second=0, timezone=timezone.utc), id=WATCH, name="agent success watch",
                               coalesce=True, misfire_grace_time=30, max_instances=1, replace_existing=True)
+        refresh_s = getattr(getattr(self.settings, "inventory", None), "refresh_s", 0)
+        if self.refresh_inventory is not None and refresh_s > 0:
+            scheduler.add_job(self.refresh_inventory, IntervalTrigger(seconds=refresh_s), id=INVENTORY, name="inventory refresh",
+                              coalesce=True, misfire_grace_time=max(1, int(refresh_s)), max_instances=1, replace_existing=True)
         scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17, timezone=self.schedule.tz), id="housekeeping",
                           coalesce=True, misfire_grace_time=3600, max_instances=1, replace_existing=True)
         scheduler.start()
