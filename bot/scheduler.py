@@ -10,6 +10,9 @@ Exactly once with replicas: every replica schedules the job, and each run first 
 win). The winner posts; the others log and stop. The claim is kept even if posting fails, so
 a report is never posted twice; a failed run is marked `failed` in `report_runs`.
 
+The inventory refresh (`inventory.refresh_s`) runs on every replica: each serves requests from its
+own copy of the source of truth's devices (bot.inventory_ops).
+
 A missed run: APScheduler knows only about misses while the process lives (a blocked loop, a
 suspended machine). A bot that was down at 09:00 and starts at 09:20 learns of the miss at
 start-up (`catch_up`): the latest fire time is looked up, and if its date is unclaimed it runs

@@ -77,7 +77,14 @@ def load_nautobot(config: InventoryConfig) -> Loaded:
     api.http_session = _TimedSession(config.timeout_s, config.verify_tls)
     params = _params(config, site="location", role="role", tag="tags", status="status")
     params["depth"] = 1
-    return _inventory(config, lambda: api.dcim.devices.filter(**params), pynautobot.RequestError)
+
+    def read() -> Iterable[Any]:
+        if "status" in params:  # status names as Nautobot spells them: `active` in the file finds `Active`
+            names = {str(s.name).lower(): str(s.name) for s in api.extras.statuses.all()}
+            params["status"] = [names.get(v.lower(), v) for v in params["status"]]
+        return api.dcim.devices.filter(**params)  # type: ignore[no-any-return]
+
+    return _inventory(config, read, pynautobot.RequestError)
 
 
 def _params(config: InventoryConfig, **names: str) -> dict[str, Any]:
