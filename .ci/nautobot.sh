@@ -52,7 +52,7 @@ SQL
         || { echo "nautobot: init failed"; return 1; }
     "$venv/bin/nautobot-server" migrate --no-input >"$home/migrate.log" 2>&1 || { echo "nautobot: migrate failed (see $home/migrate.log)"; return 1; }
     echo "nautobot: migrated after $((SECONDS - started)) s"
-    token=$("$venv/bin/nautobot-server" nbshell --command "exec(open('$here/nautobot_seed.py').read())" 2>"$home/seed.log" | awk '/^TOKEN / {print $2}')
+    token=$("$venv/bin/nautobot-server" nbshell -c "exec(open('$here/nautobot_seed.py').read())" 2>"$home/seed.log" | awk '/^TOKEN / {print $2}')
     [ -n "$token" ] || { echo "nautobot: seeding failed (see $home/seed.log)"; return 1; }
 
     port=$(_nb_free_port)

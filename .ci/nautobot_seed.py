@@ -2,7 +2,7 @@
 platforms (network_driver set, as Nautobot's docs recommend), four devices with primary IPv4
 addresses on a management interface, a tag, and an API token for a superuser.
 
-Run inside Nautobot (`nautobot-server nbshell --command "exec(open(...).read())"`); idempotent,
+Run inside Nautobot (`nautobot-server nbshell -c "exec(open(...).read())"`); idempotent,
 so a second CI run on a kept machine finds everything in place. Prints `TOKEN <key>` last.
 The addresses are from the documentation ranges (RFC 5737): nothing is ever contacted.
 """

@@ -126,6 +126,16 @@ def test_an_older_netbox_shape_maps_too():
         "test1-edge1", "10.0.255.1", "junos", "junos", "router", "test1", "MX960")
 
 
+def test_the_platforms_own_napalm_driver_comes_before_its_slug():
+    """Nautobot's (and NetBox 3.x's) platform may name its NAPALM driver; a configured override wins over it."""
+    record = {"id": 7, "name": "r1", "platform": {"name": "Arista", "network_driver": "arista_eos", "napalm_driver": "ios",
+                                                  "network_driver_mappings": {"napalm": "eos"}}}
+    assert to_device(record, InventoryConfig()).platform == "ios"
+    assert to_device(record, InventoryConfig(platform_map={"arista_eos": "nxos"})).platform == "nxos"
+    record["platform"]["napalm_driver"] = ""
+    assert to_device(record, InventoryConfig()).platform == "eos"
+
+
 def test_refresh_adds_and_drops_devices_and_an_unreachable_source_keeps_the_last_good(netbox, caplog):
     inventory = live_inventory(config(netbox), None)
     netbox.add_device("nb-new-1", platform="cisco-ios", ip4="192.0.2.50/24")

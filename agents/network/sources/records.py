@@ -80,13 +80,14 @@ def to_device(record: Mapping[str, Any], config: InventoryConfig) -> Device:
 
 
 def platform_driver(name: str, platform: Any, overrides: Mapping[str, str]) -> str:
-    """The NAPALM driver for a record's platform: Nautobot's own NAPALM mapping when the record
-    carries it, else the configured override, else the slug / network_driver read as a NAPALM or
-    Netmiko name (`cisco-ios`, `cisco_ios`, `ios` -> ios) by netutils' tables."""
+    """The NAPALM driver for a record's platform: the configured override first, then the
+    platform's own `napalm_driver` (Nautobot, NetBox before 4.0), then Nautobot's mapping of its
+    network_driver, else the slug / network_driver / name read as a NAPALM or Netmiko name
+    (`cisco-ios`, `cisco_ios`, `ios` -> ios) by netutils' tables."""
     if not isinstance(platform, Mapping):
         raise InventoryError(f"device '{name}': has no platform; skipped (set one, e.g. cisco-ios or arista-eos)")
     mapped = platform.get("network_driver_mappings")
-    napalm = mapped.get("napalm") if isinstance(mapped, Mapping) else None
+    napalm = platform.get("napalm_driver") or (mapped.get("napalm") if isinstance(mapped, Mapping) else None)
     keys = [str(k) for k in (platform.get("network_driver"), platform.get("slug"), platform.get("name")) if k]
     for key in keys:
         if key in overrides:
