@@ -4,7 +4,8 @@
 # Nautobot goes into its own virtualenv (its Django pins must not meet the project's packages),
 # under $NOC_NAUTOBOT_HOME (default: a folder in the temp dir, reused when the same version is
 # already there). It needs PostgreSQL (its own database next to the store tests' one, on the
-# server $NOC_TEST_POSTGRES_URL names) and Redis (Debian's redis-server, started on a free port).
+# server $NOC_TEST_POSTGRES_URL names, with synchronous_commit off: its ~480 migrations commit one by
+# one, and a throwaway test database need not wait for each WAL flush) and Redis (Debian's redis-server, started on a free port).
 # The server is seeded with a few devices (.ci/nautobot_seed.py) and an API token, served on
 # 127.0.0.1, and NOC_TEST_NAUTOBOT_URL / NOC_TEST_NAUTOBOT_TOKEN are exported. Any step that
 # fails says which and returns 1: the Nautobot tests then skip and say why; the rest still runs.
@@ -37,6 +38,7 @@ start_nautobot() {
     if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
         runuser -u postgres -- psql -q -p "$pg_port" -v ON_ERROR_STOP=1 <<SQL >/dev/null || { echo "nautobot: could not create database $NAUTOBOT_DB"; return 1; }
 SELECT 'CREATE DATABASE $NAUTOBOT_DB OWNER $pg_user' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$NAUTOBOT_DB') \gexec
+ALTER DATABASE $NAUTOBOT_DB SET synchronous_commit = off;
 SQL
     fi
 

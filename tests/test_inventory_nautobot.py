@@ -4,14 +4,20 @@ NOC_TEST_NAUTOBOT_URL and NOC_TEST_NAUTOBOT_TOKEN). Skipped, saying why, without
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
 from agents.network.inventory import InventoryError
 from agents.network.sources import live_inventory
 from agents.network.sources.config import InventoryConfig, InventoryFilters
+
+ROOT = Path(__file__).resolve().parents[1]
 
 URL_ENV, TOKEN_ENV = "NOC_TEST_NAUTOBOT_URL", "NOC_TEST_NAUTOBOT_TOKEN"
 SEEDED = ["nb-core-1", "nb-core-2", "nb-edge-1"]  # active; nb-edge-9 is planned
@@ -70,3 +76,16 @@ def test_a_device_added_and_removed_in_nautobot_follows_on_refresh():
         device.delete()
     removed = inventory.refresh()
     assert removed.ok and removed.removed == [name] and name not in inventory
+
+
+def test_noc_tool_lists_nautobots_devices(tmp_path):
+    """The user's path: a config file pointing at Nautobot, `noc tool list_devices` in a subprocess."""
+    cfg = tmp_path / "noc.yml"
+    cfg.write_text(json.dumps({"inventory": {"source": "nautobot", "url": os.environ[URL_ENV], "token_env": TOKEN_ENV,
+                                             "filters": {"site": ["HQ", "Branch"]}}}))
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(cfg), "tool", "list_devices"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    devices = {d["name"]: d for d in json.loads(done.stdout)["devices"] if d["name"].startswith("nb-")}
+    assert sorted(devices) == SEEDED
+    assert devices["nb-edge-1"]["mgmt_address"] == "192.0.2.21" and devices["nb-edge-1"]["site"] == "Branch"
