@@ -89,6 +89,12 @@ async def test_slack_refresh_on_demand_adds_and_drops_devices_without_a_restart(
         assert health["devices"] == 6 and health["inventory"]["source"] == f"netbox {netbox.url}"
         assert not health["inventory"]["stale"]
 
+        await post_signed_async(f"{url}/slack/events", slash_command("/noc", "inventory"), SECRET)  # a viewer may look
+        await _until(lambda: fake_slack.responses())
+        shown = fake_slack.responses()[-1]["body"]
+        assert shown["response_type"] == "ephemeral" and shown["text"].startswith(f"Inventory: netbox {netbox.url}, 6 devices, loaded")
+        fake_slack.response_posts.clear()
+
         netbox.add_device("nb-new-1", site="hq", platform="cisco-ios", ip4="192.0.2.50/24")
         netbox.remove_device("nb-edge-1")
         status, _ = await post_signed_async(f"{url}/slack/events", slash_command("/noc", "inventory refresh"), SECRET)
