@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.network.inventory import Device, Inventory
+from agents.network.inventory import Device, Inventory, InventoryError
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,6 @@ class LiveInventory(Inventory):
         self.failures = 0
         first = self.refresh()
         if not first.ok and strict:
-            from agents.network.inventory import InventoryError
-
             raise InventoryError(first.error or f"inventory: cannot read {source}")
 
     # -- what requests see ------------------------------------------------------------------
