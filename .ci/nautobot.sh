@@ -13,6 +13,9 @@
 NAUTOBOT_VERSION=3.2.7
 NAUTOBOT_DB=noc_nautobot
 
+# The API answers (curl may be absent on a fresh machine; python3 is not).
+_nb_answers() { python3 -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], headers={"Authorization": "Token " + sys.argv[2]}), timeout=5)' "$1" "$2" 2>/dev/null; }
+
 _nb_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 start_nautobot() {
@@ -61,10 +64,10 @@ SQL
     nohup "$venv/bin/nautobot-server" runserver --noreload "127.0.0.1:$port" >"$home/server.log" 2>&1 &
     echo $! >"$home/server.pid"
     for _ in $(seq 1 120); do
-        curl -sf -H "Authorization: Token $token" "http://127.0.0.1:$port/api/status/" >/dev/null && break
+        _nb_answers "http://127.0.0.1:$port/api/status/" "$token" && break
         sleep 1
     done
-    curl -sf -H "Authorization: Token $token" "http://127.0.0.1:$port/api/status/" >/dev/null \
+    _nb_answers "http://127.0.0.1:$port/api/status/" "$token" \
         || { echo "nautobot: the server did not answer on 127.0.0.1:$port (see $home/server.log)"; return 1; }
     export NOC_TEST_NAUTOBOT_URL="http://127.0.0.1:$port" NOC_TEST_NAUTOBOT_TOKEN=$token
     echo "nautobot $NAUTOBOT_VERSION: ready on $NOC_TEST_NAUTOBOT_URL after $((SECONDS - started)) s (NOC_TEST_NAUTOBOT_URL set)"
