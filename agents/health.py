@@ -57,6 +57,7 @@ async def _device(toolbox: Toolbox, name: str) -> DeviceHealthRow:
 
 async def sweep(toolbox: Toolbox) -> HealthSweep:
     t0 = time.monotonic()
-    rows = list(await asyncio.gather(*(_device(toolbox, d) for d in toolbox.inventory.names)))
+    with toolbox.inventory.pinned():  # one device list for the whole sweep, whatever a refresh does meanwhile
+        rows = list(await asyncio.gather(*(_device(toolbox, d) for d in toolbox.inventory.names)))
     rows.sort(key=lambda r: (-r.severity.rank, -len(r.observations), r.device))
     return HealthSweep(devices=rows, duration_s=round(time.monotonic() - t0, 3), checked=len(rows))

@@ -101,8 +101,9 @@ class Supervisor:
             session = Session(request, sink, self.pipeline.meter(), started=received)
             token = CURRENT_NOTICES.set(session.breaker_notices)
             cutoff = CALL_DEADLINE.set(received + self.engine.llm_cutoff_s())
-            try:
-                return await self._run(session, self.pipeline.analysts.for_session(session))
+            try:  # the inventory as it is now, for the whole request: a refresh meanwhile serves the next ones
+                with self.toolbox.inventory.pinned():
+                    return await self._run(session, self.pipeline.analysts.for_session(session))
             finally:
                 CALL_DEADLINE.reset(cutoff)
                 CURRENT_NOTICES.reset(token)

@@ -41,7 +41,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 async def _with_desk(settings: Settings, work: Any) -> Any:
     store = await Store.from_config(settings.store).open()
-    toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
+    toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds, inventory=settings.inventory)
     jobs: list[Awaitable[None]] = []
     desk = ChangeDesk(settings, None, store, toolbox, lambda job, name: jobs.append(job))
     try:

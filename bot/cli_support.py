@@ -90,14 +90,15 @@ def settings_of(ctx: click.Context) -> Settings:
 def toolbox_of(ctx: click.Context, scenario: str | None) -> Toolbox:
     settings = settings_of(ctx)
     if scenario is not None:
-        if settings.network.inventory is not None:
-            fail("--scenario applies to the embedded lab only; this config points network.inventory at real devices")
+        if settings.network.inventory is not None or settings.inventory.source != "file":
+            fail("--scenario applies to the embedded lab only; this config reads real devices "
+                 f"({'inventory.source: ' + settings.inventory.source if settings.inventory.source != 'file' else 'network.inventory'})")
         try:
             get_scenario(scenario)
         except UnknownScenarioError as exc:
             fail(str(exc))
     try:
-        return build_toolbox(settings.network, settings.audit, settings.thresholds, scenario=scenario)
+        return build_toolbox(settings.network, settings.audit, settings.thresholds, scenario=scenario, inventory=settings.inventory)
     except (InventoryError, AuditRulesError) as exc:
         fail(f"configuration error: {exc}")
     raise AssertionError("unreachable")

@@ -31,6 +31,7 @@ from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
+from bot.inventory_ops import InventoryRefresher
 from bot.lifecycle import RequestLedger, Where
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
@@ -92,15 +93,20 @@ class Runtime:
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
                                        interval_s=settings.slack.status_update_interval_s,
                                        attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
+        self.inventory = InventoryRefresher(toolbox.inventory)
         self.changes = ChangeDesk(settings, client, store, toolbox, self.spawn)
         self.scheduler = Scheduler(settings, store, self.post_daily_report, watch=self.alerts.check_success_rates,
-                                   changes=self.changes.sweep)
+                                   changes=self.changes.sweep,
+                                   refresh_inventory=self.inventory.refresh if self.inventory.enabled else None)
         self.triage = AlertTriage(self)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
         store = await Store.from_config(settings.store).open()
-        toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
+        # A source of truth that is down at start must not keep the bot down: it starts with what it
+        # can read and says so on /healthz; a broken inventory file is a configuration error, as before.
+        toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds, inventory=settings.inventory,
+                                strict=settings.inventory.source == "file")
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
         # The learned router's model: loaded (or built, once per data change, about 4 s) before the

@@ -10,6 +10,9 @@ Exactly once with replicas: every replica schedules the job, and each run first 
 win). The winner posts; the others log and stop. The claim is kept even if posting fails, so
 a report is never posted twice; a failed run is marked `failed` in `report_runs`.
 
+The inventory refresh (`inventory.refresh_s`) runs on every replica: each serves requests from its
+own copy of the source of truth's devices (bot.inventory_ops).
+
 A missed run: APScheduler knows only about misses while the process lives (a blocked loop, a
 suspended machine). A bot that was down at 09:00 and starts at 09:20 learns of the miss at
 start-up (`catch_up`): the latest fire time is looked up, and if its date is unclaimed it runs
@@ -36,6 +39,7 @@ _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAILY = "daily-report"
 WATCH = "agent-success-check"
 CHANGES_SWEEP_S = 10  # how late a proposal's expiry or a stranded change's lease may be noticed
+INVENTORY = "inventory-refresh"
 _LOOKBACK = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=367))
 
 
@@ -111,12 +115,14 @@ class Scheduler:
 
     def __init__(self, settings: Any, store: Any, post_daily: Callable[[str], Awaitable[Any]], *,
                  watch: Callable[[float], Awaitable[Any]] | None = None, clock: Callable[[], float] = time.time,
-                 changes: Callable[[], Awaitable[Any]] | None = None) -> None:
+                 changes: Callable[[], Awaitable[Any]] | None = None,
+                 refresh_inventory: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.settings = settings
         self.changes = changes  # the change desk's sweep: expired proposals, changes a stopped process left
         self.store = store
         self.post_daily = post_daily
         self.watch = watch
+        self.refresh_inventory = refresh_inventory  # per replica: each serves requests from its own copy
         self.clock = clock
         self.schedule = ReportSchedule(settings.report.cron, settings.report.timezone)
         self.grace_s = settings.report.misfire_grace_s
@@ -141,6 +147,10 @@ class Scheduler:
         if self.changes is not None:
             scheduler.add_job(self.run_changes, IntervalTrigger(seconds=CHANGES_SWEEP_S), id="changes", name="change sweep",
                               coalesce=True, misfire_grace_time=CHANGES_SWEEP_S, max_instances=1, replace_existing=True)
+        refresh_s = getattr(getattr(self.settings, "inventory", None), "refresh_s", 0)
+        if self.refresh_inventory is not None and refresh_s > 0:
+            scheduler.add_job(self.refresh_inventory, IntervalTrigger(seconds=refresh_s), id=INVENTORY, name="inventory refresh",
+                              coalesce=True, misfire_grace_time=max(1, int(refresh_s)), max_instances=1, replace_existing=True)
         scheduler.add_job(self.housekeeping, CronTrigger(hour=3, minute=17, timezone=self.schedule.tz), id="housekeeping",
                           coalesce=True, misfire_grace_time=3600, max_instances=1, replace_existing=True)
         scheduler.start()

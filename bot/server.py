@@ -40,7 +40,7 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "mode": mode, "uptime_s": round(time.time() - started, 1),
                                   "devices": len(runtime.toolbox.inventory), "jobs": len(runtime.tasks),
-                                  "llm": "anthropic" if runtime.claude else "offline"})
+                                  "llm": "anthropic" if runtime.claude else "offline", "inventory": runtime.inventory.status()})
 
     registry = registry_for(runtime.resilience)
 

@@ -20,6 +20,7 @@ from agents.catalogue import CatalogueError, configure
 from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
+from agents.network.sources.config import InventoryConfig
 
 CONFIG_ENV = "NOC_CONFIG"
 
@@ -155,6 +156,7 @@ class AlertsConfig(StrictModel):
 
 class Settings(StrictModel):
     network: NetworkConfig = NetworkConfig()
+    inventory: InventoryConfig = InventoryConfig()  # where the devices come from: file, netbox, nautobot
     audit: AuditConfig = AuditConfig()
     thresholds: ThresholdsConfig = ThresholdsConfig()
     engine: EngineConfig = EngineConfig()

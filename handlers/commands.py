@@ -9,6 +9,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import render_help
+from bot.inventory_ops import describe
 from bot.runtime import Origin
 from bot.views.text import code_span, cut, escape
 from handlers.common import runtime_of, tell_through_response_url
@@ -18,6 +19,7 @@ COMMANDS = [
     ("@noc <question>", "The same in a channel or thread; follow-up questions in the thread use the earlier answer"),
     ("/noc-audit <device|all> [cis|pci|soc2]", "Audit device configuration, worst findings first (operator)"),
     ("/noc-health", "Health report: alerts, every device worst first, what changed, agent health"),
+    ("/noc inventory [refresh]", "Where the devices come from and how fresh; `refresh` reads the source of truth now (operator)"),
     ("/noc help", "This help"),
 ]
 TAGS = ("cis", "pci", "soc2")
@@ -27,7 +29,13 @@ def acks_plainly(body: dict) -> bool:
     """The commands whose listener acks with nothing before anything else (handlers.app acks them
     in a middleware): /noc with a question and /noc-health. Help and usage answers ride on the ack."""
     command, text = body.get("command"), str(body.get("text") or "").strip()
-    return command == "/noc-health" or (command == "/noc" and bool(text) and text.lower() != "help")
+    return command == "/noc-health" or (command == "/noc" and bool(text) and text.lower() != "help" and not _inventory_words(text))
+
+
+def _inventory_words(text: str) -> list[str] | None:
+    """`inventory` or `inventory refresh` (the subcommand's words), else None (a question)."""
+    words = text.lower().split()
+    return words if words[:1] == ["inventory"] and words[1:] in ([], ["refresh"]) else None
 
 
 def register(app: AsyncApp) -> None:
@@ -36,6 +44,9 @@ def register(app: AsyncApp) -> None:
         text = (command.get("text") or "").strip()
         if not text or text.lower() == "help":
             await ack(blocks=render_help(COMMANDS), text="noc help")
+            return
+        if _inventory_words(text) is not None:
+            await _inventory(ack, command, runtime_of(context), respond, refresh=text.lower().split()[1:] == ["refresh"])
             return
         await ack()
         runtime = runtime_of(context)
@@ -100,3 +111,21 @@ async def _open_thread(runtime, client, respond, command: str, user: str, channe
         await tell_through_response_url(respond, command, exc)
         return None
     return Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"])
+
+
+async def _inventory(ack, command: dict, runtime, respond, *, refresh: bool) -> None:
+    """`/noc inventory`: the source and its freshness (viewer); `refresh` reads it now (operator).
+    Acked at once; the answer goes to the asker only, through the response_url, once the read ends."""
+    await ack()
+    user, channel = command["user_id"], command["channel_id"]
+    name = "/noc inventory refresh" if refresh else "/noc inventory"
+    try:
+        if not await runtime.authorise(user=user, channel=channel, command=name, needed="operator" if refresh else "viewer"):
+            return
+        result = await runtime.inventory.refresh() if refresh else None
+        text = describe(runtime.inventory.status())
+        if result is not None:
+            text = (":white_check_mark: Refreshed: " if result.ok else ":x: ") + result.summary() + "\n" + text
+        await respond(response_type="ephemeral", text=text)
+    except Exception as exc:
+        await tell_through_response_url(respond, name, exc)

@@ -18,6 +18,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,24 +79,38 @@ class Inventory:
 
     def __init__(self, devices: list[Device], defaults: dict[str, Any] | None = None) -> None:
         self._devices = {d.name: d for d in devices}
-        self.defaults: dict[str, Any] = dict(defaults or {})
+        self._defaults: dict[str, Any] = dict(defaults or {})
+
+    def _table(self) -> dict[str, Device]:
+        """The devices by name; a live inventory (agents.network.live) answers with its snapshot."""
+        return self._devices
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self._defaults
+
+    @contextmanager
+    def pinned(self) -> Iterator["Inventory"]:
+        """The inventory one request works with from start to end: this one (a live inventory pins
+        its current snapshot for the code running inside the block)."""
+        yield self
 
     def __iter__(self) -> Iterator[Device]:
-        return iter(self._devices.values())
+        return iter(self._table().values())
 
     def __len__(self) -> int:
-        return len(self._devices)
+        return len(self._table())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._devices
+        return name in self._table()
 
     @property
     def names(self) -> list[str]:
-        return list(self._devices)
+        return list(self._table())
 
     def get(self, name: str) -> Device:
         try:
-            return self._devices[name]
+            return self._table()[name]
         except KeyError:
             raise UnknownDeviceError(name, self.names) from None
 
@@ -181,11 +196,15 @@ def napalm_driver_name(platform: str) -> str | None:
 
 
 def _driver_for(host: Host, platform: str) -> str:
-    """The NAPALM driver for a host, or an InventoryError that says what to write instead."""
+    return resolve_driver(host.name, platform)
+
+
+def resolve_driver(name: str, platform: str) -> str:
+    """The NAPALM driver for a device's platform, or an InventoryError that says what to write instead."""
     driver = napalm_driver_name(platform)
     if driver is None:
         raise InventoryError(
-            f"inventory host '{host.name}': platform '{platform}' has no NAPALM driver; use a NAPALM driver name "
+            f"inventory host '{name}': platform '{platform}' has no NAPALM driver; use a NAPALM driver name "
             f"({', '.join(sorted(_OS_BY_PLATFORM))}) or a Netmiko name such as cisco_ios, arista_eos, cisco_nxos"
         )
     if driver not in _OS_BY_PLATFORM and driver != "mock":
@@ -193,7 +212,7 @@ def _driver_for(host: Host, platform: str) -> str:
             napalm.get_network_driver(driver)
         except (ModuleImportError, ImportError):
             raise InventoryError(
-                f"inventory host '{host.name}': platform '{platform}' needs the NAPALM driver '{driver}', which is not "
+                f"inventory host '{name}': platform '{platform}' needs the NAPALM driver '{driver}', which is not "
                 f"installed; supported here: {', '.join(sorted(_OS_BY_PLATFORM))}"
             ) from None
     return driver
@@ -233,3 +252,8 @@ def _device_from_host(host: Host, extra_optional_args: dict[str, Any]) -> Device
         optional_args=optional_args,
         data=data,
     )
+
+
+def network_os(driver: str) -> str | None:
+    """The network OS (parsers, audit rules) of a NAPALM driver name; None if not one this project reads."""
+    return _OS_BY_PLATFORM.get(driver)

@@ -11,15 +11,21 @@ from agents.lab import lab_inventory
 from agents.lab.access import LabAccess
 from agents.network.access import ByPlatform, DeviceAccess, NapalmAccess
 from agents.network.gateway import Gateway
-from agents.network.inventory import Inventory, load_inventory
+from agents.network.inventory import Inventory
+from agents.network.sources import live_inventory
+from agents.network.sources.config import InventoryConfig
 from agents.tools.audit import load_rules
 from agents.tools.network import Toolbox
 
 
-def load_network_inventory(network: NetworkConfig, scenario: str | None = None) -> Inventory:
-    """The configured inventory: a real Nornir inventory, or the lab under `scenario`."""
-    if network.inventory is not None:
-        return load_inventory(network.inventory)
+def load_network_inventory(network: NetworkConfig, scenario: str | None = None, source: InventoryConfig | None = None,
+                           *, strict: bool = True) -> Inventory:
+    """The configured inventory: NetBox or Nautobot (`inventory.source`), a Nornir folder
+    (`network.inventory`), both live (refreshed without a restart), or the lab under `scenario`.
+    `strict=False` starts with an empty inventory when the source cannot be read (`noc run`)."""
+    source = source or InventoryConfig()
+    if source.source != "file" or network.inventory is not None:
+        return live_inventory(source, network.inventory, strict=strict)
     return lab_inventory(scenario or network.scenario)
 
 
@@ -40,7 +46,9 @@ def build_toolbox(
     thresholds: ThresholdsConfig | None = None,
     *,
     scenario: str | None = None,
+    inventory: InventoryConfig | None = None,
+    strict: bool = True,
 ) -> Toolbox:
-    inventory = load_network_inventory(network, scenario)
+    live = load_network_inventory(network, scenario, inventory, strict=strict)
     rules = load_rules((audit or AuditConfig()).rules_file)
-    return Toolbox(inventory, build_gateway(network), rules, thresholds)
+    return Toolbox(live, build_gateway(network), rules, thresholds)

@@ -268,7 +268,8 @@ class Toolbox(RoutingChecks):
 
     async def audit_devices(self, names: list[str], tags: list[str] | None = None) -> list[SecurityScan]:
         """Audit several devices at once, riskiest first; devices that could not be read last."""
-        scans = await asyncio.gather(*(self.scan_security_vulnerabilities(n, tags) for n in names))
+        with self.inventory.pinned():  # one device list for the whole audit
+            scans = await asyncio.gather(*(self.scan_security_vulnerabilities(n, tags) for n in names))
         return sorted(scans, key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
 
     # -- get_interface_qos -------------------------------------------------------------------
