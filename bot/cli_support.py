@@ -18,6 +18,7 @@ from agents.network.inventory import InventoryError
 from agents.tools import build_toolbox
 from agents.tools.audit import AuditRulesError
 from agents.tools.network import Toolbox
+from bot.secret_mask import mask_credentials
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -26,7 +27,7 @@ class UsageProblem(click.UsageError):
 
 
 def fail(message: str) -> None:
-    raise UsageProblem(message)
+    raise UsageProblem(mask_credentials(message))
 
 
 class OneLineFormatter(logging.Formatter):
@@ -44,7 +45,7 @@ class OneLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.exc_text = None  # computed per handler, so another handler's traceback text is not reused
         text = super().format(record)
-        return text.replace("\n  (", "  (", 1)
+        return mask_credentials(text.replace("\n  (", "  (", 1))
 
 
 class LazyGroup(click.Group):

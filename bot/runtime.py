@@ -97,8 +97,8 @@ class Runtime:
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
+        toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)  # before the store: nothing to close if it fails
         store = await Store.from_config(settings.store).open()
-        toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
         # The learned router's model: loaded (or built, once per data change, about 4 s) before the

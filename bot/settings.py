@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agents.access import DEFAULT_TOOL_ROLES, Role
@@ -20,12 +19,18 @@ from agents.catalogue import CatalogueError, configure
 from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
+from agents.safe_yaml import YamlInputError, load_yaml_file
+from bot.secret_mask import mask_credentials
 
 CONFIG_ENV = "NOC_CONFIG"
 
 
 class ConfigError(Exception):
-    """A configuration problem, worded for the person who edits the file."""
+    """A configuration problem, worded for the person who edits the file. Never carries a
+    credential: a URL password quoted back is masked (bot.secret_mask)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_credentials(message))
 
 
 class RoleGrants(StrictModel):
@@ -178,18 +183,11 @@ def load_settings(path: Path | str | None = None) -> Settings:
         return _checked(Settings(), None)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = load_yaml_file(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+    except YamlInputError as exc:
+        raise ConfigError(str(exc)) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -21,6 +21,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.secret_mask import mask_credentials
+
 # Execution options read by the SQLite BEGIN hook: the BEGIN mode (writes take the lock up
 # front), and a busy timeout for callers that cannot wait long (the 3 s Slack ack path).
 BEGIN_OPTION = "noc_sqlite_begin"
@@ -32,7 +34,11 @@ _PG_TRANSIENT = ("40001", "40P01", "55P03", "08", "53300", "57P01", "57P02", "57
 
 
 class StoreError(Exception):
-    """The store cannot be used: one line naming the database and the problem (CLI exit 2)."""
+    """The store cannot be used: one line naming the database and the problem (CLI exit 2).
+    A URL password in the message (a driver's error may quote the URL) is masked."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(mask_credentials(str(message)))
 
 
 class StoreBusy(StoreError):
@@ -74,6 +80,8 @@ def check_sqlite_file(url: URL) -> None:
         return
     if Path(path).is_dir():
         raise StoreError(f"{describe(url)}: is a directory, not a database file")
+    if not Path(path).is_file():  # SQLite would wait for ever on a FIFO
+        raise StoreError(f"{describe(url)}: is not a regular file (a FIFO, socket or device), not a database file")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

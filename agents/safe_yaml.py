@@ -1,0 +1,122 @@
+"""Reading the YAML files a person edits (the config file, the inventory) without surprises.
+
+PyYAML's `safe_load` lets a repeated key silently replace the first one, recurses once per level
+of nesting (a file nested a few thousand levels deep ends in RecursionError), and `open()` on a
+FIFO or a device waits for ever. `read_text_file` and `load_yaml` turn each of those into a
+`YamlInputError` whose message names the file and the line, so callers can show one line.
+
+Built on PyYAML's own SafeLoader (hand-written here: only the duplicate-key and depth checks).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node
+
+MAX_DEPTH = 100  # far beyond any real configuration or inventory; far below Python's recursion limit
+MAX_FILE_BYTES = 64 * 1024 * 1024  # an inventory of tens of thousands of hosts fits
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class YamlInputError(ValueError):
+    """A file that cannot be read or is not acceptable YAML; the message names file and line."""
+
+
+def read_text_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file. A FIFO, socket, device or directory is refused without
+    blocking (opened non-blocking, checked with fstat), as is a file over `max_bytes`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise YamlInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlInputError(f"{path}: not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > max_bytes:
+            raise YamlInputError(f"{path}: {info.st_size} bytes, over the {max_bytes}-byte limit")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=True) as handle:
+            fd = -1
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise YamlInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > max_bytes:
+        raise YamlInputError(f"{path}: over the {max_bytes}-byte limit")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlInputError(f"{path} line {line}: not UTF-8 text") from None
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=mark)
+            return Composer.compose_node(self, parent, index)  # type: ignore[no-untyped-call]
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue  # `<<: *base` merges are allowed to be overridden: that is what they are for
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key; SafeConstructor reports it below
+                continue
+            if first is not None:
+                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r} (first on line {first})",
+                                           problem_mark=key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return SafeConstructor.construct_mapping(self, node, deep=deep)  # type: ignore[no-untyped-call]
+
+
+def load_yaml(text: str, source: Path | str) -> Any:
+    """One YAML document from `text`; every problem is a YamlInputError naming `source` and the line."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlInputError(f"{source}{where}: not valid YAML: {problem}") from None
+    except RecursionError:  # a construction path the depth limit does not cover
+        raise YamlInputError(f"{source}: not valid YAML: nested too deeply") from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """`read_text_file` then `load_yaml`."""
+    return load_yaml(read_text_file(path), path)
