@@ -24,6 +24,7 @@ from bot.cli_support import LazyGroup, OneLineFormatter, fail, settings_of
 from bot.credentials import CredentialError, slack_credentials
 from bot.secret_mask import mask_credentials
 from bot.settings import CONFIG_ENV, Settings
+from bot.settings_env import EnvError, apply_secret_files
 
 
 @click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose."}, context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,6 +37,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    try:  # *_FILE secrets (Docker and Kubernetes mount them as files) for everything that reads the environment
+        apply_secret_files(Settings)
+    except EnvError as exc:
+        fail(str(exc))
     ctx.obj = {"config_path": config_path}
 
 

@@ -20,6 +20,7 @@ from agents.tools.audit import AuditRulesError
 from agents.tools.network import Toolbox
 from bot.secret_mask import mask_credentials
 from bot.settings import ConfigError, Settings, load_settings
+from bot.settings_env import EnvError, apply_secret_files
 
 
 class UsageProblem(click.UsageError):
@@ -83,7 +84,9 @@ def settings_of(ctx: click.Context) -> Settings:
     if "settings" not in obj:
         try:
             obj["settings"] = load_settings(obj["config_path"])
-        except ConfigError as exc:
+            creds = obj["settings"].network.credentials  # device credential variables may be given as *_FILE too
+            apply_secret_files(Settings, also=(creds.username_env, creds.password_env))
+        except (ConfigError, EnvError) as exc:
             fail(f"configuration error: {exc}")
     return obj["settings"]
 

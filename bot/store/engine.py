@@ -69,7 +69,8 @@ def describe(url: URL) -> str:
     """The database as a person would name it, without the password."""
     if url.get_backend_name() == "sqlite":
         return f"SQLite database {url.database}"
-    return f"PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+    host = (url.host or "localhost").rpartition("@")[2]  # an unencoded "@" in a password leaves its tail in the host
+    return f"PostgreSQL {host}:{url.port or 5432}/{url.database or ''}"
 
 
 def check_sqlite_file(url: URL) -> None:
