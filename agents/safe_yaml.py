@@ -81,9 +81,9 @@ class _StrictLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.MarkedYAMLError(problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=mark)
-            return Composer.compose_node(self, parent, index)  # type: ignore[no-untyped-call]
+            return Composer.compose_node(self, parent, index)
         finally:
             self._depth -= 1
 
@@ -92,7 +92,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue  # `<<: *base` merges are allowed to be overridden: that is what they are for
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:  # an unhashable key; SafeConstructor reports it below
@@ -101,7 +101,7 @@ class _StrictLoader(yaml.SafeLoader):
                 raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r} (first on line {first})",
                                            problem_mark=key_node.start_mark)
             seen[key] = key_node.start_mark.line + 1
-        return SafeConstructor.construct_mapping(self, node, deep=deep)  # type: ignore[no-untyped-call]
+        return SafeConstructor.construct_mapping(self, node, deep=deep)
 
 
 def load_yaml(text: str, source: Path | str) -> Any:
