@@ -108,6 +108,18 @@ class StoreConfig(StrictModel):
     retention_days: int = Field(90, ge=1, le=3650)
     lease_s: float = Field(60.0, ge=5, le=3600)
 
+    @field_validator("url")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        """A host part that is not host[:port] is a mistake here, not a ValueError at start-up."""
+        from urllib.parse import urlsplit
+
+        try:
+            _ = urlsplit(value).port  # raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"not a database URL ({exc}); e.g. postgresql://user@host:5432/db") from None
+        return value
+
 
 class ReportConfig(StrictModel):
     """The daily health report that `noc run` posts (bot.scheduler); off until `channel` is set.

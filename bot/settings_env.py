@@ -31,6 +31,7 @@ PREFIX = "NOC_"
 DELIMITER = "__"
 FILE_SUFFIX = "_FILE"
 SECRET_PREFIXES = ("NOC_", "SLACK_", "ANTHROPIC_")
+NOT_SECRETS = frozenset({"NOC_CONFIG"})  # a path: NOC_CONFIG_FILE must not replace it by the file's text
 MAX_SECRET_BYTES = 64 * 1024
 
 
@@ -53,7 +54,7 @@ def secret_files(environ: Mapping[str, str], setting_vars: Iterable[str] = (), a
         if not var.endswith(FILE_SUFFIX) or var.upper() in settings_names:
             continue
         name = var[: -len(FILE_SUFFIX)]
-        if not name or not (name.startswith(SECRET_PREFIXES) or name in extra):
+        if not name or name in NOT_SECRETS or not (name.startswith(SECRET_PREFIXES) or name in extra):
             continue
         if not where.strip():
             raise EnvError(f"{var} is set but empty (it should name a file holding {name})")

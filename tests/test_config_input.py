@@ -150,6 +150,13 @@ def test_config_error_quoting_the_store_url_masks_its_password(runner, tmp_path)
     assert PASSWORD not in result.output
 
 
+def test_a_store_url_with_a_bad_port_is_a_config_error_not_a_crash(tmp_path):
+    config = tmp_path / "noc.yml"
+    config.write_text(f"store:\n  url: postgresql://noc:{PASSWORD}@db.example.net:notaport/noc\n")
+    line = one_line_error(noc("--config", str(config), "requests"))
+    assert "store.url: Value error, not a database URL" in line and PASSWORD not in line
+
+
 def test_store_error_with_an_unencoded_at_sign_in_the_password_shows_none_of_it(tmp_path):
     config = tmp_path / "noc.yml"
     config.write_text("store:\n  url: postgresql://noc:pass@word@127.0.0.1:1/noc\n")

@@ -49,7 +49,7 @@ def async_url(url: str) -> URL:
     """The SQLAlchemy async URL for a configured store URL."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(f"store.url {url!r} is not a database URL (use sqlite:///path or postgresql://user@host/db)") from None
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "aiosqlite"):
