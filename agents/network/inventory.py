@@ -144,7 +144,7 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
     if loaded is None:
         for path in present:  # a repeated key or runaway nesting: one line with the line number
             try:
-                load_yaml_file(path)
+                load_yaml_file(path, fast=True)
             except YamlInputError as exc:
                 raise InventoryError(f"network.inventory: {exc}") from None
         found, defaults = _load(directory, hosts_file, extra_optional_args or {}, extra_data or {})
