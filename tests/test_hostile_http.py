@@ -162,3 +162,27 @@ def test_strict_json(raw, reason):
 def test_real_payloads_are_strict_json():
     for path in [*DATA.glob("alertmanager/*.json"), *DATA.glob("slack/*.json")]:
         decode_json(path.read_bytes())
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b", float("nan")])
+async def test_socket_mode_acks_and_drops_payloads_strict_json_refuses(fake_slack, tmp_path, logs, text):
+    """Socket Mode has no HTTP guard; the Bolt middleware applies the same checks and acks (a
+    non-200 would make Slack deliver the envelope again)."""
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    from handlers.app import build_app
+
+    b = await start(fake_slack, tmp_path)
+    try:
+        app = build_app(b.runtime, signing_secret=None)
+        body = app_mention_event("why is dist-sw-01 dropping packets?")
+        body["event"]["text"] = text
+        resp = await app.async_dispatch(AsyncBoltRequest(mode="socket_mode", body=body))
+        assert resp.status == 200
+        assert not b.runtime.tasks and not fake_slack.calls_to("chat.postMessage")
+        reason = {"a\x00b": "NUL character"}.get(text, "lone surrogate") if isinstance(text, str) else "out of range"
+        [line] = [r.getMessage() for r in logs.records if "malformed" in r.getMessage()]
+        assert line.startswith("ignoring a malformed payload: body holds a") and reason in line
+        assert traced(logs.records) == []
+    finally:
+        await b.running.stop(b.runtime)
