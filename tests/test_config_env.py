@@ -146,7 +146,7 @@ def test_noc_run_starts_from_files_and_variables_only(fake_slack, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        health = wait_healthz(port, proc)
+        health = wait_healthz(port, proc, timeout=120)  # a busy machine may still be building the router model
         assert health["mode"] == "http"
         assert db.exists()  # the store named in the file was created
     finally:
