@@ -23,8 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agents.safe_yaml import YamlInputError, load_yaml_file
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "specialists"
 PATH_ENV = "NOC_SPECIALISTS_PATH"
@@ -144,9 +145,11 @@ def read_spec(folder: Path) -> SpecialistSpec:
     """The spec in `folder`, or CatalogueError naming the file and the problem."""
     path = folder / SPEC_FILE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raw = load_yaml_file(path)  # strict: repeated keys and runaway nesting are refused with the line
+    except OSError as exc:
         raise CatalogueError(f"{path}: cannot read: {exc}") from None
+    except YamlInputError as exc:
+        raise CatalogueError(str(exc)) from None
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: the top level must be a mapping (title, scope, system_prompt, tools, ...)")
     raw.setdefault("name", folder.name)

@@ -19,11 +19,12 @@ import click
 from agents.changes.models import ChangeProposal
 from agents.lab import UnknownScenarioError, get_scenario
 from agents.lab.stateful import reset_scenario
+from agents.network.inventory import InventoryError
 from agents.tools import build_toolbox
 from bot.access import AccessControl
 from bot.changes import ChangeDesk
 from bot.settings import ConfigError, Settings, load_settings
-from bot.store import Store
+from bot.store import Store, StoreError
 
 USER_ENV = "NOC_USER"
 
@@ -40,8 +41,21 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 async def _with_desk(settings: Settings, work: Any) -> Any:
-    store = await Store.from_config(settings.store).open()
+    try:
+        return await _desk_work(settings, work)
+    except StoreError as exc:  # unreachable, not a database, newer schema: one line, exit 2
+        raise click.UsageError(f"store error: {exc}") from None
+    except InventoryError as exc:
+        raise click.UsageError(f"configuration error: {exc}") from None
+
+
+async def _desk_work(settings: Settings, work: Any) -> Any:
     toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds, inventory=settings.inventory)
+    try:
+        store = await Store.from_config(settings.store).open()
+    except BaseException:
+        toolbox.gateway.close()
+        raise
     jobs: list[Awaitable[None]] = []
     desk = ChangeDesk(settings, None, store, toolbox, lambda job, name: jobs.append(job))
     try:

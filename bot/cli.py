@@ -22,7 +22,9 @@ from bot.cli_network import audit, lab, tool
 from bot.cli_ops import audit_log_cmd, health_cmd, metrics_cmd, requests_cmd
 from bot.cli_support import LazyGroup, OneLineFormatter, fail, settings_of
 from bot.credentials import CredentialError, slack_credentials
+from bot.secret_mask import mask_credentials
 from bot.settings import CONFIG_ENV, Settings
+from bot.settings_env import EnvError, apply_secret_files
 
 
 @click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose."}, context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +37,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    try:  # *_FILE secrets (Docker and Kubernetes mount them as files) for everything that reads the environment
+        apply_secret_files(Settings)
+    except EnvError as exc:
+        fail(str(exc))
     ctx.obj = {"config_path": config_path}
 
 
@@ -55,6 +61,8 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = settings_of(ctx)
     host = host or settings.server.host
     port = settings.server.port if port is None else port
+    from agents.network.inventory import InventoryError
+    from agents.tools.audit import AuditRulesError
     from bot.server import StartupError
     from bot.store import StoreError
 
@@ -64,6 +72,8 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
         fail(f"store error: {exc}")
     except StartupError as exc:  # port in use, bad address
         fail(str(exc))
+    except (InventoryError, AuditRulesError) as exc:  # the inventory or rules file turned bad
+        fail(f"configuration error: {exc}")
 
 
 async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
@@ -71,12 +81,16 @@ async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
     # and only here, so the terminal commands start without loading Slack and server code.
     from bot.runtime import Runtime
     from bot.server import serve_forever
-    from bot.slack_client import channel_pacer, web_client
+    from bot.slack_client import channel_pacer, close_web_client, web_client
     from handlers.app import build_app
 
     client = web_client(creds.bot_token, settings.slack.api_url, settings.slack.max_rate_limit_retries,
                         pacer=channel_pacer(settings.slack))
-    runtime = await Runtime.create(settings, client)
+    try:
+        runtime = await Runtime.create(settings, client)
+    except BaseException:
+        await close_web_client(client)
+        raise
     runtime.start_background()  # live alerts, the daily report, housekeeping
     app = build_app(runtime, signing_secret=creds.signing_secret)
     await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token,
@@ -102,7 +116,7 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("NOC_LOG_LEVEL", "").upper() == "DEBUG":
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else ""
+        detail = mask_credentials(str(exc).splitlines()[0]) if str(exc) else ""
         click.echo(f"noc: {type(exc).__name__}{': ' + detail if detail else ''} (NOC_LOG_LEVEL=DEBUG shows the traceback)", err=True)
         sys.exit(1)
     if isinstance(code, int) and code:  # ctx.exit(n) in non-standalone mode is returned, not raised

@@ -18,7 +18,9 @@ from agents.network.inventory import InventoryError
 from agents.tools import build_toolbox
 from agents.tools.audit import AuditRulesError
 from agents.tools.network import Toolbox
+from bot.secret_mask import mask_credentials
 from bot.settings import ConfigError, Settings, load_settings
+from bot.settings_env import EnvError, apply_secret_files
 
 
 class UsageProblem(click.UsageError):
@@ -26,7 +28,7 @@ class UsageProblem(click.UsageError):
 
 
 def fail(message: str) -> None:
-    raise UsageProblem(message)
+    raise UsageProblem(mask_credentials(message))
 
 
 class OneLineFormatter(logging.Formatter):
@@ -44,7 +46,7 @@ class OneLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.exc_text = None  # computed per handler, so another handler's traceback text is not reused
         text = super().format(record)
-        return text.replace("\n  (", "  (", 1)
+        return mask_credentials(text.replace("\n  (", "  (", 1))
 
 
 class LazyGroup(click.Group):
@@ -82,7 +84,9 @@ def settings_of(ctx: click.Context) -> Settings:
     if "settings" not in obj:
         try:
             obj["settings"] = load_settings(obj["config_path"])
-        except ConfigError as exc:
+            creds = obj["settings"].network.credentials  # device credential variables may be given as *_FILE too
+            apply_secret_files(Settings, also=(creds.username_env, creds.password_env))
+        except (ConfigError, EnvError) as exc:
             fail(f"configuration error: {exc}")
     return obj["settings"]
 

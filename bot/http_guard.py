@@ -10,9 +10,11 @@ answers such requests itself:
   five minutes) or their headers are missing or wrong. This is checked on the raw bytes before
   anything is parsed. Bolt's `ssl_check` requests, which Bolt answers before it verifies, pass
   unsigned as before;
-* 400 when the body is empty, not UTF-8, neither JSON nor urlencoded form, does not parse the way
-  Bolt parses it, or is not a payload of the shape Bolt and the listeners rely on
-  (`payload_problem`, which handlers.app also applies in Socket Mode).
+* 400 when the body cannot be read (a lying Content-Encoding, cut short), is empty, not UTF-8,
+  neither JSON nor urlencoded form, not strict JSON (duplicate keys, NaN, a lone surrogate or NUL,
+  deeper than 64 levels: bot.http_input), does not parse the way Bolt parses it, or is not a
+  payload of the shape Bolt and the listeners rely on (`payload_problem`, which handlers.app also
+  applies in Socket Mode).
 
 A request that passes reaches Bolt unchanged (and Bolt verifies its signature again). Rejections
 are logged on one line, without a traceback.
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -35,6 +36,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.request_verification.async_request_verification import AsyncRequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
+
+from bot.http_input import BodyRejected, decode_json, json_problem, read_body
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +86,10 @@ def slack_events_guard(path: str, signing_secret: str | None, *, max_body_bytes:
 
 
 async def _screen(request: web.Request, secret: str | None, max_body: int, now: float) -> web.Response | None:
-    if request.content_length is not None and request.content_length > max_body:
-        return _reject(413, f"body of {request.content_length} bytes is over the {max_body}-byte limit")
     try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:  # no Content-Length, and more than aiohttp's client_max_size
-        return _reject(413, "body is over the server's size limit")
-    if len(raw) > max_body:
-        return _reject(413, f"body of {len(raw)} bytes is over the {max_body}-byte limit")
+        raw = await read_body(request, max_body)
+    except BodyRejected as exc:  # too large, or unreadable (a lying Content-Encoding, cut short)
+        return _reject(exc.status, exc.reason, log_it=not exc.logged)
     if secret is not None and not signature_ok(raw, request.headers, secret, now) and not _is_ssl_check(request, raw):
         return _reject(401, "missing or invalid signature")
 
@@ -108,16 +107,16 @@ async def _screen(request: web.Request, secret: str | None, max_body: int, now: 
         return _reject(400, "body is not UTF-8")
     if media == JSON:
         try:
-            parsed = json.loads(text)
-        except (ValueError, RecursionError):
-            return _reject(400, "body is not JSON")
+            parsed = decode_json(raw)  # strict: duplicate keys, NaN, lone surrogates, depth (bot.http_input)
+        except BodyRejected as exc:
+            return _reject(400, exc.reason)
         if not isinstance(parsed, dict):
             return _reject(400, "JSON body is not an object")
     try:  # exactly what Bolt's aiohttp adapter will build: parse, then context from the payload
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
     except Exception as exc:  # noqa: BLE001 - any failure to parse is the body's fault
         return _reject(400, f"Bolt cannot read the payload ({type(exc).__name__})")
-    problem = payload_problem(bolt_request.body)
+    problem = json_problem(bolt_request.body) or payload_problem(bolt_request.body)  # form payloads, as Bolt parsed them
     if problem:
         return _reject(400, problem)
     return None
@@ -151,9 +150,10 @@ def _is_ssl_check(request: web.Request, raw: bytes) -> bool:
     return isinstance(body, dict) and body.get("ssl_check") == "1"
 
 
-def _reject(status: int, reason: str) -> web.Response:
+def _reject(status: int, reason: str, *, log_it: bool = True) -> web.Response:
     level = logging.WARNING if status == 400 else logging.INFO
-    log.log(level, "rejected a request to /slack/events: %d %s", status, reason)
+    if log_it:  # False: aiohttp has logged the cause already
+        log.log(level, "rejected a request to /slack/events: %d %s", status, reason)
     error = {401: "invalid request", 413: "request body too large"}.get(status, reason)
     return web.json_response({"error": error}, status=status)
 

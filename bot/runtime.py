@@ -102,11 +102,12 @@ class Runtime:
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
-        store = await Store.from_config(settings.store).open()
-        # A source of truth that is down at start must not keep the bot down: it starts with what it
-        # can read and says so on /healthz; a broken inventory file is a configuration error, as before.
+        # Before the store: nothing to close if it fails. A source of truth that is down at start must
+        # not keep the bot down: it starts with what it can read and says so on /healthz; a broken
+        # inventory file is a configuration error, as before.
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds, inventory=settings.inventory,
                                 strict=settings.inventory.source == "file")
+        store = await Store.from_config(settings.store).open()
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
         # The learned router's model: loaded (or built, once per data change, about 4 s) before the

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
 from bot.http_guard import signing_secret_of, slack_events_guard
+from bot.http_input import quiet_malformed_http
 from bot.metrics import exposition, registry_for
 from bot.runtime import Runtime
 from bot.triage.http import add_alert_routes
@@ -83,6 +84,7 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     await _resolve_identity(app, runtime)
     mode = "socket" if app_token else "http"
     web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)
+    quiet_malformed_http()  # aiohttp's own 400s (bad request line, header, chunk): one line each, no traceback
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -1,18 +1,21 @@
-"""The configuration file: one YAML document validated by pydantic.
+"""The configuration: one YAML document, with NOC_<SECTION>__<KEY> variables over it, validated
+by pydantic.
 
-`load_settings` is the only way in. It turns every problem (missing file, broken YAML, unknown
-key, wrong type or value) into one `ConfigError` whose message names the file, the field and
-what to do, so the CLI can print it and exit 2 instead of showing a traceback. Secrets are not
-part of this file; they come from environment variables only.
+`load_settings` is the only way in. It turns every problem (missing file, broken YAML, repeated
+key, unknown key, wrong type or value, a bad variable) into one `ConfigError` whose message names
+the file and the field, or the variable, and what to do, so the CLI can print it and exit 2
+instead of showing a traceback. Secrets are not part of the file; they come from environment
+variables (or files named by *_FILE variables, bot.settings_env), and no message shows a
+variable's value or a URL's password.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agents.access import DEFAULT_TOOL_ROLES, Role
@@ -21,12 +24,19 @@ from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
 from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
+from agents.safe_yaml import YamlInputError, load_yaml_file
+from bot.secret_mask import mask_credentials
+from bot.settings_env import EnvError, deep_merge, env_layer, variable_for
 
 CONFIG_ENV = "NOC_CONFIG"
 
 
 class ConfigError(Exception):
-    """A configuration problem, worded for the person who edits the file."""
+    """A configuration problem, worded for the person who edits the file. Never carries a
+    credential: a URL password quoted back is masked (bot.secret_mask)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_credentials(message))
 
 
 class RoleGrants(StrictModel):
@@ -98,6 +108,18 @@ class StoreConfig(StrictModel):
     url: str = Field("sqlite:///noc.db", pattern=r"^(sqlite:///.+|postgres(ql)?(\+asyncpg)?://.+)")
     retention_days: int = Field(90, ge=1, le=3650)
     lease_s: float = Field(60.0, ge=5, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        """A host part that is not host[:port] is a mistake here, not a ValueError at start-up."""
+        from urllib.parse import urlsplit
+
+        try:
+            _ = urlsplit(value).port  # raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"not a database URL ({exc}); e.g. postgresql://user@host:5432/db") from None
+        return value
 
 
 class ReportConfig(StrictModel):
@@ -171,98 +193,122 @@ class Settings(StrictModel):
     changes: ChangesConfig = ChangesConfig()
 
 
-def load_settings(path: Path | str | None = None) -> Settings:
-    """Settings from `path`, else $NOC_CONFIG, else the built-in defaults (the embedded lab)."""
-    if path is None and os.environ.get(CONFIG_ENV):
-        path = os.environ[CONFIG_ENV]
-    if path is None:
-        _configure_specialists({}, None)
-        return _checked(Settings(), None)
-    path = Path(path)
+def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path`, else $NOC_CONFIG, else the built-in defaults (the embedded lab), with
+    NOC_<SECTION>__<KEY> variables (and their *_FILE forms) over them (bot.settings_env)."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get(CONFIG_ENV):
+        path = environ[CONFIG_ENV]
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections (network, audit, ...), not {type(raw).__name__}")
-    _configure_specialists(raw, path)
+        from_env, variables = env_layer(environ, Settings)
+    except EnvError as exc:
+        raise ConfigError(str(exc)) from None
+    path = None if path is None else Path(path)
+    raw = deep_merge(_read(path) if path is not None else {}, from_env)
+    label = _Labels(path, variables)
+    _configure_specialists(raw, path, label)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: " + _describe(exc, Settings)) from None
-    return _checked(_resolve_paths(settings, path.parent), path)
+        raise ConfigError(_describe(exc, Settings, label)) from None
+    return _checked(_resolve_paths(settings, path.parent if path else Path.cwd(), label), label)
 
 
-def _configure_specialists(raw: dict[str, Any], path: Path | None) -> None:
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = load_yaml_file(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except YamlInputError as exc:
+        raise ConfigError(str(exc)) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (network, audit, ...), not {type(raw).__name__}")
+    return raw
+
+
+class _Labels:
+    """How an error names a setting: the variable that gave it, else `file: section.key`."""
+
+    def __init__(self, path: Path | None, variables: Mapping[str, tuple[str, ...]]) -> None:
+        self.path, self.variables = path, variables
+
+    def env(self, *loc: Any) -> str | None:
+        return variable_for(loc, self.variables)
+
+    def __call__(self, dotted: str) -> str:
+        var = self.env(*dotted.split("."))
+        if var is not None:
+            return var
+        return f"{self.path}: {dotted}" if self.path else dotted
+
+
+def _configure_specialists(raw: dict[str, Any], path: Path | None, label: _Labels) -> None:
     """Discover the specialists first (engine.specialist_paths, relative to the file): the rest of
     the file names them (llm.specialists, resilience.pools) and is validated against them."""
     engine = raw.get("engine") if isinstance(raw.get("engine"), dict) else {}
     paths = engine.get("specialist_paths") or []
     if not isinstance(paths, list):
-        raise ConfigError(f"{path}: engine.specialist_paths must be a list of folders")
-    base = path.parent if path else Path.cwd()
+        raise ConfigError(f"{label('engine.specialist_paths')} must be a list of folders")
+    base = path.parent if path and not label.env("engine", "specialist_paths") else Path.cwd()
     try:
         configure([p if Path(p).is_absolute() else base / p for p in map(Path, map(str, paths))])
     except CatalogueError as exc:
-        raise ConfigError(f"{path or 'settings'}: engine.specialist_paths: {exc}") from None
+        raise ConfigError(f"{label('engine.specialist_paths')}: {exc}") from None
 
 
-def _checked(settings: Settings, path: Path | None) -> Settings:
+def _checked(settings: Settings, label: _Labels) -> Settings:
     """Cross-field checks pydantic cannot do alone (they need the lab's scenario list)."""
-    prefix = f"{path}: " if path else ""
     net = settings.network
     if net.inventory is None and net.scenario not in scenario_names():
-        raise ConfigError(f"{prefix}network.scenario: unknown scenario '{net.scenario}' (known: {', '.join(scenario_names())})")
+        raise ConfigError(f"{label('network.scenario')}: unknown scenario '{net.scenario}' (known: {', '.join(scenario_names())})")
     if net.inventory is not None and not net.inventory.is_dir():
-        raise ConfigError(f"{prefix}network.inventory: {net.inventory} is not a directory with hosts.yaml/groups.yaml/defaults.yaml")
+        raise ConfigError(f"{label('network.inventory')}: {net.inventory} is not a directory with hosts.yaml/groups.yaml/defaults.yaml")
     if settings.audit.rules_file is not None and not settings.audit.rules_file.is_file():
-        raise ConfigError(f"{prefix}audit.rules_file: {settings.audit.rules_file} does not exist")
+        raise ConfigError(f"{label('audit.rules_file')}: {settings.audit.rules_file} does not exist")
     for agent, pool in settings.resilience.pools.items():  # a pool instance's tier is one of llm.tiers
         for i, inst in enumerate(pool.instances):
             if inst.tier is not None and inst.tier not in settings.llm.tiers:
-                raise ConfigError(f"{prefix}resilience.pools.{agent}.instances[{i}]: tier '{inst.tier}' is not in llm.tiers "
+                raise ConfigError(f"{label(f'resilience.pools.{agent}')}.instances[{i}]: tier '{inst.tier}' is not in llm.tiers "
                                   f"({', '.join(settings.llm.tiers)})")
     return settings
 
 
-def _resolve_paths(settings: Settings, base: Path) -> Settings:
-    """Relative paths in the file are relative to the file, not to the working directory."""
-    if settings.network.inventory is not None and not settings.network.inventory.is_absolute():
-        settings.network.inventory = base / settings.network.inventory
-    if settings.audit.rules_file is not None and not settings.audit.rules_file.is_absolute():
-        settings.audit.rules_file = base / settings.audit.rules_file
-    settings.engine.specialist_paths = [p if p.is_absolute() else base / p for p in settings.engine.specialist_paths]
+def _resolve_paths(settings: Settings, base: Path, label: _Labels) -> Settings:
+    """Relative paths in the file are relative to the file (from a variable, to the working
+    directory), not to wherever the command runs."""
+    def resolved(value: Path, *loc: str) -> Path:
+        return value if value.is_absolute() or label.env(*loc) else base / value
+
+    if settings.network.inventory is not None:
+        settings.network.inventory = resolved(settings.network.inventory, "network", "inventory")
+    if settings.audit.rules_file is not None:
+        settings.audit.rules_file = resolved(settings.audit.rules_file, "audit", "rules_file")
+    settings.engine.specialist_paths = [resolved(p, "engine", "specialist_paths") for p in settings.engine.specialist_paths]
     return settings
 
 
-def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
+def _describe(exc: ValidationError, model: type[BaseModel], label: _Labels) -> str:
     """The first problem first; further ones counted, since one fix at a time is how files get edited."""
     errors = exc.errors()
-    messages = [_describe_one(err, model) for err in errors]
+    messages = [_describe_one(err, model, label) for err in errors]
     more = f" (and {len(messages) - 1} more problem{'s' if len(messages) > 2 else ''}: {'; '.join(messages[1:])})" if len(messages) > 1 else ""
     return messages[0] + more
 
 
-def _describe_one(err: dict[str, Any], model: type[BaseModel]) -> str:
+def _describe_one(err: Any, model: type[BaseModel], label: _Labels) -> str:
     loc = [str(p) for p in err["loc"]]
     field = ".".join(loc) or "(top level)"
+    var = label.env(*loc)
+    where = f"{var} ({field})" if var else label(field)
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
-        return f"{field}: unknown key" + (f" (allowed here: {', '.join(allowed)})" if allowed else "")
+        return f"{where}: unknown key" + (f" (allowed here: {', '.join(allowed)})" if allowed else "")
     got = err.get("input")
-    shown = f" (got {got!r})" if got is not None and not isinstance(got, (dict, list)) else ""
-    return f"{field}: {err['msg']}{shown}"
+    # A value from a variable is never shown back: it may be a secret (NOC_STORE__URL carries a password).
+    shown = f" (got {got!r})" if got is not None and not var and not isinstance(got, (dict, list)) else ""
+    return f"{where}: {err['msg']}{shown}"
 
 
 def _allowed_keys(model: type[BaseModel], loc: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.http_guard import payload_problem
+from bot.http_input import json_problem
 from bot.runtime import Runtime
 from handlers import actions, assistant, changes, commands, home, mentions
 
@@ -30,7 +31,7 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
 
     @app.middleware
     async def well_formed(request, body, next, logger):
-        problem = payload_problem(body)
+        problem = json_problem(body) or payload_problem(body)  # Socket Mode too: no NUL, lone surrogate, NaN or runaway depth
         if problem:
             logger.warning("ignoring a malformed payload: %s", problem)
             # In Socket Mode a non-200 is not acknowledged and Slack would deliver it again.

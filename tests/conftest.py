@@ -24,6 +24,8 @@ def _no_user_config(monkeypatch):
     without a key every test runs the offline engine unless it starts the fake API itself."""
     for name in ("NOC_CONFIG", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("NOC_") and "__" in n]:  # settings given as variables
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture

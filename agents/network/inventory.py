@@ -29,6 +29,8 @@ from nornir.core.inventory import Host
 from nornir.plugins.inventory.simple import SimpleInventory
 from pydantic import BaseModel, Field
 
+from agents.safe_yaml import YamlInputError, load_yaml_file
+
 # NAPALM driver name -> the network OS used to pick parsers and audit rules.
 _OS_BY_PLATFORM = {
     "ios": "ios",
@@ -141,16 +143,25 @@ def load_inventory(directory: Path, extra_optional_args: dict[str, dict[str, Any
     copies of the devices, so a caller that changes one changes nobody else's.
     """
     hosts_file = directory / "hosts.yaml"
-    if not hosts_file.is_file():
+    if not hosts_file.exists():
         raise InventoryError(
             f"network.inventory: {directory} has no hosts.yaml "
             "(expected Nornir SimpleInventory files hosts.yaml, groups.yaml, defaults.yaml)"
         )
+    present = [directory / name for name in _FILES if (directory / name).exists()]
+    for path in present:  # a FIFO or a device: one line naming the file, not a hang
+        if not path.is_file():
+            raise InventoryError(f"network.inventory: {path}: not a regular file")
     key = (str(directory.resolve()), *(_digest(directory / name) for name in _FILES),
            json.dumps([extra_optional_args, extra_data], sort_keys=True, default=str))
     with _LOADED_LOCK:
         loaded = _LOADED.get(key)
     if loaded is None:
+        for path in present:  # a repeated key or runaway nesting: one line with the line number
+            try:
+                load_yaml_file(path, fast=True)
+            except YamlInputError as exc:
+                raise InventoryError(f"network.inventory: {exc}") from None
         found, defaults = _load(directory, hosts_file, extra_optional_args or {}, extra_data or {})
         loaded = (tuple(found), defaults)
         with _LOADED_LOCK:

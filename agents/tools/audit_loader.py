@@ -16,10 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from agents.safe_yaml import YamlInputError, load_yaml, read_text_file
 from agents.tools.audit_schema import AuditRule, AuditRulesError, NotApplicable
 
 SHIPPED_RULES = Path(__file__).with_name("audit_rules.yaml")
@@ -60,21 +60,14 @@ def _load_rules_file(path: Path) -> tuple[AuditRule, ...]:
 def _read_yaml(path: Path) -> Any:
     source = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # strict: a rule id or key given twice, a FIFO or a file nested beyond reason is refused
+        raw = load_yaml(read_text_file(path), source)
     except OSError as exc:
         raise AuditRulesError(source, [f"cannot read file: {exc.strerror or exc}"]) from None
-    except UnicodeDecodeError as exc:
-        raise AuditRulesError(source, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
-    except yaml.YAMLError as exc:
-        raise AuditRulesError(source, [f"not valid YAML: {_yaml_problem(exc)}"]) from None
+    except YamlInputError as exc:
+        raise AuditRulesError(source, [str(exc).removeprefix(f"{source}").lstrip(": ")]) from None
     return raw
 
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """One line with the position, instead of PyYAML's multi-line report."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
 def _parse_rules(source: str, raw: Any) -> tuple[AuditRule, ...]:

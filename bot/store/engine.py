@@ -21,6 +21,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.secret_mask import mask_credentials
+
 # Execution options read by the SQLite BEGIN hook: the BEGIN mode (writes take the lock up
 # front), and a busy timeout for callers that cannot wait long (the 3 s Slack ack path).
 BEGIN_OPTION = "noc_sqlite_begin"
@@ -32,7 +34,11 @@ _PG_TRANSIENT = ("40001", "40P01", "55P03", "08", "53300", "57P01", "57P02", "57
 
 
 class StoreError(Exception):
-    """The store cannot be used: one line naming the database and the problem (CLI exit 2)."""
+    """The store cannot be used: one line naming the database and the problem (CLI exit 2).
+    A URL password in the message (a driver's error may quote the URL) is masked."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(mask_credentials(str(message)))
 
 
 class StoreBusy(StoreError):
@@ -43,7 +49,7 @@ def async_url(url: str) -> URL:
     """The SQLAlchemy async URL for a configured store URL."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(f"store.url {url!r} is not a database URL (use sqlite:///path or postgresql://user@host/db)") from None
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "aiosqlite"):
@@ -63,7 +69,8 @@ def describe(url: URL) -> str:
     """The database as a person would name it, without the password."""
     if url.get_backend_name() == "sqlite":
         return f"SQLite database {url.database}"
-    return f"PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+    host = (url.host or "localhost").rpartition("@")[2]  # an unencoded "@" in a password leaves its tail in the host
+    return f"PostgreSQL {host}:{url.port or 5432}/{url.database or ''}"
 
 
 def check_sqlite_file(url: URL) -> None:
@@ -74,6 +81,8 @@ def check_sqlite_file(url: URL) -> None:
         return
     if Path(path).is_dir():
         raise StoreError(f"{describe(url)}: is a directory, not a database file")
+    if not Path(path).is_file():  # SQLite would wait for ever on a FIFO
+        raise StoreError(f"{describe(url)}: is not a regular file (a FIFO, socket or device), not a database file")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

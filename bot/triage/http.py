@@ -3,14 +3,14 @@ POST /alerts/generic (see `payloads.GenericAlert`).
 
 Authentication is `Authorization: Bearer $NOC_ALERT_TOKEN`, compared in constant time; without
 the variable the endpoints are closed (401 says why). Bodies over 256 KiB are refused (413),
-anything that is not valid JSON of the documented shape is 400 with the reason. Accepted
+anything that is not strict JSON (bot.http_input) of the documented shape is 400 with the reason,
+logged on one line. Accepted
 notifications answer 202 at once; the thread and the investigation follow in the background.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from bot.http_input import BodyRejected, decode_json, header_text, read_body
 from bot.triage.payloads import AlertGroup, AlertmanagerPayload, GenericAlert, from_alertmanager, from_generic
 
 log = logging.getLogger(__name__)
@@ -34,28 +35,31 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
+def _reject(request: web.Request, status: int, reason: str, *, log_it: bool = True) -> web.Response:
+    """The answer to a refused notification, and its one log line (a wrong token is routine noise:
+    INFO; a body our own Alertmanager sent and we refused deserves a WARNING)."""
+    if log_it:
+        log.log(logging.WARNING if status == 400 else logging.INFO, "rejected a request to %s: %d %s", request.path, status, reason)
+    return web.json_response({"error": reason}, status=status)
+
+
 def add_alert_routes(web_app: web.Application, triage: Any, spawn: Callable[[Any, str], Any]) -> None:
     def endpoint(model: type[BaseModel], convert: Callable[[Any], AlertGroup]):
         async def handle(request: web.Request) -> web.Response:
             token = os.environ.get(TOKEN_ENV, "")
-            given = request.headers.get("Authorization", "")
+            given = header_text(request, "Authorization")  # None: not UTF-8, so not our token
             if not token:
-                return web.json_response({"error": f"alert intake is closed: {TOKEN_ENV} is not set"}, status=401)
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return web.json_response({"error": "missing or wrong bearer token"}, status=401)
-            if (request.content_length or 0) > MAX_BODY:
-                return web.json_response({"error": f"body over {MAX_BODY} bytes"}, status=413)
-            raw = await request.content.read(MAX_BODY + 1)
-            if len(raw) > MAX_BODY:
-                return web.json_response({"error": f"body over {MAX_BODY} bytes"}, status=413)
+                return _reject(request, 401, f"alert intake is closed: {TOKEN_ENV} is not set")
+            if given is None or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return _reject(request, 401, "missing or wrong bearer token")
             try:
-                data = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                return web.json_response({"error": f"body is not JSON: {str(exc)[:200]}"}, status=400)
+                data = decode_json(await read_body(request, MAX_BODY))
+            except BodyRejected as exc:
+                return _reject(request, exc.status, exc.reason, log_it=not exc.logged)
             try:
                 group = convert(model.model_validate(data))
             except ValidationError as exc:
-                return web.json_response({"error": _problem(exc)}, status=400)
+                return _reject(request, 400, _problem(exc))
             spawn(triage.receive(group), f"alert-intake:{group.key}")
             return web.json_response({"status": "accepted", "group": group.key, "alert": group.name}, status=202)
         return handle
