@@ -101,8 +101,9 @@ class Runtime:
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds)
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
-        # The learned router's model: loaded (or built, once per data change, about 4 s) before the
-        # first question, in a thread, so no listener's role check waits for it on the event loop.
+        # The learned router's model: the shipped artefact, loaded before the first question (built
+        # only when the specialists' examples changed), in a thread, so no listener's role check
+        # waits for it on the event loop.
         await asyncio.to_thread(load_router_model)
         return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
 

@@ -1,5 +1,6 @@
 """Serving the bot: HTTP mode (Bolt's aiohttp app at /slack/events) or Socket Mode, plus the
-small HTTP server for /healthz and /metrics that runs in both modes."""
+small HTTP server for /healthz (liveness), /readyz (readiness, bot/health.py) and /metrics that
+runs in both modes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
+from bot.health import Readiness
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import exposition, registry_for
 from bot.runtime import Runtime
@@ -27,8 +29,11 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
+READINESS_KEY = web.AppKey("readiness", Readiness)
+
+
 def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.Application:
-    """/slack/events (HTTP mode only, screened by bot.http_guard before Bolt), /healthz and /metrics."""
+    """/slack/events (HTTP mode only, screened by bot.http_guard before Bolt), /healthz, /readyz and /metrics."""
     if app is not None:
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
@@ -42,12 +47,21 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
                                   "devices": len(runtime.toolbox.inventory), "jobs": len(runtime.tasks),
                                   "llm": "anthropic" if runtime.claude else "offline"})
 
+    readiness = Readiness(runtime.store, mode=mode)
+    web_app[READINESS_KEY] = readiness
+
+    async def readyz(request: web.Request) -> web.Response:
+        ready, checks = await readiness.check()
+        return web.json_response({"status": "ready" if ready else "not ready", "mode": mode, "checks": checks},
+                                 status=200 if ready else 503)
+
     registry = registry_for(runtime.resilience)
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=exposition(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", metrics)
     add_alert_routes(web_app, runtime.triage, runtime.spawn)
     return web_app
@@ -92,6 +106,7 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     if app_token:
         handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
         await handler.connect_async()
+        web_app[READINESS_KEY].socket = handler.client
     log.info("noc bot running in %s mode; HTTP on %s:%s", mode, host, bound)
     return RunningBot(runner=runner, port=bound, socket_handler=handler)
 

@@ -65,6 +65,11 @@ def load_model(data_dir: Path | None = None) -> RouterModel:
     return model
 
 
+def loaded_digest() -> str | None:
+    """The data hash of the model this process has loaded, None before the first load (readiness)."""
+    return next(iter(_loaded), None)
+
+
 def _shipped_digest() -> str:
     """The digest of the specialists' own data, computed once per catalogue. Why: `predict` runs for
     every routed question on the event loop, and hashing the files each time (resolving, reading
