@@ -28,6 +28,7 @@ from bot.settings import CONFIG_ENV, Settings
 @click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose."}, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
+@click.version_option(package_name="noc-chatops", prog_name="noc", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """noc-chatops: ask your network questions, audit configs, run the Slack bot."""
