@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
 from bot.lifecycle import RequestLedger, Where
+from bot.metrics import BotMetrics
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
@@ -94,6 +96,7 @@ class Runtime:
         self.scheduler = Scheduler(settings, store, self.post_daily_report, watch=self.alerts.check_success_rates)
         self.changes = ChangeDesk(settings, client, store, toolbox, self.spawn)
         self.triage = AlertTriage(self)
+        self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
@@ -224,6 +227,7 @@ class Runtime:
         """Run one request and post its answer. The answer is posted first and stored after:
         a store failure is logged and counted, never shown instead of a computed answer."""
         # Recorded alongside the work, not before it: a locked or slow store must not hold the answer up.
+        started, outcome = time.monotonic(), "error"
         received = asyncio.create_task(self.ledger.received(request, origin.where, required_role))
         first = await self._with_thread_context(request, origin)
         if first and origin.assistant_thread:
@@ -236,8 +240,10 @@ class Runtime:
                 answer = await self.supervisor.run(request, sink)
                 phase = "posting the answer to Slack"
                 await sink.post_answer(answer)
+                outcome = answer.status
         except asyncio.CancelledError:
             # Stopping: the request stays retryable (its event is not finished) and is marked interrupted.
+            outcome = "cancelled"
             await asyncio.gather(received, return_exceptions=True)
             await _quietly(self.store.mark_interrupted([request.id], "the bot stopped"))
             await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
@@ -249,6 +255,8 @@ class Runtime:
             await _quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
             await self.ledger.finished(origin.where)
             return None
+        finally:
+            self.metrics.request_done(origin.source, outcome, time.monotonic() - started)
         await received
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)

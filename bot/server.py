@@ -10,6 +10,7 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -19,8 +20,9 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 
 from bot.health import Readiness
 from bot.http_guard import signing_secret_of, slack_events_guard
-from bot.metrics import exposition, registry_for
+from bot.metrics import BotMetrics, exposition, registry_for
 from bot.runtime import Runtime
+from bot.slack_client import observer_of
 from bot.triage.http import add_alert_routes
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,9 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
         return web.json_response({"status": "ready" if ready else "not ready", "mode": mode, "checks": checks},
                                  status=200 if ready else 503)
 
-    registry = registry_for(runtime.resilience)
+    registry = registry_for(runtime.resilience, bot=runtime.metrics, slack=observer_of(runtime.client),
+                            gateway=runtime.toolbox.gateway, process=True)
+    web_app.middlewares.insert(0, http_observer(runtime.metrics))
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=exposition(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -65,6 +69,31 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     web_app.router.add_get("/metrics", metrics)
     add_alert_routes(web_app, runtime.triage, runtime.spawn)
     return web_app
+
+
+def http_observer(metrics: BotMetrics) -> Any:
+    """Outermost middleware: every HTTP request counted by route and status, timed, and alerts
+    counted by endpoint and outcome (accepted: 202; rejected: any other answer)."""
+
+    @web.middleware
+    async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.monotonic()
+        code = 500
+        try:
+            response = await handler(request)
+            code = response.status
+            return response
+        except web.HTTPException as exc:
+            code = exc.status
+            raise
+        finally:
+            route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+            metrics.http_requests.labels(route, str(code)).inc()
+            metrics.http_duration.labels(route).observe(time.monotonic() - started)
+            if route.startswith("/alerts/"):
+                metrics.alerts.labels(route.removeprefix("/alerts/"), "accepted" if code == 202 else "rejected").inc()
+
+    return observe
 
 
 @dataclass
