@@ -257,6 +257,8 @@ class Runtime:
             return None
         finally:
             self.metrics.request_done(origin.source, outcome, time.monotonic() - started)
+            log.info("request %s from %s: %s in %.2fs", request.id, origin.source, outcome, time.monotonic() - started,
+                     extra={"request_id": request.id, "user": origin.user, "channel": origin.channel})
         await received
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)

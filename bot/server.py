@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
+from bot.access_log import alert_access, log_slack_requests, startup_summary
 from bot.health import Readiness
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import BotMetrics, exposition, registry_for
@@ -92,6 +93,7 @@ def http_observer(metrics: BotMetrics) -> Any:
             metrics.http_duration.labels(route).observe(time.monotonic() - started)
             if route.startswith("/alerts/"):
                 metrics.alerts.labels(route.removeprefix("/alerts/"), "accepted" if code == 202 else "rejected").inc()
+                alert_access(route.removeprefix("/alerts/"), code, time.monotonic() - started, request.remote)
 
     return observe
 
@@ -124,6 +126,7 @@ async def _resolve_identity(app: AsyncApp, runtime: Runtime) -> None:
 async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> RunningBot:
     """Start serving; returns once the HTTP server listens (and Socket Mode is connected)."""
     await _resolve_identity(app, runtime)
+    log_slack_requests(app)  # one access line per Slack request, user and channel on every line of its work
     mode = "socket" if app_token else "http"
     web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)
     runner = web.AppRunner(web_app, access_log=None)
@@ -136,7 +139,6 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
         handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
         await handler.connect_async()
         web_app[READINESS_KEY].socket = handler.client
-    log.info("noc bot running in %s mode; HTTP on %s:%s", mode, host, bound)
     return RunningBot(runner=runner, port=bound, socket_handler=handler)
 
 
@@ -163,6 +165,7 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
         await runtime.shutdown()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     await runtime.recover_interrupted()
+    startup_summary(runtime, mode="socket" if app_token else "http", host=host, port=bot.port)
     freeze_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
