@@ -132,9 +132,10 @@ class Runtime:
             log.error("job %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for running jobs (tests and graceful stops)."""
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=timeout)
+        """Wait for running jobs, and for acked listeners still starting theirs (tests and graceful stops)."""
+        deadline = time.monotonic() + timeout
+        while (pending := set(self.tasks) | set(self.acks.listeners)) and time.monotonic() < deadline:
+            await asyncio.wait(pending, timeout=deadline - time.monotonic())
 
     def start_background(self) -> None:
         """Live alerts and the scheduled jobs (`noc run`; call on the running loop)."""

@@ -158,7 +158,15 @@ class StartupError(Exception):
 async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None,
                         shutdown_grace_s: float = 20.0) -> None:
     """Serve until SIGINT/SIGTERM. Then stop taking new work, let running requests finish for
-    `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told."""
+    `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told.
+
+    The signal handlers are installed before the server listens: a SIGTERM that arrives while it
+    starts (a pod deleted during a rollout, right after its first request was acked) then stops
+    it gracefully once started, instead of killing it with that request unanswered."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
     except OSError as exc:
@@ -167,10 +175,6 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     await runtime.recover_interrupted()
     startup_summary(runtime, mode="socket" if app_token else "http", host=host, port=bot.port)
     freeze_heap()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
@@ -179,8 +183,9 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
             bot.socket_handler = None
         for site in list(bot.runner.sites):
             await site.stop()
-        if runtime.tasks:
-            log.info("shutting down: waiting up to %gs for %d running job(s)", shutdown_grace_s, len(runtime.tasks))
+        if runtime.tasks or runtime.acks.listeners:
+            log.info("shutting down: waiting up to %gs for %d running job(s) and %d acked request(s) starting theirs",
+                     shutdown_grace_s, len(runtime.tasks), len(runtime.acks.listeners))
             await runtime.drain(timeout=shutdown_grace_s)
         log.info("shutting down: cancelling %d job(s)", len(runtime.tasks))
         await bot.stop(runtime)
