@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.access import ToolRoles, highest
 from agents.config import EngineConfig, ResilienceConfig
+from agents.log_context import log_fields
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -102,7 +103,7 @@ class Supervisor:
             token = CURRENT_NOTICES.set(session.breaker_notices)
             cutoff = CALL_DEADLINE.set(received + self.engine.llm_cutoff_s())
             try:  # the inventory as it is now, for the whole request: a refresh meanwhile serves the next ones
-                with self.toolbox.inventory.pinned():
+                with self.toolbox.inventory.pinned(), log_fields(request_id=request.id):
                     return await self._run(session, self.pipeline.analysts.for_session(session))
             finally:
                 CALL_DEADLINE.reset(cutoff)
@@ -238,14 +239,15 @@ class Supervisor:
         t0 = time.monotonic()
         ctx = None
         priority = STEP_PRIORITY.set(task.priority)  # reset after the step: synthesis must not inherit it
-        try:
-            result = await run_on_pool(self.resilience.pools[task.agent], analysts[task.agent], make_context,
-                                       timeout_s=self.engine.step_timeout_s, retry=self.resilience.config.retry)
-            out, ctx, instance = result.output, result.context, result.instance
-        except StepUnavailable as exc:
-            out, ctx, instance = await self._fallback(task, make_context, exc.reason)
-        finally:
-            STEP_PRIORITY.reset(priority)
+        with log_fields(specialist=task.agent.value):  # every line logged by the step names its specialist
+            try:
+                result = await run_on_pool(self.resilience.pools[task.agent], analysts[task.agent], make_context,
+                                           timeout_s=self.engine.step_timeout_s, retry=self.resilience.config.retry)
+                out, ctx, instance = result.output, result.context, result.instance
+            except StepUnavailable as exc:
+                out, ctx, instance = await self._fallback(task, make_context, exc.reason)
+            finally:
+                STEP_PRIORITY.reset(priority)
         if out is None:
             response = _failed(task.agent, task.instruction, f"{task.agent.value} could not answer: {instance}")
         else:
@@ -264,6 +266,8 @@ class Supervisor:
                 response.status = "partial"  # part of what was asked was withheld from this requester
             session.refused += [n for n in ctx.refused if n not in session.refused]
         response.duration_s = round(time.monotonic() - t0, 3)
+        log.info("step %s (%s) %s in %.2fs on %s", task.id, task.agent.value, response.status, response.duration_s,
+                 response.instance or "no instance", extra={"specialist": task.agent.value})
         await session.emit(StepFinished(request_id=session.request.id, step=task.id, agent=task.agent.value, status=response.status,
                                     duration_s=response.duration_s, summary=(response.summary or response.error or "")[:300]))
         await session.flush_breaker_notices()

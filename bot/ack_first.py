@@ -33,6 +33,10 @@ class AckFirst:
         self.in_flight = 0
         self.waiting = 0  # listeners holding their work back
         self.handled: deque[float] = deque(maxlen=10_000)  # seconds per request, newest last
+        # Listener tasks past their ack whose work may not be spawned yet: a graceful stop waits
+        # for them too (Runtime.drain), or an acked event could be dropped between its ack and
+        # `runtime.spawn` (a rolling restart lost it). Bolt runs each listener in its own task.
+        self.listeners: set[asyncio.Task] = set()
         self._idle: asyncio.Event | None = None
 
     def _event(self) -> asyncio.Event:
@@ -58,6 +62,10 @@ class AckFirst:
 
     async def wait(self) -> None:
         """Called by a listener after its ack, before its work."""
+        task = asyncio.current_task()
+        if task is not None and task not in self.listeners:
+            self.listeners.add(task)
+            task.add_done_callback(self.listeners.discard)
         if self.in_flight == 0:
             return
         self.waiting += 1

@@ -10,7 +10,6 @@ output and makes the exit status 1. No traceback reaches the terminal. The comma
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
@@ -20,9 +19,10 @@ import click
 from bot.cli_ask import ask, eval_routing, route_cmd
 from bot.cli_network import audit, lab, tool
 from bot.cli_ops import audit_log_cmd, health_cmd, metrics_cmd, requests_cmd
-from bot.cli_support import LazyGroup, OneLineFormatter, fail, settings_of
+from bot.cli_support import LazyGroup, fail, settings_of
 from bot.credentials import CredentialError, slack_credentials
 from bot.secret_mask import mask_credentials
+from bot.logs import FORMAT_ENV, FORMATS, configure_logging, serve_level
 from bot.settings import CONFIG_ENV, Settings
 from bot.settings_env import EnvError, apply_secret_files
 
@@ -30,13 +30,13 @@ from bot.settings_env import EnvError, apply_secret_files
 @click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose."}, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
+@click.option("--log-format", type=click.Choice(FORMATS), envvar=FORMAT_ENV, default=None,
+              help=f"Log lines on stderr as text (default) or json (or {FORMAT_ENV}); level: NOC_LOG_LEVEL.")
+@click.version_option(package_name="noc-chatops", prog_name="noc", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None) -> None:
+def cli(ctx: click.Context, config_path: Path | None, log_format: str | None) -> None:
     """noc-chatops: ask your network questions, audit configs, run the Slack bot."""
-    logging.basicConfig(level=os.environ.get("NOC_LOG_LEVEL", "WARNING").upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    configure_logging(log_format)
     try:  # *_FILE secrets (Docker and Kubernetes mount them as files) for everything that reads the environment
         apply_secret_files(Settings)
     except EnvError as exc:
@@ -54,6 +54,7 @@ for _command in (lab, audit, tool, ask, route_cmd, eval_routing, metrics_cmd, he
 @click.pass_context
 def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode on /slack/events."""
+    serve_level()
     try:
         creds = slack_credentials()
     except CredentialError as exc:

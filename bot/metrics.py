@@ -5,36 +5,80 @@ so the numbers on /metrics are by construction the ones the health report and th
 use (no second set of counters to drift). Task durations are the pools' own prometheus_client
 Histogram (`Resilience.durations`), added to the registry as it is. Each runtime has its own
 registry.
+
+Names follow Prometheus' conventions (issue 26): the unit last (`_seconds`, `_tokens`, `_usd`,
+`_ratio`), `_total` on counters, `_info` on a metric that carries labels only, and no label
+named `instance` or `job` (Prometheus sets those for the scrape target, and renames ours to
+`exported_instance`): a specialist's pool instance is `pool_instance`. The bot's own events
+(requests, HTTP requests, alerts) are prometheus_client metrics in `BotMetrics`; Slack's answers
+and device reads are counted where they happen and read here; the process collector adds
+`process_*` (CPU, memory, file descriptors, start time).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, generate_latest
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from agents.resilience.guard import DEFAULT_ENDPOINT, Resilience
+
+# No `<name>_created` gauge beside every counter and histogram: in the text format they are a
+# second series per label set that no query uses (Prometheus itself ignores them there).
+disable_created_metrics()
+
+REQUEST_BUCKETS_S = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)  # a question: offline in ms, with Claude in tens of s
+HTTP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)  # Slack wants its ack within 3 s
+
+
+class BotMetrics:
+    """The bot's own event metrics, one set per runtime (tests run several runtimes in a process)."""
+
+    def __init__(self) -> None:
+        self.requests = Counter("noc_requests", "Requests answered, by where they came from and outcome "
+                                "(ok, partial, degraded, failed, error, cancelled)", ["source", "outcome"], registry=None)
+        self.request_duration = Histogram("noc_request_duration_seconds", "Time from starting a request to its answer "
+                                          "posted", ["source", "outcome"], buckets=REQUEST_BUCKETS_S, registry=None)
+        self.http_requests = Counter("noc_http_requests", "HTTP requests served, by route and status code",
+                                     ["route", "code"], registry=None)
+        self.http_duration = Histogram("noc_http_request_duration_seconds", "HTTP response time by route (Slack's ack "
+                                       "included)", ["route"], buckets=HTTP_BUCKETS_S, registry=None)
+        self.alerts = Counter("noc_alerts_received", "Alert notifications received, by endpoint and outcome "
+                              "(accepted, rejected)", ["endpoint", "outcome"], registry=None)
+
+    def collectors(self) -> list[Collector]:
+        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts]
+
+    def request_done(self, source: str, outcome: str, seconds: float) -> None:
+        self.requests.labels(source or "unknown", outcome).inc()
+        self.request_duration.labels(source or "unknown", outcome).observe(seconds)
 
 HEALTH_LEVEL = {"healthy": 0, "degraded": 1, "failed": 2}
 
 
 class NocCollector(Collector):
-    def __init__(self, resilience: Resilience) -> None:
+    def __init__(self, resilience: Resilience, slack: Any = None, gateway: Any = None) -> None:
         self.resilience = resilience
+        self.slack = slack  # bot.slack_client.SlackCallObserver, if any
+        self.gateway = gateway  # agents.network.gateway.Gateway, if any
 
     def collect(self):
         r = self.resilience
-        labels = ["agent", "instance"]
+        labels = ["agent", "pool_instance"]
         tasks = CounterMetricFamily("noc_agent_tasks", "Specialist tasks by outcome", labels=labels + ["status"])
         failures = CounterMetricFamily("noc_agent_failures", "Failed specialist tasks by kind", labels=labels + ["kind"])
-        binding = GaugeMetricFamily("noc_agent_instance_binding", "1 per instance: its model tier and model (empty: the "
+        binding = GaugeMetricFamily("noc_agent_instance_info", "1 per instance: its model tier and model (empty: the "
                                     "specialist's tier), and endpoint", labels=labels + ["tier", "model", "endpoint"])
-        rate = GaugeMetricFamily("noc_agent_success_rate", "Recent success rate (last 50 tasks)", labels=labels)
+        rate = GaugeMetricFamily("noc_agent_success_ratio", "Recent success rate, 0-1 (last 50 tasks)", labels=labels)
         avg = GaugeMetricFamily("noc_agent_latency_avg_seconds", "Average task latency (last 50)", labels=labels)
         p95 = GaugeMetricFamily("noc_agent_latency_p95_seconds", "95th percentile task latency (last 50)", labels=labels)
         health = GaugeMetricFamily("noc_agent_health", "0 healthy, 1 degraded, 2 failed", labels=labels)
-        tokens = CounterMetricFamily("noc_agent_llm_tokens", "LLM input+output tokens used by the instance", labels=labels)
-        cost = CounterMetricFamily("noc_agent_llm_cost_usd", "LLM cost of the instance in USD", labels=labels)
+        tokens = CounterMetricFamily("noc_agent_llm_tokens", "LLM input+output tokens used by the instance", labels=labels, unit="tokens")
+        cost = CounterMetricFamily("noc_agent_llm_cost_usd", "LLM cost of the instance in USD", labels=labels, unit="usd")
         in_flight = GaugeMetricFamily("noc_agent_in_flight", "Tasks running on the instance", labels=labels)
         for agent, pool in r.pools.items():
             for inst in pool.instances:
@@ -76,24 +120,53 @@ class NocCollector(Collector):
             transitions.add_metric([name, to], n)
         yield transitions
 
-        llm_tokens = CounterMetricFamily("noc_llm_tokens", "LLM tokens by model and type", labels=["model", "type"])
+        llm_tokens = CounterMetricFamily("noc_llm_tokens", "LLM tokens by model and type", labels=["model", "type"], unit="tokens")
         for (model, kind), n in sorted(r.llm_tokens.items()):
             llm_tokens.add_metric([model, kind], n)
         yield llm_tokens
-        llm_cost = CounterMetricFamily("noc_llm_cost_usd", "LLM cost in USD", labels=["model"])
+        llm_cost = CounterMetricFamily("noc_llm_cost_usd", "LLM cost in USD", labels=["model"], unit="usd")
         for model, usd in sorted(r.llm_cost.items()):
             llm_cost.add_metric([model], usd)
         yield llm_cost
-        yield GaugeMetricFamily("noc_llm_budget_tokens_used", "Tokens used today against the daily budget", value=r.budget.used)
-        yield GaugeMetricFamily("noc_llm_budget_tokens_limit", "Daily token budget (0 = unlimited)", value=r.budget.limit_tokens)
+        # The budget is shared by the replicas (kept in the store): every replica reports the same
+        # total, so a panel takes max() across replicas, never sum().
+        yield GaugeMetricFamily("noc_llm_budget_used_tokens", "Tokens used today against the daily budget (shared by "
+                                "all replicas)", value=r.budget.used)
+        yield GaugeMetricFamily("noc_llm_budget_limit_tokens", "Daily token budget (0 = unlimited)", value=r.budget.limit_tokens)
         yield GaugeMetricFamily("noc_requests_in_flight", "Requests being answered", value=r.requests.active)
         yield GaugeMetricFamily("noc_requests_queued", "Requests waiting for a slot", value=r.requests.queued)
+        yield from self._slack_and_devices()
+
+    def _slack_and_devices(self):
+        limited = CounterMetricFamily("noc_slack_api_rate_limited", "Slack Web API answers 429 (each retry counts)",
+                                      labels=["method"])
+        errors = CounterMetricFamily("noc_slack_api_errors", "Slack Web API errors (ok: false, 5xx, no answer)",
+                                     labels=["method", "error"])
+        if self.slack is not None:
+            for method, n in sorted(self.slack.rate_limited.items()):
+                limited.add_metric([method], n)
+            for (method, error), n in sorted(self.slack.errors.items()):
+                errors.add_metric([method, error], n)
+        reads = CounterMetricFamily("noc_device_reads", "Device reads by read and outcome (ok, cached, or the error: "
+                                    "timeout, auth, connection, parse, ...)", labels=["read", "outcome"])
+        if self.gateway is not None:
+            for (read, outcome), n in sorted(self.gateway.outcomes.items()):
+                reads.add_metric([read, outcome], n)
+        yield from (limited, errors, reads)
 
 
-def registry_for(resilience: Resilience) -> CollectorRegistry:
+def registry_for(resilience: Resilience, *, bot: BotMetrics | None = None, slack: Any = None, gateway: Any = None,
+                 process: bool = False) -> CollectorRegistry:
+    """The registry /metrics serves: the collector, the task durations, the bot's own metrics and
+    (`process`: the running bot) the process and platform collectors."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(NocCollector(resilience))
+    registry.register(NocCollector(resilience, slack, gateway))
     registry.register(resilience.durations)
+    for collector in (bot or BotMetrics()).collectors():
+        registry.register(collector)
+    if process:
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
     return registry
 
 

@@ -37,16 +37,16 @@ def rows_from(text: str) -> list[dict]:
             if family.name == "noc_breaker_state":
                 breakers[labels["breaker"]] = int(sample.value)
                 continue
-            if "agent" not in labels or "instance" not in labels:
+            if "agent" not in labels or "pool_instance" not in labels:
                 continue
-            row = rows[(labels["agent"], labels["instance"])]
-            row.update(agent=labels["agent"], instance=labels["instance"])
+            row = rows[(labels["agent"], labels["pool_instance"])]
+            row.update(agent=labels["agent"], instance=labels["pool_instance"])
             name, value = sample.name, sample.value
             if name == "noc_agent_tasks_total":
                 row["successes" if labels["status"] == "success" else "failures"] = int(value)
             elif name == "noc_agent_failures_total":
                 row["failures_by_kind"][labels["kind"]] = int(value)
-            elif name == "noc_agent_success_rate":
+            elif name == "noc_agent_success_ratio":
                 row["success_rate"] = round(value, 3)
             elif name == "noc_agent_latency_avg_seconds":
                 row["latency_avg_s"] = round(value, 3)
@@ -58,7 +58,7 @@ def rows_from(text: str) -> list[dict]:
                 row["cost_usd"] = round(value, 4)
             elif name == "noc_agent_health":
                 row["health"] = _HEALTH.get(int(value), str(value))
-            elif name == "noc_agent_instance_binding":
+            elif name == "noc_agent_instance_info":
                 row["binding"] = ("/".join(v for v in (labels["tier"], labels["model"]) if v) or "specialist") + f"@{labels['endpoint']}"
     out = []
     for (_agent, instance), row in rows.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
 from bot.inventory_ops import InventoryRefresher
 from bot.lifecycle import RequestLedger, Where
+from bot.metrics import BotMetrics
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
@@ -99,6 +101,7 @@ class Runtime:
                                    changes=self.changes.sweep,
                                    refresh_inventory=self.inventory.refresh if self.inventory.enabled else None)
         self.triage = AlertTriage(self)
+        self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
@@ -110,8 +113,9 @@ class Runtime:
         store = await Store.from_config(settings.store).open()
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
-        # The learned router's model: loaded (or built, once per data change, about 4 s) before the
-        # first question, in a thread, so no listener's role check waits for it on the event loop.
+        # The learned router's model: the shipped artefact, loaded before the first question (built
+        # only when the specialists' examples changed), in a thread, so no listener's role check
+        # waits for it on the event loop.
         await asyncio.to_thread(load_router_model)
         return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
 
@@ -137,9 +141,10 @@ class Runtime:
             log.error("job %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for running jobs (tests and graceful stops)."""
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=timeout)
+        """Wait for running jobs, and for acked listeners still starting theirs (tests and graceful stops)."""
+        deadline = time.monotonic() + timeout
+        while (pending := set(self.tasks) | set(self.acks.listeners)) and time.monotonic() < deadline:
+            await asyncio.wait(pending, timeout=deadline - time.monotonic())
 
     def start_background(self) -> None:
         """Live alerts and the scheduled jobs (`noc run`; call on the running loop)."""
@@ -232,6 +237,7 @@ class Runtime:
         """Run one request and post its answer. The answer is posted first and stored after:
         a store failure is logged and counted, never shown instead of a computed answer."""
         # Recorded alongside the work, not before it: a locked or slow store must not hold the answer up.
+        started, outcome = time.monotonic(), "error"
         received = asyncio.create_task(self.ledger.received(request, origin.where, required_role))
         first = await self._with_thread_context(request, origin)
         if first and origin.assistant_thread:
@@ -244,8 +250,10 @@ class Runtime:
                 answer = await self.supervisor.run(request, sink)
                 phase = "posting the answer to Slack"
                 await sink.post_answer(answer)
+                outcome = answer.status
         except asyncio.CancelledError:
             # Stopping: the request stays retryable (its event is not finished) and is marked interrupted.
+            outcome = "cancelled"
             await asyncio.gather(received, return_exceptions=True)
             await _quietly(self.store.mark_interrupted([request.id], "the bot stopped"))
             await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
@@ -257,6 +265,10 @@ class Runtime:
             await _quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
             await self.ledger.finished(origin.where)
             return None
+        finally:
+            self.metrics.request_done(origin.source, outcome, time.monotonic() - started)
+            log.info("request %s from %s: %s in %.2fs", request.id, origin.source, outcome, time.monotonic() - started,
+                     extra={"request_id": request.id, "user": origin.user, "channel": origin.channel})
         await received
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)

@@ -1,5 +1,6 @@
 """Serving the bot: HTTP mode (Bolt's aiohttp app at /slack/events) or Socket Mode, plus the
-small HTTP server for /healthz and /metrics that runs in both modes."""
+small HTTP server for /healthz (liveness), /readyz (readiness, bot/health.py) and /metrics that
+runs in both modes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -16,10 +18,13 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
+from bot.access_log import alert_access, log_slack_requests, startup_summary
+from bot.health import Readiness
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.http_input import quiet_malformed_http
-from bot.metrics import exposition, registry_for
+from bot.metrics import BotMetrics, exposition, registry_for
 from bot.runtime import Runtime
+from bot.slack_client import observer_of
 from bot.triage.http import add_alert_routes
 
 log = logging.getLogger(__name__)
@@ -28,8 +33,11 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
+READINESS_KEY = web.AppKey("readiness", Readiness)
+
+
 def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.Application:
-    """/slack/events (HTTP mode only, screened by bot.http_guard before Bolt), /healthz and /metrics."""
+    """/slack/events (HTTP mode only, screened by bot.http_guard before Bolt), /healthz, /readyz and /metrics."""
     if app is not None:
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
@@ -43,15 +51,52 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
                                   "devices": len(runtime.toolbox.inventory), "jobs": len(runtime.tasks),
                                   "llm": "anthropic" if runtime.claude else "offline", "inventory": runtime.inventory.status()})
 
-    registry = registry_for(runtime.resilience)
+    readiness = Readiness(runtime.store, mode=mode)
+    web_app[READINESS_KEY] = readiness
+
+    async def readyz(request: web.Request) -> web.Response:
+        ready, checks = await readiness.check()
+        return web.json_response({"status": "ready" if ready else "not ready", "mode": mode, "checks": checks},
+                                 status=200 if ready else 503)
+
+    registry = registry_for(runtime.resilience, bot=runtime.metrics, slack=observer_of(runtime.client),
+                            gateway=runtime.toolbox.gateway, process=True)
+    web_app.middlewares.insert(0, http_observer(runtime.metrics))
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=exposition(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", metrics)
     add_alert_routes(web_app, runtime.triage, runtime.spawn)
     return web_app
+
+
+def http_observer(metrics: BotMetrics) -> Any:
+    """Outermost middleware: every HTTP request counted by route and status, timed, and alerts
+    counted by endpoint and outcome (accepted: 202; rejected: any other answer)."""
+
+    @web.middleware
+    async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.monotonic()
+        code = 500
+        try:
+            response = await handler(request)
+            code = response.status
+            return response
+        except web.HTTPException as exc:
+            code = exc.status
+            raise
+        finally:
+            route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+            metrics.http_requests.labels(route, str(code)).inc()
+            metrics.http_duration.labels(route).observe(time.monotonic() - started)
+            if route.startswith("/alerts/"):
+                metrics.alerts.labels(route.removeprefix("/alerts/"), "accepted" if code == 202 else "rejected").inc()
+                alert_access(route.removeprefix("/alerts/"), code, time.monotonic() - started, request.remote)
+
+    return observe
 
 
 @dataclass
@@ -82,6 +127,7 @@ async def _resolve_identity(app: AsyncApp, runtime: Runtime) -> None:
 async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> RunningBot:
     """Start serving; returns once the HTTP server listens (and Socket Mode is connected)."""
     await _resolve_identity(app, runtime)
+    log_slack_requests(app)  # one access line per Slack request, user and channel on every line of its work
     mode = "socket" if app_token else "http"
     web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)
     quiet_malformed_http()  # aiohttp's own 400s (bad request line, header, chunk): one line each, no traceback
@@ -94,7 +140,7 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     if app_token:
         handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
         await handler.connect_async()
-    log.info("noc bot running in %s mode; HTTP on %s:%s", mode, host, bound)
+        web_app[READINESS_KEY].socket = handler.client
     return RunningBot(runner=runner, port=bound, socket_handler=handler)
 
 
@@ -114,18 +160,23 @@ class StartupError(Exception):
 async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None,
                         shutdown_grace_s: float = 20.0) -> None:
     """Serve until SIGINT/SIGTERM. Then stop taking new work, let running requests finish for
-    `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told."""
+    `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told.
+
+    The signal handlers are installed before the server listens: a SIGTERM that arrives while it
+    starts (a pod deleted during a rollout, right after its first request was acked) then stops
+    it gracefully once started, instead of killing it with that request unanswered."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
     except OSError as exc:
         await runtime.shutdown()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     await runtime.recover_interrupted()
+    startup_summary(runtime, mode="socket" if app_token else "http", host=host, port=bot.port)
     freeze_heap()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
@@ -134,8 +185,9 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
             bot.socket_handler = None
         for site in list(bot.runner.sites):
             await site.stop()
-        if runtime.tasks:
-            log.info("shutting down: waiting up to %gs for %d running job(s)", shutdown_grace_s, len(runtime.tasks))
+        if runtime.tasks or runtime.acks.listeners:
+            log.info("shutting down: waiting up to %gs for %d running job(s) and %d acked request(s) starting theirs",
+                     shutdown_grace_s, len(runtime.tasks), len(runtime.acks.listeners))
             await runtime.drain(timeout=shutdown_grace_s)
         log.info("shutting down: cancelling %d job(s)", len(runtime.tasks))
         await bot.stop(runtime)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -101,6 +103,35 @@ class _PacedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
 
 
+class SlackCallObserver(AsyncRetryHandler):
+    """Counts what Slack answered, for /metrics: 429s and `ok: false` errors by API method, and
+    calls that got no answer. Why a retry handler: slack_sdk shows every response, retried or
+    not, to its retry handlers in order, so the first one sees each attempt (a 429 retried
+    three times counts three); it never asks for a retry itself."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=0)
+        self.rate_limited: Counter[str] = Counter()  # method -> 429 answers
+        self.errors: Counter[tuple[str, str]] = Counter()  # (method, error) -> answers
+
+    async def can_retry_async(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                              error: Exception | None = None) -> bool:
+        method = request.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "unknown"
+        if response is not None and response.status_code == 429:
+            self.rate_limited[method] += 1
+        elif error is not None and response is None:
+            self.errors[(method, "no_response")] += 1
+        elif response is not None and isinstance(response.body, dict) and response.body.get("ok") is False:
+            self.errors[(method, str(response.body.get("error") or "unknown"))] += 1
+        elif response is not None and response.status_code >= 500:
+            self.errors[(method, f"http_{response.status_code}")] += 1
+        return False
+
+
+def observer_of(client: AsyncWebClient) -> SlackCallObserver | None:
+    return next((h for h in client.retry_handlers if isinstance(h, SlackCallObserver)), None)
+
+
 def _channel_of(*bodies: Any) -> str | None:
     for body in bodies:
         if isinstance(body, dict):
@@ -129,6 +160,7 @@ def web_client(token: str, settings_api_url: str | None, max_rate_limit_retries:
     else:
         client = PacedWebClient(token=token, base_url=base_url, session=session, pacer=pacer)
         client.retry_handlers.append(_PacedRateLimitRetryHandler(pacer, max_rate_limit_retries))
+    client.retry_handlers.insert(0, SlackCallObserver())  # first: sees every answer (see the class)
     return client
 
 

@@ -1,4 +1,5 @@
-"""The shipped Grafana dashboard only queries metrics the bot exports."""
+"""The shipped Grafana dashboard queries exactly what a running bot's /metrics exports, and the
+metrics follow Prometheus' naming conventions (issue 26)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,85 @@ import json
 import re
 from pathlib import Path
 
-from agents.config import ResilienceConfig
-from agents.resilience.guard import Resilience
-from bot.metrics import exposition, registry_for
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.fakes.slack_api import (
+    app_mention_event,
+    fake_slack,  # noqa: F401
+)
+from tests.test_slack_app import start
 
 DASHBOARD = Path(__file__).parent.parent / "deploy" / "grafana" / "noc-chatops-dashboard.json"
+METRIC = re.compile(r"\b(?:noc|process|python)_[a-z0-9_]+")
 
 
-def exported_names() -> set[str]:
-    """Series names from the exposition's TYPE lines (families without samples yet count too)."""
-    text = exposition(registry_for(Resilience(ResilienceConfig()))).decode()
-    names = set()
+def exprs() -> list[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", []) if "expr" in t]
+
+
+def exported(text: str) -> tuple[set[str], dict[str, str]]:
+    """Series names a query can use (from the TYPE lines, so families without samples yet count),
+    and each family's type."""
+    names, kinds = set(), {}
     for line in text.splitlines():
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split()
+            kinds[name] = kind
             suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(kind, [""])
             names |= {name.removesuffix("_total") + s if kind == "counter" else name + s for s in suffixes}
-    return names
+    return names, kinds
 
 
-def test_dashboard_queries_only_exported_metrics():
-    dashboard = json.loads(DASHBOARD.read_text())
-    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", []) if "expr" in t]
-    assert len(exprs) > 10
-    used = {m for e in exprs for m in re.findall(r"\bnoc_[a-z0-9_]+", e)}
-    assert used and used <= exported_names(), used - exported_names()
-    ids = [p["id"] for p in dashboard["panels"]]
-    assert len(ids) == len(set(ids))
+async def scrape_running_bot(fake_slack, tmp_path) -> str:
+    bot = await start(fake_slack, tmp_path)
+    try:
+        await bot.post(app_mention_event("why is the branch office slow?"))  # a request, device reads, Slack calls
+        await bot.settle()
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{bot.url}/alerts/generic", json={}) as resp:  # closed without NOC_ALERT_TOKEN
+                assert resp.status == 401
+            async with session.get(f"{bot.url}/metrics") as resp:
+                return await resp.text()
+    finally:
+        await bot.running.stop(bot.runtime)
+
+
+async def test_every_dashboard_query_uses_metrics_a_running_bot_exports(fake_slack, tmp_path):
+    text = await scrape_running_bot(fake_slack, tmp_path)
+    names, _ = exported(text)
+    queries = exprs()
+    assert len(queries) > 20
+    used = {m for e in queries for m in METRIC.findall(e)}
+    assert used <= names, sorted(used - names)
+    # the panels added for issue 26 have data after one request
+    samples = {s.name: s for f in text_string_to_metric_families(text) for s in f.samples}
+    assert samples["noc_requests_total"].labels == {"source": "mention", "outcome": "ok"}
+    assert any(s.name == "noc_device_reads_total" and s.labels["outcome"] == "ok"
+               for f in text_string_to_metric_families(text) for s in f.samples)
+    assert 'noc_alerts_received_total{endpoint="generic",outcome="rejected"} 1.0' in text
+    assert 'noc_http_requests_total{code="200",route="/slack/events"} 1.0' in text
+    assert samples["process_resident_memory_bytes"].value > 0
+
+
+async def test_metrics_follow_prometheus_conventions(fake_slack, tmp_path):
+    text = await scrape_running_bot(fake_slack, tmp_path)
+    _, kinds = exported(text)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            # Prometheus sets instance and job for the scrape target: ours would be renamed exported_*
+            assert not {"instance", "job"} & set(sample.labels), (sample.name, sample.labels)
+    for name, kind in kinds.items():
+        if kind == "counter":
+            assert name.endswith("_total"), name
+        if kind == "histogram":
+            assert name.endswith("_seconds"), name
+        if name.startswith("noc_") and kind == "gauge":  # a unit, or a count / state / info gauge named as such
+            assert re.search(r"_(seconds|bytes|tokens|usd|ratio|info|size|state|health|in_flight|queued)$", name), name
+
+
+def test_budget_panels_do_not_add_up_the_replicas():
+    """Every replica reports the shared budget's total: summing them counts it once per replica."""
+    budget = [e for e in exprs() if "noc_llm_budget" in e]
+    assert budget and all(not re.search(r"sum\s*(by\s*\([^)]*\)\s*)?\(\s*noc_llm_budget", e) for e in budget), budget

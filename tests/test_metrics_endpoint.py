@@ -15,9 +15,9 @@ from tests.fakes.slack_api import (
 )
 from tests.test_slack_app import start
 
-NAMES = ["noc_agent_tasks_total", "noc_agent_task_duration_seconds_bucket", "noc_agent_failures_total", "noc_agent_success_rate",
+NAMES = ["noc_agent_tasks_total", "noc_agent_task_duration_seconds_bucket", "noc_agent_failures_total", "noc_agent_success_ratio",
          "noc_agent_latency_p95_seconds", "noc_agent_health", "noc_llm_tokens_total", "noc_llm_cost_usd_total", "noc_breaker_state",
-         "noc_llm_budget_tokens_used", "noc_requests_in_flight"]
+         "noc_llm_budget_used_tokens", "noc_requests_in_flight"]
 
 
 async def scrape(url: str) -> str:

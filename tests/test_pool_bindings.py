@@ -131,15 +131,15 @@ async def test_a_step_fails_over_to_an_instance_on_another_model_and_endpoint(fa
     else:
         assert on_main == []  # the down endpoint was tried instead: nothing reached the main server
 
-    assert 'noc_agent_instance_binding{agent="diagnosis",endpoint="backup",instance="diagnosis-2",model="",tier="fast"} 1.0' in body
+    assert 'noc_agent_instance_info{agent="diagnosis",endpoint="backup",model="",pool_instance="diagnosis-2",tier="fast"} 1.0' in body
     first_endpoint = "default" if failure == "overloaded" else "down"
-    assert (f'noc_agent_instance_binding{{agent="diagnosis",endpoint="{first_endpoint}",instance="diagnosis-1",model="",tier="balanced"}}'
+    assert (f'noc_agent_instance_info{{agent="diagnosis",endpoint="{first_endpoint}",model="",pool_instance="diagnosis-1",tier="balanced"}}'
             ' 1.0') in body
     kind = "overloaded" if failure == "overloaded" else "connection"
-    assert f'noc_agent_failures_total{{agent="diagnosis",instance="diagnosis-1",kind="{kind}"}} 1.0' in body
-    assert 'noc_agent_tasks_total{agent="diagnosis",instance="diagnosis-2",status="success"} 1.0' in body
-    assert 'noc_agent_task_duration_seconds_count{agent="diagnosis",instance="diagnosis-1"} 1.0' in body
-    assert 'noc_agent_task_duration_seconds_count{agent="diagnosis",instance="diagnosis-2"} 1.0' in body
+    assert f'noc_agent_failures_total{{agent="diagnosis",kind="{kind}",pool_instance="diagnosis-1"}} 1.0' in body
+    assert 'noc_agent_tasks_total{agent="diagnosis",pool_instance="diagnosis-2",status="success"} 1.0' in body
+    assert 'noc_agent_task_duration_seconds_count{agent="diagnosis",pool_instance="diagnosis-1"} 1.0' in body
+    assert 'noc_agent_task_duration_seconds_count{agent="diagnosis",pool_instance="diagnosis-2"} 1.0' in body
     assert 'noc_breaker_state{breaker="diagnosis-1"} 2.0' in body and 'noc_breaker_state{breaker="diagnosis-2"} 0.0' in body
     assert 'noc_breaker_transitions_total{breaker="diagnosis-1",to="open"} 1.0' in body
     assert 'noc_breaker_state{breaker="llm-provider@backup"} 0.0' in body and 'noc_breaker_state{breaker="llm-provider"} 0.0' in body

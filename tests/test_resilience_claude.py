@@ -151,7 +151,7 @@ async def test_daily_budget_stops_claude_until_the_next_day(fake_anthropic):
     finally:
         await close(sup)
     text_ = exposition(registry_for(res)).decode()
-    assert "noc_llm_budget_tokens_used 3600.0" in text_ and "noc_llm_budget_tokens_limit 2500.0" in text_
+    assert "noc_llm_budget_used_tokens 3600.0" in text_ and "noc_llm_budget_limit_tokens 2500.0" in text_
 
 
 async def test_excess_requests_queue_and_are_told_their_position(fake_anthropic):
@@ -212,9 +212,9 @@ async def test_200_concurrent_requests_under_30_percent_llm_failures(fake_anthro
         st = inst.stats
         assert st.total == st.successes + st.failed
         name = inst.name
-        succ = _sample(exposition_text, f'noc_agent_tasks_total{{agent="diagnosis",instance="{name}",status="success"}}')
-        fail = _sample(exposition_text, f'noc_agent_tasks_total{{agent="diagnosis",instance="{name}",status="failure"}}')
-        count = _sample(exposition_text, f'noc_agent_task_duration_seconds_count{{agent="diagnosis",instance="{name}"}}')
+        succ = _sample(exposition_text, f'noc_agent_tasks_total{{agent="diagnosis",pool_instance="{name}",status="success"}}')
+        fail = _sample(exposition_text, f'noc_agent_tasks_total{{agent="diagnosis",pool_instance="{name}",status="failure"}}')
+        count = _sample(exposition_text, f'noc_agent_task_duration_seconds_count{{agent="diagnosis",pool_instance="{name}"}}')
         assert succ + fail == count == st.total
     assert sum(i.stats.total for i in pool.instances) >= 200
 

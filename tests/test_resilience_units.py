@@ -182,7 +182,7 @@ def test_instance_stats_add_up():
     assert st.latency_p95 == 30.0 and st.latency_avg == pytest.approx(7.12)
     # the durations go into the pool's prometheus_client histogram (cumulative buckets)
     samples = {(s.name, s.labels.get("le")): s.value for family in pool.durations.collect() for s in family.samples
-               if s.labels["instance"] == inst.name}
+               if s.labels["pool_instance"] == inst.name}
     assert samples[("noc_agent_task_duration_seconds_bucket", "120.0")] == 5
     assert samples[("noc_agent_task_duration_seconds_sum", None)] == pytest.approx(35.6)
 

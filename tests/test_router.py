@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +109,47 @@ def test_a_corrupt_cache_file_is_rebuilt(tmp_path, monkeypatch):
     path.write_bytes(b"NOCRT1\ntruncated")
     assert cache.load_model(data).data_hash == data_hash(data)
     assert RouterModel.load(path).data_hash == data_hash(data)
+
+
+def test_the_shipped_model_was_built_from_the_specialists_examples_as_they_are():
+    """The artefact in the package is used only for the data it was built from; if this fails,
+    someone edited examples, keywords or the recipe: run `python -m agents.router --ship`."""
+    shipped = cache.shipped_model()
+    assert shipped is not None, f"{cache.SHIPPED_PATH} is missing: run python -m agents.router --ship"
+    assert shipped.data_hash == data_hash(), "stale shipped router model: run python -m agents.router --ship"
+    cache._loaded.clear()
+    assert cache.load_model().to_bytes() == shipped.to_bytes()
+    assert cache.SHIPPED_PATH.stat().st_size < 5_000_000
+
+
+def test_a_fresh_install_routes_with_the_shipped_model_and_trains_nothing(tmp_path):
+    env = {**os.environ, cache.CACHE_ENV: str(tmp_path / "empty-cache"), "PYTHONPATH": str(ROOT)}
+    code = ("import sys\nfrom bot.cli import main\nsys.argv = ['noc', 'route', 'why is the branch office slow?']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "performance" in done.stdout and done.stdout.strip().endswith("[]")  # routed, scikit-learn never imported
+    assert "training" not in done.stderr and not (tmp_path / "empty-cache").exists()
+
+
+def test_edited_examples_train_at_run_time_and_say_so_at_warning(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    data = _small_data(tmp_path / "data")
+    with caplog.at_level("WARNING", logger="agents.router.cache"):
+        cache.load_model(data)
+    trained = [r for r in caplog.records if "training router model" in r.getMessage()]
+    assert len(trained) == 1 and trained[0].levelname == "WARNING" and data_hash(data) in trained[0].getMessage()
+    caplog.clear()
+    cache._loaded.clear()
+    with caplog.at_level("WARNING", logger="agents.router.cache"):
+        cache.load_model(data)  # cached now: no second training
+    assert not [r for r in caplog.records if "training" in r.getMessage()]
+
+
+def test_the_ship_check_says_when_the_shipped_model_is_current():
+    done = subprocess.run([sys.executable, "-m", "agents.router", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and data_hash() in done.stdout, done.stderr
 
 
 def test_routing_does_not_import_scikit_learn():

@@ -19,11 +19,8 @@ import logging
 import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import anthropic
-from anthropic import AsyncAnthropic
-from anthropic.types import ParsedMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
@@ -33,6 +30,12 @@ from agents.resilience.deadline import time_left
 from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import BREAKER_KIND, Resilience
 from agents.usage import UsageMeter
+
+if TYPE_CHECKING:  # the SDK is imported when a client is made: it is 40% of the CLI's import time,
+    # and the offline engine (no ANTHROPIC_API_KEY, the default) never needs it (issue 26: start-up)
+    import anthropic
+    from anthropic import AsyncAnthropic
+    from anthropic.types import ParsedMessage
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ CALL_SHARE = 0.9
 def new_client(timeout_s: float, max_retries: int) -> AsyncAnthropic:
     """The SDK client; it reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL itself. The process builds
     one backend (and so one client) at start-up and shares it across requests."""
+    from anthropic import AsyncAnthropic
+
     return AsyncAnthropic(timeout=timeout_s, max_retries=max_retries)
 
 
@@ -107,6 +112,8 @@ class ClaudeClient:
             base_url = os.environ.get(conf.base_url_env) if conf.base_url_env else None
             if conf.base_url_env and not base_url:
                 raise LLMUnavailable("connection", f"endpoint {endpoint}: ${conf.base_url_env} is not set")
+            from anthropic import AsyncAnthropic
+
             self._endpoints[endpoint] = AsyncAnthropic(api_key=key, base_url=base_url, timeout=self.config.timeout_s,
                                                        max_retries=self.config.max_retries)
         return self._endpoints[endpoint]
@@ -196,6 +203,8 @@ class ClaudeClient:
                 provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the request's deadline
 
     async def _send(self, call: _Call[M]) -> ParsedMessage[M] | ValidationError:
+        import anthropic  # loaded by the first client made (new_client), so this costs a dict look-up
+
         timeout = call_timeout(self.config.timeout_s)  # measured after the LLM slot: the wait for it used step time
         kwargs: dict[str, Any] = {
             "model": call.tier.model,
@@ -251,6 +260,8 @@ async def _before_cutoff(role: str, call: Coroutine[Any, Any, R]) -> R:
 
 
 def _status_kind(exc: anthropic.APIStatusError) -> FailureKind:
+    import anthropic
+
     if isinstance(exc, anthropic.RateLimitError):
         return "rate_limit"
     if exc.status_code == 529:

@@ -24,6 +24,7 @@ import re
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -88,6 +89,9 @@ class Gateway:
         self._semaphore: asyncio.Semaphore | None = None
         self._closing = threading.Event()
         self._slow: dict[str, tuple[float, DeviceError]] = {}  # device -> (not asked again before, its timeout)
+        # (read, outcome) -> count: ok, cached, cancelled or the DeviceError's kind (exported as
+        # noc_device_reads_total by the bot's /metrics; plain counts, so agents needs no metrics library)
+        self.outcomes: Counter[tuple[str, str]] = Counter()
 
     def close(self) -> None:
         self._closing.set()  # wakes sessions still waiting to open (the lab's slow devices)
@@ -105,6 +109,7 @@ class Gateway:
         now = self._clock()
         slow = self._slow.get(device.name)
         if slow is not None and slow[0] > now:
+            self.outcomes.update((name, "timeout") for name in dict.fromkeys(reads))
             raise DeviceError(device.name, "timeout", f"{slow[1]} (not asked again for {max(0.1, round(slow[0] - now, 1)):g}s)")
         pending: dict[str, asyncio.Future[Any]] = {}
         missing: list[str] = []
@@ -112,6 +117,7 @@ class Gateway:
             entry = self._cache.get((device.name, name))
             if entry is not None and entry.expires > now:
                 pending[name] = entry.future
+                self.outcomes[(name, "cached")] += 1
             else:
                 missing.append(name)
         if missing:
@@ -136,6 +142,8 @@ class Gateway:
                 )
         except BaseException as exc:
             error = _classify(device, exc, timeout_s)
+            outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else error.kind
+            self.outcomes.update((name, outcome) for name in missing)
             if isinstance(exc, asyncio.TimeoutError):
                 self._slow[device.name] = (self._clock() + self._config.timeout_s, error)
             for name, fut in futures.items():
@@ -146,6 +154,7 @@ class Gateway:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise error from None
+        self.outcomes.update((name, "ok") for name in missing)
         for name, fut in futures.items():
             if not fut.done():
                 fut.set_result(data[name])

@@ -41,7 +41,7 @@ DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0
 
 def task_durations() -> Histogram:
     """The task-duration histogram, in no registry: each runtime's registry adds it (bot.metrics)."""
-    return Histogram("noc_agent_task_duration_seconds", "Specialist task duration", ["agent", "instance"],
+    return Histogram("noc_agent_task_duration_seconds", "Specialist task duration", ["agent", "pool_instance"],
                      buckets=DURATION_BUCKETS, registry=None)
 
 

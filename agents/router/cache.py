@@ -1,14 +1,22 @@
 """Where the fitted router lives between runs, and the rule that keeps it true to the data.
 
-The artefact's file name carries the hash of the training data and the training code
-(`router-<hash>.bin`). A process computes the hash of the data it ships (a few hundred
-kilobytes read, about a millisecond), loads the file of that name if it exists, and builds it
-otherwise. So an artefact can never be used for data it was not built from: an edited data file
-has a new hash, and the old file is simply not looked at again.
+Every artefact carries the hash of the training data and the training code it was built from. A
+process computes the hash of the data it ships (a few hundred kilobytes read, about a
+millisecond) and uses, in order:
 
-Location: `$NOC_CACHE_DIR`, else `$XDG_CACHE_HOME/noc-chatops`, else `~/.cache/noc-chatops`. A
-container image can build it at image build time (`python -m agents.router`); without a writable
-cache the model is built in memory on every start (about a second), with a warning.
+1. the **shipped** model, `agents/router/router-model.bin`, package data built from the
+   specialists' examples as committed (`python -m agents.router --ship` rewrites it; a test checks
+   its hash against the data). Why shipped: training takes 10-20 s of CPU, and every fresh
+   install, container and pod paid it on its first question (issue 26);
+2. the cached model `router-<hash>.bin` in the cache directory, built earlier on this machine;
+3. a model built now, which happens only when someone added or edited specialists' examples
+   (or keywords, or the training code): it says so on stderr at WARNING, then caches it.
+
+So an artefact can never be used for data it was not built from: an edited data file has a new
+hash, and an artefact with another hash is simply not used.
+
+Cache location: `$NOC_CACHE_DIR`, else `$XDG_CACHE_HOME/noc-chatops`, else `~/.cache/noc-chatops`;
+without a writable cache a model built at run time is rebuilt on every start, with a warning.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ CACHE_ENV = "NOC_CACHE_DIR"
 _lock = threading.Lock()
 _loaded: dict[str, RouterModel] = {}
 _shipped: tuple[Catalogue, str] | None = None  # the specialists' catalogue and the digest of its data
+SHIPPED_PATH = Path(__file__).resolve().parent / "router-model.bin"
 
 
 def cache_dir() -> Path:
@@ -50,10 +59,15 @@ def load_model(data_dir: Path | None = None) -> RouterModel:
     with _lock:
         model = _loaded.get(digest)
         if model is None:
-            model = _from_cache(digest) or _build(data_dir, digest)
+            model = (_from_shipped(digest) if data_dir is None else None) or _from_cache(digest) or _build(data_dir, digest)
             _loaded.clear()
             _loaded[digest] = model
     return model
+
+
+def loaded_digest() -> str | None:
+    """The data hash of the model this process has loaded, None before the first load (readiness)."""
+    return next(iter(_loaded), None)
 
 
 def _shipped_digest() -> str:
@@ -67,6 +81,22 @@ def _shipped_digest() -> str:
     if shipped is None or shipped[0] is not current:
         shipped = _shipped = (current, data_hash())
     return shipped[1]
+
+
+def shipped_model() -> RouterModel | None:
+    """The model shipped in the package, whatever data it was built from (None if absent)."""
+    try:
+        return RouterModel.load(SHIPPED_PATH)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("shipped router model %s unreadable (%s)", SHIPPED_PATH, exc)
+        return None
+
+
+def _from_shipped(digest: str) -> RouterModel | None:
+    model = shipped_model()
+    return model if model is not None and model.data_hash == digest else None
 
 
 def _from_cache(digest: str) -> RouterModel | None:
@@ -84,7 +114,9 @@ def _from_cache(digest: str) -> RouterModel | None:
 def _build(data_dir: Path | None, digest: str) -> RouterModel:
     from agents.router.train import build_model  # scikit-learn: only when there is something to build
 
-    log.info("building the router model %s from %s", digest, data_dir or "the specialist folders")
+    log.warning("the specialists' examples (or the router's keywords or training code) differ from what the shipped "
+                "router model was built from: training router model %s from %s now (10-20 s of CPU; cached for later "
+                "starts; `python -m agents.router --ship` updates the shipped model)", digest, data_dir or "the specialist folders")
     model = build_model(load_examples(data_dir), digest)
     path = artefact_path(digest)
     try:

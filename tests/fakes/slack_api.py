@@ -671,6 +671,19 @@ class FakeSlack(LoopbackServer):
         ``refresh_requested`` / ``link_disabled``)."""
         self.socket_send({"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}})
 
+    def socket_drop(self) -> None:
+        """Close every Socket Mode connection from Slack's side, as a network drop or Slack's own
+        restart does (clients then reconnect through ``apps.connections.open``)."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("FakeSlack is not running")
+        asyncio.run_coroutine_threadsafe(self.before_cleanup(), loop).result(timeout=5)
+
+    def clear_failures(self, method: str) -> None:
+        """Forget the scripted failures of ``method`` that were not used yet."""
+        with self._lock:
+            self._failures.pop(method, None)
+
     # ---- HTTP: Web API --------------------------------------------------------------------
 
     async def _parse_args(self, request: web.Request) -> dict:
