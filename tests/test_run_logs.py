@@ -58,7 +58,7 @@ def test_json_logs_carry_request_user_channel_and_specialist(fake_slack, tmp_pat
     records = [json.loads(line) for line in exercise(fake_slack, proc, port)]  # every line is one JSON object
 
     (ready,) = [r for r in records if r["message"].startswith("noc-chatops ready")]
-    assert ready["inventory"] == "lab" and ready["devices"] == 8 and ready["engine"] == "offline" and ready["slack_mode"] == "socket"
+    assert ready["inventory"] == "lab" and ready["devices"] == 11 and ready["engine"] == "offline" and ready["slack_mode"] == "socket"
     assert ready["store"].startswith("SQLite database") and "router model" in ready["message"]
 
     (mention,) = [r for r in records if r.get("access") == "slack"]
