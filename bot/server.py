@@ -18,6 +18,7 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.metrics import exposition, registry_for
+from bot.recovery import journal_middleware, open_journal, recover
 from bot.runtime import Runtime
 from bot.triage.http import add_alert_routes
 
@@ -33,6 +34,7 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
         web_app.middlewares.insert(0, runtime.acks.middleware)  # outermost: counts what the guard screens too
+        web_app.middlewares.insert(1, journal_middleware(runtime, EVENTS_PATH))  # an accepted question, before its ack
     else:
         web_app = web.Application()
     started = time.time()
@@ -114,11 +116,16 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     """Serve until SIGINT/SIGTERM. Then stop taking new work, let running requests finish for
     `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told."""
     try:
+        orphans = open_journal(runtime)
+    except OSError as exc:
+        await runtime.shutdown()
+        raise StartupError(f"cannot open the journal: {exc}") from None
+    try:
         bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
     except OSError as exc:
         await runtime.shutdown()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    await runtime.recover_interrupted()
+    await recover(app, runtime, orphans)
     freeze_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
