@@ -104,6 +104,9 @@ class StoreConfig(StrictModel):
     # Where this host's processes journal acked events and delayed writes (bot.journal); unset:
     # beside an SQLite store, else $XDG_STATE_HOME/noc-chatops/journal.
     journal_dir: str | None = Field(None, min_length=1)
+    # How long a record write keeps retrying a locked or unreachable store before it waits in
+    # the outbox (bot.outbox) for the store to come back.
+    write_patience_s: float = Field(30.0, ge=0.1, le=600)
 
 
 class ReportConfig(StrictModel):

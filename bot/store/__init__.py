@@ -31,7 +31,9 @@ class Store(RequestsMixin, OpsMixin, ReportsMixin, ChangesMixin, DurableMixin):
     @classmethod
     def from_config(cls, config: "StoreConfig", **kwargs: Any) -> "Store":
         """The store the config file describes (url, lease, retention); kwargs such as `clock`."""
-        return cls(config.url, lease_s=config.lease_s, retention_days=config.retention_days, **kwargs)
+        patience = config.write_patience_s
+        return cls(config.url, lease_s=config.lease_s, retention_days=config.retention_days, write_patience_s=patience,
+                   busy_timeout_s=min(5.0, max(0.05, patience / 4)), **kwargs)
 
     async def open(self) -> "Store":
         await super().open()
