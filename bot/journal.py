@@ -26,6 +26,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MAX_SLOTS = 64
+COMPACT_BYTES = 1 << 20  # a slot with nothing unsettled is emptied once it grows past this
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Journal:
         self._fd: int | None = None
         self._seq = 0
         self._by_key: dict[str, int] = {}
+        self._unsettled: set[int] = set()
+        self._owner = ""
 
     def open(self, owner: str) -> Orphans:
         """Take a free slot; collect and clear what the free slots held."""
@@ -64,12 +67,14 @@ class Journal:
                 os.close(fd)  # an orphan slot, now empty; its lock goes with the descriptor
         if self._fd is None:
             raise OSError(f"no free journal slot in {self.directory} ({MAX_SLOTS} processes hold one)")
+        self._owner = owner
         self._write({"owner": owner})
         return orphans
 
     def append(self, entry: dict[str, Any], key: str | None = None) -> int:
         """Record an entry; its sequence number, which `settle` takes (or `settle_key` by `key`)."""
         self._seq += 1
+        self._unsettled.add(self._seq)
         self._write({"seq": self._seq, **entry})
         if key is not None:
             self._by_key[key] = self._seq
@@ -77,7 +82,18 @@ class Journal:
 
     def settle(self, seq: int) -> None:
         """The entry needs nothing more after a restart."""
+        if seq not in self._unsettled:
+            return
+        self._unsettled.discard(seq)
         self._write({"done": seq})
+        if not self._unsettled and self._fd is not None and os.fstat(self._fd).st_size > COMPACT_BYTES:
+            self._empty()
+
+    def _empty(self) -> None:
+        """Nothing is unsettled: start the slot over (appends go to the new end)."""
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        self._write({"owner": self._owner})
 
     def settle_key(self, key: str | None) -> None:
         seq = self._by_key.pop(key, None) if key else None
@@ -93,7 +109,10 @@ class Journal:
             log.error("could not write to the journal %s", self.path, exc_info=True)
 
     def close(self) -> None:
+        """A clean stop leaves an empty slot when nothing is unsettled (else the next process replays it)."""
         if self._fd is not None:
+            if not self._unsettled:
+                os.ftruncate(self._fd, 0)
             fd, self._fd = self._fd, None
             os.close(fd)
 

@@ -115,6 +115,10 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
                         shutdown_grace_s: float = 20.0) -> None:
     """Serve until SIGINT/SIGTERM. Then stop taking new work, let running requests finish for
     `shutdown_grace_s`, and cancel the rest: they are marked interrupted and their threads told."""
+    stop = asyncio.Event()  # a SIGTERM while starting or recovering stops the bot cleanly once it serves
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         orphans = open_journal(runtime)
     except OSError as exc:
@@ -125,12 +129,11 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     except OSError as exc:
         await runtime.shutdown()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    await recover(app, runtime, orphans)
+    try:
+        await recover(app, runtime, orphans)
+    except Exception:  # what could not be recovered now is swept again on every heartbeat
+        log.exception("start-up recovery failed")
     freeze_heap()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

@@ -195,3 +195,21 @@ async def test_each_unheld_alert_notification_is_claimed_by_one_process(stores, 
     got = await asyncio.gather(a.claim_alerts(), c.claim_alerts())
     assert sorted(row["id"] for rows in got for row in rows) == ids
     assert [row["group"] for row in got[0] + got[1] if row["id"] == ids[0]] == [{"name": "A0"}]
+
+
+def test_a_journal_with_nothing_unsettled_stays_small_and_a_clean_stop_leaves_it_empty(tmp_path):
+    journal = Journal(tmp_path)
+    journal.open("owner-1")
+    body = "x" * 4096
+    for i in range(600):  # about 2.4 MB written in all
+        journal.append({"kind": "event", "event_id": f"Ev{i}", "body": body}, key=f"Ev{i}")
+        journal.settle_key(f"Ev{i}")
+    assert journal.path.stat().st_size < 1.1 * (1 << 20)
+    journal.append({"kind": "event", "event_id": "open", "body": body}, key="open")
+    path = journal.path
+    journal.close()
+    assert path.stat().st_size > 0  # one entry unsettled: kept for the next process
+    nxt = Journal(tmp_path)
+    assert [e["event_id"] for e in nxt.open("owner-2").entries] == ["open"]
+    nxt.close()
+    assert path.stat().st_size == 0
