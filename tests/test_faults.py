@@ -95,8 +95,11 @@ class Backend:
     async def _pg_down(self):
         import asyncpg
 
-        admin = await asyncpg.connect(self.url)
-        db = await admin.fetchval("SELECT current_database()")
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url)
+        db = url.database  # refused connections are set from another database of the server
+        admin = await asyncpg.connect(url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False))
         await admin.execute(f'ALTER DATABASE "{db}" WITH ALLOW_CONNECTIONS false')
         await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", db)
         return admin, db
