@@ -5,8 +5,8 @@ the outbox kept during a store outage (before judging anyone, so its own answere
 never called interrupted); sweeps: requests of processes that stopped or missed
 `dead_after_beats` beats are interrupted and their threads told once (with Re-run), their Slack
 events freed for the next retry, their alert notifications claimed again; then runs the hooks
-(the alert inbox resumes what is now unheld). With the defaults (5 s, 3 beats) a process killed
-with -9 is called dead 15-20 s after its last beat, on any replica.
+(the alert inbox resumes what is now unheld). With the defaults (3 s, 3 beats) a process killed
+with -9 is called dead 9-12 s after its last beat by a replica that has itself beaten for 9 s.
 
 Others are judged only after this process has beaten without a gap for the whole dead window:
 after a store outage nobody could beat, and nobody is dead for that. The clock is the store's,

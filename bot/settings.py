@@ -99,7 +99,7 @@ class StoreConfig(StrictModel):
     lease_s: float = Field(60.0, ge=5, le=3600)
     # Each process beats every heartbeat_s and sweeps the leases of processes that missed
     # dead_after_beats beats in a row (bot.durable): a quick restart strands no request.
-    heartbeat_s: float = Field(5.0, ge=0.2, le=300)
+    heartbeat_s: float = Field(3.0, ge=0.2, le=300)
     dead_after_beats: int = Field(3, ge=2, le=100)
     # Where this host's processes journal acked events and delayed writes (bot.journal); unset:
     # beside an SQLite store, else $XDG_STATE_HOME/noc-chatops/journal.

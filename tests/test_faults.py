@@ -94,7 +94,6 @@ class Backend:
 
     async def _pg_down(self):
         import asyncpg
-
         from sqlalchemy.engine import make_url
 
         url = make_url(self.url)
@@ -226,12 +225,10 @@ def test_kill_9_on_one_host_is_found_by_a_process_on_another_within_30_s_with_de
         wait_until(lambda: "running" in statuses(backend).values(), what="a running request")
     finally:
         first.kill()
-    killed = time.monotonic()
+    deadline = time.monotonic() + 30  # the target: told within 30 s of the kill, the restart included
     other = Bot(fake_slack, tmp_path, backend, scenario="wan-congestion", journal="host-b", store_extra="")
     try:
-        fake_slack.wait_for(lambda s: interrupted_notes(s, CHANNEL, event["event"]["ts"]), timeout=40)
-        told_after = time.monotonic() - killed
-        assert told_after < 30, f"told {told_after:.1f} s after the kill"
+        fake_slack.wait_for(lambda s: interrupted_notes(s, CHANNEL, event["event"]["ts"]), timeout=deadline - time.monotonic())
         retry(other, event)
         fake_slack.wait_for(lambda s: answers(s, CHANNEL, event["event"]["ts"]), timeout=60)
     finally:
