@@ -213,3 +213,14 @@ def test_a_journal_with_nothing_unsettled_stays_small_and_a_clean_stop_leaves_it
     assert [e["event_id"] for e in nxt.open("owner-2").entries] == ["open"]
     nxt.close()
     assert path.stat().st_size == 0
+
+
+async def test_a_row_its_own_live_process_dropped_is_taken_again_after_a_minute_unless_being_worked_on(stores, clock):
+    a, _, _ = stores
+    working, dropped = await a.accept_alert("k1", {"name": "A1"}), await a.accept_alert("k2", {"name": "A2"})
+    assert await a.claim_alerts(active=frozenset({working, dropped})) == []
+    clock.advance(30)
+    assert await a.claim_alerts(active=frozenset({working})) == []  # the 202 was just given: not yet
+    clock.advance(31)
+    assert [row["id"] for row in await a.claim_alerts(active=frozenset({working}))] == [dropped]
+    assert await a.claim_alerts(active=frozenset({working})) == []  # claimed again: a fresh minute

@@ -25,6 +25,7 @@ from bot.store.requests import InterruptedRequest
 
 _OPEN = ("received", "running")
 ALERT_STATES = ("accepted", "posted", "investigating", "done")
+STUCK_S = 60.0  # a row its own live process holds but is not working on (a step failed, then the store) is taken again after this
 
 
 class DurableMixin(StoreBase):
@@ -94,26 +95,32 @@ class DurableMixin(StoreBase):
     async def accept_alert(self, key: str, group: dict[str, Any]) -> int:
         """Store a notification before it is answered 202, held by this process; its inbox id.
         On the alert sender's clock like an ack: bounded by `ack_patience_s` (`StoreBusy`)."""
-        values = dict(at=self.clock(), key=key, group_json=json.dumps(group, default=str), state="accepted",
-                      owner=self.owner, attempts=0)
+        now = self.clock()  # retry_at: when this process's own row, if it is not working on it, is taken again
+        values = dict(at=now, key=key, group_json=json.dumps(group, default=str), state="accepted",
+                      owner=self.owner, attempts=0, retry_at=now + STUCK_S)
 
         async def work(conn: AsyncConnection) -> int:
             i = schema.alert_inbox
             return int((await conn.execute(i.insert().values(**values).returning(i.c.id))).scalar_one())
         return await self._write(work, patience_s=self.ack_patience_s)
 
-    async def claim_alerts(self, limit: int = 20) -> list[dict[str, Any]]:
-        """Notifications nobody holds whose retry time has come, now held by this process
-        (oldest first). Atomic: of racing replicas each row goes to one."""
+    async def claim_alerts(self, limit: int = 20, active: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+        """Notifications nobody holds whose retry time has come, and this process's own that it
+        is not working on (`active`: a step failed and could not even give the row back), now
+        held by this process (oldest first). Atomic: of racing replicas each row goes to one."""
         now = self.clock()
 
         async def work(conn: AsyncConnection) -> list[dict[str, Any]]:
             i = schema.alert_inbox
+            unheld = and_(i.c.owner.is_(None), i.c.retry_at <= now)
+            mine = and_(i.c.owner == self.owner, i.c.retry_at <= now)
+            stuck = and_(mine, i.c.id.not_in(list(active))) if active else mine
+            free = or_(i.c.owner.is_(None), i.c.owner == self.owner)
             ids = [row.id for row in await conn.execute(
-                select(i.c.id).where(i.c.state != "done", i.c.owner.is_(None), i.c.retry_at <= now).order_by(i.c.id).limit(limit))]
+                select(i.c.id).where(i.c.state != "done", or_(unheld, stuck)).order_by(i.c.id).limit(limit))]
             if not ids:
                 return []
-            got = await conn.execute(update(i).where(i.c.id.in_(ids), i.c.owner.is_(None)).values(owner=self.owner)
+            got = await conn.execute(update(i).where(i.c.id.in_(ids), free).values(owner=self.owner, retry_at=now + STUCK_S)
                                      .returning(*i.c))
             rows = sorted((dict(row._mapping) for row in got), key=lambda row: row["id"])
             for row in rows:

@@ -76,6 +76,7 @@ class AlertTriage:
         self.queue: deque[tuple[Request, AlertGroup, str, str, int | None]] = deque()
         self._worker: asyncio.Task | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._active: set[int] = set()  # inbox rows this process is working on (their investigation included)
         slack = runtime.settings.slack
         self.post_attempts, self.post_backoff_s = slack.post_attempts, slack.post_backoff_s
 
@@ -94,6 +95,17 @@ class AlertTriage:
         return await self.process(group, {"id": inbox_id, "state": "accepted", "alert_id": None} if inbox_id else None)
 
     async def process(self, group: AlertGroup, row: dict | None) -> str:
+        if row is not None:
+            self._active.add(row["id"])
+        outcome = "retry"
+        try:
+            outcome = await self._process(group, row)
+            return outcome
+        finally:
+            if row is not None and outcome not in ("opened", "queued"):
+                self._active.discard(row["id"])  # else when its investigation ends
+
+    async def _process(self, group: AlertGroup, row: dict | None) -> str:
         lock = self._locks.setdefault(group.key, asyncio.Lock())
         async with lock:
             try:
@@ -113,7 +125,7 @@ class AlertTriage:
     async def resume(self) -> int:
         """Notifications no live process holds (their holder died, or a post failed): take them
         and carry on from their stored state. Called on every heartbeat."""
-        rows = await self.runtime.store.claim_alerts()
+        rows = await self.runtime.store.claim_alerts(active=frozenset(self._active))
         for row in rows:
             group = AlertGroup.model_validate(row["group"])
             log.warning("alert %s: resuming from state %s", group.name, row["state"])
@@ -219,9 +231,12 @@ class AlertTriage:
             await self.runtime.store.advance_alert(inbox_id, "investigating", request_id=request.id)
 
         async def investigate() -> None:
-            await self.runtime.answer_question(request, origin, required_role=self.config.triage_role)
-            if inbox_id is not None:
-                await self.runtime.store.advance_alert(inbox_id, "done", outcome="investigated")
+            try:
+                await self.runtime.answer_question(request, origin, required_role=self.config.triage_role)
+                if inbox_id is not None:
+                    await self.runtime.store.advance_alert(inbox_id, "done", outcome="investigated")
+            finally:
+                self._active.discard(inbox_id or -1)
         self.runtime.spawn(investigate(), name=f"alert:{group.key}")
 
     def _ensure_worker(self) -> None:
