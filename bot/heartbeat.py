@@ -24,6 +24,8 @@ from bot.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
+STOP_PATIENCE_S = 5.0  # what a stopping process gives the store for its last writes
+
 
 class Heartbeat:
     def __init__(self, ledger: RequestLedger, outbox: Outbox, *, interval_s: float, dead_after_beats: int,
@@ -82,8 +84,8 @@ class Heartbeat:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self.outbox.flush()
-        try:
-            await self.store.process_stopped()
+        try:  # bounded: what is still unwritten stays in the journal for the next process
+            await asyncio.wait_for(self.outbox.flush(), STOP_PATIENCE_S)
+            await asyncio.wait_for(self.store.process_stopped(), STOP_PATIENCE_S)
         except Exception:
-            log.warning("could not record that this process stopped", exc_info=True)
+            log.warning("could not record that this process stopped (the heartbeat window will tell)", exc_info=True)
