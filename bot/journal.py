@@ -53,6 +53,8 @@ class Journal:
         orphans = Orphans()
         for n in range(MAX_SLOTS):
             path = self.directory / f"journal-{n}.jsonl"
+            if self._fd is not None and not path.exists():
+                continue  # only slots that exist can hold orphans; a new one is made only for this process
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -182,6 +182,7 @@ def test_the_journal_hands_back_what_a_gone_process_left_unsettled(tmp_path):
     assert orphans.owners == ["owner-1"]
     assert [e.get("event_id") for e in orphans.entries] == ["Ev2", None]
     assert successor.path == first.path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal-0.jsonl", "journal-1.jsonl"]  # a slot per process, no more
     alive.close(), successor.close()
 
 
