@@ -32,9 +32,12 @@ from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
+from bot.heartbeat import Heartbeat
 from bot.inventory_ops import InventoryRefresher
+from bot.journal import Journal
 from bot.lifecycle import RequestLedger, Where
 from bot.metrics import BotMetrics
+from bot.outbox import Outbox
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
@@ -90,7 +93,9 @@ class Runtime:
         self.tasks: set[asyncio.Task] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
-        self.ledger = RequestLedger(store, client, settings.store.lease_s)
+        self.journal: Journal | None = None  # opened by `noc run` (bot.recovery): acked events and delayed writes
+        self.outbox = Outbox(store)
+        self.ledger = RequestLedger(store, client, settings.store.lease_s, self.outbox)
         self.alerts = LiveAlerts(settings, client, store, resilience)
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
                                        interval_s=settings.slack.status_update_interval_s,
@@ -102,6 +107,8 @@ class Runtime:
                                    refresh_inventory=self.inventory.refresh if self.inventory.enabled else None)
         self.triage = AlertTriage(self)
         self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
+        self.heartbeat = Heartbeat(self.ledger, self.outbox, interval_s=settings.store.heartbeat_s,
+                                   dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume])
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
@@ -150,6 +157,7 @@ class Runtime:
         """Live alerts and the scheduled jobs (`noc run`; call on the running loop)."""
         self.alerts.start()
         self.scheduler.start()
+        self.heartbeat.start()
 
     async def post_daily_report(self, day: str) -> None:
         await self.reports.publish(self.settings.report.channel, kind="daily", day=day)
@@ -161,6 +169,9 @@ class Runtime:
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.heartbeat.stop()
+        if self.journal is not None:
+            self.journal.close()
         self.toolbox.gateway.close()
         self.changes.engine.close()
         if self.claude is not None:
@@ -239,6 +250,7 @@ class Runtime:
         # Recorded alongside the work, not before it: a locked or slow store must not hold the answer up.
         started, outcome = time.monotonic(), "error"
         received = asyncio.create_task(self.ledger.received(request, origin.where, required_role))
+        received.add_done_callback(lambda _: self.settle(origin.event_id))  # its row is written or journalled
         first = await self._with_thread_context(request, origin)
         if first and origin.assistant_thread:
             self.spawn(self._title_thread(origin, request.question), name=f"title:{origin.thread_ts}")
@@ -255,7 +267,7 @@ class Runtime:
             # Stopping: the request stays retryable (its event is not finished) and is marked interrupted.
             outcome = "cancelled"
             await asyncio.gather(received, return_exceptions=True)
-            await _quietly(self.store.mark_interrupted([request.id], "the bot stopped"))
+            await self.outbox.write("mark_interrupted", request_ids=[request.id], reason="the bot stopped")
             await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
             raise
         except Exception as exc:
@@ -296,12 +308,19 @@ class Runtime:
             return True
         if not first:
             log.info("duplicate delivery of %s ignored", event_id)
+            self.settle(event_id)
         return first
 
     async def event_done(self, event_id: str | None) -> None:
         """An event that needed no work (a hint, a denial): no retry of it is processed again."""
         if event_id:
+            self.settle(event_id)
             await self.ledger.finished(Where("", None, "", "", event_id))
+
+    def settle(self, event_id: str | None) -> None:
+        """An acked event needs no replay after a restart any more (bot.journal)."""
+        if self.journal is not None:
+            self.journal.settle_key(event_id)
 
     async def recover_interrupted(self) -> int:
         """Start-up: requests a stopped bot left behind are marked interrupted and their threads told;
@@ -338,12 +357,10 @@ class Runtime:
             log.warning("could not title the assistant thread %s %s", origin.channel, origin.thread_ts, exc_info=True)
 
     async def _store_answer(self, answer: Answer, origin: Origin, required_role: Role) -> None:
-        try:
-            await self.store.record_answer(answer, source=origin.source, user=origin.user, channel=origin.channel,
-                                           thread_ts=origin.thread_ts, required_role=required_role)
-        except Exception:
+        """Stored now, or kept in order in the outbox until the store is back (counted)."""
+        if not await self.ledger.answered(answer, origin.where, required_role):
             self.store_failures += 1
-            log.error("request %s was answered but could not be stored", answer.request_id, exc_info=True)
+            log.error("request %s was answered; its record waits for the store", answer.request_id)
 
     async def run_audit(self, devices: list[str], tags: list[str], origin: Origin) -> None:
         request_id = new_id()

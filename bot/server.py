@@ -23,6 +23,7 @@ from bot.health import Readiness
 from bot.http_guard import signing_secret_of, slack_events_guard
 from bot.http_input import quiet_malformed_http
 from bot.metrics import BotMetrics, exposition, registry_for
+from bot.recovery import journal_middleware, open_journal, recover
 from bot.runtime import Runtime
 from bot.slack_client import observer_of
 from bot.triage.http import add_alert_routes
@@ -42,6 +43,7 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
         web_app = app.web_app(path=EVENTS_PATH)
         web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
         web_app.middlewares.insert(0, runtime.acks.middleware)  # outermost: counts what the guard screens too
+        web_app.middlewares.insert(1, journal_middleware(runtime, EVENTS_PATH))  # an accepted question, before its ack
     else:
         web_app = web.Application()
     started = time.time()
@@ -170,11 +172,19 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        orphans = open_journal(runtime)
+    except OSError as exc:
+        await runtime.shutdown()
+        raise StartupError(f"cannot open the journal: {exc}") from None
+    try:
         bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
     except OSError as exc:
         await runtime.shutdown()
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    await runtime.recover_interrupted()
+    try:
+        await recover(app, runtime, orphans)
+    except Exception:  # what could not be recovered now is swept again on every heartbeat
+        log.exception("start-up recovery failed")
     startup_summary(runtime, mode="socket" if app_token else "http", host=host, port=bot.port)
     freeze_heap()
     try:

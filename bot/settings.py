@@ -108,6 +108,16 @@ class StoreConfig(StrictModel):
     url: str = Field("sqlite:///noc.db", pattern=r"^(sqlite:///.+|postgres(ql)?(\+asyncpg)?://.+)")
     retention_days: int = Field(90, ge=1, le=3650)
     lease_s: float = Field(60.0, ge=5, le=3600)
+    # Each process beats every heartbeat_s and sweeps the leases of processes that missed
+    # dead_after_beats beats in a row (bot.durable): a quick restart strands no request.
+    heartbeat_s: float = Field(3.0, ge=0.2, le=300)
+    dead_after_beats: int = Field(3, ge=2, le=100)
+    # Where this host's processes journal acked events and delayed writes (bot.journal); unset:
+    # beside an SQLite store, else $XDG_STATE_HOME/noc-chatops/journal.
+    journal_dir: str | None = Field(None, min_length=1)
+    # How long a record write keeps retrying a locked or unreachable store before it waits in
+    # the outbox (bot.outbox) for the store to come back.
+    write_patience_s: float = Field(30.0, ge=0.1, le=600)
 
     @field_validator("url")
     @classmethod

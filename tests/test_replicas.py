@@ -20,7 +20,7 @@ from tests.test_noc_run import SECRET, free_port, stop, wait_healthz
 
 def launch(fake, tmp_path, name: str, port: int, store_url: str) -> subprocess.Popen:
     config = tmp_path / f"{name}.yml"
-    config.write_text(f"store:\n  url: {store_url}\nnetwork:\n  scenario: wan-congestion\n")
+    config.write_text(f"store:\n  url: {store_url}\n  journal_dir: {tmp_path / 'journal'}\nnetwork:\n  scenario: wan-congestion\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
     env.update({"SLACK_BOT_TOKEN": "xoxb-test-token-123", "SLACK_API_URL": fake.api_url, "NOC_CONFIG": str(config),
                 "SLACK_SIGNING_SECRET": SECRET, "NO_PROXY": "*"})

@@ -6,7 +6,7 @@ token budget, breaker history and request leases. SQLAlchemy's async engine with
 asyncpg does the plumbing and Alembic versions the schema (`bot/migrations`); this package is
 the one place that knows tables exist. See `StoreBase` for the concurrency and retry rules,
 `RequestsMixin` for the request lifecycle and leases, `OpsMixin` for the rest,
-`ChangesMixin` for change proposals.
+`ChangesMixin` for change proposals, `DurableMixin` for heartbeats and the alert inbox.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.store.base import RawSQL, StoreBase, default_owner
 from bot.store.changes import ChangesMixin
+from bot.store.durable import DurableMixin
 from bot.store.engine import StoreBusy, StoreError, sqlite_path
 from bot.store.ops import OpsMixin
 from bot.store.reports import ReportsMixin
@@ -24,13 +25,15 @@ if TYPE_CHECKING:
     from bot.settings import StoreConfig
 
 
-class Store(RequestsMixin, OpsMixin, ReportsMixin, ChangesMixin):
+class Store(RequestsMixin, OpsMixin, ReportsMixin, ChangesMixin, DurableMixin):
     """`await Store(url).open()`; safe to share between any number of coroutines."""
 
     @classmethod
     def from_config(cls, config: "StoreConfig", **kwargs: Any) -> "Store":
         """The store the config file describes (url, lease, retention); kwargs such as `clock`."""
-        return cls(config.url, lease_s=config.lease_s, retention_days=config.retention_days, **kwargs)
+        patience = config.write_patience_s
+        return cls(config.url, lease_s=config.lease_s, retention_days=config.retention_days, write_patience_s=patience,
+                   busy_timeout_s=min(5.0, max(0.05, patience / 4)), **kwargs)
 
     async def open(self) -> "Store":
         await super().open()

@@ -63,10 +63,12 @@ class RequestsMixin(StoreBase):
         return await self._write(work, patience_s=self.ack_patience_s)
 
     async def finish_event(self, event_id: str) -> None:
-        """The event's work is done (or needs none): no retry of it is processed again."""
+        """The event's work is done (or needs none): no retry of it is processed again. Its row is
+        created if the claim never reached the store (an outage at receipt)."""
         async def work(conn: AsyncConnection) -> None:
-            e = schema.processed_events
-            await conn.execute(update(e).where(e.c.event_id == event_id).values(finished_at=self.clock()))
+            e, now = schema.processed_events, self.clock()
+            await conn.execute(self._insert_ignore(e, ["event_id"]).values(event_id=event_id, at=now, owner=self.owner))
+            await conn.execute(update(e).where(e.c.event_id == event_id).values(finished_at=now))
         await self._write(work)
 
     # -- request lifecycle ------------------------------------------------------------------

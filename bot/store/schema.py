@@ -242,10 +242,41 @@ change_events = Table(
     Index("change_events_proposal", "proposal_id", "at"),
 )
 
+# One row per running bot process, beaten every `store.heartbeat_s`: a process that has not
+# beaten for `store.dead_after_beats` intervals is dead, and its leases are taken back at once.
+processes = Table(
+    "processes", metadata,
+    Column("owner", Text, primary_key=True),
+    Column("started_at", Double, nullable=False),
+    Column("beat_at", Double, nullable=False),
+    Column("stopped_at", Double),
+)
+
+# Every alert notification accepted with a 202, stored before the answer and worked through
+# states accepted -> posted -> investigating -> done; one whose holder died is claimed and
+# resumed by another process (bot.triage.durable).
+alert_inbox = Table(
+    "alert_inbox", metadata,
+    _id(),
+    Column("at", Double, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("group_json", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("owner", Text),
+    Column("retry_at", Double),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("alert_id", Integer),
+    Column("request_id", Text),
+    Column("outcome", Text),
+    Column("finished_at", Double),
+    Index("alert_inbox_state", "state", "retry_at"),
+)
+
 # Which column dates a row, for retention; token_budget and report_runs are kept by day.
 TIMESTAMPS: dict[str, str] = {
     "requests": "created_at", "agent_runs": "at", "tool_calls": "at", "breaker_transitions": "at",
     "token_budget": "updated_at", "audit_events": "at", "feedback": "at", "processed_events": "at",
     "health_sweeps": "at", "config_snapshots": "at", "alerts": "at", "report_runs": "claimed_at",
     "change_proposals": "created_at", "change_events": "at",
+    "processes": "beat_at", "alert_inbox": "at",
 }

@@ -4,8 +4,9 @@ POST /alerts/generic (see `payloads.GenericAlert`).
 Authentication is `Authorization: Bearer $NOC_ALERT_TOKEN`, compared in constant time; without
 the variable the endpoints are closed (401 says why). Bodies over 256 KiB are refused (413),
 anything that is not strict JSON (bot.http_input) of the documented shape is 400 with the reason,
-logged on one line. Accepted
-notifications answer 202 at once; the thread and the investigation follow in the background.
+logged on one line. An accepted notification is stored first and answered 202; the thread and the
+investigation follow in the background. When the store cannot keep it the answer is 503, which
+Alertmanager retries.
 """
 
 from __future__ import annotations
@@ -60,7 +61,12 @@ def add_alert_routes(web_app: web.Application, triage: Any, spawn: Callable[[Any
                 group = convert(model.model_validate(data))
             except ValidationError as exc:
                 return _reject(request, 400, _problem(exc))
-            spawn(triage.receive(group), f"alert-intake:{group.key}")
+            try:  # stored before the 202: what is accepted is never lost (bot.triage.intake)
+                inbox_id = await triage.accept(group)
+            except Exception as exc:
+                log.error("alert %s not accepted: the store cannot keep it (%s)", group.name, type(exc).__name__)
+                return web.json_response({"error": "the store is unavailable; send it again"}, status=503)
+            spawn(triage.receive(group, inbox_id), f"alert-intake:{group.key}")
             return web.json_response({"status": "accepted", "group": group.key, "alert": group.name}, status=202)
         return handle
 

@@ -10,6 +10,13 @@ Lifecycle, keyed by the group's stable key (stored as the alert's fingerprint):
   says so, counts it, and no second investigation starts;
 - at most `alerts.max_investigations_per_minute` investigations start per minute; the rest wait
   in a queue and their threads say so.
+
+Nothing accepted is lost (issue 22): the HTTP endpoint stores each notification in the alert
+inbox before its 202 (`accept`), and its state follows the work: accepted (the alert row
+exists) -> posted (the root, posted with the answers' retries and back-off) -> investigating
+(the request id) -> done. A failed step gives the row back with a growing delay; a row whose
+process died is freed by the heartbeat's sweep; `resume`, on every heartbeat of every replica,
+claims unheld rows (one replica each) and carries on from the stored state.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Request, cut_question
 from bot.triage.payloads import AlertGroup
@@ -65,22 +74,83 @@ class AlertTriage:
         self.clock = clock
         self.sleep = sleep
         self.limiter = InvestigationLimiter(self.config.max_investigations_per_minute, clock)
-        self.queue: deque[tuple[Request, AlertGroup, str, str]] = deque()
+        self.queue: deque[tuple[Request, AlertGroup, str, str, int | None]] = deque()
         self._worker: asyncio.Task | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._active: set[int] = set()  # inbox rows this process is working on (their investigation included)
+        slack = runtime.settings.slack
+        self.post_attempts, self.post_backoff_s = slack.post_attempts, slack.post_backoff_s
 
     @property
     def channel(self) -> str | None:
         return self.config.channel or self.runtime.settings.report.channel
 
-    async def receive(self, group: AlertGroup) -> str:
+    async def accept(self, group: AlertGroup) -> int:
+        """Store the notification before it is answered 202 (raises when the store cannot)."""
+        return int(await self.runtime.store.accept_alert(group.key, group.model_dump()))
+
+    async def receive(self, group: AlertGroup, inbox_id: int | None = None) -> str:
         """Handle one notification; returns what happened (opened, queued, updated, flapping,
-        resolved, repeat, ignored) for the HTTP answer and the tests."""
+        resolved, repeat, ignored, stored) for the HTTP answer and the tests. With an inbox row,
+        its state follows each step, and a failure gives it back to be tried again (`resume`)."""
+        return await self.process(group, {"id": inbox_id, "state": "accepted", "alert_id": None} if inbox_id else None)
+
+    async def process(self, group: AlertGroup, row: dict | None) -> str:
+        if row is not None:
+            self._active.add(row["id"])
+        outcome = "retry"
+        try:
+            outcome = await self._process(group, row)
+            return outcome
+        finally:
+            if row is not None and outcome not in ("opened", "queued"):
+                self._active.discard(row["id"])  # else when its investigation ends
+
+    async def _process(self, group: AlertGroup, row: dict | None) -> str:
         lock = self._locks.setdefault(group.key, asyncio.Lock())
         async with lock:
-            return await self._receive(group)
+            try:
+                outcome = await self._resume(group, row) if row and (row["alert_id"] or row["state"] != "accepted") \
+                    else await self._receive(group, row["id"] if row else None)
+            except Exception:
+                if row is None:
+                    raise
+                log.warning("alert %s: will try again (attempt %d)", group.name, int(row.get("attempts") or 0) + 1, exc_info=True)
+                wait = min(300.0, max(1.0, self.post_backoff_s) * 2 ** int(row.get("attempts") or 0))
+                await self.runtime.store.release_alert(row["id"], retry_at=self.runtime.store.clock() + wait)
+                return "retry"
+        if row is not None and outcome not in ("opened", "queued", "investigating"):
+            await self.runtime.store.advance_alert(row["id"], "done", outcome=outcome)
+        return outcome
 
-    async def _receive(self, group: AlertGroup) -> str:
+    async def resume(self) -> int:
+        """Notifications no live process holds (their holder died, or a post failed): take them
+        and carry on from their stored state. Called on every heartbeat."""
+        rows = await self.runtime.store.claim_alerts(active=frozenset(self._active))
+        for row in rows:
+            group = AlertGroup.model_validate(row["group"])
+            log.warning("alert %s: resuming from state %s", group.name, row["state"])
+            self.runtime.spawn(self.process(group, row), name=f"alert-resume:{row['id']}")
+        return len(rows)
+
+    async def _resume(self, group: AlertGroup, row: dict) -> str:
+        """An opening interrupted after its alert row: post the root if it never was, then investigate."""
+        alert = await self.runtime.store.alert_by_id(row["alert_id"]) if row["alert_id"] else None
+        if alert is None:
+            return await self._receive(group, row["id"])
+        thread_ts = alert.get("thread_ts") or await self._post_root(group, row["id"], alert)
+        channel = alert.get("channel") or self.channel
+        if row["state"] == "investigating" and row.get("request_id"):
+            done = await self.runtime.store.request_row(row["request_id"])
+            if done is not None and done["status"] in ("answered", "failed"):
+                return "investigated"
+            await self._say(channel, thread_ts, ":arrows_counterclockwise: The investigation of this alert was cut short "
+                                                "when the bot stopped; investigating again.")
+        request = self._request(group)
+        await self.runtime.store.update_alert(alert["id"], payload={**alert["payload"], "request_id": request.id})
+        return await self._start(request, group, channel, thread_ts, row["id"])
+
+    async def _receive(self, group: AlertGroup, inbox_id: int | None = None) -> str:
         store = self.runtime.store
         known = await store.latest_alert(group.source, group.key, since=self.clock() - self.config.flap_window_s)
         if group.status == "resolved":
@@ -103,30 +173,50 @@ class AlertTriage:
                 await self._post(known, f":bell: Still firing: {group.firing} alert(s) in this group now")
                 return "updated"
             return "repeat"
-        return await self._open(group)
+        return await self._open(group, inbox_id)
 
-    async def _open(self, group: AlertGroup) -> str:
+    async def _open(self, group: AlertGroup, inbox_id: int | None) -> str:
+        store = self.runtime.store
         if not self.channel:
             log.warning("alert %s received but no alerts.channel or report.channel is set; stored only", group.name)
-            await self.runtime.store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,
-                                                fingerprint=group.key, payload=group.model_dump())
+            await store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,
+                                   fingerprint=group.key, payload=group.model_dump())
             return "stored"
+        # The alert row first (without its thread): a process killed from here on is resumed from it.
+        request = self._request(group)
+        alert_id = await store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,
+                                          fingerprint=group.key, payload={**group.model_dump(), "flaps": 0, "request_id": request.id})
+        if inbox_id is not None:
+            await store.advance_alert(inbox_id, "accepted", alert_id=alert_id)
+        thread_ts = await self._post_root(group, inbox_id, {"id": alert_id})
+        return await self._start(request, group, self.channel, thread_ts, inbox_id)
+
+    async def _post_root(self, group: AlertGroup, inbox_id: int | None, alert: dict) -> str:
+        """The thread's root message, with the answers' retries and back-off; stored with its ts."""
         emoji = _SEVERITY_EMOJI.get((group.severity or "").lower(), ":rotating_light:")
         text = f"{emoji} *{escape(group.name)}*" + (f" on `{code_span(group.device)}`" if group.device else "") + \
                (f" ({escape(group.severity)})" if group.severity else "") + f": {escape(group.summary or 'no summary')}"
-        root = await self.runtime.client.chat_postMessage(channel=self.channel, text=text)
-        request = self._request(group)
-        await self.runtime.store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,
-                                            fingerprint=group.key, payload={**group.model_dump(), "flaps": 0, "request_id": request.id},
-                                            channel=self.channel, thread_ts=root["ts"])
+        channel = self.channel
+        root = await self._with_retries(lambda: self.runtime.client.chat_postMessage(channel=channel, text=text))
+        await self.runtime.store.update_alert(alert["id"], channel=channel, thread_ts=root["ts"])
+        if inbox_id is not None:
+            await self.runtime.store.advance_alert(inbox_id, "posted")
+        return str(root["ts"])
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(self.post_attempts), reraise=True,
+                                           wait=wait_exponential(multiplier=self.post_backoff_s, max=30 * self.post_backoff_s)):
+            with attempt:
+                return await call()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _start(self, request: Request, group: AlertGroup, channel: str, thread_ts: str, inbox_id: int | None) -> str:
         if self.limiter.try_start():
-            self._investigate(request, group, self.channel, root["ts"])
+            await self._investigate(request, group, channel, thread_ts, inbox_id)
             return "opened"
-        self.queue.append((request, group, self.channel, root["ts"]))
-        await self.runtime.client.chat_postMessage(
-            channel=self.channel, thread_ts=root["ts"],
-            text=f":hourglass: Queued: {len(self.queue)} investigation(s) waiting (at most "
-                 f"{self.config.max_investigations_per_minute} start per minute).")
+        self.queue.append((request, group, channel, thread_ts, inbox_id))
+        await self._say(channel, thread_ts, f":hourglass: Queued: {len(self.queue)} investigation(s) waiting (at most "
+                                            f"{self.config.max_investigations_per_minute} start per minute).")
         self._ensure_worker()
         return "queued"
 
@@ -134,12 +224,21 @@ class AlertTriage:
         question, truncated = cut_question(group.question())
         return Request(question=question, truncated=truncated, channel=self.channel, role=self.config.triage_role)
 
-    def _investigate(self, request: Request, group: AlertGroup, channel: str, thread_ts: str) -> None:
+    async def _investigate(self, request: Request, group: AlertGroup, channel: str, thread_ts: str, inbox_id: int | None) -> None:
         from bot.runtime import Origin  # the runtime owns answering; imported late to keep this module light
 
         origin = Origin(source="alert", user=None, channel=channel, thread_ts=thread_ts)
-        self.runtime.spawn(self.runtime.answer_question(request, origin, required_role=self.config.triage_role),
-                           name=f"alert:{group.key}")
+        if inbox_id is not None:
+            await self.runtime.store.advance_alert(inbox_id, "investigating", request_id=request.id)
+
+        async def investigate() -> None:
+            try:
+                await self.runtime.answer_question(request, origin, required_role=self.config.triage_role)
+                if inbox_id is not None:
+                    await self.runtime.store.advance_alert(inbox_id, "done", outcome="investigated")
+            finally:
+                self._active.discard(inbox_id or -1)
+        self.runtime.spawn(investigate(), name=f"alert:{group.key}")
 
     def _ensure_worker(self) -> None:
         if self._worker is None or self._worker.done():
@@ -152,9 +251,12 @@ class AlertTriage:
                 await self.sleep(wait)
                 continue
             if self.limiter.try_start():
-                request, group, channel, thread_ts = self.queue.popleft()
-                self._investigate(request, group, channel, thread_ts)
+                request, group, channel, thread_ts, inbox_id = self.queue.popleft()
+                await self._investigate(request, group, channel, thread_ts, inbox_id)
 
     async def _post(self, known: dict, text: str) -> None:
-        if known.get("channel") and known.get("thread_ts"):
-            await self.runtime.client.chat_postMessage(channel=known["channel"], thread_ts=known["thread_ts"], text=text)
+        await self._say(known.get("channel"), known.get("thread_ts"), text)
+
+    async def _say(self, channel: str | None, thread_ts: str | None, text: str) -> None:
+        if channel and thread_ts:
+            await self._with_retries(lambda: self.runtime.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text))
