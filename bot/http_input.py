@@ -62,8 +62,12 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return raw
 
 
-def decode_json(raw: bytes) -> Any:
-    """The JSON document in `raw`, or BodyRejected(400) saying what is wrong with it."""
+def decode_json(raw: bytes, *, replace_unstorable: bool = False) -> Any:
+    """The JSON document in `raw`, or BodyRejected(400) saying what is wrong with it.
+
+    `replace_unstorable`: a NUL or a lone surrogate in a string becomes U+FFFD instead of
+    refusing the body. For alerts: a monitoring system resends a refused notification for ever
+    and the alert is never seen, while one unreadable character costs nothing."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -74,10 +78,29 @@ def decode_json(raw: bytes) -> Any:
         raise BodyRejected(400, "body is not JSON: nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, and the hooks' refusals; int() of 5,000 digits too
         raise BodyRejected(400, f"body is not JSON: {_first_line(exc)[:200]}") from None
-    problem = json_problem(data)
+    problem = json_problem(data, text_checks=not replace_unstorable)
     if problem:
         raise BodyRejected(400, problem)
-    return data
+    return _storable(data) if replace_unstorable else data
+
+
+def _storable(value: Any) -> Any:
+    """`value` with NUL and lone surrogates in its strings replaced by U+FFFD (depth already
+    bounded by json_problem, so the recursion is too)."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(key): _storable(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_storable(inner) for inner in value]
+    return value
+
+
+def _storable_text(text: str) -> str:
+    if _text_problem(text) is None:
+        return text
+    # json.loads joins a valid surrogate pair into one code point: a surrogate left is a lone one
+    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -100,23 +123,24 @@ def _finite(text: str) -> float:
     return value
 
 
-def json_problem(document: Any) -> str | None:
+def json_problem(document: Any, *, text_checks: bool = True) -> str | None:
     """Why a parsed JSON document is not acceptable (see the module docstring), or None. Walked
-    without recursion, so any depth is safe to check."""
+    without recursion, so any depth is safe to check. `text_checks=False` leaves NUL and lone
+    surrogates to the caller."""
     stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             return f"body is nested deeper than {MAX_DEPTH} levels"
         if isinstance(value, str):
-            problem = _text_problem(value)
+            problem = _text_problem(value) if text_checks else None
             if problem:
                 return problem
         elif isinstance(value, float) and not math.isfinite(value):
             return "body holds a number out of range (NaN or Infinity)"
         elif isinstance(value, dict):
             for key, inner in value.items():
-                problem = _text_problem(key) if isinstance(key, str) else None
+                problem = _text_problem(key) if isinstance(key, str) and text_checks else None
                 if problem:
                     return problem
                 stack.append((inner, depth + 1))

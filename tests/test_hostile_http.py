@@ -135,8 +135,10 @@ async def test_malformed_http_below_the_handlers_is_one_info_line(bot, logs):
         status = await send(*address(bot), Probe(f"bad {i}", "/alerts/generic", b'{"device":"x","summary":"y"}',
                                                   [(b"Authorization", f"Bearer {TOKEN}".encode()), *headers]))
         assert status == 400
-        lines = logs.records[before:]
-        assert len(lines) == 1 and lines[0].levelno <= logging.WARNING, [r.getMessage() for r in lines]
+        # the access log has its own line for every request (issue 26); the rejection adds one more at most
+        access = [r for r in logs.records[before:] if r.name == "noc.access"]
+        lines = [r for r in logs.records[before:] if r.name != "noc.access"]
+        assert len(access) <= 1 and len(lines) == 1 and lines[0].levelno <= logging.WARNING, [r.getMessage() for r in lines]
     assert traced(logs.records) == []
 
 
@@ -186,3 +188,12 @@ async def test_socket_mode_acks_and_drops_payloads_strict_json_refuses(fake_slac
         assert traced(logs.records) == []
     finally:
         await b.running.stop(b.runtime)
+
+
+def test_alert_bodies_keep_what_the_store_cannot_hold_as_replacement_characters():
+    """An alert is never refused for a NUL or a lone surrogate (Alertmanager would resend it for
+    ever): they become U+FFFD; a valid surrogate pair stays the character it encodes."""
+    raw = b'{"a\\u0000":"x\\ud800y\\ud83d\\ude00","b":["\\u0000"]}'
+    assert decode_json(raw, replace_unstorable=True) == {"a\ufffd": "x\ufffdy\U0001F600", "b": ["\ufffd"]}
+    with pytest.raises(BodyRejected):
+        decode_json(raw)

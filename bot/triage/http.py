@@ -54,7 +54,7 @@ def add_alert_routes(web_app: web.Application, triage: Any, spawn: Callable[[Any
             if given is None or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 return _reject(request, 401, "missing or wrong bearer token")
             try:
-                data = decode_json(await read_body(request, MAX_BODY))
+                data = decode_json(await read_body(request, MAX_BODY), replace_unstorable=True)  # an alert is never lost to a character
             except BodyRejected as exc:
                 return _reject(request, exc.status, exc.reason, log_it=not exc.logged)
             try:
