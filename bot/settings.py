@@ -25,6 +25,7 @@ from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, R
 from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
+from bot.mcp_server.config import McpServeConfig
 from bot.secret_mask import mask_credentials
 from bot.settings_env import EnvError, deep_merge, env_layer, variable_for
 
@@ -191,6 +192,7 @@ class Settings(StrictModel):
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
     changes: ChangesConfig = ChangesConfig()
+    mcp: McpServeConfig = McpServeConfig()  # `noc mcp serve` (bot/mcp_server)
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -121,3 +121,15 @@ def tool_definition(name: str) -> dict[str, Any]:
     schema = spec.args.model_json_schema()
     schema.pop("title", None)
     return {"name": spec.name, "description": spec.description, "input_schema": schema}
+
+
+def result_model(name: str) -> type[ToolResult]:
+    """The typed result a tool returns, read from its implementation's return annotation, so the
+    MCP output schema and the tool never disagree (a tool's declaration is its code)."""
+    import inspect
+    import typing
+
+    returned = typing.get_type_hints(inspect.unwrap(getattr(Toolbox, TOOL_SPECS[name].name)))["return"]
+    if not (isinstance(returned, type) and issubclass(returned, ToolResult)):
+        raise TypeError(f"tool {name} must return a ToolResult subclass, not {returned!r}")
+    return returned
