@@ -103,6 +103,8 @@ DEVICE_SWEEP: tuple[tuple[str, dict[str, Any]], ...] = (
 async def call_tool(toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> ToolResult:
     """Validate `arguments` for tool `name` and run it; every problem comes back as a result."""
     spec = TOOL_SPECS.get(name)
+    if spec is None and toolbox.external.server_of(name) is not None:  # a tool of a configured MCP server
+        return await toolbox.external.call(name, arguments if isinstance(arguments, dict) else {})
     if spec is None:
         return ToolResult(tool=name, ok=False, error=ToolError(kind="bad_arguments", message=f"unknown tool '{name}'; tools: {', '.join(TOOL_SPECS)}"))
     try:
