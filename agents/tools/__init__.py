@@ -6,6 +6,8 @@ and real devices (the inventory, and the `DeviceAccess` the gateway opens sessio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agents.config import AuditConfig, NetworkConfig, ThresholdsConfig
 from agents.lab import lab_inventory
 from agents.lab.access import LabAccess
@@ -14,8 +16,6 @@ from agents.network.gateway import Gateway
 from agents.network.inventory import Inventory
 from agents.network.sources import live_inventory
 from agents.network.sources.config import InventoryConfig
-from collections.abc import Sequence
-
 from agents.tools.audit import load_rules
 from agents.tools.mcp_config import McpServerConfig
 from agents.tools.mcp_toolsets import McpToolsets

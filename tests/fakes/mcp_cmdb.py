@@ -8,10 +8,9 @@ real CMDBs), so the tests can see that nothing a server returns reaches Claude u
 from __future__ import annotations
 
 import anyio
-from pydantic import BaseModel
-
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
 
 server = MCPServer("cmdb")
 
