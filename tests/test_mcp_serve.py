@@ -202,3 +202,16 @@ async def test_http_client_that_disconnects_mid_call_leaves_the_server_serving(h
     async with _http(url, TOKENS["NOC_MCP_TEST_VIEWER"]) as again:
         result = await again.call_tool("get_device_health", {"device": "core-sw-01"})
         assert not result.is_error and result.structured_content["device"] == "core-sw-01"
+
+
+async def test_http_malformed_messages_get_protocol_errors_and_the_server_keeps_serving(http_server):
+    url, _ = http_server
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+               "Authorization": f"Bearer {TOKENS['NOC_MCP_TEST_VIEWER']}"}
+    async with httpx2.AsyncClient() as http:
+        broken = await http.post(url, headers=headers, content=b'{"jsonrpc": "2.0", "id": 1, "method": ')
+        not_rpc = await http.post(url, headers=headers, json={"hello": "world"})
+    assert broken.status_code == 400 and "Parse error" in broken.text
+    assert 400 <= not_rpc.status_code < 500
+    async with _http(url, TOKENS["NOC_MCP_TEST_VIEWER"]) as client:
+        assert "noc_ask" in {t.name for t in (await client.list_tools()).tools}
