@@ -158,6 +158,7 @@ class Runtime:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         self.toolbox.gateway.close()
         self.changes.engine.close()
+        await self.toolbox.external.aclose()  # the MCP servers' sessions (mcp_servers)
         if self.claude is not None:
             await self.claude.aclose()
         await self.resilience.budget.flush()

@@ -11,9 +11,9 @@ circuit breaker, redaction of every string it returns and an output cap with a v
 A server that cannot be listed or called degrades only its own tools: the call is an error
 result naming the server, and the analysis context turns it into a notice on the answer.
 
-One connection per call (a fresh session, a fresh stdio process): slower than a kept session, but
-a restarted or flapping server never leaves a dead session behind. A kept session is the next
-step if a server's start-up cost shows in the answers.
+Each server has one kept session (agents/tools/mcp_sessions.py): a stdio server is started once,
+not per call. A call or listing that fails resets the session, so a restarted server is reached
+again on the next call.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pydantic import BaseModel
 from agents.access import Role
 from agents.resilience.breaker import CircuitBreaker
 from agents.tools.mcp_config import SEPARATOR, McpServerConfig, local_name
+from agents.tools.mcp_sessions import KeptSession
 from agents.tools.redact import redact_prose
 from agents.tools.results import ToolError, ToolResult
 
@@ -76,6 +77,11 @@ class McpToolsets:
         self.down: dict[str, str] = {}  # server -> why it could not be listed or called
         self._listed_at: dict[str, float] = {}
         self._listing: dict[str, asyncio.Future[None]] = {}
+        self._sessions = {s.name: KeptSession(lambda s=s: self._client(s)) for s in servers}  # type: ignore[misc]
+
+    async def aclose(self) -> None:
+        """Close every kept session (stops stdio servers); the next call would open them again."""
+        await asyncio.gather(*(session.aclose() for session in self._sessions.values()), return_exceptions=True)
 
     def __bool__(self) -> bool:
         return bool(self.servers)
@@ -100,9 +106,9 @@ class McpToolsets:
         self._listed_at[server.name] = self.clock()
         try:
             async with asyncio.timeout(server.timeout_s):
-                async with self._client(server) as client:
-                    listed = (await client.list_tools()).tools
+                listed = (await (await self._sessions[server.name].client()).list_tools()).tools
         except Exception as exc:
+            self._sessions[server.name].reset()
             self._mark_down(server, "cannot list its tools", exc)
             return
         for old in [n for n, t in self.tools.items() if t.server == server.name]:
@@ -165,13 +171,14 @@ class McpToolsets:
                                f"MCP server '{server.name}' is unavailable (circuit open after repeated failures; retry in {breaker.retry_in():.0f} s)")
         try:
             async with asyncio.timeout(server.timeout_s):
-                async with self._client(server) as client:
-                    result = await client.call_tool(tool.remote, arguments)
+                result = await (await self._sessions[server.name].client()).call_tool(tool.remote, arguments)
         except TimeoutError:
+            self._sessions[server.name].reset()
             breaker.record_failure("timeout")
             self.down[server.name] = f"MCP server '{server.name}' did not answer within {server.timeout_s:g} s"
             return self._error(name, server, device, "timeout", self.down[server.name])
         except Exception as exc:
+            self._sessions[server.name].reset()
             breaker.record_failure("connection")
             self._mark_down(server, "is down", exc)
             return self._error(name, server, device, "unreachable", self.down[server.name])

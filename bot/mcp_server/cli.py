@@ -81,6 +81,7 @@ async def running_service(settings: Settings, toolbox: Any, stdio_caller: Caller
         yield McpService(settings, toolbox, store, supervisor=supervisor, stdio_caller=stdio_caller)
     finally:
         toolbox.gateway.close()
+        await toolbox.external.aclose()
         if claude is not None:
             await claude.aclose()
         await store.close()
