@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from agents.llm.schemas import DiagnosisReport, FindingOut, GapList, PlanOut, PlanStepOut, RouteOut, SynthesisOut
+from agents.config import ResilienceConfig
+from agents.resilience.guard import Resilience
 from agents.tools.mcp_config import McpServerConfig
 from agents.tools.mcp_toolsets import McpToolsets
 from bot.cli import cli
@@ -120,6 +122,8 @@ async def test_timeouts_caps_and_the_breaker_of_one_server(tmp_path):
     config = McpServerConfig(name="cmdb", url=f"http://127.0.0.1:{port}/mcp", tools=["*"], specialists=["diagnosis"], role="viewer",
                              timeout_s=1.0, max_output_chars=500, breaker={"failure_threshold": 1.5, "recovery_timeout_s": 600})
     toolsets = McpToolsets([config])
+    resilience = Resilience(ResilienceConfig())
+    resilience.adopt(toolsets.breakers["cmdb"])  # as the supervisor does: the breaker shows in metrics and notices
     try:
         big = await toolsets.call("cmdb__full_dump", {})
         assert big.ok and big.truncated and len(big.text) < 600 and "[truncated: cmdb returned" in big.text
@@ -134,6 +138,19 @@ async def test_timeouts_caps_and_the_breaker_of_one_server(tmp_path):
     assert not down.ok and down.error.kind == "unreachable" and "MCP server 'cmdb' is down" in down.error.message
     opened = await toolsets.call("cmdb__device_owner", {"device": "edge-rtr-01"})  # a timeout (0.5) and a lost connection (1.0): open
     assert not opened.ok and "circuit open" in opened.error.message
+    assert resilience.transitions[("mcp:cmdb", "open")] == 1 and toolsets.breakers["cmdb"] in resilience.breakers()
+    await toolsets.aclose()
+
+
+def test_a_spec_naming_an_mcp_tool_grants_it_and_nothing_else_does():
+    config = McpServerConfig(name="cmdb", command=["cmdb-mcp"], tools=["device_owner"], specialists=["security"], role="viewer",
+                             tool_roles={"device_owner": "operator"})
+    toolsets = McpToolsets([config])
+    assert toolsets.granted("security", "cmdb__device_owner")
+    assert not toolsets.granted("diagnosis", "cmdb__device_owner")
+    assert toolsets.granted("diagnosis", "cmdb__device_owner", named=("list_devices", "cmdb__device_owner"))
+    assert not toolsets.granted("diagnosis", "other__device_owner", named=("other__device_owner",))  # no such server
+    assert toolsets.needed("cmdb__device_owner") == "operator" and toolsets.needed("cmdb__anything") == "viewer"
 
 
 def test_mcp_server_config_refuses_secrets_in_the_file_and_two_transports():
