@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.llm.schemas import DiagnosisReport, FindingOut, GapList, PlanOut, PlanStepOut, RouteOut, SynthesisOut
 from agents.config import ResilienceConfig
+from agents.llm.schemas import DiagnosisReport, FindingOut, GapList, PlanOut, PlanStepOut, RouteOut, SynthesisOut
 from agents.resilience.guard import Resilience
 from agents.tools.mcp_config import McpServerConfig
 from agents.tools.mcp_toolsets import McpToolsets
