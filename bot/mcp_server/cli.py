@@ -99,7 +99,7 @@ def http_app(service: McpService, tokens: RoleTokens, host: str, port: int) -> A
     """The Starlette app of the streamable HTTP transport, behind the SDK's bearer-token middleware."""
     from mcp.server.auth.settings import AuthSettings
 
-    auth = AuthSettings(issuer_url=f"http://{host}:{port}", resource_server_url=None)  # type: ignore[arg-type]
+    auth = AuthSettings(issuer_url=f"http://{host}:{port}", resource_server_url=None)
     return service.server().streamable_http_app(streamable_http_path=service.settings.mcp.path, host=host, auth=auth, token_verifier=tokens)
 
 
