@@ -41,6 +41,8 @@ class McpServerConfig(StrictModel):
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServerConfig:
+        if SEPARATOR in self.name:
+            raise ValueError(f"mcp server '{self.name}': the name may not contain '{SEPARATOR}' (it separates server and tool)")
         if bool(self.command) == bool(self.url):
             raise ValueError(f"mcp server '{self.name}': give either command (stdio) or url (streamable HTTP)")
         # Name the field, never echo the value: a value here is likely a pasted secret.

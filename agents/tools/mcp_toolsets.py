@@ -94,7 +94,8 @@ class McpToolsets:
         waits = []
         for server in self.servers.values():
             running = self._listing.get(server.name)
-            if running is not None and not running.done():  # another step is listing it: wait for that
+            if running is not None and not running.done() and running.get_loop() is asyncio.get_running_loop():
+                # another step is listing it: wait for that (a listing left by an ended event loop is ignored)
                 waits.append(running)
             elif server.name not in self._listed_at or (server.name in self.down and now - self._listed_at[server.name] >= self.relist_s):
                 self._listing[server.name] = asyncio.ensure_future(self._list(server))
