@@ -159,6 +159,8 @@ async def test_http_tokens_map_to_roles_and_everything_is_audited(http_server):
         assert refused.is_error and "needs the operator role" in _text(refused)
         devices = await viewer.call_tool("list_devices", {"role": "core"})
         assert {d["name"] for d in devices.structured_content["devices"]} == {"core-sw-01", "core-sw-02"}
+        answer = await viewer.call_tool("noc_ask", {"question": "is telnet enabled on core-sw-01? audit its security"})
+        assert any(n.startswith("needs operator: skipped") for n in answer.structured_content["notices"])  # the role travels into noc_ask
     async with _http(url, TOKENS["NOC_MCP_TEST_OPERATOR"]) as operator:
         scan = await operator.call_tool("scan_security_vulnerabilities", {"device": "core-sw-01"})
         assert not scan.is_error and 0 <= scan.structured_content["risk_score"] <= 100
@@ -166,6 +168,7 @@ async def test_http_tokens_map_to_roles_and_everything_is_audited(http_server):
     assert [(e["user_id"], e["command"], e["outcome"]) for e in events] == [
         ("ide-viewer", "mcp:scan_security_vulnerabilities", "denied"),
         ("ide-viewer", "mcp:list_devices", "allowed"),
+        ("ide-viewer", "mcp:noc_ask", "allowed"),
         ("ide-operator", "mcp:scan_security_vulnerabilities", "allowed"),
     ]
     assert all(e["channel"] == "mcp-http" for e in events)
