@@ -5,12 +5,14 @@ process on a free port, bearer tokens mapped to roles)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
 
 import httpx2
 import pytest
+import yaml
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
@@ -104,12 +106,23 @@ async def test_stdio_viewer_lists_its_tools_calls_them_and_is_refused_the_rest(t
     assert len(events) == 7  # every call, refused or not
 
 
-async def test_stdio_operator_reads_the_config_with_secrets_redacted(tmp_path):
-    async with Client(_stdio(_config(tmp_path), "--role", "operator"), read_timeout_seconds=120) as client:
+async def test_stdio_operator_reads_configs_and_audits_with_every_lab_secret_redacted(tmp_path):
+    lab_secrets = [s["value"] for s in yaml.safe_load((ROOT / "tests" / "data" / "lab_secrets.yaml").read_text())]
+    seen = []
+    async with Client(_stdio(_config(tmp_path), "--role", "operator", "-s", "insecure-mgmt"), read_timeout_seconds=120) as client:
         assert set(TOOL_SPECS) | {"noc_ask"} == {t.name for t in (await client.list_tools()).tools}
-        result = await client.call_tool("get_device_config", {"device": "edge-rtr-01"})
-        assert not result.is_error and "snmp-server community" in result.structured_content["running"]
-        assert not any(s in _text(result) for s in SECRETS)
+        devices = (await client.call_tool("list_devices", {})).structured_content["devices"]
+        for device in [d["name"] for d in devices]:
+            for tool in ("get_device_config", "scan_security_vulnerabilities", "search_logs"):
+                result = await client.call_tool(tool, {"device": device})
+                assert not result.is_error, (tool, device, _text(result))
+                seen.append(_text(result) + json.dumps(result.structured_content))
+        config = await client.call_tool("get_device_config", {"device": "edge-rtr-01"})
+        assert "snmp-server community" in config.structured_content["running"]
+        answer = await client.call_tool("noc_ask", {"question": "audit the management plane of every device"})
+        seen.append(_text(answer))
+    blob = "\n".join(seen)
+    assert len(devices) >= 8 and [s for s in lab_secrets if s in blob] == []
 
 
 def test_http_without_tokens_is_a_usage_error(runner, tmp_path):
