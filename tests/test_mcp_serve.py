@@ -231,3 +231,27 @@ async def test_http_malformed_messages_get_protocol_errors_and_the_server_keeps_
     assert 400 <= not_rpc.status_code < 500
     async with _http(url, TOKENS["NOC_MCP_TEST_VIEWER"]) as client:
         assert "noc_ask" in {t.name for t in (await client.list_tools()).tools}
+
+
+async def test_stdio_client_that_disconnects_mid_call_leaves_no_traceback(tmp_path):
+    """The client goes away while edge-rtr-01 (45 s to answer in slow-device) is being read: the
+    call is on record, and the server ends without a traceback on the client's stderr."""
+    from mcp.client.stdio import stdio_client
+
+    config = _config(tmp_path)
+    errors = tmp_path / "server-stderr.txt"
+    with errors.open("w") as errlog:
+        client = Client(stdio_client(_stdio(config, "-s", "slow-device"), errlog=errlog), read_timeout_seconds=120)
+        await client.__aenter__()
+        call = asyncio.create_task(client.call_tool("get_device_health", {"device": "edge-rtr-01"}))
+        for _ in range(1200):
+            if any(e["command"] == "mcp:get_device_health" for e in await _audit(config)):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the call never reached the server")
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
+        await client.__aexit__(None, None, None)
+    assert [(e["command"], e["outcome"]) for e in await _audit(config)] == [("mcp:get_device_health", "allowed")]
+    assert "Traceback" not in errors.read_text()
