@@ -27,7 +27,8 @@ _OS_ALIASES = {
     "ios": "ios", "iosxe": "ios", "ios-xe": "ios", "ios_xe": "ios", "cisco_ios": "ios", "cisco_xe": "ios",
     "eos": "eos", "arista_eos": "eos", "arista": "eos",
 }
-_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
+_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS, "nxos": Platform.CISCO_NXOS, "iosxr": Platform.CISCO_XR,
+             "junos": Platform.JUNIPER_JUNOS}
 
 
 @cache
