@@ -14,13 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hier_config import HConfig, Platform, get_hconfig
+from hier_config import HConfig, get_hconfig
 
 from agents.changes.grammar import check_lines, depths
 from agents.changes.values import value_problems
 from agents.specialists.config_templates import SiteDefaults, detect_template, render_config
+from agents.tools.config_tree import HCONFIG_PLATFORMS
+from agents.tools.junos_set import to_set_form
 
-_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
+# Indentation per nesting level when the remediation is written out, as each OS prints it
+# (Junos candidates are flat `set` lines: no indentation).
+_WIDTH = {"ios": 1, "eos": 3, "nxos": 2, "iosxr": 1, "junos": 0}
 _INTERFACE = re.compile(r"^interface (\S+)", re.M)
 # The section that defines a kind's main object; when the device has it, it is left alone.
 _DEFINITION = {("qos_policy", "ios"): "policy-map {policy_name}", ("qos_policy", "eos"): "qos profile {policy_name}"}
@@ -78,11 +82,13 @@ def _keep_existing_definitions(lines: list[str], kind: str, os: str, params: dic
 
 def _remediation(kind: str, lines: list[str], os: str, running: str, notes: list[str], allowed: list[str]) -> Candidate:
     """Only what the running config lacks (hier_config's difference), checked once more."""
-    platform = _PLATFORM.get(os)
-    if platform is None:
+    platform = HCONFIG_PLATFORMS.get(os)
+    if platform is None or os not in _WIDTH:
         return Candidate(kind, problems=[f"no change support for OS {os!r}"])
+    if os == "junos":  # the device prints braces; candidates and the difference are `set` lines
+        running = to_set_form(running).text
     missing = get_hconfig(platform, "\n".join(lines)).difference(get_hconfig(platform, running))
-    reduced = _lines(missing, 3 if os == "eos" else 1)
+    reduced = _lines(missing, _WIDTH[os])
     if not reduced:
         return Candidate(kind, problems=["the device already has this configuration: nothing to change"])
     checked_kind, problems = check_lines(reduced, os, allowed)
