@@ -129,8 +129,8 @@ def value_problems(kind: str, os: str, lines: list[str], running: str) -> list[s
         if name is not None:
             problems += _interface_problems(kind, name, interfaces, os)
             problems += _number_problems(text)
-        elif route is not None:
-            problems += parse_route(route, os, interfaces)[1]
+        elif route is not None:  # quoted as written, not in the common `ip route` form it was read in
+            problems += [p.replace(repr(route), repr(text)) for p in parse_route(route, os, interfaces)[1]]
         else:
             problems += _number_problems(text)
     return list(dict.fromkeys(problems))
