@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from hier_config import HConfig, get_hconfig
 
 from agents.changes.grammar import check_lines, depths
-from agents.changes.values import value_problems
+from agents.changes.values import device_interfaces, value_problems
 from agents.specialists.config_templates import SiteDefaults, detect_template, render_config
 from agents.tools.config_tree import HCONFIG_PLATFORMS
 from agents.tools.junos_set import to_set_form
@@ -27,7 +27,8 @@ from agents.tools.junos_set import to_set_form
 _WIDTH = {"ios": 1, "eos": 3, "nxos": 2, "iosxr": 1, "junos": 0}
 _INTERFACE = re.compile(r"^interface (\S+)", re.M)
 # The section that defines a kind's main object; when the device has it, it is left alone.
-_DEFINITION = {("qos_policy", "ios"): "policy-map {policy_name}", ("qos_policy", "eos"): "qos profile {policy_name}"}
+_DEFINITION = {("qos_policy", "ios"): "policy-map {policy_name}", ("qos_policy", "eos"): "qos profile {policy_name}",
+               ("qos_policy", "iosxr"): "policy-map {policy_name}"}
 
 
 @dataclass
@@ -47,7 +48,8 @@ def from_text(text: str, device: str, os: str, running: str, allowed: list[str],
         return None
     if request.kind not in allowed:
         return Candidate(request.kind, problems=[f"change kind {request.kind} is not on the allow-list (changes.kinds)"])
-    generated = render_config(request, os, device, _INTERFACE.findall(running), site=site)
+    known = list(device_interfaces(running, os)) if os == "junos" else _INTERFACE.findall(running)
+    generated = render_config(request, os, device, known, site=site)
     if not generated.valid:
         return Candidate(request.kind, problems=generated.problems)
     lines = _keep_existing_definitions(generated.lines, request.kind, os, generated.params, running)

@@ -74,7 +74,7 @@ def _fits(kind: str, os: str, depth: int, text: str) -> bool:
 def check_lines(lines: list[str], os: str, allowed: Iterable[str]) -> tuple[str | None, list[str]]:
     """The one allowed kind every line fits, and the problems (empty when the candidate is sound)."""
     allowed = list(allowed)
-    missing = [f"there is no {k} change on {os}: {reason}" for k in allowed if (reason := not_supported(k, os))]
+    missing = {k: f"there is no {k} change on {os}: {reason}" for k in allowed if (reason := not_supported(k, os))}
     allowed = [k for k in allowed if os in _grammar().get(k, {})]
     parsed = depths(lines)
     if not parsed:
@@ -95,5 +95,8 @@ def check_lines(lines: list[str], os: str, allowed: Iterable[str]) -> tuple[str 
         return None, [*problems, f"no allowed change kind has a grammar for {os}"]
     best = max(allowed, key=lambda k: sum(_fits(k, os, d, t) for d, t in parsed))
     outside = [t for d, t in parsed if not _fits(best, os, d, t)]
-    # And which kinds this platform does not have at all (a switchport on IOS-XR), and why.
-    return None, [*problems, *(f"line outside the {best} grammar: {t!r}" for t in outside[:5]), *missing]
+    # A line that is a kind's line on another platform, where this one has no such kind at all
+    # (`switchport mode access` on IOS-XR): say why.
+    why_not = [reason for k, reason in missing.items()
+               if any(_fits(k, other, d, t) for other in _grammar()[k] for d, t in parsed if t in outside)]
+    return None, [*problems, *(f"line outside the {best} grammar: {t!r}" for t in outside[:5]), *why_not]

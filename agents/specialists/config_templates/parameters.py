@@ -111,6 +111,8 @@ def _prepare_access(p: dict[str, Any], notes: Notes) -> AccessPortParams:
     voice = check_vlan(p.get("voice_vlan"), "voice VLAN", notes)
     if voice is not None and voice == vlan:
         notes.problem(f"voice VLAN {voice} is the same as the access VLAN")
+    if notes.os in ("nxos", "junos") and voice is not None:
+        notes.problem(f"the {notes.os} access-port template has no voice VLAN (data-centre and ELS ports carry one VLAN untagged)")
     if notes.os == "eos" and voice is not None:
         notes.assume("EOS carries a voice VLAN with 'switchport mode trunk phone': data VLAN untagged (native), phone VLAN tagged")
     return AccessPortParams(
@@ -279,7 +281,7 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
     if total > 100:
         notes.problem(f"class percentages sum to {total}% (over 100%)")
     else:
-        queueing = "fair-queue" if notes.os == "ios" else "round-robin on tx-queue 0"
+        queueing = {"ios": "fair-queue", "iosxr": "WRED, random-detect default"}.get(notes.os, "round-robin on tx-queue 0")
         notes.assume(f"class-default gets the remaining {100 - total}% ({queueing})")
     if voice and voice > 33:
         notes.assume(f"voice priority queue is {voice}%: more than a third of the link in strict priority can starve other classes")
@@ -300,7 +302,7 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
     else:
         notes.assume("no line rate given: no shaper; on a sub-rate circuit give the rate so the policy can queue")
     policy = _named(p.get("policy_name"), "policy name", "qos_policy", notes)
-    if shape_bps is not None and notes.os == "ios":  # only the IOS policy nests in a named shaper
+    if shape_bps is not None and notes.os in ("ios", "iosxr"):  # only the MQC policies nest in a named shaper
         shaper = _named(p.get("shaper_name"), "shaper name", "qos_shaper", notes)
     else:
         shaper = policy_name(p["shaper_name"], "shaper name", notes) if p.get("shaper_name") is not None else "<shaper-name>"
