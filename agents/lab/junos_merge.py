@@ -3,8 +3,8 @@
 A `set` line names a full path; the statement goes into the deepest block of the running config
 whose path it starts with (`set routing-options static route 10.0.0.0/8 next-hop 192.0.2.1`
 lands in `routing-options { static { ... } }` as `route 10.0.0.0/8 next-hop 192.0.2.1;`), a
-hierarchy the config lacks is opened at the top level, and a statement the config already has
-(read through `junos_set`, as every reader of the config does) changes nothing. The difference is
+hierarchy the config lacks is opened at the top level, and a statement its block already has
+changes nothing. The difference is
 shown as Junos' `show | compare` does: `[edit path]` then `+` lines. Written here because a
 Junos merge on text is what the lab needs, and no library does it offline.
 """
@@ -40,29 +40,42 @@ def _blocks(lines: list[str]) -> list[_Block]:
 
 def merge_set_lines(running: str, candidate: list[str]) -> tuple[str, list[tuple[str, str]]]:
     """`running` with the candidate's `set` lines merged in, and what was added as (edit path, statement)."""
-    # Imported here: agents.tools' package imports the lab's access, which imports this module.
-    from agents.tools.junos_set import to_set_form
-
     lines = running.split("\n")
-    have = set(to_set_form(running).lines)
     added: list[tuple[str, str]] = []
     for line in candidate:
         line = " ".join(line.split())
-        if not line.startswith("set ") or line in have:
+        if not line.startswith("set "):
             continue
         words = line[4:]
         blocks = [b for b in _blocks(lines) if words.startswith(" ".join(b.path) + " ")]
         if blocks:
             block = max(blocks, key=lambda b: len(b.path))
             rest = words[len(" ".join(block.path)) + 1:]
+            if _has(lines, block, rest):
+                continue
             lines.insert(block.close, " " * (block.indent + _STEP) + rest + ";")
             added.append((" ".join(block.path), rest))
         else:
             top, _, rest = words.partition(" ")
             lines[len(lines):] = [top + " {", " " * _STEP + rest + ";", "}"]
             added.append((top, rest))
-        have.add(line)
     return "\n".join(lines), added
+
+
+def _has(lines: list[str], block: _Block, statement: str) -> bool:
+    """Whether the block holds `statement;` directly (not inside one of its own blocks)."""
+    depth = 0
+    for k in range(block.close - 1, -1, -1):
+        text = lines[k].strip()
+        if text == "}":
+            depth += 1
+        elif text.endswith("{"):
+            if depth == 0:
+                return False  # reached the block's own opening line
+            depth -= 1
+        elif depth == 0 and " ".join(text.rstrip(";").split()) == statement:
+            return True
+    return False
 
 
 def compare(added: list[tuple[str, str]]) -> str:
