@@ -234,3 +234,50 @@ def test_a_change_the_device_already_has_is_refused_on_each_platform():
         config = shipped(device) + (JUNOS_COS_BRACES if os == "junos" else "")
         candidate = from_drafted(lines, os, config, KINDS)
         assert candidate.problems == ["the device already has this configuration: nothing to change"], (os, candidate)
+
+
+# -- templates: a question in words becomes each platform's lines -----------------------------------
+
+@pytest.mark.parametrize(("device", "question", "expected"), [
+    ("peer-rtr-01", "add a static route to 172.20.0.0/16 via 10.0.5.0 distance 200 on peer-rtr-01",
+     ["set routing-options static route 172.20.0.0/16 next-hop 10.0.5.0",
+      "set routing-options static route 172.20.0.0/16 preference 200"]),
+    ("dc-leaf-02", "add a static route to 172.20.0.0/16 via 10.0.2.4 on dc-leaf-02", ["ip route 172.20.0.0/16 10.0.2.4"]),
+    ("pe-rtr-01", "add a static route to 172.20.0.0/16 via 10.0.3.4 on pe-rtr-01",
+     ["router static", " address-family ipv4 unicast", "  172.20.0.0/16 10.0.3.4"]),
+    ("dc-leaf-02", "configure Eth1/5 as an access port in vlan 210 on dc-leaf-02",
+     ["interface Ethernet1/5", "  switchport", "  switchport mode access", "  switchport access vlan 210",
+      "  spanning-tree port type edge", "  spanning-tree bpduguard enable"]),
+    ("pe-rtr-01", "apply a QoS policy named WAN-EDGE with 20% voice and 30% business on Te0/0/0/1 on pe-rtr-01",
+     ["class-map match-any VOICE", " match dscp ef", "class-map match-any BUSINESS", " match dscp af31 af21",
+      "policy-map WAN-EDGE", " class VOICE", "  priority level 1", "  police rate percent 20", " class BUSINESS",
+      "  bandwidth percent 30", " class class-default", "  random-detect default",
+      "interface TenGigE0/0/0/1", " service-policy output WAN-EDGE"]),
+    ("dc-leaf-02", "apply a QoS policy named WAN-EDGE with 20% voice on Ethernet1/49 on dc-leaf-02",  # business: the 30% default
+     ["class-map type qos match-any VOICE", "  match dscp 46", "class-map type qos match-any BUSINESS", "  match dscp 18,26",
+      "policy-map type qos WAN-EDGE-IN", "  class VOICE", "    set qos-group 5", "  class BUSINESS", "    set qos-group 3",
+      "policy-map type queuing WAN-EDGE", "  class type queuing c-out-8q-q5", "    priority level 1",
+      "  class type queuing c-out-8q-q3", "    bandwidth remaining percent 30",
+      "  class type queuing c-out-8q-q-default", "    bandwidth remaining percent 50", "interface Ethernet1/49",
+      "  service-policy type qos input WAN-EDGE-IN", "  service-policy type queuing output WAN-EDGE"]),
+])
+def test_templates_render_each_platforms_lines_and_they_pass_the_grammar(device, question, expected):
+    from agents.changes.candidate import from_text
+    from agents.lab import lab_inventory
+
+    os = lab_inventory("healthy").get(device).os
+    candidate = from_text(question, device, os, shipped(device), KINDS)
+    assert candidate is not None and candidate.problems == [] and candidate.lines == expected, candidate
+
+
+def test_a_junos_qos_question_is_applied_through_the_cli(noc):
+    """The Junos QoS template's lines, proposed from a file as rendered, committed and confirmed."""
+    from agents.changes.candidate import from_text
+
+    question = "apply a QoS policy named WAN-EDGE with 20% voice, 10% video and 30% business on xe-0/1/1 shaped to 500 Mbps"
+    candidate = from_text(question + " on peer-rtr-01", "peer-rtr-01", "junos", shipped("peer-rtr-01"), KINDS)
+    assert candidate is not None and not candidate.problems, candidate
+    assert "set class-of-service interfaces xe-0/1/1 shaping-rate 500m" in candidate.lines
+    change_id, output = propose_and_approve(noc, "peer-rtr-01", "\n".join(candidate.lines) + "\n")
+    assert f"{change_id}: confirmed" in output, output
+    assert set(candidate.lines) <= set(to_set_form(running("peer-rtr-01")).lines)

@@ -28,7 +28,7 @@ _WIDTH = {"ios": 1, "eos": 3, "nxos": 2, "iosxr": 1, "junos": 0}
 _INTERFACE = re.compile(r"^interface (\S+)", re.M)
 # The section that defines a kind's main object; when the device has it, it is left alone.
 _DEFINITION = {("qos_policy", "ios"): "policy-map {policy_name}", ("qos_policy", "eos"): "qos profile {policy_name}",
-               ("qos_policy", "iosxr"): "policy-map {policy_name}"}
+               ("qos_policy", "iosxr"): "policy-map {policy_name}", ("qos_policy", "nxos"): "policy-map type queuing {policy_name}"}
 
 
 @dataclass

@@ -281,7 +281,8 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
     if total > 100:
         notes.problem(f"class percentages sum to {total}% (over 100%)")
     else:
-        queueing = {"ios": "fair-queue", "iosxr": "WRED, random-detect default"}.get(notes.os, "round-robin on tx-queue 0")
+        queueing = {"ios": "fair-queue", "iosxr": "WRED, random-detect default", "nxos": "q-default, bandwidth remaining",
+                    "junos": "best-effort scheduler"}.get(notes.os, "round-robin on tx-queue 0")
         notes.assume(f"class-default gets the remaining {100 - total}% ({queueing})")
     if voice and voice > 33:
         notes.assume(f"voice priority queue is {voice}%: more than a third of the link in strict priority can starve other classes")
@@ -309,13 +310,20 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
     iface = check_interface(p.get("interface"), "interface", notes)
     if iface is None:
         notes.assume("no interface given: the policy is defined but not attached to any interface")
+    if notes.os == "nxos":
+        notes.assume("NX-OS: DSCP is classified into qos-groups on input (voice 5, video 4, business 3) and queued on "
+                     "output in c-out-8q-q5 (strict priority, not capped: police voice at the edge), q4, q3 and q-default; "
+                     "no per-interface shaper in the template")
+    elif notes.os == "junos":
+        notes.assume("Junos: voice is expedited-forwarding (strict-high, its transmit-rate the share), video and business "
+                     "share assured-forwarding, the rest best-effort; the classifier goes on unit 0 of the interface")
     if notes.os == "eos":
         notes.assume(
             "EOS has no MQC hierarchical shaping: classification is 'qos map dscp ... to traffic-class', queuing a "
             "'qos profile' with tx-queues (TC5 voice strict priority capped by shape rate, TC4 video, TC3 business, "
             "TC0 default) applied with 'service-profile'; EOS shape rate is in kbps; check tx-queue behaviour on the platform"
         )
-    elif shape_bps is not None:
+    elif shape_bps is not None and notes.os in ("ios", "iosxr"):
         notes.assume(f"parent policy {shaper} shapes class-default and nests {policy}; the interface gets {shaper}")
     return QosPolicyParams(
         policy_name=policy,

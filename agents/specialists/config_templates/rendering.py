@@ -31,7 +31,7 @@ _OS_ALIASES = {
     "nxos": "nxos", "nxos_ssh": "nxos", "cisco_nxos": "nxos", "iosxr": "iosxr", "iosxr_netconf": "iosxr",
     "cisco_xr": "iosxr", "cisco_iosxr": "iosxr", "junos": "junos", "juniper_junos": "junos", "juniper": "junos",
 }
-_NO_TEMPLATE = {"iosxr": "IOS-XR routers have no switchports", "junos": "the Junos templates cover static routes, access ports and trunks"}
+_NO_TEMPLATE = {"iosxr": "IOS-XR routers have no switchports"}
 _PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS, "nxos": Platform.CISCO_NXOS, "iosxr": Platform.CISCO_XR,
              "junos": Platform.JUNIPER_JUNOS}
 
