@@ -281,3 +281,42 @@ def test_a_junos_qos_question_is_applied_through_the_cli(noc):
     change_id, output = propose_and_approve(noc, "peer-rtr-01", "\n".join(candidate.lines) + "\n")
     assert f"{change_id}: confirmed" in output, output
     assert set(candidate.lines) <= set(to_set_form(running("peer-rtr-01")).lines)
+
+
+# -- the revert timer, read from each platform's NAPALM driver ----------------------------------------
+
+@pytest.mark.parametrize(("platform", "os", "revert_in", "said"), [
+    ("ios", "ios", 300, None),
+    ("eos", "eos", 300, None),
+    ("junos", "junos", 300, None),
+    ("junos", "junos", 90, "whole minutes"),
+    ("ios", "ios", 7260, "1 to 120 minutes"),
+    ("nxos", "nxos", 300, "NX-OS has no commit-confirmed"),
+    ("nxos_ssh", "nxos", 300, "NX-OS has no commit-confirmed"),
+    ("iosxr", "iosxr", 300, "IOS-XR has `commit confirmed` natively"),
+    ("iosxr_netconf", "iosxr", 300, "IOS-XR has `commit confirmed` natively"),
+    ("mock", "nxos", 300, "NX-OS has no commit-confirmed"),  # a lab device stands in for its OS's driver
+    ("mock", "junos", 300, None),
+])
+def test_the_revert_timer_is_read_from_the_platforms_napalm_driver(platform, os, revert_in, said):
+    from agents.changes.device import revert_problem
+    from agents.network.inventory import Device
+
+    problem = revert_problem(Device(name="d1", hostname="192.0.2.1", platform=platform, os=os), revert_in)
+    assert (problem is None) == (said is None) and (said is None or said in problem), problem
+
+
+def test_the_lab_refuses_a_timed_commit_where_the_real_driver_does(tmp_path):
+    """Defence in depth behind the pre-check: the lab's NX-OS leaf refuses `revert_in` as NAPALM's
+    nxos driver does, and changes nothing."""
+    from agents.lab import lab_inventory
+    from agents.lab.stateful import LabDriver
+
+    device = lab_inventory("healthy").get("dc-leaf-02")
+    driver = LabDriver(device.hostname, "lab", "", 5, {**device.optional_args, "lab_os": "nxos"})
+    driver.open()
+    driver.load_merge_candidate(config="ip route 172.20.0.0/16 10.0.2.4\n")
+    assert driver.compare_config() == "+ip route 172.20.0.0/16 10.0.2.4"
+    with pytest.raises(NotImplementedError):
+        driver.commit_config(revert_in=300)
+    assert running("dc-leaf-02") == shipped("dc-leaf-02")
