@@ -19,8 +19,7 @@ from hier_config import HConfig, get_hconfig
 from agents.changes.grammar import check_lines, depths
 from agents.changes.values import device_interfaces, value_problems
 from agents.specialists.config_templates import SiteDefaults, detect_template, render_config
-from agents.tools.config_tree import HCONFIG_PLATFORMS
-from agents.tools.junos_set import to_set_form
+from agents.tools.config_tree import HCONFIG_PLATFORMS, UnreadableConfigError, read_config
 
 # Indentation per nesting level when the remediation is written out, as each OS prints it
 # (Junos candidates are flat `set` lines: no indentation).
@@ -87,9 +86,12 @@ def _remediation(kind: str, lines: list[str], os: str, running: str, notes: list
     platform = HCONFIG_PLATFORMS.get(os)
     if platform is None or os not in _WIDTH:
         return Candidate(kind, problems=[f"no change support for OS {os!r}"])
-    if os == "junos":  # the device prints braces; candidates and the difference are `set` lines
-        running = to_set_form(running).text
-    missing = get_hconfig(platform, "\n".join(lines)).difference(get_hconfig(platform, running))
+    try:  # tolerant: a line the device printed that hier_config cannot place is left out (config_tree);
+        # Junos braces are read as `set` lines, the form candidates and the difference take
+        device_tree = read_config(os, running).tree
+    except UnreadableConfigError as exc:
+        return Candidate(kind, problems=[f"the device's running config could not be read as {os}: {exc}"])
+    missing = get_hconfig(platform, "\n".join(lines)).difference(device_tree)
     reduced = _lines(missing, _WIDTH[os])
     if not reduced:
         return Candidate(kind, problems=["the device already has this configuration: nothing to change"])

@@ -15,8 +15,7 @@ from hier_config import HConfig, get_hconfig
 from agents.changes.models import Check, Symptom
 from agents.severity import Severity
 from agents.tools.audit import AuditError, AuditRule, audit_config
-from agents.tools.config_tree import HCONFIG_PLATFORMS
-from agents.tools.junos_set import to_set_form
+from agents.tools.config_tree import HCONFIG_PLATFORMS, read_config
 from agents.tools.network import Toolbox
 from agents.tools.results import ToolResult
 
@@ -40,8 +39,9 @@ def missing_lines(os: str, running: str, lines: list[str]) -> list[str]:
 
 
 def _tree(os: str, running: str) -> HConfig:
-    """The running config as hier_config reads it (Junos braces as `set` lines, like candidates)."""
-    return get_hconfig(HCONFIG_PLATFORMS[os], to_set_form(running).text if os == "junos" else running)
+    """The running config as hier_config reads it, tolerantly (`config_tree`: a line it cannot place
+    is left out; Junos braces as `set` lines, like candidates). Shared: read, never changed."""
+    return read_config(os, running).tree
 
 
 def serious_findings(device: str, os: str, text: str, rules: list[AuditRule]) -> dict[str, str]:
@@ -55,7 +55,7 @@ def audit_precheck(device: str, os: str, running: str, lines: list[str], rules: 
     try:
         before = serious_findings(device, os, future_config(os, running, []), rules)
         after = serious_findings(device, os, future_config(os, running, lines), rules)
-    except (AuditError, KeyError) as exc:
+    except (AuditError, KeyError, ValueError) as exc:  # ValueError: config_tree's UnreadableConfigError
         return Check(name="audit", ok=False, detail=f"the audit could not run on the result: {exc}"), []
     added = {rid: title for rid, title in after.items() if rid not in before}
     if added:

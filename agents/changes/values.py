@@ -25,7 +25,7 @@ from netutils.interface import canonical_interface_name
 from agents.changes.grammar import depths
 from agents.tools.junos_set import to_set_form
 
-_INTERFACE_LINE = re.compile(r"^interface (\S+)$")
+_INTERFACE_LINE = re.compile(r"^interface (\S+)(?: (?:l2transport|point-to-point|multipoint))?$")  # IOS-XR l2transport units too
 _ADDRESS = re.compile(r"^ipv?4? address (\d+\.\d+\.\d+\.\d+)(?:/(\d+)| (\d+\.\d+\.\d+\.\d+))(?: secondary)?$")
 # Junos in set form: the interface a statement is about, and an IPv4 address on one of its units.
 _JUNOS_INTERFACE = re.compile(r"^set (?:class-of-service )?interfaces (\S+)")
