@@ -188,6 +188,7 @@ def test_invalid_values_are_refused_on_every_new_platform(noc, device, lines, sa
     ("dc-leaf-02", "ip route 10.10.96.0/22 Null0", "covers the device's management address 10.10.99.32"),
     ("pe-rtr-01", "router static\n address-family ipv4 unicast\n  0.0.0.0/0 10.0.3.4", "replaces the default route"),
     ("pe-rtr-01", "router static\n address-family ipv4 unicast\n  10.10.99.0/24 Null0", "covers the device's management address 10.10.99.61"),
+    ("dc-leaf-02", "interface Ethernet1/49\n  switchport\n  switchport mode trunk", "Ethernet1/49 is a routed port (10.0.2.5/31)"),
 ])
 def test_routes_over_management_or_the_default_are_critical(noc, device, lines, why):
     result = noc("propose", device, lines=lines + "\n")

@@ -258,11 +258,18 @@ def risk_reasons(os: str, lines: list[str], running: str, management: str | None
     mgmt = _management(management)
     mgmt_nets = [a.network for addrs in interfaces.values() for a in addrs if mgmt is not None and a.ip == mgmt]
     reasons: list[str] = []
+    current: str | None = None
     for depth, text in depths(lines):
         name = interface_of(os, depth, text)
         key = name if os == "junos" or name is None else canonical(name)
         if key is not None and mgmt is not None and any(a.ip == mgmt for a in interfaces.get(key, [])):
             reasons.append(f"interface {name} carries the device's management address {mgmt}")
+        if depth == 0:
+            current = name
+        routed = interfaces.get(canonical(current), []) if current is not None and os != "junos" else []
+        if depth > 0 and text.startswith("switchport") and routed:
+            reasons.append(f"interface {current} is a routed port ({routed[0]}): making it a switchport removes its "
+                           "layer-3 configuration and whatever runs over it")
         route_line = route_text(os, depth, text)
         if route_line is None:
             continue
