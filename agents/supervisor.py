@@ -80,6 +80,8 @@ class Supervisor:
         self.analysts = analysts or offline_analysts()
         self.claude = claude
         self.resilience = resilience or (claude.client.resilience if claude and claude.client.resilience else Resilience(ResilienceConfig()))
+        for breaker in toolbox.external.breakers.values():  # the MCP servers' breakers, in the metrics and notices
+            self.resilience.adopt(breaker)
         rules = rule_pipeline(toolbox.inventory, self.analysts)
         self.pipeline = rules if claude is None else _claude_pipeline(claude, toolbox.inventory, rules, self.analysts)
 

@@ -62,6 +62,7 @@ async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> 
                                 tool_roles=ToolRoles(settings.access.tool_roles)).run(request, sink)
     finally:
         toolbox.gateway.close()
+        await toolbox.external.aclose()  # the MCP servers' sessions (mcp_servers)
         if claude is not None:
             await claude.aclose()
 

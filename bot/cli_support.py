@@ -102,7 +102,8 @@ def toolbox_of(ctx: click.Context, scenario: str | None) -> Toolbox:
         except UnknownScenarioError as exc:
             fail(str(exc))
     try:
-        return build_toolbox(settings.network, settings.audit, settings.thresholds, scenario=scenario, inventory=settings.inventory)
+        return build_toolbox(settings.network, settings.audit, settings.thresholds, scenario=scenario, inventory=settings.inventory,
+                             mcp_servers=settings.mcp_servers)
     except (InventoryError, AuditRulesError) as exc:
         fail(f"configuration error: {exc}")
     raise AssertionError("unreachable")

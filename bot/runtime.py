@@ -116,7 +116,7 @@ class Runtime:
         # not keep the bot down: it starts with what it can read and says so on /healthz; a broken
         # inventory file is a configuration error, as before.
         toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds, inventory=settings.inventory,
-                                strict=settings.inventory.source == "file")
+                                strict=settings.inventory.source == "file", mcp_servers=settings.mcp_servers)
         store = await Store.from_config(settings.store).open()
         resilience = Resilience(settings.resilience)
         await resilience.budget.attach(store)  # the token budget survives restarts and is shared by replicas
@@ -174,6 +174,7 @@ class Runtime:
             self.journal.close()
         self.toolbox.gateway.close()
         self.changes.engine.close()
+        await self.toolbox.external.aclose()  # the MCP servers' sessions (mcp_servers)
         if self.claude is not None:
             await self.claude.aclose()
         await self.resilience.budget.flush()

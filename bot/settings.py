@@ -25,6 +25,8 @@ from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, R
 from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
+from agents.tools.mcp_config import McpServerConfig
+from bot.mcp_server.config import McpServeConfig
 from bot.secret_mask import mask_credentials
 from bot.settings_env import EnvError, deep_merge, env_layer, variable_for
 
@@ -201,6 +203,8 @@ class Settings(StrictModel):
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
     changes: ChangesConfig = ChangesConfig()
+    mcp: McpServeConfig = McpServeConfig()  # `noc mcp serve` (bot/mcp_server)
+    mcp_servers: list[McpServerConfig] = []  # a team's MCP servers as toolsets (agents/tools/mcp_toolsets.py)
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:

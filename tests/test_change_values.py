@@ -167,3 +167,53 @@ def test_real_management_interfaces_make_changes_critical():
         assert any("management" in r for r in risk_reasons("eos", [route], running, str(address.ip))), route
         assert address.ip not in ipaddress.ip_network("198.18.0.0/15")
         assert risk_reasons("eos", ["ip route 198.18.0.0/15 192.0.2.1"], running, str(address.ip)) == []
+
+
+_PORT = {"nxos": re.compile(r"^(Ethernet\d|port-channel\d)", re.I), "junos": re.compile(r"^(ge|xe|et|mge)-\d+/\d+/\d+$")}
+
+
+@pytest.mark.parametrize("os", ["nxos", "iosxr", "junos"])
+def test_real_nxos_iosxr_junos_interfaces_are_known_and_only_their_ports_take_access_changes(os):
+    """The public NX-OS, IOS-XR and Junos configurations (batfish, napalm, netutils, hier_config):
+    every interface they define is known in the platform's spelling (Junos read from braces or set
+    lines), an access port is accepted only on a switchable port (never on IOS-XR, which has
+    none; never on a Junos port with family inet), and an invented interface is refused."""
+    from agents.tools.junos_set import to_set_form
+
+    checked = 0
+    for path in sorted((REALWORLD / os).glob("*.cfg")):
+        running = path.read_text()
+        known = device_interfaces(running, os)
+        if os == "junos":
+            written = {m.group(1) for line in to_set_form(running).lines
+                       if (m := re.match(r"set interfaces (\S+)", line))}
+            assert set(known) == written, path.name
+        else:
+            # IOS-XR `interface preconfigure X` is for hardware not (yet) in the chassis: not an interface to change
+            written = set(re.findall(r"^interface (?!preconfigure )(\S+)", running, re.M))
+            assert set(known) == {canonical(w) for w in written}, path.name
+        for interface in sorted(written):
+            if os == "junos":
+                lines = [f"set interfaces {interface} unit 0 family ethernet-switching interface-mode access",
+                         f"set interfaces {interface} unit 0 family ethernet-switching vlan members 10"]
+            else:
+                lines = [f"interface {interface}", "  switchport mode access", "  switchport access vlan 10"]
+            candidate = from_drafted(lines, os, running, KINDS)
+            problems = " ".join(candidate.problems)
+            port = os in _PORT and bool(_PORT[os].match(interface)) and "." not in interface
+            routed = os == "junos" and bool(known.get(interface))
+            if os == "iosxr":
+                assert "IOS-XR routers have no switchports" in problems, (path.name, interface, problems)
+            elif port and not routed:
+                assert "does not exist" not in problems and "cannot be" not in problems and "routed" not in problems, \
+                    (path.name, interface, problems)
+            elif port and routed:
+                assert "is a routed port" in problems, (path.name, interface, problems)
+            else:
+                assert candidate.problems, (path.name, interface)  # a loopback, a management port, a unit
+            checked += 1
+        invented = "xe-7/7/7" if os == "junos" else ("TenGigE7/7/7/7" if os == "iosxr" else "Ethernet77/77")
+        refused = value_problems("qos_policy", os, [f"set class-of-service interfaces {invented} scheduler-map X"]
+                                 if os == "junos" else [f"interface {invented}", " service-policy output X"], running)
+        assert refused and "does not exist" in refused[0], path.name
+    assert checked > 20

@@ -406,8 +406,20 @@ def test_as_numbers_and_percentages() -> None:
 def test_unsupported_os_is_a_problem_not_a_crash() -> None:
     req = detect_template("make Te1/1/1 a trunk allowing vlans 110,120")
     assert req is not None
-    out = render_config(req, "junos")
+    out = render_config(req, "vyos")  # Junos has templates since issue 24; VyOS has none
     assert out.lines == [] and out.problems
+
+
+def test_a_kind_a_platform_does_not_have_is_a_problem_naming_why() -> None:
+    req = detect_template("make Te0/0/0/1 a trunk allowing vlans 110,120")
+    assert req is not None
+    out = render_config(req, "iosxr")
+    assert out.lines == [] and out.problems == ["no trunk template for iosxr: IOS-XR routers have no switchports"]
+    junos = render_config(detect_template("make xe-0/0/3 a trunk allowing vlans 110,120-130 native vlan 99"), "junos")
+    assert junos.valid and junos.lines == [
+        "set interfaces xe-0/0/3 unit 0 family ethernet-switching interface-mode trunk",
+        "set interfaces xe-0/0/3 unit 0 family ethernet-switching vlan members [ 110 120-130 ]",
+        "set interfaces xe-0/0/3 native-vlan-id 99"], junos
 
 
 # --------------------------------------------------------------------------------------------

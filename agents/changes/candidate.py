@@ -14,16 +14,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hier_config import HConfig, Platform, get_hconfig
+from hier_config import HConfig, get_hconfig
 
 from agents.changes.grammar import check_lines, depths
-from agents.changes.values import value_problems
+from agents.changes.values import device_interfaces, value_problems
 from agents.specialists.config_templates import SiteDefaults, detect_template, render_config
+from agents.tools.config_tree import HCONFIG_PLATFORMS, UnreadableConfigError, read_config
 
-_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
+# Indentation per nesting level when the remediation is written out, as each OS prints it
+# (Junos candidates are flat `set` lines: no indentation).
+_WIDTH = {"ios": 1, "eos": 3, "nxos": 2, "iosxr": 1, "junos": 0}
 _INTERFACE = re.compile(r"^interface (\S+)", re.M)
 # The section that defines a kind's main object; when the device has it, it is left alone.
-_DEFINITION = {("qos_policy", "ios"): "policy-map {policy_name}", ("qos_policy", "eos"): "qos profile {policy_name}"}
+_DEFINITION = {("qos_policy", "ios"): "policy-map {policy_name}", ("qos_policy", "eos"): "qos profile {policy_name}",
+               ("qos_policy", "iosxr"): "policy-map {policy_name}", ("qos_policy", "nxos"): "policy-map type queuing {policy_name}"}
 
 
 @dataclass
@@ -43,7 +47,8 @@ def from_text(text: str, device: str, os: str, running: str, allowed: list[str],
         return None
     if request.kind not in allowed:
         return Candidate(request.kind, problems=[f"change kind {request.kind} is not on the allow-list (changes.kinds)"])
-    generated = render_config(request, os, device, _INTERFACE.findall(running), site=site)
+    known = list(device_interfaces(running, os)) if os == "junos" else _INTERFACE.findall(running)
+    generated = render_config(request, os, device, known, site=site)
     if not generated.valid:
         return Candidate(request.kind, problems=generated.problems)
     lines = _keep_existing_definitions(generated.lines, request.kind, os, generated.params, running)
@@ -78,11 +83,16 @@ def _keep_existing_definitions(lines: list[str], kind: str, os: str, params: dic
 
 def _remediation(kind: str, lines: list[str], os: str, running: str, notes: list[str], allowed: list[str]) -> Candidate:
     """Only what the running config lacks (hier_config's difference), checked once more."""
-    platform = _PLATFORM.get(os)
-    if platform is None:
+    platform = HCONFIG_PLATFORMS.get(os)
+    if platform is None or os not in _WIDTH:
         return Candidate(kind, problems=[f"no change support for OS {os!r}"])
-    missing = get_hconfig(platform, "\n".join(lines)).difference(get_hconfig(platform, running))
-    reduced = _lines(missing, 3 if os == "eos" else 1)
+    try:  # tolerant: a line the device printed that hier_config cannot place is left out (config_tree);
+        # Junos braces are read as `set` lines, the form candidates and the difference take
+        device_tree = read_config(os, running).tree
+    except UnreadableConfigError as exc:
+        return Candidate(kind, problems=[f"the device's running config could not be read as {os}: {exc}"])
+    missing = get_hconfig(platform, "\n".join(lines)).difference(device_tree)
+    reduced = _lines(missing, _WIDTH[os])
     if not reduced:
         return Candidate(kind, problems=["the device already has this configuration: nothing to change"])
     checked_kind, problems = check_lines(reduced, os, allowed)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hier_config import Platform, get_hconfig
+from hier_config import HConfig, get_hconfig
 
 from agents.changes.models import Check, Symptom
 from agents.severity import Severity
 from agents.tools.audit import AuditError, AuditRule, audit_config
+from agents.tools.config_tree import HCONFIG_PLATFORMS, read_config
 from agents.tools.network import Toolbox
 from agents.tools.results import ToolResult
 
-_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
 _SERIOUS = (Severity.high, Severity.critical)
 # Tools whose observations describe a symptom that a change can clear, re-run by the post-check.
 CHECK_TOOLS = ("analyze_traffic_patterns", "get_interface_statistics", "check_routing_protocol", "get_device_health")
@@ -27,17 +27,21 @@ DEFAULT_CHECKS = ("analyze_traffic_patterns",)
 
 def future_config(os: str, running: str, lines: list[str]) -> str:
     """The running config as it will be after the merge, as hier_config predicts it."""
-    platform = _PLATFORM[os]
-    future = get_hconfig(platform, running).future(get_hconfig(platform, "\n".join(lines)))
+    future = _tree(os, running).future(get_hconfig(HCONFIG_PLATFORMS[os], "\n".join(lines)))
     return "\n".join(" " * (c.depth() - 1) + c.text for c in future.all_children_sorted())
 
 
 def missing_lines(os: str, running: str, lines: list[str]) -> list[str]:
     """The change's lines the running config lacks (hier_config's difference): empty when the
     device has the whole change."""
-    platform = _PLATFORM[os]
-    missing = get_hconfig(platform, "\n".join(lines)).difference(get_hconfig(platform, running))
+    missing = get_hconfig(HCONFIG_PLATFORMS[os], "\n".join(lines)).difference(_tree(os, running))
     return [c.text for c in missing.all_children_sorted()]
+
+
+def _tree(os: str, running: str) -> HConfig:
+    """The running config as hier_config reads it, tolerantly (`config_tree`: a line it cannot place
+    is left out; Junos braces as `set` lines, like candidates). Shared: read, never changed."""
+    return read_config(os, running).tree
 
 
 def serious_findings(device: str, os: str, text: str, rules: list[AuditRule]) -> dict[str, str]:
@@ -51,7 +55,7 @@ def audit_precheck(device: str, os: str, running: str, lines: list[str], rules: 
     try:
         before = serious_findings(device, os, future_config(os, running, []), rules)
         after = serious_findings(device, os, future_config(os, running, lines), rules)
-    except (AuditError, KeyError) as exc:
+    except (AuditError, KeyError, ValueError) as exc:  # ValueError: config_tree's UnreadableConfigError
         return Check(name="audit", ok=False, detail=f"the audit could not run on the result: {exc}"), []
     added = {rid: title for rid, title in after.items() if rid not in before}
     if added:

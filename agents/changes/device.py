@@ -102,9 +102,11 @@ class ChangeDevice:
         """Merge, compare, commit with `revert_in`; returns the diff committed and the hash of the
         result. Raises ChangeAborted (nothing committed) when the device is not as it was approved."""
         def work(driver: Any) -> Committed:
-            if not supports_revert(type(driver)):
-                raise ChangeAborted(f"the {device.platform} driver cannot commit with a revert timer, so the change "
-                                    "could not undo itself if the device became unreachable; apply it by hand")
+            problem = revert_problem(device, revert_in)
+            if problem is None and not supports_revert(type(driver)):
+                problem = f"the {device.platform} driver cannot commit with a revert timer"
+            if problem is not None:
+                raise ChangeAborted(f"{problem}; apply it by hand")
             if digest(_running(driver)) != running_hash:
                 raise ChangeAborted("the running config changed since the proposal")
             driver.load_merge_candidate(config="\n".join(lines))
@@ -138,6 +140,36 @@ def supports_revert(driver_class: type) -> bool:
     `confirm_commit` instead of inheriting the base class's NotImplementedError. Read from the
     driver itself, so a NAPALM release that adds the feature to a platform is picked up."""
     return getattr(driver_class, "confirm_commit", None) is not napalm.base.NetworkDriver.confirm_commit
+
+
+# Where the platform's NAPALM driver refuses `revert_in`, what the platform itself would offer.
+_NATIVE = {"iosxr": "IOS-XR has `commit confirmed` natively, but NAPALM's IOS-XR drivers (iosxr, iosxr_netconf) do not expose it",
+           "nxos": "NX-OS has no commit-confirmed for a merge (only checkpoints and `configure replace ... commit-timeout`), and NAPALM's NX-OS drivers do not expose a timer"}
+
+
+def revert_problem(device: Device, revert_in: int) -> str | None:
+    """Why a change on `device` cannot be committed with a `revert_in` s revert timer; None when it can.
+
+    Read from the NAPALM driver of the device's platform (a lab device stands in for its OS's
+    driver): NAPALM 5.2, and upstream as of August 2026, commits with a timer on ios, eos and junos
+    only; nxos, nxos_ssh, iosxr and iosxr_netconf raise NotImplementedError. A change is never
+    applied without a way back, so on those it is refused before anyone is asked to approve it.
+    The timer's unit is checked too: Junos confirms in whole minutes, IOS in whole minutes of 1-120.
+    """
+    name = device.os if device.platform == "mock" else device.platform
+    try:
+        driver = napalm.get_network_driver(name)
+    except napalm.base.exceptions.ModuleImportError:
+        return f"no NAPALM driver {name!r} is installed, so no commit with a revert timer is possible on {device.name}"
+    if not supports_revert(driver):
+        native = _NATIVE.get(device.os, f"NAPALM's {name} driver does not implement it")
+        return (f"{device.name} ({device.os}) cannot commit with a revert timer: {native} (commit_config(revert_in) "
+                f"raises NotImplementedError), so the change could not undo itself if {device.name} stopped answering")
+    if device.os in ("junos", "ios") and revert_in % 60:
+        return f"{device.os} counts a revert timer in whole minutes: changes.confirm_s ({revert_in}) must be a multiple of 60"
+    if device.os == "ios" and not 60 <= revert_in <= 7200:
+        return f"IOS takes a revert timer of 1 to 120 minutes: changes.confirm_s ({revert_in}) is outside it"
+    return None
 
 
 def _running(driver: Any) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from agents.changes import candidate as candidates
 from agents.changes.checks import CHECK_TOOLS, DEFAULT_CHECKS, audit_precheck, postcheck, run_checks, symptoms_of
 from agents.changes.config import ChangesConfig
-from agents.changes.device import ChangeAborted, ChangeDevice
+from agents.changes.device import ChangeAborted, ChangeDevice, revert_problem
 from agents.changes.models import KIND_RISK, ChangeProposal, Check, Source, digest
 from agents.changes.values import risk_reasons
 from agents.config import NetworkConfig
@@ -100,6 +100,9 @@ class ChangeEngine:
         proposal.diff = redact_diff(preview.diff.splitlines())
         proposal.diff_hash, proposal.running_hash = digest(preview.diff), preview.running_hash
         proposal.prechecks.append(Check(name="reachable", ok=True, detail=f"{dev.name} answered; running config hash {preview.running_hash[:8]} recorded"))
+        revert = revert_problem(dev, self.config.confirm_s)
+        if revert is not None:  # never applied without a way back: refused before anyone is asked
+            return _refuse(proposal, "revert timer", f"{revert}; apply the reviewed lines by hand in a maintenance window")
         proposal.checks = [t for t in (check_tools or []) if t in CHECK_TOOLS] or list(DEFAULT_CHECKS)
         proposal.symptoms = symptoms_of(await run_checks(self.toolbox, dev.name, proposal.checks))
         return proposal

@@ -37,7 +37,7 @@ class LabAccess:
 
     def open_for_change(self, device: Device, timeout_s: float, clock: Callable[[], float]) -> Any:
         driver = LabDriver(device.hostname, device.username or _USERNAME, "", int(timeout_s),
-                           {**driver_args(device), "lab_clock": clock})
+                           {**driver_args(device), "lab_clock": clock, "lab_os": device.os})
         driver.open()
         return driver
 

@@ -31,11 +31,15 @@ from napalm.base import exceptions as napalm_exc
 from napalm.base.mock import MockDriver
 
 from agents.lab import _DEVICES_DIR, get_scenario, rematerialize
+from agents.lab.junos_merge import compare, merge_set_lines
 from agents.lab.merge import merge_lines, running_of, with_running
 
 _CONFIG_FILE = "get_config.1"
 
 
+# The OSes whose NAPALM driver takes `revert_in` (NAPALM 5.2: ios, eos, junos); the lab device
+# stands in for its OS's driver, so on the others a commit with a timer is refused as there.
+REVERT_OSES = ("ios", "eos", "junos")
 _PENDING_FILE = ".pending-commit.json"
 HOLD_POINTS = ("commit", "committed", "confirm")
 
@@ -125,13 +129,15 @@ def _save_pending(path: Path, pending: _Pending | None) -> None:
 
 
 class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type information
-    """A mock driver that takes merges. `optional_args["lab_clock"]` times the revert timer."""
+    """A mock driver that takes merges. `optional_args["lab_clock"]` times the revert timer, and
+    `optional_args["lab_os"]` is the OS the device stands in for (Junos takes `set` lines)."""
 
     def __init__(self, hostname: str, username: str, password: str, timeout: int = 60,
                  optional_args: dict[str, Any] | None = None) -> None:
         super().__init__(hostname, username, password, timeout, optional_args)
         args = optional_args or {}
         self._clock: Callable[[], float] = args.get("lab_clock") or time.monotonic
+        self._os = str(args.get("lab_os") or "ios")
         self._host = Path(self.path).name
         self._candidate: list[str] | None = None
 
@@ -179,8 +185,14 @@ class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type infor
         if not self._candidate:
             return ""
         before = running_of(_read_config(Path(self.path)))
-        after = merge_lines(before, self._candidate)
-        return config_diff(before, after)
+        if self._os == "junos":
+            return compare(merge_set_lines(before, self._candidate)[1])
+        return config_diff(before, self._merged(before))
+
+    def _merged(self, running: str) -> str:
+        if self._os == "junos":
+            return merge_set_lines(running, self._candidate or [])[0]
+        return merge_lines(running, self._candidate or [])
 
     def discard_config(self) -> None:
         self._candidate = None
@@ -189,6 +201,8 @@ class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type infor
         self._raise_if_closed()
         if self._candidate is None:
             raise napalm_exc.CommitError("nothing loaded to commit")
+        if revert_in is not None and self._os not in REVERT_OSES:  # as NAPALM's nxos and iosxr drivers do
+            raise NotImplementedError("Commit confirm has not been implemented on this platform.")
         path = Path(self.path)
         _gate(path, "commit")
         with _lock:
@@ -196,7 +210,7 @@ class LabDriver(MockDriver):  # type: ignore[misc]  # napalm ships no type infor
                 raise napalm_exc.CommitError("Pending commit confirm already in process!")
             snapshot = {f: f.read_bytes() for f in _files_touched(path)}
             config = _read_config(path)
-            new_running = merge_lines(running_of(config), self._candidate)
+            new_running = self._merged(running_of(config))
             if revert_in is not None:  # armed before the write: a crash in between leaves no unarmed commit
                 _save_pending(path, _Pending(self._clock() + revert_in, snapshot))
             (path / _CONFIG_FILE).write_text(with_running(config, new_running))

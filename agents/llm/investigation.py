@@ -54,8 +54,9 @@ def ask_specialist_tool() -> dict[str, Any]:
 
 def tools_for(ctx: AnalysisContext) -> list[dict[str, Any]]:
     """The specialist's tools that the requester's role allows (the gate in `ctx.tool` still checks
-    every call), plus `ask_specialist`."""
-    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS and ctx.may_use(name)] + [ask_specialist_tool()]
+    every call), the MCP servers' tools granted to it (mcp_servers), plus `ask_specialist`."""
+    external = [t.definition() for t in ctx.toolbox.external.tools_for(ctx.agent.value, ctx.definition.tools) if ctx.may_use(t.local)]
+    return [tool_definition(name) for name in ctx.definition.tools if name in TOOL_SPECS and ctx.may_use(name)] + external + [ask_specialist_tool()]
 
 
 def cap(text: str, limit: int) -> str:
@@ -79,6 +80,10 @@ def task_prompt(ctx: AnalysisContext) -> str:
 async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMConfig, meter: UsageMeter) -> AnalystOutput:
     agent = ctx.agent
     output_model = report_model(agent)
+    await ctx.toolbox.external.ensure_listed()  # a team's MCP servers (listed once; a down one again later)
+    for note in ctx.toolbox.external.down_for(agent.value, ctx.definition.tools):
+        if note not in ctx.refused:
+            ctx.refused.append(note)
     tools = tools_for(ctx)
     choice, tier = bound_tier(config, choose_tier(config, agent.value, ctx.task, inventory_size=len(ctx.inventory.names),
                                                   tools=len(tools) - 1, failures=ctx.failures), ctx.binding)

@@ -72,6 +72,13 @@ class Resilience:
         self.llm_slots = RequestGate(config.llm_call_limit())
         self.llm_tokens: Counter[tuple[str, str]] = Counter()  # (model, type) -> tokens
         self.llm_cost: defaultdict[str, float] = defaultdict(float)  # model -> USD
+        self.adopted: list[CircuitBreaker] = []  # breakers made elsewhere (an MCP server's), reported here too
+
+    def adopt(self, breaker: CircuitBreaker) -> None:
+        """Report `breaker`'s transitions like this guard's own (events, metrics, notices, listeners)."""
+        if breaker not in self.adopted:
+            breaker.on_change = self._changed
+            self.adopted.append(breaker)
 
     def _changed(self, breaker: CircuitBreaker, old: BreakerState, new: BreakerState, reason: str) -> None:
         event = BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason)
@@ -100,7 +107,7 @@ class Resilience:
         return self.providers[endpoint or DEFAULT_ENDPOINT]
 
     def breakers(self) -> list[CircuitBreaker]:
-        return list(self.providers.values()) + [i.breaker for p in self.pools.values() for i in p.instances]
+        return list(self.providers.values()) + [i.breaker for p in self.pools.values() for i in p.instances] + self.adopted
 
     def snapshot(self) -> dict[str, Any]:
         """Plain data for the health report: every instance, the provider breaker, the budget."""

@@ -14,13 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.access import Role, ToolRoles
+from agents.access import Role, ToolRoles, allows
 from agents.catalogue import PerCatalogue
 from agents.config import EngineConfig, InstanceConfig, ThresholdsConfig
 from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist, SpecialistQuery
 from agents.network.inventory import Inventory
 from agents.progress import ProgressSink, ToolCalled
 from agents.severity import Severity
+from agents.tools.mcp_toolsets import McpResult
 from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
 from agents.tools.results import ToolError, ToolResult
@@ -114,21 +115,33 @@ class AnalysisContext:
         """Devices this task is about; every inventory device when none was resolved."""
         return list(self.task.devices) or self.inventory.names
 
+    def has_tool(self, name: str) -> bool:
+        """Whether this specialist has the tool: its spec names it, or an MCP server grants it (mcp_servers)."""
+        return name in self.definition.tools or self.toolbox.external.granted(self.agent.value, name, self.definition.tools)
+
+    def needed(self, name: str) -> Role:
+        """The role a tool needs: an MCP server's tool as configured for it, else the tool gate's table."""
+        return self.toolbox.external.needed(name) or self.tool_roles.needed(name)
+
     def may_use(self, name: str) -> bool:
         """Whether this specialist has the tool and the requester's role allows it."""
-        return name in self.definition.tools and self.tool_roles.allowed(self.role, name)
+        return self.has_tool(name) and allows(self.role, self.needed(name))
 
     async def tool(self, name: str, **arguments: Any) -> ToolResult:
         device = arguments.get("device") if isinstance(arguments.get("device"), str) else None
-        if name not in self.definition.tools:
+        if not self.has_tool(name):
             return ToolResult(tool=name, device=device, ok=False, error=ToolError(
                 kind="bad_arguments", message=f"the {self.agent.value} specialist may not use {name}"))
-        if not self.tool_roles.allowed(self.role, name):
+        if not allows(self.role, self.needed(name)):
             return self._refuse(name, device)
         t0 = time.monotonic()
         result = await call_tool(self.toolbox, name, arguments)
         if result.ok:
-            self.data_roles.add(self.tool_roles.needed(name))
+            self.data_roles.add(self.needed(name))
+        elif isinstance(result, McpResult) and result.error and result.error.kind in {"unreachable", "timeout"}:
+            note = f"{result.error.message}: skipped {name}"  # a down server degrades only its own tools, visibly
+            if note not in self.refused:
+                self.refused.append(note)
         elapsed = time.monotonic() - t0
         self.evidence.append(Evidence(tool=name, device=result.device, ok=result.ok, summary=_summarise(result), duration_s=round(elapsed, 3)))
         await self.sink.emit(ToolCalled(request_id=self.request_id, t=round(time.monotonic() - self.started, 3),
@@ -138,7 +151,7 @@ class AnalysisContext:
 
     def _refuse(self, name: str, device: str | None) -> ToolResult:
         """The tool gate's answer: an error result for the caller and a visible note for the answer."""
-        needed = self.tool_roles.needed(name)
+        needed = self.needed(name)
         what = TOOL_SPECS[name].withheld if name in TOOL_SPECS else f"the {name} tool"
         note = f"needs {needed}: skipped {what}" + (f" of {device}" if device else "")
         if note not in self.refused:

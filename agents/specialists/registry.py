@@ -16,6 +16,7 @@ from agents.catalogue import BUILTIN_DIR, CatalogueError, PerCatalogue, Speciali
 from agents.models import Specialist
 from agents.specialists import generic
 from agents.specialists.base import AnalysisContext, AnalystOutput
+from agents.specialists.external import with_external
 
 Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
 
@@ -37,11 +38,11 @@ def _rules_module(spec: SpecialistSpec) -> ModuleType | None:
 def _analyst(spec: SpecialistSpec) -> Analyst:
     module = _rules_module(spec)
     if module is None:
-        return generic.analyse
+        return with_external(generic.analyse)
     analyse = getattr(module, "analyse", None)
     if not callable(analyse):
         raise CatalogueError(f"{spec.rules_file}: defines no `async def analyse(ctx)`")
-    return analyse  # type: ignore[no-any-return]
+    return with_external(analyse)
 
 
 # Every specialist's offline analyst, following the catalogue.

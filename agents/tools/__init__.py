@@ -6,6 +6,8 @@ and real devices (the inventory, and the `DeviceAccess` the gateway opens sessio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agents.config import AuditConfig, NetworkConfig, ThresholdsConfig
 from agents.lab import lab_inventory
 from agents.lab.access import LabAccess
@@ -15,6 +17,8 @@ from agents.network.inventory import Inventory
 from agents.network.sources import live_inventory
 from agents.network.sources.config import InventoryConfig
 from agents.tools.audit import load_rules
+from agents.tools.mcp_config import McpServerConfig
+from agents.tools.mcp_toolsets import McpToolsets
 from agents.tools.network import Toolbox
 
 
@@ -48,7 +52,8 @@ def build_toolbox(
     scenario: str | None = None,
     inventory: InventoryConfig | None = None,
     strict: bool = True,
+    mcp_servers: Sequence[McpServerConfig] = (),
 ) -> Toolbox:
     live = load_network_inventory(network, scenario, inventory, strict=strict)
     rules = load_rules((audit or AuditConfig()).rules_file)
-    return Toolbox(live, build_gateway(network), rules, thresholds)
+    return Toolbox(live, build_gateway(network), rules, thresholds, McpToolsets(mcp_servers))

@@ -29,6 +29,7 @@ from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.config_intake import IntakeConfig, redact_or_withhold, take_config
 from agents.tools.config_views import config_section, qos_view, read_log, startup_changes
 from agents.tools.logs import select_events
+from agents.tools.mcp_toolsets import McpToolsets
 from agents.tools.results import (
     DeviceConfig,
     DeviceHealth,
@@ -64,8 +65,10 @@ class Toolbox(RoutingChecks):
         gateway: Gateway,
         rules: list[AuditRule],
         thresholds: ThresholdsConfig | None = None,
+        external: McpToolsets | None = None,
     ) -> None:
         self.inventory = inventory
+        self.external = external or McpToolsets()  # a team's MCP servers (mcp_servers in the settings)
         self.gateway = gateway
         self.rules = rules
         self.thresholds = thresholds or ThresholdsConfig()

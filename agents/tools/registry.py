@@ -103,6 +103,8 @@ DEVICE_SWEEP: tuple[tuple[str, dict[str, Any]], ...] = (
 async def call_tool(toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> ToolResult:
     """Validate `arguments` for tool `name` and run it; every problem comes back as a result."""
     spec = TOOL_SPECS.get(name)
+    if spec is None and toolbox.external.server_of(name) is not None:  # a tool of a configured MCP server
+        return await toolbox.external.call(name, arguments if isinstance(arguments, dict) else {})
     if spec is None:
         return ToolResult(tool=name, ok=False, error=ToolError(kind="bad_arguments", message=f"unknown tool '{name}'; tools: {', '.join(TOOL_SPECS)}"))
     try:
@@ -121,3 +123,15 @@ def tool_definition(name: str) -> dict[str, Any]:
     schema = spec.args.model_json_schema()
     schema.pop("title", None)
     return {"name": spec.name, "description": spec.description, "input_schema": schema}
+
+
+def result_model(name: str) -> type[ToolResult]:
+    """The typed result a tool returns, read from its implementation's return annotation, so the
+    MCP output schema and the tool never disagree (a tool's declaration is its code)."""
+    import inspect
+    import typing
+
+    returned = typing.get_type_hints(inspect.unwrap(getattr(Toolbox, TOOL_SPECS[name].name)))["return"]
+    if not (isinstance(returned, type) and issubclass(returned, ToolResult)):
+        raise TypeError(f"tool {name} must return a ToolResult subclass, not {returned!r}")
+    return returned

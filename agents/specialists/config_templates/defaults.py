@@ -51,6 +51,13 @@ DEFAULT_NOTES: dict[str, dict[str, tuple[Any, str | None]]] = {
 }
 
 
+# Defaults a platform's template does not render, said instead of the default's own note.
+_NOT_RENDERED = {
+    ("junos", "portfast"): "edge port: not in the Junos template (set protocols rstp interface <port> edge by hand if the switch runs RSTP)",
+    ("junos", "bpduguard"): "BPDU protection: not in the Junos template (set protocols layer2-control bpdu-block interface <port> by hand)",
+}
+
+
 def fill_defaults(kind: str, params: dict[str, Any], missing: list[str], notes: Notes, site: SiteDefaults) -> None:
     """Defaults where the text gave nothing; a value the text did not give (`missing`) that
     detection filled is replaced by `site`'s, which knows the device."""
@@ -61,5 +68,8 @@ def fill_defaults(kind: str, params: dict[str, Any], missing: list[str], notes: 
             params[key] = value
         elif not (key in missing and params.get(key) is not None):
             continue
-        if text is not None:
-            notes.assume(text.format(value=params[key], where=site.where))
+        if text is not None and (notes.os, key) in _NOT_RENDERED:
+            notes.assume(_NOT_RENDERED[(notes.os, key)])
+        elif text is not None:
+            notes.assume(text.format(value=params[key], where=site.where).replace(
+                "spanning-tree portfast", "spanning-tree port type edge" if notes.os == "nxos" else "spanning-tree portfast"))

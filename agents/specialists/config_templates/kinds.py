@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 TemplateKind = Literal["access_port", "trunk", "ospf", "bgp_neighbor", "static_route", "qos_policy"]
 TEMPLATE_KINDS: tuple[str, ...] = get_args(TemplateKind)
-SUPPORTED_OS: tuple[str, ...] = ("ios", "eos")
+SUPPORTED_OS: tuple[str, ...] = ("ios", "eos", "nxos", "iosxr", "junos")
 
 BGP_MD5_PLACEHOLDER = "<bgp-md5-key>"
 DEFAULT_OSPF_PROCESS = 1
@@ -34,7 +34,7 @@ class GeneratedConfig(BaseModel):
     """Rendered configuration plus everything an engineer must know before pasting it."""
 
     kind: TemplateKind
-    os: str  # "ios" or "eos"
+    os: str  # one of SUPPORTED_OS
     device: str | None = None
     lines: list[str] = Field(default_factory=list)  # ready to paste, indented as on the device
     params: dict[str, Any] = Field(default_factory=dict)

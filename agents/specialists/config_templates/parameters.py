@@ -111,6 +111,8 @@ def _prepare_access(p: dict[str, Any], notes: Notes) -> AccessPortParams:
     voice = check_vlan(p.get("voice_vlan"), "voice VLAN", notes)
     if voice is not None and voice == vlan:
         notes.problem(f"voice VLAN {voice} is the same as the access VLAN")
+    if notes.os in ("nxos", "junos") and voice is not None:
+        notes.problem(f"the {notes.os} access-port template has no voice VLAN (data-centre and ELS ports carry one VLAN untagged)")
     if notes.os == "eos" and voice is not None:
         notes.assume("EOS carries a voice VLAN with 'switchport mode trunk phone': data VLAN untagged (native), phone VLAN tagged")
     return AccessPortParams(
@@ -279,7 +281,8 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
     if total > 100:
         notes.problem(f"class percentages sum to {total}% (over 100%)")
     else:
-        queueing = "fair-queue" if notes.os == "ios" else "round-robin on tx-queue 0"
+        queueing = {"ios": "fair-queue", "iosxr": "WRED, random-detect default", "nxos": "q-default, bandwidth remaining",
+                    "junos": "best-effort scheduler"}.get(notes.os, "round-robin on tx-queue 0")
         notes.assume(f"class-default gets the remaining {100 - total}% ({queueing})")
     if voice and voice > 33:
         notes.assume(f"voice priority queue is {voice}%: more than a third of the link in strict priority can starve other classes")
@@ -300,20 +303,27 @@ def _prepare_qos(p: dict[str, Any], notes: Notes) -> QosPolicyParams:
     else:
         notes.assume("no line rate given: no shaper; on a sub-rate circuit give the rate so the policy can queue")
     policy = _named(p.get("policy_name"), "policy name", "qos_policy", notes)
-    if shape_bps is not None and notes.os == "ios":  # only the IOS policy nests in a named shaper
+    if shape_bps is not None and notes.os in ("ios", "iosxr"):  # only the MQC policies nest in a named shaper
         shaper = _named(p.get("shaper_name"), "shaper name", "qos_shaper", notes)
     else:
         shaper = policy_name(p["shaper_name"], "shaper name", notes) if p.get("shaper_name") is not None else "<shaper-name>"
     iface = check_interface(p.get("interface"), "interface", notes)
     if iface is None:
         notes.assume("no interface given: the policy is defined but not attached to any interface")
+    if notes.os == "nxos":
+        notes.assume("NX-OS: DSCP is classified into qos-groups on input (voice 5, video 4, business 3) and queued on "
+                     "output in c-out-8q-q5 (strict priority, not capped: police voice at the edge), q4, q3 and q-default; "
+                     "no per-interface shaper in the template")
+    elif notes.os == "junos":
+        notes.assume("Junos: voice is expedited-forwarding (strict-high, its transmit-rate the share), video and business "
+                     "share assured-forwarding, the rest best-effort; the classifier goes on unit 0 of the interface")
     if notes.os == "eos":
         notes.assume(
             "EOS has no MQC hierarchical shaping: classification is 'qos map dscp ... to traffic-class', queuing a "
             "'qos profile' with tx-queues (TC5 voice strict priority capped by shape rate, TC4 video, TC3 business, "
             "TC0 default) applied with 'service-profile'; EOS shape rate is in kbps; check tx-queue behaviour on the platform"
         )
-    elif shape_bps is not None:
+    elif shape_bps is not None and notes.os in ("ios", "iosxr"):
         notes.assume(f"parent policy {shaper} shapes class-default and nests {policy}; the interface gets {shaper}")
     return QosPolicyParams(
         policy_name=policy,

@@ -1,4 +1,6 @@
-"""Filling the IOS-XE or EOS template for a request, then checking what came out.
+"""Filling the IOS-XE, EOS, NX-OS, IOS-XR or Junos (set form) template for a request, then checking
+what came out. A platform without a kind (IOS-XR has no switchports) has no template for it, and
+the request gets that as its problem.
 
 Parameter problems come from `parameters`; here the output itself is checked: every indented
 line has a parent and hier_config reads the tree as written, and no key value survives (the
@@ -26,8 +28,12 @@ TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 _OS_ALIASES = {
     "ios": "ios", "iosxe": "ios", "ios-xe": "ios", "ios_xe": "ios", "cisco_ios": "ios", "cisco_xe": "ios",
     "eos": "eos", "arista_eos": "eos", "arista": "eos",
+    "nxos": "nxos", "nxos_ssh": "nxos", "cisco_nxos": "nxos", "iosxr": "iosxr", "iosxr_netconf": "iosxr",
+    "cisco_xr": "iosxr", "cisco_iosxr": "iosxr", "junos": "junos", "juniper_junos": "junos", "juniper": "junos",
 }
-_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS}
+_NO_TEMPLATE = {"iosxr": "IOS-XR routers have no switchports"}
+_PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS, "nxos": Platform.CISCO_NXOS, "iosxr": Platform.CISCO_XR,
+             "junos": Platform.JUNIPER_JUNOS}
 
 
 @cache
@@ -122,7 +128,12 @@ def render_config(req: TemplateRequest, os: str, device: str | None = None, inte
     notes = Notes(os=os_key, device=device, interfaces=interfaces)
     fill_defaults(req.kind, params, req.missing, notes, site or SiteDefaults())
     context = PREPARE[req.kind](params, notes)
-    template = _environment().get_template(f"{os_key}/{req.kind}.j2")
+    try:
+        template = _environment().get_template(f"{os_key}/{req.kind}.j2")
+    except jinja2.TemplateNotFound:
+        why = _NO_TEMPLATE.get(os_key, f"the {os_key} templates do not cover it yet")
+        return GeneratedConfig(kind=req.kind, os=os_key, device=device, params=params,
+                               problems=[f"no {req.kind} template for {os_key}: {why}"])
     rendered = template.render(**context.model_dump())
     lines = [line.rstrip() for line in rendered.splitlines() if line.strip()]
     lines, secret_problems = _scrub_secrets(lines)

@@ -22,7 +22,7 @@ from netutils.vlan import vlanlist_to_config
 # would become interface Vlan110 and "lo 0" noise would match.
 _IFACE_FULL = (
     "HundredGigabitEthernet", "HundredGigE", "FortyGigabitEthernet", "TwentyFiveGigabitEthernet",
-    "TwentyFiveGigE", "TenGigabitEthernet", "FiveGigabitEthernet", "TwoGigabitEthernet",
+    "TwentyFiveGigE", "TenGigabitEthernet", "TenGigE", "FortyGigE", "Bundle-Ether", "FiveGigabitEthernet", "TwoGigabitEthernet",
     "GigabitEthernet", "FastEthernet", "Ethernet", "Port-Channel", "Loopback", "Management",
     "Tunnel", "Serial", "Null",
 )
@@ -41,7 +41,8 @@ IOS_ONLY_NAMES = re.compile(
     r"^(?:GigabitEthernet|TenGigabitEthernet|TwoGigabitEthernet|FiveGigabitEthernet|TwentyFiveGigE|"
     r"FortyGigabitEthernet|HundredGigE|FastEthernet|Serial)",
 )
-NOT_SWITCHPORT = re.compile(r"^(?:Loopback|Vlan|Tunnel|Null|Management|Serial)", re.IGNORECASE)
+_JUNOS_IN_TEXT = re.compile(r"(?<![\w/-])(?:ge|xe|et|mge)-\d+/\d+/\d+(?:\.\d+)?(?![\w/])")
+NOT_SWITCHPORT = re.compile(r"^(?:Loopback|Vlan|Tunnel|Null|Management|Serial|lo\d|fxp|em\d|irb|mgmt)", re.IGNORECASE)
 
 
 def normalise_interface(name: str, os: str | None = None) -> str:
@@ -54,9 +55,15 @@ def normalise_interface(name: str, os: str | None = None) -> str:
     m = re.match(r"([A-Za-z-]+)(.*)$", raw)
     if m and m.group(1).lower() in _PREFIX_SPELLING:
         raw = _PREFIX_SPELLING[m.group(1).lower()] + m.group(2)
+    if os == "junos" or _JUNOS_IN_TEXT.fullmatch(raw):  # ge-0/0/1, xe-0/1/0, ae0, lo0: written as they are
+        return raw.lower()
     canon = canonical_interface_name(raw)
     canon = re.sub(r"^VLAN", "Vlan", canon)
-    if os == "eos":
+    if os == "nxos":
+        canon = re.sub(r"^Port-[Cc]hannel", "port-channel", canon)
+    elif os == "iosxr":  # IOS-XR keeps its short speed names: TenGigE0/0/0/1, HundredGigE0/0/0/0
+        canon = re.sub(r"^(Hundred|Forty|TwentyFive|Ten)GigabitEthernet", r"\1GigE", canon)
+    elif os == "eos":
         canon = canon.replace("Port-channel", "Port-Channel")
     elif os == "ios":
         canon = canon.replace("Port-Channel", "Port-channel")
@@ -69,7 +76,8 @@ def interfaces_in(text: str) -> list[tuple[str, int, int]]:
     for m in IFACE_RX.finditer(text):
         prefix = m.group("full") or m.group("abbr")
         found.append((normalise_interface(prefix + m.group("num")), m.start(), m.end()))
-    return found
+    found += [(m.group(0).lower(), m.start(), m.end()) for m in _JUNOS_IN_TEXT.finditer(text)]
+    return sorted(found, key=lambda f: f[1])
 
 
 # -- VLAN lists ---------------------------------------------------------------------------------
