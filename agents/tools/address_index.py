@@ -43,8 +43,10 @@ class AddressIndex:
 
     def __init__(self, owners: Iterable[tuple[str, AddressOwner]]) -> None:
         self._by_address: dict[str, list[AddressOwner]] = defaultdict(list)
+        self._by_device: dict[str, set[str]] = defaultdict(set)  # each BGP check asks for its device's own
         for address, owner in owners:
             self._by_address[address].append(owner)
+            self._by_device[owner.device].add(address)
 
     def owner(self, address: str, vrf: str | None = None, *, exclude: str | None = None) -> AddressOwner | None:
         """The one device that owns `address` (seen from `exclude`'s session in `vrf`), or None."""
@@ -58,7 +60,7 @@ class AddressIndex:
         return None
 
     def addresses_of(self, device: str) -> set[str]:
-        return {a for a, owners in self._by_address.items() if any(o.device == device for o in owners)}
+        return set(self._by_device.get(device, ()))
 
 
 def build_address_index(reads: Iterable[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> AddressIndex:
