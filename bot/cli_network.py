@@ -1,5 +1,5 @@
-"""`noc lab`, `noc audit` and `noc tool`: the embedded lab, configuration audits and single
-tool calls, each printed as text or JSON; a device that cannot be read makes the exit status 1."""
+"""`noc lab` and `noc audit`: the embedded lab and configuration audits, printed as text or JSON;
+a device that cannot be read makes the exit status 1. (`noc tool` is `bot.cli_tool`.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import click
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.network.inventory import UnknownDeviceError
 from agents.tools.network import Toolbox
-from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.audit_report import render_audit_text
+from bot.cli_complete import complete_device
 from bot.cli_support import LazyGroup, fail, scenario_option, settings_of, toolbox_of
 
 
@@ -68,7 +68,7 @@ def lab_scenarios(as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("device", required=False)
+@click.argument("device", required=False, shell_complete=complete_device)
 @click.option("--all", "all_devices", is_flag=True, help="Audit every inventory device.")
 @scenario_option
 @click.option("--tag", "tags", multiple=True, type=click.Choice(["cis", "pci", "soc2"]), help="Only rules with this compliance tag (repeatable).")
@@ -99,33 +99,3 @@ async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None):
         return await toolbox.audit_devices(names, tags)
     finally:
         toolbox.gateway.close()
-
-
-# -- noc tool -----------------------------------------------------------------------------------
-
-
-@click.command("tool")
-@click.argument("name", type=click.Choice(sorted(TOOL_SPECS)))
-@click.argument("arguments", nargs=-1)
-@scenario_option
-@click.pass_context
-def tool(ctx: click.Context, name: str, arguments: tuple[str, ...], scenario: str | None) -> None:
-    """Run one network tool and print its JSON result, e.g. `noc tool get_device_health device=edge-rtr-01`."""
-    args: dict[str, object] = {}
-    for item in arguments:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            fail(f"tool arguments are key=value pairs, got '{item}'")
-        args[key] = value.split(",") if key == "tags" else value
-    toolbox = toolbox_of(ctx, scenario)
-
-    async def run():
-        try:
-            return await call_tool(toolbox, name, args)
-        finally:
-            toolbox.gateway.close()
-
-    result = asyncio.run(run())
-    click.echo(result.model_dump_json(indent=2))
-    if not result.ok:
-        sys.exit(2 if result.error and result.error.kind in {"unknown_device", "bad_arguments"} else 1)
