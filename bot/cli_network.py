@@ -15,6 +15,7 @@ from agents.network.inventory import UnknownDeviceError
 from agents.tools.network import Toolbox
 from bot.audit_report import render_audit_text
 from bot.cli_complete import complete_device
+from bot.cli_progress import DeviceProgress, progress_for
 from bot.cli_support import LazyGroup, fail, scenario_option, settings_of, toolbox_of
 
 
@@ -73,8 +74,12 @@ def lab_scenarios(as_json: bool) -> None:
 @scenario_option
 @click.option("--tag", "tags", multiple=True, type=click.Choice(["cis", "pci", "soc2"]), help="Only rules with this compliance tag (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--progress/--no-progress", "show_progress", default=False,
+              help="Progress of --all on stderr even when stderr is not a terminal (on a terminal it is shown anyway).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.pass_context
-def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: str | None, tags: tuple[str, ...], as_json: bool) -> None:
+def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: str | None, tags: tuple[str, ...], as_json: bool,
+          show_progress: bool, quiet: bool) -> None:
     """Audit device configuration against the hardening rules, worst findings first."""
     if bool(device) == all_devices:
         fail("name one DEVICE or pass --all (e.g. `noc audit edge-rtr-01` or `noc audit --all`)")
@@ -85,7 +90,8 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
         except UnknownDeviceError as exc:
             fail(str(exc))
     names = toolbox.inventory.names if all_devices else [device]
-    scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None))
+    progress = progress_for(quiet or not all_devices, show_progress)
+    scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None, progress))
     if as_json:
         click.echo(json.dumps({"devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
     else:
@@ -94,8 +100,8 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
         sys.exit(1)
 
 
-async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None):
+async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None, progress: DeviceProgress | None):
     try:
-        return await toolbox.audit_devices(names, tags)
+        return await toolbox.audit_devices(names, tags, progress)
     finally:
         toolbox.gateway.close()
