@@ -11,7 +11,7 @@ Each process first runs the workload once on the lab's eight devices, untimed, s
 router model and the fixtures' parses are not counted as per-device work (a real network's
 configs differ, so its parses are not shared the way these copies' are: this measures the
 per-device cost of the orchestration, reads and checks, which is what issue 27 found quadratic).
-Prints seconds, peak RSS (MB, the whole process, imports included), cost per device, the marginal
+Prints seconds, CPU seconds, peak RSS (MB, the whole process, imports included), cost per device, the marginal
 cost per device between consecutive sizes, and that cost over the first size's: a ratio near 1 is
 linear work; the quadratic address-index validation of issue 27 made it grow with the size.
 Run: python bench/every_device.py [--question 10,100,1000] [--audit 10,100,1000,5000] [--health 10,100,1000,5000]
@@ -90,11 +90,17 @@ async def run_health(n: int) -> str:
 def child(kind: str, n: int) -> None:
     work = {"question": run_question, "audit": run_audit, "health": run_health}[kind]
     asyncio.run(work(8))  # untimed: imports, the router model and the parses of the lab's eight are start-up, not per-device cost
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
     outcome = asyncio.run(work(n))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu() - cpu0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "outcome": outcome}))
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_mb": peak_mb, "outcome": outcome}))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (all threads): on a shared machine, less at the mercy of the others' load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(kind: str, n: int) -> dict:
@@ -108,7 +114,7 @@ def measure(kind: str, n: int) -> dict:
 def report(kind: str, sizes: list[int]) -> None:
     print(f"\n{kind}: " + {"question": f"'{QUESTION}' through the offline engine", "audit": "noc audit --all",
                             "health": "noc health (SQLite store)"}[kind])
-    print(f"{'devices':>8} {'seconds':>8} {'peak MB':>8} {'ms/device':>10} {'marginal ms/dev':>16} {'ratio':>6}  outcome")
+    print(f"{'devices':>8} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} {'ms/device':>10} {'marginal ms/dev':>16} {'ratio':>6}  outcome")
     previous: tuple[int, float] | None = None
     first_marginal: float | None = None
     for n in sizes:
@@ -119,7 +125,7 @@ def report(kind: str, sizes: list[int]) -> None:
             marginal = (r["seconds"] - previous[1]) / (n - previous[0]) * 1000
             first_marginal = first_marginal or marginal
             ratio = marginal / first_marginal
-        print(f"{n:8d} {r['seconds']:8.2f} {r['peak_mb']:8.0f} {per:10.2f} "
+        print(f"{n:8d} {r['seconds']:8.2f} {r['cpu_s']:7.2f} {r['peak_mb']:8.0f} {per:10.2f} "
               f"{'' if marginal is None else f'{marginal:.2f}':>16} {'' if ratio is None else f'{ratio:.2f}':>6}  {r['outcome']}", flush=True)
         previous = (n, r["seconds"])
 
