@@ -17,9 +17,10 @@ from pathlib import Path
 import click
 
 from bot.cli_ask import ask, eval_routing, route_cmd
-from bot.cli_network import audit, lab, tool
+from bot.cli_network import audit, lab
 from bot.cli_ops import audit_log_cmd, health_cmd, metrics_cmd, requests_cmd
 from bot.cli_support import LazyGroup, fail, settings_of
+from bot.cli_tool import tool
 from bot.credentials import CredentialError, slack_credentials
 from bot.logs import FORMAT_ENV, FORMATS, configure_logging, serve_level
 from bot.secret_mask import mask_credentials

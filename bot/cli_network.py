@@ -1,5 +1,5 @@
-"""`noc lab`, `noc audit` and `noc tool`: the embedded lab, configuration audits and single
-tool calls, each printed as text or JSON; a device that cannot be read makes the exit status 1."""
+"""`noc lab` and `noc audit`: the embedded lab and configuration audits, printed as text or JSON;
+a device that cannot be read makes the exit status 1. (`noc tool` is `bot.cli_tool`.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import click
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.network.inventory import UnknownDeviceError
 from agents.tools.network import Toolbox
-from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.audit_report import render_audit_text
+from bot.cli_complete import complete_device
+from bot.cli_progress import DeviceProgress, progress_for
 from bot.cli_support import LazyGroup, fail, scenario_option, settings_of, toolbox_of
 
 
@@ -68,13 +69,17 @@ def lab_scenarios(as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("device", required=False)
+@click.argument("device", required=False, shell_complete=complete_device)
 @click.option("--all", "all_devices", is_flag=True, help="Audit every inventory device.")
 @scenario_option
 @click.option("--tag", "tags", multiple=True, type=click.Choice(["cis", "pci", "soc2"]), help="Only rules with this compliance tag (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--progress/--no-progress", "show_progress", default=False,
+              help="Progress of --all on stderr even when stderr is not a terminal (on a terminal it is shown anyway).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.pass_context
-def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: str | None, tags: tuple[str, ...], as_json: bool) -> None:
+def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: str | None, tags: tuple[str, ...], as_json: bool,
+          show_progress: bool, quiet: bool) -> None:
     """Audit device configuration against the hardening rules, worst findings first."""
     if bool(device) == all_devices:
         fail("name one DEVICE or pass --all (e.g. `noc audit edge-rtr-01` or `noc audit --all`)")
@@ -85,7 +90,8 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
         except UnknownDeviceError as exc:
             fail(str(exc))
     names = toolbox.inventory.names if all_devices else [device]
-    scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None))
+    progress = progress_for(quiet or not all_devices, show_progress)
+    scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None, progress))
     if as_json:
         click.echo(json.dumps({"devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
     else:
@@ -94,38 +100,8 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
         sys.exit(1)
 
 
-async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None):
+async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None, progress: DeviceProgress | None):
     try:
-        return await toolbox.audit_devices(names, tags)
+        return await toolbox.audit_devices(names, tags, progress)
     finally:
         toolbox.gateway.close()
-
-
-# -- noc tool -----------------------------------------------------------------------------------
-
-
-@click.command("tool")
-@click.argument("name", type=click.Choice(sorted(TOOL_SPECS)))
-@click.argument("arguments", nargs=-1)
-@scenario_option
-@click.pass_context
-def tool(ctx: click.Context, name: str, arguments: tuple[str, ...], scenario: str | None) -> None:
-    """Run one network tool and print its JSON result, e.g. `noc tool get_device_health device=edge-rtr-01`."""
-    args: dict[str, object] = {}
-    for item in arguments:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            fail(f"tool arguments are key=value pairs, got '{item}'")
-        args[key] = value.split(",") if key == "tags" else value
-    toolbox = toolbox_of(ctx, scenario)
-
-    async def run():
-        try:
-            return await call_tool(toolbox, name, args)
-        finally:
-            toolbox.gateway.close()
-
-    result = asyncio.run(run())
-    click.echo(result.model_dump_json(indent=2))
-    if not result.ok:
-        sys.exit(2 if result.error and result.error.kind in {"unknown_device", "bad_arguments"} else 1)

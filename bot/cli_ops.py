@@ -38,12 +38,15 @@ def metrics_cmd(ctx: click.Context, url: str | None, as_csv: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--post", "post_channel", default=None, metavar="CHANNEL",
               help="Also post it to this Slack channel id, like the daily report (needs SLACK_BOT_TOKEN).")
+@click.option("--progress/--no-progress", "show_progress", default=False,
+              help="Progress on stderr even when stderr is not a terminal (on a terminal it is shown anyway).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.pass_context
-def health_cmd(ctx: click.Context, scenario: str | None, as_json: bool, post_channel: str | None, quiet: bool) -> None:
+def health_cmd(ctx: click.Context, scenario: str | None, as_json: bool, post_channel: str | None, show_progress: bool, quiet: bool) -> None:
     """The health report of /noc-health and the daily job: alerts, every device worst first,
     what changed since the last report, agent health from the store."""
-    from bot.report.command import TerminalProgress, health_report
+    from bot.cli_progress import progress_for
+    from bot.report.command import health_report
     from bot.report.text import render_text
     from bot.store import StoreError
 
@@ -54,7 +57,7 @@ def health_cmd(ctx: click.Context, scenario: str | None, as_json: bool, post_cha
     toolbox = toolbox_of(ctx, scenario)
     try:
         report = asyncio.run(health_report(settings, toolbox, post_channel=post_channel, bot_token=token,
-                                           progress=None if quiet else TerminalProgress()))
+                                           progress=progress_for(quiet, show_progress)))
     except StoreError as exc:
         fail(f"store error: {exc}")
     click.echo(report.model_dump_json(indent=2) if as_json else render_text(report))

@@ -109,7 +109,14 @@ def toolbox_of(ctx: click.Context, scenario: str | None) -> Toolbox:
     raise AssertionError("unreachable")
 
 
-scenario_option = click.option("--scenario", "-s", default=None, help="Lab fault scenario (see `noc lab scenarios`).")
+def complete_scenario(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from agents.lab import scenario_names
+
+    return [name for name in scenario_names() if name.startswith(incomplete)]
+
+
+scenario_option = click.option("--scenario", "-s", default=None, help="Lab fault scenario (see `noc lab scenarios`).",
+                               shell_complete=complete_scenario)
 
 
 def since_option(text: str | None) -> float | None:

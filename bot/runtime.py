@@ -368,7 +368,7 @@ class Runtime:
         sink = self._sink(origin, "Auditing")
         try:
             await sink.start(f":shield: Audit {request_id} of {', '.join(devices) if len(devices) < 4 else f'{len(devices)} devices'}")
-            scans = await self.toolbox.audit_devices(devices, tags or None)
+            scans = await self.toolbox.audit_devices(devices, tags or None, sink.device_progress if len(devices) > 1 else None)
             await sink.close_status()
             await sink.post_rendered(render_audit(scans, tags))
         except Exception as exc:

@@ -64,6 +64,8 @@ class SlackThreadSink:
         self._open_turn = Turn(PROGRESS)
         self._dirty = False
         self._lock = asyncio.Lock()
+        self._progress_at: int | None = None  # the line `device_progress` rewrites
+        self._pending_progress: asyncio.Future | None = None
 
     async def start(self, first_line: str) -> None:
         """Post the status message; if it has to queue for the channel's token it is posted in the
@@ -98,6 +100,20 @@ class SlackThreadSink:
             return
         self.lines.append(line)
         await self._coalesce()
+
+    def device_progress(self, phase: str, done: int, total: int) -> None:
+        """Every-device work (`/noc-audit all`): one line, "auditing 120/1,000 devices", rewritten
+        in place and shown through the same coalesced edits, however many devices report."""
+        line = f"{phase} {done}/{total} devices"
+        if self._progress_at is None:
+            self._progress_at = len(self.lines)
+            self.lines.append(line)
+        else:
+            self.lines[self._progress_at] = line
+        self._dirty = True  # a pending edit (or the status post still on its way) picks it up
+        idle = self._pending_progress is None or self._pending_progress.done()
+        if self._flusher is None and self._ready() and idle:
+            self._pending_progress = asyncio.ensure_future(self._coalesce())
 
     async def _coalesce(self) -> None:
         """Something changed: flush now if the interval since the last edit has passed, else make
@@ -145,6 +161,8 @@ class SlackThreadSink:
         One still waiting for the interval or for its token is dropped (the final edit shows its
         lines; a status message never posted needs none). The final edit queues as an answer."""
         await _settle(self._opening, self._open_turn)
+        if self._pending_progress is not None:  # a progress edit being scheduled: let it schedule, then settle it
+            await asyncio.gather(self._pending_progress, return_exceptions=True)
         await _settle(self._flusher, self._flush_turn)
         wait = self.interval_s - (self.clock() - self._last_update)
         if wait > 0 and self._ready():

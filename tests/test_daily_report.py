@@ -333,7 +333,7 @@ def test_noc_health_json_has_every_section_and_post_sends_the_report(fake_slack,
     config.write_text(f"store:\n  url: sqlite:///{tmp_path / 'noc.db'}\nnetwork:\n  scenario: bgp-peer-down\n")
     monkeypatch.setenv("SLACK_API_URL", fake_slack.api_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token-123")
-    result = CliRunner().invoke(cli, ["--config", str(config), "health", "--json", "--post", REPORT])
+    result = CliRunner().invoke(cli, ["--config", str(config), "health", "--json", "--post", REPORT, "--progress"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"alerts", "network", "changes", "agents", "chart_filename"} <= set(data)

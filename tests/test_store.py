@@ -258,6 +258,22 @@ async def test_config_snapshots_keep_changes_and_show_drift(store, clock):
     assert drift["device"] == "edge-rtr-01" and drift["new_hash"] == digest and "telnet" in drift["new_text"]
 
 
+async def test_config_snapshots_of_many_devices_are_kept_in_one_write_when_changed(store, clock):
+    """The report's batch: the same answers as one call per device (only changed configs kept)."""
+    await store.record_config_snapshot("edge-rtr-01", "hostname edge")
+    clock.advance(60)
+    configs = {"edge-rtr-01": "hostname edge", "core-sw-01": "hostname core", **{f"sw-{i:04d}": f"hostname sw-{i}" for i in range(1200)}}
+    changed = await store.record_config_snapshots(configs)
+    assert changed["edge-rtr-01"] is False and changed["core-sw-01"] is True and sum(changed.values()) == 1201
+    assert await store.count("config_snapshots") == 1202
+    clock.advance(60)
+    again = await store.record_config_snapshots({"edge-rtr-01": "hostname edge\ntelnet enabled", "sw-0007": "hostname sw-7"})
+    assert again == {"edge-rtr-01": True, "sw-0007": False}
+    [drift] = await store.config_drift(since=clock.now - 1)
+    assert drift["device"] == "edge-rtr-01" and "telnet" in drift["new_text"] and drift["old_text"] == "hostname edge"
+    assert await store.record_config_snapshots({}) == {}
+
+
 async def test_health_sweeps_and_alerts_round_trip(store):
     await store.record_health_sweep({"devices": {"edge-rtr-01": "ok"}}, devices=8, unhealthy=1, request_id="r9")
     [sweep] = await store.health_sweeps()

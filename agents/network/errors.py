@@ -7,8 +7,9 @@ from typing import Literal
 
 # By cause, because each asks for a different fix: unreachable/timeout (path, ACL), refused (the
 # SSH/API service or port), dns (the inventory hostname), auth/credentials (the account), parse
-# (the driver cannot read this device's output), unsupported (no driver or getter for it).
-ErrorKind = Literal["unreachable", "timeout", "refused", "dns", "auth", "credentials", "parse", "unsupported", "failed"]
+# (the driver cannot read this device's output), unsupported (no driver or getter for it);
+# not_checked: the request's time ran out before the device could be read (nothing is known of it).
+ErrorKind = Literal["unreachable", "timeout", "refused", "dns", "auth", "credentials", "parse", "unsupported", "failed", "not_checked"]
 
 
 class DeviceError(Exception):

@@ -7,7 +7,9 @@ session). Results are cached for a short TTL; failures are not cached, except a 
 device that did not answer is not asked again for `network.timeout_s` (later reads fail at once,
 naming the timeout), so one slow device costs a request one timeout, not one per step. A read
 inside a step waits at most a share of what is left of the step (`agents.network.budget`), so a
-slow device is a tool error the step answers with, never a step timeout.
+slow device is a tool error the step answers with, never a step timeout; a read the step left no
+time for is "not checked in time" (kind not_checked), never "did not answer", and does not mark
+the device slow.
 
 How a session reaches a device is a `DeviceAccess` chosen at composition time (real devices
 through their NAPALM driver, the embedded lab through NAPALM's `mock` driver). The mock driver
@@ -53,6 +55,10 @@ Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", 
 # in the same session would look for another fixture file.
 
 
+# Less time than this left of the step for a read: the device is not asked at all ("not checked in time").
+_TOO_LITTLE_S = 0.01
+
+
 @dataclass
 class _Entry:
     expires: float
@@ -92,6 +98,10 @@ class Gateway:
         # (read, outcome) -> count: ok, cached, cancelled or the DeviceError's kind (exported as
         # noc_device_reads_total by the bot's /metrics; plain counts, so agents needs no metrics library)
         self.outcomes: Counter[tuple[str, str]] = Counter()
+        # read -> how many times its cached data changed (new data read, or forgotten): what is built
+        # from cached reads (the address index) is still valid while these numbers stand. A failed
+        # read changes nothing cached, so it leaves them alone.
+        self._generations: Counter[str] = Counter()
 
     def close(self) -> None:
         self._closing.set()  # wakes sessions still waiting to open (the lab's slow devices)
@@ -101,7 +111,22 @@ class Gateway:
         """Forget cached reads of `device`: after a commit or rollback the cache would show the past."""
         for key in [k for k in self._cache if k[0] == device]:
             self._cache.pop(key, None)
+            self._generations[key[1]] += 1
         self._slow.pop(device, None)
+
+    def generation(self, reads: Sequence[Read]) -> tuple[int, ...]:
+        """The version of the cached data of `reads`, across devices: it changes whenever one of them
+        is read anew or forgotten, so an equal version means the same data."""
+        return tuple(self._generations[r] for r in reads)
+
+    def cached_until(self, devices: Sequence[str], reads: Sequence[Read]) -> float:
+        """When the first cached entry of `reads` on `devices` expires (gateway clock); now when none is cached."""
+        now = self._clock()
+        expiries = [e.expires for d in devices for r in reads if (e := self._cache.get((d, r))) is not None]
+        return min(expiries, default=now)
+
+    def now(self) -> float:
+        return self._clock()
 
     async def read(self, device: Device, reads: Sequence[Read]) -> dict[str, Any]:
         """Return {read: data} for `device`, opening at most one session for uncached reads."""
@@ -133,18 +158,28 @@ class Gateway:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._config.max_parallel_devices)
         loop = asyncio.get_running_loop()
-        timeout_s = device_timeout(self._config.timeout_s)
+        timeout_s = self._config.timeout_s
         try:
             async with self._semaphore:
+                # The share of the step is taken once a session slot is free: waiting for one is the
+                # request's queue, not the device's time.
+                timeout_s = device_timeout(self._config.timeout_s)
+                if timeout_s < _TOO_LITTLE_S < self._config.timeout_s:  # nothing left: no session it cannot wait for
+                    raise asyncio.TimeoutError
                 data = await asyncio.wait_for(
                     loop.run_in_executor(self._executor, self._session, device, missing),
                     timeout=timeout_s,
                 )
         except BaseException as exc:
-            error = _classify(device, exc, timeout_s)
+            cut = isinstance(exc, asyncio.TimeoutError) and timeout_s < _TOO_LITTLE_S < self._config.timeout_s
+            # A read the request's budget left no time for says nothing about the device: it is "not
+            # checked in time", and the device is not treated as slow by the next request. (A read
+            # given a real share of the step that timed out is the device's: "did not answer".)
+            error = (DeviceError(device.name, "not_checked", f"{device.name} not checked in time: the request's time ran out "
+                                 f"({timeout_s:g}s left for it)") if cut else _classify(device, exc, timeout_s))
             outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else error.kind
             self.outcomes.update((name, outcome) for name in missing)
-            if isinstance(exc, asyncio.TimeoutError):
+            if isinstance(exc, asyncio.TimeoutError) and not cut:
                 self._slow[device.name] = (self._clock() + self._config.timeout_s, error)
             for name, fut in futures.items():
                 self._cache.pop((device.name, name), None)
@@ -156,6 +191,7 @@ class Gateway:
             raise error from None
         self.outcomes.update((name, "ok") for name in missing)
         for name, fut in futures.items():
+            self._generations[name] += 1
             if not fut.done():
                 fut.set_result(data[name])
 

@@ -87,6 +87,11 @@ class Inventory:
         """The devices by name; a live inventory (agents.network.live) answers with its snapshot."""
         return self._devices
 
+    def device_table(self) -> dict[str, Device]:
+        """The devices by name, as one object: a refresh replaces it, so the same object (compared
+        with `is`) means the same devices, which lets what is built from them be cached by it."""
+        return self._table()
+
     @property
     def defaults(self) -> dict[str, Any]:
         return self._defaults

@@ -39,26 +39,44 @@ def _vrf_name(vrf: str | None) -> str | None:
 
 
 class AddressIndex:
-    """Interface addresses of the inventory; lookups that refuse to guess between owners."""
+    """Interface addresses of the inventory; lookups that refuse to guess between owners.
+
+    Each address keeps its owners grouped by device, by device in each VRF, and the devices that
+    did not say their VRF, so a lookup costs the same however many devices share the address
+    (an anycast gateway on every leaf of a large fabric made it a scan of them all, per neighbour)."""
 
     def __init__(self, owners: Iterable[tuple[str, AddressOwner]]) -> None:
         self._by_address: dict[str, list[AddressOwner]] = defaultdict(list)
+        self._by_device: dict[str, set[str]] = defaultdict(set)  # each BGP check asks for its device's own
+        self._first: dict[str, dict[str, AddressOwner]] = defaultdict(dict)  # address -> device -> its first owner entry
+        self._in_vrf: dict[tuple[str, str | None], dict[str, AddressOwner]] = defaultdict(dict)
+        self._vrf_unknown: dict[str, set[str]] = defaultdict(set)  # address -> devices with an owner of unknown VRF
         for address, owner in owners:
             self._by_address[address].append(owner)
+            self._by_device[owner.device].add(address)
+            self._first[address].setdefault(owner.device, owner)
+            if owner.vrf is None:
+                self._vrf_unknown[address].add(owner.device)
+            else:
+                self._in_vrf[(address, _vrf_name(owner.vrf))].setdefault(owner.device, owner)
 
     def owner(self, address: str, vrf: str | None = None, *, exclude: str | None = None) -> AddressOwner | None:
         """The one device that owns `address` (seen from `exclude`'s session in `vrf`), or None."""
-        candidates = [o for o in self._by_address.get(address, []) if o.device != exclude]
-        if len({o.device for o in candidates}) == 1:
-            return candidates[0]
-        if vrf is not None and all(o.vrf is not None for o in candidates):  # an owner of unknown VRF may be the one
-            in_vrf = [o for o in candidates if o.vrf is not None and same_vrf(o.vrf, vrf)]
-            if len({o.device for o in in_vrf}) == 1:
-                return in_vrf[0]
-        return None
+        first = self._first.get(address)
+        if not first:
+            return None
+        others = len(first) - (exclude in first)
+        if others == 1:
+            return next(o for d, o in first.items() if d != exclude)
+        if others == 0 or vrf is None:
+            return None
+        if any(d != exclude for d in self._vrf_unknown.get(address, ())):  # an owner of unknown VRF may be the one
+            return None
+        in_vrf = [o for d, o in self._in_vrf.get((address, _vrf_name(vrf)), {}).items() if d != exclude]
+        return in_vrf[0] if len(in_vrf) == 1 else None
 
     def addresses_of(self, device: str) -> set[str]:
-        return {a for a, owners in self._by_address.items() if any(o.device == device for o in owners)}
+        return set(self._by_device.get(device, ()))
 
 
 def build_address_index(reads: Iterable[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> AddressIndex:

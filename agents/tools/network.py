@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 from agents.config import ThresholdsConfig
@@ -269,10 +270,22 @@ class Toolbox(RoutingChecks):
             unplaced=list(report.unplaced),
         )
 
-    async def audit_devices(self, names: list[str], tags: list[str] | None = None) -> list[SecurityScan]:
-        """Audit several devices at once, riskiest first; devices that could not be read last."""
+    async def audit_devices(self, names: list[str], tags: list[str] | None = None,
+                            progress: Callable[[str, int, int], None] | None = None) -> list[SecurityScan]:
+        """Audit several devices at once, riskiest first; devices that could not be read last.
+        `progress("auditing", done, total)` is called as each device's audit ends."""
+        done = 0
+
+        async def one(name: str) -> SecurityScan:
+            nonlocal done
+            scan = await self.scan_security_vulnerabilities(name, tags)
+            done += 1
+            if progress is not None:
+                progress("auditing", done, len(names))
+            return scan
+
         with self.inventory.pinned():  # one device list for the whole audit
-            scans = await asyncio.gather(*(self.scan_security_vulnerabilities(n, tags) for n in names))
+            scans = await asyncio.gather(*(one(n) for n in names))
         return sorted(scans, key=lambda s: (not s.ok, -s.risk_score, s.device or ""))
 
     # -- get_interface_qos -------------------------------------------------------------------

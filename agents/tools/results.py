@@ -18,7 +18,7 @@ from agents.tools.qos import InterfaceQos
 
 ToolErrorKind = Literal[
     "unknown_device", "bad_arguments", "unreachable", "timeout", "refused", "dns", "auth", "credentials", "parse",
-    "unsupported", "failed", "needs_role"
+    "unsupported", "failed", "needs_role", "not_checked"
 ]
 
 

@@ -9,9 +9,10 @@ that is down is explained by comparing both ends.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
-from agents.network.gateway import DeviceError, ospf_command
+from agents.network.gateway import DeviceError, Gateway, Read, ospf_command
 from agents.network.inventory import Device, Inventory
 from agents.network.parse_cache import PARSES, content_key
 from agents.network.parsers import OspfTable, find_interface, l2_overhead, parse_ospf_table
@@ -40,36 +41,79 @@ def bgp_instances(bgp: dict[str, Any]) -> list[BgpInstance]:
         out.append(BgpInstance(vrf=vrf, router_id=table.get("router_id") or None, local_as=local_as, peers=len(peers)))
     return out
 
-_IndexReads = list[tuple[str, dict[str, Any], dict[str, Any] | None]]
+_INDEX_READS: tuple[Read, ...] = ("interfaces_ip", "instances")
+
+
+@dataclass(frozen=True)
+class _BuiltIndex:
+    """An address index and the version of the data it was built from: the inventory's device
+    table (a new object after every refresh) and the gateway's generation of the reads it used."""
+
+    table: object
+    generation: tuple[int, ...]
+    valid_until: float
+    index: AddressIndex
 
 
 class RoutingChecks:
     """BGP and OSPF checks over the toolbox's inventory and reads (a mixin of `Toolbox`)."""
 
     inventory: Inventory
-    # The last address index and the read objects it was built from: the gateway hands out the
-    # same objects while its cache holds them, so the same objects mean the same index.
-    _index_built: tuple[tuple[tuple[str, int, int], ...], _IndexReads, AddressIndex] | None = None
+    gateway: Gateway
+    _index_built: _BuiltIndex | None = None
+    _index_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def _read(self, device: Device, *reads: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _index_current(self) -> AddressIndex | None:
+        """The last index, if the data it was built from is still what the caches hold: checked
+        by version numbers in O(1), never by reading every device again (which made a check of
+        every device cost the square of the network)."""
+        built = self._index_built
+        if built is None or built.table is not self.inventory.device_table():
+            return None
+        generation, now = getattr(self.gateway, "generation", None), getattr(self.gateway, "now", None)
+        if generation is None or now is None:  # a gateway without versions: rebuild each time
+            return None
+        if generation(_INDEX_READS) != built.generation or now() >= built.valid_until:
+            return None
+        return built.index
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._index_lock is None or self._index_lock[0] is not loop:
+            self._index_lock = (loop, asyncio.Lock())
+        return self._index_lock[1]
+
     async def _address_index(self) -> AddressIndex:
-        """Which inventory device owns each interface address (and in which VRF, where known)."""
+        """Which inventory device owns each interface address (and in which VRF, where known).
+
+        Built once and shared: concurrent checks wait for the one build in progress, and later
+        ones reuse it until the inventory or a cached address read changes or expires."""
+        if (index := self._index_current()) is not None:
+            return index
+        async with self._lock():
+            if (index := self._index_current()) is not None:  # built while this check waited
+                return index
+            return await self._build_index()
+
+    async def _build_index(self) -> AddressIndex:
+        table = self.inventory.device_table()
+        devices = list(table.values())
 
         async def one(dev: Device) -> tuple[str, dict[str, Any], dict[str, Any] | None] | None:
             try:
-                data = await self._read(dev, "interfaces_ip", "instances")
+                data = await self._read(dev, *_INDEX_READS)
             except DeviceError:
                 return None
             return dev.name, data["interfaces_ip"], data["instances"]
 
-        reads = [r for r in await asyncio.gather(*(one(d) for d in self.inventory)) if r]
-        key = tuple((name, id(ips), id(instances)) for name, ips, instances in reads)
-        if self._index_built is not None and self._index_built[0] == key:
-            return self._index_built[2]
+        reads = [r for r in await asyncio.gather(*(one(d) for d in devices)) if r]
         index = build_address_index(reads)
-        self._index_built = (key, reads, index)  # keeps the objects alive, so their ids stay theirs
+        generation, until = getattr(self.gateway, "generation", None), getattr(self.gateway, "cached_until", None)
+        if generation is not None and until is not None:
+            self._index_built = _BuiltIndex(table, generation(_INDEX_READS), until([d.name for d in devices], _INDEX_READS), index)
         return index
 
     async def _check_bgp(self, dev: Device) -> RoutingStatus:

@@ -47,8 +47,7 @@ async def build_report(src: ReportSources, *, kind: str = "on-demand", day: str 
     network, configs = await sweep_network(src.toolbox, src.settings.network, progress)
     previous = (await store.last_health_sweep(before=now, prefix=DAILY_PREFIX)
                 or await store.last_health_sweep(before=now, prefix="report:"))
-    for device, text in configs.items():
-        await store.record_config_snapshot(device, text)
+    await store.record_config_snapshots(configs)
     since = previous["at"] if previous else now - DAY_S
     drift = [drift_summary(d["device"], d["at"], d["old_text"], d["new_text"]) for d in await store.config_drift(since)]
     changes = compare(previous, network.devices, drift)

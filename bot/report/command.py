@@ -2,32 +2,14 @@
 
 No bot needs to run: the report reads the network itself and the history (breakers, agent
 runs, previous sweeps) from the configured store, which is what a running bot writes. Breakers
-"open now" are therefore the last state the bot recorded. Progress goes to stderr so stdout
-stays clean for `--json`.
+"open now" are therefore the last state the bot recorded. Progress (`bot.cli_progress`) goes to stderr,
+on a terminal only, so stdout stays clean for `--json`.
 """
 
 from __future__ import annotations
 
-import sys
-from typing import TextIO
-
 from bot.report.build import ReportSources, build_report
 from bot.report.model import HealthReport
-from bot.report.text import progress_text
-
-
-class TerminalProgress:
-    """One line per tenth of the devices and per phase: readable in a log, not a flood."""
-
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self._phase = ""
-
-    def __call__(self, phase: str, done: int, total: int) -> None:
-        step = max(1, total // 10)
-        if phase != self._phase or done == total or done % step == 0:
-            self._phase = phase
-            print(progress_text(phase, done, total), file=self.stream, flush=True)
 
 
 async def health_report(settings, toolbox, *, post_channel: str | None = None, bot_token: str | None = None,
