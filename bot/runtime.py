@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,6 +36,7 @@ from bot.inventory_ops import InventoryRefresher
 from bot.journal import Journal
 from bot.lifecycle import RequestLedger, Where
 from bot.metrics import BotMetrics
+from bot.origin import Origin
 from bot.outbox import Outbox
 from bot.report.build import ReportSources
 from bot.report.post import ReportPublisher
@@ -59,23 +59,6 @@ _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
 # thread context): a locked or unreachable store costs a log line, never the answer.
 _STORE_PATIENCE_S = 3.0
 TITLE_CHARS = 80  # an assistant thread's title: the first question, cut to fit the history list
-
-
-@dataclass
-class Origin:
-    """Where a request came from and where its thread is."""
-
-    source: str  # mention | dm | slash | rerun
-    user: str | None
-    channel: str
-    thread_ts: str
-    event_id: str | None = None  # the Slack event that started it (its retries are de-duplicated on it)
-    team: str | None = None  # the workspace: a streamed reply in a channel names its recipient user and team
-    assistant_thread: bool = False  # a thread of the Messages tab: its first question becomes its title
-
-    @property
-    def where(self) -> Where:
-        return Where(self.source, self.user, self.channel, self.thread_ts, self.event_id)
 
 
 class Runtime:

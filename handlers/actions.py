@@ -10,7 +10,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from agents.access import highest
-from bot.runtime import Origin
+from bot.origin import Origin
 from handlers.common import runtime_of
 
 NOT_HERE = "That request was not found here; ask again."

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import render_help
 from bot.inventory_ops import describe
-from bot.runtime import Origin
+from bot.origin import Origin
 from bot.views.text import code_span, cut, escape
 from handlers.common import runtime_of, tell_through_response_url
 

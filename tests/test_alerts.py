@@ -14,7 +14,7 @@ from agents.llm.client import ClaudeClient
 from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut, SynthesisOut
 from agents.models import Request
 from agents.resilience.guard import Resilience
-from bot.runtime import Origin
+from bot.origin import Origin
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401
     overloaded,

@@ -31,6 +31,7 @@ from typing import Any
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Request, cut_question
+from bot.origin import Origin
 from bot.triage.payloads import AlertGroup
 from bot.views.text import code_span, escape
 
@@ -225,7 +226,6 @@ class AlertTriage:
         return Request(question=question, truncated=truncated, channel=self.channel, role=self.config.triage_role)
 
     async def _investigate(self, request: Request, group: AlertGroup, channel: str, thread_ts: str, inbox_id: int | None) -> None:
-        from bot.runtime import Origin  # the runtime owns answering; imported late to keep this module light
 
         origin = Origin(source="alert", user=None, channel=channel, thread_ts=thread_ts)
         if inbox_id is not None:
