@@ -27,7 +27,8 @@ from bot.settings import CONFIG_ENV, Settings
 from bot.settings_env import EnvError, apply_secret_files
 
 
-@click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose."}, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose.",
+                                   "eval": "bot.cli_eval:eval_cmd|Run the answer eval suite (evals/) and print the scores."}, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
 @click.pass_context
