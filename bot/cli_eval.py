@@ -36,7 +36,7 @@ def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: st
              min_score: float | None, as_json: bool, quiet: bool) -> None:
     """Run the answer eval suite and print a scored table per case, per category and per half."""
     from agents.evals.cases import EvalCaseError, load_cases
-    from agents.evals.runner import render, run_suite
+    from agents.evals.runner import render
 
     if not cases_dir.is_dir():
         fail(f"no eval cases at {cases_dir} (run from the repository root or give --cases)")

@@ -40,6 +40,15 @@ def _files(corpus: Path, sample: str) -> dict[str, str]:
     raise EvalCaseError(f"sample '{sample}' is not napalm/<os>/<getter>/<case>, cli/<platform>/<command>/<file>.raw or configs/<os>/<file>.cfg")
 
 
+_VENDOR = {"ios": "Cisco", "nxos": "Cisco", "iosxr": "Cisco", "eos": "Arista", "junos": "Juniper"}
+
+
+def _facts(name: str, os_name: str) -> dict[str, object]:
+    """Labelled scaffolding for a device whose samples hold no get_facts: its name and vendor, nothing measured."""
+    return {"hostname": name, "fqdn": f"{name}.fixture.example", "vendor": _VENDOR[os_name], "model": "unknown (fixture)",
+            "os_version": "unknown (fixture)", "serial_number": "", "uptime": -1.0, "interface_list": []}
+
+
 def write_fixture(network: FixtureNetwork, corpus: Path, root: Path) -> Path:
     """Write `network` under `root` as a Nornir inventory; returns the inventory directory."""
     hosts = {}
@@ -51,6 +60,8 @@ def write_fixture(network: FixtureNetwork, corpus: Path, root: Path) -> Path:
                 raise EvalCaseError(f"fixture device {name}: no sample {sample} in the corpus")
             for filename, text in _files(corpus, sample).items():
                 (directory / filename).write_text(text, encoding="utf-8")
+        if not (directory / "get_facts.1").exists():  # scaffolding: the corpus records facts for few devices, the health tool reads them
+            (directory / "get_facts.1").write_text(json.dumps(_facts(name, device.os)), encoding="utf-8")
         hosts[name] = {"hostname": f"{name}.fixture.example", "platform": "mock",
                        "data": {"os": device.os, "role": device.role, "site": device.site},
                        "connection_options": {"napalm": {"extras": {"optional_args": {"path": str(directory)}}}}}

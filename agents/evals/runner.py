@@ -74,10 +74,10 @@ async def run_suite(cases: Sequence[EvalCase], cases_dir: Path, corpus: Path, as
         for case in cases:
             toolbox = networks.toolbox(case.network)
             try:
-                answer = await ask(toolbox, Request.from_text(case.question))
+                answer = await ask(toolbox, Request.from_text(case.question, role="admin"))  # as `noc ask` asks by default
             finally:
                 toolbox.gateway.close()
-            result = score(case, answer, toolbox.inventory.names(), lab_names)
+            result = score(case, answer, toolbox.inventory.names, lab_names)
             scores.append(result)
             if progress is not None:
                 progress(result)

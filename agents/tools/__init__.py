@@ -16,6 +16,7 @@ from agents.network.sources import live_inventory
 from agents.network.sources.config import InventoryConfig
 from agents.tools.audit import load_rules
 from agents.tools.network import Toolbox
+from agents.tools.runbooks import LAB_DIR as LAB_RUNBOOKS
 
 
 def load_network_inventory(network: NetworkConfig, scenario: str | None = None, source: InventoryConfig | None = None,
@@ -51,4 +52,5 @@ def build_toolbox(
 ) -> Toolbox:
     live = load_network_inventory(network, scenario, inventory, strict=strict)
     rules = load_rules((audit or AuditConfig()).rules_file)
-    return Toolbox(live, build_gateway(network), rules, thresholds)
+    lab = network.inventory is None and (inventory or InventoryConfig()).source == "file"
+    return Toolbox(live, build_gateway(network), rules, thresholds, runbooks_dir=network.runbooks or (LAB_RUNBOOKS if lab else None))

@@ -22,7 +22,7 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, finding, recommendation
 from agents.specialists.howto import CLAUDE_HINT, HowToAnswer, answer_howto
 from agents.specialists.incident_report import build_incident_report
-from agents.tools.runbooks import RunbookHit, search_runbooks
+from agents.tools.runbooks import RunbookHit, search_runbooks, site_runbooks
 
 # A request for a written procedure: the runbook leads the answer, a knowledge note only adds to it.
 _PROCEDURE = re.compile(r"\b(?:runbooks?|playbooks?|procedures?|sop|checklists?|steps?|process|escalat\w*|who do (?:i|we))\b", re.I)
@@ -49,7 +49,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     if context and not serious and not wants_report:
         hits = []  # the others found nothing wrong: a runbook would be noise
     else:
-        hits = search_runbooks(" ".join([question] + [f.text for f in serious[:6]]))
+        hits = search_runbooks(" ".join([question] + [f.text for f in serious[:6]]), runbooks=site_runbooks(ctx.toolbox.runbooks_dir))
     result = DocumentationResult(runbooks=hits)
     findings = [finding(ctx, f"Runbook: {h.title} ({h.path})", Severity.info, None, "runbook") for h in hits]
 

@@ -109,6 +109,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     for dev, cpu in result.cpu_pct.items():
         if cpu >= t.cpu_high_pct:
             findings.append(finding(ctx, f"{dev} CPU at {cpu:.0f}%: little control-plane headroom", Severity.high if cpu >= t.cpu_critical_pct else Severity.medium, dev, "cpu_high"))
+            recs.append(recommendation(ctx, f"Find the processes using the CPU on {dev}",
+                                       commands(ctx.inventory.get(dev).os if dev in ctx.inventory else "ios", "cpu_check", slot="all"), dev, priority=1))
     for f in forecasts[:3]:
         when = "already past 80%" if f.months_to_80 == 0 else (f"80% in ~{f.months_to_80:g} months" if f.months_to_80 is not None else "no growth measured")
         findings.append(finding(ctx, f"Forecast {f.device} {f.interface} {f.direction}: {f.current_util_pct:.0f}% now, {when} ({f.assumption})", Severity.info, f.device, "forecast"))
