@@ -54,4 +54,4 @@ def about(subjects: frozenset[str], kind: str | None, text: str) -> bool:
         subject = _KIND_SUBJECT[kind]
         # An adjacency flap is BGP or OSPF by its text; a flapping uplink also answers an OSPF question poorly.
         return subject in subjects or (subject == "interface" and "logs" in subjects)
-    return any(_COMPILED[s].search(text) for s in subjects if s != "logs")
+    return any(_COMPILED[s].search(text) for s in subjects) or ("logs" in subjects and text.startswith("Log of "))

@@ -20,14 +20,23 @@ def _notable(e: LogEvent) -> bool:
     return e.kind in _NOTABLE_KINDS or (e.severity is not None and e.severity <= 3) or "RESTART" in e.mnemonic or "COLDSTART" in e.mnemonic
 
 
+_MESSAGE_CHARS = 160  # a restart banner runs to several hundred characters: its first words say it
+
+
 def _line(e: LogEvent) -> str:
-    return f"{e.time} {e.mnemonic}: {e.message}".strip()
+    message = e.message if len(e.message) <= _MESSAGE_CHARS else e.message[:_MESSAGE_CHARS].rsplit(" ", 1)[0] + " ..."
+    return f"{e.time} {e.mnemonic}: {message}".strip()
 
 
 def _change(e: LogEvent) -> str:
     who = f" by {e.user}" if e.user else ""
     where = f" from {e.source}" if e.source else ""
     return f"configuration changed{who}{where} at {e.time}"
+
+
+def logged_changes(logs: dict[str, LogSearch]) -> list[tuple[str, str]]:
+    """(device, "configuration changed by USER from ADDR at TIME") for every change the logs hold, newest last."""
+    return [(d, _change(e)) for d in sorted(logs) for e in logs[d].events if e.kind == "config"]
 
 
 def device_story(device: str, search: LogSearch) -> str:

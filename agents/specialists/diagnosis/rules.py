@@ -89,6 +89,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     subjects = subjects_of(ctx.task.instruction)
     causes.sort(key=lambda c: (not about(subjects, c.kind, f"{c.title} {c.detail}"), -c.severity.rank, -c.specificity, c.title))
     story = log_story(logs) if "logs" in subjects else ""
+    read_more = [recommendation(ctx, f"Read the whole log of {d}", commands(_os(ctx, d), "logs"), d, priority=2) for d in sorted(logs) if story]
 
     healthy_checks = _healthy_checks(results)
     if not causes:
@@ -97,8 +98,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
                                  devices_checked=devices, healthy_checks=healthy_checks)
         failed = failure_findings(ctx)
         confidence = 0.85 if not failed else max(0.4, 0.85 - 0.15 * len(failed))
-        return AnalystOutput(summary=summary, findings=[finding(ctx, summary)] + failed, confidence=confidence, result=result,
-                             partial=bool(failed))
+        return AnalystOutput(summary=summary, findings=[finding(ctx, summary)] + failed, recommendations=read_more, confidence=confidence,
+                             result=result, partial=bool(failed))
 
     top = causes[0]
     findings = [finding(ctx, f"{c.title}: {c.detail}", c.severity, c.devices[0] if c.devices else None, c.kind) for c in causes]
@@ -117,6 +118,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         confidence = 0.8
     elif story:
         summary = f"{story} {summary}"
+        recs += read_more
     if any(not r.ok for r in results) and top.kind != "unreachable":
         confidence -= 0.1
     result = DiagnosisResult(root_cause=f"{top.title}: {top.detail}", affected_layer=top.layer, severity=top.severity,

@@ -67,10 +67,11 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         findings.insert(0, finding(ctx, f"Incident report drafted ({len(report.splitlines())} lines): {title}", Severity.info, None, "incident_report"))
         summary = f"Incident report drafted: {title}" + (f"; runbook: {hits[0].title}" if hits else "")
         confidence = 0.85 if _substantive(context) else 0.5
-    elif (howto := answer_howto(question) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
+    elif (howto := answer_howto(question, known=set(ctx.inventory.names), runbooks_dir=ctx.toolbox.runbooks_dir) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
         return _howto_output(ctx, howto, hits, result)
     elif hits:
-        summary = f"Relevant runbook: {hits[0].title} ({hits[0].path})" + (f"; also {', '.join(h.title for h in hits[1:])}" if len(hits) > 1 else "")
+        named = [f"{d} ({ctx.inventory.get(d).os})" for d in ctx.task.devices if d in ctx.inventory][:3]
+        summary = f"Relevant runbook{' for ' + ', '.join(named) if named else ''}: {hits[0].title} ({hits[0].path})" + (f"; also {', '.join(h.title for h in hits[1:])}" if len(hits) > 1 else "")
         confidence = 0.8
         if howto is not None and not howto.strong:  # a question, not a procedure, and no note answers it
             summary += f". No knowledge-base note answers the question itself; {CLAUDE_HINT}"

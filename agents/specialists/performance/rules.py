@@ -105,7 +105,9 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
             recs.append(recommendation(ctx, f"Apply a QoS policy on {b.device} {b.interface} so voice and business traffic are protected",
                                        commands(ctx.inventory.get(b.device).os if b.device in ctx.inventory else "ios", "qos_apply",
                                                 interface=b.interface, direction=b.direction, policy=policy), b.device, priority=1))
-        recs.append(recommendation(ctx, f"Plan more capacity for {b.device} {b.interface} (sustained {b.util_pct:.0f}%)", [], b.device, priority=2))
+        recs.append(recommendation(ctx, f"Plan more capacity for {b.device} {b.interface} (sustained {b.util_pct:.0f}%): confirm the load and the drops first",
+                                   commands(ctx.inventory.get(b.device).os if b.device in ctx.inventory else "ios", "congestion_check", interface=b.interface),
+                                   b.device, priority=2))
     for dev, cpu in result.cpu_pct.items():
         if cpu >= t.cpu_high_pct:
             findings.append(finding(ctx, f"{dev} CPU at {cpu:.0f}%: little control-plane headroom", Severity.high if cpu >= t.cpu_critical_pct else Severity.medium, dev, "cpu_high"))
