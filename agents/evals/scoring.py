@@ -69,7 +69,8 @@ def score(case: EvalCase, answer: Answer, inventory_names: Iterable[str], lab_na
     expect = case.expect
     full = answer_text(answer)
     low = full.lower()
-    lead = answer.summary.splitlines()[0] if answer.summary else ""
+    # The lead: the first summary line up to "Also found" (what was found on the way is not the answer).
+    lead = re.split(r"(?i)\balso found\b", answer.summary.splitlines()[0])[0] if answer.summary else ""
     stated = "\n".join([answer.summary, *(f.text for f in answer.findings)]).lower()
     misses: list[str] = []
     scores: dict[str, bool | None] = dict.fromkeys(CATEGORIES)
