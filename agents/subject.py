@@ -17,14 +17,17 @@ import re
 _WORDS: dict[str, str] = {
     "bgp": r"\bbgp\b|\bebgp\b|\bibgp\b|\bpeering\b|\btransit\b|\bisp-?[a-z0-9]*\b|\bremote-?as\b",
     "ospf": r"\bospf\b|\bexstart\b|\badjacenc(y|ies)\b|\bneighbou?rs?\b.*\bfull\b",
-    "logs": r"\blogs?\b|\bsyslog\b|\bwhat happened\b|\bevents?\b|\bmessages log\b|\blogged\b",
+    "logs": r"\blogs?\b|\bsyslog\b|\bmessages log\b",  # "what happened" alone asks for the cause, not the log
     "hardware": r"\bpower\b|\bpsu\b|\bfans?\b|\btemperature|\boverheat|\bhardware\b|\benvironment\b|\bthermal\b|\bline ?card\b",
     "cpu": r"\bcpu\b|\bmemory\b|\bcontrol plane\b|\boverloaded\b|\bprocess(es)?\b",
-    "interface": r"\binterfaces?\b|\buplinks?\b|\bcrc\b|\binput errors?\b|\bflap|\bbouncing\b|\boptic|\b(gi|te|eth?|xe|ge)-?\d+/\d",
-    "security": r"\blogin|\blogged in\b|\btelnet\b|\bbrute\b|\battack|\bsnmp\b|\bsecurity\b|\bcompromis|\bsuspicious\b",
+    "interface": r"\binterfaces?\b|\buplinks?\b|\bcrc\b|\binput errors?\b|\bflap|\bbouncing\b|\boptic|\bsfp\b|\bport is\b",
+    "security": r"\blogin|\bauthenticat|\blogged (in|into|on)\b|\btelnet\b|\bbrute\b|\battack|\bsnmp\b|\bsecurity\b|\bcompromis|\bsuspicious\b",
     "congestion": r"\bslow\b|\bcongest|\butili[sz]|\bdrops\b|\bbandwidth\b|\bcircuit\b|\bchoppy\b",
 }
 _COMPILED = {name: re.compile(words, re.IGNORECASE) for name, words in _WORDS.items()}
+# An interface's name locates a question ("put the policy back on Gi0/0/0") without making it a
+# question about the interface; in an answer's text it does show the answer is about one.
+_INTERFACE_NAME = re.compile(r"\b(gi|te|eth?|xe|ge|et)-?\d+/\d|\b[a-z]*ethernet ?\d|\bport-channel ?\d|\bmgmteth", re.IGNORECASE)
 
 # A diagnosed cause's kind -> its subject (kinds not listed are matched on their text).
 _KIND_SUBJECT = {
@@ -40,10 +43,7 @@ LABELS = {"bgp": "BGP", "ospf": "OSPF", "logs": "log", "hardware": "hardware", "
 
 def subjects_of(question: str) -> frozenset[str]:
     """The subjects a question names (empty: a general question, e.g. "what's wrong with X?")."""
-    found = {name for name, rx in _COMPILED.items() if rx.search(question)}
-    if "logs" in found and re.search(r"\blogged in\b", question, re.IGNORECASE) and not re.search(r"\blogs?\b", question, re.IGNORECASE):
-        found.discard("logs")  # "who logged in" is a security question answered from the log, not a log summary
-    return frozenset(found)
+    return frozenset(name for name, rx in _COMPILED.items() if rx.search(question))
 
 
 def about(subjects: frozenset[str], kind: str | None, text: str) -> bool:
@@ -54,4 +54,5 @@ def about(subjects: frozenset[str], kind: str | None, text: str) -> bool:
         subject = _KIND_SUBJECT[kind]
         # An adjacency flap is BGP or OSPF by its text; a flapping uplink also answers an OSPF question poorly.
         return subject in subjects or (subject == "interface" and "logs" in subjects)
-    return any(_COMPILED[s].search(text) for s in subjects) or ("logs" in subjects and text.startswith("Log of "))
+    return (any(_COMPILED[s].search(text) for s in subjects) or ("logs" in subjects and text.startswith("Log of "))
+            or ("interface" in subjects and _INTERFACE_NAME.search(text) is not None))

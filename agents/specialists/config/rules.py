@@ -152,6 +152,9 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str], interfaces: 
             if asked_to_apply and named:  # the person asked for the change: say exactly what it is
                 recs.append(recommendation(ctx, f"Apply the QoS policy {named} on {q.interface}",
                                            commands(_device_os(ctx, q.device), "qos_apply", interface=q.interface, direction="output", policy=named), q.device, priority=1))
+            elif spare and len(recs) < 3:  # a policy exists but is attached nowhere: show where it is missing, on the device
+                recs.append(recommendation(ctx, f"Confirm on {q.device} that {q.interface} has no service-policy",
+                                           commands(_device_os(ctx, q.device), "qos_verify", interface=q.interface), q.device, priority=2))
     summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
     failed = failure_findings(ctx)
     confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
