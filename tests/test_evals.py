@@ -194,3 +194,17 @@ def test_network_runbooks_setting_is_a_directory_relative_to_the_file(tmp_path: 
     (tmp_path / "bad.yml").write_text("network:\n  runbooks: nowhere\n")
     with pytest.raises(ConfigError, match="network.runbooks: .*nowhere is not a directory of runbooks"):
         load_settings(tmp_path / "bad.yml")
+
+
+def test_log_events_feed_performance_the_change_before_the_congestion() -> None:
+    networks = Networks(EVALS, CORPUS)
+    try:
+        toolbox = networks.toolbox(Network(scenario="wan-congestion"))
+        answer = asyncio.run(_ask(toolbox, Request.from_text("why is the branch office slow?", role="admin")))
+        texts = [f.text for f in answer.findings if f.agent == "performance"]
+        assert "branch-rtr-01: last configuration changed by netops from 10.10.99.50 at Mar 01 23:44:51 (from its log); " \
+               "check whether it removed the service-policy" in texts
+        assert any(r.agent == "performance" and r.commands[:1] == ["show archive log config all"] for r in answer.recommendations)
+        toolbox.gateway.close()
+    finally:
+        networks.close()
