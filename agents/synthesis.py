@@ -1,10 +1,12 @@
 """Turning the specialists' reports into one answer.
 
-Rules, in order: the answer leads with what the question is about (agents/subject.py); every claim keeps the name of the agent that made it; severity is the most
-severe vote, or with engine.severity_vote: majority the most common vote of the investigating
-specialists (votes are kept, and a spread of two levels or more is called out as a conflict);
-failed agents are named with their reason; confidence is the weighted mean of the agents that
-answered (primary counts double, documentation half), scaled by the share that answered.
+Rules, in order: the answer leads with what the question is about (agents/subject.py); every
+claim keeps the name of the agent that made it; severity is the most severe vote, or with
+engine.severity_vote: majority the most common vote of the investigating specialists (votes are
+kept, and a spread of two levels or more is called out as a conflict); failed agents are named
+with their reason; confidence is the weighted mean of the agents that answered (primary counts
+double, documentation half), scaled by the share that answered, and cut when no line of the
+answer is about the question's subject.
 """
 
 from __future__ import annotations
