@@ -54,6 +54,7 @@ class NetworkConfig(StrictModel):
     sample_interval_s: float = Field(10.0, gt=0, le=300)
     max_parallel_devices: int = Field(8, ge=1, le=256)
     cache_ttl_s: float = Field(30.0, ge=0, le=3600)
+    runbooks: Path | None = None  # the site's runbooks over the generic ones (agents.tools.runbooks.site_runbooks); lab: its own
 
 
 class AuditConfig(StrictModel):

@@ -293,11 +293,19 @@ class Answer(BaseModel):
     data_role: Role = "operator"
 
 
+# From the answer eval suite (evals/, docs/benchmarks.md): on its tuning half every answer with a
+# confidence from 0.6 to 0.7 was right (17 of 17) and every one under 0.6 wrong (6 of 6), so a
+# reviewer, not a decider, is enough from 0.6 (was 0.7). Answers over 0.9 were all right too (10 of
+# 10), too few to widen automation on: that threshold stays.
+AUTO_ABOVE = 0.9
+REVIEW_FROM = 0.6
+
+
 def automation_level(confidence: float) -> AutomationLevel:
-    """>0.9 safe to automate, 0.7-0.9 a human reviews, below 0.7 a human decides."""
-    if confidence > 0.9:
+    """>0.9 safe to automate, 0.6-0.9 a human reviews, below 0.6 a human decides."""
+    if confidence > AUTO_ABOVE:
         return "auto"
-    if confidence >= 0.7:
+    if confidence >= REVIEW_FROM:
         return "review"
     return "human"
 

@@ -97,7 +97,16 @@ def extract_devices(question: str, inventory: Inventory) -> tuple[list[str], lis
     for lower, name in by_lower.items():
         if re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text):
             known.append(name)
-    unknown = [m for m in dict.fromkeys(_DEVICE_LIKE.findall(text)) if m not in by_lower and not _is_interface(m)]
+    sites: dict[str, list[str]] = {}
+    for d in inventory:
+        if d.site:
+            sites.setdefault(d.site.lower(), []).append(d.name)
+    unknown = []
+    for m in dict.fromkeys(_DEVICE_LIKE.findall(text)):
+        if m in sites:  # a site's name ("branch-01") names the devices at that site
+            known += [n for n in sites[m] if n not in known]
+        elif m not in by_lower and not _is_interface(m):
+            unknown.append(m)
     return known, unknown
 
 

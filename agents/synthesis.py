@@ -1,14 +1,17 @@
 """Turning the specialists' reports into one answer.
 
-Rules, in order: every claim keeps the name of the agent that made it; severity is the most
-severe vote, or with engine.severity_vote: majority the most common vote of the investigating
-specialists (votes are kept, and a spread of two levels or more is called out as a conflict);
-failed agents are named with their reason; confidence is the weighted mean of the agents that
-answered (primary counts double, documentation half), scaled by the share that answered.
+Rules, in order: the answer leads with what the question is about (agents/subject.py); every
+claim keeps the name of the agent that made it; severity is the most severe vote, or with
+engine.severity_vote: majority the most common vote of the investigating specialists (votes are
+kept, and a spread of two levels or more is called out as a conflict); failed agents are named
+with their reason; confidence is the weighted mean of the agents that answered (primary counts
+double, documentation half), scaled by the share that answered, and cut when no line of the
+answer is about the question's subject.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Literal
@@ -17,6 +20,7 @@ from agents.catalogue import catalogue
 from agents.config import EngineConfig
 from agents.models import AgentResponse, Answer, Finding, Recommendation, Specialist, automation_level
 from agents.severity import Severity
+from agents.subject import about, subjects_of
 
 
 def _weight(agent: Specialist) -> float:
@@ -108,6 +112,8 @@ def synthesize(
     lines += [f"[{r.agent.value}] FAILED: {r.error or 'no answer'}" for r in failed]
     if not lines:
         lines = ["No specialist could answer."]
+    findings = merge_findings(responses)
+    lines = lead_with_subject(question, lines, findings)
     if len(failed) == len(responses):
         status = "failed"
     elif failed or any(r.status == "partial" for r in responses):
@@ -115,6 +121,9 @@ def synthesize(
     else:
         status = "ok"
     confidence = confidence_of(responses, primary)
+    if off_subject(question, lines):  # confident about something else is not confident about the question
+        confidence = round(confidence * OFF_SUBJECT_FACTOR, 2)
+        notices.append("The answer does not address what the question asked about; a person should check it.")
     return Answer(
         request_id=request_id,
         question=question,
@@ -129,12 +138,35 @@ def synthesize(
         confidence=confidence,
         automation=automation_level(confidence),
         summary="\n".join(lines),
-        findings=merge_findings(responses),
+        findings=findings,
         recommendations=merge_recommendations(responses),
         notices=notices,
         failed_agents=[r.agent.value for r in failed],
         responses=responses,
     )
+
+
+# How much an answer that never speaks to the question's subject keeps of its confidence (a checked
+# "nothing wrong" speaks to any subject). On the eval suite's tuning half all four answers it flags
+# were wrong, each from a misrouted question (docs/benchmarks.md): they must not read as safe to automate.
+OFF_SUBJECT_FACTOR = 0.6
+_NOTHING_WRONG = re.compile(r"\bNo fault found\b|\bno [\w ]{0,20}(problem|fault)s? found\b", re.IGNORECASE)
+
+
+def off_subject(question: str, lines: list[str]) -> bool:
+    """The question names a subject (BGP, logs, power...) and no line of the answer is about it."""
+    subjects = subjects_of(question)
+    return bool(subjects) and not any(about(subjects, None, line) or _NOTHING_WRONG.search(line) for line in lines)
+
+
+def lead_with_subject(question: str, lines: list[str], findings: list[Finding]) -> list[str]:
+    """The answer leads with what the question asked about: when the first line is about something
+    else and a finding of medium severity or worse is about the subject, that finding goes first."""
+    subjects = subjects_of(question)
+    if not subjects or about(subjects, None, lines[0]):
+        return lines
+    on_subject = [f for f in findings if f.severity.rank >= Severity.medium.rank and about(subjects, f.kind, f.text)]
+    return [f"[{on_subject[0].agent}] {on_subject[0].text}", *lines] if on_subject else lines
 
 
 def _headline(r: AgentResponse) -> str:

@@ -29,7 +29,8 @@ from bot.settings_env import EnvError, apply_secret_files
 
 
 @click.group(cls=LazyGroup, lazy={"change": "bot.change_cli:change|Human-approved configuration changes: list, show, approve, reject, propose.",
-                                   "mcp": "bot.mcp_server.cli:mcp|The NOC's tools and specialists for MCP clients (noc mcp serve)."}, context_settings={"help_option_names": ["-h", "--help"]})
+                                   "mcp": "bot.mcp_server.cli:mcp|The NOC's tools and specialists for MCP clients (noc mcp serve).",
+                                   "eval": "bot.cli_eval:eval_cmd|Run the answer eval suite (evals/) and print the scores."}, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
 @click.option("--log-format", type=click.Choice(FORMATS), envvar=FORMAT_ENV, default=None,

@@ -279,6 +279,8 @@ def _checked(settings: Settings, label: _Labels) -> Settings:
         raise ConfigError(f"{label('network.scenario')}: unknown scenario '{net.scenario}' (known: {', '.join(scenario_names())})")
     if net.inventory is not None and not net.inventory.is_dir():
         raise ConfigError(f"{label('network.inventory')}: {net.inventory} is not a directory with hosts.yaml/groups.yaml/defaults.yaml")
+    if net.runbooks is not None and not net.runbooks.is_dir():
+        raise ConfigError(f"{label('network.runbooks')}: {net.runbooks} is not a directory of runbooks (*.md)")
     if settings.audit.rules_file is not None and not settings.audit.rules_file.is_file():
         raise ConfigError(f"{label('audit.rules_file')}: {settings.audit.rules_file} does not exist")
     for agent, pool in settings.resilience.pools.items():  # a pool instance's tier is one of llm.tiers
@@ -297,6 +299,8 @@ def _resolve_paths(settings: Settings, base: Path, label: _Labels) -> Settings:
 
     if settings.network.inventory is not None:
         settings.network.inventory = resolved(settings.network.inventory, "network", "inventory")
+    if settings.network.runbooks is not None:
+        settings.network.runbooks = resolved(settings.network.runbooks, "network", "runbooks")
     if settings.audit.rules_file is not None:
         settings.audit.rules_file = resolved(settings.audit.rules_file, "audit", "rules_file")
     settings.engine.specialist_paths = [resolved(p, "engine", "specialist_paths") for p in settings.engine.specialist_paths]

@@ -15,11 +15,12 @@ path. When no note matches well the answer says so, and says that Claude would a
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agents.tools.runbooks import Runbook, RunbookHit, load_runbooks, search_runbooks, tokenize
+from agents.tools.runbooks import Runbook, RunbookHit, load_runbooks, search_runbooks, site_runbooks, tokenize
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 # BM25 score over the notes (title and `Applies to:` count three times) below which the best note
@@ -54,10 +55,24 @@ def load_notes(directory: Path | None = None) -> list[Runbook]:
     return load_runbooks(directory or KNOWLEDGE_DIR)
 
 
-def answer_howto(question: str, directory: Path | None = None) -> HowToAnswer:
-    notes = load_notes(directory)
+# A device-like name in a note (letters, a hyphen, ending in digits: core-sw-01, edge-rtr-01).
+_DEVICE_NAME = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*-[a-z]*\d+(?![\w-])")
+
+
+def strangers(text: str, known: Collection[str] | None) -> list[str]:
+    """Device-like names in `text` that the inventory does not have (none when `known` is None):
+    a note's "in our network" written for another network must not be cited as this one's."""
+    if known is None:
+        return []
+    return sorted({n for n in _DEVICE_NAME.findall(text) if n not in known})
+
+
+def answer_howto(question: str, directory: Path | None = None, known: Collection[str] | None = None,
+                 runbooks_dir: Path | None = None) -> HowToAnswer:
+    """The best note for a how-to question; `known` (the inventory's names) drops what names other devices."""
+    notes = [n for n in load_notes(directory) if not strangers(_section(n, "in short") or n.title, known)]
     hits = search_runbooks(question, runbooks=notes, limit=1, min_score=MIN_NOTE_SCORE)
-    runbooks = search_runbooks(question)
+    runbooks = search_runbooks(question, runbooks=site_runbooks(runbooks_dir))
     if not hits:
         return HowToAnswer(runbooks=runbooks, hint=f"The knowledge base has no note on this. {CLAUDE_HINT}.")
     hit = hits[0]
@@ -67,7 +82,7 @@ def answer_howto(question: str, directory: Path | None = None) -> HowToAnswer:
     check = _section(note, "check it")
     return HowToAnswer(
         answer=_flat(_section(note, "in short") or hit.excerpt), note=hit,
-        in_our_network=_flat(_section(note, "in our network")) or None,
+        in_our_network=None if strangers(_section(note, "in our network"), known) else (_flat(_section(note, "in our network")) or None),
         commands=_COMMAND.findall(check)[:6], runbooks=runbooks, strong=strong, claude_would_help=not strong,
         hint=None if strong else f"This is the closest note in the knowledge base, not an exact answer. {CLAUDE_HINT}.",
     )

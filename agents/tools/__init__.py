@@ -20,6 +20,7 @@ from agents.tools.audit import load_rules
 from agents.tools.mcp_config import McpServerConfig
 from agents.tools.mcp_toolsets import McpToolsets
 from agents.tools.network import Toolbox
+from agents.tools.runbooks import LAB_DIR as LAB_RUNBOOKS
 
 
 def load_network_inventory(network: NetworkConfig, scenario: str | None = None, source: InventoryConfig | None = None,
@@ -56,4 +57,6 @@ def build_toolbox(
 ) -> Toolbox:
     live = load_network_inventory(network, scenario, inventory, strict=strict)
     rules = load_rules((audit or AuditConfig()).rules_file)
-    return Toolbox(live, build_gateway(network), rules, thresholds, McpToolsets(mcp_servers))
+    lab = network.inventory is None and (inventory or InventoryConfig()).source == "file"
+    return Toolbox(live, build_gateway(network), rules, thresholds, McpToolsets(mcp_servers),
+                   runbooks_dir=network.runbooks or (LAB_RUNBOOKS if lab else None))

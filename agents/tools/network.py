@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from agents.config import ThresholdsConfig
@@ -49,7 +50,7 @@ from agents.tools.results import (
     TrafficAnalysis,
 )
 from agents.tools.routing_checks import RoutingChecks
-from agents.tools.runbooks import search_runbooks
+from agents.tools.runbooks import search_runbooks, site_runbooks
 from agents.tools.sensors import cpu_readings, device_health_readings, known, slot_health, slot_of
 from agents.tools.tool_errors import typed_errors
 from agents.tools.traffic import in_use, interface_filter, known_int, traffic_observations, traffic_row
@@ -67,9 +68,11 @@ class Toolbox(RoutingChecks):
         rules: list[AuditRule],
         thresholds: ThresholdsConfig | None = None,
         external: McpToolsets | None = None,
+        runbooks_dir: Path | None = None,
     ) -> None:
         self.inventory = inventory
         self.external = external or McpToolsets()  # a team's MCP servers (mcp_servers in the settings)
+        self.runbooks_dir = runbooks_dir  # the site's runbooks over the generic ones (agents.tools.runbooks.site_runbooks)
         self.gateway = gateway
         self.rules = rules
         self.thresholds = thresholds or ThresholdsConfig()
@@ -321,7 +324,7 @@ class Toolbox(RoutingChecks):
 
     @typed_errors(RunbookSearch)
     async def search_runbooks(self, query: str, limit: int = 3) -> RunbookSearch:
-        hits = search_runbooks(query, limit=limit)
+        hits = search_runbooks(query, runbooks=site_runbooks(self.runbooks_dir), limit=limit)
         return RunbookSearch(tool="search_runbooks", query=query, matches=[RunbookMatch(**h.model_dump(include=set(RunbookMatch.model_fields))) for h in hits])
 
     # -- check_routing_protocol --------------------------------------------------------------

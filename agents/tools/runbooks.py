@@ -31,11 +31,13 @@ __all__ = [
     "RunbookHit",
     "load_runbooks",
     "search_runbooks",
+    "site_runbooks",
     "tokenize",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the `agents` package
-DEFAULT_DIR = PACKAGE_DIR / "runbooks"
+DEFAULT_DIR = PACKAGE_DIR / "runbooks"  # generic: no device names, for any network
+LAB_DIR = PACKAGE_DIR / "lab" / "data" / "runbooks"  # the embedded lab's own, naming its devices (the lab's site runbooks)
 
 # BM25 parameters: the textbook Okapi values; the documents are of similar length, so b matters little.
 K1 = 1.5
@@ -178,6 +180,15 @@ def load_runbooks(directory: Path | None = None) -> list[Runbook]:
     A fresh list is returned each time so a caller can filter it without touching the cache.
     """
     return list(_load_cached((directory or DEFAULT_DIR).resolve()))
+
+
+def site_runbooks(site: Path | None) -> list[Runbook]:
+    """The shipped generic runbooks, with a site's own in their place (same file name) and its
+    other runbooks added: a site writes procedures for its own devices without forking ours."""
+    books = {b.slug: b for b in load_runbooks()}
+    if site is not None and site.is_dir():
+        books.update({b.slug: b for b in load_runbooks(site)})
+    return [books[slug] for slug in sorted(books)]
 
 
 def _doc_tokens(book: Runbook) -> list[str]:

@@ -20,6 +20,8 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.config_references import validate_references
 from agents.specialists.config_templates import GeneratedConfig, detect_template, render_config, site_defaults
+from agents.specialists.log_evidence import read_logs
+from agents.specialists.log_story import logged_changes
 from agents.tools.config_tree import read_config
 from agents.tools.qos import InterfaceQos, interface_qos
 from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
@@ -46,7 +48,7 @@ class ConfigResult(BaseModel):
 
 def detect_intent(text: str) -> str:
     t = text.lower()
-    if re.search(r"\bqos check\b|service-policy on|\bqos (?:policy )?(?:on|applied)|\bis (?:there )?(?:a )?qos\b", t):
+    if re.search(r"\bqos check\b|service-policy on|\bqos (?:policy )?(?:on|applied)|\bis (?:there )?(?:a )?qos\b|\bqos\b.*\b(?:still )?(?:applied|attached)\b", t):
         return "qos"
     if detect_template(text) is not None:
         return "template"
@@ -76,6 +78,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     ok = [(c.device, c) for c in configs if isinstance(c, DeviceConfig) and c.ok and c.device is not None]
     result = ConfigResult(intent=intent)
     findings, recs = [], []
+    changes: list[tuple[str, str]] = []
     for name, c in ok:
         problems, unused = validate_config(c.os, c.running)
         result.validation[name] = problems
@@ -92,6 +95,12 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
             elif c.startup_differs is False:
                 findings.append(finding(ctx, f"{name}: running config matches startup", Severity.info, name))
         summary = f"{sum(1 for _, c in ok if c.diff_vs_startup)} of {len(ok)} device(s) have unsaved changes"
+        if named:  # who changed what, and when, is in the device's log, not in its configuration
+            changes = logged_changes(await read_logs(ctx, named))
+            findings[:0] = [finding(ctx, f"{d}: {text} (from its log)", Severity.info, d, "config_change_logged") for d, text in changes]
+            recs += [recommendation(ctx, f"See what the change on {d} was", commands(_device_os(ctx, d), "recent_change"), d) for d in dict.fromkeys(d for d, _ in changes)]
+            if changes:
+                summary = "; ".join(f"{d}: {text}" for d, text in changes[-3:]) + f". {summary}"
     else:
         for name, _ in ok:
             for p in result.validation[name]:
@@ -105,12 +114,13 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
             if not named:
                 findings.insert(0, finding(ctx, f"Name a device to see its configuration; known devices: {', '.join(ctx.inventory.names)}", Severity.info))
         problem_count = sum(len(v) for v in result.validation.values())
-        summary = f"Validated {len(ok)} configuration(s): {problem_count} problem(s) found" if intent == "validate" or problem_count else f"Configuration of {', '.join(name for name, _ in ok)} shown; no structural problems"
+        which = f" ({', '.join(name for name, _ in ok)})" if 0 < len(ok) <= 3 else ""
+        summary = f"Validated {len(ok)} configuration(s){which}: {problem_count} problem(s) found" if intent == "validate" or problem_count else f"Configuration of {', '.join(name for name, _ in ok)} shown; no structural problems"
         if not ok:
             summary = "No configuration could be read"
     failed = failure_findings(ctx)
     findings += failed
-    confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)
+    confidence = 0.9 if ok and not failed else (0.6 if ok else (0.6 if changes else 0.2))  # the log answered "who changed it"
     return AnalystOutput(summary=summary, findings=findings, recommendations=recs, confidence=confidence, result=result, partial=bool(failed))
 
 
@@ -142,6 +152,9 @@ async def _qos(ctx: AnalysisContext, text: str, devices: list[str], interfaces: 
             if asked_to_apply and named:  # the person asked for the change: say exactly what it is
                 recs.append(recommendation(ctx, f"Apply the QoS policy {named} on {q.interface}",
                                            commands(_device_os(ctx, q.device), "qos_apply", interface=q.interface, direction="output", policy=named), q.device, priority=1))
+            elif spare and len(recs) < 3:  # a policy exists but is attached nowhere: show where it is missing, on the device
+                recs.append(recommendation(ctx, f"Confirm on {q.device} that {q.interface} has no service-policy",
+                                           commands(_device_os(ctx, q.device), "qos_verify", interface=q.interface), q.device, priority=2))
     summary = "; ".join(f.text for f in findings) or "No matching interfaces found"
     failed = failure_findings(ctx)
     confidence = 0.9 if ok and not failed else (0.6 if ok else 0.2)

@@ -8,6 +8,7 @@ symptom is folded into it. Each cause carries the exact commands to fix and veri
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -16,10 +17,13 @@ from agents.models import CongestionQuery, Specialist
 from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.specialists.diagnosis.checks import healthy_checks as _healthy_checks
 from agents.specialists.log_evidence import LOGIN_KINDS, changes_before, log_observations, read_logs, timeline, unexplained_flaps
+from agents.specialists.log_story import log_story
 from agents.specialists.replies import CongestionReply, reply
+from agents.subject import LABELS, about, subjects_of
 from agents.tools.registry import DEVICE_SWEEP
-from agents.tools.results import DeviceHealth, Observation, RoutingStatus, ToolResult, TrafficAnalysis
+from agents.tools.results import LogSearch, Observation, ToolResult
 
 Layer = Literal["physical", "data-link", "network", "control-plane", "management", "none"]
 
@@ -79,18 +83,23 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     causes += await _congestion_causes(ctx, observations)
     causes += _health_causes(ctx, observations)
     causes += _unreachable_causes(ctx, {d: (e.kind, e.message) for d, e in failures.items()})
-    causes += await _log_causes(ctx, [d for d in devices if d not in failures], causes)
-    causes.sort(key=lambda c: (-c.severity.rank, -c.specificity, c.title))
+    logs = await read_logs(ctx, [d for d in devices if d not in failures])
+    causes += _log_causes(ctx, logs, causes)
+    # The question's subject decides the root cause: a cause about something else is "also found".
+    subjects = subjects_of(ctx.task.instruction)
+    causes.sort(key=lambda c: (not about(subjects, c.kind, f"{c.title} {c.detail}"), -c.severity.rank, -c.specificity, c.title))
+    story = log_story(logs) if "logs" in subjects else ""
+    read_more = [recommendation(ctx, f"Read the whole log of {d}", commands(_os(ctx, d), "logs"), d, priority=2) for d in sorted(logs) if story]
 
     healthy_checks = _healthy_checks(results)
     if not causes:
-        summary = (f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found."
+        summary = story or ((f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found.")
         result = DiagnosisResult(root_cause="No fault found", affected_layer="none", severity=Severity.info,
                                  devices_checked=devices, healthy_checks=healthy_checks)
         failed = failure_findings(ctx)
         confidence = 0.85 if not failed else max(0.4, 0.85 - 0.15 * len(failed))
-        return AnalystOutput(summary=summary, findings=[finding(ctx, summary)] + failed, confidence=confidence, result=result,
-                             partial=bool(failed))
+        return AnalystOutput(summary=summary, findings=[finding(ctx, summary)] + failed, recommendations=read_more, confidence=confidence,
+                             result=result, partial=bool(failed))
 
     top = causes[0]
     findings = [finding(ctx, f"{c.title}: {c.detail}", c.severity, c.devices[0] if c.devices else None, c.kind) for c in causes]
@@ -99,9 +108,17 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     for i, c in enumerate(causes, start=1):
         for step in c.steps:
             recs.append(recommendation(ctx, step.description, step.commands, step.device, priority=min(i, 5)))
-    others = f" Also found: {'; '.join(c.title for c in causes[1:4])}." if len(causes) > 1 else ""
-    summary = f"Root cause: {top.title} ({top.layer} layer, {top.severity.value}). {top.detail}{others}"
+    same = [c for c in causes[1:] if _same_subject(subjects, top, c)]
+    other = [c for c in causes[1:] if c not in same]
+    others = (f" Also: {_also(same)}." if same else "") + (f" Also found: {_also(other)}." if other else "")
+    summary = f"Root cause: {top.title} ({top.layer} layer, {top.severity.value}). {top.detail.rstrip('.')}.{others}"
     confidence = {3: 0.92, 2: 0.85, 1: 0.65}[top.specificity]
+    if not about(subjects, top.kind, f"{top.title} {top.detail}") and not story:
+        summary = _off_subject(subjects, devices, healthy_checks, causes)
+        confidence = 0.8
+    elif story:
+        summary = f"{story} {summary}"
+        recs += read_more
     if any(not r.ok for r in results) and top.kind != "unreachable":
         confidence -= 0.1
     result = DiagnosisResult(root_cause=f"{top.title}: {top.detail}", affected_layer=top.layer, severity=top.severity,
@@ -316,9 +333,28 @@ def _unreachable_causes(ctx: AnalysisContext, errors: dict[str, tuple[str, str]]
     return causes
 
 
-async def _log_causes(ctx: AnalysisContext, devices: list[str], causes: list[RootCause]) -> list[RootCause]:
+def _off_subject(subjects: frozenset[str], devices: list[str], healthy: list[str], causes: list[RootCause]) -> str:
+    """The lead when nothing found is about what was asked: say so, then what was found instead."""
+    label = " or ".join(sorted(LABELS[s] for s in subjects if s in LABELS))
+    checks = [c for c in healthy if about(subjects, None, c)]
+    said = f": {'; '.join(checks)}" if checks else ""
+    return f"No {label} fault found on {len(devices)} device(s) checked{said}. Also found: {causes[0].title} ({causes[0].severity.value}): {causes[0].detail}" + (
+        f"; {_also(causes[1:])}" if len(causes) > 1 else "")
+
+
+def _same_subject(subjects: frozenset[str], top: RootCause, c: RootCause) -> bool:
+    return c.kind == top.kind or (bool(subjects) and about(subjects, c.kind, f"{c.title} {c.detail}"))
+
+
+def _also(causes: list[RootCause], shown: int = 6) -> str:
+    """The other causes by title; causes sharing a title (seven down sessions) by the first clause of their detail."""
+    titles = Counter(c.title for c in causes)
+    names = [c.title if titles[c.title] == 1 else c.detail.split(";")[0] for c in causes[:shown]]
+    return "; ".join(names) + (f" (and {len(causes) - shown} more)" if len(causes) > shown else "")
+
+
+def _log_causes(ctx: AnalysisContext, logs: dict[str, LogSearch], causes: list[RootCause]) -> list[RootCause]:
     """Timelines from the logs for the causes found, and the causes only the logs show (log_evidence.py)."""
-    logs = await read_logs(ctx, devices)
     for c in causes:
         c.detail += timeline(c.kind, c.devices, logs)
         for device, change in changes_before(c.kind, c.devices, logs)[:1]:  # the change just before it: first suspect
@@ -351,23 +387,3 @@ def _login_steps(ctx: AnalysisContext, o: Observation) -> list[ResolutionStep]:
         steps.insert(1, ResolutionStep(description=f"Treat the '{o.data.get('success_user')}' account as compromised: disable it, rotate credentials, review what was changed",
                                        device=o.device, commands=commands(os_name, "disable_user", user=o.data.get("success_user"))))
     return steps
-
-
-def _healthy_checks(results: list[ToolResult]) -> list[str]:
-    ok = [r for r in results if r.ok]
-    bgp = [n for r in ok if isinstance(r, RoutingStatus) and r.protocol == "bgp" for n in r.neighbors]
-    ospf = [n for r in ok if isinstance(r, RoutingStatus) and r.protocol == "ospf" for n in r.neighbors]
-    cpus = [r.cpu_pct for r in ok if isinstance(r, DeviceHealth) and r.cpu_pct is not None]
-    traffic = [i for r in ok if isinstance(r, TrafficAnalysis) for i in r.interfaces]
-    checks = []
-    if bgp:
-        checks.append(f"BGP sessions up {sum(n.is_up for n in bgp)}/{len(bgp)}")
-    if ospf:
-        checks.append(f"OSPF adjacencies FULL {sum(n.is_up for n in ospf)}/{len(ospf)}")
-    if cpus:
-        checks.append(f"CPU at most {max(cpus):.0f}%")
-    if traffic:
-        busiest = max(traffic, key=lambda i: max(i.in_util_pct, i.out_util_pct))
-        checks.append(f"busiest interface at {max(busiest.in_util_pct, busiest.out_util_pct):.0f}%")
-        checks.append(f"interface errors in the sample window: {sum(i.rx_errors_delta + i.tx_errors_delta for i in traffic)}")
-    return checks

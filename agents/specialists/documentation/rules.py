@@ -22,7 +22,7 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, finding, recommendation
 from agents.specialists.howto import CLAUDE_HINT, HowToAnswer, answer_howto
 from agents.specialists.incident_report import build_incident_report
-from agents.tools.runbooks import RunbookHit, search_runbooks
+from agents.tools.runbooks import RunbookHit, search_runbooks, site_runbooks
 
 # A request for a written procedure: the runbook leads the answer, a knowledge note only adds to it.
 _PROCEDURE = re.compile(r"\b(?:runbooks?|playbooks?|procedures?|sop|checklists?|steps?|process|escalat\w*|who do (?:i|we))\b", re.I)
@@ -49,7 +49,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     if context and not serious and not wants_report:
         hits = []  # the others found nothing wrong: a runbook would be noise
     else:
-        hits = search_runbooks(" ".join([question] + [f.text for f in serious[:6]]))
+        hits = search_runbooks(" ".join([question] + [f.text for f in serious[:6]]), runbooks=site_runbooks(ctx.toolbox.runbooks_dir))
     result = DocumentationResult(runbooks=hits)
     findings = [finding(ctx, f"Runbook: {h.title} ({h.path})", Severity.info, None, "runbook") for h in hits]
 
@@ -67,10 +67,11 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         findings.insert(0, finding(ctx, f"Incident report drafted ({len(report.splitlines())} lines): {title}", Severity.info, None, "incident_report"))
         summary = f"Incident report drafted: {title}" + (f"; runbook: {hits[0].title}" if hits else "")
         confidence = 0.85 if _substantive(context) else 0.5
-    elif (howto := answer_howto(question) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
+    elif (howto := answer_howto(question, known=set(ctx.inventory.names), runbooks_dir=ctx.toolbox.runbooks_dir) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
         return _howto_output(ctx, howto, hits, result)
     elif hits:
-        summary = f"Relevant runbook: {hits[0].title} ({hits[0].path})" + (f"; also {', '.join(h.title for h in hits[1:])}" if len(hits) > 1 else "")
+        named = [f"{d} ({ctx.inventory.get(d).os})" for d in ctx.task.devices if d in ctx.inventory][:3]
+        summary = f"Relevant runbook{' for ' + ', '.join(named) if named else ''}: {hits[0].title} ({hits[0].path})" + (f"; also {', '.join(h.title for h in hits[1:])}" if len(hits) > 1 else "")
         confidence = 0.8
         if howto is not None and not howto.strong:  # a question, not a procedure, and no note answers it
             summary += f". No knowledge-base note answers the question itself; {CLAUDE_HINT}"

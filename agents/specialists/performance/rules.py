@@ -17,6 +17,8 @@ from agents.models import QosQuery, Specialist
 from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
+from agents.specialists.log_evidence import read_logs
+from agents.specialists.log_story import logged_changes
 from agents.specialists.replies import Bottleneck, QosReply, reply
 from agents.tools.results import DeviceHealth, TrafficAnalysis
 
@@ -105,10 +107,18 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
             recs.append(recommendation(ctx, f"Apply a QoS policy on {b.device} {b.interface} so voice and business traffic are protected",
                                        commands(ctx.inventory.get(b.device).os if b.device in ctx.inventory else "ios", "qos_apply",
                                                 interface=b.interface, direction=b.direction, policy=policy), b.device, priority=1))
-        recs.append(recommendation(ctx, f"Plan more capacity for {b.device} {b.interface} (sustained {b.util_pct:.0f}%)", [], b.device, priority=2))
+        if b.qos_checked and not b.qos_policy:  # a policy that used to be there went with a change: the log says whose
+            for device, change in logged_changes(await read_logs(ctx, [b.device]))[-1:]:
+                findings.append(finding(ctx, f"{device}: last {change} (from its log); check whether it removed the service-policy", Severity.info, device, "config_change_logged"))
+                recs.append(recommendation(ctx, f"See what the last change on {device} was", commands(ctx.inventory.get(device).os if device in ctx.inventory else "ios", "recent_change"), device, priority=2))
+        recs.append(recommendation(ctx, f"Plan more capacity for {b.device} {b.interface} (sustained {b.util_pct:.0f}%): confirm the load and the drops first",
+                                   commands(ctx.inventory.get(b.device).os if b.device in ctx.inventory else "ios", "congestion_check", interface=b.interface),
+                                   b.device, priority=2))
     for dev, cpu in result.cpu_pct.items():
         if cpu >= t.cpu_high_pct:
             findings.append(finding(ctx, f"{dev} CPU at {cpu:.0f}%: little control-plane headroom", Severity.high if cpu >= t.cpu_critical_pct else Severity.medium, dev, "cpu_high"))
+            recs.append(recommendation(ctx, f"Find the processes using the CPU on {dev}",
+                                       commands(ctx.inventory.get(dev).os if dev in ctx.inventory else "ios", "cpu_check", slot="all"), dev, priority=1))
     for f in forecasts[:3]:
         when = "already past 80%" if f.months_to_80 == 0 else (f"80% in ~{f.months_to_80:g} months" if f.months_to_80 is not None else "no growth measured")
         findings.append(finding(ctx, f"Forecast {f.device} {f.interface} {f.direction}: {f.current_util_pct:.0f}% now, {when} ({f.assumption})", Severity.info, f.device, "forecast"))
