@@ -59,7 +59,7 @@ def _device(d: DeviceRow) -> str:
         facts.append(f"CPU {d.cpu_pct:.0f}%")
     if d.memory_pct is not None:
         facts.append(f"memory {d.memory_pct:.0f}%")
-    audit = ", ".join(f"{n} {s}" for s, n in d.audit_counts.items() if n and s != "info")
+    audit = d.audit_text
     if audit:
         facts.append(f"audit findings: {audit}")
     lines = [f"{EMOJI[d.severity]} *{escape(d.device)}* ({escape(d.role)}) - {', '.join(facts) or 'no data'}"]

@@ -14,7 +14,7 @@ from bot.report.model import AgentWindow, DeviceRow, HealthReport
 
 def _device_line(d: DeviceRow) -> list[str]:
     facts = [f"CPU {d.cpu_pct:.0f}%" if d.cpu_pct is not None else "", f"memory {d.memory_pct:.0f}%" if d.memory_pct is not None else ""]
-    audit = ", ".join(f"{n} {s}" for s, n in d.audit_counts.items() if n and s != "info")
+    audit = d.audit_text
     if audit:
         facts.append(f"audit: {audit}")
     head = f"- **{d.device}** ({d.role}, {d.site}) [{d.severity.value.upper()}]" + (f" {'; '.join(f for f in facts if f)}" if any(facts) else "")
