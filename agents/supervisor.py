@@ -256,6 +256,7 @@ class Supervisor:
                 result=out.result.model_dump(mode="json") if out.result is not None else {},
                 engine=out.engine, degraded=out.degraded, instance=instance,
             )
+            self.resilience.confidence.labels(task.agent.value).observe(min(max(out.confidence, 0.0), 1.0))
         if ctx is not None:
             response.evidence = ctx.evidence
             response.requests = ctx.requests

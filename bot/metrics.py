@@ -3,7 +3,8 @@
 A custom collector reads the pools, breakers, budget and LLM counters when Prometheus scrapes,
 so the numbers on /metrics are by construction the ones the health report and the breakers
 use (no second set of counters to drift). Task durations are the pools' own prometheus_client
-Histogram (`Resilience.durations`), added to the registry as it is. Each runtime has its own
+Histogram (`Resilience.durations`), added to the registry as it is, and so is the answer
+confidence histogram (`Resilience.confidence`, `noc_answer_confidence{agent}`). Each runtime has its own
 registry.
 """
 
@@ -94,6 +95,7 @@ def registry_for(resilience: Resilience) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NocCollector(resilience))
     registry.register(resilience.durations)
+    registry.register(resilience.confidence)
     return registry
 
 

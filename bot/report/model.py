@@ -162,6 +162,16 @@ class DailyPoint(BaseModel):
     latency_p95_s: float | None
 
 
+class ConfidenceRow(BaseModel):
+    """How sure one specialist's answers were over the last 24 h (success and partial runs)."""
+
+    agent: str
+    answers: int
+    median: float
+    low: float  # the 10th percentile (nearest rank): how unsure its least sure answers were
+    bands: dict[str, int] = Field(default_factory=dict)  # "<0.5", "0.5-0.7", "0.7-0.9", ">=0.9" -> answers
+
+
 class PoolSize(BaseModel):
     """A specialist pool in this replica's memory when the report was built (the rows come from the store)."""
 
@@ -181,6 +191,7 @@ class AgentsSection(BaseModel):
     pools: list[PoolSize] = Field(default_factory=list)
     days: list[str] = Field(default_factory=list)
     daily: list[DailyPoint] = Field(default_factory=list)
+    confidence: list[ConfidenceRow] = Field(default_factory=list)
 
 
 class HealthReport(BaseModel):

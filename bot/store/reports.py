@@ -85,9 +85,9 @@ class ReportsMixin(StoreBase):
         return {"requests": int(row["requests"]), "tokens": int(row["tokens"] or 0), "cost_usd": float(row["cost_usd"] or 0.0)}
 
     async def agent_runs_between(self, start: float, end: float | None = None) -> list[dict[str, Any]]:
-        """Agent runs in [start, end), just what per-day success rate and latency need."""
+        """Agent runs in [start, end), just what per-day success rate, latency and confidence need."""
         r = schema.agent_runs
-        query = select(r.c.at, r.c.agent, r.c.status, r.c.duration_s).where(r.c.at >= start).order_by(r.c.at, r.c.id)
+        query = select(r.c.at, r.c.agent, r.c.status, r.c.duration_s, r.c.confidence).where(r.c.at >= start).order_by(r.c.at, r.c.id)
         return await self._rows(query if end is None else query.where(r.c.at < end))
 
     # -- the sweep a report compares with ---------------------------------------------------------
