@@ -31,6 +31,7 @@ from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
 from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
+from bot.cost_alerts import CostWatch
 from bot.inventory_ops import InventoryRefresher
 from bot.lifecycle import RequestLedger, Where
 from bot.report.build import ReportSources
@@ -90,6 +91,7 @@ class Runtime:
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
         self.ledger = RequestLedger(store, client, settings.store.lease_s)
         self.alerts = LiveAlerts(settings, client, store, resilience)
+        self.costs = CostWatch(settings, client, store, resilience)  # live cost and budget alerts, checked per answer
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
                                        interval_s=settings.slack.status_update_interval_s,
                                        attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
@@ -332,6 +334,8 @@ class Runtime:
         except Exception:
             self.store_failures += 1
             log.error("request %s was answered but could not be stored", answer.request_id, exc_info=True)
+            return
+        await self.costs.check()
 
     async def run_audit(self, devices: list[str], tags: list[str], origin: Origin) -> None:
         request_id = new_id()
