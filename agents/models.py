@@ -241,6 +241,7 @@ class Plan(BaseModel):
     mode: ExecutionMode
     phases: list[list[str]] = Field(default_factory=list)
     reason: str = ""
+    kind: str | None = None  # the kind of request whose plan shape it follows (agents/workflows.yaml), if any
 
 
 class RouteDecision(BaseModel):
