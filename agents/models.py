@@ -143,6 +143,7 @@ class Evidence(BaseModel):
     ok: bool
     summary: str
     duration_s: float = 0.0
+    reused: bool = False  # read once earlier in this request (agents/memory.py), not read again
 
 
 class DataRequest(BaseModel):

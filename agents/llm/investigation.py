@@ -72,6 +72,10 @@ def task_prompt(ctx: AnalysisContext) -> str:
     if task.context:
         lines.append("Findings from other specialists so far:")
         lines += [f"- ({f.agent}) [{f.severity.value}] {redact_prose(f.text)}" for f in task.context[:30]]
+    shared = [f for f in (ctx.memory.findings if ctx.memory is not None else []) if f not in task.context]
+    if shared:  # steps this one does not wait for, finished already: the request's shared memory
+        lines.append("Also found in this request by steps running beside yours:")
+        lines += [f"- ({f.agent}) [{f.severity.value}] {redact_prose(f.text)}" for f in shared[:max(0, 30 - len(task.context))]]
     lines.append("Investigate with your tools, then answer with your report. Cite devices and interfaces exactly as the tools name them.")
     return "\n".join(lines)
 
