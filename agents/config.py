@@ -197,6 +197,11 @@ class LLMConfig(StrictModel):
     coordinator_confidence: float = Field(0.7, ge=0, le=1)
     max_tool_steps: int = Field(5, ge=1, le=20)
     tool_result_max_chars: int = Field(6000, ge=500, le=200000)
+    # A tool result above tool_result_max_chars is split into at most this many parts, each read on
+    # the tool_result_chunk_tier tier, and merged with its evidence lines (agents/llm/chunking.py);
+    # 0: cut with a marker instead.
+    tool_result_max_chunks: int = Field(8, ge=0, le=32)
+    tool_result_chunk_tier: str = "fast"
     follow_ups: int = Field(2, ge=0, le=5)
     request_cost_limit_usd: float = Field(0.50, gt=0)
 
@@ -207,6 +212,9 @@ class LLMConfig(StrictModel):
 
     @model_validator(mode="after")
     def _tiers_exist(self) -> "LLMConfig":
+        if self.tool_result_chunk_tier not in self.tiers:
+            raise ValueError(f"tool_result_chunk_tier names tier '{self.tool_result_chunk_tier}', which is not in tiers "
+                             f"({', '.join(self.tiers)})")
         for where, mapping in (("roles", self.roles), ("specialists", self.specialists)):
             for name, tier in mapping.items():
                 if tier not in self.tiers:
