@@ -197,10 +197,7 @@ class LLMConfig(StrictModel):
     coordinator_confidence: float = Field(0.7, ge=0, le=1)
     max_tool_steps: int = Field(5, ge=1, le=20)
     tool_result_max_chars: int = Field(6000, ge=500, le=200000)
-    # A tool result above tool_result_max_chars is split into at most this many parts, each read on
-    # the tool_result_chunk_tier tier, and merged with its evidence lines (agents/llm/chunking.py);
-    # 0: cut with a marker instead.
-    tool_result_max_chunks: int = Field(8, ge=0, le=32)
+    tool_result_max_chunks: int = Field(8, ge=0, le=32)  # a larger result: read in parts on the tier below (llm/chunking.py); 0: cut
     tool_result_chunk_tier: str = "fast"
     follow_ups: int = Field(2, ge=0, le=5)
     request_cost_limit_usd: float = Field(0.50, gt=0)
@@ -212,13 +209,10 @@ class LLMConfig(StrictModel):
 
     @model_validator(mode="after")
     def _tiers_exist(self) -> "LLMConfig":
-        if self.tool_result_chunk_tier not in self.tiers:
-            raise ValueError(f"tool_result_chunk_tier names tier '{self.tool_result_chunk_tier}', which is not in tiers "
-                             f"({', '.join(self.tiers)})")
-        for where, mapping in (("roles", self.roles), ("specialists", self.specialists)):
-            for name, tier in mapping.items():
-                if tier not in self.tiers:
-                    raise ValueError(f"{where}.{name} names tier '{tier}', which is not in tiers ({', '.join(self.tiers)})")
+        named = [(f"roles.{n}", t) for n, t in self.roles.items()] + [(f"specialists.{n}", t) for n, t in self.specialists.items()]
+        for where, tier in named + [("tool_result_chunk_tier", self.tool_result_chunk_tier)]:
+            if tier not in self.tiers:
+                raise ValueError(f"{where} names tier '{tier}', which is not in tiers ({', '.join(self.tiers)})")
         for name, allowed in self.allowed_tiers.items():
             unknown = [t for t in allowed if t not in self.tiers]
             if unknown or not allowed:
