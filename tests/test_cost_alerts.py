@@ -105,3 +105,26 @@ async def test_under_the_level_nothing_is_posted_and_zero_disables(fake_slack, t
         assert await bot.runtime.store.report_runs() == []
     finally:
         await bot.running.stop(bot.runtime)
+
+
+async def test_top_spenders_and_the_claim_on_both_backends(store_url):
+    from sqlalchemy import insert
+
+    from bot.store import schema
+    store = await Store(store_url, clock=lambda: 10_000.0).open()
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(insert(schema.requests), [
+                dict(id=f"r{i}", created_at=9_000.0 + i, status="answered", source="mention" if user else "triage", question="q",
+                     user_id=user, tokens=100, cost_usd=cost)
+                for i, (user, cost) in enumerate([("UALICE", 1.0), ("UBOB", 3.0), ("UALICE", 1.5), (None, 0.25), ("UOLD", 0.0)])])
+            await conn.execute(insert(schema.agent_runs), [
+                dict(request_id="r1", at=9_500.0, agent=agent, status="success", tokens=10, cost_usd=cost)
+                for agent, cost in [("diagnosis", 2.0), ("performance", 0.5), ("diagnosis", 1.0), ("config", 0.1), ("security", 0.05)]])
+        top = await store.top_spenders(9_000.0, 10_001.0)
+        assert [(r["name"], round(r["cost_usd"], 2)) for r in top["specialists"]] == [("diagnosis", 3.0), ("performance", 0.5), ("config", 0.1)]
+        assert [(r["name"], round(r["cost_usd"], 2), r["requests"]) for r in top["requesters"]] == [
+            ("UBOB", 3.0, 1), ("UALICE", 2.5, 2), ("triage", 0.25, 1)]
+        assert [await store.claim_report(COST, "2026-03-28") for _ in range(2)] == [True, False]
+    finally:
+        await store.close()
