@@ -77,6 +77,8 @@ class PhaseSpec(BaseModel):
 
     phase: int = Field(ge=1, le=8)  # 1 runs first; the same phase runs in parallel; each waits for every earlier one
     task: str | None = Field(None, min_length=1, max_length=500)  # its instruction; {question} is the question
+    # The least role for which joining is worth it unasked (its data needs it); a routed specialist always runs.
+    role: Literal["viewer", "operator", "admin"] = "viewer"
 
     @model_validator(mode="before")
     @classmethod

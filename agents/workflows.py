@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.access import Role, allows
 from agents.catalogue import PhaseSpec, catalogue
 from agents.models import PlanStep, Specialist
 from agents.safe_yaml import YamlInputError, load_yaml_file
@@ -88,12 +89,16 @@ def shape(kind: str) -> list[list[tuple[str, PhaseSpec]]]:
     return [[(name, p) for name, p in members if p.phase == n] for n in numbers]
 
 
-def phased_steps(kind: str, question: str, devices: list[str], routed: list[Specialist]) -> list[PlanStep]:
+def phased_steps(kind: str, question: str, devices: list[str], routed: list[Specialist], role: Role = "admin") -> list[PlanStep]:
     """Plan steps for a request of `kind`: every specialist of the kind's shape in its phase, each
     phase depending on all the steps before it (so a later phase sees every earlier finding).
-    A routed specialist outside the shape investigates in the first phase, or, if it is a writer
+    A member whose phase entry needs a higher role than the requester's joins only when routed
+    (a viewer's incident gets no config remediation it could not be shown). A routed specialist
+    outside the shape investigates in the first phase, or, if it is a writer
     (plan.runs_after_others), writes after the last one."""
-    phases = [[(Specialist(name), p.task) for name, p in phase] for phase in shape(kind)]
+    phases = [[(Specialist(name), p.task) for name, p in phase if allows(role, p.role) or Specialist(name) in routed]
+              for phase in shape(kind)]
+    phases = [phase for phase in phases if phase]
     if not phases:
         return []
     members = {agent for phase in phases for agent, _ in phase}

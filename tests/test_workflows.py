@@ -45,6 +45,18 @@ def test_noc_ask_runs_an_incident_as_the_phased_workflow(runner):
     assert "remote-AS mismatch" in answer["summary"]
 
 
+def test_a_viewers_incident_leaves_out_the_members_whose_data_needs_an_operator(runner):
+    """security's audit and config's running configuration are operator data: unasked, they do
+    not join a viewer's incident (they would only come back partial); the rest of the shape runs."""
+    answer = json.loads(runner.invoke(cli, ["ask", INCIDENT, "-s", "bgp-peer-down", "--json", "-q", "--role", "viewer"]).stdout)
+    assert answer["plan"]["kind"] == "incident"
+    assert agents_by_phase(answer["plan"]) == [["diagnosis"], ["performance"], ["documentation"]]
+    assert answer["status"] == "ok" and not [n for n in answer["notices"] if n.startswith("needs operator")]
+    routed = json.loads(runner.invoke(cli, ["ask", "major outage: audit branch-rtr-01 security, is it an attack?", "-s", "bgp-peer-down",
+                                            "--json", "-q", "--role", "viewer"]).stdout)
+    assert "security" in {s["agent"] for s in routed["plan"]["steps"]}  # asked for: it runs, and says what it withheld
+
+
 def test_an_ordinary_question_keeps_the_investigators_then_writer_shape(runner):
     answer = json.loads(runner.invoke(cli, ["ask", "why is the branch office slow?", "-s", "wan-congestion", "--json", "-q"]).stdout)
     assert answer["plan"]["kind"] is None and len(answer["plan"]["phases"]) == 1
@@ -107,7 +119,7 @@ async def test_when_the_claude_planner_fails_the_rules_make_the_phased_plan():
         api.script("synthesis", text(SYNTH))
         sup = supervisor(api, resilience=Resilience(ResilienceConfig(retry=FAST)), max_retries=0)
         try:
-            answer = await sup.run(Request.from_text(INCIDENT))
+            answer = await sup.run(Request.from_text(INCIDENT, role="operator"))
         finally:
             await close(sup)
     assert answer.plan.kind == "incident"
