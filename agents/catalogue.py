@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.safe_yaml import YamlInputError, load_yaml_file
 
@@ -70,6 +70,22 @@ class RoutingSpec(BaseModel):
         return value
 
 
+class PhaseSpec(BaseModel):
+    """Where a specialist sits in the plan shape of one kind of request (agents/workflows.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phase: int = Field(ge=1, le=8)  # 1 runs first; the same phase runs in parallel; each waits for every earlier one
+    task: str | None = Field(None, min_length=1, max_length=500)  # its instruction; {question} is the question
+    # The least role for which joining is worth it unasked (its data needs it); a routed specialist always runs.
+    role: Literal["viewer", "operator", "admin"] = "viewer"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_number(cls, data: object) -> object:
+        return {"phase": data} if isinstance(data, int) and not isinstance(data, bool) else data
+
+
 class PlanSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,6 +97,8 @@ class PlanSpec(BaseModel):
     brings: tuple[str, ...] = ()
     # How much this specialist's confidence counts in the answer's (a writer adds no evidence of its own).
     confidence_weight: float = Field(1.0, ge=0, le=1)
+    # Its phase per kind of request with a plan shape of its own (incident: 1), agents/workflows.py.
+    phases: dict[str, PhaseSpec] = Field(default_factory=dict)
 
 
 class ModelSpec(BaseModel):

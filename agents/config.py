@@ -1,9 +1,6 @@
-"""Configuration models for the agent side: network access, lab and audit.
-
-These live in `agents` (not `bot`) because the tools and the lab read them and `agents` must
-never import from `bot`. `bot.settings` composes them into the full file schema. Every model
-forbids unknown keys so a typo in the YAML is reported instead of silently ignored.
-"""
+"""Configuration models of the engine (network, audit, thresholds, engine, LLM, resilience); in
+`agents` because the engine reads them and never imports `bot`, whose `bot.settings` composes them
+into the file's schema. Every model forbids unknown keys: a typo in the YAML is reported."""
 
 from __future__ import annotations
 
@@ -198,6 +195,8 @@ class LLMConfig(StrictModel):
     coordinator_confidence: float = Field(0.7, ge=0, le=1)
     max_tool_steps: int = Field(5, ge=1, le=20)
     tool_result_max_chars: int = Field(6000, ge=500, le=200000)
+    tool_result_max_chunks: int = Field(8, ge=0, le=32)  # a larger result: read in parts on the tier below (llm/chunking.py); 0: cut
+    tool_result_chunk_tier: str = "fast"
     follow_ups: int = Field(2, ge=0, le=5)
     request_cost_limit_usd: float = Field(0.50, gt=0)
 
@@ -208,10 +207,10 @@ class LLMConfig(StrictModel):
 
     @model_validator(mode="after")
     def _tiers_exist(self) -> "LLMConfig":
-        for where, mapping in (("roles", self.roles), ("specialists", self.specialists)):
-            for name, tier in mapping.items():
-                if tier not in self.tiers:
-                    raise ValueError(f"{where}.{name} names tier '{tier}', which is not in tiers ({', '.join(self.tiers)})")
+        named = [(f"roles.{n}", t) for n, t in self.roles.items()] + [(f"specialists.{n}", t) for n, t in self.specialists.items()]
+        for where, tier in named + [("tool_result_chunk_tier", self.tool_result_chunk_tier)]:
+            if tier not in self.tiers:
+                raise ValueError(f"{where} names tier '{tier}', which is not in tiers ({', '.join(self.tiers)})")
         for name, allowed in self.allowed_tiers.items():
             unknown = [t for t in allowed if t not in self.tiers]
             if unknown or not allowed:

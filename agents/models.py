@@ -143,6 +143,7 @@ class Evidence(BaseModel):
     ok: bool
     summary: str
     duration_s: float = 0.0
+    reused: bool = False  # read once earlier in this request (agents/memory.py), not read again
 
 
 class DataRequest(BaseModel):
@@ -241,6 +242,7 @@ class Plan(BaseModel):
     mode: ExecutionMode
     phases: list[list[str]] = Field(default_factory=list)
     reason: str = ""
+    kind: str | None = None  # the kind of request whose plan shape it follows (agents/workflows.yaml), if any
 
 
 class RouteDecision(BaseModel):

@@ -85,7 +85,7 @@ class RuleRouter:
 
 class RulePlanner:
     async def plan(self, session: Session, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
-        return rule_plan(decision, session.request.question, devices, requested)
+        return rule_plan(decision, session.request.question, devices, requested, role=session.request.role)
 
 
 class OfflineAnalysts:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
 
+from agents.access import Role
 from agents.catalogue import catalogue
 from agents.config import LLMConfig
 from agents.models import ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
 from agents.routing import asks_for_report
+from agents.workflows import kind_of, phased_steps
 
 
 class PlanError(ValueError):
@@ -82,10 +84,18 @@ def finalise(steps: list[PlanStep], requested: ExecutionMode, reason: str, max_s
     return Plan(steps=steps, mode=mode, phases=phases, reason=reason)
 
 
-def rule_plan(decision: RouteDecision, question: str, devices: list[str], requested: ExecutionMode = ExecutionMode.auto) -> Plan:
-    """The deterministic plan: working specialists first, writers (a spec's plan.runs_after_others)
-    after them when useful, as each spec's `plan` keys say."""
+def rule_plan(decision: RouteDecision, question: str, devices: list[str], requested: ExecutionMode = ExecutionMode.auto,
+              role: Role = "admin") -> Plan:
+    """The deterministic plan. A question of a kind with a plan shape (agents/workflows.yaml: an
+    incident) follows that shape, phase by phase, as the specs' `plan.phases` say. Otherwise:
+    working specialists first, writers (a spec's plan.runs_after_others) after them when useful,
+    as each spec's `plan` keys say."""
     primary = decision.primary
+    kind = kind_of(question)
+    if kind is not None and (phased := phased_steps(kind, question, devices, decision.specialists, role)):
+        plan = finalise(phased, requested, "", primary=primary)
+        named = "; then ".join(" + ".join(next(s.agent.value for s in phased if s.id == sid) for sid in phase) for phase in plan.phases)
+        return plan.model_copy(update={"kind": kind, "reason": f"{kind} workflow (primary {primary.value}): {named}"})
     lead = catalogue()[primary.value].plan
     writers = [s for s in Specialist if catalogue()[s.value].plan.runs_after_others]
     workers = [s for s in decision.specialists if s not in writers]

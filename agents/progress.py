@@ -73,6 +73,18 @@ class AgentAsked(ProgressEvent):
     from_agent: str
     to_agent: str
     outcome: str
+    instruction: str = ""  # what was asked (cut): the inter-agent message log lives in the trace
+
+
+class AgentReplied(ProgressEvent):
+    """The answer to an AgentAsked: its status and summary, and whether the request's memory had it."""
+
+    kind: Literal["agent_replied"] = "agent_replied"
+    from_agent: str  # who answered
+    to_agent: str  # who had asked
+    status: str
+    summary: str = ""
+    reused: bool = False
 
 
 class Notice(ProgressEvent):

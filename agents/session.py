@@ -4,7 +4,7 @@ The router, planner, analysts, coordinator and synthesiser all receive the sessi
 a growing list of arguments: it carries the request, the progress sink, the usage meter (None
 offline), the trace, and what the answer must say beyond the specialists' findings (why parts
 fell back to rules, breaker notices, tool calls the requester's role did not allow, the roles of
-the data used). The supervisor builds the answer from it once, at the end.
+the data used), and the request's shared memory. The supervisor builds the answer from it once, at the end.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from typing import Literal
 
 from agents.access import Role
+from agents.memory import RequestMemory
 from agents.models import Request, TraceEntry
 from agents.progress import Notice, ProgressEvent, ProgressSink
 from agents.usage import UsageMeter
@@ -37,6 +38,7 @@ class Session:
         self.flushed_breaker_notices = 0
         self.data_roles: set[Role] = set()  # roles of the tools whose data this request used (every step shares it)
         self.refused: list[str] = []  # tool calls the requester's role did not allow, as visible notes
+        self.memory = RequestMemory()  # device reads, findings and sub-answers every step can read (agents/memory.py)
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 3)

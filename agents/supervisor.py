@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from agents.access import ToolRoles, highest
 from agents.config import EngineConfig, ResilienceConfig
 from agents.log_context import log_fields
+from agents.memory import Message, answer_key
 from agents.models import (
     AgentResponse,
     AgentTask,
@@ -34,6 +35,7 @@ from agents.network.inventory import Inventory
 from agents.pipeline import Pipeline, rule_pipeline
 from agents.progress import (
     AgentAsked,
+    AgentReplied,
     Finished,
     Notice,
     NullSink,
@@ -216,6 +218,7 @@ class Supervisor:
                              context=session.request.context_findings + [f for r in sources for f in r.findings],
                              context_recommendations=[rec for r in sources for rec in r.recommendations])
             done[step.id] = await self._run_agent(session, analysts, task)
+            session.memory.add_findings(done[step.id].findings)
 
         try:
             await asyncio.wait_for(run_plan(plan, one), timeout=max(self.engine.request_deadline_s - session.elapsed(), 0.001))
@@ -235,7 +238,8 @@ class Supervisor:
                                    binding=instance.binding if instance else None, llm_usage=instance.record_llm_usage if instance else None,
                                    request_id=session.request.id, started=session.started,
                                    ask_fn=lambda t, a, i, d, q: self._ask(session, analysts, t, a, i, d, q), engine=self.engine,
-                                   role=session.request.role, tool_roles=self.tool_roles, data_roles=session.data_roles)
+                                   role=session.request.role, tool_roles=self.tool_roles, data_roles=session.data_roles,
+                                   memory=session.memory)
 
         await session.emit(StepStarted(request_id=session.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
@@ -260,6 +264,7 @@ class Supervisor:
                 result=out.result.model_dump(mode="json") if out.result is not None else {},
                 engine=out.engine, degraded=out.degraded, instance=instance,
             )
+            self.resilience.confidence.labels(task.agent.value).observe(min(max(out.confidence, 0.0), 1.0))
         if ctx is not None:
             response.evidence = ctx.evidence
             response.requests = ctx.requests
@@ -301,14 +306,29 @@ class Supervisor:
             record.outcome, record.reason = "refused-loop", f"{target.value} is already in the request chain {' -> '.join(chain)}"
         elif len(chain) > self.engine.max_hops:
             record.outcome, record.reason = "refused-depth", f"request chain would exceed {self.engine.max_hops} hops"
-        await session.emit(AgentAsked(request_id=session.request.id, from_agent=asker.agent.value, to_agent=target.value, outcome=record.outcome))
+        memory = session.memory
         if record.outcome != "answered":
+            await session.emit(AgentAsked(request_id=session.request.id, from_agent=asker.agent.value, to_agent=target.value,
+                                          outcome=record.outcome, instruction=instruction[:200]))
+            memory.messages.append(Message(from_agent=asker.agent.value, to_agent=target.value, instruction=instruction[:500],
+                                           outcome=record.outcome, reply=record.reason[:300]))
             return record, None
+        await session.emit(AgentAsked(request_id=session.request.id, from_agent=asker.agent.value, to_agent=target.value,
+                                      outcome="answered", instruction=instruction[:200]))
         sub = AgentTask(id=f"{asker.id}>{target.value}", agent=target, instruction=instruction, devices=devices or asker.devices,
                         context=asker.context, context_recommendations=asker.context_recommendations, chain=chain, query=query)
-        response = await self._run_agent(session, analysts, sub)
+        # once per request: the same sub-question (specialist, question or query, devices) is answered from memory
+        response, reused = await memory.answer(answer_key(target.value, instruction, sub.devices, query),
+                                               lambda: self._run_agent(session, analysts, sub), keep=lambda r: r.status != "failure")
         if response.status == "failure":
             record.outcome, record.reason = "failed", response.error or ""
+        elif reused:
+            record.reason = "answered earlier in this request; reused from its memory"
+        reply = (response.summary or response.error or "")[:300]
+        await session.emit(AgentReplied(request_id=session.request.id, from_agent=target.value, to_agent=asker.agent.value,
+                                        status=response.status, summary=reply[:200], reused=reused))
+        memory.messages.append(Message(from_agent=asker.agent.value, to_agent=target.value, instruction=instruction[:500],
+                                       outcome="reused" if reused and record.outcome == "answered" else record.outcome, reply=reply))
         return record, response
 
 

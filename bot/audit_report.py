@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.tools.audit_schema import MAX_SCORE, RISK_DIRECTION, risk_text
 from agents.tools.results import SecurityScan
 
 _ORDER = ("critical", "high", "medium", "low", "info")
@@ -15,7 +16,7 @@ def render_audit_text(scans: list[SecurityScan]) -> str:
             out.append("")
             continue
         counts = ", ".join(f"{scan.counts[s]} {s}" for s in _ORDER if scan.counts.get(s))
-        out.append(f"{scan.device} ({scan.os}) risk {scan.risk_score}/100 - {len(scan.findings)} finding(s){': ' + counts if counts else ''}")
+        out.append(f"{scan.device} ({scan.os}) {risk_text(scan.risk_score)} - {len(scan.findings)} finding(s){': ' + counts if counts else ''}")
         for f in scan.findings:
             out.append(f"  [{f.severity.value.upper()}] {f.rule_id} {f.title}  ({f.reference}; {', '.join(f.tags)})")
             for line in f.evidence[:6]:
@@ -34,6 +35,6 @@ def render_audit_text(scans: list[SecurityScan]) -> str:
         worst = max(ok, key=lambda s: s.risk_score, default=None)
         summary = f"{len(ok)}/{len(scans)} device(s) audited, {total} finding(s)"
         if worst is not None:
-            summary += f"; highest risk {worst.device} {worst.risk_score}/100"
+            summary += f"; highest risk {worst.device} {worst.risk_score}/{MAX_SCORE} ({RISK_DIRECTION})"
         out.append(summary)
     return "\n".join(out).rstrip()

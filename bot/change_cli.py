@@ -80,7 +80,10 @@ def _show(p: ChangeProposal) -> str:
             f"confidence: {p.confidence:.2f} ({p.automation})\n"
             + (f"risk reasons: {'; '.join(p.risk_reasons)}\n" if p.risk_reasons else "")
             + f"requested by: {p.requester}  approved by: {p.approver}\n"
-            f"diff (redacted, hash {p.diff_hash[:8]}):\n{diff}\npre-checks:\n{checks}" + (f"\nreason: {p.reason}" if p.reason else ""))
+            f"diff (redacted, hash {p.diff_hash[:8]}):\n{diff}\n"
+            + (("impact (predicted from current counters and tables):\n" + "\n".join(f"  - {line.strip()}" for line in p.impact) + "\n")
+               if p.impact else "")
+            + f"pre-checks:\n{checks}" + (f"\nreason: {p.reason}" if p.reason else ""))
 
 
 @click.group("change")

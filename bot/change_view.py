@@ -10,7 +10,7 @@ from typing import Any
 
 from agents.changes.models import ChangeProposal
 from bot.views.layout import button, context, fields, header, section
-from bot.views.text import code_block, code_span, escape, pct
+from bot.views.text import code_block, code_span, cut, escape, pct
 
 APPROVE, REJECT = "noc_change_approve", "noc_change_reject"
 MAX_INLINE_DIFF = 2500  # characters of diff in the message; more goes into a file
@@ -40,6 +40,9 @@ def render_proposal(proposal: ChangeProposal, *, diff_in_file: bool = False) -> 
         blocks.append(section("*Diff* (redacted)\n" + code_block(p.diff)))
     elif p.diff:
         blocks.append(section(f"*Diff* (redacted): {len(p.diff)} lines, attached as a file below"))
+    if p.impact:  # beside the diff: what it will do to the traffic and sessions it touches
+        blocks.append(section(cut("*Impact* (predicted from the device's current counters and tables)\n"
+                                  + "\n".join(f"• {escape(line.strip())}" for line in p.impact), 2900)))
     if checks:
         blocks.append(section("*Pre-checks*\n" + checks))
     if refused:

@@ -12,6 +12,7 @@ import click
 
 from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.network.inventory import UnknownDeviceError
+from agents.tools.audit_schema import RISK_SCALE
 from agents.tools.network import Toolbox
 from bot.audit_report import render_audit_text
 from bot.cli_complete import complete_device
@@ -93,7 +94,7 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
     progress = progress_for(quiet or not all_devices, show_progress)
     scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None, progress))
     if as_json:
-        click.echo(json.dumps({"devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
+        click.echo(json.dumps({"risk_scale": RISK_SCALE, "devices": [s.model_dump(mode="json") for s in scans]}, indent=2))
     else:
         click.echo(render_audit_text(scans))
     if not all(s.ok for s in scans):

@@ -3,7 +3,8 @@
 A custom collector reads the pools, breakers, budget and LLM counters when Prometheus scrapes,
 so the numbers on /metrics are by construction the ones the health report and the breakers
 use (no second set of counters to drift). Task durations are the pools' own prometheus_client
-Histogram (`Resilience.durations`), added to the registry as it is. Each runtime has its own
+Histogram (`Resilience.durations`), added to the registry as it is, and so is the answer
+confidence histogram (`Resilience.confidence`, `noc_answer_confidence{agent}`). Each runtime has its own
 registry.
 
 Names follow Prometheus' conventions (issue 26): the unit last (`_seconds`, `_tokens`, `_usd`,
@@ -162,6 +163,7 @@ def registry_for(resilience: Resilience, *, bot: BotMetrics | None = None, slack
     registry = CollectorRegistry(auto_describe=False)
     registry.register(NocCollector(resilience, slack, gateway))
     registry.register(resilience.durations)
+    registry.register(resilience.confidence)
     for collector in (bot or BotMetrics()).collectors():
         registry.register(collector)
     if process:

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.access import ToolRoles, allows, highest
 from agents.llm.backend import ClaudeBackend, build_backend
-from agents.models import Answer, Request, Specialist, cut_question, new_id
+from agents.models import Answer, Request, Specialist, cut_question
 from agents.resilience.guard import Resilience
 from agents.router import load_model as load_router_model
 from agents.routing import route
@@ -29,13 +29,14 @@ from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
 from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts
-from bot.blocks import render_audit, render_details
 from bot.changes import ChangeDesk
+from bot.cost_alerts import CostWatch
 from bot.heartbeat import Heartbeat
 from bot.inventory_ops import InventoryRefresher
 from bot.journal import Journal
 from bot.lifecycle import RequestLedger, Where
 from bot.metrics import BotMetrics
+from bot.operations import quietly
 from bot.origin import Origin
 from bot.outbox import Outbox
 from bot.report.build import ReportSources
@@ -80,6 +81,7 @@ class Runtime:
         self.outbox = Outbox(store)
         self.ledger = RequestLedger(store, client, settings.store.lease_s, self.outbox)
         self.alerts = LiveAlerts(settings, client, store, resilience)
+        self.costs = CostWatch(settings, client, store, resilience)  # live cost and budget alerts, checked per answer
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
                                        interval_s=settings.slack.status_update_interval_s,
                                        attempts=settings.slack.post_attempts, backoff_s=settings.slack.post_backoff_s)
@@ -218,7 +220,7 @@ class Runtime:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    def _sink(self, origin: Origin, title: str, *, stream: bool = False) -> SlackThreadSink:
+    def sink(self, origin: Origin, title: str, *, stream: bool = False) -> SlackThreadSink:
         """The progress display: a streamed task list with a thread status (`slack.progress:
         stream`, for questions a person asked), else one coalesced status message."""
         options = dict(title=title, interval_s=self.settings.slack.status_update_interval_s,
@@ -238,7 +240,7 @@ class Runtime:
         first = await self._with_thread_context(request, origin)
         if first and origin.assistant_thread:
             self.spawn(self._title_thread(origin, request.question), name=f"title:{origin.thread_ts}")
-        sink = self._sink(origin, "Working on it", stream=True)
+        sink = self.sink(origin, "Working on it", stream=True)
         phase = "the analysis"
         try:
             async with self.ledger.leased(request.id), _status_cleared(sink):
@@ -252,13 +254,13 @@ class Runtime:
             outcome = "cancelled"
             await asyncio.gather(received, return_exceptions=True)
             await self.outbox.write("mark_interrupted", request_ids=[request.id], reason="the bot stopped")
-            await _quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
+            await quietly(sink.post_error(request.id, "the bot is shutting down and this request was cancelled"))
             raise
         except Exception as exc:
             log.exception("request %s failed during %s", request.id, phase)
             await received
             await self.ledger.failed(request.id, f"{phase} failed ({type(exc).__name__})")
-            await _quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
+            await quietly(sink.post_error(request.id, f"{phase} failed ({type(exc).__name__})"))
             await self.ledger.finished(origin.where)
             return None
         finally:
@@ -277,7 +279,7 @@ class Runtime:
             await self.changes.offer(answer, request, origin.channel, origin.thread_ts)
         except Exception:  # the answer is out; a failed proposal is logged and said in the thread
             log.exception("could not propose a change for %s", answer.request_id)
-            await _quietly(self._sink(origin, "Change").post_error(answer.request_id, "proposing the change failed"))
+            await quietly(self.sink(origin, "Change").post_error(answer.request_id, "proposing the change failed"))
 
     async def claim_event(self, event_id: str | None) -> bool:
         """True when this delivery of a Slack event should be handled (the first, or a retry of one
@@ -345,31 +347,8 @@ class Runtime:
         if not await self.ledger.answered(answer, origin.where, required_role):
             self.store_failures += 1
             log.error("request %s was answered; its record waits for the store", answer.request_id)
-
-    async def run_audit(self, devices: list[str], tags: list[str], origin: Origin) -> None:
-        request_id = new_id()
-        sink = self._sink(origin, "Auditing")
-        try:
-            await sink.start(f":shield: Audit {request_id} of {', '.join(devices) if len(devices) < 4 else f'{len(devices)} devices'}")
-            scans = await self.toolbox.audit_devices(devices, tags or None, sink.device_progress if len(devices) > 1 else None)
-            await sink.close_status()
-            await sink.post_rendered(render_audit(scans, tags))
-        except Exception as exc:
-            log.exception("audit %s failed", request_id)
-            await _quietly(sink.post_error(request_id, f"the audit failed ({type(exc).__name__})"))
-
-    async def run_health(self, origin: Origin) -> None:
-        """/noc-health: the daily report's sections, built now and posted into the thread."""
-        try:
-            await self.reports.publish(origin.channel, kind="on-demand", thread_ts=origin.thread_ts)
-        except Exception as exc:
-            log.exception("health report for %s failed", origin.thread_ts)
-            sink = self._sink(origin, "Health report")
-            await _quietly(sink.post_error(new_id(), f"the health report failed ({type(exc).__name__})"))
-
-    async def post_details(self, answer: Answer, channel: str, thread_ts: str) -> None:
-        sink = SlackThreadSink(self.client, channel, thread_ts, title="Details")
-        await sink.post_rendered(render_details(answer))
+            return
+        await self.costs.check()
 
 
 @asynccontextmanager
@@ -379,7 +358,7 @@ async def _status_cleared(sink: SlackThreadSink) -> AsyncIterator[None]:
         yield
     finally:
         if isinstance(sink, SlackStreamSink):
-            await asyncio.shield(_quietly(sink.clear_status()))
+            await asyncio.shield(quietly(sink.clear_status()))
 
 
 def _is_request_id(value: object) -> bool:
@@ -389,10 +368,3 @@ def _is_request_id(value: object) -> bool:
 def _posted_in(meta: dict | None, channel: str | None, thread_ts: str | None) -> bool:
     """Buttons are bound to where they were posted: the stored request's channel and thread."""
     return meta is not None and meta.get("channel") == channel and meta.get("thread_ts") == thread_ts
-
-
-async def _quietly(job: Awaitable[None]) -> None:
-    try:
-        await job
-    except Exception:
-        log.warning("could not report the failure to Slack", exc_info=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from agents.access import highest
+from bot import operations
 from bot.origin import Origin
 from handlers.common import runtime_of
 
@@ -91,4 +92,4 @@ def register(app: AsyncApp) -> None:
         needed = highest([meta.get("required_role") or "viewer", answer.data_role])
         if not await runtime.authorise(user=user, channel=channel, command="details", needed=needed):
             return
-        runtime.spawn(runtime.post_details(answer, channel, thread_ts), name=f"details:{answer.request_id}")
+        runtime.spawn(operations.post_details(runtime, answer, channel, thread_ts), name=f"details:{answer.request_id}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import operations
 from bot.blocks import render_help
 from bot.inventory_ops import describe
 from bot.origin import Origin
@@ -86,7 +87,7 @@ def register(app: AsyncApp) -> None:
         origin = await _open_thread(runtime, client, respond, "/noc-audit", user, channel, "operator",
                                     f"<@{user}> requested an audit of {escape(target)}{scope}")
         if origin is not None:
-            runtime.spawn(runtime.run_audit(devices, tags, origin), name=f"/noc-audit:{origin.thread_ts}")
+            runtime.spawn(operations.run_audit(runtime, devices, tags, origin), name=f"/noc-audit:{origin.thread_ts}")
 
     @app.command("/noc-health")
     async def noc_health(ack, command, context, client, respond):
@@ -96,7 +97,7 @@ def register(app: AsyncApp) -> None:
         origin = await _open_thread(runtime, client, respond, "/noc-health", user, channel, "viewer",
                                     f"<@{user}> requested a network health report")
         if origin is not None:
-            runtime.spawn(runtime.run_health(origin), name=f"/noc-health:{origin.thread_ts}")
+            runtime.spawn(operations.run_health(runtime, origin), name=f"/noc-health:{origin.thread_ts}")
 
 
 async def _open_thread(runtime, client, respond, command: str, user: str, channel: str, needed: str, text: str) -> Origin | None:

@@ -67,6 +67,7 @@ class ChangeProposal(BaseModel):
     prechecks: list[Check] = Field(default_factory=list)
     symptoms: list[Symptom] = Field(default_factory=list)
     checks: list[str] = Field(default_factory=list)  # tools the post-check re-runs
+    impact: list[str] = Field(default_factory=list)  # predicted effect on traffic and sessions (agents/changes/impact.py)
     baseline_findings: list[str] = Field(default_factory=list)  # high/critical audit rule ids before
     risk: Risk = "medium"
     confidence: float = 0.0

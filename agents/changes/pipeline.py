@@ -21,6 +21,7 @@ from agents.changes import candidate as candidates
 from agents.changes.checks import CHECK_TOOLS, DEFAULT_CHECKS, audit_precheck, postcheck, run_checks, symptoms_of
 from agents.changes.config import ChangesConfig
 from agents.changes.device import ChangeAborted, ChangeDevice, revert_problem
+from agents.changes.impact import predict
 from agents.changes.models import KIND_RISK, ChangeProposal, Check, Source, digest
 from agents.changes.values import risk_reasons
 from agents.config import NetworkConfig
@@ -105,6 +106,7 @@ class ChangeEngine:
             return _refuse(proposal, "revert timer", f"{revert}; apply the reviewed lines by hand in a maintenance window")
         proposal.checks = [t for t in (check_tools or []) if t in CHECK_TOOLS] or list(DEFAULT_CHECKS)
         proposal.symptoms = symptoms_of(await run_checks(self.toolbox, dev.name, proposal.checks))
+        proposal.impact = await predict(self.toolbox, dev.name, cand.kind, cand.lines, config.running)
         return proposal
 
     async def apply(self, proposal: ChangeProposal, report: Report, persist: Persist | None = None) -> ChangeProposal:

@@ -2,7 +2,8 @@
 
 Only the specialist's own tools are offered, plus `ask_specialist` (another specialist through
 the supervisor's request-chain rules). Tool calls of one turn run concurrently. Tool results
-arrive redacted from the tool layer and are capped in size with a visible marker; the question
+arrive redacted from the tool layer; one above llm.tool_result_max_chars is read in parts on the
+cheap tier and merged with its evidence lines (agents/llm/chunking.py), not cut; the question
 and the other specialists' findings are redacted as prose before they are sent. The last turn keeps the
 tool definitions (so the prompt cache still hits) but sets `tool_choice: none`, so the model
 must answer with its structured report.
@@ -20,6 +21,7 @@ from typing import Any
 
 from agents.config import InstanceConfig, LLMConfig, TierConfig
 from agents.failures import LLMUnavailable
+from agents.llm.chunking import fit
 from agents.llm.client import ClaudeClient
 from agents.llm.schemas import SpecialistReport, report_model
 from agents.llm.tiering import TierChoice, choose_tier
@@ -73,6 +75,10 @@ def task_prompt(ctx: AnalysisContext) -> str:
     if task.context:
         lines.append("Findings from other specialists so far:")
         lines += [f"- ({f.agent}) [{f.severity.value}] {redact_prose(f.text)}" for f in task.context[:30]]
+    shared = [f for f in (ctx.memory.findings if ctx.memory is not None else []) if f not in task.context]
+    if shared:  # steps this one does not wait for, finished already: the request's shared memory
+        lines.append("Also found in this request by steps running beside yours:")
+        lines += [f"- ({f.agent}) [{f.severity.value}] {redact_prose(f.text)}" for f in shared[:max(0, 30 - len(task.context))]]
     lines.append("Investigate with your tools, then answer with your report. Cite devices and interfaces exactly as the tools name them.")
     return "\n".join(lines)
 
@@ -104,7 +110,7 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
         if final or not calls:
             break
         messages.append({"role": "assistant", "content": [b.model_dump(mode="json", exclude_none=True) for b in message.content]})
-        results = await asyncio.gather(*(_run_call(ctx, call, config.tool_result_max_chars) for call in calls))
+        results = await asyncio.gather(*(_run_call(ctx, call, config, claude, meter, endpoint) for call in calls))
         messages.append({"role": "user", "content": list(results)})
     raise LLMUnavailable("invalid_output", f"{agent.value}: no report within {steps} steps")
 
@@ -121,15 +127,19 @@ def bound_tier(config: LLMConfig, choice: TierChoice, binding: InstanceConfig | 
                                      "reason": f"pool instance bound to {binding.describe()} (policy: {choice.reason})"}), tier
 
 
-async def _run_call(ctx: AnalysisContext, call: Any, limit: int) -> dict[str, Any]:
+async def _run_call(ctx: AnalysisContext, call: Any, config: LLMConfig, claude: ClaudeClient, meter: UsageMeter,
+                    endpoint: str | None) -> dict[str, Any]:
     args = call.input if isinstance(call.input, dict) else {}
     if call.name == "ask_specialist":
         text, is_error = await _ask(ctx, args)
-    else:
-        result = await ctx.tool(call.name, **args)
-        text, is_error = result.model_dump_json(exclude_none=True), not result.ok
+        return {"type": "tool_result", "tool_use_id": call.id, "content": cap(text, config.tool_result_max_chars), "is_error": is_error}
+    result = await ctx.tool(call.name, **args)
     # Tool results are redacted field by field in the tool layer (a JSON dump would hide line starts from the redactor).
-    return {"type": "tool_result", "tool_use_id": call.id, "content": cap(text, limit), "is_error": is_error}
+    # One larger than tool_result_max_chars is read in parts on the cheap tier and merged, not cut (agents/llm/chunking.py).
+    content = await fit(result.model_dump_json(exclude_none=True), result.model_dump(mode="json", exclude_none=True), tool=call.name,
+                        question=ctx.task.instruction, agent=ctx.agent.value, config=config, claude=claude, meter=meter,
+                        endpoint=endpoint, usage_to=ctx.llm_usage)
+    return {"type": "tool_result", "tool_use_id": call.id, "content": content, "is_error": not result.ok}
 
 
 async def _ask(ctx: AnalysisContext, args: dict[str, Any]) -> tuple[str, bool]:

@@ -16,6 +16,7 @@ from agents.planner import PlanError, finalise
 from agents.specialists.base import definitions
 from agents.tools.redact import redact_prose
 from agents.usage import UsageMeter
+from agents.workflows import kind_of, shapes_text
 
 
 def _specialists() -> str:
@@ -32,10 +33,16 @@ and list the inventory devices the question names (exact names only)."""
 
 
 def planner_prompt() -> str:
+    shapes = shapes_text()
+    offered = (f"""
+Some kinds of request have a plan shape: phases in order, the specialists of one phase in
+parallel, each phase depending on every step before it. When the request names its kind, follow
+that shape unless the question clearly needs less:
+{shapes}""" if shapes else "")
     return f"""You plan how specialists answer a NOC question. Specialists:
 {_specialists()}
 Write at most the allowed number of steps. Use depends_on only when a step needs another step's
-findings (documentation writing a report needs the investigators first). No cycles."""
+findings (documentation writing a report needs the investigators first). No cycles.{offered}"""
 
 COORDINATOR_PROMPT = """You review specialists' reports for gaps: a question part nobody answered,
 a claim without evidence, a device mentioned but not checked. List only gaps that one more
@@ -67,15 +74,16 @@ async def plan(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, quest
         messages=[{"role": "user", "content": (
             f"Question: {redact_prose(question)}\nRouted to: {', '.join(s.value for s in decision.specialists)} "
             f"(primary {decision.primary.value})\nDevices: {', '.join(devices) or 'none named'}\n"
-            f"Inventory: {', '.join(inventory.names)}\nAt most {config.max_plan_steps} steps.")}],
+            f"Inventory: {', '.join(inventory.names)}\nAt most {config.max_plan_steps} steps."
+            + (f"\nKind of request: {kind} (its plan shape is in your instructions)" if (kind := kind_of(question)) else ""))}],
     )
     unknown = sorted({d for s in out.steps for d in s.devices if d not in inventory})
     if unknown:
         raise PlanError(f"plan names devices that are not in the inventory: {', '.join(unknown)}")
     steps = [PlanStep(id=s.id, agent=s.agent, instruction=s.instruction, devices=s.devices or devices, depends_on=s.depends_on)
              for s in out.steps]
-    return finalise(steps, requested, f"claude: {out.reasoning}", max_steps=config.max_plan_steps,
-                    primary=decision.primary)
+    plan = finalise(steps, requested, f"claude: {out.reasoning}", max_steps=config.max_plan_steps, primary=decision.primary)
+    return plan.model_copy(update={"kind": kind_of(question)})
 
 
 def _reports(responses: list[AgentResponse]) -> str:

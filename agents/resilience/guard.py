@@ -17,6 +17,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Histogram
+
 from agents.config import ResilienceConfig
 from agents.models import Specialist
 from agents.resilience.breaker import BreakerState, CircuitBreaker
@@ -25,6 +27,18 @@ from agents.resilience.gate import RequestGate
 from agents.resilience.pool import AgentPool, task_durations
 
 log = logging.getLogger(__name__)
+# Answer confidence is a 0-1 figure; buckets every 0.1 let a dashboard read the share under any
+# threshold a NOC cares about (0.5 "guessing", 0.7, 0.9 "sure").
+CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def answer_confidence() -> Histogram:
+    """Each specialist answer's confidence, labelled by specialist, in no registry (bot.metrics adds it).
+
+    Only answers count (success or partial steps): a step that failed has no confidence to report.
+    The label is `agent`, never `instance`/`job`, which Prometheus sets on every scraped series."""
+    return Histogram("noc_answer_confidence", "Confidence of specialist answers (0-1)", ["agent"],
+                     buckets=CONFIDENCE_BUCKETS, registry=None)
 
 # The notices list of the request being served; breaker transitions append to it.
 CURRENT_NOTICES: ContextVar[list[str] | None] = ContextVar("noc_current_notices", default=None)
@@ -58,6 +72,7 @@ class Resilience:
         # Called with each BreakerEvent, possibly under a breaker's lock: must return at once.
         self.listeners: list[Callable[[BreakerEvent], None]] = []
         self.durations = task_durations()  # task durations of every instance (bot.metrics exposes it)
+        self.confidence = answer_confidence()  # per specialist answer (the supervisor observes it)
         self.pools = {agent: AgentPool(agent.value, config.pool_for(agent.value), config.breaker, clock=clock, on_change=self._changed,
                                        durations=self.durations)
                       for agent in Specialist}

@@ -14,6 +14,12 @@ instead while it is below max_size (at max_size the least busy instance takes th
 fixed pool does). An instance idle for idle_s is removed while the pool is above min_size,
 newest first, so the long-lived instances keep their history. Time comes from the injected clock.
 
+The default `healthiest` strategy ranks by recent success rate, then by fewest steps in flight,
+and breaks the remaining tie by least recent use (`least_loaded` breaks its ties the same way): without that last key every healthy idle pool
+sent each sequential request to its first instance, the concentration a pool exists to avoid
+(one instance carrying the traffic, the others' breakers and statistics never exercised). Use is
+counted by a per-pool sequence number, not the clock, so ties resolve the same under a test clock.
+
 Task durations go into a prometheus_client Histogram labelled by agent and instance (one per
 process, shared by the pools; `bot.metrics` exposes it); the last 50 latencies are kept as well
 for the success-rate, average and p95 figures of the health report.
@@ -86,6 +92,7 @@ class AgentInstance:
         self.stats = InstanceStats()
         self.duration: Histogram = durations.labels(agent, self.name)
         self.in_flight = 0
+        self.last_use = 0  # the pool's use sequence number when this instance last took a step (0: never)
         self.idle_since = clock()  # when in_flight last dropped to 0 (or the instance was made)
 
     @property
@@ -134,6 +141,7 @@ class AgentPool:
         self.instances = [self._make(i) for i in range(1, config.size + 1)]
         self.resizes: Counter[str] = Counter()  # "grow" / "shrink" -> count
         self._next = 0
+        self._uses = 0  # acquisitions so far: stamps AgentInstance.last_use
         self._lock = asyncio.Lock()
 
     def _make(self, index: int) -> AgentInstance:
@@ -184,13 +192,16 @@ class AgentPool:
             if not chosen.breaker.allow():  # takes the half-open trial slot
                 return None
             chosen.in_flight += 1
+            self._uses += 1
+            chosen.last_use = self._uses
             return chosen
 
     def _choose(self, candidates: list[AgentInstance]) -> AgentInstance:
         if self.strategy == "least_loaded":
-            return min(candidates, key=lambda i: (i.in_flight, self.instances.index(i)))
+            return min(candidates, key=lambda i: (i.in_flight, i.last_use, self.instances.index(i)))
         if self.strategy == "healthiest":
-            return max(candidates, key=lambda i: (i.stats.success_rate, -i.in_flight, -self.instances.index(i)))
+            # best recent success rate, then fewest in flight, then least recently used, then pool order
+            return max(candidates, key=lambda i: (i.stats.success_rate, -i.in_flight, -i.last_use, -self.instances.index(i)))
         # round robin over the whole pool, skipping instances that are not candidates
         for _ in range(len(self.instances)):
             inst = self.instances[self._next % len(self.instances)]

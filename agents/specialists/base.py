@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.access import Role, ToolRoles, allows
 from agents.catalogue import PerCatalogue
 from agents.config import EngineConfig, InstanceConfig, ThresholdsConfig
+from agents.memory import RequestMemory, read_key
 from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Finding, Recommendation, Specialist, SpecialistQuery
 from agents.network.inventory import Inventory
 from agents.progress import ProgressSink, ToolCalled
@@ -97,6 +98,8 @@ class AnalysisContext:
     # Where this step's model tokens and cost are counted besides the request's meter: its pool
     # instance (passed here, not found through a context variable). None: not on a pool.
     llm_usage: Callable[[int, float], None] | None = None
+    # The request's shared memory (reads, findings, sub-answers); None outside a supervisor's request.
+    memory: RequestMemory | None = None
 
     @property
     def agent(self) -> Specialist:
@@ -135,7 +138,10 @@ class AnalysisContext:
         if not allows(self.role, self.needed(name)):
             return self._refuse(name, device)
         t0 = time.monotonic()
-        result = await call_tool(self.toolbox, name, arguments)
+        if self.memory is not None:  # once per request: a second step asking the same gets the same result
+            result, reused = await self.memory.read(read_key(name, arguments), lambda: call_tool(self.toolbox, name, arguments))
+        else:
+            result, reused = await call_tool(self.toolbox, name, arguments), False
         if result.ok:
             self.data_roles.add(self.needed(name))
         elif isinstance(result, McpResult) and result.error and result.error.kind in {"unreachable", "timeout"}:
@@ -143,7 +149,8 @@ class AnalysisContext:
             if note not in self.refused:
                 self.refused.append(note)
         elapsed = time.monotonic() - t0
-        self.evidence.append(Evidence(tool=name, device=result.device, ok=result.ok, summary=_summarise(result), duration_s=round(elapsed, 3)))
+        self.evidence.append(Evidence(tool=name, device=result.device, ok=result.ok, summary=_summarise(result),
+                                      duration_s=round(elapsed, 3), reused=reused))
         await self.sink.emit(ToolCalled(request_id=self.request_id, t=round(time.monotonic() - self.started, 3),
                                         agent=self.agent.value, tool=name, device=result.device, ok=result.ok,
                                         duration_s=round(elapsed, 3)))

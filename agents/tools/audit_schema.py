@@ -49,6 +49,17 @@ ControlName = Literal[
 TagName = Literal["cis", "pci", "soc2"]
 KEY_PLACEHOLDER = "{key}"
 MAX_SCORE = 100
+# The one direction of the audit's risk score, named wherever the score is shown: 0 is a device
+# with no findings, 100 the worst (the reference design's security score runs the other way, so
+# an unlabelled "85/100" reads as good to someone used to it).
+RISK_DIRECTION = "higher is worse"
+# The same, for machine-readable output (`noc audit --json`).
+RISK_SCALE = {"min": 0, "max": MAX_SCORE, "higher_is_worse": True, "direction": RISK_DIRECTION}
+
+
+def risk_text(score: int) -> str:
+    """The score as every view shows it: "risk 85/100, higher is worse"."""
+    return f"risk {score}/{MAX_SCORE}, {RISK_DIRECTION}"
 
 
 class AuditError(Exception):

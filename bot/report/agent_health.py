@@ -13,10 +13,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.report.model import AgentRow, AgentsSection, AgentWindow, DailyPoint
+from bot.report.model import AgentRow, AgentsSection, AgentWindow, ConfidenceRow, DailyPoint
 
 DAY_S = 86400.0
 CHART_DAYS = 7
+# Confidence bands of the report; the /metrics histogram (noc_answer_confidence) has finer buckets.
+CONFIDENCE_BANDS = ((0.5, "<0.5"), (0.7, "0.5-0.7"), (0.9, "0.7-0.9"), (math.inf, ">=0.9"))
 
 
 def _window(stat: dict[str, Any] | None) -> AgentWindow:
@@ -63,6 +65,26 @@ def daily_points(runs: list[dict[str, Any]], days: list[date], tz: ZoneInfo) -> 
     return points
 
 
+def confidence_rows(runs: list[dict[str, Any]], since: float) -> list[ConfidenceRow]:
+    """Per specialist: answers since `since`, their median and 10th-percentile confidence, and the
+    count per band. Failed runs carry no answer, so no confidence; they are left out."""
+    per_agent: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        if run["at"] >= since and run["status"] in ("success", "partial") and run.get("confidence") is not None:
+            per_agent[run["agent"]].append(float(run["confidence"]))
+    rows = []
+    for agent, values in sorted(per_agent.items()):
+        ordered = sorted(values)
+        bands = {label: 0 for _, label in CONFIDENCE_BANDS}
+        for v in ordered:
+            bands[next(label for upper, label in CONFIDENCE_BANDS if v < upper)] += 1
+        middle = len(ordered) // 2
+        median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        low = ordered[max(0, math.ceil(0.1 * len(ordered)) - 1)]
+        rows.append(ConfidenceRow(agent=agent, answers=len(ordered), median=round(median, 3), low=round(low, 3), bands=bands))
+    return rows
+
+
 async def agents_section(store: Any, now: float, tz: ZoneInfo) -> AgentsSection:
     last_day = {(s["agent"], s["instance"]): s for s in await store.agent_stats(since=now - DAY_S)}
     last_week = {(s["agent"], s["instance"]): s for s in await store.agent_stats(since=now - 7 * DAY_S)}
@@ -71,7 +93,8 @@ async def agents_section(store: Any, now: float, tz: ZoneInfo) -> AgentsSection:
             for agent, instance in sorted(last_week, key=lambda k: (k[0], k[1] or ""))]
     days = chart_days(now, tz)
     runs = await store.agent_runs_between(local_midnight(days[0], tz), now + 1)
-    return AgentsSection(rows=rows, days=[d.isoformat() for d in days], daily=daily_points(runs, days, tz))
+    return AgentsSection(rows=rows, days=[d.isoformat() for d in days], daily=daily_points(runs, days, tz),
+                         confidence=confidence_rows(runs, now - DAY_S))
 
 
 def per_agent(rows: list[AgentRow], window: str = "last_24h") -> dict[str, AgentWindow]:

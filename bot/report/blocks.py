@@ -13,6 +13,7 @@ from agents.severity import Severity
 from bot.blocks import MAX_MESSAGE_CHARS, SEVERITY_EMOJI, escape, message_chars
 from bot.report.fmt import local_time, pct, usd
 from bot.report.model import AgentWindow, DeviceRow, HealthReport
+from bot.report.text import confidence_text
 
 EMOJI = {**SEVERITY_EMOJI, Severity.info: ":large_green_circle:"}
 MAX_ALERTS = 12
@@ -59,7 +60,7 @@ def _device(d: DeviceRow) -> str:
         facts.append(f"CPU {d.cpu_pct:.0f}%")
     if d.memory_pct is not None:
         facts.append(f"memory {d.memory_pct:.0f}%")
-    audit = ", ".join(f"{n} {s}" for s, n in d.audit_counts.items() if n and s != "info")
+    audit = d.audit_text
     if audit:
         facts.append(f"audit findings: {audit}")
     lines = [f"{EMOJI[d.severity]} *{escape(d.device)}* ({escape(d.role)}) - {', '.join(facts) or 'no data'}"]
@@ -126,6 +127,9 @@ def _agents(report: HealthReport) -> list[dict]:
     if report.agents.pools:
         lines.append("Pools now: " + ", ".join(f"{escape(p.agent)} {p.size} ({p.min_size}-{p.max_size})" for p in report.agents.pools))
         lines += [f"• {escape(b)}" for p in report.agents.pools for b in p.bindings]
+    if report.agents.confidence:
+        lines.append("_Answer confidence (24 h):_")
+        lines += [f"• *{escape(c.agent)}*: {confidence_text(c)}" for c in report.agents.confidence]
     return _sections(lines)
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agents.severity import Severity
+from agents.tools.audit_schema import risk_text
 
 AlertKind = Literal["breaker", "success_rate", "budget", "cost", "requests"]
 
@@ -57,11 +58,20 @@ class DeviceRow(BaseModel):
     memory_pct: float | None = None
     audit_counts: dict[str, int] = Field(default_factory=dict)
     audit_titles: dict[str, str] = Field(default_factory=dict)  # rule id -> "severity: title"
+    audit_risk: int | None = None  # the audit's risk score, 0-100, higher is worse (None: not audited)
     neighbors: list[NeighborState] = Field(default_factory=list)
 
     @property
     def audit_total(self) -> int:
         return sum(self.audit_counts.get(s.value, 0) for s in Severity if s != Severity.info)
+
+    @property
+    def audit_text(self) -> str:
+        """"2 high, 1 medium, risk 37/100, higher is worse"; empty without findings above info."""
+        counts = ", ".join(f"{n} {s}" for s, n in self.audit_counts.items() if n and s != "info")
+        if not counts:
+            return ""
+        return counts + (f", {risk_text(self.audit_risk)}" if self.audit_risk is not None else "")
 
 
 class NetworkSection(BaseModel):
@@ -152,6 +162,16 @@ class DailyPoint(BaseModel):
     latency_p95_s: float | None
 
 
+class ConfidenceRow(BaseModel):
+    """How sure one specialist's answers were over the last 24 h (success and partial runs)."""
+
+    agent: str
+    answers: int
+    median: float
+    low: float  # the 10th percentile (nearest rank): how unsure its least sure answers were
+    bands: dict[str, int] = Field(default_factory=dict)  # "<0.5", "0.5-0.7", "0.7-0.9", ">=0.9" -> answers
+
+
 class PoolSize(BaseModel):
     """A specialist pool in this replica's memory when the report was built (the rows come from the store)."""
 
@@ -171,6 +191,7 @@ class AgentsSection(BaseModel):
     pools: list[PoolSize] = Field(default_factory=list)
     days: list[str] = Field(default_factory=list)
     daily: list[DailyPoint] = Field(default_factory=list)
+    confidence: list[ConfidenceRow] = Field(default_factory=list)
 
 
 class HealthReport(BaseModel):

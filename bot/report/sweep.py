@@ -155,7 +155,7 @@ def _row(device: Device, checks: list[ToolResult], scan: SecurityScan, config: D
     row = DeviceRow(device=device.name, role=device.role, site=device.site, severity=severity, errors=errors,
                     problems=problems, neighbors=neighbors,
                     cpu_pct=health.cpu_pct if health else None, memory_pct=health.memory_used_pct if health else None,
-                    audit_counts=dict(scan.counts) if scan.ok else {},
+                    audit_counts=dict(scan.counts) if scan.ok else {}, audit_risk=scan.risk_score if scan.ok else None,
                     audit_titles={f.rule_id: f"{f.severity.value}: {f.title}" for f in scan.findings} if scan.ok else {})
     text = config.running if config.ok and config.running and WITHHELD not in config.running else None
     return row, text

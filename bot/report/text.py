@@ -9,12 +9,18 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.report.fmt import local_time, pct, usd
-from bot.report.model import AgentWindow, DeviceRow, HealthReport
+from bot.report.model import AgentWindow, ConfidenceRow, DeviceRow, HealthReport
+
+
+def confidence_text(c: ConfidenceRow) -> str:
+    """"12 answers, median 0.85, lowest tenth 0.60; <0.5: 1, 0.5-0.7: 2, 0.7-0.9: 6, >=0.9: 3"."""
+    bands = ", ".join(f"{label}: {n}" for label, n in c.bands.items())
+    return f"{c.answers} answer(s), median {c.median:.2f}, lowest tenth {c.low:.2f}; {bands}"
 
 
 def _device_line(d: DeviceRow) -> list[str]:
     facts = [f"CPU {d.cpu_pct:.0f}%" if d.cpu_pct is not None else "", f"memory {d.memory_pct:.0f}%" if d.memory_pct is not None else ""]
-    audit = ", ".join(f"{n} {s}" for s, n in d.audit_counts.items() if n and s != "info")
+    audit = d.audit_text
     if audit:
         facts.append(f"audit: {audit}")
     head = f"- **{d.device}** ({d.role}, {d.site}) [{d.severity.value.upper()}]" + (f" {'; '.join(f for f in facts if f)}" if any(facts) else "")
@@ -70,6 +76,8 @@ def render_text(report: HealthReport) -> str:
             out.append(f"- {p.agent}: {p.size} instance(s), {p.busy} busy (min {p.min_size}, max {p.max_size}; grown {p.grown}, "
                        f"shrunk {p.shrunk})")
             out += [f"    - {b}" for b in p.bindings]
+    out += ["", "### Answer confidence (24 h, per specialist)", ""]
+    out += [f"- {c.agent}: {confidence_text(c)}" for c in agents.confidence] or ["- no answers in the last 24 h"]
     out += ["", "### Per day (success rate / p95 latency)", ""]
     for agent in sorted({p.agent for p in agents.daily}):
         cells = [f"{p.day[5:]} {pct(p.success_rate)}/{p.latency_p95_s:.2f}s" if p.runs else f"{p.day[5:]} -"

@@ -84,10 +84,25 @@ class ReportsMixin(StoreBase):
         row = rows[0]
         return {"requests": int(row["requests"]), "tokens": int(row["tokens"] or 0), "cost_usd": float(row["cost_usd"] or 0.0)}
 
+    async def top_spenders(self, start: float, end: float, limit: int = 3) -> dict[str, list[dict[str, Any]]]:
+        """The biggest LLM spenders in [start, end): per specialist (its runs' cost) and per
+        requester (the Slack user, or the request's source when no user asked: triage, a rerun)."""
+        a, r = schema.agent_runs, schema.requests
+        cost = func.coalesce(func.sum(a.c.cost_usd), 0.0).label("cost_usd")
+        agents = await self._rows(select(a.c.agent.label("name"), cost, func.coalesce(func.sum(a.c.tokens), 0).label("tokens"))
+                                  .where(a.c.at >= start, a.c.at < end).group_by(a.c.agent)
+                                  .order_by(cost.desc(), a.c.agent).limit(limit))
+        who = func.coalesce(r.c.user_id, r.c.source)
+        spent = func.coalesce(func.sum(r.c.cost_usd), 0.0).label("cost_usd")
+        users = await self._rows(select(who.label("name"), spent, func.count().label("requests"))
+                                 .where(r.c.created_at >= start, r.c.created_at < end).group_by(who)
+                                 .order_by(spent.desc(), who).limit(limit))
+        return {"specialists": [row for row in agents if row["cost_usd"]], "requesters": [row for row in users if row["cost_usd"]]}
+
     async def agent_runs_between(self, start: float, end: float | None = None) -> list[dict[str, Any]]:
-        """Agent runs in [start, end), just what per-day success rate and latency need."""
+        """Agent runs in [start, end), just what per-day success rate, latency and confidence need."""
         r = schema.agent_runs
-        query = select(r.c.at, r.c.agent, r.c.status, r.c.duration_s).where(r.c.at >= start).order_by(r.c.at, r.c.id)
+        query = select(r.c.at, r.c.agent, r.c.status, r.c.duration_s, r.c.confidence).where(r.c.at >= start).order_by(r.c.at, r.c.id)
         return await self._rows(query if end is None else query.where(r.c.at < end))
 
     # -- the sweep a report compares with ---------------------------------------------------------

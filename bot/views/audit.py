@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.tools.audit import AuditFinding
+from agents.tools.audit_schema import MAX_SCORE, RISK_DIRECTION, risk_text
 from agents.tools.results import SecurityScan
 from bot.views.layout import (
     ITEM_MAX,
@@ -76,7 +77,7 @@ def _audit_full_text(scans: list[SecurityScan], tags: list[str]) -> str:
         if not scan.ok:
             out += [f"{scan.device}: NOT AUDITED - {scan.error.message if scan.error else 'unknown error'}", ""]
             continue
-        out.append(f"{scan.device} ({scan.os}) risk {scan.risk_score}/100 - {len(scan.findings)} finding(s)")
+        out.append(f"{scan.device} ({scan.os}) {risk_text(scan.risk_score)} - {len(scan.findings)} finding(s)")
         for f in sorted(scan.findings, key=lambda f: -f.severity.rank):
             out.append(f"  [{f.severity.value.upper()}] {f.rule_id} {f.title} ({f.reference}; {', '.join(f.tags)})")
             out += [f"      > {line}" for line in f.evidence]
@@ -113,7 +114,7 @@ def render_audit(scans: list[SecurityScan], tags: list[str]) -> RenderedAnswer:
     counts = ", ".join(f"{overall[s.value]} {s.value}" for s in SEVERITY_ORDER if overall.get(s.value))
     summary = f"*{len(ok)}/{len(scans)}* device(s) audited · *{plural(total, 'finding')}*" + (f" ({counts})" if counts else "")
     if worst is not None:
-        summary += f" · highest risk *{escape(worst.device or '?')}* {worst.risk_score}/100"
+        summary += f" · highest risk *{escape(worst.device or '?')}* {worst.risk_score}/{MAX_SCORE} ({RISK_DIRECTION})"
     body: list[dict[str, Any]] = [section(summary)]
 
     for scan in sorted(ok, key=lambda s: -s.risk_score):
@@ -121,10 +122,10 @@ def render_audit(scans: list[SecurityScan], tags: list[str]) -> RenderedAnswer:
         findings = sorted(scan.findings, key=lambda f: -f.severity.rank)
         body.append(divider())
         if not findings:
-            body.append(section(f":white_check_mark: *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/100* · no findings"))
+            body.append(section(f":white_check_mark: *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/{MAX_SCORE}*, {RISK_DIRECTION} · no findings"))
         else:
             emoji = SEVERITY_EMOJI[findings[0].severity]
-            first = f"{emoji} *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/100* · {_counts_text(scan)}"
+            first = f"{emoji} *{device}* ({escape(scan.os)}) — risk *{scan.risk_score}/{MAX_SCORE}*, {RISK_DIRECTION} · {_counts_text(scan)}"
             chunks = [_audit_chunk(f, mark_cut) for f in findings]
             body += [section(t) for t in pack(chunks, first, f"*{device}* (continued)")]
         if scan.unplaced:  # the engineer must know which lines the audit did not read
@@ -143,5 +144,5 @@ def render_audit(scans: list[SecurityScan], tags: list[str]) -> RenderedAnswer:
     if counts:
         text += f" ({counts})"
     if worst is not None:
-        text += f"; highest risk {worst.device} {worst.risk_score}/100"
+        text += f"; highest risk {worst.device} {worst.risk_score}/{MAX_SCORE} ({RISK_DIRECTION})"
     return RenderedAnswer(blocks=blocks, text=cut(escape(text), MAX_FALLBACK_TEXT), overflow=overflow, attachments=files.items)

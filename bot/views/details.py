@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.models import AgentResponse, Answer
+from agents.models import AgentResponse, Answer, Evidence
 from bot.views.layout import (
     MAX_FALLBACK_TEXT,
     MAX_SECTION,
@@ -45,8 +45,8 @@ def _detail_lines(resp: AgentResponse) -> list[tuple[str, str]]:
         device = f" {escape(e.device)}" if e.device else ""
         out.append(
             (
-                f"• {ok} `{code_span(e.tool)}`{device} — {escape(cut(e.summary, 300))} _({e.duration_s:.2f}s)_",
-                f"  [{'ok' if e.ok else 'FAILED'}] {e.tool} {e.device or ''} ({e.duration_s:.2f}s): {e.summary}",
+                f"• {ok} `{code_span(e.tool)}`{device} — {escape(cut(e.summary, 300))} _({took(e)})_",
+                f"  [{'ok' if e.ok else 'FAILED'}] {e.tool} {e.device or ''} ({took(e)}): {e.summary}",
             )
         )
     if resp.requests:
@@ -61,6 +61,11 @@ def _detail_lines(resp: AgentResponse) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+def took(e: Evidence) -> str:
+    """How long the read took, or that it was read once earlier in this request and reused."""
+    return "reused: read earlier in this request" if e.reused else f"{e.duration_s:.2f}s"
 
 
 def render_details(answer: Answer) -> RenderedAnswer:

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.severity import Severity
+from agents.tools.audit_schema import risk_text
 from bot.report.fmt import local_time
 from bot.report.model import DeviceRow
 from bot.views.layout import SEVERITY_EMOJI, context, divider, header, section
@@ -88,6 +89,9 @@ def _report(data: HomeData, tz: ZoneInfo) -> list[dict[str, Any]]:
         lines.append(f"…and {len(attention) - MAX_ATTENTION} more in the report.")
     if not attention:
         lines.append("Every device looked healthy.")
+    riskiest = max((r for r in rows if r.audit_risk), key=lambda r: (r.audit_risk or 0, r.device), default=None)
+    if riskiest is not None:  # the audit's view beside health: which configuration is worst
+        lines.append(f":shield: Highest config audit risk: `{escape(riskiest.device)}` {risk_text(riskiest.audit_risk or 0)}")
     return [section(f"{title}\n{headline}"), section("\n".join(lines))]
 
 
@@ -107,7 +111,7 @@ def _device_line(row: DeviceRow) -> str:
     elif row.problems:
         what = row.problems[0].message
     elif row.audit_total:
-        what = f"{plural(row.audit_total, 'audit finding')}"
+        what = plural(row.audit_total, "audit finding") + (f", {risk_text(row.audit_risk)}" if row.audit_risk is not None else "")
     else:
         what = row.severity.value
     return f"{SEVERITY_EMOJI[row.severity]} `{escape(row.device)}` {cut(escape(what), 200)}"

@@ -17,6 +17,7 @@ from agents.network.commands import commands
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs
+from agents.tools.audit_schema import risk_text
 from agents.tools.results import Observation, SecurityScan
 
 _TAGS = {"cis": r"\bcis\b", "pci": r"\bpci", "soc2": r"\bsoc ?2\b"}
@@ -81,7 +82,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         lesser = [f for f in scan.findings if f.severity.rank < Severity.high.rank]
         if lesser:
             worst = Severity.worst([f.severity for f in lesser])
-            findings.append(finding(ctx, f"{scan.device}: risk {scan.risk_score}/100; {len(lesser)} lower-severity finding(s): "
+            findings.append(finding(ctx, f"{scan.device}: {risk_text(scan.risk_score)}; {len(lesser)} lower-severity finding(s): "
                                     + ", ".join(sorted({f.rule_id for f in lesser})), worst, scan.device, "audit_summary"))
     for c in result.compliance:
         if c.devices_failing:
@@ -100,7 +101,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         top = result.remediation_priority[0]
         worst_dev = max(ok, key=lambda s: s.risk_score)
         summary = (f"{sum(len(s.findings) for s in ok)} finding(s) on {len(ok)} device(s); highest risk {worst_dev.device} "
-                   f"{worst_dev.risk_score}/100; fix first: {top.title} on {', '.join(top.devices)}")
+                   f"{risk_text(worst_dev.risk_score)}; fix first: {top.title} on {', '.join(top.devices)}")
     else:
         summary = f"No findings on {len(ok)} device(s)" + (f" for {', '.join(t.upper() for t in tags)}" if tags else "")
     confidence = 0.93 if ok and not failed else (0.7 if ok else 0.2)
