@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -49,9 +49,17 @@ class BotMetrics:
                                        "included)", ["route"], buckets=HTTP_BUCKETS_S, registry=None)
         self.alerts = Counter("noc_alerts_received", "Alert notifications received, by endpoint and outcome "
                               "(accepted, rejected)", ["endpoint", "outcome"], registry=None)
+        # Set by the heartbeat (bot.heartbeat): 1 after a beat the store took, 0 after one it refused.
+        # Alert rule NocStoreUnreachable (deploy/prometheus/noc-alerts.yml) reads it.
+        self.store_up = Gauge("noc_store_up", "1 when the store took this process's last heartbeat, 0 when it "
+                              "refused it", registry=None)
+        self.store_up.set(1)
 
     def collectors(self) -> list[Collector]:
-        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts]
+        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts, self.store_up]
+
+    def store_seen(self, ok: bool) -> None:
+        self.store_up.set(1 if ok else 0)
 
     def request_done(self, source: str, outcome: str, seconds: float) -> None:
         self.requests.labels(source or "unknown", outcome).inc()

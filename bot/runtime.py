@@ -108,7 +108,7 @@ class Runtime:
         self.triage = AlertTriage(self)
         self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
         self.heartbeat = Heartbeat(self.ledger, self.outbox, interval_s=settings.store.heartbeat_s,
-                                   dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume])
+                                   dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume], on_beat=self.metrics.store_seen)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
