@@ -25,6 +25,7 @@ from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, R
 from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
+from bot.integrations.config import AlertmanagerConfig, PagerDutyConfig, ServiceNowConfig
 from bot.secret_mask import mask_credentials
 from bot.settings_env import EnvError, deep_merge, env_layer, variable_for
 
@@ -201,6 +202,9 @@ class Settings(StrictModel):
     report: ReportConfig = ReportConfig()
     alerts: AlertsConfig = AlertsConfig()
     changes: ChangesConfig = ChangesConfig()
+    alertmanager: AlertmanagerConfig = AlertmanagerConfig()  # bot.integrations: silences, incidents, records
+    pagerduty: PagerDutyConfig = PagerDutyConfig()
+    servicenow: ServiceNowConfig = ServiceNowConfig()
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
