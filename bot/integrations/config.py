@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from agents.access import Role
 from agents.config import StrictModel
 
 # Inventory fields a silence matcher may take its value from (agents.network.inventory.Device).
@@ -52,6 +53,7 @@ class PagerDutyConfig(StrictModel):
     routing_key_env: str = "NOC_PAGERDUTY_ROUTING_KEY"
     severities: list[Literal["P1", "P2", "P3", "P4"]] = Field(default_factory=lambda: ["P1", "P2"])
     channels: list[str] = Field(default_factory=list)
+    page_role: Role = "operator"  # who may press "Page on-call" on an answer
     timeout_s: float = Field(5.0, gt=0, le=60)
 
 
