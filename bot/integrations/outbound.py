@@ -43,12 +43,12 @@ class Outbound:
         self.store = store
 
     async def call(self, system: str, action: str, method: str, url: str, *, cause: Cause, subject: str,
-                   json: Any = None, headers: dict[str, str] | None = None, auth: aiohttp.BasicAuth | None = None,
+                   json: Any = None, headers: dict[str, str] | None = None,
                    timeout_s: float = 5.0, ok_statuses: tuple[int, ...] = (200, 201, 202, 204)) -> Result:
         """`subject` names what the call is about in the audit row (a change id, a dedup key)."""
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
-                async with session.request(method, url, json=json, headers=headers, auth=auth) as resp:
+                async with session.request(method, url, json=json, headers=headers) as resp:
                     text = await resp.text()
                     try:
                         body: Any = await resp.json(content_type=None) if text else None

@@ -10,10 +10,9 @@ notes, state Closed). Basic auth as `servicenow.user` with the password from
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any
-
-import aiohttp
 
 from agents.changes.models import ChangeProposal
 from bot.integrations.config import ServiceNowConfig
@@ -53,15 +52,16 @@ class ServiceNow:
     def configured(self) -> bool:
         return bool(self.config.url and self.config.user)
 
-    def _auth(self) -> aiohttp.BasicAuth:
-        return aiohttp.BasicAuth(self.config.user or "", os.environ.get(self.config.password_env, ""))
+    def _headers(self) -> dict[str, str]:
+        pair = f"{self.config.user or ''}:{os.environ.get(self.config.password_env, '')}".encode()
+        return {**JSON, "Authorization": "Basic " + base64.b64encode(pair).decode()}
 
     def link(self, sys_id: str) -> str:
         return f"{self.config.url}/nav_to.do?uri=change_request.do?sys_id={sys_id}"
 
     async def _call(self, action: str, method: str, path: str, cause: Cause, subject: str, body: Any = None) -> Result:
-        return await self.outbound.call("servicenow", action, method, f"{self.config.url}{path}", json=body, headers=JSON,
-                                        auth=self._auth(), cause=cause, subject=subject, timeout_s=self.config.timeout_s)
+        return await self.outbound.call("servicenow", action, method, f"{self.config.url}{path}", json=body, headers=self._headers(),
+                                        cause=cause, subject=subject, timeout_s=self.config.timeout_s)
 
     async def create(self, proposal: ChangeProposal, thread: str) -> tuple[Result, str | None, str | None]:
         """(result, sys_id, number) of the new record."""
