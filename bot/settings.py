@@ -286,6 +286,10 @@ def _checked(settings: Settings, label: _Labels) -> Settings:
             if inst.tier is not None and inst.tier not in settings.llm.tiers:
                 raise ConfigError(f"{label(f'resilience.pools.{agent}')}.instances[{i}]: tier '{inst.tier}' is not in llm.tiers "
                                   f"({', '.join(settings.llm.tiers)})")
+    if settings.changes.require_record == "servicenow" and not (settings.servicenow.url and settings.servicenow.user):
+        raise ConfigError(f"{label('changes.require_record')}: servicenow needs servicenow.url and servicenow.user")
+    if settings.changes.silence == "required" and not settings.alertmanager.url:
+        raise ConfigError(f"{label('changes.silence')}: required needs alertmanager.url (where the silences go)")
     return settings
 
 

@@ -98,3 +98,17 @@ def test_console_script_broken_yaml_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "not valid YAML" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("changes:\n  require_record: servicenow\n", "changes.require_record: servicenow needs servicenow.url and servicenow.user"),
+    ("changes:\n  silence: required\n", "changes.silence: required needs alertmanager.url"),
+    ("alertmanager:\n  silence_matchers: {device: serial}\n", "unknown inventory field(s) ['serial']"),
+    ("pagerduty:\n  severities: [P7]\n", "pagerduty.severities"),
+])
+def test_integration_settings_that_cannot_work_are_refused(tmp_path, text, expected):
+    path = tmp_path / "noc.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert expected in str(err.value)
