@@ -171,8 +171,8 @@ class ChangeHooks:
 
     async def catch_up(self, say_for: Callable[[ChangeProposal], Say]) -> None:
         """The sweep: ended changes whose silence or record call failed are tried again."""
-        if self.config.silence == "off" and not self.wants_record:
-            return
+        if (self.config.silence == "off" or not self.silences.configured) and not self.wants_record:
+            return  # nothing was ever sent, so nothing can be owed
         for proposal in await self.store.changes(limit=50):
             if proposal.state in FINAL_STATES and proposal.state not in ("refused", "expired", "rejected"):
                 steps = {e["step"] for e in await self._events(proposal)}
