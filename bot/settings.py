@@ -25,7 +25,7 @@ from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, R
 from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
-from bot.integrations.config import AlertmanagerConfig, PagerDutyConfig, ServiceNowConfig
+from bot.integrations.config import AlertmanagerConfig, JiraConfig, PagerDutyConfig, ServiceNowConfig
 from bot.secret_mask import mask_credentials
 from bot.settings_env import EnvError, deep_merge, env_layer, variable_for
 
@@ -205,6 +205,7 @@ class Settings(StrictModel):
     alertmanager: AlertmanagerConfig = AlertmanagerConfig()  # bot.integrations: silences, incidents, records
     pagerduty: PagerDutyConfig = PagerDutyConfig()
     servicenow: ServiceNowConfig = ServiceNowConfig()
+    jira: JiraConfig = JiraConfig()
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -288,6 +289,8 @@ def _checked(settings: Settings, label: _Labels) -> Settings:
                                   f"({', '.join(settings.llm.tiers)})")
     if settings.changes.require_record == "servicenow" and not (settings.servicenow.url and settings.servicenow.user):
         raise ConfigError(f"{label('changes.require_record')}: servicenow needs servicenow.url and servicenow.user")
+    if settings.changes.require_record == "jira" and not (settings.jira.url and settings.jira.project):
+        raise ConfigError(f"{label('changes.require_record')}: jira needs jira.url and jira.project")
     if settings.changes.silence == "required" and not settings.alertmanager.url:
         raise ConfigError(f"{label('changes.silence')}: required needs alertmanager.url (where the silences go)")
     return settings

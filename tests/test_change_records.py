@@ -1,6 +1,6 @@
-"""Change records (issue 28): with `changes.require_record: servicenow` a change applies only when
-its ServiceNow record is approved there as well as in Slack. Loopback ServiceNow Table API
-(tests/fakes/servicenow_api.py), the Slack app on the lab, the user's path: an operator's
+"""Change records (issue 28): with `changes.require_record: servicenow` (or `jira`) a change applies
+only when its record is approved there as well as in Slack. Loopback ServiceNow Table API and
+Jira REST API v2 (tests/fakes/), the Slack app on the lab, the user's path: an operator's
 question, a second operator's clicks.
 """
 
@@ -13,6 +13,7 @@ import pytest
 from agents.lab import device_fixture_dir
 from agents.lab.stateful import reset_scenario
 from bot.settings import RoleGrants
+from tests.fakes.jira_api import fake_jira_fixture  # noqa: F401
 from tests.fakes.servicenow_api import fake_servicenow_fixture  # noqa: F401
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.test_changes_slack import DEVICE, SECOND, ask_as_operator, click, thread_text
@@ -88,3 +89,28 @@ async def test_servicenow_down_at_the_proposal_is_told_and_the_record_is_made_at
     assert len(fake_servicenow.records) == 1
     rows = await audit(bot)
     assert (OPERATOR, "servicenow.record.create", "failed") in rows
+
+
+async def test_jira_issue_as_the_record_gates_the_change_and_gets_the_outcome(bot, fake_slack, fake_jira, monkeypatch):
+    monkeypatch.setenv("NOC_JIRA_TOKEN", fake_jira.token)
+    s = bot.runtime.settings
+    s.changes.require_record = "jira"
+    s.jira.url, s.jira.user, s.jira.project = fake_jira.url, fake_jira.user, "NOC"
+    before = running()
+    thread_ts, message = await ask_as_operator(bot, fake_slack)
+    [proposal] = await bot.runtime.store.changes()
+    [(key, issue)] = fake_jira.issues.items()
+    assert key == "NOC-1" and issue["fields"]["issuetype"] == {"name": "Change"}
+    assert issue["fields"]["summary"].startswith(f"noc-chatops {proposal.id}:") and FIX_LINE in issue["fields"]["description"]
+    assert f"{fake_jira.url}/browse/NOC-1" in thread_text(fake_slack, thread_ts)
+
+    assert "Change record NOC-1 is 'Awaiting approval' in Jira" in await click(bot, fake_slack, message, thread_ts, SECOND)
+    assert running() == before
+    fake_jira.set_status("NOC-1", "Approved")
+    assert "Approved" in await click(bot, fake_slack, message, thread_ts, SECOND)
+    assert (await bot.runtime.store.change(proposal.id)).state == "confirmed" and FIX_LINE in running()
+    assert fake_jira.issues["NOC-1"]["status"] == "Done"
+    [comment] = fake_jira.comments["NOC-1"]
+    assert "confirmed" in comment and "post-check: passed" in comment
+    rows = await audit(bot)
+    assert (OPERATOR, "jira.record.create", "ok") in rows and (SECOND, "jira.record.close", "ok") in rows

@@ -39,7 +39,7 @@ def test_empty_file_gives_defaults(tmp_path):
     [
         ("network:\n  scenario: a: b\n", "line 2, column 14: not valid YAML: mapping values are not allowed here"),
         ("network:\n  timeout: 5\n", "network.timeout: unknown key (allowed here: cache_ttl_s, credentials"),
-        ("netwrk: {}\n", "netwrk: unknown key (allowed here: access, alertmanager, alerts, audit, changes, engine, inventory, llm, network, pagerduty, report, resilience, server, servicenow, slack, store, thresholds)"),
+        ("netwrk: {}\n", "netwrk: unknown key (allowed here: access, alertmanager, alerts, audit, changes, engine, inventory, jira, llm, network, pagerduty, report, resilience, server, servicenow, slack, store, thresholds)"),
         ("network:\n  timeout_s: soon\n", "network.timeout_s: Input should be a valid number"),
         ("network:\n  timeout_s: -1\n", "network.timeout_s: Input should be greater than 0 (got -1)"),
         ("network:\n  credentials:\n    password: hunter2\n", "network.credentials.password: unknown key"),

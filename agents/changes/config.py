@@ -32,7 +32,7 @@ class ChangesConfig(StrictModel):
     # The NOC's other systems around an apply (bot.integrations): an Alertmanager silence for the
     # device while it changes (`required`: no silence, no apply), and an approved change record.
     silence: Literal["off", "best_effort", "required"] = "best_effort"
-    require_record: Literal["none", "servicenow"] = "none"
+    require_record: Literal["none", "servicenow", "jira"] = "none"
 
     def active(self, lab: bool) -> bool:
         return self.enabled if self.enabled is not None else lab

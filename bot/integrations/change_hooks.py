@@ -2,9 +2,9 @@
 
 Four points of a change's life (bot.changes calls them; the engine in agents.changes knows
 nothing of them):
-- offered: with `changes.require_record: servicenow`, a change record is created from the
-  proposal and linked in the thread;
-- approving: the record must be approved in ServiceNow as well as in Slack; otherwise the click
+- offered: with `changes.require_record: servicenow` (or `jira`), a change record is created
+  from the proposal and linked in the thread;
+- approving: the record must be approved there as well as in Slack; otherwise the click
   is refused in the thread with the reason and the proposal stays pending (approve it there,
   click again);
 - applying: an Alertmanager silence for the device (`changes.silence`: `best_effort` says in the
@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from agents.changes.models import FINAL_STATES, ChangeProposal
+from bot.integrations.jira import Jira
 from bot.integrations.outbound import Outbound
 from bot.integrations.servicenow import ServiceNow
 from bot.integrations.silences import Silences
@@ -34,7 +35,7 @@ from bot.store import Store
 
 Say = Callable[[str, str], Awaitable[None]]  # (step, detail): stored as a change event and posted in the thread
 SILENCE = re.compile(r"silence (\S+) ")
-RECORD = re.compile(r"record (\S+) \(sys_id (\w+)\)")
+RECORD = re.compile(r"record (\S+) \(id ([\w-]+)\)")
 
 
 class ChangeHooks:
@@ -48,11 +49,15 @@ class ChangeHooks:
         self.outbound = Outbound(store)
         am = settings.alertmanager
         self.silences = Silences(am, self.outbound, token=lambda: os.environ.get(am.token_env) if am.token_env else None)
-        self.records = ServiceNow(settings.servicenow, self.outbound)
+        self._systems = {"servicenow": ServiceNow(settings.servicenow, self.outbound), "jira": Jira(settings.jira, self.outbound)}
+
+    @property
+    def records(self) -> ServiceNow | Jira:
+        return self._systems["jira" if self.config.require_record == "jira" else "servicenow"]
 
     @property
     def wants_record(self) -> bool:
-        return self.config.require_record == "servicenow"
+        return self.config.require_record != "none"
 
     async def _events(self, proposal: ChangeProposal) -> list[dict[str, Any]]:
         return await self.store.change_events(proposal.id)
@@ -83,19 +88,19 @@ class ChangeHooks:
             await self._record(proposal, say)
 
     async def _record(self, proposal: ChangeProposal, say: Say) -> tuple[str, str] | None:
-        """(number, sys_id) of the change's record, created now if it has none yet."""
+        """(number, id) of the change's record, created now if it has none yet."""
         known = await self._last(proposal, "record", RECORD)
         if known:
             return known.group(1), known.group(2)
         if not self.records.configured:
-            await say("record-failed", "no ServiceNow change record: servicenow.url and servicenow.user are not set")
+            await say("record-failed", f"no {self.records.label} change record: its section in the configuration is incomplete")
             return None
         result, sys_id, number = await self.records.create(proposal, await self._thread_link(proposal))
         if not result.ok or not sys_id:
-            await say("record-failed", f"the ServiceNow change record could not be created ({result.reason}); "
+            await say("record-failed", f"the {self.records.label} change record could not be created ({result.reason}); "
                                        "it is created when someone approves")
             return None
-        await say("record", f"change record {number} (sys_id {sys_id}) created in ServiceNow: {self.records.link(sys_id)} "
+        await say("record", f"change record {number} (id {sys_id}) created in {self.records.label}: {self.records.link(sys_id)} "
                             "- it must be approved there as well as here before the change applies")
         return str(number), sys_id
 
@@ -105,15 +110,15 @@ class ChangeHooks:
             return None
         record = await self._record(proposal, say)
         if record is None:
-            return (f"Change {proposal.id} needs an approved ServiceNow change record and none could be created; "
-                    "nothing was done. Try again when ServiceNow answers.")
+            return (f"Change {proposal.id} needs an approved {self.records.label} change record and none could be created; "
+                    f"nothing was done. Try again when {self.records.label} answers.")
         number, sys_id = record
         result, approval = await self.records.approval(sys_id, proposal, user)
         if not result.ok:
-            return f"ServiceNow could not say whether {number} is approved ({result.reason}); nothing was done. Try again."
+            return f"{self.records.label} could not say whether {number} is approved ({result.reason}); nothing was done. Try again."
         if approval != "approved":
-            return (f"Change record {number} is '{approval}' in ServiceNow: it must be approved there as well as here. "
-                    "Nothing was done; approve it in ServiceNow, then click Approve again.")
+            return (f"Change record {number} is '{approval}' in {self.records.label}: it must be approved there as well as here. "
+                    f"Nothing was done; approve it in {self.records.label}, then click Approve again.")
         return None
 
     # -- silences -----------------------------------------------------------------------------

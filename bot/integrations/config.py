@@ -70,3 +70,23 @@ class ServiceNowConfig(StrictModel):
     password_env: str = "NOC_SERVICENOW_PASSWORD"
     assignment_group: str | None = None
     timeout_s: float = Field(10.0, gt=0, le=60)
+
+
+class JiraConfig(StrictModel):
+    """Change records as Jira issues (REST API v2), for `changes.require_record: jira`.
+
+    Jira Cloud: `auth: basic` with the account's e-mail as `user` and an API token in `token_env`;
+    Data Center: `auth: bearer` with a personal access token. The account needs Browse, Create
+    issues, Add comments and Transition issues in `project`. An issue is approved when its status
+    is one of `approved_statuses`; at the end it moves through the transition `done_transition`.
+    """
+
+    url: str | None = Field(None, pattern=r"^https?://")
+    auth: Literal["basic", "bearer"] = "basic"
+    user: str | None = None
+    token_env: str = "NOC_JIRA_TOKEN"
+    project: str | None = None
+    issue_type: str = "Change"
+    approved_statuses: list[str] = Field(default_factory=lambda: ["Approved"], min_length=1)
+    done_transition: str = "Done"
+    timeout_s: float = Field(10.0, gt=0, le=60)

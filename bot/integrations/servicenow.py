@@ -44,6 +44,8 @@ def record_body(proposal: ChangeProposal, thread: str) -> dict[str, str]:
 
 
 class ServiceNow:
+    label = "ServiceNow"
+
     def __init__(self, config: ServiceNowConfig, outbound: Outbound) -> None:
         self.config = config
         self.outbound = outbound
