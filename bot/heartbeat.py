@@ -37,7 +37,7 @@ class Heartbeat:
         self.interval_s = interval_s
         self.dead_after_s = interval_s * dead_after_beats
         self.hooks = hooks if hooks is not None else []
-        self.on_beat = on_beat or (lambda ok: None)  # the noc_store_up gauge (bot.metrics)
+        self.on_beat = on_beat or (lambda ok: None)  # the noc_store_health gauge (bot.metrics)
         self.started_at = self.store.clock()
         self.up_since: float | None = None  # first beat of the current unbroken run of beats
         self.beats = 0

@@ -49,17 +49,16 @@ class BotMetrics:
                                        "included)", ["route"], buckets=HTTP_BUCKETS_S, registry=None)
         self.alerts = Counter("noc_alerts_received", "Alert notifications received, by endpoint and outcome "
                               "(accepted, rejected)", ["endpoint", "outcome"], registry=None)
-        # Set by the heartbeat (bot.heartbeat): 1 after a beat the store took, 0 after one it refused.
-        # Alert rule NocStoreUnreachable (deploy/prometheus/noc-alerts.yml) reads it.
-        self.store_up = Gauge("noc_store_up", "1 when the store took this process's last heartbeat, 0 when it "
-                              "refused it", registry=None)
-        self.store_up.set(1)
+        # Set by the heartbeat (bot.heartbeat): 0 after a beat the store took, 2 after one it refused
+        # (the levels of noc_agent_health). Alert rule NocStoreUnreachable (deploy/prometheus/) reads it.
+        self.store_health = Gauge("noc_store_health", "0 when the store took this process's last heartbeat, 2 when "
+                                  "it refused it", registry=None)
 
     def collectors(self) -> list[Collector]:
-        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts, self.store_up]
+        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts, self.store_health]
 
     def store_seen(self, ok: bool) -> None:
-        self.store_up.set(1 if ok else 0)
+        self.store_health.set(HEALTH_LEVEL["healthy" if ok else "failed"])
 
     def request_done(self, source: str, outcome: str, seconds: float) -> None:
         self.requests.labels(source or "unknown", outcome).inc()

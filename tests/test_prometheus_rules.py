@@ -32,5 +32,5 @@ def test_rules_are_valid_and_pass_their_unit_tests():
 async def test_rules_read_metrics_a_running_bot_exports(fake_slack, tmp_path):
     names, _ = exported(await scrape_running_bot(fake_slack, tmp_path))
     used = set(re.findall(r"\bnoc_[a-z0-9_]+", RULES.read_text()))
-    assert {"noc_breaker_state", "noc_agent_success_ratio", "noc_llm_budget_used_tokens", "noc_store_up"} <= used
+    assert {"noc_breaker_state", "noc_agent_success_ratio", "noc_llm_budget_used_tokens", "noc_store_health"} <= used
     assert used <= names, f"rules use metrics the bot does not export: {sorted(used - names)}"
