@@ -89,6 +89,8 @@ async def test_servicenow_down_at_the_proposal_is_told_and_the_record_is_made_at
     assert len(fake_servicenow.records) == 1
     rows = await audit(bot)
     assert (OPERATOR, "servicenow.record.create", "failed") in rows
+    stored = json.dumps([list(e.values()) for e in await bot.runtime.store.audit_events()])
+    assert fake_servicenow.password not in json.dumps(fake_slack.bot_messages()) and fake_servicenow.password not in stored
 
 
 async def test_jira_issue_as_the_record_gates_the_change_and_gets_the_outcome(bot, fake_slack, fake_jira, monkeypatch):

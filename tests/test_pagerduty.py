@@ -80,6 +80,8 @@ async def test_pagerduty_down_is_told_and_retried_without_a_second_incident(bot,
     assert len(fake_pagerduty.incidents) == 1 and len(fake_pagerduty.incidents[0].events) == 1
     rows = [r for r in await audit(bot) if r[1] == "pagerduty.trigger"]
     assert rows == [(OPERATOR, "pagerduty.trigger", "failed")] * 2 + [(OPERATOR, "pagerduty.trigger", "ok")]
+    stored = json.dumps([list(e.values()) for e in await bot.runtime.store.audit_events()])
+    assert fake_pagerduty.routing_key not in json.dumps(fake_slack.bot_messages()) and fake_pagerduty.routing_key not in stored
 
 
 async def test_an_alert_pages_with_its_group_key_repeats_add_nothing_and_its_resolve_resolves(bot, fake_slack, fake_pagerduty):
