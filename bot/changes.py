@@ -29,12 +29,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.access import Role, allows
 from agents.changes.checks import CHECK_TOOLS
 from agents.changes.models import ChangeProposal
-from agents.changes.pipeline import ChangeEngine, Report
+from agents.changes.pipeline import ChangeEngine, Report, conclude
 from agents.changes.recovery import resolve
 from agents.changes.rules import decision_problem
 from agents.models import Answer, Recommendation, Request
 from agents.tools.network import Toolbox
 from bot.change_view import MAX_INLINE_DIFF, diff_text, render_decided, render_proposal, render_step
+from bot.integrations.change_hooks import ChangeHooks, Say
 from bot.settings import Settings
 from bot.store import Store
 
@@ -54,6 +55,8 @@ class ChangeDesk:
         self.engine = ChangeEngine(toolbox, settings.network, settings.changes, clock=clock)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # this process, for leases
         self.lease_s = settings.store.lease_s
+        # Silences, change records (bot.integrations.change_hooks): called around apply, never inside it.
+        self.hooks = ChangeHooks(settings, store, toolbox.inventory, client=client)
 
     @property
     def active(self) -> bool:
@@ -103,6 +106,7 @@ class ChangeDesk:
         if long_diff:
             await self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=f"{proposal.id}.diff",
                                               title=f"Change {proposal.id} diff (redacted)", content=diff_text(proposal))
+        await self.hooks.offered(proposal, self._say(proposal))
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -121,6 +125,10 @@ class ChangeDesk:
                     await self._refresh(proposal)
             await self.store.record_change_event(proposal.id, f"{verb}-refused", problem, actor=user, diff_hash=proposal.diff_hash)
             return problem
+        gate = await self.hooks.approval_problem(proposal, user, self._say(proposal)) if approve else None
+        if gate is not None:  # the change record is not approved (yet): the proposal stays pending
+            await self._step(proposal, "approve-refused", gate, user)
+            return gate
         lease = {"holder": self.holder, "lease_s": self.lease_s} if approve else {}
         if not await self.store.transition(proposal, "pending", "approved" if approve else "rejected", approver=user, **lease):
             return f"Change {proposal.id} was decided by someone else a moment ago; nothing was done."
@@ -135,7 +143,20 @@ class ChangeDesk:
         async def report(step: str, detail: str) -> None:
             await self._step(proposal, step, detail, approver if step == "merge" else None)
 
-        return await self._held(proposal, report, lambda persist: self.engine.apply(proposal, report, persist))
+        async def run(persist: Callable[[ChangeProposal], Awaitable[bool]]) -> ChangeProposal:
+            problem = await self.hooks.before_apply(proposal, approver, self._say(proposal))
+            if problem is not None:
+                return await conclude(proposal, "aborted", problem, report, persist)
+            return await self.engine.apply(proposal, report, persist)
+
+        done = await self._held(proposal, report, run)
+        await self.hooks.ended(done, self._say(done))
+        return done
+
+    def _say(self, proposal: ChangeProposal) -> Say:
+        async def say(step: str, detail: str) -> None:
+            await self._step(proposal, step, detail, None)
+        return say
 
     async def _held(self, proposal: ChangeProposal, report: Report,
                     run: Callable[[Callable[[ChangeProposal], Awaitable[bool]]], Awaitable[ChangeProposal]]) -> ChangeProposal:
@@ -190,6 +211,7 @@ class ChangeDesk:
         """Scheduled on every replica, and run once at start-up."""
         await self.expire_due()
         await self.recover()
+        await self.hooks.catch_up(self._say)
 
     async def recover(self) -> int:
         """Claim the changes in flight whose process stopped, and resolve each in the background."""
@@ -205,7 +227,8 @@ class ChangeDesk:
         async def report(step: str, detail: str) -> None:
             await self._step(proposal, step, detail, None)
 
-        await self._held(proposal, report, lambda persist: resolve(self.engine, proposal, report, persist))
+        done = await self._held(proposal, report, lambda persist: resolve(self.engine, proposal, report, persist))
+        await self.hooks.ended(done, self._say(done))
 
     async def expire_due(self) -> int:
         """Pending proposals past their expiry become expired, and their message loses its buttons."""

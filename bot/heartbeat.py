@@ -29,13 +29,15 @@ STOP_PATIENCE_S = 5.0  # what a stopping process gives the store for its last wr
 
 class Heartbeat:
     def __init__(self, ledger: RequestLedger, outbox: Outbox, *, interval_s: float, dead_after_beats: int,
-                 hooks: list[Callable[[], Awaitable[object]]] | None = None) -> None:
+                 hooks: list[Callable[[], Awaitable[object]]] | None = None,
+                 on_beat: Callable[[bool], None] | None = None) -> None:
         self.ledger = ledger
         self.store = ledger.store
         self.outbox = outbox
         self.interval_s = interval_s
         self.dead_after_s = interval_s * dead_after_beats
         self.hooks = hooks if hooks is not None else []
+        self.on_beat = on_beat or (lambda ok: None)  # the noc_store_health gauge (bot.metrics)
         self.started_at = self.store.clock()
         self.up_since: float | None = None  # first beat of the current unbroken run of beats
         self.beats = 0
@@ -50,7 +52,9 @@ class Heartbeat:
             if self.up_since is not None:
                 log.warning("heartbeat: the store refuses writes (%s)", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             self.up_since = None
+            self.on_beat(False)
             return 0
+        self.on_beat(True)
         self.beats += 1
         if self.up_since is None:
             self.up_since = now

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -50,9 +50,16 @@ class BotMetrics:
                                        "included)", ["route"], buckets=HTTP_BUCKETS_S, registry=None)
         self.alerts = Counter("noc_alerts_received", "Alert notifications received, by endpoint and outcome "
                               "(accepted, rejected)", ["endpoint", "outcome"], registry=None)
+        # Set by the heartbeat (bot.heartbeat): 0 after a beat the store took, 2 after one it refused
+        # (the levels of noc_agent_health). Alert rule NocStoreUnreachable (deploy/prometheus/) reads it.
+        self.store_health = Gauge("noc_store_health", "0 when the store took this process's last heartbeat, 2 when "
+                                  "it refused it", registry=None)
 
     def collectors(self) -> list[Collector]:
-        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts]
+        return [self.requests, self.request_duration, self.http_requests, self.http_duration, self.alerts, self.store_health]
+
+    def store_seen(self, ok: bool) -> None:
+        self.store_health.set(HEALTH_LEVEL["healthy" if ok else "failed"])
 
     def request_done(self, source: str, outcome: str, seconds: float) -> None:
         self.requests.labels(source or "unknown", outcome).inc()

@@ -32,6 +32,7 @@ from bot.alerts import LiveAlerts
 from bot.changes import ChangeDesk
 from bot.cost_alerts import CostWatch
 from bot.heartbeat import Heartbeat
+from bot.integrations.incidents import IncidentDesk
 from bot.inventory_ops import InventoryRefresher
 from bot.journal import Journal
 from bot.lifecycle import RequestLedger, Where
@@ -91,9 +92,10 @@ class Runtime:
                                    changes=self.changes.sweep,
                                    refresh_inventory=self.inventory.refresh if self.inventory.enabled else None)
         self.triage = AlertTriage(self)
+        self.incidents = IncidentDesk(self)  # PagerDuty: P1/P2 answers and alerts, the Page on-call button
         self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
         self.heartbeat = Heartbeat(self.ledger, self.outbox, interval_s=settings.store.heartbeat_s,
-                                   dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume])
+                                   dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume], on_beat=self.metrics.store_seen)
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":
@@ -271,6 +273,7 @@ class Runtime:
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)
         await self._offer_change(answer, request, origin)
+        await self.incidents.after_answer(answer, origin)
         return answer
 
     async def _offer_change(self, answer: Answer, request: Request, origin: Origin) -> None:

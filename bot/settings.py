@@ -26,6 +26,7 @@ from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
 from agents.tools.mcp_config import McpServerConfig
+from bot.integrations.config import AlertmanagerConfig, JiraConfig, PagerDutyConfig, ServiceNowConfig
 from bot.mcp_server.config import McpServeConfig
 from bot.secret_mask import mask_credentials
 from bot.settings_env import EnvError, deep_merge, env_layer, variable_for
@@ -205,6 +206,10 @@ class Settings(StrictModel):
     changes: ChangesConfig = ChangesConfig()
     mcp: McpServeConfig = McpServeConfig()  # `noc mcp serve` (bot/mcp_server)
     mcp_servers: list[McpServerConfig] = []  # a team's MCP servers as toolsets (agents/tools/mcp_toolsets.py)
+    alertmanager: AlertmanagerConfig = AlertmanagerConfig()  # bot.integrations: silences, incidents, records
+    pagerduty: PagerDutyConfig = PagerDutyConfig()
+    servicenow: ServiceNowConfig = ServiceNowConfig()
+    jira: JiraConfig = JiraConfig()
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -288,6 +293,12 @@ def _checked(settings: Settings, label: _Labels) -> Settings:
             if inst.tier is not None and inst.tier not in settings.llm.tiers:
                 raise ConfigError(f"{label(f'resilience.pools.{agent}')}.instances[{i}]: tier '{inst.tier}' is not in llm.tiers "
                                   f"({', '.join(settings.llm.tiers)})")
+    if settings.changes.require_record == "servicenow" and not (settings.servicenow.url and settings.servicenow.user):
+        raise ConfigError(f"{label('changes.require_record')}: servicenow needs servicenow.url and servicenow.user")
+    if settings.changes.require_record == "jira" and not (settings.jira.url and settings.jira.project):
+        raise ConfigError(f"{label('changes.require_record')}: jira needs jira.url and jira.project")
+    if settings.changes.silence == "required" and not settings.alertmanager.url:
+        raise ConfigError(f"{label('changes.silence')}: required needs alertmanager.url (where the silences go)")
     return settings
 
 

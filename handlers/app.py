@@ -17,7 +17,7 @@ from slack_bolt.response import BoltResponse
 from bot.http_guard import payload_problem
 from bot.http_input import json_problem
 from bot.runtime import Runtime
-from handlers import actions, assistant, changes, commands, home, mentions
+from handlers import actions, assistant, changes, commands, home, incidents, mentions
 
 
 def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
@@ -60,6 +60,7 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     commands.register(app)
     actions.register(app)
     changes.register(app)
+    incidents.register(app)
     assistant.register(app)
     home.register(app)
     return app

@@ -178,6 +178,7 @@ def test_typical_answer_has_every_part_within_limits() -> None:
         "noc_feedback_down": "req123abc",
         "noc_rerun": "req123abc",
         "noc_details": "req123abc",
+        "noc_page": "req123abc",
     }
     assert r.text.startswith(":large_orange_circle: HIGH")
     assert "AS mismatch" in r.text

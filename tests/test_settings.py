@@ -39,7 +39,8 @@ def test_empty_file_gives_defaults(tmp_path):
     [
         ("network:\n  scenario: a: b\n", "line 2, column 14: not valid YAML: mapping values are not allowed here"),
         ("network:\n  timeout: 5\n", "network.timeout: unknown key (allowed here: cache_ttl_s, credentials"),
-        ("netwrk: {}\n", "netwrk: unknown key (allowed here: access, alerts, audit, changes, engine, inventory, llm, mcp, mcp_servers, network, report, resilience, server, slack, store, thresholds)"),
+        ("netwrk: {}\n", "netwrk: unknown key (allowed here: access, alertmanager, alerts, audit, changes, engine, inventory, jira, llm, "
+                          "mcp, mcp_servers, network, pagerduty, report, resilience, server, servicenow, slack, store, thresholds)"),
         ("network:\n  timeout_s: soon\n", "network.timeout_s: Input should be a valid number"),
         ("network:\n  timeout_s: -1\n", "network.timeout_s: Input should be greater than 0 (got -1)"),
         ("network:\n  credentials:\n    password: hunter2\n", "network.credentials.password: unknown key"),
@@ -98,3 +99,17 @@ def test_console_script_broken_yaml_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "not valid YAML" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("changes:\n  require_record: servicenow\n", "changes.require_record: servicenow needs servicenow.url and servicenow.user"),
+    ("changes:\n  silence: required\n", "changes.silence: required needs alertmanager.url"),
+    ("alertmanager:\n  silence_matchers: {device: serial}\n", "unknown inventory field(s) ['serial']"),
+    ("pagerduty:\n  severities: [P7]\n", "pagerduty.severities"),
+])
+def test_integration_settings_that_cannot_work_are_refused(tmp_path, text, expected):
+    path = tmp_path / "noc.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert expected in str(err.value)

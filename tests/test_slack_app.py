@@ -114,7 +114,8 @@ async def test_mention_status_updates_and_block_kit_answer_in_thread(bot, fake_s
     assert "WAN congestion" in body and "no QoS" in body
     assert "service-policy output WAN-EDGE-QOS" in body
     actions = next(b for b in answer["blocks"] if b["type"] == "actions")
-    assert {e["action_id"] for e in actions["elements"]} == {"noc_feedback_up", "noc_feedback_down", "noc_rerun", "noc_details"}
+    assert {e["action_id"] for e in actions["elements"]} == {"noc_feedback_up", "noc_feedback_down", "noc_rerun", "noc_details",
+                                                          "noc_page"}
 
 
 async def test_status_updates_are_coalesced(bot, fake_slack):

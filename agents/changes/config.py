@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from agents.access import Role
@@ -27,6 +29,10 @@ class ChangesConfig(StrictModel):
     expiry_s: float = Field(3600.0, gt=0, le=7 * 86400)
     confirm_s: int = Field(300, ge=30, le=3600)
     kinds: list[str] = Field(default_factory=lambda: list(KNOWN_KINDS))
+    # The NOC's other systems around an apply (bot.integrations): an Alertmanager silence for the
+    # device while it changes (`required`: no silence, no apply), and an approved change record.
+    silence: Literal["off", "best_effort", "required"] = "best_effort"
+    require_record: Literal["none", "servicenow", "jira"] = "none"
 
     def active(self, lab: bool) -> bool:
         return self.enabled if self.enabled is not None else lab

@@ -159,6 +159,7 @@ class AlertTriage:
                 return "ignored"
             await store.update_alert(known["id"], status="resolved", payload={**known["payload"], "resolved_at": self.clock()})
             await self._post(known, f":white_check_mark: *Resolved*: {escape(group.name)}" + (f" on {escape(group.device)}" if group.device else ""))
+            await self.runtime.incidents.alert_resolved(known)
             return "resolved"
         if known is not None:
             payload = dict(known["payload"])
@@ -233,7 +234,8 @@ class AlertTriage:
 
         async def investigate() -> None:
             try:
-                await self.runtime.answer_question(request, origin, required_role=self.config.triage_role)
+                answer = await self.runtime.answer_question(request, origin, required_role=self.config.triage_role)
+                await self.runtime.incidents.after_alert(answer, group, channel, thread_ts)
                 if inbox_id is not None:
                     await self.runtime.store.advance_alert(inbox_id, "done", outcome="investigated")
             finally:

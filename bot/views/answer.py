@@ -42,6 +42,7 @@ def _actions(request_id: str) -> dict[str, Any]:
             button(":thumbsdown: Not helpful", "noc_feedback_down", request_id),
             button(":repeat: Re-run", "noc_rerun", request_id),
             button(":mag: Show details", "noc_details", request_id),
+            button(":rotating_light: Page on-call", "noc_page", request_id),
         ],
     }
 
@@ -51,7 +52,8 @@ def _platform_actions(request_id: str) -> list[dict[str, Any]]:
     feedback buttons (a `context_actions` block); values carry the verdict and the request id."""
     return [
         {"type": "actions", "block_id": "noc_actions",
-         "elements": [button(":repeat: Re-run", "noc_rerun", request_id), button(":mag: Show details", "noc_details", request_id)]},
+         "elements": [button(":repeat: Re-run", "noc_rerun", request_id), button(":mag: Show details", "noc_details", request_id),
+                      button(":rotating_light: Page on-call", "noc_page", request_id)]},
         {"type": "context_actions", "block_id": "noc_feedback",
          "elements": [{"type": "feedback_buttons", "action_id": "noc_feedback",
                        "positive_button": {"text": {"type": "plain_text", "text": "Helpful"}, "value": f"helpful:{request_id}",

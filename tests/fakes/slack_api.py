@@ -319,6 +319,7 @@ class FakeSlack(LoopbackServer):
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
+            "chat.getPermalink": self._chat_get_permalink,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.delete": self._chat_delete,
             "reactions.add": self._reactions_add,
@@ -989,6 +990,14 @@ class FakeSlack(LoopbackServer):
             msg["blocks"] = call.args["blocks"]
         msg["streaming"] = False
         return {"ok": True, "channel": msg["channel"], "ts": msg["ts"], "message": self._public_message(msg)}
+
+    def _chat_get_permalink(self, call: Call) -> dict:
+        """chat.getPermalink: https://<domain>.slack.com/archives/<channel>/p<ts without the dot>."""
+        channel, ts = call.args.get("channel"), call.args.get("message_ts")
+        if (channel, ts) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"}
 
     def _chat_update(self, call: Call) -> dict:
         args = call.args
