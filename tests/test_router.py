@@ -103,6 +103,33 @@ def test_artefact_round_trips_and_refuses_garbage(tmp_path):
         RouterModel.from_bytes(model.to_bytes()[:-8])
 
 
+def test_secondary_heads_are_calibrated_each_on_out_of_fold_data():
+    """Issue 25: one slope and offset per membership head and the join probability, all fitted on
+    out-of-fold logits; the join probability never above 0.5 nor below 0.3, and routing uses it."""
+    from agents.router.train import JOIN_GRID
+    from agents.routing import decide
+
+    model = cache.load_model()
+    n = len(model.labels)
+    assert model.membership_scale is not None and len(model.membership_scale) == n and all(a > 0 for a in model.membership_scale)
+    assert model.membership_shift is not None and len(model.membership_shift) == n
+    assert model.join_probability in JOIN_GRID
+    scores = model.scores("the branch is slow, audit its security and write a report")
+    assert scores.join == model.join_probability
+    lowered = type(scores)(primary=scores.primary, membership=scores.membership, join=0.0)
+    assert set(decide(lowered).specialists) == set(Specialist)  # every head joins at 0: decide reads the model's threshold
+
+
+def test_an_artefact_written_before_per_head_calibration_still_loads():
+    model = cache.load_model()
+    old = RouterModel(**{**model.__dict__, "membership_scale": None, "membership_shift": None, "join_probability": 0.5})
+    copy = RouterModel.from_bytes(old.to_bytes())
+    assert copy.membership_scale is None and copy.scores("bgp down").join == 0.5
+    bad = RouterModel(**{**model.__dict__, "membership_shift": [0.0] * (len(model.labels) + 1)})
+    with pytest.raises(ValueError, match="malformed per-label calibration"):
+        RouterModel.from_bytes(bad.to_bytes())
+
+
 def test_a_corrupt_cache_file_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     data = _small_data(tmp_path / "data")
