@@ -96,6 +96,10 @@ class PlanSpec(BaseModel):
     # Writers that join after this specialist leads, even unasked (diagnosis brings the runbooks).
     brings: tuple[str, ...] = ()
     # How much this specialist's confidence counts in the answer's (a writer adds no evidence of its own).
+    # Finding kinds this specialist judges: when another specialist reports one (an unknown login
+    # source, a configuration change, a saturated link), the supervisor brings this one in, once
+    # per request and at most engine.max_hand_offs of them (agents/pipeline.py `hand_offs`).
+    judges: tuple[str, ...] = ()
     confidence_weight: float = Field(1.0, ge=0, le=1)
     # Its phase per kind of request with a plan shape of its own (incident: 1), agents/workflows.py.
     phases: dict[str, PhaseSpec] = Field(default_factory=dict)
@@ -199,6 +203,12 @@ class Catalogue:
             unknown = [n for n in named if n not in self.specs]
             if unknown:
                 raise CatalogueError(f"{spec.folder / SPEC_FILE}: plan names unknown specialist(s) {', '.join(unknown)}")
+        judged: dict[str, str] = {}
+        for spec in ordered:  # a finding kind has one judge, or the hand-off would depend on the order
+            for kind in spec.plan.judges:
+                if kind in judged:
+                    raise CatalogueError(f"{spec.folder / SPEC_FILE}: plan.judges '{kind}' is already judged by {judged[kind]}")
+                judged[kind] = spec.name
 
     @classmethod
     def discover(cls, roots: Iterable[Path] = ()) -> Catalogue:

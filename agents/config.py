@@ -93,6 +93,8 @@ class EngineConfig(StrictModel):
     # Claude's calls end this long before the deadline (at most a quarter of it); the rules answer the rest.
     offline_reserve_s: float = Field(5.0, ge=0, le=600)
     max_hops: int = Field(3, ge=0, le=5)
+    # Specialists added after the plan when a finding is of a kind they judge (spec plan.judges); 0: off.
+    max_hand_offs: int = Field(2, ge=0, le=5)
     capacity_growth_pct_per_month: float = Field(5.0, gt=0, le=100)
     # How the specialists' severities become the answer's: the most severe vote (the reference's
     # consensus: one alarmed specialist is never outvoted), or the most common vote among the

@@ -7,7 +7,9 @@ Two kinds of measurement, one report:
   by a model built (and calibrated) without them.
 
 The report gives the primary's accuracy, per-specialist precision and recall, the confusion
-matrix, the multi-label exact-match rate (cases that list their labels), the calibration (expected
+matrix, the multi-label exact-match rate (cases that list their labels), on multi-domain cases the
+share routed to every specialist they need, on single-domain cases the extra specialists routed
+on average (what a needless step costs), the calibration (expected
 calibration error, and accuracy by confidence, which is what `llm.router_confidence` is chosen
 from), and the keyword router's accuracy on the same questions as the baseline.
 """
@@ -58,6 +60,13 @@ class EvalReport(BaseModel):
     per_class: dict[str, ClassScore] = {}
     exact_match: float | None = None  # share of cases with labels whose specialist set matched exactly
     exact_total: int = 0
+    # Multi-domain cases (labels name two or more specialists): the share routed to every needed one
+    # (more may join: an extra specialist costs a step, a missing one costs the answer).
+    all_needed: float | None = None
+    multi_total: int = 0
+    # Single-domain cases (labels name one specialist): specialists routed beyond it, on average.
+    extras_per_single: float | None = None
+    single_total: int = 0
     calibration_error: float | None = None  # expected calibration error of the confidence, 10 bins
     by_confidence: list[ConfidenceBand] = []
     keyword_accuracy: float | None = None  # the keyword router on the same questions
@@ -113,7 +122,7 @@ def score_decisions(cases: Sequence[EvalCase], decisions: Sequence[RouteDecision
                     source: str = "") -> EvalReport:
     confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     mistakes = []
-    correct = exact = exact_total = 0
+    correct = exact = exact_total = covered = multi_total = extras = single_total = 0
     for case, d in zip(cases, decisions, strict=True):
         confusion[case.expected.value][d.primary.value] += 1
         ok = d.primary == case.expected
@@ -121,6 +130,12 @@ def score_decisions(cases: Sequence[EvalCase], decisions: Sequence[RouteDecision
         if case.labels is not None:
             exact_total += 1
             exact += set(d.specialists) == set(case.labels)
+            if len(case.labels) > 1:
+                multi_total += 1
+                covered += set(d.specialists) >= set(case.labels)
+            else:
+                single_total += 1
+                extras += len(set(d.specialists) - set(case.labels))
         if not ok or (case.labels is not None and set(d.specialists) != set(case.labels)):
             mistakes.append({"query": case.query, "expected": "+".join(s.value for s in case.labels or [case.expected]),
                              "got": "+".join(s.value for s in d.specialists), "confidence": f"{d.confidence:.2f}"})
@@ -137,6 +152,8 @@ def score_decisions(cases: Sequence[EvalCase], decisions: Sequence[RouteDecision
         accuracy=round(correct / len(cases), 4), total=len(cases), correct=correct,
         confusion={e: dict(g) for e, g in confusion.items() if g}, per_class=per_class,
         exact_match=round(exact / exact_total, 4) if exact_total else None, exact_total=exact_total,
+        all_needed=round(covered / multi_total, 4) if multi_total else None, multi_total=multi_total,
+        extras_per_single=round(extras / single_total, 4) if single_total else None, single_total=single_total,
         calibration_error=_ece(hits) if learned else None, by_confidence=_bands(hits) if learned else [],
         keyword_accuracy=round(sum(b == c.expected for b, c in zip(baseline, cases, strict=True)) / len(cases), 4),
         source=source, mistakes=mistakes,
@@ -171,6 +188,10 @@ def render_eval(report: EvalReport) -> str:
         lines.append(f"exact match of the specialist set {report.exact_match:.1%} ({report.exact_total} cases with labels)")
     else:
         lines.append("exact match of the specialist set: n/a (no case lists its labels)")
+    if report.all_needed is not None:
+        lines.append(f"every needed specialist on multi-domain questions {report.all_needed:.1%} ({report.multi_total} cases)")
+    if report.extras_per_single is not None:
+        lines.append(f"extra specialists per single-domain question {report.extras_per_single:.2f} ({report.single_total} cases)")
     if report.keyword_accuracy is not None:
         lines.append(f"keyword router on the same questions: accuracy {report.keyword_accuracy:.1%}")
     lines += ["", "".ljust(width + 4) + "precision  recall  support"]

@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from agents.catalogue import catalogue
 from agents.models import AgentResponse, Answer, ExecutionMode, Plan, RouteDecision, Specialist
 from agents.network.inventory import Inventory
 from agents.planner import rule_plan
 from agents.routing import route
 from agents.session import Session
+from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput
 from agents.usage import UsageMeter
 
@@ -32,6 +34,9 @@ class FollowUp:
     agent: Specialist
     instruction: str
     reason: str
+    devices: tuple[str, ...] = ()  # what it is about (empty: the request's devices)
+    source: str | None = None  # a hand-off: the specialist whose finding asked for it ...
+    finding_kind: str | None = None  # ... and that finding's kind
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,37 @@ class Pipeline:
     synthesiser: Synthesiser
     # A usage meter per request when the stages spend tokens (None offline).
     meter: Callable[[], UsageMeter | None] = lambda: None
+
+
+def hand_offs(question: str, responses: list[AgentResponse], limit: int) -> list[FollowUp]:
+    """Re-routing mid-investigation: the specialists that findings call for.
+
+    A specialist reports what it sees, including things it cannot judge: diagnosis reads a brute
+    force in the log, or a link at 96%. Each specialist's spec declares the finding kinds it
+    judges (plan.judges); a finding of such a kind (at least low severity) from another specialist
+    brings the judge in, unless it already answered. Each judge comes at most once, the most
+    severe finding first, at most `limit` of them, and a hand-off's own findings hand nothing off
+    (the supervisor runs this once, after the plan): bounded by construction. Which specialist
+    judges what is data in the specs, so adding a specialist adds its hand-offs."""
+    if limit <= 0:
+        return []
+    judge = {kind: Specialist(spec.name) for spec in catalogue().specs.values() for kind in spec.plan.judges}
+    answered = {r.agent for r in responses}
+    found = [(f, r) for r in responses for f in r.findings
+             if f.kind in judge and f.severity.rank >= Severity.low.rank and judge[f.kind].value != f.agent]
+    found.sort(key=lambda fr: -fr[0].severity.rank)  # stable: the report order among equals
+    wanted: dict[Specialist, FollowUp] = {}
+    for f, r in found:
+        target = judge[f.kind or ""]
+        if target in answered or target in wanted:
+            continue
+        where = f" on {f.device}" if f.device else ""
+        reason = f"{r.agent.value} found {f.kind}{where}, which {target.value} judges: {f.text}"
+        wanted[target] = FollowUp(agent=target, instruction=f"{question}\n{r.agent.value} found{where}: {f.text}", reason=reason,
+                                  devices=(f.device,) if f.device else (), source=r.agent.value, finding_kind=f.kind)
+        if len(wanted) == limit:
+            break
+    return list(wanted.values())
 
 
 def rule_pipeline(inventory: Inventory, analysts: Mapping[Specialist, Analyst]) -> Pipeline:

@@ -87,6 +87,16 @@ class AgentReplied(ProgressEvent):
     reused: bool = False
 
 
+class HandedOff(ProgressEvent):
+    """A finding named a domain its specialist cannot judge, so the supervisor added that domain's specialist."""
+
+    kind: Literal["handed_off"] = "handed_off"
+    from_agent: str
+    to_agent: str
+    finding_kind: str
+    reason: str
+
+
 class Notice(ProgressEvent):
     kind: Literal["notice"] = "notice"
     level: Literal["info", "warning", "degraded"] = "info"

@@ -130,9 +130,11 @@ def _site_matches(device: Device, hints: Iterable[str]) -> bool:
     return any(h in device.site for h in hints if h in {"branch", "dc"})
 
 
-# A specialist other than the primary joins when the model gives it at least this probability of
-# being needed (the membership heads are calibrated, so this is "more likely than not").
-JOIN_PROBABILITY = 0.5
+# A specialist other than the primary joins when the model gives it at least the model's join
+# probability of being needed (Scores.join): the membership heads are calibrated per specialist, and
+# the threshold is chosen on out-of-fold data (agents/router/train.py), at most 0.5 ("more likely
+# than not") and lower where that finds more of the needed specialists within a budget of extras:
+# a missing specialist costs the answer, an extra one costs a step.
 
 
 def route(question: str, inventory: Inventory) -> RouteDecision:
@@ -154,7 +156,7 @@ def decide(probabilities: Scores) -> RouteDecision:
     order = _tie_order()
     ranked = sorted(order, key=lambda s: (-primary_p[s.value], order.index(s)))
     primary = ranked[0]
-    joining = sorted((s for s in order if s != primary and member_p[s.value] >= JOIN_PROBABILITY),
+    joining = sorted((s for s in order if s != primary and member_p[s.value] >= probabilities.join),
                      key=lambda s: (-member_p[s.value], order.index(s)))
     return RouteDecision(
         primary=primary,

@@ -32,11 +32,12 @@ from agents.models import (
     SpecialistQuery,
 )
 from agents.network.inventory import Inventory
-from agents.pipeline import Pipeline, rule_pipeline
+from agents.pipeline import FollowUp, Pipeline, hand_offs, rule_pipeline
 from agents.progress import (
     AgentAsked,
     AgentReplied,
     Finished,
+    HandedOff,
     Notice,
     NullSink,
     Planned,
@@ -172,15 +173,22 @@ class Supervisor:
 
     async def _follow_ups(self, session: Session, analysts: Mapping[Specialist, Analyst], responses: list[AgentResponse],
                           devices: list[str]) -> list[AgentResponse]:
-        """Run the coordinator's follow-up tasks (if any) within the deadline."""
-        wanted = await self.pipeline.coordinator.follow_ups(session, responses)
+        """Run the hand-offs the findings call for (agents/pipeline.py `hand_offs`) and the
+        coordinator's follow-up tasks (if any), once, within the deadline."""
+        handed = hand_offs(session.request.question, responses, self.engine.max_hand_offs)
+        coordinated = await self.pipeline.coordinator.follow_ups(session, responses)
+        wanted: list[FollowUp] = handed + [g for g in coordinated if g.agent not in {h.agent for h in handed}]
         if not wanted:
             return []
         context = [f for r in responses for f in r.findings]
         tasks = []
         for i, gap in enumerate(wanted, start=1):
-            await session.notice("info", f"follow-up for {gap.agent.value}: {gap.reason}")
-            task = AgentTask(id=f"f{i}", agent=gap.agent, instruction=gap.instruction, devices=devices, context=context)
+            if gap.source is not None:
+                await session.emit(HandedOff(request_id=session.request.id, from_agent=gap.source, to_agent=gap.agent.value,
+                                             finding_kind=gap.finding_kind or "", reason=gap.reason))
+            else:
+                await session.notice("info", f"follow-up for {gap.agent.value}: {gap.reason}")
+            task = AgentTask(id=f"f{i}", agent=gap.agent, instruction=gap.instruction, devices=list(gap.devices) or devices, context=context)
             tasks.append(self._run_agent(session, analysts, task))
         remaining = max(self.engine.request_deadline_s - session.elapsed(), 0.001)
         try:

@@ -14,6 +14,7 @@ from typing import Literal
 from agents.progress import (
     AgentAsked,
     Finished,
+    HandedOff,
     Notice,
     Planned,
     ProgressEvent,
@@ -67,6 +68,8 @@ def describe(event: ProgressEvent, *, tools: bool = True) -> ProgressLine | None
         return ProgressLine("step_finished", text, status=event.status)
     if isinstance(event, AgentAsked):
         return ProgressLine("asked", f"{event.from_agent} asked {event.to_agent}: {event.outcome}")
+    if isinstance(event, HandedOff):
+        return ProgressLine("asked", f"{event.from_agent} handed off to {event.to_agent}: {cut(event.reason, 160)}")
     if isinstance(event, Notice):
         return ProgressLine("info" if event.level == "info" else "warning", event.text, status=event.level)
     if isinstance(event, Finished):

@@ -79,3 +79,50 @@ def test_no_match_says_claude_would_answer_better(runner):
 
 def test_notes_do_not_disturb_the_runbook_search():
     assert [h.slug for h in search_runbooks("ospf stuck exstart mtu")][0] == "ospf-exstart-mtu-mismatch"
+
+
+# -- configuration how-tos (issue 25) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "slug", "expected"), [
+    ("How do I configure BGP route filtering?", "bgp", {"ios": "neighbor <ip> prefix-list FROM-PEER in",
+                                                        "junos": "set protocols bgp group PEER import FROM-PEER",
+                                                        "iosxr": "route-policy FROM-PEER in"}),
+    ("How do I configure OSPF?", "ospf", {"ios": "ip ospf 1 area 0", "eos": "ip ospf area 0.0.0.0", "nxos": "feature ospf"}),
+])
+def test_a_configuration_how_to_is_answered_with_the_steps_for_the_networks_platforms(runner, question, slug, expected):
+    """The reference's own examples: documentation answers with a how-to per platform in the lab's
+    inventory (IOS-XE, EOS, Junos, IOS-XR, NX-OS), not a validation of every config."""
+    answer = ask(runner, question)
+    assert answer["primary"] == "documentation" and answer["specialists"] == ["documentation"], answer["specialists"]
+    summary = docs(answer)
+    assert summary.startswith("[documentation] How to configure it") and f"knowledge/{slug}.md" in summary
+    for label in ("IOS-XE:", "EOS:", "Junos:", "IOS-XR:", "NX-OS:"):
+        assert label in summary
+    for command in expected.values():
+        assert f"`{command}`" in summary
+    assert not any(f["agent"] == "config" for f in answer["findings"])  # no config validation of eight devices
+
+
+def test_configure_steps_are_cut_to_the_platforms_named():
+    howto = answer_howto("how do i set up lacp between two switches", platforms={"eos", "junos"})
+    assert [s.os for s in howto.configure] == ["eos", "junos"]
+    assert "channel-group 1 mode active" in howto.configure[0].commands and "IOS-XE" not in (howto.answer or "")
+    # a platform the note does not cover: every platform it does, rather than nothing
+    assert len(answer_howto("how do i set up lacp between two switches", platforms={"vyos"}).configure) == 5
+
+
+def test_concept_questions_get_no_configuration_steps():
+    for question in ("how does lacp work?", "what is hsrp?", "how does bgp pick the best path?"):
+        howto = answer_howto(question)
+        assert howto.configure == [] and not (howto.answer or "").startswith("How to configure"), question
+
+
+def test_every_configure_section_covers_the_five_platforms():
+    from agents.specialists.howto import configure_steps
+
+    covered = {n.slug: configure_steps(n) for n in load_notes() if "Configure it" in n.sections}
+    assert {"ospf", "bgp", "vlans-and-trunks", "link-aggregation", "first-hop-redundancy", "dhcp"} <= set(covered)
+    for slug, steps in covered.items():
+        assert {s.os for s in steps} == {"ios", "eos", "junos", "iosxr", "nxos"}, slug
+        assert all(s.commands for s in steps), slug

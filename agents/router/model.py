@@ -8,8 +8,8 @@ feature to row, one float32 array, a few multiply-adds per feature of the questi
 millisecond). A pickle would also tie the cache to one scikit-learn version and execute code on
 load; this file is data.
 
-Layout of an artefact file: 8 bytes of header length, the JSON header (labels, temperatures,
-biases, sizes, data hash), the vocabulary ('\n'-joined features), then float32 rows, one per
+Layout of an artefact file: 8 bytes of header length, the JSON header (labels, temperatures, the
+per-label calibration and join probability, biases, sizes, data hash), the vocabulary ('\n'-joined features), then float32 rows, one per
 feature: idf, the primary head's weights (one per label), the membership heads' weights.
 """
 
@@ -34,6 +34,7 @@ class Scores:
 
     primary: dict[str, float]  # softmax over the labels: which specialist should lead (sums to 1)
     membership: dict[str, float]  # per label, independently: does the question need this specialist
+    join: float = 0.5  # a specialist other than the primary joins at this membership probability
 
 
 @dataclass
@@ -46,6 +47,11 @@ class RouterModel:
     primary_temperature: float
     membership_temperature: float
     data_hash: str
+    # Per-label Platt scaling of the membership logits, fitted on out-of-fold logits (train.py):
+    # each secondary head gets its own slope and offset, where one temperature fitted them all.
+    membership_scale: list[float] | None = None
+    membership_shift: list[float] | None = None
+    join_probability: float = 0.5  # chosen on out-of-fold data (train.py JOIN_EXTRAS_BUDGET)
 
     @property
     def row(self) -> int:
@@ -68,15 +74,20 @@ class RouterModel:
             for k in range(n):
                 primary[k] += x * w[base + 1 + k]
                 member[k] += x * w[base + 1 + n + k]
+        scale = self.membership_scale or [1.0] * n
+        shift = self.membership_shift or [0.0] * n
+        member = [(a * z + b) / self.membership_temperature for z, a, b in zip(member, scale, shift, strict=True)]
         return Scores(primary=dict(zip(self.labels, _softmax([z / self.primary_temperature for z in primary]), strict=True)),
-                      membership={lab: _sigmoid(z / self.membership_temperature) for lab, z in zip(self.labels, member, strict=True)})
+                      membership={lab: _sigmoid(z) for lab, z in zip(self.labels, member, strict=True)}, join=self.join_probability)
 
     # -- storage -------------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
         header = json.dumps({"labels": self.labels, "features": len(self.vocabulary), "primary_bias": self.primary_bias,
                              "membership_bias": self.membership_bias, "primary_temperature": self.primary_temperature,
-                             "membership_temperature": self.membership_temperature, "data_hash": self.data_hash}).encode()
+                             "membership_temperature": self.membership_temperature, "data_hash": self.data_hash,
+                             "membership_scale": self.membership_scale, "membership_shift": self.membership_shift,
+                             "join_probability": self.join_probability}).encode()
         vocab = "\n".join(sorted(self.vocabulary, key=self.vocabulary.__getitem__)).encode()
         weights = self.weights
         if sys.byteorder != "little":
@@ -105,7 +116,10 @@ class RouterModel:
         return cls(labels=labels, vocabulary={f: i for i, f in enumerate(features)}, weights=weights,
                    primary_bias=list(header["primary_bias"]), membership_bias=list(header["membership_bias"]),
                    primary_temperature=float(header["primary_temperature"]),
-                   membership_temperature=float(header["membership_temperature"]), data_hash=str(header["data_hash"]))
+                   membership_temperature=float(header["membership_temperature"]), data_hash=str(header["data_hash"]),
+                   membership_scale=_floats(header.get("membership_scale"), len(labels)),
+                   membership_shift=_floats(header.get("membership_shift"), len(labels)),
+                   join_probability=float(header.get("join_probability", 0.5)))
 
     def save(self, path: Path) -> None:
         """Write atomically: a reader (another replica starting) never sees half a file."""
@@ -117,6 +131,15 @@ class RouterModel:
     @classmethod
     def load(cls, path: Path) -> "RouterModel":
         return cls.from_bytes(path.read_bytes())
+
+
+def _floats(value: object, n: int) -> list[float] | None:
+    """A per-label list from the header (None in artefacts written before it existed)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != n:
+        raise ValueError("router model file has a malformed per-label calibration")
+    return [float(v) for v in value]
 
 
 def _softmax(z: list[float]) -> list[float]:

@@ -10,6 +10,11 @@ search (BM25, agents/tools/runbooks.py) ranks them too: one ranking to reason ab
 the best note's "In short" section, its "In our network" section as a finding, the commands of
 "Check it" as a recommendation, and the runbooks that match the question; every one is cited by
 path. When no note matches well the answer says so, and says that Claude would answer better.
+
+A configuration how-to ("how do I configure OSPF?", "how do I set up BGP route filtering?")
+leads with the note's "Configure it" section instead: the commands per platform (IOS-XE, EOS,
+Junos, IOS-XR, NX-OS), cut to the platforms the network has when the caller names them (issue 25:
+a how-to, not a validation of every config). The note's "Check it" commands still follow.
 """
 
 from __future__ import annotations
@@ -34,7 +39,20 @@ STRONG_COVERAGE = 0.6
 _QUESTION_WORDS = frozenset("work mean difference differ explain versu vs use used purpose tell simple term plain english general "
                             "actually usually thing way really exactly".split())
 CLAUDE_HINT = "Claude (llm.provider, when configured and reachable) would answer this better"
-_COMMAND = re.compile(r"`([^`\n]{2,120})`")
+_COMMAND = re.compile(r"`([^`\n]{2,160})`")
+# A request for configuration steps, not an explanation: "how do I configure X", "steps to set up X".
+_HOW = re.compile(r"\bhow (?:do|can|should|would) (?:i|we|you|one)\b|\bhow to\b|\bsteps? to\b|\bway to\b", re.I)
+_SET_UP = re.compile(r"\bconfigur|\bset ?up\b|\benabl|\bturn on\b|\bdeploy|\bfilter", re.I)
+# One platform's line of a "Configure it" section: `- IOS-XE (ios): `cmd`, `cmd``.
+_PLATFORM_LINE = re.compile(r"^- ([^()\n]+?) \((\w+)\):(.*)$", re.M)
+
+
+class PlatformSteps(BaseModel):
+    """The configuration commands of one platform, as a note's "Configure it" section gives them."""
+
+    os: str  # the inventory's os key: ios, eos, junos, iosxr, nxos
+    label: str  # what people call it: IOS-XE, EOS, ...
+    commands: list[str]
 
 
 class HowToAnswer(BaseModel):
@@ -48,6 +66,7 @@ class HowToAnswer(BaseModel):
     strong: bool = False  # the note is about the question's subject, not only near it
     claude_would_help: bool = True
     hint: str | None = None
+    configure: list[PlatformSteps] = Field(default_factory=list)  # a configuration how-to: the steps per platform
 
 
 def load_notes(directory: Path | None = None) -> list[Runbook]:
@@ -67,9 +86,24 @@ def strangers(text: str, known: Collection[str] | None) -> list[str]:
     return sorted({n for n in _DEVICE_NAME.findall(text) if n not in known})
 
 
+def asks_how_to_configure(question: str) -> bool:
+    """Does the question ask how to configure something (rather than what it is)?"""
+    return bool(_HOW.search(question) and _SET_UP.search(question))
+
+
+def configure_steps(note: Runbook, platforms: Collection[str] | None = None) -> list[PlatformSteps]:
+    """The note's "Configure it" commands per platform; only `platforms` (inventory os keys) when
+    given and the note covers any of them, else every platform it covers."""
+    steps = [PlatformSteps(os=m.group(2), label=m.group(1).strip(), commands=_COMMAND.findall(m.group(3)))
+             for m in _PLATFORM_LINE.finditer(_section(note, "configure it"))]
+    wanted = [s for s in steps if platforms is not None and s.os in platforms]
+    return wanted or steps
+
+
 def answer_howto(question: str, directory: Path | None = None, known: Collection[str] | None = None,
-                 runbooks_dir: Path | None = None) -> HowToAnswer:
-    """The best note for a how-to question; `known` (the inventory's names) drops what names other devices."""
+                 runbooks_dir: Path | None = None, platforms: Collection[str] | None = None) -> HowToAnswer:
+    """The best note for a how-to question; `known` (the inventory's names) drops what names other
+    devices; `platforms` (the inventory's os keys) narrows a configure answer to them."""
     notes = [n for n in load_notes(directory) if not strangers(_section(n, "in short") or n.title, known)]
     hits = search_runbooks(question, runbooks=notes, limit=1, min_score=MIN_NOTE_SCORE)
     runbooks = search_runbooks(question, runbooks=site_runbooks(runbooks_dir))
@@ -80,8 +114,15 @@ def answer_howto(question: str, directory: Path | None = None, known: Collection
     terms = set(tokenize(question)) - _QUESTION_WORDS
     strong = len(terms & set(tokenize(note.text))) >= STRONG_COVERAGE * len(terms)
     check = _section(note, "check it")
+    short = _flat(_section(note, "in short") or hit.excerpt)
+    steps = configure_steps(note, platforms) if asks_how_to_configure(question) else []
+    if steps:
+        intro = _flat(_section(note, "configure it").split("\n- ", 1)[0])
+        short = (f"How to configure it ({note.title}): {intro} "
+                 + " ".join(f"{s.label}: " + ", ".join(f"`{c}`" for c in s.commands) + "." for s in steps)
+                 + f" Background: {short}")
     return HowToAnswer(
-        answer=_flat(_section(note, "in short") or hit.excerpt), note=hit,
+        answer=short, note=hit, configure=steps,
         in_our_network=None if strangers(_section(note, "in our network"), known) else (_flat(_section(note, "in our network")) or None),
         commands=_COMMAND.findall(check)[:6], runbooks=runbooks, strong=strong, claude_would_help=not strong,
         hint=None if strong else f"This is the closest note in the knowledge base, not an exact answer. {CLAUDE_HINT}.",

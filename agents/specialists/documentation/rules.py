@@ -67,7 +67,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         findings.insert(0, finding(ctx, f"Incident report drafted ({len(report.splitlines())} lines): {title}", Severity.info, None, "incident_report"))
         summary = f"Incident report drafted: {title}" + (f"; runbook: {hits[0].title}" if hits else "")
         confidence = 0.85 if _substantive(context) else 0.5
-    elif (howto := answer_howto(question, known=set(ctx.inventory.names), runbooks_dir=ctx.toolbox.runbooks_dir) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
+    elif (howto := answer_howto(question, known=set(ctx.inventory.names), runbooks_dir=ctx.toolbox.runbooks_dir,
+                                   platforms={d.os for d in ctx.inventory}) if not context and not _PROCEDURE.search(question) else None) and howto.answer and (howto.strong or not hits):
         return _howto_output(ctx, howto, hits, result)
     elif hits:
         named = [f"{d} ({ctx.inventory.get(d).os})" for d in ctx.task.devices if d in ctx.inventory][:3]
