@@ -5,6 +5,9 @@ script itself matters)."""
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -87,3 +90,15 @@ async def store_url(request, tmp_path) -> str:
 async def pg_url() -> str:
     """The emptied PostgreSQL test database, for the tests that only make sense there."""
     return await _postgres_url()
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something true, and return that: tests that drive real
+    processes wait for observable state (a row, a marker file, a Slack call), never for a time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from agents.lab.stateful import expire_pending, hold
 from bot.store.engine import async_url
-from tests.conftest import POSTGRES_ENV, reset_postgres
+from tests.conftest import POSTGRES_ENV, reset_postgres, wait_until
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack, post_signed  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 
@@ -110,15 +110,6 @@ def rows(tmp_path: Path, sql: str, *args) -> list[tuple]:
             await engine.dispose()
     return asyncio.run(run())
 
-
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def thread_text(fake, thread_ts: str) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from bot.lifecycle import INTERRUPTED_TEXT
-from tests.conftest import POSTGRES_ENV, reset_postgres
+from tests.conftest import POSTGRES_ENV, reset_postgres, wait_until
 from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack, post_signed  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 from tests.test_triage import BGP_DOWN, TOKEN
@@ -159,15 +159,6 @@ class Bot:
         if self.proc.poll() is None:
             self.kill()
 
-
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def answers(fake, channel: str, ts: str) -> list[dict]:

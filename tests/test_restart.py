@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from tests.conftest import wait_until
 from tests.fakes.slack_api import (
     app_mention_event,
     block_action,
@@ -40,14 +41,6 @@ def rows(db, sql: str, *args) -> list[tuple]:
     with sqlite3.connect(db, timeout=5) as conn:
         return conn.execute(sql, args).fetchall()
 
-
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_killed_mid_request_is_named_interrupted_and_slacks_retry_is_processed(fake_slack, tmp_path):

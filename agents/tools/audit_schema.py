@@ -228,38 +228,34 @@ class PlatformDefault(_YamlModel):
     source: str = Field(min_length=1)
 
 
-class EachDefaultCheck(_CheckBase):
+class _ReleaseDefaults(_CheckBase):
+    """A check whose verdict is the platform default for the device's release (read by `release`)."""
+
+    release: str = r"^version (\d+(?:\.\d+)?)"
+    defaults: list[PlatformDefault] = Field(min_length=1)
+
+    @field_validator("release")
+    @classmethod
+    def _release_has_one_group(cls, value: str) -> str:
+        if _groups(value) != 1:
+            raise ValueError("must have exactly one capture group (the release number)")
+        return value
+
+
+class EachDefaultCheck(_ReleaseDefaults):
     """Every `parent` block lacking `child` gets the platform default, which may be a violation."""
 
     kind: Literal["each_default"]
     parent: MatchPath
     child: MatchPath
-    release: str = r"^version (\d+(?:\.\d+)?)"
-    defaults: list[PlatformDefault] = Field(min_length=1)
-
-    @field_validator("release")
-    @classmethod
-    def _release_has_one_group(cls, value: str) -> str:
-        if _groups(value) != 1:
-            raise ValueError("must have exactly one capture group (the release number)")
-        return value
 
 
-class AbsentDefaultCheck(_CheckBase):
+class AbsentDefaultCheck(_ReleaseDefaults):
     """No line matches `path`: the platform default for the release applies, and may be a violation."""
 
     kind: Literal["absent_default"]
     path: MatchPath
     missing: str | None = None  # how the evidence names the absent line (default: from `path`)
-    release: str = r"^version (\d+(?:\.\d+)?)"
-    defaults: list[PlatformDefault] = Field(min_length=1)
-
-    @field_validator("release")
-    @classmethod
-    def _release_has_one_group(cls, value: str) -> str:
-        if _groups(value) != 1:
-            raise ValueError("must have exactly one capture group (the release number)")
-        return value
 
 
 SingleCheck = Annotated[
