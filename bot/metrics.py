@@ -4,7 +4,7 @@ A custom collector reads the pools, breakers, budget and LLM counters when Prome
 so the numbers on /metrics are by construction the ones the health report and the breakers
 use (no second set of counters to drift). Task durations are the pools' own prometheus_client
 Histogram (`Resilience.durations`), added to the registry as it is, and so is the answer
-confidence histogram (`Resilience.confidence`, `noc_answer_confidence{agent}`). Each runtime has its own
+confidence histogram (`Resilience.confidence`, `noc_answer_confidence_ratio{agent}`). Each runtime has its own
 registry.
 
 Names follow Prometheus' conventions (issue 26): the unit last (`_seconds`, `_tokens`, `_usd`,

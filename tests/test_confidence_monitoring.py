@@ -1,5 +1,5 @@
 """Answer confidence in monitoring (issue 30): a histogram per specialist on /metrics
-(`noc_answer_confidence{agent}`) and its distribution in the daily report, both read after
+(`noc_answer_confidence_ratio{agent}`) and its distribution in the daily report, both read after
 questions asked through the running bot (mentions over HTTP, loopback Slack)."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ async def test_confidence_histogram_on_metrics_and_in_the_report(fake_slack, tmp
     for r in answered:
         stored.setdefault(r["agent"], []).append(r["confidence"])
 
-    [family] = [f for f in text_string_to_metric_families(body) if f.name == "noc_answer_confidence"]
+    [family] = [f for f in text_string_to_metric_families(body) if f.name == "noc_answer_confidence_ratio"]
     assert family.type == "histogram"
     samples = family.samples
     assert all(set(s.labels) <= {"agent", "le"} for s in samples)  # no reserved `instance`/`job` label
@@ -79,5 +79,5 @@ def test_confidence_rows_bands_median_and_low_tail():
              dict(at=now - 10, agent="security", status="partial", confidence=0.6)]
     [diag, sec] = confidence_rows(runs, since=now - 86_400)
     assert (diag.agent, diag.answers, diag.median, diag.low) == ("diagnosis", 5, 0.7, 0.2)
-    assert diag.bands == {"<0.5": 1, "0.5-0.7": 1, "0.7-0.9": 1, ">=0.9": 2}
+    assert diag.bands == {"under 0.5": 1, "0.5-0.7": 1, "0.7-0.9": 1, "0.9 and up": 2}
     assert (sec.answers, sec.bands["0.5-0.7"]) == (1, 1)

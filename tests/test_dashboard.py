@@ -79,8 +79,8 @@ async def test_metrics_follow_prometheus_conventions(fake_slack, tmp_path):
     for name, kind in kinds.items():
         if kind == "counter":
             assert name.endswith("_total"), name
-        if kind == "histogram":
-            assert name.endswith("_seconds"), name
+        if kind == "histogram":  # the unit last: durations in seconds, shares (confidence) as a ratio
+            assert name.endswith(("_seconds", "_ratio")), name
         if name.startswith("noc_") and kind == "gauge":  # a unit, or a count / state / info gauge named as such
             assert re.search(r"_(seconds|bytes|tokens|usd|ratio|info|size|state|health|in_flight|queued)$", name), name
 

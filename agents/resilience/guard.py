@@ -37,7 +37,7 @@ def answer_confidence() -> Histogram:
 
     Only answers count (success or partial steps): a step that failed has no confidence to report.
     The label is `agent`, never `instance`/`job`, which Prometheus sets on every scraped series."""
-    return Histogram("noc_answer_confidence", "Confidence of specialist answers (0-1)", ["agent"],
+    return Histogram("noc_answer_confidence_ratio", "Confidence of specialist answers (0-1)", ["agent"],
                      buckets=CONFIDENCE_BUCKETS, registry=None)
 
 # The notices list of the request being served; breaker transitions append to it.

@@ -17,8 +17,9 @@ from bot.report.model import AgentRow, AgentsSection, AgentWindow, ConfidenceRow
 
 DAY_S = 86400.0
 CHART_DAYS = 7
-# Confidence bands of the report; the /metrics histogram (noc_answer_confidence) has finer buckets.
-CONFIDENCE_BANDS = ((0.5, "<0.5"), (0.7, "0.5-0.7"), (0.9, "0.7-0.9"), (math.inf, ">=0.9"))
+# Confidence bands of the report; the /metrics histogram (noc_answer_confidence_ratio) has finer buckets.
+# Named in words: "<" and ">" would be Slack markup in a report line.
+CONFIDENCE_BANDS = ((0.5, "under 0.5"), (0.7, "0.5-0.7"), (0.9, "0.7-0.9"), (math.inf, "0.9 and up"))
 
 
 def _window(stat: dict[str, Any] | None) -> AgentWindow:

@@ -169,7 +169,7 @@ class ConfidenceRow(BaseModel):
     answers: int
     median: float
     low: float  # the 10th percentile (nearest rank): how unsure its least sure answers were
-    bands: dict[str, int] = Field(default_factory=dict)  # "<0.5", "0.5-0.7", "0.7-0.9", ">=0.9" -> answers
+    bands: dict[str, int] = Field(default_factory=dict)  # "under 0.5", "0.5-0.7", "0.7-0.9", "0.9 and up" -> answers
 
 
 class PoolSize(BaseModel):

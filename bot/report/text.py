@@ -13,7 +13,7 @@ from bot.report.model import AgentWindow, ConfidenceRow, DeviceRow, HealthReport
 
 
 def confidence_text(c: ConfidenceRow) -> str:
-    """"12 answers, median 0.85, lowest tenth 0.60; <0.5: 1, 0.5-0.7: 2, 0.7-0.9: 6, >=0.9: 3"."""
+    """"12 answers, median 0.85, lowest tenth 0.60; under 0.5: 1, 0.5-0.7: 2, 0.7-0.9: 6, 0.9 and up: 3"."""
     bands = ", ".join(f"{label}: {n}" for label, n in c.bands.items())
     return f"{c.answers} answer(s), median {c.median:.2f}, lowest tenth {c.low:.2f}; {bands}"
 
