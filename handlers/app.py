@@ -14,7 +14,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.http_guard import payload_problem
+from bot.http_guard import SCREENED, payload_problem
 from bot.http_input import json_problem
 from bot.runtime import Runtime
 from handlers import actions, assistant, changes, commands, home, mentions
@@ -30,7 +30,9 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     )
 
     @app.middleware
-    async def well_formed(request, body, next, logger):
+    async def well_formed(request, body, context, next, logger):
+        if context.get(SCREENED):  # HTTP mode: bot.http_guard checked exactly this already
+            return await next()
         problem = json_problem(body) or payload_problem(body)  # Socket Mode too: no NUL, lone surrogate, NaN or runaway depth
         if problem:
             logger.warning("ignoring a malformed payload: %s", problem)
