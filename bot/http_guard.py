@@ -36,10 +36,10 @@ from typing import Any
 
 from aiohttp import hdrs, web
 from multidict import MultiMapping
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.request_verification.async_request_verification import AsyncRequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
 
 from bot.http_input import BodyRejected, decode_json, json_problem, read_body
