@@ -215,11 +215,18 @@ class Runtime:
     async def admit(self, text: str, *, user: str | None, channel: str, command: str) -> Request | None:
         """One text, one decision: cut the question once, route and authorise that text, and
         return the request that will be answered, carrying the caller's role (None if denied)."""
+        admitted = await self.admit_with_role(text, user=user, channel=channel, command=command)
+        return None if admitted is None else admitted[0]
+
+    async def admit_with_role(self, text: str, *, user: str | None, channel: str, command: str) -> tuple[Request, Role] | None:
+        """`admit`, plus the role the question needs (the answer's `required_role`): the question
+        is routed once for both, not once more by the listener."""
         question, truncated = cut_question(text)
-        decision = await self.check_access(user=user, channel=channel, command=command, needed=self.role_for_question(question))
+        needed = self.role_for_question(question)
+        decision = await self.check_access(user=user, channel=channel, command=command, needed=needed)
         if not decision.allowed or decision.role is None:
             return None
-        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role)
+        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role), needed
 
     async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict | None:
         """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""
