@@ -236,6 +236,27 @@ class StoreBase:
             log.info("store retention (%g days): deleted %s", self.retention_days, {k: v for k, v in result.items() if v})
         return result
 
+    async def compact(self) -> int:
+        """Give back the space retention freed; the file's size in bytes after it (SQLite), else 0.
+
+        SQLite keeps deleted rows' pages in the file: VACUUM rewrites it, then the WAL is
+        checkpointed and truncated. PostgreSQL's autovacuum makes dead rows' space reusable on its
+        own; VACUUM (ANALYZE) here does it at once and refreshes the planner's statistics. Both
+        run outside a transaction; on SQLite the writers wait for it (the daily housekeeping runs
+        it off-peak, after `cleanup`, only when that deleted rows)."""
+        if self._engine is None:
+            raise StoreError("store is not open")
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "sqlite":
+                await auto.execute(text("VACUUM"))
+                await auto.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                pages = (await auto.execute(text("PRAGMA page_count"))).scalar_one()
+                size = (await auto.execute(text("PRAGMA page_size"))).scalar_one()
+                return int(pages) * int(size)
+            await auto.execute(text("VACUUM (ANALYZE)"))
+            return 0
+
     @property
     def db(self) -> "RawSQL":
         """Ad-hoc read-only SQL for tests and diagnostics (rows as mappings)."""
