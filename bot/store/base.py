@@ -40,6 +40,7 @@ from bot.store.engine import (
     make_engine,
     open_error,
 )
+from bot.store.group_commit import GroupCommit
 from bot.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class StoreBase:
         self._url: URL | None = None
         self._engine: AsyncEngine | None = None
         self._sqlite_writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+        self._group: GroupCommit | None = None  # SQLite only, set by open()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class StoreBase:
             raise
         self._engine = engine
         self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._group = GroupCommit(self._sqlite_transaction) if engine.dialect.name == "sqlite" else None
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:
@@ -165,6 +168,8 @@ class StoreBase:
             options[BUSY_OPTION] = max(1, int(min(self.busy_timeout_s, patience_s / 4) * 1000))
 
         async def attempt() -> T:
+            if self._group is not None:  # SQLite: writes arriving together share a transaction (group_commit)
+                return await self._group.submit(work)
             async with self._sqlite_writer, self.engine.connect() as conn:
                 conn = await conn.execution_options(**options)
                 async with conn.begin():
@@ -172,6 +177,14 @@ class StoreBase:
                         await conn.execute(text(f"SET LOCAL lock_timeout = {int(options[BUSY_OPTION])}"))
                     return await work(conn)
         return await self._with_retry(attempt, patience_s)
+
+    async def _sqlite_transaction(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """One SQLite write transaction for the group commit: the process's writer lock, BEGIN
+        IMMEDIATE, commit."""
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            async with conn.begin():
+                return await fn(conn)
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on its own connection (a consistent snapshot); retried like a write."""
