@@ -78,7 +78,7 @@ class StoreBase:
         self._url: URL | None = None
         self._engine: AsyncEngine | None = None
         self._sqlite_writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
-        self._group: GroupCommit | None = None  # SQLite only, set by open()
+        self._group: GroupCommit | None = None  # set by open()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ class StoreBase:
             raise
         self._engine = engine
         self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        self._group = GroupCommit(self._sqlite_transaction) if engine.dialect.name == "sqlite" else None
+        self._group = GroupCommit(self._group_transaction)
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:
@@ -168,7 +168,7 @@ class StoreBase:
             options[BUSY_OPTION] = max(1, int(min(self.busy_timeout_s, patience_s / 4) * 1000))
 
         async def attempt() -> T:
-            if self._group is not None:  # SQLite: writes arriving together share a transaction (group_commit)
+            if self._group is not None:  # writes arriving together share a transaction (bot.store.group_commit)
                 return await self._group.submit(work)
             async with self._sqlite_writer, self.engine.connect() as conn:
                 conn = await conn.execution_options(**options)
@@ -178,9 +178,10 @@ class StoreBase:
                     return await work(conn)
         return await self._with_retry(attempt, patience_s)
 
-    async def _sqlite_transaction(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """One SQLite write transaction for the group commit: the process's writer lock, BEGIN
-        IMMEDIATE, commit."""
+    async def _group_transaction(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """One write transaction for the group commit: on SQLite the process's writer lock and
+        BEGIN IMMEDIATE; on PostgreSQL a pooled connection's transaction. A caller's patience is
+        its own deadline (the callers on the ack path wrap their writes in asyncio.wait_for)."""
         async with self._sqlite_writer, self.engine.connect() as conn:
             conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             async with conn.begin():
