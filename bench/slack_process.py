@@ -24,8 +24,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,16 +62,17 @@ def start_noc_run(tmp: str, store_url: str, slack: dict[str, Any], api_url: str,
     raise RuntimeError("noc run did not answer /healthz within 180 s")
 
 
-def open_requests(store_url: str, since: float) -> dict[str, int]:
-    """Requests of this burst by status (the store's own table, read directly)."""
-    engine = create_engine(store_url)
+async def open_requests(store_url: str, since: float) -> dict[str, int]:
+    """Requests of this burst by status (the store's own table, read through the store's engine)."""
+    from bot.store import Store
+
+    store = await Store(store_url).open()
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT status, COUNT(*) FROM requests WHERE created_at >= :since GROUP BY status"),
-                                {"since": since}).all()
+        rows = await store.db.execute_fetchall(
+            "SELECT status, COUNT(*) AS n FROM requests WHERE created_at >= :since GROUP BY status", {"since": since})
     finally:
-        engine.dispose()
-    return {status: count for status, count in rows}
+        await store.close()
+    return {row["status"]: int(row["n"]) for row in rows}
 
 
 async def run_process(n: int, surface: str, args: Any, loader: ProcessPoolExecutor, fake: Any, tmp: str,
@@ -86,7 +85,7 @@ async def run_process(n: int, surface: str, args: Any, loader: ProcessPoolExecut
         t0 = time.time()
         acks, load_cpu = await asyncio.get_running_loop().run_in_executor(loader, fire, f"http://127.0.0.1:{port}/slack/events", requests)
         await _settle(port, fake)
-        statuses = open_requests(store_url, t0 - 1)
+        statuses = await open_requests(store_url, t0 - 1)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
