@@ -19,7 +19,11 @@ the bot's event loop at every socket write (up to the 5 ms switch interval each 
 `--every-429 K` makes the fake answer 429 (Retry-After 1) to every K-th chat.postMessage and
 chat.update.
 
+`--process` drives a real `noc run` process instead of an app in the bench's process (see
+bench/slack_process.py; `--store-url` for PostgreSQL) and adds the requests left running.
+
 Run: python bench/slack_load.py [--n 50 200] [--surfaces stream edit] [--every-429 0] [--channels 1]
+     [--process [--store-url postgresql://...]]
 At Slack's pace N=200 in one channel takes about 4 minutes per surface (the answers' pace).
 """
 
@@ -54,6 +58,7 @@ from tests.fakes.slack_api import Call, FakeSlack, slash_command  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ack_vs_store import SECRET, percentile, signed  # noqa: E402
+from slack_process import run_process  # noqa: E402
 
 EDITS = ("chat.update", "chat.appendStream")
 
@@ -127,6 +132,9 @@ async def run(n: int, surface: str, args: argparse.Namespace, loader: ProcessPoo
     fake = RemoteSlack(conn, slack_process)
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            if args.process:
+                return await run_process(n, surface, args, loader, fake, tmp, lambda n, fake: burst_requests(n, fake, args),
+                                         fire, measure, SECRET)
             return await _run(n, surface, args, loader, fake, tmp)
     finally:
         fake.stop()
@@ -163,11 +171,7 @@ async def _run(n: int, surface: str, args: argparse.Namespace, loader: ProcessPo
     running = await start_bot(build_app(runtime, signing_secret=SECRET), runtime, host="127.0.0.1", port=0, app_token=None)
     freeze_heap()  # as `noc run` does once it serves
     url = f"http://127.0.0.1:{running.port}/slack/events"
-    requests = []
-    for i in range(n):
-        channel = f"C0NOC{i % args.channels}" if args.channels > 1 else "C0NOC"
-        body, content_type = mention(i, channel) if i % 2 == 0 else slash(fake.url, channel)
-        requests.append((body, signed(body, content_type)))
+    requests = burst_requests(n, fake, args)
     t0 = time.time()
     acks, load_cpu = await asyncio.get_running_loop().run_in_executor(loader, fire, url, requests)
     in_bot = list(runtime.acks.handled)
@@ -175,6 +179,16 @@ async def _run(n: int, surface: str, args: argparse.Namespace, loader: ProcessPo
     await running.stop(runtime)
     return ({"bot_ack_p99_ms": percentile(in_bot, 99) * 1000, "bot_ack_max_ms": max(in_bot) * 1000}
             | measure(fake.calls, n, acks, t0) | {"load_cpu_ms": load_cpu * 1000})
+
+
+def burst_requests(n: int, fake: RemoteSlack, args: argparse.Namespace) -> list[tuple[bytes, dict[str, str]]]:
+    """Half mentions, half /noc, signed as Slack signs them, over `args.channels` channels."""
+    requests = []
+    for i in range(n):
+        channel = f"C0NOC{i % args.channels}" if args.channels > 1 else "C0NOC"
+        body, content_type = mention(i, channel) if i % 2 == 0 else slash(fake.url, channel)
+        requests.append((body, signed(body, content_type)))
+    return requests
 
 
 async def settle(runtime: Runtime, fake: RemoteSlack, quiet_s: float = 2.5, timeout_s: float = 900.0) -> None:
@@ -234,6 +248,8 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=1, help="spread the requests over this many channels")
     parser.add_argument("--rate", type=float, default=None, help="override slack.channel_rate_per_s")
     parser.add_argument("--burst", type=int, default=None, help="override slack.channel_burst")
+    parser.add_argument("--process", action="store_true", help="drive a real `noc run` process (bench/slack_process.py)")
+    parser.add_argument("--store-url", default=None, help="with --process: the store (default SQLite in a temporary directory)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     rows = []
@@ -244,7 +260,9 @@ def main() -> None:
                 rows.append((n, surface, asyncio.run(run(n, surface, args, loader))))
     keys = list(rows[0][2])
     pace = f"pace {args.rate or SlackConfig().channel_rate_per_s}/s burst {args.burst or SlackConfig().channel_burst}"
-    print(f"\nSlack load through the HTTP app (half mentions, half /noc), loopback Slack, {args.channels} channel(s), {pace}"
+    where = "a real `noc run` process" if args.process else "the HTTP app"
+    print(f"\nSlack load through {where} on {'PostgreSQL' if (args.store_url or '').startswith('postgres') else 'SQLite'}"
+          f" (half mentions, half /noc), loopback Slack, {args.channels} channel(s), {pace}"
           + (f", 429 every {args.every_429}" if args.every_429 else ""))
     print(f"  {'N':>4} {'surface':8} " + " ".join(f"{k:>21}" for k in keys))
     for n, surface, r in rows:

@@ -2,7 +2,9 @@
 writes it (received, running, a lease renewal, the answer with two agent runs and their tool
 calls, an audit event), while as many readers fetch the thread context.
 
-Prints p50/p99 per write kind and overall, for SQLite (a temporary file) and, if a URL is given,
+Prints p50/p99 per write kind, overall and for one request's writes together (the sum of its
+writes' times: what a request waits for the store), and for SQLite the bytes on disk per request
+(the file after a WAL checkpoint, divided by the requests), for SQLite (a temporary file) and, if a URL is given,
 PostgreSQL (the database is used as is: the bench writes rows with a random prefix, then
 deletes them). Runs in seconds.
 Then the ack latency of the same number of concurrent mentions with the store free and
@@ -49,10 +51,14 @@ def answer(request_id: str) -> Answer:
 async def one_request(store: Store, prefix: str, i: int, timings: dict[str, list[float]]) -> None:
     rid, thread = f"{prefix}-{i}", f"{prefix}.{i % 20}"
 
+    spent = 0.0
+
     async def timed(kind: str, job) -> None:
+        nonlocal spent
         t0 = time.perf_counter()
         await job
         timings[kind].append(time.perf_counter() - t0)
+        spent += timings[kind][-1]
 
     await timed("claim_event", store.claim_event(f"Ev{rid}"))
     await timed("record_received", store.record_received(rid, question="q", source="mention", channel="CBENCH",
@@ -63,6 +69,7 @@ async def one_request(store: Store, prefix: str, i: int, timings: dict[str, list
     await timed("record_answer", store.record_answer(answer(rid), source="mention", user="U1", channel="CBENCH",
                                                      thread_ts=thread))
     await timed("record_audit", store.record_audit(user="U1", channel="CBENCH", command=f"bench {prefix}", outcome="allowed"))
+    timings["_request"].append(spent)
 
 
 async def run(url: str, n: int) -> dict[str, list[float]]:
@@ -74,6 +81,9 @@ async def run(url: str, n: int) -> dict[str, list[float]]:
         await asyncio.gather(*(one_request(store, prefix, i, timings) for i in range(n)))
         timings["_wall"] = [time.perf_counter() - t0]
         assert await store.count("requests") >= n
+        if store.dialect == "sqlite" and hasattr(store, "compact"):  # (older trees have no compact)
+            size = await store.compact()  # VACUUM + truncating checkpoint: the bytes the rows take
+            timings["_bytes_per_request"] = [size / n]
         if store.dialect == "postgresql":
             async def tidy(conn) -> None:
                 like = {"p": f"{prefix}%"}
@@ -89,12 +99,16 @@ async def run(url: str, n: int) -> dict[str, list[float]]:
 
 def report(name: str, n: int, timings: dict[str, list[float]]) -> None:
     wall = timings.pop("_wall")[0]
+    per_request = timings.pop("_request")
+    size = timings.pop("_bytes_per_request", None)
     every = [t for values in timings.values() for t in values]
     print(f"\n{name}: {n} concurrent requests, {len(every)} writes in {wall:.2f}s ({len(every) / wall:.0f} writes/s)")
     print(f"  {'write':16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
-    for kind, values in list(timings.items()) + [("all writes", every)]:
+    for kind, values in list(timings.items()) + [("all writes", every), ("one request", per_request)]:
         print(f"  {kind:16} {percentile(values, 50) * 1000:8.1f} {percentile(values, 99) * 1000:8.1f} "
               f"{statistics.fmean(values) * 1000:8.1f}")
+    if size:
+        print(f"  on disk: {size[0] / 1024:.1f} KB a request (after VACUUM)")
 
 
 def main() -> None:

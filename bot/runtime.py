@@ -200,14 +200,14 @@ class Runtime:
     async def authorise(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> bool:
         return (await self.check_access(user=user, channel=channel, command=command, needed=needed)).allowed
 
-    async def admit(self, text: str, *, user: str | None, channel: str, command: str) -> Request | None:
-        """One text, one decision: cut the question once, route and authorise that text, and
-        return the request that will be answered, carrying the caller's role (None if denied)."""
+    async def admit_with_role(self, text: str, *, user: str | None, channel: str, command: str) -> tuple[Request, Role] | None:
+        """One text, one decision: cut, route and authorise it once; the request (with the caller's
+        role) and the role the question needs (its answer's `required_role`), or None if denied."""
         question, truncated = cut_question(text)
-        decision = await self.check_access(user=user, channel=channel, command=command, needed=self.role_for_question(question))
+        decision = await self.check_access(user=user, channel=channel, command=command, needed=(needed := self.role_for_question(question)))
         if not decision.allowed or decision.role is None:
             return None
-        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role)
+        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role), needed
 
     async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict | None:
         """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""

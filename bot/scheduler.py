@@ -230,8 +230,18 @@ class Scheduler:
             log.error("change sweep failed", exc_info=True)
 
     async def housekeeping(self) -> None:
-        """Retention: rows older than store.retention_days go (claims included)."""
+        """Retention: rows older than store.retention_days go (claims included); when any went,
+        the store gives their space back (`Store.compact`: VACUUM), so the file does not keep
+        the size of its busiest period for ever."""
         try:
-            await self.store.cleanup()
+            deleted = await self.store.cleanup()
         except Exception:
             log.error("store cleanup failed", exc_info=True)
+            return
+        if not any(deleted.values()):
+            return
+        try:
+            size = await self.store.compact()
+            log.info("store compacted after retention%s", f" ({size / 1e6:.1f} MB)" if size else "")
+        except Exception:
+            log.error("store compaction failed", exc_info=True)

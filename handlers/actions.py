@@ -72,9 +72,10 @@ def register(app: AsyncApp) -> None:
         if found is None:
             await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
             return
-        request = await runtime.admit(found["question"], user=user, channel=channel, command="rerun")
-        if request is None:
+        admitted = await runtime.admit_with_role(found["question"], user=user, channel=channel, command="rerun")
+        if admitted is None:
             return
+        request = admitted[0]  # a re-run keeps the role its first answer required
         origin = Origin(source="rerun", user=user, channel=channel, thread_ts=thread_ts, team=(body.get("team") or {}).get("id"))
         runtime.spawn(runtime.answer_question(request, origin, required_role=found.get("required_role") or "viewer"),
                       name=f"rerun:{found['id']}")

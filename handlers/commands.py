@@ -54,15 +54,16 @@ def register(app: AsyncApp) -> None:
         await runtime.after_acks()
         user, channel = command["user_id"], command["channel_id"]
         try:
-            request = await runtime.admit(text, user=user, channel=channel, command="/noc")
-            if request is None:
+            admitted = await runtime.admit_with_role(text, user=user, channel=channel, command="/noc")
+            if admitted is None:
                 return
+            request, needed = admitted
             root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {cut(escape(request.question), 2900)}")
         except Exception as exc:  # after the ack the only way left to reach the user is the response_url
             await tell_through_response_url(respond, "/noc", exc)
             return
         origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"], team=command.get("team_id"))
-        runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
+        runtime.spawn(runtime.answer_question(request, origin, required_role=needed),
                       name=f"/noc:{root['ts']}")
 
     @app.command("/noc-audit")

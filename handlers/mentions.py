@@ -41,11 +41,12 @@ async def _question(event: dict, context, client, *, source: str, event_id: str 
         await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=HELP_HINT)
         await runtime.event_done(event_id)
         return
-    request = await runtime.admit(question, user=user, channel=channel, command=source)
-    if request is None:
+    admitted = await runtime.admit_with_role(question, user=user, channel=channel, command=source)
+    if admitted is None:
         await runtime.event_done(event_id)
         return
+    request, needed = admitted
     origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts, event_id=event_id,
                     team=team or event.get("team"), assistant_thread=source == "dm" and bool(event.get("thread_ts")))
-    runtime.spawn(runtime.answer_question(request, origin, required_role=runtime.role_for_question(request.question)),
+    runtime.spawn(runtime.answer_question(request, origin, required_role=needed),
                   name=f"{source}:{event.get('ts')}")

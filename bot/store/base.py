@@ -40,6 +40,7 @@ from bot.store.engine import (
     make_engine,
     open_error,
 )
+from bot.store.group_commit import GroupCommit
 from bot.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class StoreBase:
         self._url: URL | None = None
         self._engine: AsyncEngine | None = None
         self._sqlite_writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+        self._group: GroupCommit | None = None  # set by open()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class StoreBase:
             raise
         self._engine = engine
         self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._group = GroupCommit(self._group_transaction)
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:
@@ -165,6 +168,8 @@ class StoreBase:
             options[BUSY_OPTION] = max(1, int(min(self.busy_timeout_s, patience_s / 4) * 1000))
 
         async def attempt() -> T:
+            if self._group is not None:  # writes arriving together share a transaction (bot.store.group_commit)
+                return await self._group.submit(work)
             async with self._sqlite_writer, self.engine.connect() as conn:
                 conn = await conn.execution_options(**options)
                 async with conn.begin():
@@ -172,6 +177,15 @@ class StoreBase:
                         await conn.execute(text(f"SET LOCAL lock_timeout = {int(options[BUSY_OPTION])}"))
                     return await work(conn)
         return await self._with_retry(attempt, patience_s)
+
+    async def _group_transaction(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """One write transaction for the group commit: on SQLite the process's writer lock and
+        BEGIN IMMEDIATE; on PostgreSQL a pooled connection's transaction. A caller's patience is
+        its own deadline (the callers on the ack path wrap their writes in asyncio.wait_for)."""
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            async with conn.begin():
+                return await fn(conn)
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on its own connection (a consistent snapshot); retried like a write."""
@@ -235,6 +249,27 @@ class StoreBase:
         if any(result.values()):
             log.info("store retention (%g days): deleted %s", self.retention_days, {k: v for k, v in result.items() if v})
         return result
+
+    async def compact(self) -> int:
+        """Give back the space retention freed; the file's size in bytes after it (SQLite), else 0.
+
+        SQLite keeps deleted rows' pages in the file: VACUUM rewrites it, then the WAL is
+        checkpointed and truncated. PostgreSQL's autovacuum makes dead rows' space reusable on its
+        own; VACUUM (ANALYZE) here does it at once and refreshes the planner's statistics. Both
+        run outside a transaction; on SQLite the writers wait for it (the daily housekeeping runs
+        it off-peak, after `cleanup`, only when that deleted rows)."""
+        if self._engine is None:
+            raise StoreError("store is not open")
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "sqlite":
+                await auto.execute(text("VACUUM"))
+                await auto.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                pages = (await auto.execute(text("PRAGMA page_count"))).scalar_one()
+                size = (await auto.execute(text("PRAGMA page_size"))).scalar_one()
+                return int(pages) * int(size)
+            await auto.execute(text("VACUUM (ANALYZE)"))
+            return 0
 
     @property
     def db(self) -> "RawSQL":

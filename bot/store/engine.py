@@ -130,6 +130,8 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # no transaction: VACUUM (Store.compact) cannot run inside one
         want = int(options.get(BUSY_OPTION, busy_ms))
         info = conn.connection.info  # lives as long as the pooled connection
         if info.get("busy_ms") != want:
