@@ -8,8 +8,9 @@ their threads); and replays the Slack events they acked but never recorded, thro
 exactly as a delivery (Socket Mode requests skip Bolt's signature check, so a replay needs no
 secret). Slack does not retry an acked event: without the replay it would be lost.
 
-`journal_middleware` records a question event (a mention, a person's DM) once the app has
-accepted it and before the ack leaves: one local append, microseconds.
+`journal_middleware` records a question event (a mention, a person's DM) or a `/noc <question>`
+slash command (keyed by its trigger_id) once the app has accepted it and before the ack leaves:
+one local append, microseconds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -63,7 +65,7 @@ async def recover(app: AsyncApp | None, runtime: Any, orphans: Orphans) -> dict[
         runtime.outbox.queue(entry["op"], entry["kw"])
     await runtime.outbox.flush()
     told = await runtime.recover_interrupted()
-    events = [e for e in orphans.entries if e.get("kind") == "event"]
+    events = [e for e in orphans.entries if e.get("kind") in ("event", "command")]
     for entry in events:
         await replay(app, runtime, entry)
     await runtime.heartbeat.tick()  # beat now, and resume unheld alert notifications
@@ -73,12 +75,15 @@ async def recover(app: AsyncApp | None, runtime: Any, orphans: Orphans) -> dict[
 
 
 async def replay(app: AsyncApp | None, runtime: Any, entry: dict[str, Any]) -> None:
-    body = entry.get("body")
+    """Dispatch an acked, unrecorded event or `/noc` question again, journalled again until settled.
+    A slash command goes as a parsed form (Socket Mode style): its listener's ack goes nowhere."""
+    body, kind = entry.get("body"), entry.get("kind", "event")
     if app is None or not isinstance(body, str):
         return
-    runtime.journal.append({"kind": "event", "event_id": entry.get("event_id"), "body": body}, key=entry.get("event_id"))
+    runtime.journal.append({"kind": kind, "event_id": entry.get("event_id"), "body": body}, key=entry.get("event_id"))
+    payload: str | dict[str, str] = dict(parse_qsl(body, keep_blank_values=True)) if kind == "command" else body
     try:
-        response = await app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+        response = await app.async_dispatch(AsyncBoltRequest(body=payload, mode="socket_mode"))
         if response.status != 200:
             log.error("replay of event %s answered %s", entry.get("event_id"), response.status)
     except Exception:
@@ -105,14 +110,34 @@ def question_event(raw: bytes) -> tuple[str, str] | None:
     return event_id, raw.decode("utf-8")
 
 
+def question_command(raw: bytes) -> tuple[str, str] | None:
+    """(trigger_id, body) of a `/noc <question>` slash command: the one that becomes a request.
+    Help and `inventory [refresh]` answer at once and are not journalled (as handlers.commands)."""
+    if b"command=%2Fnoc" not in raw:
+        return None
+    try:
+        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except ValueError:
+        return None
+    words, trigger = form.get("text", "").lower().split(), form.get("trigger_id")
+    if form.get("command") != "/noc" or not isinstance(trigger, str) or not trigger or words in ([], ["help"]):
+        return None
+    if words[:1] == ["inventory"] and words[1:] in ([], ["refresh"]):
+        return None
+    return trigger, raw.decode("utf-8")
+
+
 def journal_middleware(runtime: Any, path: str):
     @web.middleware
     async def journal(request: web.Request, handler):
         response = await handler(request)
         if runtime.journal is None or request.method != "POST" or request.path != path or response.status != 200:
             return response
-        found = question_event(await request.read())
+        raw = await request.read()
+        found, kind = question_event(raw), "event"
+        if found is None:
+            found, kind = question_command(raw), "command"
         if found is not None:
-            runtime.journal.append({"kind": "event", "event_id": found[0], "body": found[1]}, key=found[0])
+            runtime.journal.append({"kind": kind, "event_id": found[0], "body": found[1]}, key=found[0])
         return response
     return journal

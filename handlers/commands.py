@@ -53,16 +53,20 @@ def register(app: AsyncApp) -> None:
         runtime = runtime_of(context)
         await runtime.after_acks()
         user, channel = command["user_id"], command["channel_id"]
+        trigger = command.get("trigger_id") or None  # its journal key (bot.recovery): settled once its row is written
         try:
             admitted = await runtime.admit_with_role(text, user=user, channel=channel, command="/noc")
             if admitted is None:
+                runtime.settle(trigger)
                 return
             request, needed = admitted
             root = await client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {cut(escape(request.question), 2900)}")
         except Exception as exc:  # after the ack the only way left to reach the user is the response_url
+            runtime.settle(trigger)
             await tell_through_response_url(respond, "/noc", exc)
             return
-        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"], team=command.get("team_id"))
+        origin = Origin(source="slash", user=user, channel=channel, thread_ts=root["ts"], team=command.get("team_id"),
+                        event_id=trigger)
         runtime.spawn(runtime.answer_question(request, origin, required_role=needed),
                       name=f"/noc:{root['ts']}")
 

@@ -30,7 +30,7 @@ import pytest
 
 from bot.lifecycle import INTERRUPTED_TEXT
 from tests.conftest import POSTGRES_ENV, reset_postgres, wait_until
-from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack, post_signed  # noqa: F401
+from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack, post_signed, slash_command  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, wait_healthz
 from tests.test_triage import BGP_DOWN, TOKEN
 
@@ -268,6 +268,31 @@ def test_kill_9_right_after_the_ack_before_any_row_loses_nothing(fake_slack, tmp
         retry(second, event)  # Slack's late retry of it is not answered twice
         settled(second, fake_slack)
         assert len(answers(fake_slack, CHANNEL, event["event"]["ts"])) == 1
+    finally:
+        assert second.term() == 0
+
+
+def test_kill_9_right_after_the_ack_of_a_slash_question_loses_nothing(fake_slack, tmp_path):
+    """Slack never retries a slash command: one acked and killed before its row is replayed at start-up."""
+    backend = Backend("sqlite", tmp_path)
+    first = Bot(fake_slack, tmp_path, backend, scenario="wan-congestion")
+    form = slash_command("/noc", "why is the branch office slow?", server=fake_slack)
+    trickle = Trickle(first.port)
+    try:
+        assert post_signed(first.events, form, SECRET, form=True)[0] == 200  # acked
+    finally:
+        first.kill()
+        trickle.close()
+    assert backend.rows("SELECT * FROM requests") == [] and fake_slack.bot_messages(CHANNEL) == []
+    second = Bot(fake_slack, tmp_path, backend, scenario="wan-congestion", port=first.port)
+    try:
+        asked = lambda s: [m for m in s.bot_messages(CHANNEL) if "asked: why is the branch office slow?" in (m.get("text") or "")]  # noqa: E731
+        [root] = fake_slack.wait_for(asked, timeout=60)
+        fake_slack.wait_for(lambda s: answers(s, CHANNEL, root["ts"]), timeout=60)
+        wait_until(lambda: list(statuses(backend).values()) == ["answered"], what="the replayed request answered")
+        settled(second, fake_slack)
+        assert len(asked(fake_slack)) == 1 and len(answers(fake_slack, CHANNEL, root["ts"])) == 1
+        assert len(statuses(backend)) == 2
     finally:
         assert second.term() == 0
 

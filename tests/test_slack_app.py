@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from agents.config import LLMConfig, NetworkConfig
+from bot.journal import Journal
+from bot.recovery import journal_dir, open_journal
 from bot.runtime import Runtime
 from bot.server import RunningBot, start_bot
 from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
@@ -140,6 +142,22 @@ async def test_slash_command_posts_root_and_threads_under_it(bot, fake_slack):
     assert len(roots) == 1 and "asked: why is the branch office slow?" in roots[0]["text"]
     thread = fake_slack.thread("C0NOC", roots[0]["ts"])
     assert "WAN congestion" in texts([answer_message(thread)])
+
+
+async def test_noc_question_is_journalled_until_its_row_is_written_and_a_settled_one_is_not_replayed(bot, fake_slack):
+    """Slack never retries a slash command: `/noc <question>` is journalled before its ack (keyed by
+    its trigger_id) and settled once its request row is written; help is not journalled."""
+    assert open_journal(bot.runtime).entries == []
+    asked = slash_command("/noc", "why is the branch office slow?")
+    assert (await bot.post(asked))[0] == 200 and (await bot.post(slash_command("/noc", "help")))[0] == 200
+    await bot.settle()
+    records = [json.loads(line) for line in bot.runtime.journal.path.read_text().splitlines()]
+    [entry] = [r for r in records if r.get("kind") == "command"]
+    assert entry["event_id"] == asked["trigger_id"] and {"done": entry["seq"]} in records
+    bot.runtime.journal.close()
+    successor = Journal(journal_dir(bot.runtime.settings.store))
+    assert successor.open("next").entries == []  # nothing to replay
+    successor.close()
 
 
 async def test_help(bot, fake_slack):
