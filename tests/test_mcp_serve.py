@@ -198,6 +198,15 @@ async def test_http_refuses_a_missing_or_wrong_token(http_server):
         assert response.status_code == 401
 
 
+async def _call_on_record(config, polls: int) -> None:
+    """Wait until the call is running: its audit event is written before the tool runs."""
+    for _ in range(polls):
+        if any(e["command"] == "mcp:get_device_health" for e in await _audit(config)):
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the call never reached the server")
+
+
 async def test_http_client_that_disconnects_mid_call_leaves_the_server_serving(http_server):
     """edge-rtr-01 takes 45 s to answer in the slow-device scenario: the client gives up and
     closes while the call runs; the call is on record and the next client is served."""
@@ -205,12 +214,7 @@ async def test_http_client_that_disconnects_mid_call_leaves_the_server_serving(h
     client = _http(url, TOKENS["NOC_MCP_TEST_VIEWER"])
     await client.__aenter__()
     call = asyncio.create_task(client.call_tool("get_device_health", {"device": "edge-rtr-01"}))
-    for _ in range(600):  # the call is running once its audit event is written
-        if any(e["command"] == "mcp:get_device_health" for e in await _audit(config)):
-            break
-        await asyncio.sleep(0.05)
-    else:
-        pytest.fail("the call never reached the server")
+    await _call_on_record(config, polls=600)
     call.cancel()
     await asyncio.gather(call, return_exceptions=True)
     await client.__aexit__(None, None, None)
@@ -244,12 +248,7 @@ async def test_stdio_client_that_disconnects_mid_call_leaves_no_traceback(tmp_pa
         client = Client(stdio_client(_stdio(config, "-s", "slow-device"), errlog=errlog), read_timeout_seconds=120)
         await client.__aenter__()
         call = asyncio.create_task(client.call_tool("get_device_health", {"device": "edge-rtr-01"}))
-        for _ in range(1200):
-            if any(e["command"] == "mcp:get_device_health" for e in await _audit(config)):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail("the call never reached the server")
+        await _call_on_record(config, polls=1200)
         call.cancel()
         await asyncio.gather(call, return_exceptions=True)
         await client.__aexit__(None, None, None)
