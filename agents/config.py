@@ -1,5 +1,5 @@
 """Configuration models of the engine (network, audit, thresholds, engine, LLM, resilience); in
-`agents` because the engine reads them and never imports `bot`, whose `bot.settings` composes them
+`agents` because the engine reads them and never imports `bot`, whose `bot.config.settings` composes them
 into the file's schema. Every model forbids unknown keys: a typo in the YAML is reported."""
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.config import NetworkConfig  # noqa: E402
+from bot.config.settings import Settings, SlackConfig, StoreConfig  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.server import start_bot  # noqa: E402
-from bot.settings import Settings, SlackConfig, StoreConfig  # noqa: E402
-from bot.slack_client import web_client  # noqa: E402
+from bot.server.app import start_bot  # noqa: E402
+from bot.slack.client import web_client  # noqa: E402
 from handlers.app import build_app  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 

@@ -23,7 +23,7 @@ import time
 from agents import routing
 from agents.config import NetworkConfig
 from agents.tools import build_toolbox
-from bot.settings import Settings
+from bot.config.settings import Settings
 from handlers import common
 
 # name: (repeated unit, suffix)

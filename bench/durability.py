@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.journal import Journal  # noqa: E402
+from bot.durability.journal import Journal  # noqa: E402
 from tests.fakes.slack_api import FakeSlack, app_mention_event, post_signed  # noqa: E402
 from tests.test_faults import CHANNEL, Backend, Bot, interrupted_notes, statuses, wait_until  # noqa: E402
 from tests.test_noc_run import SECRET  # noqa: E402

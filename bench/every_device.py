@@ -77,8 +77,8 @@ async def run_health(n: int) -> str:
     from agents.tools import build_gateway
     from agents.tools.audit import load_rules
     from agents.tools.network import Toolbox
+    from bot.config.settings import Settings
     from bot.report.command import health_report
-    from bot.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(store={"url": f"sqlite:///{Path(tmp) / 'noc.db'}"})

@@ -48,11 +48,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.config import NetworkConfig  # noqa: E402
+from bot.config.settings import Settings, SlackConfig, StoreConfig  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from bot.server import freeze_heap, start_bot  # noqa: E402
-from bot.settings import Settings, SlackConfig, StoreConfig  # noqa: E402
-from bot.slack_client import channel_pacer, web_client  # noqa: E402
-from bot.slack_pace import PACED_METHODS  # noqa: E402
+from bot.server.app import freeze_heap, start_bot  # noqa: E402
+from bot.slack.client import channel_pacer, web_client  # noqa: E402
+from bot.slack.pace import PACED_METHODS  # noqa: E402
 from handlers.app import build_app  # noqa: E402
 from tests.fakes.slack_api import Call, FakeSlack, slash_command  # noqa: E402
 

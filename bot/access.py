@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agents.access import ROLE_ORDER, Role, allows
-from bot.settings import AccessConfig, RoleGrants
+from bot.config.settings import AccessConfig, RoleGrants
 
 log = logging.getLogger(__name__)
 

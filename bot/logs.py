@@ -21,8 +21,7 @@ import sys
 from datetime import UTC, datetime
 
 from agents.log_context import FIELDS, current_log_fields
-from bot.cli_support import OneLineFormatter
-from bot.secret_mask import mask_credentials
+from bot.config.secret_mask import mask_credentials
 
 FORMAT_ENV = "NOC_LOG__FORMAT"
 LEVEL_ENVS = ("NOC_LOG__LEVEL", "NOC_LOG_LEVEL")
@@ -30,6 +29,25 @@ FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LIBRARIES = ("alembic", "apscheduler", "slack_bolt", "slack_sdk", "sqlalchemy", "aiohttp", "napalm", "netmiko",
                    "paramiko", "ncclient", "httpx", "anthropic")
+
+
+
+class OneLineFormatter(logging.Formatter):
+    """Log records on one line: an operator at a terminal needs the cause, not a traceback.
+
+    Tracebacks are still written at NOC_LOG_LEVEL=DEBUG, for whoever debugs the bot itself.
+    """
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            return super().formatException(ei)
+        first = str(ei[1]).splitlines()[0] if ei and str(ei[1]) else ""
+        return f"  ({ei[0].__name__}: {first}; NOC_LOG_LEVEL=DEBUG shows the traceback)" if ei and ei[0] else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None  # computed per handler, so another handler's traceback text is not reused
+        text = super().format(record)
+        return mask_credentials(text.replace("\n  (", "  (", 1))
 
 
 class ContextFilter(logging.Filter):

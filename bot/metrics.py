@@ -50,7 +50,7 @@ class BotMetrics:
                                        "included)", ["route"], buckets=HTTP_BUCKETS_S, registry=None)
         self.alerts = Counter("noc_alerts_received", "Alert notifications received, by endpoint and outcome "
                               "(accepted, rejected)", ["endpoint", "outcome"], registry=None)
-        # Set by the heartbeat (bot.heartbeat): 0 after a beat the store took, 2 after one it refused
+        # Set by the heartbeat (bot.durability.heartbeat): 0 after a beat the store took, 2 after one it refused
         # (the levels of noc_agent_health). Alert rule NocStoreUnreachable (deploy/prometheus/) reads it.
         self.store_health = Gauge("noc_store_health", "0 when the store took this process's last heartbeat, 2 when "
                                   "it refused it", registry=None)
@@ -71,7 +71,7 @@ HEALTH_LEVEL = {"healthy": 0, "degraded": 1, "failed": 2}
 class NocCollector(Collector):
     def __init__(self, resilience: Resilience, slack: Any = None, gateway: Any = None) -> None:
         self.resilience = resilience
-        self.slack = slack  # bot.slack_client.SlackCallObserver, if any
+        self.slack = slack  # bot.slack.client.SlackCallObserver, if any
         self.gateway = gateway  # agents.network.gateway.Gateway, if any
 
     def collect(self):

@@ -13,9 +13,9 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from agents.models import Answer, new_id
-from bot.blocks import render_audit, render_details
 from bot.origin import Origin
-from bot.slack_sink import SlackThreadSink
+from bot.slack.blocks import render_audit, render_details
+from bot.slack.sink import SlackThreadSink
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

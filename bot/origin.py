@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.lifecycle import Where
+from bot.durability.lifecycle import Where
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Handlers only parse, authorise and ack; the work happens in tasks spawned here, which are
 tracked so shutdown can cancel them cleanly, and every job ends with a message in its thread:
 the answer, or what failed and the request id. Never silence. `start_background` starts what
-runs without being asked: live alerts (bot.alerts) and the scheduled jobs (bot.scheduler).
+runs without being asked: live alerts (bot.report.live_alerts) and the scheduled jobs (bot.scheduler).
 """
 
 from __future__ import annotations
@@ -27,29 +27,29 @@ from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
-from bot.ack_first import AckFirst
-from bot.alerts import LiveAlerts
-from bot.changes import ChangeDesk
-from bot.cost_alerts import CostWatch
-from bot.heartbeat import Heartbeat
+from bot.changes.desk import ChangeDesk
+from bot.config.settings import Settings
+from bot.durability.heartbeat import Heartbeat
+from bot.durability.journal import Journal
+from bot.durability.lifecycle import RequestLedger, Where
+from bot.durability.outbox import Outbox
 from bot.integrations.incidents import IncidentDesk
 from bot.inventory_ops import InventoryRefresher
-from bot.journal import Journal
-from bot.lifecycle import RequestLedger, Where
 from bot.metrics import BotMetrics
 from bot.operations import quietly
 from bot.origin import Origin
-from bot.outbox import Outbox
 from bot.report.build import ReportSources
+from bot.report.cost_alerts import CostWatch
+from bot.report.live_alerts import LiveAlerts
 from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
-from bot.settings import Settings
-from bot.slack_client import close_web_client
-from bot.slack_sink import SlackThreadSink
-from bot.slack_stream import SlackStreamSink
+from bot.slack.ack_first import AckFirst
+from bot.slack.client import close_web_client
+from bot.slack.sink import SlackThreadSink
+from bot.slack.stream import SlackStreamSink
+from bot.slack.views.text import cut, escape
 from bot.store import Store
 from bot.triage.intake import AlertTriage
-from bot.views.text import cut, escape
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Runtime:
         self.tasks: set[asyncio.Task] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
-        self.journal: Journal | None = None  # opened by `noc run` (bot.recovery): acked events and delayed writes
+        self.journal: Journal | None = None  # opened by `noc run` (bot.durability.recovery): acked events and delayed writes
         self.outbox = Outbox(store)
         self.ledger = RequestLedger(store, client, settings.store.lease_s, self.outbox)
         self.alerts = LiveAlerts(settings, client, store, resilience)
@@ -120,7 +120,7 @@ class Runtime:
     # -- task tracking ----------------------------------------------------------------------
 
     async def after_acks(self) -> None:
-        """A listener's work after its ack waits while other requests still wait for theirs (bot.ack_first)."""
+        """A listener's work after its ack waits while other requests still wait for theirs (bot.slack.ack_first)."""
         await self.acks.wait()
 
     def spawn(self, job: Awaitable[None], name: str) -> asyncio.Task:
@@ -307,13 +307,13 @@ class Runtime:
             await self.ledger.finished(Where("", None, "", "", event_id))
 
     def settle(self, event_id: str | None) -> None:
-        """An acked event needs no replay after a restart any more (bot.journal)."""
+        """An acked event needs no replay after a restart any more (bot.durability.journal)."""
         if self.journal is not None:
             self.journal.settle_key(event_id)
 
     async def recover_interrupted(self) -> int:
         """Start-up: requests a stopped bot left behind are marked interrupted and their threads told;
-        changes it left in flight are claimed and resolved (bot.changes)."""
+        changes it left in flight are claimed and resolved (bot.changes.desk)."""
         try:
             await self.changes.sweep()
         except Exception:

@@ -2,9 +2,9 @@
 
 README shows what a user sees in Slack; a hand-drawn mock-up would drift from the code, so this
 script renders the real thing. On the embedded lab (scenario `wan-congestion`) it asks the
-supervisor "why is the branch office slow?", renders the answer with `bot.blocks.render_answer`,
-chooses the assistant thread's suggested prompts with `bot.suggestions.PromptChooser`, and
-builds the App Home view with `bot.home.read_home` + `bot.views.home.render_home` over a
+supervisor "why is the branch office slow?", renders the answer with `bot.slack.blocks.render_answer`,
+chooses the assistant thread's suggested prompts with `bot.slack.suggestions.PromptChooser`, and
+builds the App Home view with `bot.report.home.read_home` + `bot.report.home_view.render_home` over a
 throwaway store holding a daily report of the lab and a few requests. One breaker is opened by
 hand so the breakers section has something to show. The Block Kit JSON is then turned into a
 static HTML page with a minimal Slack-like stylesheet (mrkdwn bold, italics, code, links and
@@ -39,13 +39,13 @@ from agents.progress import NullSink
 from agents.resilience.guard import Resilience
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
-from bot.blocks import render_answer
-from bot.home import read_home
+from bot.slack.blocks import render_answer
+from bot.report.home import read_home
 from bot.report.build import ReportSources, build_report
-from bot.settings import Settings, StoreConfig
+from bot.config.settings import Settings, StoreConfig
 from bot.store import Store
-from bot.suggestions import PromptChooser
-from bot.views.home import render_home
+from bot.slack.suggestions import PromptChooser
+from bot.report.home_view import render_home
 
 HERE = Path(__file__).resolve().parent
 QUESTION = "why is the branch office slow?"

@@ -6,7 +6,7 @@ each listener's context. Event delivery is made idempotent in the listeners, aft
 (`Runtime.claim_event`), so a slow or locked store never delays Slack's acknowledgement. A
 payload of the wrong shape (`event_id` not a string, an app_mention without a channel...) is
 dropped before any of that: in HTTP mode
-bot.http_guard has already answered it with 400; in Socket Mode it is acknowledged and ignored.
+bot.slack.http_guard has already answered it with 400; in Socket Mode it is acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.http_guard import SCREENED, payload_problem
 from bot.http_input import json_problem
 from bot.runtime import Runtime
+from bot.slack.http_guard import SCREENED, payload_problem
 from handlers import actions, assistant, changes, commands, home, incidents, mentions
 
 
@@ -35,14 +35,14 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
         inspection on every request, a measurable share of the ack path in a burst.
 
         1. A payload of the wrong shape is dropped (Socket Mode: no NUL, lone surrogate, NaN or
-           runaway depth; HTTP mode: bot.http_guard checked exactly this already).
+           runaway depth; HTTP mode: bot.slack.http_guard checked exactly this already).
         2. The slash commands whose listener's first step is a plain ack (/noc with a question,
            /noc-health) are acked at once. Bolt otherwise starts the listener as a task and polls
            for its ack every 10 ms (slack_bolt's AsyncioListenerRunner), which added 10 ms or more
            to every such ack; the listener's own ack() then changes nothing.
         3. The runtime goes into the context, and listeners post through the runtime's client, not
            the per-request copy Bolt makes of it: that copy is a plain AsyncWebClient, outside the
-           per-channel pace (bot.slack_pace)."""
+           per-channel pace (bot.slack.pace)."""
         if not context.get(SCREENED):
             problem = json_problem(body) or payload_problem(body)
             if problem:

@@ -1,7 +1,7 @@
 """The assistant view (the Messages tab of an AI app): suggested prompts for each new thread.
 
 Slack sends `assistant_thread_started` when a user opens a new assistant thread; the prompts it
-shows are chosen from the network (bot.suggestions: the busiest interface, the riskiest device,
+shows are chosen from the network (bot.slack.suggestions: the busiest interface, the riskiest device,
 the health sweep, a how-to), so the first click already names a real device. Questions typed
 in the thread arrive as `message.im` events and are answered by handlers.mentions like any DM.
 `assistant_thread_context_changed` (the user moved to another channel with the thread open)
@@ -16,7 +16,7 @@ import weakref
 from slack_bolt.async_app import AsyncApp
 
 from agents.tools.network import Toolbox
-from bot.suggestions import STATIC_PROMPTS, PromptChooser
+from bot.slack.suggestions import STATIC_PROMPTS, PromptChooser
 from handlers.common import runtime_of
 
 log = logging.getLogger(__name__)

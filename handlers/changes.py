@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.change_view import APPROVE, REJECT
+from bot.slack.change_view import APPROVE, REJECT
 from handlers.actions import _where
 from handlers.common import runtime_of
 

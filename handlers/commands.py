@@ -9,10 +9,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot import operations
-from bot.blocks import render_help
 from bot.inventory_ops import describe
 from bot.origin import Origin
-from bot.views.text import code_span, cut, escape
+from bot.slack.blocks import render_help
+from bot.slack.views.text import code_span, cut, escape
 from handlers.common import runtime_of, tell_through_response_url
 
 COMMANDS = [
@@ -53,7 +53,7 @@ def register(app: AsyncApp) -> None:
         runtime = runtime_of(context)
         await runtime.after_acks()
         user, channel = command["user_id"], command["channel_id"]
-        trigger = command.get("trigger_id") or None  # its journal key (bot.recovery): settled once its row is written
+        trigger = command.get("trigger_id") or None  # its journal key (bot.durability.recovery): settled once its row is written
         try:
             admitted = await runtime.admit_with_role(text, user=user, channel=channel, command="/noc")
             if admitted is None:

@@ -3,7 +3,7 @@
 The view is rebuilt on every opening (Slack sends the event each time the tab is shown), so it
 is never older than the last look; publishing is idempotent, so a retried event needs no
 de-duplication. The work runs as a runtime job after the ack: the reads are bounded, and a
-failed read still publishes a view that says what could not be read (bot.home).
+failed read still publishes a view that says what could not be read (bot.report.home).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.home import read_home
+from bot.report.home import read_home
+from bot.report.home_view import render_home
 from bot.runtime import Runtime
-from bot.views.home import render_home
 from handlers.common import runtime_of
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from agents.tools import build_toolbox
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from agents.config import LLMConfig
 from agents.llm.schemas import DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
 from agents.models import MAX_QUESTION_CHARS, Request
 from agents.supervisor import Supervisor
-from bot.settings import AccessConfig
+from bot.config.settings import AccessConfig
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401
     text,

@@ -13,8 +13,8 @@ import pytest
 from slack_sdk.models.views import View
 
 from agents.tools.results import TrafficAnalysis
-from bot.suggestions import STATIC_PROMPTS, PromptChooser, busiest, prompts_for, riskiest
-from bot.views.home import MAX_VIEW_BLOCKS, HomeData, render_home
+from bot.report.home_view import MAX_VIEW_BLOCKS, HomeData, render_home
+from bot.slack.suggestions import STATIC_PROMPTS, PromptChooser, busiest, prompts_for, riskiest
 from tests.fakes.slack_api import dm_event, event_callback, fake_slack, next_ts  # noqa: F401
 from tests.test_slack_app import start
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.cli import cli
+from bot.cli.main import cli
 
 EVAL = Path(__file__).parent / "data" / "routing_eval.jsonl"
 REQUIRED = {"status", "primary", "specialists", "severity", "confidence", "automation", "summary", "findings",

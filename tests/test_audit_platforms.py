@@ -250,8 +250,8 @@ def test_text_that_is_not_a_configuration_is_refused_clearly() -> None:
 
 def test_lines_not_placed_are_shown_in_the_terminal_and_in_slack() -> None:
     from agents.tools.results import SecurityScan
-    from bot.audit_report import render_audit_text
-    from bot.views.audit import render_audit
+    from bot.cli.audit_report import render_audit_text
+    from bot.slack.views.audit import render_audit
 
     report = audit_config("branch-old-01", "ios", IOS_12_0, load_rules())
     scan = SecurityScan(tool="scan_security_vulnerabilities", device="branch-old-01", os="ios", risk_score=report.risk_score,

@@ -28,7 +28,7 @@ from agents.progress import Finished, StepFinished, ToolCalled
 from agents.severity import Severity
 from agents.tools.audit import AuditFinding
 from agents.tools.results import SecurityScan, ToolError
-from bot.blocks import (
+from bot.slack.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_CHARS,
     MAX_SECTION,
@@ -43,7 +43,7 @@ from bot.blocks import (
     render_help,
     render_status,
 )
-from bot.views.layout import MAX_CONTINUATIONS
+from bot.slack.views.layout import MAX_CONTINUATIONS
 
 # -- helpers ----------------------------------------------------------------------------------
 

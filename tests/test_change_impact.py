@@ -18,8 +18,8 @@ from agents.changes.pipeline import ChangeEngine
 from agents.config import NetworkConfig
 from agents.lab.stateful import reset_scenario
 from agents.tools import build_toolbox
-from bot.change_view import render_proposal
-from bot.cli import cli
+from bot.cli.main import cli
+from bot.slack.change_view import render_proposal
 
 
 def _propose(tmp_path, device: str, lines: str) -> str:

@@ -22,7 +22,7 @@ from agents.changes.candidate import from_drafted
 from agents.lab import DATA_DIR, device_fixture_dir
 from agents.lab.stateful import has_pending, reset_scenario
 from agents.tools.junos_set import to_set_form
-from bot.cli import cli
+from bot.cli.main import cli
 
 KINDS = ["qos_policy", "access_port", "trunk", "static_route"]
 JUNOS_QOS = """set class-of-service schedulers WAN-VOICE transmit-rate percent 20

@@ -12,7 +12,7 @@ import pytest
 
 from agents.lab import device_fixture_dir
 from agents.lab.stateful import reset_scenario
-from bot.settings import RoleGrants
+from bot.config.settings import RoleGrants
 from tests.fakes.jira_api import fake_jira_fixture  # noqa: F401
 from tests.fakes.servicenow_api import fake_servicenow_fixture  # noqa: F401
 from tests.fakes.slack_api import fake_slack  # noqa: F401

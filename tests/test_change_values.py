@@ -23,7 +23,7 @@ from agents.changes.candidate import from_drafted
 from agents.changes.values import canonical, device_interfaces, risk_reasons, value_problems
 from agents.lab import DATA_DIR
 from agents.lab.stateful import reset_scenario
-from bot.cli import cli
+from bot.cli.main import cli
 
 REALWORLD = Path(__file__).parent / "data" / "realworld" / "configs"
 KINDS = ["qos_policy", "access_port", "trunk", "static_route"]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from agents.lab import device_fixture_dir, lab_inventory
 from agents.lab.stateful import LabDriver, reset_scenario
-from bot.cli import cli
+from bot.cli.main import cli
 
 DEVICE = "branch-rtr-01"
 FIX = "interface GigabitEthernet0/0/0\n service-policy output WAN-EDGE-QOS\n"

@@ -16,7 +16,7 @@ import pytest
 from agents.lab import device_fixture_dir
 from agents.lab.merge import merge_lines
 from agents.lab.stateful import lose_after_commit, reset_scenario
-from bot.settings import RoleGrants
+from bot.config.settings import RoleGrants
 from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack  # noqa: F401
 from tests.test_slack_app import OPERATOR, start

@@ -26,7 +26,7 @@ from agents.llm.schemas import (
     SecurityReport,
     SynthesisOut,
 )
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.anthropic_api import (
     error,
     fake_anthropic,  # noqa: F401

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from bot.cli import cli
+from bot.cli.main import cli
 
 RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 

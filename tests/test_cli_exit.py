@@ -1,4 +1,4 @@
-"""The `noc` process ends right after printing (bot.cli._exit_now skips the interpreter's
+"""The `noc` process ends right after printing (bot.cli.main._exit_now skips the interpreter's
 finalisation) without losing what finalisation did for us: the exit status, the printed answer,
 the atexit handlers (the lab's temporary directory removed) and a clean end when stdout closes."""
 

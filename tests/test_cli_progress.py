@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 
-from bot.cli_progress import DeviceProgress
+from bot.cli.progress import DeviceProgress
 
 
 def run(argv: list[str], *, tty: bool) -> tuple[int, str, str]:

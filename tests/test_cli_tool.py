@@ -12,7 +12,7 @@ from click.shell_completion import BashComplete
 
 from agents.access import DEFAULT_TOOL_ROLES
 from agents.tools.registry import TOOL_SPECS
-from bot.cli import cli
+from bot.cli.main import cli
 
 
 def tool_sections(text: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import statistics
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics_report import rows_from
+from bot.cli.metrics_report import rows_from
 from bot.report.agent_health import confidence_rows
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
 from tests.test_metrics_endpoint import scrape

@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from bot.cli import cli
-from bot.settings import ConfigError, load_settings
+from bot.cli.main import cli
+from bot.config.settings import ConfigError, load_settings
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, stop, wait_healthz
 

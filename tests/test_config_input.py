@@ -15,10 +15,10 @@ import sys
 import pytest
 
 from agents.safe_yaml import MAX_DEPTH, YamlInputError, load_yaml
-from bot.cli import cli
-from bot.cli_support import OneLineFormatter
-from bot.secret_mask import mask_credentials
-from bot.settings import ConfigError, load_settings
+from bot.cli.main import cli
+from bot.config.secret_mask import mask_credentials
+from bot.config.settings import ConfigError, load_settings
+from bot.logs import OneLineFormatter
 from tests.test_noc_run import SECRET
 
 PASSWORD = "Hunter2-Hunter2"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 
 from agents.config import LLMConfig, NetworkConfig, ResilienceConfig
-from bot.cost_alerts import BUDGET, COST, CostWatch
+from bot.config.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
+from bot.report.cost_alerts import BUDGET, COST, CostWatch
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from bot.store import Store
 from handlers.app import build_app
 from tests.fakes.anthropic_api import FakeAnthropic, text

@@ -19,12 +19,12 @@ from sqlalchemy import insert
 from agents.config import NetworkConfig
 from agents.resilience.guard import Resilience
 from agents.tools import build_toolbox
+from bot.config.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
 from bot.report.alert_items import episodes
 from bot.report.changes import drift_summary
 from bot.runtime import Runtime
 from bot.scheduler import DAILY, ReportSchedule, Scheduler
-from bot.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.slack.client import web_client
 from bot.store import Store, schema
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 
@@ -327,7 +327,7 @@ async def test_report_store_methods_and_the_claim_on_both_backends(store_url):
 def test_noc_health_json_has_every_section_and_post_sends_the_report(fake_slack, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     config = tmp_path / "noc.yml"
     config.write_text(f"store:\n  url: sqlite:///{tmp_path / 'noc.db'}\nnetwork:\n  scenario: bgp-peer-down\n")

@@ -22,7 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from bot.settings import load_settings
+from bot.config.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -11,10 +11,10 @@ import sqlite3
 import pytest
 
 from agents.models import Request
-from bot.heartbeat import Heartbeat
-from bot.journal import Journal
-from bot.lifecycle import INTERRUPTED_TEXT, RequestLedger, Where
-from bot.outbox import Outbox
+from bot.durability.heartbeat import Heartbeat
+from bot.durability.journal import Journal
+from bot.durability.lifecycle import INTERRUPTED_TEXT, RequestLedger, Where
+from bot.durability.outbox import Outbox
 from bot.store import Store
 from tests.fakes.slack_api import fake_slack  # noqa: F401
 from tests.test_store import Clock, make_answer

@@ -79,10 +79,10 @@ async def test_concurrent_requests_grow_the_pool_and_sizes_reach_metrics_and_the
 
 async def test_health_report_shows_the_pool_sizes(tmp_path):
     from agents.tools import build_toolbox
+    from bot.config.settings import Settings, StoreConfig
     from bot.report.blocks import render_report
     from bot.report.build import ReportSources, build_report
     from bot.report.text import render_text
-    from bot.settings import Settings, StoreConfig
     from bot.store import Store
 
     settings = Settings(store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"),

@@ -25,7 +25,7 @@ from agents.severity import Severity
 from agents.supervisor import Supervisor
 from agents.tools.network import Toolbox
 from agents.tools.runbooks import LAB_DIR, load_runbooks, search_runbooks, site_runbooks
-from bot.cli import cli
+from bot.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALS = ROOT / "evals"
@@ -181,7 +181,7 @@ def test_a_fixture_network_gets_generic_runbooks_or_its_sites_own(tmp_path: Path
 
 def test_network_runbooks_setting_is_a_directory_relative_to_the_file(tmp_path: Path, runner) -> None:
     from agents.tools import build_toolbox
-    from bot.settings import ConfigError, load_settings
+    from bot.config.settings import ConfigError, load_settings
 
     (tmp_path / "site-runbooks").mkdir()
     (tmp_path / "noc.yml").write_text("network:\n  runbooks: site-runbooks\n")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lifecycle import INTERRUPTED_TEXT
+from bot.durability.lifecycle import INTERRUPTED_TEXT
 from tests.conftest import POSTGRES_ENV, reset_postgres, wait_until
 from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack, post_signed, slash_command  # noqa: F401
 from tests.test_noc_run import SECRET, free_port, wait_healthz
@@ -238,7 +238,7 @@ def test_kill_9_on_one_host_is_found_by_a_process_on_another_within_30_s_with_de
 
 class Trickle:
     """A request to /slack/events whose body never finishes: while it is open the bot holds the
-    work after other acks back (bot.ack_first), the window right after an ack."""
+    work after other acks back (bot.slack.ack_first), the window right after an ack."""
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port))

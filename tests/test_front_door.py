@@ -1,7 +1,7 @@
 """The front door under hostile input (tracker issue 9): malformed requests to /slack/events are
 answered 400/401/413 without a traceback, and user text cannot make the keyword router slow.
 
-Requests go through the real aiohttp app (bot.server + bot.http_guard in front of Bolt), signed
+Requests go through the real aiohttp app (bot.server.app + bot.slack.http_guard in front of Bolt), signed
 with the secret the Slack tests use unless the case is about the signature. Router linearity is
 not timed here (bench/adversarial_input.py measures it); the tests pin down that the rewritten
 patterns match exactly what the plain ones did, and that 40 KB adversarial inputs are routed and
@@ -26,8 +26,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from agents.models import MAX_QUESTION_CHARS
 from agents.network.inventory import Inventory
 from agents.routing import _DEVICE_LIKE, asks_for_report, extract_devices, hinted_devices, route, score
-from bot import http_guard
-from bot.http_guard import payload_problem, signing_secret_of
+from bot.slack import http_guard
+from bot.slack.http_guard import payload_problem, signing_secret_of
 from handlers.app import build_app
 from handlers.common import strip_mentions
 from tests.fakes.slack_api import (

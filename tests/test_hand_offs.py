@@ -18,7 +18,7 @@ from agents.catalogue import Catalogue, CatalogueError, PlanSpec, catalogue
 from agents.models import AgentResponse, Finding, Specialist
 from agents.pipeline import hand_offs
 from agents.severity import Severity
-from bot.cli import cli
+from bot.cli.main import cli
 
 D, C, S, P, DOC = (Specialist.diagnosis, Specialist.config, Specialist.security, Specialist.performance, Specialist.documentation)
 
@@ -116,7 +116,7 @@ def test_a_finding_kind_has_one_judge():
 
 def test_the_hand_off_has_a_progress_line():
     from agents.progress import HandedOff
-    from bot.progress_text import describe
+    from bot.slack.views.progress_text import describe
 
     line = describe(HandedOff(request_id="r", from_agent="diagnosis", to_agent="security", finding_kind="login_failures",
                               reason="diagnosis found login_failures on rtr-1, which security judges: 12 failed logins"))

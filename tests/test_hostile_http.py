@@ -28,7 +28,7 @@ from tests.test_slack_app import SECRET, start
 TOKEN = "alert-token-0123456789"
 CHANNEL = "C0NOCALERTS"
 # The loggers of what answers a request before any listener runs.
-FRONT_DOOR = ("aiohttp", "bot.http_guard", "bot.http_input", "bot.triage.http", "bot.server", "slack_bolt")
+FRONT_DOOR = ("aiohttp", "bot.slack.http_guard", "bot.http_input", "bot.triage.http", "bot.server.app", "slack_bolt")
 
 
 class Capture(logging.Handler):

@@ -8,7 +8,7 @@ import pytest
 
 from agents.specialists.howto import answer_howto, load_notes
 from agents.tools.runbooks import search_runbooks
-from bot.cli import cli
+from bot.cli.main import cli
 
 
 def ask(runner, question: str) -> dict:

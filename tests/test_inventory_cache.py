@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from agents.network.inventory import load_inventory
-from bot.cli import cli
+from bot.cli.main import cli
 
 
 def host(address: str, role: str) -> dict:

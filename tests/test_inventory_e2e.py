@@ -17,10 +17,10 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.netbox_api import FakeNetBox
 from tests.fakes.slack_api import app_mention_event, fake_slack, post_signed_async, slash_command  # noqa: F401

@@ -19,7 +19,7 @@ from agents.network.sources.records import to_device
 from agents.progress import Notice, Routed
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
-from bot.settings import Settings
+from bot.config.settings import Settings
 from tests.fakes.netbox_api import FakeNetBox
 
 TOKEN_ENV = "NOC_TEST_NETBOX_TOKEN"

@@ -13,7 +13,7 @@ from agents.specialists.base import definitions
 from agents.tools.logs import analyse_events, parse_log
 from agents.tools.registry import TOOL_SPECS
 from agents.tools.results import LogSearch
-from bot.cli import cli
+from bot.cli.main import cli
 
 CAPTURES = Path(__file__).parent / "data" / "realworld" / "cli" / "cisco_ios" / "show_logging"
 # Records in ntc-templates' parsed results (the .yml beside each .raw), see SOURCES.md.

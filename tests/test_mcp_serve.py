@@ -19,9 +19,9 @@ from mcp.client.streamable_http import streamable_http_client
 from agents.access import DEFAULT_TOOL_ROLES
 from agents.tools.registry import TOOL_SPECS, tool_definition
 from agents.tools.results import DeviceHealth
+from bot.cli.mcp import running_service, serve_http_until
+from bot.config.settings import load_settings
 from bot.mcp_server.auth import RoleTokens
-from bot.mcp_server.cli import running_service, serve_http_until
-from bot.settings import load_settings
 from bot.store import Store
 
 ROOT = Path(__file__).parent.parent
@@ -126,7 +126,7 @@ async def test_stdio_operator_reads_configs_and_audits_with_every_lab_secret_red
 
 
 def test_http_without_tokens_is_a_usage_error(runner, tmp_path):
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     config = tmp_path / "noc.yaml"
     config.write_text("mcp:\n  tokens:\n    - {name: someone, env: NOC_MCP_TEST_UNSET, role: admin}\n")

@@ -18,7 +18,7 @@ from agents.llm.schemas import DiagnosisReport, FindingOut, GapList, PlanOut, Pl
 from agents.resilience.guard import Resilience
 from agents.tools.mcp_config import McpServerConfig
 from agents.tools.mcp_toolsets import McpToolsets
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.anthropic_api import fake_anthropic, text, tool_use  # noqa: F401
 
 ROOT = Path(__file__).parent.parent

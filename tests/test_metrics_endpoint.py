@@ -7,8 +7,8 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.cli import cli
-from bot.metrics_report import rows_from
+from bot.cli.main import cli
+from bot.cli.metrics_report import rows_from
 from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401

@@ -18,7 +18,7 @@ import yaml
 
 from agents.lab import DATA_DIR
 from agents.network.parse_cache import PARSES, ParseCache, content_key
-from bot.cli import cli
+from bot.cli.main import cli
 
 DEVICE = "edge-rtr-01"
 

@@ -24,10 +24,10 @@ from agents.models import Request
 from agents.network.budget import step_deadline
 from agents.resilience.guard import Resilience
 from agents.resilience.pool import AgentPool
+from bot.config.settings import ConfigError, Settings, SlackConfig, StoreConfig, load_settings
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import ConfigError, Settings, SlackConfig, StoreConfig, load_settings
-from bot.slack_client import web_client
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import FakeAnthropic, fake_anthropic, overloaded, slow, text  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401

@@ -9,7 +9,7 @@ import asyncio
 
 from agents.config import BreakerConfig, PoolConfig
 from agents.resilience.pool import AgentPool
-from bot.metrics_report import rows_from
+from bot.cli.metrics_report import rows_from
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
 from tests.test_metrics_endpoint import scrape
 from tests.test_slack_app import start

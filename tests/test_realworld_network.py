@@ -387,7 +387,7 @@ def test_noc_tool_prints_no_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, NOC_CONFIG=str(config), NOC_LOG_LEVEL="WARNING")
     env.pop("ANTHROPIC_API_KEY", None)
     for argv in (["tool", "get_device_config", "device=r1", "section=snmp-server"], ["tool", "get_device_health", "device=r1"]):
-        proc = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", *argv],
+        proc = subprocess.run([sys.executable, "-c", "from bot.cli.main import main; main()", *argv],
                               capture_output=True, text=True, env=env, timeout=60)
         assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
         result = json.loads(proc.stdout)

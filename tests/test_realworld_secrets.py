@@ -29,7 +29,7 @@ from agents.tools import build_gateway
 from agents.tools.audit import audit_config, load_rules
 from agents.tools.network import Toolbox
 from agents.tools.redact import contains_secret, redact
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401
     text,

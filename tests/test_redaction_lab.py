@@ -10,7 +10,7 @@ import yaml
 from agents.config import NetworkConfig
 from agents.lab import scenario_names
 from agents.tools.redact import contains_secret
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 SECRETS = yaml.safe_load((Path(__file__).parent / "data" / "lab_secrets.yaml").read_text())
 

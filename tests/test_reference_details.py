@@ -16,11 +16,11 @@ import yaml
 from agents.config import EngineConfig, NetworkConfig
 from agents.llm.schemas import DocumentationReport, FindingOut, PerformanceReport, PlanOut, PlanStepOut, RouteOut
 from agents.specialists.base import definitions
-from bot.cli import cli
+from bot.cli.main import cli
+from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401

@@ -10,7 +10,7 @@ import json
 
 from agents.memory import RequestMemory, answer_key
 from agents.models import Finding, QosQuery
-from bot.cli import cli
+from bot.cli.main import cli
 
 
 def trace_of(answer: dict, event: str) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from bot.cli import cli
-from bot.server import start_bot
+from bot.cli.main import cli
+from bot.server.app import start_bot
 from handlers.app import build_app
 from tests.fakes.slack_api import event_callback, fake_slack, next_ts, slash_command  # noqa: F401
 from tests.test_daily_report import REPORT, Clock, blocks_text, make_runtime, make_settings, utc

@@ -19,7 +19,7 @@ from agents.router.dataset import DatasetError, data_hash, example_files, load_e
 from agents.router.features import featurise
 from agents.router.model import RouterModel
 from agents.routing import route
-from bot.cli import cli
+from bot.cli.main import cli
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -154,7 +154,7 @@ def test_a_fresh_install_routes_with_the_shipped_model_and_trains_nothing(tmp_pa
     env = {**os.environ, cache.CACHE_ENV: str(tmp_path / "empty-cache"), "PYTHONPATH": str(ROOT)}
     # `noc` leaves with os._exit once it has answered (after the exit handlers): the check of what
     # was imported is an exit handler too, so it sees the process as the command left it.
-    code = ("import atexit, sys\nfrom bot.cli import main\nsys.argv = ['noc', 'route', 'why is the branch office slow?']\n"
+    code = ("import atexit, sys\nfrom bot.cli.main import main\nsys.argv = ['noc', 'route', 'why is the branch office slow?']\n"
             "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}), flush=True))\n"
             "main()\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import urllib.request
 
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401

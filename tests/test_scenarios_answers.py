@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bot.cli import cli
+from bot.cli.main import cli
 
 CASES = [
     ("bgp-peer-down", "branch users say they can't reach HQ, what's going on?", ["remote-as 65001", "AS 65000", "mismatch"]),

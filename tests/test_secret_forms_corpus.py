@@ -20,11 +20,11 @@ import yaml
 
 from agents.config import LLMConfig, NetworkConfig
 from agents.tools.redact import redact
-from bot.cli import cli
+from bot.cli.main import cli
+from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
 from tests.test_slack_app import SECRET, Bot

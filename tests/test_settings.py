@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import cli
-from bot.settings import ConfigError, load_settings
+from bot.cli.main import cli
+from bot.config.settings import ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -18,7 +18,7 @@ import pytest
 
 from agents.lab import device_fixture_dir
 from agents.lab.stateful import hold, reset_scenario
-from bot.settings import RoleGrants
+from bot.config.settings import RoleGrants
 from tests.fakes.slack_api import block_action, fake_slack  # noqa: F401
 from tests.live_monitoring import free_port, get_json, needs_monitoring, send_json, start_alertmanager
 from tests.test_changes_slack import DEVICE, SECOND, ask_as_operator, thread_text

@@ -18,10 +18,10 @@ from agents.catalogue import configure
 from agents.models import Request, Specialist
 from agents.router import cache
 from agents.supervisor import Supervisor
-from bot.cli import cli
-from bot.server import start_bot
-from bot.settings import load_settings
-from bot.slack_client import web_client
+from bot.cli.main import cli
+from bot.config.settings import load_settings
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack  # noqa: F401

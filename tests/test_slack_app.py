@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from agents.config import LLMConfig, NetworkConfig
-from bot.journal import Journal
-from bot.recovery import journal_dir, open_journal
+from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
+from bot.durability.journal import Journal
+from bot.durability.recovery import journal_dir, open_journal
 from bot.runtime import Runtime
-from bot.server import RunningBot, start_bot
-from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.server.app import RunningBot, start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.slack_api import (
     BOT_ID,

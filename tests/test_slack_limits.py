@@ -16,7 +16,7 @@ import pytest
 from agents.config import LLMConfig
 from agents.llm.schemas import FindingOut, PlanOut, PlanStepOut, RecommendationOut, RouteOut, SynthesisOut, report_model
 from agents.models import Specialist
-from bot.views.layout import MAX_CONTINUATIONS, MAX_MESSAGE_CHARS, message_chars
+from bot.slack.views.layout import MAX_CONTINUATIONS, MAX_MESSAGE_CHARS, message_chars
 from tests.fakes.anthropic_api import fake_anthropic, text  # noqa: F401
 from tests.fakes.slack_api import BLOCKS_TEXT_LIMIT, app_mention_event, fake_slack  # noqa: F401
 from tests.test_slack_app import start
@@ -87,10 +87,10 @@ async def test_a_crowded_daily_report_fits_one_message(fake_slack, tmp_path):
     is cut with a note (the full report goes to the thread as a file) and Slack accepts it."""
     from agents.severity import Severity
     from agents.tools import build_toolbox
+    from bot.config.settings import Settings, StoreConfig
     from bot.report.blocks import render_report
     from bot.report.build import ReportSources, build_report
     from bot.report.model import AlertItem, DeviceRow, Problem
-    from bot.settings import Settings, StoreConfig
     from bot.store import Store
 
     settings = Settings(store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"))

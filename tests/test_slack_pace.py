@@ -10,11 +10,11 @@ import asyncio
 import pytest
 
 from agents.config import NetworkConfig
+from bot.config.settings import Settings, SlackConfig, StoreConfig
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
-from bot.slack_pace import ANSWER, PACED_METHODS, PROGRESS, ChannelPacer, TokenBucket, Turn
+from bot.server.app import start_bot
+from bot.slack.client import web_client
+from bot.slack.pace import ANSWER, PACED_METHODS, PROGRESS, ChannelPacer, TokenBucket, Turn
 from handlers.app import build_app
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
 from tests.test_slack_app import SECRET, Bot

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import RoleGrants
+from bot.config.settings import RoleGrants
 from tests.fakes.slack_api import (
     BOT_ID,
     app_mention_event,

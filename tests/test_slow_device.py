@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from agents.network.budget import device_timeout, step_deadline
-from bot.cli import cli
+from bot.cli.main import cli
 
 
 def write(tmp_path, text: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from agents.specialists.performance.rules import months_until
-from bot.cli import cli
+from bot.cli.main import cli
 
 
 def ask(runner, question: str, scenario: str = "healthy") -> dict:

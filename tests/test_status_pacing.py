@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from agents.progress import Notice
-from bot.slack_sink import SlackThreadSink
+from bot.slack.sink import SlackThreadSink
 
 
 class Clock:

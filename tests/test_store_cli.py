@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from bot.cli import cli
-from bot.history import parse_since
-from bot.settings import ConfigError, load_settings
+from bot.cli.history import parse_since
+from bot.cli.main import cli
+from bot.config.settings import ConfigError, load_settings
 from bot.store import Store
 from tests.test_store import Clock, make_answer
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.models import Specialist
+from bot.config.settings import Settings
 from bot.scheduler import Scheduler
-from bot.settings import Settings
 from bot.store import Store
 from tests.test_store import DAY, Clock, make_answer, response
 

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from agents.lab import get_scenario
-from bot.settings import AlertsConfig
+from bot.config.settings import AlertsConfig
 from bot.triage.intake import InvestigationLimiter
 from bot.triage.lab_alert import scenario_payload
 from tests.fakes.slack_api import (
@@ -174,7 +174,7 @@ def test_lab_alert_payload_is_a_valid_alertmanager_body():
 
 
 def test_lab_alert_cli_needs_a_token_and_a_bot(runner, monkeypatch):
-    from bot.cli import cli
+    from bot.cli.main import cli
 
     monkeypatch.delenv("NOC_ALERT_TOKEN", raising=False)
     result = runner.invoke(cli, ["lab", "alert", "wan-congestion"])

@@ -21,11 +21,11 @@ from click.testing import CliRunner
 from agents.config import LLMConfig, NetworkConfig
 from agents.lab import DATA_DIR, device_fixture_dir
 from agents.llm.schemas import ConfigReport, FindingOut, GapList, PlanOut, PlanStepOut, RecommendationOut, RouteOut, SynthesisOut
-from bot.cli import cli
+from bot.cli.main import cli
+from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.runtime import Runtime
-from bot.server import start_bot
-from bot.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
-from bot.slack_client import web_client
+from bot.server.app import start_bot
+from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, event_callback, fake_slack, next_ts, slash_command  # noqa: F401
@@ -203,7 +203,7 @@ async def test_device_output_carrying_markup_stays_text_in_answers(fake_slack, f
 
 @pytest.mark.parametrize("paced", [False, True])
 async def test_the_client_never_sends_options_that_turn_text_into_mentions(fake_slack, paced):
-    from bot.slack_client import channel_pacer, close_web_client
+    from bot.slack.client import channel_pacer, close_web_client
 
     client = web_client("xoxb-test", fake_slack.api_url, 3, pacer=channel_pacer(SlackConfig()) if paced else None)
     try:

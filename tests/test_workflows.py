@@ -15,7 +15,7 @@ from agents.config import ResilienceConfig, RetryConfig
 from agents.models import Request
 from agents.resilience.guard import Resilience
 from agents.workflows import WorkflowError, kind_of, kinds, phased_steps, shapes_text
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.anthropic_api import FakeAnthropic, error, text
 from tests.test_resilience_claude import DIAG, PLAN, SYNTH, close, supervisor
 

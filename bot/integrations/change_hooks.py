@@ -1,6 +1,6 @@
 """The change desk's call-outs to the NOC's other systems, kept apart from the pipeline.
 
-Four points of a change's life (bot.changes calls them; the engine in agents.changes knows
+Four points of a change's life (bot.changes.desk calls them; the engine in agents.changes knows
 nothing of them):
 - offered: with `changes.require_record: servicenow` (or `jira`), a change record is created
   from the proposal and linked in the thread;
@@ -26,11 +26,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from agents.changes.models import FINAL_STATES, ChangeProposal
+from bot.config.settings import Settings
 from bot.integrations.jira import Jira
 from bot.integrations.outbound import Outbound
 from bot.integrations.servicenow import ServiceNow
 from bot.integrations.silences import Silences
-from bot.settings import Settings
 from bot.store import Store
 
 Say = Callable[[str, str], Awaitable[None]]  # (step, detail): stored as a change event and posted in the thread

@@ -10,7 +10,7 @@ from typing import Any
 from agents.models import Answer
 from bot.integrations.outbound import Cause, Outbound
 from bot.integrations.pagerduty import PagerDuty, dedup_for_request
-from bot.views.text import escape
+from bot.slack.views.text import escape
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from agents.changes.models import ChangeProposal
-from bot.integrations.config import JiraConfig
+from bot.config.integrations import JiraConfig
 from bot.integrations.outbound import Cause, Outbound, Result
 from bot.integrations.servicenow import record_body
 

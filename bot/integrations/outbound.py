@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.secret_mask import mask_credentials
+from bot.config.secret_mask import mask_credentials
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agents.models import Answer
-from bot.integrations.config import PagerDutyConfig
+from bot.config.integrations import PagerDutyConfig
 from bot.integrations.outbound import Cause, Outbound, Result
 
 # Events API v2 severities: critical, error, warning, info.

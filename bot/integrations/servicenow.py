@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from agents.changes.models import ChangeProposal
-from bot.integrations.config import ServiceNowConfig
+from bot.config.integrations import ServiceNowConfig
 from bot.integrations.outbound import Cause, Outbound, Result
 
 TABLE = "/api/now/table/change_request"

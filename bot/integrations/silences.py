@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from agents.changes.models import ChangeProposal
 from agents.network.inventory import Device
-from bot.integrations.config import AlertmanagerConfig
+from bot.config.integrations import AlertmanagerConfig
 from bot.integrations.outbound import Cause, Outbound, Result
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from mcp.server.auth.provider import AccessToken
 
-from bot.mcp_server.config import McpToken
+from bot.config.mcp import McpToken
 
 MIN_TOKEN_CHARS = 16
 

@@ -30,8 +30,8 @@ from agents.progress import NullSink
 from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
 from bot.answer_json import answer_json
+from bot.config.settings import Settings
 from bot.mcp_server.catalogue import ASK_TOOL, AskArgs, listed_tools
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -3,5 +3,5 @@
 `build.build_report` gathers it (network sweep, changes, agent health from the store, alerts)
 into `model.HealthReport`; `blocks` and `text` render it for Slack and for files and terminals;
 `post.ReportPublisher` posts it with its chart (`chart`). Scheduling lives in `bot.scheduler`,
-live alerts in `bot.alerts`.
+live alerts in `bot.report.live_alerts`.
 """

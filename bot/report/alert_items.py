@@ -1,7 +1,7 @@
 """The report's alerts section: what needs a human today, worst first.
 
 Breaker history comes from the store, where every replica records its transitions under
-`<breaker>@<replica>` (bot.alerts), so the report sees a breaker that opened at night in any
+`<breaker>@<replica>` (bot.report.live_alerts), so the report sees a breaker that opened at night in any
 process, with when, why and for how long. An episode still open is "open now" only for this
 process; for another replica it is the last state that replica recorded (it may have stopped).
 """

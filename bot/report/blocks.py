@@ -10,10 +10,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from agents.severity import Severity
-from bot.blocks import MAX_MESSAGE_CHARS, SEVERITY_EMOJI, escape, message_chars
 from bot.report.fmt import local_time, pct, usd
 from bot.report.model import AgentWindow, DeviceRow, HealthReport
 from bot.report.text import confidence_text
+from bot.slack.blocks import MAX_MESSAGE_CHARS, SEVERITY_EMOJI, escape, message_chars
 
 EMOJI = {**SEVERITY_EMOJI, Severity.info: ":large_green_circle:"}
 MAX_ALERTS = 12

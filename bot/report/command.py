@@ -2,7 +2,7 @@
 
 No bot needs to run: the report reads the network itself and the history (breakers, agent
 runs, previous sweeps) from the configured store, which is what a running bot writes. Breakers
-"open now" are therefore the last state the bot recorded. Progress (`bot.cli_progress`) goes to stderr,
+"open now" are therefore the last state the bot recorded. Progress (`bot.cli.progress`) goes to stderr,
 on a terminal only, so stdout stays clean for `--json`.
 """
 
@@ -22,7 +22,7 @@ async def health_report(settings, toolbox, *, post_channel: str | None = None, b
         report = await build_report(ReportSources(settings, store, toolbox), kind="on-demand", progress=progress)
         if post_channel is not None:
             from bot.report.post import ReportPublisher
-            from bot.slack_client import web_client
+            from bot.slack.client import web_client
 
             client = web_client(bot_token or "", settings.slack.api_url, settings.slack.max_rate_limit_retries)
             publisher = ReportPublisher(client, ReportSources(settings, store, toolbox),

@@ -22,7 +22,7 @@ from bot.store.reports import ReportsMixin
 from bot.store.requests import STATUSES, InterruptedRequest, RequestsMixin
 
 if TYPE_CHECKING:
-    from bot.settings import StoreConfig
+    from bot.config.settings import StoreConfig
 
 
 class Store(RequestsMixin, OpsMixin, ReportsMixin, ChangesMixin, DurableMixin):

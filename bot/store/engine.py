@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.secret_mask import mask_credentials
+from bot.config.secret_mask import mask_credentials
 
 # Execution options read by the SQLite BEGIN hook: the BEGIN mode (writes take the lock up
 # front), and a busy timeout for callers that cannot wait long (the 3 s Slack ack path).

@@ -32,8 +32,8 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Request, cut_question
 from bot.origin import Origin
+from bot.slack.views.text import code_span, escape
 from bot.triage.payloads import AlertGroup
-from bot.views.text import code_span, escape
 
 log = logging.getLogger(__name__)
 

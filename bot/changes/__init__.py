@@ -1,0 +1,1 @@
+"""The change desk: proposals offered in answer threads, decisions and the apply run reported step by step."""

@@ -1,0 +1,1 @@
+"""The `noc` command line: one module per command group, and the terminal renderings they print."""

@@ -1,0 +1,88 @@
+"""`noc eval`: the answer eval suite (evals/*.yaml) through the same Supervisor `noc ask` uses.
+
+Offline (the rules) by default; the Claude engine when the configuration enables it (an
+ANTHROPIC_API_KEY is set). Exit status 1 when --min-score is given and the chosen half scores
+below it, so CI can hold a floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from agents.access import ToolRoles
+from agents.models import Answer, Request
+from agents.tools.network import Toolbox
+from bot.cli.support import fail, settings_of
+
+
+@click.command("eval")
+@click.option("--cases", "cases_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("evals"), show_default=True,
+              help="Directory of eval cases (one YAML file a case; fixture networks under networks/).")
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The real-world corpus fixture networks are built from (default: tests/data/realworld beside the cases).")
+@click.option("--holdout", "which", flag_value="holdout", help="Only the holdout half (never used for tuning).")
+@click.option("--tuning", "which", flag_value="tuning", help="Only the tuning half.")
+@click.option("--case", "only", multiple=True, help="Only these case ids (repeatable).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Exit 1 when the score of the run is below this.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary tables, not a row per case.")
+@click.pass_context
+def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: str | None, only: tuple[str, ...],
+             min_score: float | None, as_json: bool, quiet: bool) -> None:
+    """Run the answer eval suite and print a scored table per case, per category and per half."""
+    from agents.evals.cases import EvalCaseError, load_cases
+    from agents.evals.runner import render
+
+    if not cases_dir.is_dir():
+        fail(f"no eval cases at {cases_dir} (run from the repository root or give --cases)")
+    try:
+        cases = load_cases(cases_dir)
+    except EvalCaseError as exc:
+        fail(str(exc))
+    if which is not None:
+        cases = [c for c in cases if c.holdout == (which == "holdout")]
+    if only:
+        unknown = sorted(set(only) - {c.id for c in cases})
+        if unknown:
+            fail(f"unknown case id(s): {', '.join(unknown)}")
+        cases = [c for c in cases if c.id in only]
+    settings = settings_of(ctx)
+    corpus = corpus or cases_dir.resolve().parent / "tests" / "data" / "realworld"
+    try:
+        rep = asyncio.run(_run(settings, cases, cases_dir, corpus))
+    except EvalCaseError as exc:
+        fail(str(exc))
+    click.echo(json.dumps(rep.model_dump(mode="json"), indent=2) if as_json else render(rep, verbose=not quiet))
+    key = which or "all"
+    if min_score is not None and rep.halves[key].score < min_score:
+        click.echo(f"score {rep.halves[key].score:.3f} is below --min-score {min_score}", err=True)
+        sys.exit(1)
+
+
+async def _run(settings, cases, cases_dir: Path, corpus: Path):
+    from agents.evals.runner import run_suite
+    from agents.llm import provider_enabled
+    from agents.resilience.guard import Resilience
+    from agents.supervisor import Supervisor
+
+    resilience = Resilience(settings.resilience)
+    claude = None
+    if provider_enabled(settings.llm):  # the Claude engine only when configured (an API key is set)
+        from agents.llm.backend import build_backend
+
+        claude = build_backend(settings.llm, resilience)
+
+    async def ask(toolbox: Toolbox, request: Request) -> Answer:
+        supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience, tool_roles=ToolRoles(settings.access.tool_roles))
+        return await supervisor.run(request)
+
+    try:
+        return await run_suite(cases, cases_dir, corpus, ask, engine="claude" if claude is not None else "offline")
+    finally:
+        if claude is not None:
+            await claude.aclose()

@@ -1,0 +1,1 @@
+"""Configuration: the settings document, environment overrides and secret masking."""
