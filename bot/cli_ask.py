@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 
-from agents.access import ROLE_ORDER, ToolRoles
+from agents.access import ROLE_ORDER
 from agents.models import Answer, ExecutionMode, Request
 from agents.progress import NullSink
 from agents.routing import route
 from agents.tools.network import Toolbox
+from agents.tools.roles import ToolRoles
 from bot.answer_json import answer_json
 from bot.cli_support import fail, scenario_option, settings_of, toolbox_of
 from bot.settings import Settings

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.access import ToolRoles, allows, highest
+from agents.access import allows, highest
 from agents.llm.backend import ClaudeBackend, build_backend
 from agents.models import Answer, Request, Specialist, cut_question
 from agents.resilience.guard import Resilience
@@ -26,6 +26,7 @@ from agents.routing import route
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
+from agents.tools.roles import ToolRoles
 from bot.access import AccessControl, Decision, Role
 from bot.ack_first import AckFirst
 from bot.alerts import LiveAlerts

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from agents.access import DEFAULT_TOOL_ROLES, Role
+from agents.access import Role
 from agents.catalogue import CatalogueError, configure
 from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
@@ -26,6 +26,7 @@ from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
 from agents.tools.mcp_config import McpServerConfig
+from agents.tools.roles import DEFAULT_TOOL_ROLES
 from bot.integrations.config import AlertmanagerConfig, JiraConfig, PagerDutyConfig, ServiceNowConfig
 from bot.mcp_server.config import McpServeConfig
 from bot.secret_mask import mask_credentials
@@ -53,7 +54,7 @@ class RoleGrants(StrictModel):
 class AccessConfig(StrictModel):
     """Roles are cumulative: admin includes operator, operator includes viewer.
 
-    `tool_roles` overrides the role a tool needs (defaults in `agents.access.DEFAULT_TOOL_ROLES`:
+    `tool_roles` overrides the role a tool needs (defaults: each tool declaration's `role`, `agents.tools.roles.DEFAULT_TOOL_ROLES`:
     configuration and the security audit need operator, everything else viewer).
     """
 

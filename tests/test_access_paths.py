@@ -14,11 +14,11 @@ import random
 
 import pytest
 
-from agents.access import ToolRoles
 from agents.config import LLMConfig
 from agents.llm.schemas import DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
 from agents.models import MAX_QUESTION_CHARS, Request
 from agents.supervisor import Supervisor
+from agents.tools.roles import ToolRoles
 from bot.settings import AccessConfig
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401
