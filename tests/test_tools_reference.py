@@ -13,7 +13,7 @@ import pytest
 
 from agents.tools import reference
 from agents.tools.network import Toolbox
-from agents.tools.registry import GET_DEVICE_CONFIG, TOOL_SPECS, TOOLS, call_tool, result_model
+from agents.tools.registry import GET_DEVICE_CONFIG, TOOLS, call_tool, result_model
 from agents.tools.results import DeviceConfig
 from agents.tools.roles import DEFAULT_TOOL_ROLES, ToolRoles
 
