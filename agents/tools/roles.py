@@ -9,9 +9,10 @@ of its declaration (agents/tools/registry.py); `access.tool_roles` in the settin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from agents.access import Role, allows
+from agents.access import Role, allows, highest
+from agents.catalogue import catalogue
 from agents.tools.registry import TOOLS
 
 # Configuration text, config diffs and audit findings are operator data; state, counters,
@@ -33,6 +34,12 @@ class ToolRoles:
 
     def allowed(self, role: Role | None, tool: str) -> bool:
         return allows(role, self.needed(tool))
+
+    def for_specialists(self, names: Iterable[str]) -> Role:
+        """The role a question routed to `names` needs before it is answered: the highest role of
+        their core tools (spec.yaml `access.core_tools`), viewer when they declare none."""
+        specs = catalogue()
+        return highest(self.needed(tool) for name in names if name in specs for tool in specs[name].access.core_tools)
 
     def as_dict(self) -> dict[str, Role]:
         return dict(self._roles)
