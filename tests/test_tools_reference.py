@@ -65,3 +65,13 @@ def test_noc_tool_help_says_the_declared_role_and_what_it_reads():
     words = " ".join(shown.stdout.split())
     assert GET_DEVICE_CONFIG.description in words and "Needs the operator role in Slack; reads configuration." in words
 
+
+
+def test_a_questions_first_role_comes_from_the_specialists_core_tools():
+    """`access.core_tools` in spec.yaml (config: the running config; security: the audit) is what
+    the Slack listener's first filter asks, with the settings' tool roles applied."""
+    roles = ToolRoles()
+    assert roles.for_specialists(["config"]) == roles.for_specialists(["security"]) == "operator"
+    assert roles.for_specialists(["diagnosis", "performance", "documentation"]) == "viewer"
+    assert ToolRoles({"scan_security_vulnerabilities": "admin"}).for_specialists(["diagnosis", "security"]) == "admin"
+    assert ToolRoles({"get_device_config": "viewer"}).for_specialists(["config"]) == "viewer"
