@@ -15,6 +15,7 @@ Loading a specialist's Python rules is `agents/specialists/registry.py`'s job.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import threading
@@ -48,6 +49,9 @@ class ReportField(BaseModel):
 
     type: ReportFieldType = "string"
     description: str | None = None
+    # A markdown document (documentation's incident report): its title. Slack attaches it as a
+    # file with a preview, the terminal prints it after the answer (bot/slack/views/answer.py, bot/cli/terminal.py).
+    document: str | None = Field(None, min_length=1, max_length=60)
 
 
 class RoutingSpec(BaseModel):
@@ -118,6 +122,28 @@ class PoolSpec(BaseModel):
     size: int = Field(1, ge=1, le=64)  # default instances (resilience.pools overrides it)
 
 
+class AccessSpec(BaseModel):
+    """What a question routed to this specialist needs before it is answered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The tools that are this specialist's core data (config: the running config): the Slack
+    # listener's first filter asks the role these tools need (access.tool_roles may raise it)
+    # before it starts the answer; the tool gate still checks every call.
+    core_tools: tuple[str, ...] = ()
+
+
+class HooksSpec(BaseModel):
+    """Functions of the folder's rules.py the engine calls at fixed points, named here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # `def name(ctx: AnalysisContext, report: BaseModel) -> BaseModel`: completes Claude's
+    # structured report before it becomes the step's output (documentation: the sections every
+    # incident report carries).
+    claude_report: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class SpecialistSpec(BaseModel):
     """One specialist's declaration, as read from its folder's spec.yaml."""
 
@@ -135,6 +161,8 @@ class SpecialistSpec(BaseModel):
     model: ModelSpec = ModelSpec()
     pool: PoolSpec = PoolSpec()
     report: dict[str, ReportField] = Field(default_factory=dict)
+    access: AccessSpec = AccessSpec()
+    hooks: HooksSpec = HooksSpec()
     folder: Path
 
     @field_validator("name")
@@ -151,6 +179,34 @@ class SpecialistSpec(BaseModel):
         if clash:
             raise ValueError(f"report fields {', '.join(clash)} are part of every report; choose other names")
         return value
+
+    @model_validator(mode="after")
+    def _own_core_tools(self) -> SpecialistSpec:
+        foreign = [t for t in self.access.core_tools if t not in self.tools]
+        if foreign:
+            raise ValueError(f"access.core_tools {', '.join(foreign)} must be among its tools")
+        return self
+
+    @model_validator(mode="after")
+    def _hooks_defined(self) -> SpecialistSpec:
+        """A named hook is a top-level function of rules.py: read, not imported (this module loads no code)."""
+        name = self.hooks.claude_report
+        if name is None:
+            return self
+        path = self.folder / RULES_FILE
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ValueError(f"hooks.claude_report names {name}, but {RULES_FILE} cannot be read: {exc}") from None
+        defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        if name not in defined:
+            raise ValueError(f"hooks.claude_report names {name}, which its {RULES_FILE} does not define")
+        return self
+
+    @property
+    def documents(self) -> dict[str, str]:
+        """Its report fields that are markdown documents, with their titles."""
+        return {name: f.document for name, f in self.report.items() if f.document}
 
     @property
     def examples_file(self) -> Path | None:
@@ -262,6 +318,12 @@ def configure(paths: Iterable[Path] = ()) -> Catalogue:
 
 def spec_of(name: str) -> SpecialistSpec:
     return catalogue()[name]
+
+
+def documents_of(name: str) -> dict[str, str]:
+    """The report fields of specialist `name` that are documents, with their titles ({} for an unknown name)."""
+    specs = catalogue()
+    return specs[name].documents if name in specs else {}
 
 
 _K = TypeVar("_K")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from agents.access import ToolRoles, highest
+from agents.access import highest
 from agents.config import EngineConfig, ResilienceConfig
 from agents.log_context import log_fields
 from agents.memory import Message, answer_key
@@ -60,6 +60,7 @@ from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
 from agents.specialists.registry import Analyst, offline_analysts
 from agents.synthesis import synthesize
 from agents.tools.network import Toolbox
+from agents.tools.roles import ToolRoles
 
 if TYPE_CHECKING:  # the Claude SDK is imported only when a Claude backend exists (offline stays light)
     from agents.llm.backend import ClaudeBackend

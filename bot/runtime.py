@@ -17,15 +17,16 @@ from contextlib import asynccontextmanager
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.access import ToolRoles, allows, highest
+from agents.access import allows
 from agents.llm.backend import ClaudeBackend, build_backend
-from agents.models import Answer, Request, Specialist, cut_question
+from agents.models import Answer, Request, cut_question
 from agents.resilience.guard import Resilience
 from agents.router import load_model as load_router_model
 from agents.routing import route
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
+from agents.tools.roles import ToolRoles
 from bot.access import AccessControl, Decision, Role
 from bot.changes.desk import ChangeDesk
 from bot.config.settings import Settings
@@ -53,9 +54,6 @@ from bot.triage.intake import AlertTriage
 
 log = logging.getLogger(__name__)
 
-# The listener's first filter: a question routed to these specialists needs the role of the
-# tool that is their core data (configuration, the audit), as configured in `access.tool_roles`.
-_CORE_TOOL = {Specialist.config: "get_device_config", Specialist.security: "scan_security_vulnerabilities"}
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
 # How long a request waits for the store before going on without it (claim, access record,
 # thread context): a locked or unreachable store costs a log line, never the answer.
@@ -173,9 +171,8 @@ class Runtime:
     def role_for_question(self, question: str) -> Role:
         """The listener's cheap first filter: the role the routed specialists suggest. The tool
         gate inside the engine is what actually guards the data."""
-        decision = route(cut_question(question)[0], self.toolbox.inventory)
-        tools = [_CORE_TOOL[s] for s in {decision.primary, *decision.specialists} if s in _CORE_TOOL]
-        return highest(self.supervisor.tool_roles.needed(t) for t in tools)
+        decision = route(cut_question(question)[0], self.toolbox.inventory)  # core tools: each spec.yaml's access.core_tools
+        return self.supervisor.tool_roles.for_specialists(s.value for s in {decision.primary, *decision.specialists})
 
     async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
         """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""

@@ -32,7 +32,7 @@ def register(app: AsyncApp) -> None:
         runtime = runtime_of(context)
         user, channel, thread_ts = _where(body)
         value = FEEDBACK[action["action_id"]]
-        if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{value}", needed="viewer"):
+        if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{value}", needed=runtime.settings.access.command_role("feedback")):
             return
         found = await runtime.find_here(action.get("value"), channel, thread_ts)
         if found is None:
@@ -54,7 +54,7 @@ def register(app: AsyncApp) -> None:
         if verdict not in FEEDBACK.values():
             await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
             return
-        if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{verdict}", needed="viewer"):
+        if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{verdict}", needed=runtime.settings.access.command_role("feedback")):
             return
         found = await runtime.find_here(request_id, channel, thread_ts)
         if found is None:

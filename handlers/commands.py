@@ -89,7 +89,7 @@ def register(app: AsyncApp) -> None:
         user, channel = command["user_id"], command["channel_id"]
         devices = known if target == "all" else [n for n in known if n.lower() == target]
         scope = f" ({', '.join(t.upper() for t in tags)})" if tags else ""
-        origin = await _open_thread(runtime, client, respond, "/noc-audit", user, channel, "operator",
+        origin = await _open_thread(runtime, client, respond, "/noc-audit", user, channel, runtime.settings.access.command_role("/noc-audit"),
                                     f"<@{user}> requested an audit of {escape(target)}{scope}")
         if origin is not None:
             runtime.spawn(operations.run_audit(runtime, devices, tags, origin), name=f"/noc-audit:{origin.thread_ts}")
@@ -99,7 +99,7 @@ def register(app: AsyncApp) -> None:
         await ack()
         runtime = runtime_of(context)
         user, channel = command["user_id"], command["channel_id"]
-        origin = await _open_thread(runtime, client, respond, "/noc-health", user, channel, "viewer",
+        origin = await _open_thread(runtime, client, respond, "/noc-health", user, channel, runtime.settings.access.command_role("/noc-health"),
                                     f"<@{user}> requested a network health report")
         if origin is not None:
             runtime.spawn(operations.run_health(runtime, origin), name=f"/noc-health:{origin.thread_ts}")
@@ -126,7 +126,7 @@ async def _inventory(ack, command: dict, runtime, respond, *, refresh: bool) -> 
     user, channel = command["user_id"], command["channel_id"]
     name = "/noc inventory refresh" if refresh else "/noc inventory"
     try:
-        if not await runtime.authorise(user=user, channel=channel, command=name, needed="operator" if refresh else "viewer"):
+        if not await runtime.authorise(user=user, channel=channel, command=name, needed=runtime.settings.access.command_role(name)):
             return
         result = await runtime.inventory.refresh() if refresh else None
         text = describe(runtime.inventory.status())

@@ -14,11 +14,11 @@ import random
 
 import pytest
 
-from agents.access import ToolRoles
 from agents.config import LLMConfig
 from agents.llm.schemas import DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
 from agents.models import MAX_QUESTION_CHARS, Request
 from agents.supervisor import Supervisor
+from agents.tools.roles import ToolRoles
 from bot.config.settings import AccessConfig
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401
@@ -242,3 +242,35 @@ def test_unknown_tool_in_tool_roles_is_a_config_error():
         AccessConfig(tool_roles={"get_everything": "viewer"})
     assert ToolRoles().needed("some_new_tool") == "admin"  # a tool without a role is closed
 
+
+
+async def test_command_roles_are_data_in_the_settings(fake_slack, tmp_path):
+    """`/noc-audit` needs operator by default; `access.command_roles` lets viewers run it, and the
+    audit's data still needs what `access.tool_roles` says (the command role opens the door only)."""
+    b = await start(fake_slack, tmp_path, scenario="insecure-mgmt")
+    try:
+        await b.post(slash_command("/noc-audit", "branch-rtr-01", user=VIEWER))
+        await b.settle()
+        assert any("`/noc-audit` needs the *operator* role" in e["text"] for e in fake_slack.ephemerals)
+        assert not [m for m in fake_slack.bot_messages("C0NOC") if not m.get("thread_ts")]
+    finally:
+        await b.running.stop(b.runtime)
+    fake_slack.ephemerals.clear()
+    b = await start(fake_slack, tmp_path / "open", scenario="insecure-mgmt", command_roles={"/noc-audit": "viewer"},
+                    tool_roles={"scan_security_vulnerabilities": "viewer"})
+    try:
+        await b.post(slash_command("/noc-audit", "branch-rtr-01", user=VIEWER))
+        await b.settle()
+        assert not any("needs the" in e["text"] for e in fake_slack.ephemerals)
+        [root] = [m for m in fake_slack.bot_messages("C0NOC") if not m.get("thread_ts")]
+        thread = fake_slack.thread("C0NOC", root["ts"])
+        assert "risk" in "\n".join(m.get("text", "") + json.dumps(m.get("blocks") or []) for m in thread).lower()
+    finally:
+        await b.running.stop(b.runtime)
+
+
+def test_unknown_command_in_command_roles_is_a_config_error():
+    with pytest.raises(ValueError, match="unknown command"):
+        AccessConfig(command_roles={"/noc-everything": "viewer"})
+    assert AccessConfig().command_role("/noc-audit") == "operator" and AccessConfig().command_role("/noc-new") == "admin"
+    assert AccessConfig(command_roles={"/noc-health": "operator"}).command_role("/noc-health") == "operator"

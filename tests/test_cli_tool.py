@@ -10,8 +10,8 @@ import sys
 
 from click.shell_completion import BashComplete
 
-from agents.access import DEFAULT_TOOL_ROLES
 from agents.tools.registry import TOOL_SPECS
+from agents.tools.roles import DEFAULT_TOOL_ROLES
 from bot.cli.main import cli
 
 

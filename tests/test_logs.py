@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.access import DEFAULT_TOOL_ROLES
 from agents.specialists.base import definitions
 from agents.tools.logs import analyse_events, parse_log
 from agents.tools.registry import TOOL_SPECS
 from agents.tools.results import LogSearch
+from agents.tools.roles import DEFAULT_TOOL_ROLES
 from bot.cli.main import cli
 
 CAPTURES = Path(__file__).parent / "data" / "realworld" / "cli" / "cisco_ios" / "show_logging"

@@ -16,9 +16,9 @@ import yaml
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from agents.access import DEFAULT_TOOL_ROLES
 from agents.tools.registry import TOOL_SPECS, tool_definition
 from agents.tools.results import DeviceHealth
+from agents.tools.roles import DEFAULT_TOOL_ROLES
 from bot.cli.mcp import running_service, serve_http_until
 from bot.config.settings import load_settings
 from bot.mcp_server.auth import RoleTokens

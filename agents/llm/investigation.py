@@ -29,7 +29,7 @@ from agents.models import Finding, Recommendation, Specialist
 from agents.progress import TierChosen
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput
-from agents.specialists.incident_report import complete_report
+from agents.specialists.registry import report_hooks
 from agents.tools.redact import redact_prose
 from agents.tools.registry import TOOL_SPECS, tool_definition
 from agents.usage import UsageMeter
@@ -163,20 +163,9 @@ def to_output(ctx: AnalysisContext, report: SpecialistReport) -> AnalystOutput:
                            priority=min(max(r.priority, 1), 5)) for r in report.recommendations]
     if not findings:
         findings = [Finding(agent=agent, text=report.summary, severity=Severity.info)]
-    incident_report = getattr(report, "incident_report", None)
-    if isinstance(incident_report, str) and incident_report:  # a writer's report gets the sections every incident report carries
-        report = report.model_copy(update={"incident_report": _complete(ctx, incident_report)})
+    hook = report_hooks().get(ctx.agent)  # the specialist's own completion (spec.yaml hooks.claude_report)
+    if hook is not None:
+        finished = hook(ctx, report)
+        report = finished if isinstance(finished, SpecialistReport) else report
     return AnalystOutput(summary=report.summary, findings=findings, recommendations=recs,
                          confidence=min(max(report.confidence, 0.0), 1.0), result=report)
-
-
-def _complete(ctx: AnalysisContext, markdown: str) -> str:
-    """Claude's report with the sections every incident report carries (stakeholder update, lessons
-    learned) added from the same inputs the offline report uses, when the model left them out."""
-    context = list(ctx.task.context)
-    severity = Severity.worst([f.severity for f in context])
-    title = next((ln[2:].strip() for ln in markdown.splitlines() if ln.startswith("# ")), ctx.task.instruction)
-    return complete_report(markdown, title=title.removeprefix("Incident report:").strip(), severity=severity,
-                           priority=ctx.engine.incident_priority(severity), findings=context,
-                           recommendations=list(ctx.task.context_recommendations),
-                           devices=sorted({f.device for f in context if f.device}), question=ctx.task.instruction)

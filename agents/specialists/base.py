@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.access import Role, ToolRoles, allows
+from agents.access import Role, allows
 from agents.catalogue import PerCatalogue
 from agents.config import EngineConfig, InstanceConfig, ThresholdsConfig
 from agents.memory import RequestMemory, read_key
@@ -22,10 +22,14 @@ from agents.models import AgentResponse, AgentTask, DataRequest, Evidence, Findi
 from agents.network.inventory import Inventory
 from agents.progress import ProgressSink, ToolCalled
 from agents.severity import Severity
+from agents.tools.declaration import Tool
 from agents.tools.mcp_toolsets import McpResult
 from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
 from agents.tools.results import ToolError, ToolResult
+from agents.tools.roles import ToolRoles
+
+R = TypeVar("R", bound=ToolResult)
 
 
 class SpecialistDefinition(BaseModel):
@@ -130,7 +134,14 @@ class AnalysisContext:
         """Whether this specialist has the tool and the requester's role allows it."""
         return self.has_tool(name) and allows(self.role, self.needed(name))
 
+    async def call(self, tool: Tool[Any, R], **arguments: Any) -> R:
+        """Call a declared tool (`agents.tools.registry`) and get its declared result type, so an
+        analyst reads `cfg.running` type-checked; a refusal or a failure is that type with
+        `ok=False` and the `error`. The same gate, memory and evidence as `tool`."""
+        return tool.typed(await self.tool(tool.name, **arguments))
+
     async def tool(self, name: str, **arguments: Any) -> ToolResult:
+        """Call a tool by name (a declared tool or an MCP server's): the untyped door `call` uses."""
         device = arguments.get("device") if isinstance(arguments.get("device"), str) else None
         if not self.has_tool(name):
             return ToolResult(tool=name, device=device, ok=False, error=ToolError(

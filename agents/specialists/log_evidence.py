@@ -13,6 +13,7 @@ import asyncio
 
 from agents.specialists.base import AnalysisContext
 from agents.tools.logs import LogEvent
+from agents.tools.registry import SEARCH_LOGS
 from agents.tools.results import LogSearch, Observation
 
 # Which log patterns belong to which diagnosed cause.
@@ -28,8 +29,8 @@ async def read_logs(ctx: AnalysisContext, devices: list[str], query: str | None 
     """search_logs on each device the specialist may read; devices without a readable log are left out."""
     if not ctx.may_use("search_logs"):
         return {}
-    results = await asyncio.gather(*(ctx.tool("search_logs", device=d, query=query, limit=200) for d in devices))
-    return {r.device: r for r in results if isinstance(r, LogSearch) and r.ok and r.device}
+    results = await asyncio.gather(*(ctx.call(SEARCH_LOGS, device=d, query=query, limit=200) for d in devices))
+    return {r.device: r for r in results if r.ok and r.device}
 
 
 def timeline(cause_kind: str, devices: list[str], logs: dict[str, LogSearch]) -> str:

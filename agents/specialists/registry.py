@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType
+
+from pydantic import BaseModel
 
 from agents.catalogue import BUILTIN_DIR, CatalogueError, PerCatalogue, SpecialistSpec
 from agents.models import Specialist
@@ -19,6 +21,8 @@ from agents.specialists.base import AnalysisContext, AnalystOutput
 from agents.specialists.external import with_external
 
 Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
+# Completes Claude's structured report of a step (spec.yaml `hooks.claude_report`).
+ReportHook = Callable[[AnalysisContext, BaseModel], BaseModel]
 
 
 def _rules_module(spec: SpecialistSpec) -> ModuleType | None:
@@ -36,6 +40,7 @@ def _rules_module(spec: SpecialistSpec) -> ModuleType | None:
 
 
 def _analyst(spec: SpecialistSpec) -> Analyst:
+    _report_hook(spec)  # a hook its rules do not define stops the start, like a missing analyst
     module = _rules_module(spec)
     if module is None:
         return with_external(generic.analyse)
@@ -53,3 +58,24 @@ OFFLINE_ANALYSTS: PerCatalogue[Specialist, Analyst] = PerCatalogue(
 def offline_analysts() -> dict[Specialist, Analyst]:
     """Every specialist's offline analyst, for the catalogue as it is now (a copy to extend)."""
     return dict(OFFLINE_ANALYSTS.current())
+
+
+def _report_hook(spec: SpecialistSpec) -> ReportHook | None:
+    name = spec.hooks.claude_report
+    if name is None:
+        return None
+    module = _rules_module(spec)
+    hook = getattr(module, name, None) if module is not None else None
+    if not callable(hook):
+        raise CatalogueError(f"{spec.folder / 'spec.yaml'}: hooks.claude_report names {name}, which its rules.py does not define")
+    return hook  # type: ignore[no-any-return]
+
+
+# The specialists' declared report hooks, following the catalogue: the engine calls them without naming anyone.
+REPORT_HOOKS: PerCatalogue[Specialist, ReportHook] = PerCatalogue(
+    lambda cat: {Specialist(name): hook for name, spec in cat.specs.items() if (hook := _report_hook(spec)) is not None})
+
+
+def report_hooks() -> Mapping[Specialist, ReportHook]:
+    """Each specialist's `hooks.claude_report`, for the catalogue as it is now."""
+    return REPORT_HOOKS.current()

@@ -1,94 +1,120 @@
-"""The tool catalogue as data: names, descriptions and argument schemas.
+"""The tool catalogue: every network tool declared once, as data.
 
-Specialists are granted tools by name; the Claude backend turns these specs into tool
-definitions (the argument models give the JSON schema) and `call_tool` validates whatever
+Each entry is a `Tool` (agents/tools/declaration.py): name, description, argument model, result
+model, the role it needs, what it reads and its implementation on the `Toolbox`. Specialists are
+granted tools by name in their spec.yaml and call them typed (`ctx.call(GET_DEVICE_CONFIG,
+device=...)` returns a `DeviceConfig`); the Claude backend, the role gate, `noc tool`, the MCP
+server and docs/reference/tools.md all read these entries. `call_tool` validates whatever
 arguments arrive, so a malformed LLM tool call becomes an error result, not an exception.
+
+Adding a tool: its method on `Toolbox` (agents/tools/network.py), its result model
+(agents/tools/results.py), its argument model (agents/tools/arguments.py), one entry here, and
+`python -m agents.tools.reference --write` for the reference page.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from agents.tools.network import Toolbox
-from agents.tools.results import ToolError, ToolResult
+from agents.tools.arguments import (
+    ConfigArgs,
+    DeviceArgs,
+    InterfaceArgs,
+    ListDevicesArgs,
+    LogArgs,
+    RoutingArgs,
+    RunbookArgs,
+    SecurityArgs,
+)
+from agents.tools.declaration import Tool, ToolArgs
+from agents.tools.results import (
+    DeviceConfig,
+    DeviceHealth,
+    DeviceList,
+    InterfaceQosStatus,
+    InterfaceStatistics,
+    LogSearch,
+    RoutingStatus,
+    RunbookSearch,
+    SecurityScan,
+    ToolError,
+    ToolResult,
+    TrafficAnalysis,
+)
 
+if TYPE_CHECKING:
+    from agents.tools.network import Toolbox
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+__all__ = [
+    "ANALYZE_TRAFFIC_PATTERNS", "CHECK_ROUTING_PROTOCOL", "DEVICE_SWEEP", "GET_DEVICE_CONFIG", "GET_DEVICE_HEALTH",
+    "GET_INTERFACE_QOS", "GET_INTERFACE_STATISTICS", "LIST_DEVICES", "SCAN_SECURITY_VULNERABILITIES", "SEARCH_LOGS",
+    "SEARCH_RUNBOOKS", "TOOLS", "TOOL_SPECS", "Tool", "ToolArgs", "ToolSpec", "call_tool", "result_model", "tool_definition",
+]
 
+ToolSpec = Tool  # the older name of a declaration
 
-class ListDevicesArgs(_Args):
-    role: str | None = Field(None, description="only devices with this role, e.g. core, distribution, access, wan-edge, branch-router, dc-switch")
-    site: str | None = Field(None, description="only devices at this site")
+LIST_DEVICES = Tool(
+    name="list_devices", args=ListDevicesArgs, result=DeviceList, role="viewer", reads=("inventory",),
+    description="List inventory devices with role, site, OS, model and management address.",
+    withheld="the device list", run=lambda box, a: box.list_devices(a.role, a.site))
 
+GET_INTERFACE_STATISTICS = Tool(
+    name="get_interface_statistics", args=InterfaceArgs, result=InterfaceStatistics, role="viewer",
+    reads=("device state", "counters"),
+    description="Interface status (up/down, enabled, speed, MTU, description) and current counters.",
+    withheld="the interface statistics", run=lambda box, a: box.get_interface_statistics(a.device, a.interface))
 
-class DeviceArgs(_Args):
-    device: str = Field(description="inventory name of the device, e.g. edge-rtr-01")
+CHECK_ROUTING_PROTOCOL = Tool(
+    name="check_routing_protocol", args=RoutingArgs, result=RoutingStatus, role="viewer", reads=("device state",),
+    description="BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).",
+    withheld="the routing state", run=lambda box, a: box.check_routing_protocol(a.device, a.protocol))
 
+GET_DEVICE_HEALTH = Tool(
+    name="get_device_health", args=DeviceArgs, result=DeviceHealth, role="viewer", reads=("device state",),
+    description="CPU, memory, temperatures, fans and power supplies, with threshold observations.",
+    withheld="the device health", run=lambda box, a: box.get_device_health(a.device))
 
-class InterfaceArgs(DeviceArgs):
-    interface: str | None = Field(None, description="one interface (full or abbreviated name); all when omitted")
+# Configuration text, config diffs and audit findings are operator data.
+GET_DEVICE_CONFIG = Tool(
+    name="get_device_config", args=ConfigArgs, result=DeviceConfig, role="operator", reads=("configuration",),
+    description="Running configuration (secrets redacted), optionally one section; says whether startup differs.",
+    withheld="the running config", run=lambda box, a: box.get_device_config(a.device, a.section))
 
+# Policy names only, no configuration text: a viewer may see them.
+GET_INTERFACE_QOS = Tool(
+    name="get_interface_qos", args=InterfaceArgs, result=InterfaceQosStatus, role="viewer", reads=("configuration",),
+    description="QoS service-policy names applied per routed interface (input/output) and policy-maps applied nowhere; no configuration text.",
+    withheld="the QoS policies", run=lambda box, a: box.get_interface_qos(a.device, a.interface))
 
-class RoutingArgs(DeviceArgs):
-    protocol: Literal["bgp", "ospf"] = Field(description="routing protocol to check")
+ANALYZE_TRAFFIC_PATTERNS = Tool(
+    name="analyze_traffic_patterns", args=InterfaceArgs, result=TrafficAnalysis, role="viewer", reads=("counters",),
+    description="Utilisation, errors and drops per interface from two counter samples, busiest first.",
+    withheld="the traffic analysis", run=lambda box, a: box.analyze_traffic_patterns(a.device, a.interface))
 
+SCAN_SECURITY_VULNERABILITIES = Tool(
+    name="scan_security_vulnerabilities", args=SecurityArgs, result=SecurityScan, role="operator", reads=("configuration",),
+    description="Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.",
+    withheld="the security audit", run=lambda box, a: box.scan_security_vulnerabilities(a.device, a.tags))
 
-class ConfigArgs(DeviceArgs):
-    section: str | None = Field(None, description="only top-level blocks starting with this text, e.g. 'router bgp', 'interface GigabitEthernet0/0/0', 'line vty'")
+# Log lines pass redact_prose (they can quote typed commands), so viewers may read them.
+SEARCH_LOGS = Tool(
+    name="search_logs", args=LogArgs, result=LogSearch, role="viewer", reads=("logs",),
+    description="Recent syslog of a device as timestamped events (secrets redacted), with patterns found: failed-login bursts, "
+                "logins from unexpected sources, BGP/OSPF adjacency and link flaps, CPU hogs.",
+    withheld="the device logs", run=lambda box, a: box.search_logs(a.device, a.query, a.limit))
 
+SEARCH_RUNBOOKS = Tool(
+    name="search_runbooks", args=RunbookArgs, result=RunbookSearch, role="viewer", reads=("runbooks",),
+    description="Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.",
+    withheld="the runbook search", run=lambda box, a: box.search_runbooks(a.query, a.limit))
 
-class SecurityArgs(DeviceArgs):
-    tags: list[Literal["cis", "pci", "soc2"]] | None = Field(None, description="only rules with one of these compliance tags")
-
-
-class LogArgs(DeviceArgs):
-    query: str | None = Field(None, description="words to look for, e.g. 'login', 'bgp 172.16.100.1', 'flap', 'cpu'; all recent events when omitted")
-    limit: int = Field(50, ge=1, le=200, description="most recent matching events to return")
-
-
-class RunbookArgs(_Args):
-    query: str = Field(min_length=2, description="symptoms or topic, e.g. 'ospf stuck exstart mtu'")
-    limit: int = Field(3, ge=1, le=10, description="how many runbooks to return")
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    description: str
-    args: type[_Args]
-    # How a refusal by the tool gate names what was withheld ("needs operator: skipped the running config of edge-rtr-01").
-    withheld: str
-
-
-TOOL_SPECS: dict[str, ToolSpec] = {
-    spec.name: spec
-    for spec in (
-        ToolSpec("list_devices", "List inventory devices with role, site, OS, model and management address.", ListDevicesArgs,
-                 "the device list"),
-        ToolSpec("get_interface_statistics", "Interface status (up/down, enabled, speed, MTU, description) and current counters.", InterfaceArgs,
-                 "the interface statistics"),
-        ToolSpec("check_routing_protocol", "BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).", RoutingArgs,
-                 "the routing state"),
-        ToolSpec("get_device_health", "CPU, memory, temperatures, fans and power supplies, with threshold observations.", DeviceArgs,
-                 "the device health"),
-        ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs,
-                 "the running config"),
-        ToolSpec("get_interface_qos", "QoS service-policy names applied per routed interface (input/output) and policy-maps applied nowhere; no configuration text.", InterfaceArgs,
-                 "the QoS policies"),
-        ToolSpec("analyze_traffic_patterns", "Utilisation, errors and drops per interface from two counter samples, busiest first.", InterfaceArgs,
-                 "the traffic analysis"),
-        ToolSpec("scan_security_vulnerabilities", "Audit the running configuration against the hardening rules; findings worst first and a 0-100 risk score.", SecurityArgs,
-                 "the security audit"),
-        ToolSpec("search_logs", "Recent syslog of a device as timestamped events (secrets redacted), with patterns found: failed-login bursts, logins from unexpected sources, BGP/OSPF adjacency and link flaps, CPU hogs.", LogArgs,
-                 "the device logs"),
-        ToolSpec("search_runbooks", "Search the NOC runbooks for a problem; best matches first with an excerpt and the file path.", RunbookArgs,
-                 "the runbook search"),
-    )
-}
+TOOLS: tuple[Tool[Any, Any], ...] = (
+    LIST_DEVICES, GET_INTERFACE_STATISTICS, CHECK_ROUTING_PROTOCOL, GET_DEVICE_HEALTH, GET_DEVICE_CONFIG,
+    GET_INTERFACE_QOS, ANALYZE_TRAFFIC_PATTERNS, SCAN_SECURITY_VULNERABILITIES, SEARCH_LOGS, SEARCH_RUNBOOKS,
+)
+TOOL_SPECS: dict[str, Tool[Any, Any]] = {tool.name: tool for tool in TOOLS}
 
 
 # The checks that make a device health sweep (diagnosis and /noc-health run the same ones).
@@ -100,6 +126,10 @@ DEVICE_SWEEP: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
+def _bad_arguments(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+
+
 async def call_tool(toolbox: Toolbox, name: str, arguments: dict[str, Any] | None) -> ToolResult:
     """Validate `arguments` for tool `name` and run it; every problem comes back as a result."""
     spec = TOOL_SPECS.get(name)
@@ -108,30 +138,21 @@ async def call_tool(toolbox: Toolbox, name: str, arguments: dict[str, Any] | Non
     if spec is None:
         return ToolResult(tool=name, ok=False, error=ToolError(kind="bad_arguments", message=f"unknown tool '{name}'; tools: {', '.join(TOOL_SPECS)}"))
     try:
-        args = spec.args.model_validate(arguments or {})
+        args: ToolArgs = spec.args.model_validate(arguments or {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
-        return ToolResult(tool=name, device=(arguments or {}).get("device") if isinstance(arguments, dict) else None,
-                          ok=False, error=ToolError(kind="bad_arguments", message=problems))
-    result: ToolResult = await getattr(toolbox, name)(**args.model_dump())
+        device = (arguments or {}).get("device") if isinstance(arguments, dict) else None
+        failed: ToolResult = spec.failed(ToolError(kind="bad_arguments", message=_bad_arguments(exc)), device if isinstance(device, str) else None)
+        return failed
+    result: ToolResult = await spec.run(toolbox, args)
     return result
 
 
 def tool_definition(name: str) -> dict[str, Any]:
     """The Anthropic tool definition for a tool: name, description and JSON schema of its arguments."""
-    spec = TOOL_SPECS[name]
-    schema = spec.args.model_json_schema()
-    schema.pop("title", None)
-    return {"name": spec.name, "description": spec.description, "input_schema": schema}
+    return TOOL_SPECS[name].definition()
 
 
 def result_model(name: str) -> type[ToolResult]:
-    """The typed result a tool returns, read from its implementation's return annotation, so the
-    MCP output schema and the tool never disagree (a tool's declaration is its code)."""
-    import inspect
-    import typing
-
-    returned = typing.get_type_hints(inspect.unwrap(getattr(Toolbox, TOOL_SPECS[name].name)))["return"]
-    if not (isinstance(returned, type) and issubclass(returned, ToolResult)):
-        raise TypeError(f"tool {name} must return a ToolResult subclass, not {returned!r}")
-    return returned
+    """The typed result a tool returns, as declared (the MCP server's output schema)."""
+    spec: Tool[ToolArgs, ToolResult] = TOOL_SPECS[name]
+    return spec.result

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import click
 
-from agents.access import ROLE_ORDER, ToolRoles
+from agents.access import ROLE_ORDER
 from agents.models import Answer, ExecutionMode, Request
 from agents.progress import NullSink
+from agents.router import load_model as load_router_model
 from agents.routing import route
 from agents.tools.network import Toolbox
+from agents.tools.roles import ToolRoles
 from bot.answer_json import answer_json
 from bot.cli.support import fail, scenario_option, settings_of, toolbox_of
 from bot.cli.terminal import TerminalSink, render_answer
@@ -36,6 +38,10 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
         fail('ask needs a question, e.g. noc ask "why is the branch office slow?"')
     settings = settings_of(ctx)
     toolbox = toolbox_of(ctx, scenario)
+    # The router's model before the request's clock starts: a specialist folder added since the
+    # shipped model was built means training it now (a warning says so), which is set-up, not
+    # answering, and must not eat the question's deadline.
+    load_router_model()
     request = Request.from_text(question, mode=ExecutionMode(mode or settings.engine.default_mode), role=role)
     sink = NullSink() if quiet else TerminalSink(sys.stderr, verbose_tools=not as_json)
     answer = asyncio.run(_ask(toolbox, settings, request, sink))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from agents.access import ToolRoles
 from agents.models import Answer, Request
 from agents.tools.network import Toolbox
+from agents.tools.roles import ToolRoles
 from bot.cli.support import fail, settings_of
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from agents.access import ROLE_ORDER, ToolRoles
+from agents.access import ROLE_ORDER
+from agents.tools.roles import ToolRoles
 from bot.cli.support import fail, scenario_option, settings_of, toolbox_of
 from bot.config.settings import Settings
 from bot.mcp_server.auth import RoleTokens, TokenProblem

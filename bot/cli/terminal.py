@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from agents.catalogue import documents_of
 from agents.models import Answer
 from agents.progress import ProgressEvent
 from bot.slack.views.progress_text import ProgressLine, describe
@@ -57,7 +58,9 @@ def render_answer(answer: Answer) -> str:
             where = f" [{r.device}]" if r.device else ""
             out.append(f"  {i}. ({r.agent}){where} {r.text}")
             out += [f"       {c}" for c in r.commands]
-    report = next((r.result.get("incident_report") for r in answer.responses if r.result.get("incident_report")), None)
+    # The first document a specialist's report declares (spec.yaml `document:`, documentation's incident report).
+    report = next((doc for r in answer.responses for field in documents_of(r.agent)
+                   if isinstance(doc := r.result.get(field), str) and doc), None)
     if report:
         out += ["", report]
     u = answer.usage

@@ -21,7 +21,7 @@ from bot.cli.tool_help import arg_docs, parse_arguments, usage_of
 
 def _roles(ctx: click.Context) -> dict[str, str]:
     """The role each tool needs, with the config's `access.tool_roles`; the defaults if the config cannot be read."""
-    from agents.access import ToolRoles
+    from agents.tools.roles import ToolRoles
 
     try:
         overrides = settings_of(ctx).access.tool_roles if ctx.find_root().obj is not None else None
@@ -45,7 +45,7 @@ class ToolCommand(click.Command):
         spec = TOOL_SPECS[self.name or ""]
         formatter.write_paragraph()
         with formatter.indentation():
-            formatter.write_text(f"{spec.description} Needs the {_roles(ctx)[spec.name]} role in Slack.")
+            formatter.write_text(f"{spec.description} Needs the {_roles(ctx)[spec.name]} role in Slack; reads {', '.join(spec.reads)}.")
         with formatter.section("Arguments (name=value)"):
             formatter.write_dl(_arguments_help(spec.name))
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from agents.access import DEFAULT_TOOL_ROLES, Role
+from agents.access import Role
 from agents.catalogue import CatalogueError, configure
 from agents.changes.config import ChangesConfig
 from agents.config import AuditConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, StrictModel, ThresholdsConfig
@@ -26,6 +26,7 @@ from agents.lab import scenario_names
 from agents.network.sources.config import InventoryConfig
 from agents.safe_yaml import YamlInputError, load_yaml_file
 from agents.tools.mcp_config import McpServerConfig
+from agents.tools.roles import DEFAULT_TOOL_ROLES
 from bot.config.env import EnvError, deep_merge, env_layer, variable_for
 from bot.config.integrations import AlertmanagerConfig, JiraConfig, PagerDutyConfig, ServiceNowConfig
 from bot.config.mcp import McpServeConfig
@@ -50,10 +51,24 @@ class RoleGrants(StrictModel):
     channels: list[str] = []
 
 
+# The role each Slack command and button needs (what a user may do, beside the tools' roles, which
+# say what data they may see). `access.command_roles` overrides any of them; the change approver,
+# the pager and alert triage have their own settings (changes.approver_role, changes.requester_role, pagerduty.page_role,
+# alerts.triage_role). A question (@noc, /noc <question>) needs the role of its specialists'
+# core tools (spec.yaml access.core_tools).
+DEFAULT_COMMAND_ROLES: dict[str, Role] = {
+    "/noc-audit": "operator",
+    "/noc-health": "viewer",
+    "/noc inventory": "viewer",
+    "/noc inventory refresh": "operator",
+    "feedback": "viewer",
+}
+
+
 class AccessConfig(StrictModel):
     """Roles are cumulative: admin includes operator, operator includes viewer.
 
-    `tool_roles` overrides the role a tool needs (defaults in `agents.access.DEFAULT_TOOL_ROLES`:
+    `tool_roles` overrides the role a tool needs (defaults: each tool declaration's `role`, `agents.tools.roles.DEFAULT_TOOL_ROLES`:
     configuration and the security audit need operator, everything else viewer).
     """
 
@@ -62,6 +77,19 @@ class AccessConfig(StrictModel):
     admin: RoleGrants = RoleGrants()
     usergroup_cache_s: float = Field(300.0, ge=0)
     tool_roles: dict[str, Role] = {}
+    command_roles: dict[str, Role] = {}  # over DEFAULT_COMMAND_ROLES
+
+    @field_validator("command_roles")
+    @classmethod
+    def _known_commands(cls, value: dict[str, Role]) -> dict[str, Role]:
+        unknown = sorted(set(value) - set(DEFAULT_COMMAND_ROLES))
+        if unknown:
+            raise ValueError(f"unknown command(s) {', '.join(unknown)}; commands: {', '.join(DEFAULT_COMMAND_ROLES)}")
+        return value
+
+    def command_role(self, command: str) -> Role:
+        """The role `command` needs: the configured one, else the default (admin for an unknown command: closed)."""
+        return self.command_roles.get(command) or DEFAULT_COMMAND_ROLES.get(command, "admin")
 
     @field_validator("tool_roles")
     @classmethod

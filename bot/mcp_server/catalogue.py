@@ -14,9 +14,10 @@ from typing import Any
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.access import Role, ToolRoles
+from agents.access import Role
 from agents.models import ExecutionMode
 from agents.tools.registry import TOOL_SPECS, result_model, tool_definition
+from agents.tools.roles import ToolRoles
 
 ASK_TOOL = "noc_ask"
 _READ_ONLY = types.ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)

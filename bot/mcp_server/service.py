@@ -24,11 +24,12 @@ import mcp_types as types
 from mcp.server.lowlevel import Server
 from pydantic import ValidationError
 
-from agents.access import Role, ToolRoles
+from agents.access import Role
 from agents.models import Request
 from agents.progress import NullSink
 from agents.tools.network import Toolbox
 from agents.tools.registry import TOOL_SPECS, call_tool
+from agents.tools.roles import ToolRoles
 from bot.answer_json import answer_json
 from bot.config.settings import Settings
 from bot.mcp_server.catalogue import ASK_TOOL, AskArgs, listed_tools

@@ -24,7 +24,7 @@ from agents.specialists.log_evidence import read_logs
 from agents.specialists.log_story import logged_changes
 from agents.tools.config_tree import read_config
 from agents.tools.qos import InterfaceQos, interface_qos
-from agents.tools.results import DeviceConfig, InterfaceQosStatus, InterfaceStatistics
+from agents.tools.registry import GET_DEVICE_CONFIG, GET_INTERFACE_QOS, GET_INTERFACE_STATISTICS
 
 _INTERFACE_RX = re.compile(
     r"\b((?:gi(?:gabitethernet)?|te(?:ngigabitethernet)?|fa(?:stethernet)?|et(?:hernet)?|po(?:rt-channel)?|vlan|lo(?:opback)?|ma(?:nagement)?|tu(?:nnel)?)\s?\d+(?:/\d+)*(?:\.\d+)?)\b",
@@ -74,8 +74,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         return await _qos(ctx, text, [ctx.task.query.device], ctx.task.query.interfaces)
     if intent == "qos":
         return await _qos(ctx, text, devices, interfaces_in(text))
-    configs = await asyncio.gather(*(ctx.tool("get_device_config", device=d) for d in devices))
-    ok = [(c.device, c) for c in configs if isinstance(c, DeviceConfig) and c.ok and c.device is not None]
+    configs = await asyncio.gather(*(ctx.call(GET_DEVICE_CONFIG, device=d) for d in devices))
+    ok = [(c.device, c) for c in configs if c.ok and c.device is not None]
     result = ConfigResult(intent=intent)
     findings, recs = [], []
     changes: list[tuple[str, str]] = []
@@ -131,8 +131,8 @@ _APPLY = re.compile(r"\b(?:apply|re-?apply|attach|re-?attach|put|add|configure|e
 async def _qos(ctx: AnalysisContext, text: str, devices: list[str], interfaces: list[str]) -> AnalystOutput:
     """QoS policies per interface through the QoS tool: policy names, no configuration text,
     so a viewer's "why is the branch slow?" still learns that the WAN policy is detached."""
-    statuses = await asyncio.gather(*(ctx.tool("get_interface_qos", device=d) for d in devices))
-    ok = [s for s in statuses if isinstance(s, InterfaceQosStatus) and s.ok]
+    statuses = await asyncio.gather(*(ctx.call(GET_INTERFACE_QOS, device=d) for d in devices))
+    ok = [s for s in statuses if s.ok]
     result = ConfigResult(intent="qos")
     for s in ok:
         result.qos += s.interfaces
@@ -170,8 +170,8 @@ async def _template(ctx: AnalysisContext, text: str) -> AnalystOutput:
         os_name, interfaces = "ios", None
         if device is not None:
             os_name = ctx.inventory.get(device).os
-            stats = await ctx.tool("get_interface_statistics", device=device)
-            if isinstance(stats, InterfaceStatistics) and stats.ok:
+            stats = await ctx.call(GET_INTERFACE_STATISTICS, device=device)
+            if stats.ok:
                 interfaces = [i.name for i in stats.interfaces]
         generated.append(render_config(request, os_name, device, interfaces, site=site_defaults(ctx.inventory, device)))
     findings, recs = [], []

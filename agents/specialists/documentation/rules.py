@@ -21,7 +21,7 @@ from agents.routing import asks_for_report
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, finding, recommendation
 from agents.specialists.howto import CLAUDE_HINT, HowToAnswer, answer_howto
-from agents.specialists.incident_report import build_incident_report
+from agents.specialists.incident_report import build_incident_report, complete_report
 from agents.tools.runbooks import RunbookHit, search_runbooks, site_runbooks
 
 # A request for a written procedure: the runbook leads the answer, a knowledge note only adds to it.
@@ -114,3 +114,20 @@ def _title(worst: Finding | None, question: str) -> str:
     text = worst.text if worst and worst.severity.rank >= Severity.medium.rank else question
     text = text.split(":", 1)[0] if worst and ":" in text and len(text.split(":", 1)[0]) > 12 else text
     return (text[:90] + "...") if len(text) > 90 else text
+
+
+def finish_report(ctx: AnalysisContext, report: BaseModel) -> BaseModel:
+    """Claude's incident report with the sections every incident report carries (stakeholder
+    update, lessons learned) added from the same inputs the offline report uses, when the model
+    left them out. Declared in spec.yaml as `hooks.claude_report`."""
+    markdown = getattr(report, "incident_report", None)
+    if not isinstance(markdown, str) or not markdown:
+        return report
+    context = list(ctx.task.context)
+    severity = Severity.worst([f.severity for f in context])
+    title = next((ln[2:].strip() for ln in markdown.splitlines() if ln.startswith("# ")), ctx.task.instruction)
+    completed = complete_report(markdown, title=title.removeprefix("Incident report:").strip(), severity=severity,
+                                priority=ctx.engine.incident_priority(severity), findings=context,
+                                recommendations=list(ctx.task.context_recommendations),
+                                devices=sorted({f.device for f in context if f.device}), question=ctx.task.instruction)
+    return report.model_copy(update={"incident_report": completed})

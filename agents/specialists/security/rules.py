@@ -18,6 +18,7 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.log_evidence import LOGIN_KINDS, log_observations, read_logs
 from agents.tools.audit_schema import risk_text
+from agents.tools.registry import SCAN_SECURITY_VULNERABILITIES
 from agents.tools.results import Observation, SecurityScan
 
 _TAGS = {"cis": r"\bcis\b", "pci": r"\bpci", "soc2": r"\bsoc ?2\b"}
@@ -51,8 +52,8 @@ def requested_tags(text: str) -> list[str]:
 
 async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     tags = requested_tags(ctx.task.instruction)
-    scans = await asyncio.gather(*(ctx.tool("scan_security_vulnerabilities", device=d, tags=tags or None) for d in ctx.devices))
-    ok = [s for s in scans if isinstance(s, SecurityScan) and s.ok]
+    scans = await asyncio.gather(*(ctx.call(SCAN_SECURITY_VULNERABILITIES, device=d, tags=tags or None) for d in ctx.devices))
+    ok = [s for s in scans if s.ok]
     failed = failure_findings(ctx)  # before the logs: a device whose log cannot be read is no audit gap
     attacks = log_observations(await read_logs(ctx, ctx.devices, query="login"), LOGIN_KINDS)
     result = SecurityResult(risk_scores={s.device: s.risk_score for s in ok if s.device}, tags=tags)

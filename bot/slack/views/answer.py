@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.catalogue import catalogue
+from agents.catalogue import catalogue, documents_of
 from agents.models import Answer, Finding, Recommendation
 from agents.severity import Severity
 from bot.slack.views.layout import (
@@ -121,22 +121,24 @@ def _grouped_findings(answer: Answer) -> list[tuple[str, list[Finding]]]:
 
 
 def _incident_blocks(answer: Answer, request_id: str, files: Files) -> list[dict[str, Any]]:
-    """The documentation agent's incident report: always a file, plus its first lines inline."""
+    """The documents a specialist's report declares (spec.yaml `document:`, documentation's
+    incident report): always a file, plus its first lines inline."""
     blocks = []
     for resp in answer.responses:
-        report = resp.result.get("incident_report") if isinstance(resp.result, dict) else None
-        if not isinstance(report, str) or not report.strip():
-            continue
-        name = files.add(f"incident-report-{request_id}.md", "Incident report", report)
-        lines = report.splitlines()
-        preview = [cut(line, 240) for line in lines[:REPORT_PREVIEW_LINES]]
-        text = (
-            f":memo: *Incident report* — Full incident report attached as a file: `{code_span(name)}`\n"
-            + code_block(preview)
-        )
-        if len(lines) > REPORT_PREVIEW_LINES:
-            text += f"\n_… {plural(len(lines) - REPORT_PREVIEW_LINES, 'more line')} in the file_"
-        blocks.append(section(text))
+        for field, title in documents_of(resp.agent).items():
+            report = resp.result.get(field) if isinstance(resp.result, dict) else None
+            if not isinstance(report, str) or not report.strip():
+                continue
+            name = files.add(f"{field.replace('_', '-')}-{request_id}.md", title, report)
+            lines = report.splitlines()
+            preview = [cut(line, 240) for line in lines[:REPORT_PREVIEW_LINES]]
+            text = (
+                f":memo: *{title}* — Full {title[:1].lower() + title[1:]} attached as a file: `{code_span(name)}`\n"
+                + code_block(preview)
+            )
+            if len(lines) > REPORT_PREVIEW_LINES:
+                text += f"\n_… {plural(len(lines) - REPORT_PREVIEW_LINES, 'more line')} in the file_"
+            blocks.append(section(text))
     return blocks
 
 
