@@ -11,14 +11,12 @@ import re
 from anthropic import AsyncAnthropic
 
 from agents.config import BreakerConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, RetryConfig
-from agents.llm.backend import ClaudeBackend
-from agents.llm.client import ClaudeClient
+from agents.engine import Engine, EngineOptions, build_engine
 from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut, SynthesisOut
 from agents.models import Request
 from agents.progress import ListSink
 from agents.resilience.breaker import BreakerState
 from agents.resilience.guard import Resilience
-from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from bot.metrics import exposition, registry_for
 from tests.fakes.anthropic_api import (
@@ -47,12 +45,11 @@ class Clock:
         return self.t
 
 
-def supervisor(api, *, resilience: Resilience, engine: EngineConfig | None = None, scenario="bgp-peer-down", **llm) -> Supervisor:
+def supervisor(api, *, resilience: Resilience, engine: EngineConfig | None = None, scenario="bgp-peer-down", **llm) -> Engine:
     config = LLMConfig(router_margin=0, follow_ups=0, planner="always", **llm)  # the scripted one-step plan
     sdk = AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=config.max_retries, timeout=config.timeout_s)
-    claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=resilience), config)
     toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
-    return Supervisor(toolbox, engine or EngineConfig(), claude=claude, resilience=resilience)
+    return build_engine(EngineOptions(engine=engine or EngineConfig(), llm=config), toolbox, resilience=resilience, model=sdk)
 
 
 def script_ok(api, *diagnosis):
@@ -62,9 +59,9 @@ def script_ok(api, *diagnosis):
     api.script("synthesis", text(SYNTH))
 
 
-async def close(sup: Supervisor):
+async def close(sup: Engine):
     sup.toolbox.gateway.close()
-    await sup.claude.aclose()
+    await sup.aclose()
 
 
 async def test_timed_out_step_is_retried_on_another_instance(fake_anthropic):

@@ -17,7 +17,6 @@ import pytest
 from agents.catalogue import configure
 from agents.models import Request, Specialist
 from agents.router import cache
-from agents.supervisor import Supervisor
 from bot.cli import cli
 from bot.server import start_bot
 from bot.settings import load_settings
@@ -173,7 +172,7 @@ async def test_claude_routes_plans_and_runs_it_with_its_report_schema(sixth, fak
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
     settings = load_settings(sixth(extra="llm:\n  router_margin: 100\n"))
-    from agents.llm.backend import build_backend
+    from agents.engine import build_engine
     from agents.llm.schemas import PlanOut, PlanStepOut, RouteOut, SynthesisOut, report_model
 
     report = report_model(Specialist("certificates"))
@@ -186,13 +185,13 @@ async def test_claude_routes_plans_and_runs_it_with_its_report_schema(sixth, fak
     api.script("coordinator", text({"gaps": []}))
     api.script("synthesis", text(SynthesisOut(summary="The self-signed certificate on edge-rtr-01 expires in 12 days (certificates).",
                                               conflicts=[])))
-    backend = build_backend(settings.llm)
-    assert backend is not None
     toolbox = make_toolbox("healthy", settings)
+    engine = build_engine(settings, toolbox)
+    assert engine.claude is not None  # ANTHROPIC_API_KEY is set: the engine the settings call for is Claude's
     try:
-        answer = await Supervisor(toolbox, settings.engine, claude=backend).run(Request.from_text(QUESTION, role="operator"))
+        answer = await engine.run(Request.from_text(QUESTION, role="operator"))
     finally:
-        await backend.aclose()
+        await engine.aclose()
     certs = next(r for r in answer.responses if r.agent == "certificates")
     assert certs.engine == "claude" and certs.result is not None and certs.result["expiring"] == [f"{DEVICE} TP-SELF-SIGNED"]
     assert answer.primary == "certificates" and "expires in 12 days" in answer.summary
