@@ -18,7 +18,7 @@ from agents.config import EngineConfig, LLMConfig, ResilienceConfig
 from agents.llm import provider_enabled
 from agents.models import Answer, Request, Specialist
 from agents.pipeline import rule_pipeline
-from agents.progress import ProgressSink
+from agents.progress import Observer
 from agents.resilience.guard import Resilience
 from agents.specialists.registry import Analyst, offline_analysts
 from agents.supervisor import Supervisor
@@ -69,8 +69,8 @@ class Engine:
     def toolbox(self) -> Toolbox:
         return self.supervisor.toolbox
 
-    async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
-        return await self.supervisor.run(request, sink)
+    async def run(self, request: Request, observer: Observer | None = None) -> Answer:
+        return await self.supervisor.run(request, observer)
 
     async def aclose(self) -> None:
         """Close the model client (the toolbox belongs to the caller, who built it)."""

@@ -40,8 +40,8 @@ from agents.progress import (
     HandedOff,
     Notice,
     NullSink,
+    Observer,
     Planned,
-    ProgressSink,
     Routed,
     StepFinished,
     StepStarted,
@@ -83,7 +83,7 @@ class Supervisor:
             self.resilience.adopt(breaker)
         self.pipeline = pipeline or rule_pipeline(toolbox.inventory, analysts or offline_analysts())
 
-    async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
+    async def run(self, request: Request, sink: Observer | None = None) -> Answer:
         """Answer one request. Waits for a slot under the global request limit first, telling the
         sink its queue position; the deadline counts from receipt, queue time included, and Claude's
         calls end at the cutoff before it (EngineConfig.llm_cutoff_s) so the rules can finish in time."""
