@@ -59,11 +59,15 @@ class Planner(Protocol):
 
 class Analysts(Protocol):
     def for_request(self, context: RequestContext) -> Mapping[Specialist, Analyst]:
-        """The analyst of every specialist for one request (Claude's share the request's meter)."""
+        """The analyst of every specialist for one request (a model's share the request's meter)."""
         ...
 
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
         """The analysts to answer a step with when these cannot (None: nothing else to try)."""
+        ...
+
+    def fell_back(self, agent: Specialist, reason: str) -> str:
+        """What the answer says of a step the fallback analysts answered, and why."""
         ...
 
 
@@ -119,6 +123,9 @@ class OfflineAnalysts:
 
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
         return None
+
+    def fell_back(self, agent: Specialist, reason: str) -> str:
+        return f"{agent.value}: answered by the offline analyst ({reason})"  # never said: the rules have no fallback
 
 
 class NoCoordinator:

@@ -85,7 +85,7 @@ class Supervisor:
 
     async def run(self, request: Request, sink: Observer | None = None) -> Answer:
         """Answer one request. Waits for a slot under the global request limit first, telling the
-        sink its queue position; the deadline counts from receipt, queue time included, and Claude's
+        sink its queue position; the deadline counts from receipt, queue time included, and model
         calls end at the cutoff before it (EngineConfig.llm_cutoff_s) so the rules can finish in time."""
         received = time.monotonic()
         sink = sink or NullSink()
@@ -228,7 +228,7 @@ class Supervisor:
 
     async def _run_agent(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], task: AgentTask) -> AgentResponse:
         """One step: on the specialist's pool with timeout and retries; the offline analyst when
-        Claude cannot answer; a failure response (never an exception) when nothing can."""
+        the model cannot answer; a failure response (never an exception) when nothing can."""
         definition = definitions()[task.agent]
         attempts = [0]  # contexts made so far: every one after the first follows a failed attempt
 
@@ -282,7 +282,7 @@ class Supervisor:
 
     async def _fallback(self, task: AgentTask, make_context: Callable[[], AnalysisContext],
                         reason: str) -> tuple[AnalystOutput | None, AnalysisContext | None, str]:
-        """(output, context, instance-or-reason): the fallback analyst (offline, when Claude was the engine)."""
+        """(output, context, instance-or-reason): the pipeline's fallback analyst (offline, when a model was the engine)."""
         fallback = self.pipeline.analysts.fallback()
         if fallback is None:
             return None, None, reason
@@ -295,7 +295,7 @@ class Supervisor:
             log.exception("offline fallback for %s failed", task.agent.value)
             return None, ctx, f"{reason}; the offline analyst also failed ({type(exc).__name__})"
         out.engine = "offline-fallback"
-        out.degraded = f"{task.agent.value}: Claude unavailable ({reason}); answered by the offline analyst"
+        out.degraded = self.pipeline.analysts.fell_back(task.agent, reason)
         return out, ctx, "offline"
 
     async def _ask(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], asker: AgentTask, target: Specialist, instruction: str,

@@ -84,6 +84,9 @@ class ClaudeAnalysts:
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
         return self.offline
 
+    def fell_back(self, agent: Specialist, reason: str) -> str:
+        return f"{agent.value}: Claude unavailable ({reason}); answered by the offline analyst"
+
 
 class ClaudeCoordinator:
     """Claude reviews the reports for gaps and names at most llm.follow_ups more tasks."""
