@@ -129,3 +129,19 @@ async def test_withheld_tool_calls_are_named_in_the_answer_and_kept_in_the_trace
     named = [n for n in answer.notices if n.startswith("needs operator: skipped")]
     assert named and all(any(d.endswith(f"text={n}") for d in withheld) for n in named)
     assert seen.of("withheld") and not any("skipped" in n for n in seen.notices())  # not shown as progress
+
+
+async def test_a_broken_observer_costs_the_answer_neither_its_trace_nor_its_notes(make_toolbox):
+    class Broken:
+        async def emit(self, event):
+            raise ValueError("display gone")
+
+    toolbox = make_toolbox("insecure-mgmt")
+    engine = build_engine(EngineOptions(llm=LLMConfig(provider="offline")), toolbox)
+    try:
+        answer = await engine.run(Request.from_text("audit the security of edge-rtr-01", role="viewer"), Broken())
+    finally:
+        toolbox.gateway.close()
+    events = [t.event for t in answer.trace]
+    assert events[0] == "routed" and events[-1] == "finished" and "withheld" in events
+    assert any(n.startswith("needs operator: skipped") for n in answer.notices)
