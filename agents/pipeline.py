@@ -1,30 +1,32 @@
 """The supervisor's stages as interchangeable parts: router, planner, analysts, coordinator and
 synthesiser.
 
-Each stage is a protocol with a rule implementation here; the Claude implementations
-(agents/llm/pipeline.py) take the rule one as their fallback, so "Claude, or the rules when
-Claude cannot" lives inside each stage instead of as branches through the supervisor. Which
-parts run is decided once, when the supervisor is built (`rule_pipeline`, or
-`agents.llm.pipeline.claude_pipeline`).
+Each stage is a protocol with a rule implementation here; the model implementations
+(agents/llm/pipeline.py) take the rule one as their fallback through one wrapper, `falling_back`,
+so "the model, or the rules when it cannot" is said once instead of as a try/except per stage or
+branches through the supervisor. Which parts run is decided once, by agents/engine.py
+`build_engine` (`rule_pipeline`, or `agents.llm.pipeline.claude_pipeline`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from agents.catalogue import catalogue
+from agents.context import RequestContext
+from agents.failures import LLMUnavailable
 from agents.models import AgentResponse, Answer, ExecutionMode, Plan, RouteDecision, Specialist
 from agents.network.inventory import Inventory
 from agents.planner import rule_plan
 from agents.routing import route
-from agents.session import Session
 from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput
 from agents.usage import UsageMeter
 
 Analyst = Callable[[AnalysisContext], Awaitable[AnalystOutput]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,31 +50,50 @@ class Summary:
 
 
 class Router(Protocol):
-    async def route(self, session: Session, question: str) -> RouteDecision: ...
+    async def route(self, context: RequestContext, question: str) -> RouteDecision: ...
 
 
 class Planner(Protocol):
-    async def plan(self, session: Session, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan: ...
+    async def plan(self, context: RequestContext, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan: ...
 
 
 class Analysts(Protocol):
-    def for_session(self, session: Session) -> Mapping[Specialist, Analyst]:
-        """The analyst of every specialist for one request (Claude's share the request's meter)."""
+    def for_request(self, context: RequestContext) -> Mapping[Specialist, Analyst]:
+        """The analyst of every specialist for one request (a model's share the request's meter)."""
         ...
 
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
         """The analysts to answer a step with when these cannot (None: nothing else to try)."""
         ...
 
+    def fell_back(self, agent: Specialist, reason: str) -> str:
+        """What the answer says of a step the fallback analysts answered, and why."""
+        ...
+
 
 class Coordinator(Protocol):
-    async def follow_ups(self, session: Session, responses: list[AgentResponse]) -> list[FollowUp]: ...
+    async def follow_ups(self, context: RequestContext, responses: list[AgentResponse]) -> list[FollowUp]: ...
 
 
 class Synthesiser(Protocol):
-    async def summarise(self, session: Session, answer: Answer) -> Summary | None:
+    async def summarise(self, context: RequestContext, answer: Answer) -> Summary | None:
         """The answer's summary in other words, or None to keep the rule summary."""
         ...
+
+
+async def falling_back(context: RequestContext, attempt: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]],
+                       degraded: Callable[[Exception], str], *,
+                       failures: tuple[type[Exception], ...] = (LLMUnavailable,)) -> T:
+    """A model stage's result, or, when the model cannot give one (`failures`), the rule stage's.
+
+    The one place a stage falls back: the reason (`degraded(exc)`) is emitted as a degraded
+    notice, so it is shown live, kept in the trace and said in the answer (agents/context.py
+    `AnswerNotes`); any other exception is the stage's own bug and propagates."""
+    try:
+        return await attempt()
+    except failures as exc:
+        await context.degrade(degraded(exc))
+        return await fallback()
 
 
 # -- the rule implementations -------------------------------------------------------------------
@@ -84,37 +105,40 @@ class RuleRouter:
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
 
-    async def route(self, session: Session, question: str) -> RouteDecision:
+    async def route(self, context: RequestContext, question: str) -> RouteDecision:
         return route(question, self.inventory)
 
 
 class RulePlanner:
-    async def plan(self, session: Session, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
-        return rule_plan(decision, session.request.question, devices, requested, role=session.request.role)
+    async def plan(self, context: RequestContext, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
+        return rule_plan(decision, context.request.question, devices, requested, role=context.request.role)
 
 
 class OfflineAnalysts:
     def __init__(self, analysts: Mapping[Specialist, Analyst]) -> None:
         self.analysts = analysts
 
-    def for_session(self, session: Session) -> Mapping[Specialist, Analyst]:
+    def for_request(self, context: RequestContext) -> Mapping[Specialist, Analyst]:
         return self.analysts
 
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
         return None
 
+    def fell_back(self, agent: Specialist, reason: str) -> str:
+        return f"{agent.value}: answered by the offline analyst ({reason})"  # never said: the rules have no fallback
+
 
 class NoCoordinator:
     """Offline, the plan is the whole of the work: no follow-ups."""
 
-    async def follow_ups(self, session: Session, responses: list[AgentResponse]) -> list[FollowUp]:
+    async def follow_ups(self, context: RequestContext, responses: list[AgentResponse]) -> list[FollowUp]:
         return []
 
 
 class RuleSynthesiser:
     """Offline, the rule summary (agents/synthesis.py) is the answer's summary."""
 
-    async def summarise(self, session: Session, answer: Answer) -> Summary | None:
+    async def summarise(self, context: RequestContext, answer: Answer) -> Summary | None:
         return None
 
 

@@ -1,11 +1,14 @@
-"""Progress events and the sink protocol that carries them out of the agents.
+"""Progress events and the one observer interface that carries them out of the agents.
 
-The supervisor knows nothing of terminals or Slack: it emits typed events to a `ProgressSink`.
-The CLI prints them, Slack edits a status message with them, tests collect them.
+The supervisor and its stages know nothing of terminals or Slack: they emit typed events to an
+`Observer` (alias `ProgressSink`). The CLI prints them, Slack edits a status message with them,
+the supervisor builds the answer's trace and notes from them (agents/context.py `AnswerNotes`),
+tests record them (agents/testing.py `RecordingObserver`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -101,6 +104,17 @@ class Notice(ProgressEvent):
     kind: Literal["notice"] = "notice"
     level: Literal["info", "warning", "degraded"] = "info"
     text: str
+    # A circuit breaker's transition (the answer repeats it); kept out of dumps, so the trace reads as before.
+    breaker: bool = Field(False, exclude=True)
+
+
+class Withheld(ProgressEvent):
+    """A tool call kept out of a step (the requester's role, or its MCP server down): the answer names
+    it; kept in the trace, not shown as progress."""
+
+    kind: Literal["withheld"] = "withheld"
+    agent: str
+    text: str
 
 
 class Finished(ProgressEvent):
@@ -110,8 +124,13 @@ class Finished(ProgressEvent):
 
 
 @runtime_checkable
-class ProgressSink(Protocol):
+class Observer(Protocol):
+    """Hears every event of a request, in order. An observer's failure is logged, never raised into the engine."""
+
     async def emit(self, event: ProgressEvent) -> None: ...
+
+
+ProgressSink = Observer  # the name the bot's sinks (terminal, Slack) know it by
 
 
 class NullSink:
@@ -119,14 +138,29 @@ class NullSink:
         return None
 
 
-class ListSink:
-    """Keeps every event; for tests and for callers that render at the end."""
+class RecordingObserver:
+    """Keeps every event of a request, in order, for tests and for callers that render at the end;
+    `on_event` (optional) hears each one as it arrives, for a test that acts mid-request (drops a
+    device when the request is routed, ...). Part of the testing kit (agents/testing.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_event: Callable[[ProgressEvent], None] | None = None) -> None:
         self.events: list[ProgressEvent] = []
+        self.on_event = on_event
 
     async def emit(self, event: ProgressEvent) -> None:
         self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     def of(self, kind: str) -> list[ProgressEvent]:
         return [e for e in self.events if e.kind == kind]
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+    def notices(self, level: str | None = None) -> list[str]:
+        """The texts of the notices (of one level: info, warning, degraded), in order."""
+        return [e.text for e in self.events if isinstance(e, Notice) and (level is None or e.level == level)]
+
+
+ListSink = RecordingObserver  # its earlier name

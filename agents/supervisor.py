@@ -12,10 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agents.access import highest
 from agents.config import EngineConfig, ResilienceConfig
+from agents.context import AnswerNotes, Fanout, RequestContext, serving
 from agents.log_context import log_fields
 from agents.memory import Message, answer_key
 from agents.models import (
@@ -31,7 +32,6 @@ from agents.models import (
     Specialist,
     SpecialistQuery,
 )
-from agents.network.inventory import Inventory
 from agents.pipeline import FollowUp, Pipeline, hand_offs, rule_pipeline
 from agents.progress import (
     AgentAsked,
@@ -40,20 +40,18 @@ from agents.progress import (
     HandedOff,
     Notice,
     NullSink,
+    Observer,
     Planned,
-    ProgressSink,
     Routed,
     StepFinished,
     StepStarted,
+    Withheld,
 )
 from agents.resilience.attempts import StepUnavailable, run_on_pool
-from agents.resilience.deadline import CALL_DEADLINE
-from agents.resilience.gate import STEP_PRIORITY
-from agents.resilience.guard import CURRENT_NOTICES, Resilience
+from agents.resilience.guard import Resilience
 from agents.resilience.pool import AgentInstance
 from agents.routing import hinted_devices
 from agents.scheduling import context_sources, run_plan
-from agents.session import Session
 from agents.severity import Severity
 from agents.specialists import registry
 from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
@@ -62,9 +60,6 @@ from agents.synthesis import synthesize
 from agents.tools.network import Toolbox
 from agents.tools.roles import ToolRoles
 
-if TYPE_CHECKING:  # the Claude SDK is imported only when a Claude backend exists (offline stays light)
-    from agents.llm.backend import ClaudeBackend
-
 log = logging.getLogger(__name__)
 
 # Every specialist's offline analyst (its folder's rules.py, or the generic one), as the catalogue has them now.
@@ -72,26 +67,26 @@ OFFLINE_ANALYSTS = registry.OFFLINE_ANALYSTS
 
 
 class Supervisor:
-    """Runs requests on the pipeline chosen when it is built: the rules offline, or Claude with
-    the rules behind every stage (agents/pipeline.py, agents/llm/pipeline.py)."""
+    """Runs requests on the pipeline it is given (agents/engine.py `build_engine` composes it:
+    the rules, or a model with the rules behind every stage); without one, on the rules with
+    `analysts` (every specialist's offline analyst by default)."""
 
-    def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, analysts: Mapping[Specialist, Analyst] | None = None,
-                 claude: ClaudeBackend | None = None, resilience: Resilience | None = None,
-                 tool_roles: ToolRoles | None = None) -> None:
+    def __init__(self, toolbox: Toolbox, engine: EngineConfig | None = None, pipeline: Pipeline | None = None, *,
+                 resilience: Resilience | None = None, tool_roles: ToolRoles | None = None,
+                 analysts: Mapping[Specialist, Analyst] | None = None) -> None:
+        if pipeline is not None and analysts is not None:
+            raise ValueError("give the supervisor a pipeline or analysts for the rule pipeline, not both")
         self.toolbox = toolbox
         self.tool_roles = tool_roles or ToolRoles()
         self.engine = engine or EngineConfig()
-        self.analysts = analysts or offline_analysts()
-        self.claude = claude
-        self.resilience = resilience or (claude.client.resilience if claude and claude.client.resilience else Resilience(ResilienceConfig()))
+        self.resilience = resilience or Resilience(ResilienceConfig())
         for breaker in toolbox.external.breakers.values():  # the MCP servers' breakers, in the metrics and notices
             self.resilience.adopt(breaker)
-        rules = rule_pipeline(toolbox.inventory, self.analysts)
-        self.pipeline = rules if claude is None else _claude_pipeline(claude, toolbox.inventory, rules, self.analysts)
+        self.pipeline = pipeline or rule_pipeline(toolbox.inventory, analysts or offline_analysts())
 
-    async def run(self, request: Request, sink: ProgressSink | None = None) -> Answer:
+    async def run(self, request: Request, sink: Observer | None = None) -> Answer:
         """Answer one request. Waits for a slot under the global request limit first, telling the
-        sink its queue position; the deadline counts from receipt, queue time included, and Claude's
+        sink its queue position; the deadline counts from receipt, queue time included, and model
         calls end at the cutoff before it (EngineConfig.llm_cutoff_s) so the rules can finish in time."""
         received = time.monotonic()
         sink = sink or NullSink()
@@ -105,17 +100,14 @@ class Supervisor:
                 log.warning("progress sink failed on a queue notice", exc_info=True)
 
         async with self.resilience.requests.slot(queued, priority=request.priority):
-            session = Session(request, sink, self.pipeline.meter(), started=received)
-            token = CURRENT_NOTICES.set(session.breaker_notices)
-            cutoff = CALL_DEADLINE.set(received + self.engine.llm_cutoff_s())
-            try:  # the inventory as it is now, for the whole request: a refresh meanwhile serves the next ones
-                with self.toolbox.inventory.pinned(), log_fields(request_id=request.id):
-                    return await self._run(session, self.pipeline.analysts.for_session(session))
-            finally:
-                CALL_DEADLINE.reset(cutoff)
-                CURRENT_NOTICES.reset(token)
+            notes = AnswerNotes()  # hears every event first: the trace and the answer's notes come from it
+            session = RequestContext(request, Fanout(notes, sink), self.pipeline.meter(), started=received,
+                                     call_deadline=received + self.engine.llm_cutoff_s())
+            # the inventory as it is now, for the whole request: a refresh meanwhile serves the next ones
+            with serving(session), self.toolbox.inventory.pinned(), log_fields(request_id=request.id):
+                return await self._run(session, notes, self.pipeline.analysts.for_request(session))
 
-    async def _run(self, session: Session, analysts: Mapping[Specialist, Analyst]) -> Answer:
+    async def _run(self, session: RequestContext, notes: AnswerNotes, analysts: Mapping[Specialist, Analyst]) -> Answer:
         request = session.request
         notices: list[str] = list(request.notices)
         if request.truncated:
@@ -131,7 +123,7 @@ class Supervisor:
             notices.append(f"Unknown device{'s' if len(decision.unknown_devices) > 1 else ''}: {names}. Known devices: {known}.")
             await session.notice("warning", notices[-1])
             if not decision.devices:
-                return await self._finish(session, self._unknown_device_answer(request, decision, notices))
+                return await self._finish(session, notes, self._unknown_device_answer(request, decision, notices))
 
         devices = (decision.devices or [d for d in request.context_devices if d in self.toolbox.inventory]
                    or hinted_devices(request.question, self.toolbox.inventory)[0])
@@ -157,22 +149,22 @@ class Supervisor:
             responses=ordered, notices=notices, vote=self.engine.severity_vote, priorities=self.engine.incident_priorities,
         )
         summary = await self.pipeline.synthesiser.summarise(session, draft)
-        session.degraded += [r.degraded for r in ordered if r.degraded]
+        degraded = notes.degraded + [r.degraded for r in ordered if r.degraded]
         update: dict[str, Any] = {"plan": plan}
         if summary is not None:
             update["summary"], update["notices"] = summary.text, draft.notices + summary.conflicts
-        if session.degraded:
+        if degraded:
             shown = update.get("notices", draft.notices)
-            update["notices"] = shown + [d for d in dict.fromkeys(session.degraded) if d not in shown]
+            update["notices"] = shown + [d for d in dict.fromkeys(degraded) if d not in shown]
             if draft.status == "ok":
                 update["status"] = "degraded"
         if session.meter is not None:
             update["usage"] = session.meter.total.model_copy()
             update["responses"] = [r.model_copy(update={"usage": session.meter.by_agent.get(r.agent.value, r.usage)})
                                    for r in draft.responses]
-        return await self._finish(session, draft.model_copy(update=update))
+        return await self._finish(session, notes, draft.model_copy(update=update))
 
-    async def _follow_ups(self, session: Session, analysts: Mapping[Specialist, Analyst], responses: list[AgentResponse],
+    async def _follow_ups(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], responses: list[AgentResponse],
                           devices: list[str]) -> list[AgentResponse]:
         """Run the hand-offs the findings call for (agents/pipeline.py `hand_offs`) and the
         coordinator's follow-up tasks (if any), once, within the deadline."""
@@ -198,14 +190,14 @@ class Supervisor:
             await session.notice("warning", "Deadline reached during follow-ups; they were dropped")
             return []
 
-    async def _finish(self, session: Session, answer: Answer) -> Answer:
-        """The answer as sent: the session's notes added once, the trace last."""
-        await session.flush_breaker_notices()
-        extra = [n for n in dict.fromkeys(session.breaker_notices + session.refused) if n not in answer.notices]
+    async def _finish(self, session: RequestContext, notes: AnswerNotes, answer: Answer) -> Answer:
+        """The answer as sent: the request's notes (breakers, withheld calls) added once, the trace last."""
+        await session.flush()
+        extra = [n for n in dict.fromkeys(notes.breakers + notes.withheld) if n not in answer.notices]
         duration = session.elapsed()
         await session.emit(Finished(request_id=session.request.id, status=answer.status, duration_s=duration))
         return answer.model_copy(update={"notices": answer.notices + extra, "data_role": highest(session.data_roles),
-                                         "duration_s": duration, "trace": session.trace})
+                                         "duration_s": duration, "trace": notes.trace})
 
     def _unknown_device_answer(self, request: Request, decision: RouteDecision, notices: list[str]) -> Answer:
         return Answer(
@@ -217,7 +209,7 @@ class Supervisor:
 
     # -- execution -------------------------------------------------------------------------
 
-    async def _execute(self, session: Session, analysts: Mapping[Specialist, Analyst], plan: Plan) -> dict[str, AgentResponse]:
+    async def _execute(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], plan: Plan) -> dict[str, AgentResponse]:
         done: dict[str, AgentResponse] = {}
 
         async def one(step: PlanStep) -> None:
@@ -235,9 +227,9 @@ class Supervisor:
             log.warning("request %s hit its deadline", session.request.id)
         return done
 
-    async def _run_agent(self, session: Session, analysts: Mapping[Specialist, Analyst], task: AgentTask) -> AgentResponse:
+    async def _run_agent(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], task: AgentTask) -> AgentResponse:
         """One step: on the specialist's pool with timeout and retries; the offline analyst when
-        Claude cannot answer; a failure response (never an exception) when nothing can."""
+        the model cannot answer; a failure response (never an exception) when nothing can."""
         definition = definitions()[task.agent]
         attempts = [0]  # contexts made so far: every one after the first follows a failed attempt
 
@@ -253,16 +245,15 @@ class Supervisor:
         await session.emit(StepStarted(request_id=session.request.id, step=task.id, agent=task.agent.value, instruction=task.instruction[:200]))
         t0 = time.monotonic()
         ctx = None
-        priority = STEP_PRIORITY.set(task.priority)  # reset after the step: synthesis must not inherit it
-        with log_fields(specialist=task.agent.value):  # every line logged by the step names its specialist
+        # The step's own priority for its model calls, left behind when it ends (synthesis must not inherit
+        # it), and every line logged by the step names its specialist.
+        with serving(session.for_step(task.priority)), log_fields(specialist=task.agent.value):
             try:
                 result = await run_on_pool(self.resilience.pools[task.agent], analysts[task.agent], make_context,
                                            timeout_s=self.engine.step_timeout_s, retry=self.resilience.config.retry)
                 out, ctx, instance = result.output, result.context, result.instance
             except StepUnavailable as exc:
                 out, ctx, instance = await self._fallback(task, make_context, exc.reason)
-            finally:
-                STEP_PRIORITY.reset(priority)
         if out is None:
             response = _failed(task.agent, task.instruction, f"{task.agent.value} could not answer: {instance}")
         else:
@@ -280,18 +271,19 @@ class Supervisor:
             response.refused = list(ctx.refused)
             if response.refused and response.status == "success":
                 response.status = "partial"  # part of what was asked was withheld from this requester
-            session.refused += [n for n in ctx.refused if n not in session.refused]
+            for note in ctx.refused:  # the answer names them (AnswerNotes.withheld)
+                await session.emit(Withheld(request_id=session.request.id, agent=task.agent.value, text=note))
         response.duration_s = round(time.monotonic() - t0, 3)
         log.info("step %s (%s) %s in %.2fs on %s", task.id, task.agent.value, response.status, response.duration_s,
                  response.instance or "no instance", extra={"specialist": task.agent.value})
         await session.emit(StepFinished(request_id=session.request.id, step=task.id, agent=task.agent.value, status=response.status,
                                     duration_s=response.duration_s, summary=(response.summary or response.error or "")[:300]))
-        await session.flush_breaker_notices()
+        await session.flush()  # the breaker transitions the step caused, as warnings
         return response
 
     async def _fallback(self, task: AgentTask, make_context: Callable[[], AnalysisContext],
                         reason: str) -> tuple[AnalystOutput | None, AnalysisContext | None, str]:
-        """(output, context, instance-or-reason): the fallback analyst (offline, when Claude was the engine)."""
+        """(output, context, instance-or-reason): the pipeline's fallback analyst (offline, when a model was the engine)."""
         fallback = self.pipeline.analysts.fallback()
         if fallback is None:
             return None, None, reason
@@ -304,10 +296,10 @@ class Supervisor:
             log.exception("offline fallback for %s failed", task.agent.value)
             return None, ctx, f"{reason}; the offline analyst also failed ({type(exc).__name__})"
         out.engine = "offline-fallback"
-        out.degraded = f"{task.agent.value}: Claude unavailable ({reason}); answered by the offline analyst"
+        out.degraded = self.pipeline.analysts.fell_back(task.agent, reason)
         return out, ctx, "offline"
 
-    async def _ask(self, session: Session, analysts: Mapping[Specialist, Analyst], asker: AgentTask, target: Specialist, instruction: str,
+    async def _ask(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], asker: AgentTask, target: Specialist, instruction: str,
                    devices: list[str], query: SpecialistQuery | None = None) -> tuple[DataRequest, AgentResponse | None]:
         chain = asker.chain + [asker.agent.value]
         record = DataRequest(from_agent=asker.agent.value, to_agent=target.value, instruction=instruction, chain=chain + [target.value], outcome="answered")
@@ -344,9 +336,3 @@ class Supervisor:
 def _failed(agent: Specialist, task: str, error: str) -> AgentResponse:
     return AgentResponse(agent=agent, task=task, status="failure", error=error, confidence=0.0)
 
-
-def _claude_pipeline(claude: ClaudeBackend, inventory: Inventory, rules: Pipeline, offline: Mapping[Specialist, Analyst]) -> Pipeline:
-    """Claude's stages, imported only when a Claude backend exists (offline stays light)."""
-    from agents.llm.pipeline import claude_pipeline
-
-    return claude_pipeline(claude, inventory, rules, offline)

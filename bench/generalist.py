@@ -38,12 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anthropic import AsyncAnthropic  # noqa: E402
 
-from agents.config import EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig  # noqa: E402
-from agents.llm.backend import ClaudeBackend  # noqa: E402
+from agents.config import EngineConfig, LLMConfig, NetworkConfig  # noqa: E402
+from agents.engine import EngineOptions, build_engine  # noqa: E402
 from agents.llm.client import ClaudeClient  # noqa: E402
 from agents.llm.schemas import REPORT_MODELS, DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SynthesisOut  # noqa: E402
 from agents.models import Answer, Request, Specialist, Usage  # noqa: E402
-from agents.resilience.guard import Resilience  # noqa: E402
 from agents.specialists.base import definitions  # noqa: E402
 from agents.supervisor import Supervisor  # noqa: E402
 from agents.tools import build_toolbox  # noqa: E402
@@ -179,16 +178,15 @@ async def offline_run(scenario: str, question: str) -> Answer:
 
 async def specialists_run(api: FakeAnthropic, config: LLMConfig, scenario: str, question: str) -> tuple[Usage, float, list[str]]:
     sdk = AsyncAnthropic(base_url=api.url, api_key="bench", max_retries=0)
-    resilience = Resilience(ResilienceConfig())
-    claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=resilience), config)
     toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
+    engine = build_engine(EngineOptions(llm=config), toolbox, model=sdk)
     try:
         t0 = time.perf_counter()
-        answer = await Supervisor(toolbox, EngineConfig(), claude=claude, resilience=resilience).run(Request.from_text(question, role="operator"))
+        answer = await engine.run(Request.from_text(question, role="operator"))
         return answer.usage, time.perf_counter() - t0, [f.text for f in answer.findings]
     finally:
         toolbox.gateway.close()
-        await claude.aclose()
+        await engine.aclose()
 
 
 async def generalist_run(api: FakeAnthropic, config: LLMConfig, tier: str, scenario: str, question: str) -> tuple[Usage, float, list[str]]:

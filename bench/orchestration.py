@@ -40,14 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from anthropic import AsyncAnthropic  # noqa: E402
 
 from agents.config import EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig  # noqa: E402
-from agents.llm.backend import ClaudeBackend  # noqa: E402
-from agents.llm.client import ClaudeClient  # noqa: E402
+from agents.engine import Engine, EngineOptions, build_engine  # noqa: E402
 from agents.llm.pipeline import ClaudeRouter  # noqa: E402
 from agents.llm.schemas import GapList, PlanOut, PlanStepOut, RouteOut, SynthesisOut  # noqa: E402
 from agents.models import Answer, ExecutionMode, Plan, Request, RouteDecision, Specialist  # noqa: E402
 from agents.planner import phases_of, rule_plan  # noqa: E402
 from agents.resilience.guard import Resilience  # noqa: E402
-from agents.supervisor import Supervisor  # noqa: E402
 from agents.tools import build_toolbox  # noqa: E402
 from tests.fakes.anthropic_api import dynamic, error, overloaded, rate_limited, text, tool_use  # noqa: E402
 
@@ -184,19 +182,18 @@ def depth(plan: Plan, calls: dict[str, int], mode: ExecutionMode) -> int:
     return max(longest.values())
 
 
-def supervisor(api_url: str, case: Case, llm: LLMConfig, resilience: ResilienceConfig, engine: EngineConfig) -> Supervisor:
+def supervisor(api_url: str, case: Case, llm: LLMConfig, resilience: ResilienceConfig, engine: EngineConfig) -> Engine:
     sdk = AsyncAnthropic(base_url=api_url, api_key="bench", max_retries=llm.max_retries, timeout=llm.timeout_s)
-    res = Resilience(resilience)
-    claude = ClaudeBackend(ClaudeClient(llm, client=sdk, resilience=res), llm)
-    sup = Supervisor(build_toolbox(NetworkConfig()), engine, claude=claude, resilience=res)
-    sup.pipeline = replace(sup.pipeline, router=ClaudeRouter(claude, sup.toolbox.inventory, FixedRouter(case.decision)))
-    return sup
+    built = build_engine(EngineOptions(engine=engine, llm=llm, resilience=resilience), build_toolbox(NetworkConfig()), model=sdk)
+    assert built.claude is not None
+    sup = built.supervisor
+    sup.pipeline = replace(sup.pipeline, router=ClaudeRouter(built.claude, sup.toolbox.inventory, FixedRouter(case.decision)))
+    return built
 
 
-async def close(sup: Supervisor) -> None:
+async def close(sup: Engine) -> None:
     sup.toolbox.gateway.close()
-    if sup.claude is not None:
-        await sup.claude.aclose()
+    await sup.aclose()
 
 
 def role_calls(api: Any, since: int) -> int:

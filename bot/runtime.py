@@ -18,12 +18,11 @@ from contextlib import asynccontextmanager
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.access import allows
-from agents.llm.backend import ClaudeBackend, build_backend
+from agents.engine import Engine, build_engine
 from agents.models import Answer, Request, cut_question
 from agents.resilience.guard import Resilience
 from agents.router import load_model as load_router_model
 from agents.routing import route
-from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 from agents.tools.roles import ToolRoles
@@ -63,15 +62,17 @@ TITLE_CHARS = 80  # an assistant thread's title: the first question, cut to fit 
 
 class Runtime:
     def __init__(self, settings: Settings, client: AsyncWebClient, store: Store, toolbox: Toolbox,
-                 resilience: Resilience, claude: ClaudeBackend | None = None) -> None:
+                 resilience: Resilience, engine: Engine | None = None) -> None:
         self.settings = settings
         self.client = client
         self.store = store
         self.toolbox = toolbox
         self.resilience = resilience
-        self.claude = claude
-        self.supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
-                                     tool_roles=ToolRoles(settings.access.tool_roles))
+        # The engine the settings call for (agents/engine.py), unless the caller built one.
+        self.engine = engine or build_engine(settings, toolbox, resilience=resilience,
+                                             tool_roles=ToolRoles(settings.access.tool_roles))
+        self.claude = self.engine.claude
+        self.supervisor = self.engine.supervisor
         self.access = AccessControl(settings.access, self._group_members)
         self.tasks: set[asyncio.Task] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
@@ -109,7 +110,7 @@ class Runtime:
         # only when the specialists' examples changed), in a thread, so no listener's role check
         # waits for it on the event loop.
         await asyncio.to_thread(load_router_model)
-        return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
+        return cls(settings, client, store, toolbox, resilience)
 
     async def _group_members(self, group: str) -> list[str]:
         response = await self.client.usergroups_users_list(usergroup=group)
@@ -160,8 +161,7 @@ class Runtime:
         self.toolbox.gateway.close()
         self.changes.engine.close()
         await self.toolbox.external.aclose()  # the MCP servers' sessions (mcp_servers)
-        if self.claude is not None:
-            await self.claude.aclose()
+        await self.engine.aclose()
         await self.resilience.budget.flush()
         await self.store.close()
         await close_web_client(self.client)

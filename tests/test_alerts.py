@@ -9,8 +9,6 @@ from datetime import datetime, timezone
 from anthropic import AsyncAnthropic
 
 from agents.config import BreakerConfig, LLMConfig, ResilienceConfig, RetryConfig
-from agents.llm.backend import ClaudeBackend
-from agents.llm.client import ClaudeClient
 from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut, SynthesisOut
 from agents.models import Request
 from agents.resilience.guard import Resilience
@@ -45,8 +43,7 @@ async def claude_runtime(fake_slack, api, tmp_path, clock: Clock):
                                            provider_breaker=BreakerConfig(failure_threshold=1, recovery_timeout_s=30))
     resilience = Resilience(settings.resilience, clock=clock, wall_clock=clock)
     sdk = AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=0, timeout=10)
-    claude = ClaudeBackend(ClaudeClient(settings.llm, client=sdk, resilience=resilience), settings.llm)
-    return await make_runtime(settings, fake_slack, clock, resilience=resilience, claude=claude)
+    return await make_runtime(settings, fake_slack, clock, resilience=resilience, model=sdk)
 
 
 async def ask(rt, n: int):

@@ -15,12 +15,10 @@ import pytest
 from anthropic import AsyncAnthropic
 
 from agents.config import EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, RetryConfig
-from agents.llm.backend import ClaudeBackend
-from agents.llm.client import ClaudeClient
+from agents.engine import Engine, EngineOptions, build_engine
 from agents.llm.schemas import REPORT_MODELS, SynthesisOut
 from agents.models import Answer, Request, Specialist
 from agents.resilience.guard import Resilience
-from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from tests.fakes.anthropic_api import (
     fake_anthropic,  # noqa: F401
@@ -42,21 +40,22 @@ def report(agent: str, confidence: float = 0.9, **extra: Any) -> dict[str, Any]:
     return body
 
 
-def supervisor(api, *, engine: EngineConfig | None = None, resilience: ResilienceConfig | None = None, **llm: Any) -> Supervisor:
+def supervisor(api, *, engine: EngineConfig | None = None, resilience: ResilienceConfig | None = None, **llm: Any) -> Engine:
     config = LLMConfig(**{"router_margin": 0, "follow_ups": 0, **llm})
     res = Resilience(resilience or ResilienceConfig(retry=FAST))
     sdk = AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=config.max_retries, timeout=config.timeout_s)
-    claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=res), config)
-    return Supervisor(build_toolbox(NetworkConfig(), scenario="bgp-peer-down"), engine or EngineConfig(), claude=claude, resilience=res)
+    built = build_engine(EngineOptions(engine=engine or EngineConfig(), llm=config), build_toolbox(NetworkConfig(), scenario="bgp-peer-down"),
+                         resilience=res, model=sdk)
+    assert built.claude is not None
+    return built
 
 
-async def ask(sup: Supervisor, n: int = 1, **request: Any) -> list[Answer]:
+async def ask(sup: Engine, n: int = 1, **request: Any) -> list[Answer]:
     try:
         return list(await asyncio.gather(*(sup.run(Request.from_text(QUESTION, role="operator", **request)) for _ in range(n))))
     finally:
         sup.toolbox.gateway.close()
-        assert sup.claude is not None
-        await sup.claude.aclose()
+        await sup.aclose()
 
 
 async def test_confident_route_and_complete_reports_put_only_the_work_and_synthesis_on_the_path(fake_anthropic):

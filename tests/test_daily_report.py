@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from agents.config import NetworkConfig
+from agents.engine import build_engine
 from agents.resilience.guard import Resilience
 from agents.tools import build_toolbox
 from bot.config.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
@@ -54,12 +55,14 @@ def make_settings(tmp_path, *, scenario: str = "bgp-peer-down", store_url: str |
                     alerts=AlertsConfig(channel=ALERTS, min_runs=3))
 
 
-async def make_runtime(settings: Settings, fake, clock: Clock, *, resilience: Resilience | None = None, claude=None) -> Runtime:
-    """A runtime whose every clock is `clock` (the store's, the report's, the breakers' wall clock)."""
+async def make_runtime(settings: Settings, fake, clock: Clock, *, resilience: Resilience | None = None, model=None) -> Runtime:
+    """A runtime whose every clock is `clock` (the store's, the report's, the breakers' wall clock);
+    on Claude through `model` (an SDK client) when one is given, else on the engine the settings call for."""
     store = await Store(settings.store.url, clock=clock).open()
     resilience = resilience or Resilience(settings.resilience, wall_clock=clock)
-    runtime = Runtime(settings, web_client("xoxb-test", fake.api_url, 3), store, build_toolbox(settings.network),
-                      resilience, claude)
+    toolbox = build_toolbox(settings.network)
+    engine = build_engine(settings, toolbox, resilience=resilience, model=model) if model is not None else None
+    runtime = Runtime(settings, web_client("xoxb-test", fake.api_url, 3), store, toolbox, resilience, engine)
     runtime.reports.sources.clock = clock
     runtime.alerts.clock = clock
     runtime.scheduler = Scheduler(settings, store, runtime.post_daily_report, watch=runtime.alerts.check_success_rates,

@@ -12,9 +12,9 @@ import pytest
 from mypy import api as mypy_api
 
 from agents.catalogue import configure
+from agents.engine import build_engine
 from agents.models import Request, Specialist
 from agents.router import cache
-from agents.supervisor import Supervisor
 from bot.cli.main import cli
 from bot.cli.terminal import render_answer as render_terminal
 from bot.config.settings import load_settings
@@ -123,7 +123,6 @@ async def test_its_declared_hook_and_document_on_the_claude_path(documented, fak
     monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
     question = "which OS versions run on edge-rtr-01?"
     settings = load_settings(documented("llm:\n  router_margin: 100\n", **dict([_DOCUMENT_FIELD, _HOOK])))
-    from agents.llm.backend import build_backend
     from agents.llm.schemas import PlanOut, PlanStepOut, RouteOut, SynthesisOut, report_model
 
     report = report_model(Specialist("software"))
@@ -134,13 +133,12 @@ async def test_its_declared_hook_and_document_on_the_claude_path(documented, fak
                                                   confidence=0.8, releases={"17.9.4a": 1}, notes="# Release notes\n\n- 17.9.4a")))
     api.script("coordinator", text({"gaps": []}))
     api.script("synthesis", text(SynthesisOut(summary="edge-rtr-01 runs IOS XE 17.9.4a (software).", conflicts=[])))
-    backend = build_backend(settings.llm)
-    assert backend is not None
+    engine = build_engine(settings, make_toolbox("healthy", settings))
+    assert engine.name == "anthropic"
     try:
-        answer = await Supervisor(make_toolbox("healthy", settings), settings.engine, claude=backend).run(
-            Request.from_text(question, role="operator"))
+        answer = await engine.run(Request.from_text(question, role="operator"))
     finally:
-        await backend.aclose()
+        await engine.aclose()
     software = next(r for r in answer.responses if r.agent == "software")
     signed = "# Release notes\n\n- 17.9.4a\n\nChecked on edge-rtr-01 by the software specialist."
     assert software.engine == "claude" and software.result["notes"] == signed

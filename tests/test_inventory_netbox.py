@@ -16,7 +16,7 @@ from agents.network.live import LiveInventory
 from agents.network.sources import live_inventory
 from agents.network.sources.config import InventoryConfig, InventoryFilters
 from agents.network.sources.records import to_device
-from agents.progress import Notice, Routed
+from agents.progress import RecordingObserver, Routed
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from bot.config.settings import Settings
@@ -168,25 +168,21 @@ async def test_a_running_request_keeps_its_snapshot_and_the_next_one_sees_the_re
     toolbox = build_toolbox(settings.network, settings.audit, settings.thresholds, inventory=settings.inventory)
     live = toolbox.inventory
     assert isinstance(live, LiveInventory)
-    notices: list[str] = []
 
-    class RefreshMidRequest:
+    def refresh_mid_request(event) -> None:
         """At routing time, the source drops a device and the bot refreshes (as the scheduler would)."""
+        if isinstance(event, Routed) and "nb-edge-1" in {d["name"] for d in netbox._devices}:
+            netbox.remove_device("nb-edge-1")
+            assert live.refresh().removed == ["nb-edge-1"]
+            assert "nb-edge-1" in live  # this request's snapshot
 
-        async def emit(self, event) -> None:
-            if isinstance(event, Routed) and "nb-edge-1" in {d["name"] for d in netbox._devices}:
-                netbox.remove_device("nb-edge-1")
-                assert live.refresh().removed == ["nb-edge-1"]
-                assert "nb-edge-1" in live  # this request's snapshot
-            if isinstance(event, Notice):
-                notices.append(event.text)
-
+    seen = [RecordingObserver(on_event=refresh_mid_request) for _ in range(2)]
     supervisor = Supervisor(toolbox, settings.engine)
     try:
-        await supervisor.run(Request.from_text("is ghost-rtr-1 healthy?"), RefreshMidRequest())
-        await supervisor.run(Request.from_text("is ghost-rtr-1 healthy?"), RefreshMidRequest())
+        await supervisor.run(Request.from_text("is ghost-rtr-1 healthy?"), seen[0])
+        await supervisor.run(Request.from_text("is ghost-rtr-1 healthy?"), seen[1])
     finally:
         toolbox.gateway.close()
-    unknown = [n for n in notices if n.startswith("Unknown device")]
+    unknown = [n for s in seen for n in s.notices() if n.startswith("Unknown device")]
     assert len(unknown) == 2 and "nb-edge-1" in unknown[0] and "nb-edge-1" not in unknown[1]
     assert "nb-edge-1" not in live  # outside any request: the latest snapshot

@@ -11,14 +11,12 @@ import re
 from anthropic import AsyncAnthropic
 
 from agents.config import BreakerConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, RetryConfig
-from agents.llm.backend import ClaudeBackend
-from agents.llm.client import ClaudeClient
+from agents.engine import Engine, EngineOptions, build_engine
 from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut, SynthesisOut
 from agents.models import Request
-from agents.progress import ListSink
+from agents.progress import RecordingObserver
 from agents.resilience.breaker import BreakerState
 from agents.resilience.guard import Resilience
-from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from bot.metrics import exposition, registry_for
 from tests.fakes.anthropic_api import (
@@ -47,12 +45,11 @@ class Clock:
         return self.t
 
 
-def supervisor(api, *, resilience: Resilience, engine: EngineConfig | None = None, scenario="bgp-peer-down", **llm) -> Supervisor:
+def supervisor(api, *, resilience: Resilience, engine: EngineConfig | None = None, scenario="bgp-peer-down", **llm) -> Engine:
     config = LLMConfig(router_margin=0, follow_ups=0, planner="always", **llm)  # the scripted one-step plan
     sdk = AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=config.max_retries, timeout=config.timeout_s)
-    claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=resilience), config)
     toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
-    return Supervisor(toolbox, engine or EngineConfig(), claude=claude, resilience=resilience)
+    return build_engine(EngineOptions(engine=engine or EngineConfig(), llm=config), toolbox, resilience=resilience, model=sdk)
 
 
 def script_ok(api, *diagnosis):
@@ -62,9 +59,9 @@ def script_ok(api, *diagnosis):
     api.script("synthesis", text(SYNTH))
 
 
-async def close(sup: Supervisor):
+async def close(sup: Engine):
     sup.toolbox.gateway.close()
-    await sup.claude.aclose()
+    await sup.aclose()
 
 
 async def test_timed_out_step_is_retried_on_another_instance(fake_anthropic):
@@ -105,13 +102,13 @@ async def test_provider_breaker_sends_work_offline_and_recovers(fake_anthropic):
     clock = Clock()
     res = Resilience(ResilienceConfig(retry=FAST, provider_breaker=BreakerConfig(failure_threshold=3, recovery_timeout_s=30)), clock=clock)
     sup = supervisor(api, resilience=res, max_retries=0)
-    sink = ListSink()
+    sink = RecordingObserver()
     try:
         first = await sup.run(Request.from_text(QUESTION), sink)
         assert res.provider.current_state() == BreakerState.open
         calls = len(api.requests)
         assert calls == 3  # the breaker opened on the third failure; nothing after that reached the API
-        assert any("Circuit breaker llm-provider: closed -> open" in n.text for n in sink.of("notice"))
+        assert any("Circuit breaker llm-provider: closed -> open" in n for n in sink.notices("warning"))
         second = await sup.run(Request.from_text(QUESTION))
         assert len(api.requests) == calls
         assert second.status == "degraded" and any("circuit breaker is open" in n for n in second.notices)
@@ -159,13 +156,13 @@ async def test_excess_requests_queue_and_are_told_their_position(fake_anthropic)
     script_ok(api, slow(0.2, text(DIAG)))
     res = Resilience(ResilienceConfig(retry=FAST, max_concurrent_requests=1))
     sup = supervisor(api, resilience=res)
-    sinks = [ListSink() for _ in range(3)]
+    sinks = [RecordingObserver() for _ in range(3)]
     try:
         answers = await asyncio.gather(*(sup.run(Request.from_text(QUESTION), s) for s in sinks))
     finally:
         await close(sup)
     assert all(a.status == "ok" for a in answers)
-    queue_notes = [[n.text for n in s.of("notice") if n.text.startswith("Queued")] for s in sinks]
+    queue_notes = [[n for n in s.notices("info") if n.startswith("Queued")] for s in sinks]
     assert queue_notes[0] == []
     assert sorted(map(len, queue_notes[1:])) == [1, 2]
     # Two wait behind the running one: the second in line has exactly one request ahead of it.

@@ -2,9 +2,9 @@
 nothing else in the code is edited.
 
 It is routed to by the learned router (trained with its examples), planned, run offline (its own
-rules.py, or the generic analyst when it has none), run through Claude on the loopback Anthropic
-server (its report fields in the output schema, its name in the router's and ask_specialist's
-enums), and rendered in Slack and in the terminal.
+rules.py, or the generic analyst when it has none), run through Claude (the testing kit's scripted
+model behind the real anthropic SDK; its report fields in the output schema, its name in the
+router's and ask_specialist's enums), and rendered in Slack and in the terminal.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ import pytest
 from agents.catalogue import configure
 from agents.models import Request, Specialist
 from agents.router import cache
-from agents.supervisor import Supervisor
 from bot.cli.main import cli
 from bot.config.settings import load_settings
 from bot.server.app import start_bot
 from bot.slack.client import web_client
 from handlers.app import build_app
-from tests.fakes.anthropic_api import fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack  # noqa: F401
 from tests.test_slack_app import OPERATOR, SECRET, Bot, answer_message, texts
 
@@ -168,31 +166,30 @@ def test_a_broken_spec_is_a_config_error_naming_the_file(tmp_path, runner):
     assert "certificates/spec.yaml" in result.output and "tools" in result.output and "Traceback" not in result.output
 
 
-async def test_claude_routes_plans_and_runs_it_with_its_report_schema(sixth, fake_anthropic, monkeypatch, make_toolbox):
-    api = fake_anthropic
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
+async def test_claude_routes_plans_and_runs_it_with_its_report_schema(sixth, make_toolbox):
+    """With the package's testing kit, as a specialist's own test would: a scripted model behind the real SDK."""
     settings = load_settings(sixth(extra="llm:\n  router_margin: 100\n"))
-    from agents.llm.backend import build_backend
+    from agents.engine import build_engine
     from agents.llm.schemas import PlanOut, PlanStepOut, RouteOut, SynthesisOut, report_model
+    from agents.testing import ScriptedModel, final, tool_call
 
     report = report_model(Specialist("certificates"))
-    api.script("router", text(RouteOut(primary="certificates", specialists=["certificates"], devices=[DEVICE], reasoning="pki")))
-    api.script("planner", text(PlanOut(reasoning="one step", steps=[
-        PlanStepOut(id="s1", agent="certificates", instruction=QUESTION, devices=[DEVICE], depends_on=[])])))
-    api.script("specialist:certificates", tool_use(("get_device_config", {"device": DEVICE, "section": "crypto pki"})),
-               text(report(summary="One certificate expires in 12 days.", findings=[], recommendations=[], confidence=0.8,
-                           expiring=[f"{DEVICE} TP-SELF-SIGNED"])))
-    api.script("coordinator", text({"gaps": []}))
-    api.script("synthesis", text(SynthesisOut(summary="The self-signed certificate on edge-rtr-01 expires in 12 days (certificates).",
-                                              conflicts=[])))
-    backend = build_backend(settings.llm)
-    assert backend is not None
-    toolbox = make_toolbox("healthy", settings)
-    try:
-        answer = await Supervisor(toolbox, settings.engine, claude=backend).run(Request.from_text(QUESTION, role="operator"))
-    finally:
-        await backend.aclose()
+    async with ScriptedModel() as api:
+        api.script("router", final(RouteOut(primary="certificates", specialists=["certificates"], devices=[DEVICE], reasoning="pki")))
+        api.script("planner", final(PlanOut(reasoning="one step", steps=[
+            PlanStepOut(id="s1", agent="certificates", instruction=QUESTION, devices=[DEVICE], depends_on=[])])))
+        api.script("specialist:certificates", tool_call("get_device_config", device=DEVICE, section="crypto pki"),
+                   final(report(summary="One certificate expires in 12 days.", findings=[], recommendations=[], confidence=0.8,
+                                expiring=[f"{DEVICE} TP-SELF-SIGNED"])))
+        api.script("coordinator", final({"gaps": []}))
+        api.script("synthesis", final(SynthesisOut(summary="The self-signed certificate on edge-rtr-01 expires in 12 days (certificates).",
+                                                   conflicts=[])))
+        toolbox = make_toolbox("healthy", settings)
+        engine = build_engine(settings, toolbox, model=api.client())
+        try:
+            answer = await engine.run(Request.from_text(QUESTION, role="operator"))
+        finally:
+            await engine.aclose()
     certs = next(r for r in answer.responses if r.agent == "certificates")
     assert certs.engine == "claude" and certs.result is not None and certs.result["expiring"] == [f"{DEVICE} TP-SELF-SIGNED"]
     assert answer.primary == "certificates" and "expires in 12 days" in answer.summary

@@ -11,7 +11,7 @@ import pytest
 from agents.config import EngineConfig, ResilienceConfig, RetryConfig
 from agents.models import ExecutionMode, PlanStep, Request, Specialist
 from agents.planner import PlanError, choose_mode, finalise, phases_of
-from agents.progress import ListSink
+from agents.progress import RecordingObserver
 from agents.resilience.guard import Resilience
 from agents.severity import Severity
 from agents.specialists.base import AnalystOutput, finding
@@ -117,7 +117,7 @@ async def test_a_crashing_specialist_is_named_and_the_rest_still_answer(make_too
     async def broken(ctx):
         raise RuntimeError("bug")
 
-    sink = ListSink()
+    sink = RecordingObserver()
     sup = Supervisor(make_toolbox("wan-congestion"), analysts={**OFFLINE_ANALYSTS, P: broken}, resilience=fast_resilience())
     answer = await sup.run(Request.from_text("why is the branch office slow?"), sink)
     assert answer.status == "partial"
@@ -168,9 +168,9 @@ async def test_severity_most_severe_wins_with_votes_and_conflict(make_toolbox):
 
 
 async def test_progress_events_are_typed_and_ordered(make_toolbox):
-    sink = ListSink()
+    sink = RecordingObserver()
     await Supervisor(make_toolbox("wan-congestion")).run(Request.from_text("why is the branch office slow?"), sink)
-    kinds = [e.kind for e in sink.events]
+    kinds = sink.kinds()
     assert kinds[0] == "routed" and kinds[1] == "planned" and kinds[-1] == "finished"
     assert "tool_called" in kinds and "agent_asked" in kinds
     assert kinds.index("step_started") < kinds.index("step_finished")

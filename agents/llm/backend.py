@@ -1,4 +1,6 @@
-"""Wiring of the Claude backend into the supervisor: provider choice and offline fallback."""
+"""The Claude backend as the engine holds it: the client, the LLM settings, a usage meter per
+request and the investigator every specialist's step runs on. Built by agents/engine.py
+`build_engine`, which decides whether Claude is used at all."""
 
 from __future__ import annotations
 
@@ -6,10 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agents.config import LLMConfig
-from agents.llm import provider_enabled
 from agents.llm.client import ClaudeClient
 from agents.llm.investigation import investigate
-from agents.resilience.guard import Resilience
 from agents.specialists.base import AnalysisContext, AnalystOutput
 from agents.usage import UsageMeter
 
@@ -37,9 +37,3 @@ class ClaudeBackend:
 
         return analyse
 
-
-def build_backend(config: LLMConfig, resilience: Resilience | None = None) -> ClaudeBackend | None:
-    """The Claude backend when the provider is enabled (auto: ANTHROPIC_API_KEY is set), else None."""
-    if not provider_enabled(config):
-        return None
-    return ClaudeBackend(ClaudeClient(config, resilience=resilience), config)

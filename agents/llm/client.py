@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agents.config import LLMConfig, TierConfig
+from agents.context import step_priority
 from agents.failures import FailureKind, LLMUnavailable
 from agents.network.budget import step_time_left
 from agents.resilience.deadline import time_left
-from agents.resilience.gate import STEP_PRIORITY
 from agents.resilience.guard import BREAKER_KIND, Resilience
 from agents.usage import UsageMeter
 
@@ -189,7 +189,7 @@ class ClaudeClient:
             raise LLMUnavailable("breaker_open", f"the Claude circuit breaker{which} is open; next trial in {provider.retry_in():.0f}s")
         outcome: str | None = None
         try:
-            async with guard.llm_slots.slot(priority=STEP_PRIORITY.get()):
+            async with guard.llm_slots.slot(priority=step_priority()):
                 result = await self._send(call)
             outcome = "invalid_output" if isinstance(result, ValidationError) else "ok"
             return result

@@ -1,14 +1,16 @@
 """The supervisor's stages on Claude, each with the rule stage as its fallback.
 
 A Claude stage asks the model and, when the model cannot answer (LLMUnavailable: provider down,
-budget spent, invalid output; PlanError: a plan that does not fit), says so in the session and
-answers with the rule stage it was given. Built once per supervisor by `claude_pipeline`.
+budget spent, invalid output; PlanError: a plan that does not fit), answers with the rule stage it
+was given, through agents/pipeline.py `falling_back` (which says so, live and in the answer).
+Built once per engine by `claude_pipeline` (agents/engine.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
+from agents.context import RequestContext
 from agents.failures import LLMUnavailable
 from agents.llm import roles
 from agents.llm.backend import ClaudeBackend
@@ -23,15 +25,15 @@ from agents.pipeline import (
     Router,
     Summary,
     Synthesiser,
+    falling_back,
 )
 from agents.planner import PlanError, claude_plans
-from agents.session import Session
 from agents.usage import UsageMeter
 
 
-def _meter(session: Session) -> UsageMeter:
-    assert session.meter is not None, "claude_pipeline gives every session a meter"
-    return session.meter
+def _meter(context: RequestContext) -> UsageMeter:
+    assert context.meter is not None, "claude_pipeline gives every request a meter"
+    return context.meter
 
 
 class ClaudeRouter:
@@ -40,30 +42,33 @@ class ClaudeRouter:
     def __init__(self, backend: ClaudeBackend, inventory: Inventory, fallback: Router) -> None:
         self.backend, self.inventory, self.fallback = backend, inventory, fallback
 
-    async def route(self, session: Session, question: str) -> RouteDecision:
-        decision = await self.fallback.route(session, question)
+    async def route(self, context: RequestContext, question: str) -> RouteDecision:
+        decision = await self.fallback.route(context, question)
         if not self.backend.config.claude_routes(decision.confidence, decision.margin):
             return decision
-        try:
-            return await roles.route(self.backend.client, self.backend.config, _meter(session), question, self.inventory, decision)
-        except LLMUnavailable as exc:
-            await session.degrade(f"Claude routing unavailable ({exc}); used the offline router")
+
+        async def rules() -> RouteDecision:
             return decision
+
+        return await falling_back(
+            context, lambda: roles.route(self.backend.client, self.backend.config, _meter(context), question, self.inventory, decision),
+            rules, lambda exc: f"Claude routing unavailable ({exc}); used the offline router")
 
 
 class ClaudePlanner:
     def __init__(self, backend: ClaudeBackend, inventory: Inventory, fallback: Planner) -> None:
         self.backend, self.inventory, self.fallback = backend, inventory, fallback
 
-    async def plan(self, session: Session, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
+    async def plan(self, context: RequestContext, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
+        def rules() -> Awaitable[Plan]:
+            return self.fallback.plan(context, decision, devices, requested)
+
         if not claude_plans(self.backend.config, decision):  # a confident route's rule plan is certain: no call on the path
-            return await self.fallback.plan(session, decision, devices, requested)
-        try:
-            return await roles.plan(self.backend.client, self.backend.config, _meter(session), session.request.question, decision,
-                                    devices, self.inventory, requested)
-        except (LLMUnavailable, PlanError) as exc:
-            await session.degrade(f"Claude plan not usable ({exc}); used the rule planner")
-            return await self.fallback.plan(session, decision, devices, requested)
+            return await rules()
+        return await falling_back(
+            context, lambda: roles.plan(self.backend.client, self.backend.config, _meter(context), context.request.question, decision,
+                                        devices, self.inventory, requested),
+            rules, lambda exc: f"Claude plan not usable ({exc}); used the rule planner", failures=(LLMUnavailable, PlanError))
 
 
 class ClaudeAnalysts:
@@ -72,12 +77,15 @@ class ClaudeAnalysts:
     def __init__(self, backend: ClaudeBackend, offline: Mapping[Specialist, Analyst]) -> None:
         self.backend, self.offline = backend, offline
 
-    def for_session(self, session: Session) -> Mapping[Specialist, Analyst]:
-        investigate = self.backend.investigator(_meter(session))
+    def for_request(self, context: RequestContext) -> Mapping[Specialist, Analyst]:
+        investigate = self.backend.investigator(_meter(context))
         return {agent: investigate for agent in self.offline}
 
     def fallback(self) -> Mapping[Specialist, Analyst] | None:
         return self.offline
+
+    def fell_back(self, agent: Specialist, reason: str) -> str:
+        return f"{agent.value}: Claude unavailable ({reason}); answered by the offline analyst"
 
 
 class ClaudeCoordinator:
@@ -86,31 +94,32 @@ class ClaudeCoordinator:
     def __init__(self, backend: ClaudeBackend, fallback: Coordinator) -> None:
         self.backend, self.fallback = backend, fallback
 
-    async def follow_ups(self, session: Session, responses: list[AgentResponse]) -> list[FollowUp]:
+    async def follow_ups(self, context: RequestContext, responses: list[AgentResponse]) -> list[FollowUp]:
         config = self.backend.config
         if config.follow_ups == 0:
             return []
         if config.coordinator == "on_gaps" and not roles.visible_gaps(responses, config.coordinator_confidence):
             return []  # nothing for the coordinator to close: its call would only delay the answer
-        try:
-            found = await roles.gaps(self.backend.client, self.backend.config, _meter(session), session.request.question, responses)
-        except LLMUnavailable as exc:
-            await session.degrade(f"Claude coordinator unavailable ({exc}); no follow-ups")
-            return await self.fallback.follow_ups(session, responses)
-        return [FollowUp(agent=g.agent, instruction=g.instruction, reason=g.reason) for g in found.gaps[: self.backend.config.follow_ups]]
+
+        async def claude() -> list[FollowUp]:
+            found = await roles.gaps(self.backend.client, config, _meter(context), context.request.question, responses)
+            return [FollowUp(agent=g.agent, instruction=g.instruction, reason=g.reason) for g in found.gaps[: config.follow_ups]]
+
+        return await falling_back(context, claude, lambda: self.fallback.follow_ups(context, responses),
+                                  lambda exc: f"Claude coordinator unavailable ({exc}); no follow-ups")
 
 
 class ClaudeSynthesiser:
     def __init__(self, backend: ClaudeBackend, fallback: Synthesiser) -> None:
         self.backend, self.fallback = backend, fallback
 
-    async def summarise(self, session: Session, answer: Answer) -> Summary | None:
-        try:
-            out = await roles.synthesis(self.backend.client, self.backend.config, _meter(session), answer)
-        except LLMUnavailable as exc:
-            await session.degrade(f"Claude synthesis unavailable ({exc}); the summary was assembled by rules")
-            return await self.fallback.summarise(session, answer)
-        return Summary(text=out.summary, conflicts=list(out.conflicts))
+    async def summarise(self, context: RequestContext, answer: Answer) -> Summary | None:
+        async def claude() -> Summary | None:
+            out = await roles.synthesis(self.backend.client, self.backend.config, _meter(context), answer)
+            return Summary(text=out.summary, conflicts=list(out.conflicts))
+
+        return await falling_back(context, claude, lambda: self.fallback.summarise(context, answer),
+                                  lambda exc: f"Claude synthesis unavailable ({exc}); the summary was assembled by rules")
 
 
 def claude_pipeline(backend: ClaudeBackend, inventory: Inventory, rules: Pipeline, offline: Mapping[Specialist, Analyst]) -> Pipeline:

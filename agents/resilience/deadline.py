@@ -6,20 +6,20 @@ promise that (a step retries on other instances, the SDK retries inside one call
 supervisor sets one cutoff per request here, a little before the deadline, and every call is
 bounded by what is left of it: a call that would start after the cutoff is refused at once and a
 call in flight at the cutoff is cut, both as `LLMUnavailable("deadline")`, which sends the work to
-the offline rules. A context variable, like the step priority, so no call signature changes.
+the offline rules. Carried by the request's context (agents/context.py `current_request`), like
+the step priority, so no call signature changes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 
-# Monotonic time by which the current request's Claude calls must have ended; None: no cutoff.
-CALL_DEADLINE: ContextVar[float | None] = ContextVar("noc_call_deadline", default=None)
+from agents.context import current_request
 
 
 def time_left(clock: Callable[[], float] = time.monotonic) -> float | None:
     """Seconds until the current request's cutoff (negative once passed); None without one."""
-    deadline = CALL_DEADLINE.get()
+    request = current_request()
+    deadline = request.call_deadline if request is not None else None
     return None if deadline is None else deadline - clock()

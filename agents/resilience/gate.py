@@ -12,7 +12,7 @@ milestones a waiter's last figure stands, and "next in line" is always told.
 Why priorities and not plain FIFO: when the limits bind, the step on the critical path (the
 primary specialist, and whatever it waits for) should not queue behind a runbook lookup that
 nothing waits on. The planner sets each step's priority; the step's LLM calls carry it through
-`STEP_PRIORITY`, a context variable, so the Claude client needs no new argument.
+the request's context (agents/context.py `step_priority`), so the Claude client needs no new argument.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import itertools
 from bisect import insort
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from agents.context import DEFAULT_PRIORITY
+
 PositionCallback = Callable[[int], Awaitable[None]]
-DEFAULT_PRIORITY = 3
-# The priority of the plan step running in this task (set by the supervisor around each step).
-STEP_PRIORITY: ContextVar[int] = ContextVar("step_priority", default=DEFAULT_PRIORITY)
 # Queue positions (1 = next in line) at which a waiter is told again, besides when it joins.
 MILESTONES = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500)
 

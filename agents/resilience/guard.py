@@ -2,7 +2,7 @@
 and the numbers the metrics endpoint and the health report read.
 
 Breaker transitions are logged, counted, kept in a short history, and reported as progress
-notices to whichever request caused them (through a context variable the supervisor sets).
+notices to whichever request caused them (its context, agents/context.py `current_request`).
 Listeners (`listeners`) hear every transition too: the bot hangs its live alerts and the stored
 breaker history there, so this package needs to know nothing about Slack or the store.
 """
@@ -13,14 +13,15 @@ import logging
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Histogram
 
 from agents.config import ResilienceConfig
+from agents.context import current_request
 from agents.models import Specialist
+from agents.progress import Notice
 from agents.resilience.breaker import BreakerState, CircuitBreaker
 from agents.resilience.budget import DailyBudget
 from agents.resilience.gate import RequestGate
@@ -39,9 +40,6 @@ def answer_confidence() -> Histogram:
     The label is `agent`, never `instance`/`job`, which Prometheus sets on every scraped series."""
     return Histogram("noc_answer_confidence_ratio", "Confidence of specialist answers (0-1)", ["agent"],
                      buckets=CONFIDENCE_BUCKETS, registry=None)
-
-# The notices list of the request being served; breaker transitions append to it.
-CURRENT_NOTICES: ContextVar[list[str] | None] = ContextVar("noc_current_notices", default=None)
 
 # LLMUnavailable kinds -> breaker failure kinds
 BREAKER_KIND = {"rate_limit": "rate_limit", "overloaded": "overloaded", "server_error": "server_error", "timeout": "timeout",
@@ -83,7 +81,7 @@ class Resilience:
             for name in config.endpoints}
         self.budget = DailyBudget(config.daily_token_budget, config.timezone, clock=wall_clock)
         self.requests = RequestGate(config.max_concurrent_requests)
-        # LLM calls beyond the limit wait by their step's priority (gate.STEP_PRIORITY), like requests.
+        # LLM calls beyond the limit wait by their step's priority (the request context's), like requests.
         self.llm_slots = RequestGate(config.llm_call_limit())
         self.llm_tokens: Counter[tuple[str, str]] = Counter()  # (model, type) -> tokens
         self.llm_cost: defaultdict[str, float] = defaultdict(float)  # model -> USD
@@ -99,9 +97,10 @@ class Resilience:
         event = BreakerEvent(self.wall_clock(), breaker.name, old.value, new.value, reason)
         self.events.append(event)
         self.transitions[(breaker.name, new.value)] += 1
-        notices = CURRENT_NOTICES.get()
-        if notices is not None:
-            notices.append(f"Circuit breaker {breaker.name}: {old.value} -> {new.value} ({reason})")
+        request = current_request()
+        if request is not None:  # said to the request that moved it, at its next step's end (may run under the breaker's lock)
+            request.raise_soon(Notice(request_id=request.request.id, level="warning", breaker=True,
+                                      text=f"Circuit breaker {breaker.name}: {old.value} -> {new.value} ({reason})"))
         for listener in list(self.listeners):
             try:
                 listener(event)

@@ -53,24 +53,15 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
 
 
 async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
-    from agents.llm import provider_enabled
-    from agents.resilience.guard import Resilience
-    from agents.supervisor import Supervisor
+    from agents.engine import build_engine  # the Claude SDK is imported only when Claude is used
 
-    resilience = Resilience(settings.resilience)
-    claude = None
-    if provider_enabled(settings.llm):  # the Claude SDK is imported only when Claude is used
-        from agents.llm.backend import build_backend
-
-        claude = build_backend(settings.llm, resilience)
+    engine = build_engine(settings, toolbox, tool_roles=ToolRoles(settings.access.tool_roles))
     try:
-        return await Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
-                                tool_roles=ToolRoles(settings.access.tool_roles)).run(request, sink)
+        return await engine.run(request, sink)
     finally:
         toolbox.gateway.close()
         await toolbox.external.aclose()  # the MCP servers' sessions (mcp_servers)
-        if claude is not None:
-            await claude.aclose()
+        await engine.aclose()
 
 
 @click.command("route")

@@ -65,24 +65,21 @@ def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: st
 
 
 async def _run(settings, cases, cases_dir: Path, corpus: Path):
+    from agents.engine import build_engine
     from agents.evals.runner import run_suite
-    from agents.llm import provider_enabled
+    from agents.llm import provider_enabled  # the Claude engine only when configured (an API key is set)
     from agents.resilience.guard import Resilience
-    from agents.supervisor import Supervisor
 
     resilience = Resilience(settings.resilience)
-    claude = None
-    if provider_enabled(settings.llm):  # the Claude engine only when configured (an API key is set)
-        from agents.llm.backend import build_backend
-
-        claude = build_backend(settings.llm, resilience)
+    engines = []  # one per case's toolbox, one guard for the run; each closes its own model client
 
     async def ask(toolbox: Toolbox, request: Request) -> Answer:
-        supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience, tool_roles=ToolRoles(settings.access.tool_roles))
-        return await supervisor.run(request)
+        engine = build_engine(settings, toolbox, resilience=resilience, tool_roles=ToolRoles(settings.access.tool_roles))
+        engines.append(engine)
+        return await engine.run(request)
 
     try:
-        return await run_suite(cases, cases_dir, corpus, ask, engine="claude" if claude is not None else "offline")
+        return await run_suite(cases, cases_dir, corpus, ask, engine="claude" if provider_enabled(settings.llm) else "offline")
     finally:
-        if claude is not None:
-            await claude.aclose()
+        for engine in engines:
+            await engine.aclose()

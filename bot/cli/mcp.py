@@ -65,26 +65,17 @@ def serve(ctx: click.Context, use_http: bool, host: str | None, port: int | None
 @asynccontextmanager
 async def running_service(settings: Settings, toolbox: Any, stdio_caller: Caller | None = None) -> AsyncIterator[McpService]:
     """The service with its store, Claude client and supervisor open; all closed on the way out."""
-    from agents.llm import provider_enabled
-    from agents.resilience.guard import Resilience
-    from agents.supervisor import Supervisor
+    from agents.engine import build_engine
     from bot.store import Store
 
     store = await Store.from_config(settings.store).open()
-    resilience = Resilience(settings.resilience)
-    claude = None
-    if provider_enabled(settings.llm):
-        from agents.llm.backend import build_backend
-
-        claude = build_backend(settings.llm, resilience)
-    supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience, tool_roles=ToolRoles(settings.access.tool_roles))
+    engine = build_engine(settings, toolbox, tool_roles=ToolRoles(settings.access.tool_roles))
     try:
-        yield McpService(settings, toolbox, store, supervisor=supervisor, stdio_caller=stdio_caller)
+        yield McpService(settings, toolbox, store, supervisor=engine.supervisor, stdio_caller=stdio_caller)
     finally:
         toolbox.gateway.close()
         await toolbox.external.aclose()
-        if claude is not None:
-            await claude.aclose()
+        await engine.aclose()
         await store.close()
 
 
