@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,11 @@ from agents.access import ToolRoles
 from agents.models import Answer, Request
 from agents.tools.network import Toolbox
 from bot.cli.support import fail, settings_of
+from bot.config.settings import Settings
+
+if TYPE_CHECKING:  # imported when the command runs: `noc --help` does not load the eval suite
+    from agents.evals.cases import EvalCase
+    from agents.evals.runner import EvalSuiteReport
 
 
 @click.command("eval")
@@ -64,7 +71,7 @@ def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: st
         sys.exit(1)
 
 
-async def _run(settings, cases, cases_dir: Path, corpus: Path):
+async def _run(settings: Settings, cases: Sequence[EvalCase], cases_dir: Path, corpus: Path) -> EvalSuiteReport:
     from agents.evals.runner import run_suite
     from agents.llm import provider_enabled
     from agents.resilience.guard import Resilience
