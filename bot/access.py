@@ -31,7 +31,9 @@ class Decision:
 
 
 def _matches(value: str | None, patterns: list[str]) -> bool:
-    return bool(value) and any(fnmatch.fnmatchcase(value, p) for p in patterns)
+    if not value:  # an unknown channel or team matches no pattern, not even "*"
+        return False
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
 
 
 class AccessControl:

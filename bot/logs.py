@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime
+from types import TracebackType
 
 from agents.log_context import FIELDS, current_log_fields
 from bot.config.secret_mask import mask_credentials
@@ -38,7 +39,9 @@ class OneLineFormatter(logging.Formatter):
     Tracebacks are still written at NOC_LOG_LEVEL=DEBUG, for whoever debugs the bot itself.
     """
 
-    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+    def formatException(  # noqa: N802 (logging's name)
+        self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+    ) -> str:
         if logging.getLogger().isEnabledFor(logging.DEBUG):
             return super().formatException(ei)
         first = str(ei[1]).splitlines()[0] if ei and str(ei[1]) else ""

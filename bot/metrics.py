@@ -18,10 +18,12 @@ and device reads are counted where they happen and read here; the process collec
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
@@ -30,7 +32,7 @@ from agents.resilience.guard import DEFAULT_ENDPOINT, Resilience
 
 # No `<name>_created` gauge beside every counter and histogram: in the text format they are a
 # second series per label set that no query uses (Prometheus itself ignores them there).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves this one unannotated
 
 REQUEST_BUCKETS_S = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)  # a question: offline in ms, with Claude in tens of s
 HTTP_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)  # Slack wants its ack within 3 s
@@ -68,13 +70,31 @@ class BotMetrics:
 HEALTH_LEVEL = {"healthy": 0, "degraded": 1, "failed": 2}
 
 
-class NocCollector(Collector):
-    def __init__(self, resilience: Resilience, slack: Any = None, gateway: Any = None) -> None:
-        self.resilience = resilience
-        self.slack = slack  # bot.slack.client.SlackCallObserver, if any
-        self.gateway = gateway  # agents.network.gateway.Gateway, if any
+class SlackCounts(Protocol):
+    """What the collector reads of bot.slack.client.SlackCallObserver (metrics sits below bot.slack)."""
 
-    def collect(self):
+    @property
+    def rate_limited(self) -> Mapping[str, int]: ...
+
+    @property
+    def errors(self) -> Mapping[tuple[str, str], int]: ...
+
+
+class ReadCounts(Protocol):
+    """What the collector reads of agents.network.gateway.Gateway: reads by (read, outcome)."""
+
+    @property
+    def outcomes(self) -> Mapping[tuple[str, str], int]: ...
+
+
+class NocCollector(Collector):
+    def __init__(self, resilience: Resilience, slack: SlackCounts | None = None,
+                 gateway: ReadCounts | None = None) -> None:
+        self.resilience = resilience
+        self.slack = slack
+        self.gateway = gateway
+
+    def collect(self) -> Iterator[Metric]:
         r = self.resilience
         labels = ["agent", "pool_instance"]
         tasks = CounterMetricFamily("noc_agent_tasks", "Specialist tasks by outcome", labels=labels + ["status"])
@@ -145,7 +165,7 @@ class NocCollector(Collector):
         yield GaugeMetricFamily("noc_requests_queued", "Requests waiting for a slot", value=r.requests.queued)
         yield from self._slack_and_devices()
 
-    def _slack_and_devices(self):
+    def _slack_and_devices(self) -> Iterator[Metric]:
         limited = CounterMetricFamily("noc_slack_api_rate_limited", "Slack Web API answers 429 (each retry counts)",
                                       labels=["method"])
         errors = CounterMetricFamily("noc_slack_api_errors", "Slack Web API errors (ok: false, 5xx, no answer)",
@@ -163,7 +183,8 @@ class NocCollector(Collector):
         yield from (limited, errors, reads)
 
 
-def registry_for(resilience: Resilience, *, bot: BotMetrics | None = None, slack: Any = None, gateway: Any = None,
+def registry_for(resilience: Resilience, *, bot: BotMetrics | None = None, slack: SlackCounts | None = None,
+                 gateway: ReadCounts | None = None,
                  process: bool = False) -> CollectorRegistry:
     """The registry /metrics serves: the collector, the task durations, the bot's own metrics and
     (`process`: the running bot) the process and platform collectors."""

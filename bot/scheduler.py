@@ -53,7 +53,8 @@ class ReportSchedule:
 
     def next_fire(self, after: datetime) -> datetime | None:
         """The first fire time at or after `after`."""
-        return self.trigger.get_next_fire_time(None, after.astimezone(self.tz))
+        fire: datetime | None = self.trigger.get_next_fire_time(None, after.astimezone(self.tz))
+        return fire
 
     def previous_fire(self, at: datetime) -> datetime | None:
         """The last fire time at or before `at` (None if there was none within a year)."""

@@ -17,6 +17,7 @@ from agents.lab import get_scenario
 from bot.config.settings import AlertsConfig
 from bot.triage.intake import InvestigationLimiter
 from bot.triage.lab_alert import scenario_payload
+from bot.triage.payloads import AlertmanagerPayload, from_alertmanager
 from tests.fakes.slack_api import (
     BOT_ID,
     fake_slack,  # noqa: F401
@@ -203,3 +204,23 @@ async def test_the_daily_report_lists_the_days_alerts_and_their_triage(bot, fake
     [alert] = report.changes.alerts
     assert alert.name == "BGPSessionDown" and alert.device == "branch-rtr-01" and "confidence" in alert.outcome
     assert "BGPSessionDown on branch-rtr-01 (open)" in render_text(report)
+
+
+async def test_an_alert_resumed_after_its_channels_were_unset_is_stored_not_posted_nowhere(bot, fake_slack):
+    """A process stopped after storing an alert's row but before posting its thread, and the alerts
+    and report channels were then removed from the settings: the resumed notification has nowhere
+    to go, so it is stored and done (as a new one would be), not retried forever with posts that
+    name no channel (mypy found `_resume` passing a channel that may be None on as a str)."""
+    store, triage = bot.runtime.store, bot.runtime.triage
+    group = from_alertmanager(AlertmanagerPayload.model_validate(BGP_DOWN))
+    inbox_id = await store.accept_alert(group.key, group.model_dump())
+    alert_id = await store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,
+                                      fingerprint=group.key, payload=group.model_dump())
+    await store.advance_alert(inbox_id, "accepted", alert_id=alert_id)
+    bot.runtime.settings.alerts.channel = None
+    bot.runtime.settings.report.channel = None
+
+    row = next(r for r in await store.alert_inbox() if r["id"] == inbox_id)
+    assert await triage.process(group, row) == "stored"
+    assert [(r["state"], r["outcome"], r["attempts"]) for r in await store.alert_inbox() if r["id"] == inbox_id] == [("done", "stored", 0)]
+    assert fake_slack.calls_to("chat.postMessage") == []

@@ -41,7 +41,7 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 NOT_HERE = "That change was not found here."
-Spawn = Callable[[Awaitable[None], str], Any]
+Spawn = Callable[[Awaitable[Any], str], object]  # the runtime's: the job's result is not used
 
 
 class ChangeDesk:
@@ -129,8 +129,9 @@ class ChangeDesk:
         if gate is not None:  # the change record is not approved (yet): the proposal stays pending
             await self._step(proposal, "approve-refused", gate, user)
             return gate
-        lease = {"holder": self.holder, "lease_s": self.lease_s} if approve else {}
-        if not await self.store.transition(proposal, "pending", "approved" if approve else "rejected", approver=user, **lease):
+        holder, lease_s = (self.holder, self.lease_s) if approve else (None, None)  # who applies it holds its lease
+        if not await self.store.transition(proposal, "pending", "approved" if approve else "rejected", approver=user,
+                                           holder=holder, lease_s=lease_s):
             return f"Change {proposal.id} was decided by someone else a moment ago; nothing was done."
         await self._step(proposal, "approved" if approve else "rejected", f"{verb}d", user)
         await self._refresh(proposal)

@@ -7,12 +7,13 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from agents.access import ROLE_ORDER
 from agents.models import Answer, ExecutionMode, Request
-from agents.progress import NullSink
+from agents.progress import NullSink, ProgressSink
 from agents.router import load_model as load_router_model
 from agents.routing import route
 from agents.tools.network import Toolbox
@@ -52,7 +53,7 @@ def ask(ctx: click.Context, question: str, scenario: str | None, mode: str | Non
     sys.exit(1 if answer.status == "failed" else 0)
 
 
-async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink) -> Answer:
+async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink: ProgressSink) -> Answer:
     from agents.engine import build_engine  # the Claude SDK is imported only when Claude is used
 
     engine = build_engine(settings, toolbox, tool_roles=ToolRoles(settings.access.tool_roles))
@@ -74,7 +75,7 @@ def route_cmd(ctx: click.Context, question: str, as_json: bool) -> None:
         fail('route needs a question, e.g. noc route "is telnet enabled anywhere?"')
     toolbox = toolbox_of(ctx, None)
     decision = route(Request.from_text(question).question, toolbox.inventory)
-    data = {"primary": decision.primary.value, "specialists": [s.value for s in decision.specialists], "devices": decision.devices,
+    data: dict[str, Any] = {"primary": decision.primary.value, "specialists": [s.value for s in decision.specialists], "devices": decision.devices,
             "unknown_devices": decision.unknown_devices, "scores": decision.scores, "confidence": decision.confidence,
             "margin": decision.margin, "method": decision.method}
     if as_json:

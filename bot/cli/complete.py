@@ -10,6 +10,8 @@ completes no names. Any problem completes nothing: a broken config must not brea
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from click.shell_completion import CompletionItem
 
@@ -36,7 +38,7 @@ def complete_device(ctx: click.Context, param: click.Parameter, incomplete: str)
     return [CompletionItem(name) for name in device_names(ctx) if name.startswith(incomplete)]
 
 
-def complete_tool_argument(tool: str):
+def complete_tool_argument(tool: str) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
     """A completer for a tool's `name=value` words: argument names, then their values (devices
     from the inventory, choices from the declaration)."""
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,11 @@ from agents.models import Answer, Request
 from agents.tools.network import Toolbox
 from agents.tools.roles import ToolRoles
 from bot.cli.support import fail, settings_of
+from bot.config.settings import Settings
+
+if TYPE_CHECKING:  # imported when the command runs: `noc --help` does not load the eval suite
+    from agents.evals.cases import EvalCase
+    from agents.evals.runner import EvalSuiteReport
 
 
 @click.command("eval")
@@ -64,7 +71,7 @@ def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: st
         sys.exit(1)
 
 
-async def _run(settings, cases, cases_dir: Path, corpus: Path):
+async def _run(settings: Settings, cases: Sequence[EvalCase], cases_dir: Path, corpus: Path) -> EvalSuiteReport:
     from agents.engine import build_engine
     from agents.evals.runner import run_suite
     from agents.llm import provider_enabled  # the Claude engine only when configured (an API key is set)

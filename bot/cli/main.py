@@ -25,7 +25,7 @@ from bot.config.env import EnvError, apply_secret_files
 from bot.config.secret_mask import mask_credentials
 from bot.config.settings import CONFIG_ENV, Settings
 from bot.logs import FORMAT_ENV, FORMATS, configure_logging, serve_level
-from bot.slack.credentials import CredentialError, slack_credentials
+from bot.slack.credentials import CredentialError, SlackCredentials, slack_credentials
 
 
 @click.group(cls=LazyGroup, lazy={"change": "bot.cli.changes:change|Human-approved configuration changes: list, show, approve, reject, propose.",
@@ -80,7 +80,7 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
         fail(f"configuration error: {exc}")
 
 
-async def _run_bot(settings: Settings, creds, host: str, port: int) -> None:
+async def _run_bot(settings: Settings, creds: SlackCredentials, host: str, port: int) -> None:
     # `noc run` is the composition root: it alone imports the Slack listeners (handlers -> bot -> agents),
     # and only here, so the terminal commands start without loading Slack and server code.
     from bot.runtime import Runtime

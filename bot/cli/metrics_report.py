@@ -6,6 +6,7 @@ import csv
 import io
 import urllib.request
 from collections import defaultdict
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -23,13 +24,14 @@ def fetch(url: str, timeout: float = 5.0) -> str:
     try:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(url, timeout=timeout) as resp:
-            return resp.read().decode("utf-8")
+            body: bytes = resp.read()  # urllib types the opened response as Any
+            return body.decode("utf-8")
     except OSError as exc:
         raise MetricsUnavailable(f"cannot read {url}: {exc} (is `noc run` running, and is --url right?)") from None
 
 
-def rows_from(text: str) -> list[dict]:
-    rows: dict[tuple[str, str], dict] = defaultdict(lambda: {"failures_by_kind": {}})
+def rows_from(text: str) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"failures_by_kind": {}})
     breakers: dict[str, int] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -68,7 +70,7 @@ def rows_from(text: str) -> list[dict]:
     return out
 
 
-def render_table(rows: list[dict]) -> str:
+def render_table(rows: list[dict[str, Any]]) -> str:
     shown = [c for c in COLUMNS if c != "failures_by_kind"]
     cells = [[str(r[c]) for c in shown] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(shown)]
@@ -77,7 +79,7 @@ def render_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def render_csv(rows: list[dict]) -> str:
+def render_csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS)
     writer.writeheader()

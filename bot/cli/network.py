@@ -14,6 +14,7 @@ from agents.lab import UnknownScenarioError, get_scenario, list_scenarios
 from agents.network.inventory import UnknownDeviceError
 from agents.tools.audit_schema import RISK_SCALE
 from agents.tools.network import Toolbox
+from agents.tools.results import SecurityScan
 from bot.cli.audit_report import render_audit_text
 from bot.cli.complete import complete_device
 from bot.cli.progress import DeviceProgress, progress_for
@@ -90,7 +91,7 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
             toolbox.inventory.get(device)
         except UnknownDeviceError as exc:
             fail(str(exc))
-    names = toolbox.inventory.names if all_devices else [device]
+    names = [device] if device else toolbox.inventory.names
     progress = progress_for(quiet or not all_devices, show_progress)
     scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None, progress))
     if as_json:
@@ -101,7 +102,8 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
         sys.exit(1)
 
 
-async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None, progress: DeviceProgress | None):
+async def _scan_all(toolbox: Toolbox, names: list[str], tags: list[str] | None,
+                    progress: DeviceProgress | None) -> list[SecurityScan]:
     try:
         return await toolbox.audit_devices(names, tags, progress)
     finally:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -21,12 +23,17 @@ from bot.config.env import EnvError, apply_secret_files
 from bot.config.secret_mask import mask_credentials
 from bot.config.settings import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:  # imported when used: offline commands do not load SQLAlchemy
+    from bot.store import Store
+
+T = TypeVar("T")
+
 
 class UsageProblem(click.UsageError):
     """A usage error whose message is already complete (exit 2)."""
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise UsageProblem(mask_credentials(message))
 
 
@@ -34,7 +41,7 @@ class LazyGroup(click.Group):
     """A group whose heavier subcommands are imported only when they are run (or listed in
     help): `noc --help` and offline commands should not pay for SQLAlchemy or the Claude SDK."""
 
-    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
 
@@ -69,7 +76,8 @@ def settings_of(ctx: click.Context) -> Settings:
             apply_secret_files(Settings, also=(creds.username_env, creds.password_env))
         except (ConfigError, EnvError) as exc:
             fail(f"configuration error: {exc}")
-    return obj["settings"]
+    settings: Settings = obj["settings"]
+    return settings
 
 
 def toolbox_of(ctx: click.Context, scenario: str | None) -> Toolbox:
@@ -87,7 +95,6 @@ def toolbox_of(ctx: click.Context, scenario: str | None) -> Toolbox:
                              mcp_servers=settings.mcp_servers)
     except (InventoryError, AuditRulesError) as exc:
         fail(f"configuration error: {exc}")
-    raise AssertionError("unreachable")
 
 
 def complete_scenario(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
@@ -109,14 +116,13 @@ def since_option(text: str | None) -> float | None:
         return parse_since(text, time.time())
     except ValueError as exc:
         fail(str(exc))
-    return None
 
 
-def from_store(settings: Settings, read):
+def from_store(settings: Settings, read: Callable[[Store], Awaitable[T]]) -> T:
     """Open the configured store, run one read, close; a store problem is one line and exit 2."""
     from bot.store import Store, StoreError
 
-    async def run():
+    async def run() -> T:
         store = await Store.from_config(settings.store).open()
         try:
             return await read(store)

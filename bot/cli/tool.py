@@ -14,6 +14,7 @@ import sys
 import click
 
 from agents.tools.registry import TOOL_SPECS, call_tool
+from agents.tools.results import ToolResult
 from bot.cli.complete import complete_tool_argument
 from bot.cli.support import complete_scenario, fail, scenario_option, settings_of, toolbox_of
 from bot.cli.tool_help import arg_docs, parse_arguments, usage_of
@@ -59,7 +60,7 @@ class ToolGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return _tool_command(name) if name in TOOL_SPECS else None
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         name = click.utils.make_str(args[0])
         if name not in TOOL_SPECS and not ctx.resilient_parsing:
             fail(f"unknown tool '{name}'; tools: {', '.join(sorted(TOOL_SPECS))} (see `noc tool --help`)")
@@ -97,7 +98,7 @@ def _tool_command(name: str) -> click.Command:
 def _run_tool(ctx: click.Context, name: str, args: dict[str, object], scenario: str | None) -> None:
     toolbox = toolbox_of(ctx, scenario)
 
-    async def run():
+    async def run() -> ToolResult:
         try:
             return await call_tool(toolbox, name, args)
         finally:

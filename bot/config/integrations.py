@@ -16,6 +16,9 @@ from agents.config import StrictModel
 # Inventory fields a silence matcher may take its value from (agents.network.inventory.Device).
 DEVICE_FIELDS = ("name", "hostname", "site", "role", "model", "platform", "os")
 
+PageSeverity = Literal["P1", "P2", "P3", "P4"]
+_PAGE_BY_DEFAULT: list[PageSeverity] = ["P1", "P2"]
+
 
 class AlertmanagerConfig(StrictModel):
     """Where maintenance silences go (Alertmanager API v2) and what they match.
@@ -51,7 +54,7 @@ class PagerDutyConfig(StrictModel):
     enabled: bool = False
     url: str = Field("https://events.pagerduty.com", pattern=r"^https?://")
     routing_key_env: str = "NOC_PAGERDUTY_ROUTING_KEY"
-    severities: list[Literal["P1", "P2", "P3", "P4"]] = Field(default_factory=lambda: ["P1", "P2"])
+    severities: list[PageSeverity] = Field(default_factory=lambda: _PAGE_BY_DEFAULT.copy())
     channels: list[str] = Field(default_factory=list)
     page_role: Role = "operator"  # who may press "Page on-call" on an answer
     timeout_s: float = Field(5.0, gt=0, le=60)

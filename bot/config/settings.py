@@ -294,7 +294,9 @@ class _Labels:
 def _configure_specialists(raw: dict[str, Any], path: Path | None, label: _Labels) -> None:
     """Discover the specialists first (engine.specialist_paths, relative to the file): the rest of
     the file names them (llm.specialists, resilience.pools) and is validated against them."""
-    engine = raw.get("engine") if isinstance(raw.get("engine"), dict) else {}
+    engine = raw.get("engine")
+    if not isinstance(engine, dict):
+        engine = {}
     paths = engine.get("specialist_paths") or []
     if not isinstance(paths, list):
         raise ConfigError(f"{label('engine.specialist_paths')} must be a list of folders")

@@ -41,7 +41,7 @@ class Heartbeat:
         self.started_at = self.store.clock()
         self.up_since: float | None = None  # first beat of the current unbroken run of beats
         self.beats = 0
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> int:
         """One beat and sweep; returns how many requests were taken back."""

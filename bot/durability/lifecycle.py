@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,6 +25,7 @@ from agents.models import Answer, Request
 from bot.durability.outbox import QUEUED, Outbox
 from bot.store import Store
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 INTERRUPTED_TEXT = ("This request was interrupted before it finished (the bot restarted or stopped). "
@@ -48,7 +50,7 @@ class RequestLedger:
         self.lease_s = lease_s
         self.outbox = outbox or Outbox(store)
 
-    async def _safely(self, what: str, job) -> object:
+    async def _safely(self, what: str, job: Awaitable[T]) -> T | None:
         try:
             return await job
         except Exception:
@@ -108,7 +110,7 @@ class RequestLedger:
         return len(taken)
 
     async def _tell(self, request_id: str, channel: str, thread_ts: str) -> None:
-        blocks = [
+        blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {INTERRUPTED_TEXT} (request `{request_id}`)"}},
             {"type": "actions", "elements": [{"type": "button", "action_id": "noc_rerun", "value": request_id,
                                               "text": {"type": "plain_text", "text": ":repeat: Re-run", "emoji": True}}]},

@@ -49,7 +49,7 @@ class ChangeHooks:
         self.outbound = Outbound(store)
         am = settings.alertmanager
         self.silences = Silences(am, self.outbound, token=lambda: os.environ.get(am.token_env) if am.token_env else None)
-        self._systems = {"servicenow": ServiceNow(settings.servicenow, self.outbound), "jira": Jira(settings.jira, self.outbound)}
+        self._systems: dict[str, ServiceNow | Jira] = {"servicenow": ServiceNow(settings.servicenow, self.outbound), "jira": Jira(settings.jira, self.outbound)}
 
     @property
     def records(self) -> ServiceNow | Jira:

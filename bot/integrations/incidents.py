@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agents.models import Answer
@@ -25,7 +26,7 @@ class IncidentDesk:
         self.pagerduty = PagerDuty(runtime.settings.pagerduty, Outbound(runtime.store),
                                    lambda coro, name: runtime.spawn(coro, name=name))
 
-    def _say(self, channel: str | None, thread_ts: str | None):
+    def _say(self, channel: str | None, thread_ts: str | None) -> Callable[[str], Awaitable[None]]:
         async def say(text: str) -> None:
             if channel and self.runtime.client is not None:
                 try:

@@ -7,6 +7,7 @@ uploaded into the thread, next to the chart. Everything device-derived is escape
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.severity import Severity
@@ -25,7 +26,7 @@ _SECTION = 2900
 _MAX_BLOCKS = 50
 
 
-def _sections(lines: list[str], limit: int = _SECTION) -> list[dict]:
+def _sections(lines: list[str], limit: int = _SECTION) -> list[dict[str, Any]]:
     """Pack lines into as few sections as fit; a single over-long line is cut."""
     blocks, chunk = [], ""
     for line in lines:
@@ -44,7 +45,7 @@ def _more(shown: int, total: int, what: str) -> list[str]:
     return [f"_… and {total - shown} more {what} (all in the full report in the thread)_"] if total > shown else []
 
 
-def _alerts(report: HealthReport) -> list[dict]:
+def _alerts(report: HealthReport) -> list[dict[str, Any]]:
     if not report.alerts:
         return _sections([":white_check_mark: *Alerts: none.* No breaker opened, agents above the success floor, "
                           "budget and cost within limits, no failed or interrupted requests."])
@@ -71,7 +72,7 @@ def _device(d: DeviceRow) -> str:
     return "\n".join(lines)
 
 
-def _network(report: HealthReport) -> list[dict]:
+def _network(report: HealthReport) -> list[dict[str, Any]]:
     net = report.network
     shown = [d for d in net.devices if d.severity.rank >= Severity.medium.rank or d.errors or d.audit_total][:MAX_DEVICES]
     headline = (f"{EMOJI[net.worst]} {len(net.attention)} of {net.checked} devices need attention"
@@ -88,7 +89,7 @@ def _network(report: HealthReport) -> list[dict]:
     return blocks + _sections(lines)
 
 
-def _changes(report: HealthReport) -> list[dict]:
+def _changes(report: HealthReport) -> list[dict[str, Any]]:
     c, tz, now = report.changes, ZoneInfo(report.timezone), report.generated_at
     since = f"since {local_time(c.since, tz, now)}" if c.since else "(first report: baseline recorded)"
     lines = [f"*What changed {since}*", "_Configuration drift (redacted summary):_"]
@@ -117,7 +118,7 @@ def _window(w: AgentWindow) -> str:
             f"{w.tokens:,} tok {usd(w.cost_usd)}")
 
 
-def _agents(report: HealthReport) -> list[dict]:
+def _agents(report: HealthReport) -> list[dict[str, Any]]:
     lines = ["*Agent health* (24 h | 7 d, from the store)"]
     for row in report.agents.rows:
         name = row.instance or row.agent
@@ -133,10 +134,10 @@ def _agents(report: HealthReport) -> list[dict]:
     return _sections(lines)
 
 
-def render_report(report: HealthReport) -> tuple[str, list[dict]]:
+def render_report(report: HealthReport) -> tuple[str, list[dict[str, Any]]]:
     net = report.network
     text = (f"{report.title}: {len(report.alerts)} alert(s), {len(net.attention)} of {net.checked} devices need attention")
-    blocks: list[dict] = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": report.title[:150]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Generated {report.generated_local} · "
                                           "the chart and the full report are in the thread"}]},
@@ -146,14 +147,14 @@ def render_report(report: HealthReport) -> tuple[str, list[dict]]:
     return text, _fit(blocks)
 
 
-def _fit(blocks: list[dict]) -> list[dict]:
+def _fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """At most 50 blocks and MAX_MESSAGE_CHARS of text (Slack refuses more with
     `msg_blocks_too_long`): long alert details and many devices can exceed it, and the full
     report is in the thread anyway, so the message is cut at a block with a note saying so."""
     note = _sections(["_… cut to fit Slack; see the full report in the thread_"])
     if len(blocks) <= _MAX_BLOCKS and message_chars(blocks) <= MAX_MESSAGE_CHARS:
         return blocks
-    kept: list[dict] = []
+    kept: list[dict[str, Any]] = []
     budget = MAX_MESSAGE_CHARS - message_chars(note)
     for block in blocks:
         if len(kept) + 2 > _MAX_BLOCKS or message_chars([*kept, block]) > budget:
@@ -164,7 +165,7 @@ def _fit(blocks: list[dict]) -> list[dict]:
     return kept + note
 
 
-def render_progress(title: str, line: str) -> tuple[str, list[dict]]:
+def render_progress(title: str, line: str) -> tuple[str, list[dict[str, Any]]]:
     return f"{title}: {line}", [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f":hourglass_flowing_sand: {escape(line)}"}},

@@ -63,7 +63,7 @@ async def build_report(src: ReportSources, *, kind: str = "on-demand", day: str 
         agents.pools = [PoolSize(agent=name, bindings=bound.get(name, []), **sizes)
                         for name, sizes in src.resilience.snapshot()["pools"].items()]
     alerts = await alert_items(store, src.settings, now, agents.rows, resilience=src.resilience)
-    return HealthReport(kind=kind, day=day, timezone=str(tz), generated_at=now,  # type: ignore[arg-type]
+    return HealthReport(kind=kind, day=day, timezone=str(tz), generated_at=now,
                         generated_local=datetime.fromtimestamp(now, tz).strftime("%Y-%m-%d %H:%M %Z"),
                         alerts=alerts, network=network, changes=changes, agents=agents,
                         chart_filename=f"agent-health-{day}.png")

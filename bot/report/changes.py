@@ -115,10 +115,10 @@ def compare(previous: dict[str, Any] | None, rows: list[DeviceRow], drift: list[
         was, is_ = _findings(old), _findings(now)
         for key in is_.keys() - was.keys():
             source, severity, text = is_[key]
-            findings.append(FindingChange(device=row.device, change="new", source=source, severity=severity, text=text))  # type: ignore[arg-type]
+            findings.append(FindingChange(device=row.device, change="new", source=source, severity=severity, text=text))
         for key in was.keys() - is_.keys():
             source, severity, text = was[key]
-            findings.append(FindingChange(device=row.device, change="resolved", source=source, severity=severity, text=text))  # type: ignore[arg-type]
+            findings.append(FindingChange(device=row.device, change="resolved", source=source, severity=severity, text=text))
     findings.sort(key=lambda f: (f.change != "new", -f.severity.rank, f.device, f.text))
     return ChangesSection(since=previous["at"], drift=drift, neighbors=neighbors, findings=findings)
 

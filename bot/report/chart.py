@@ -28,8 +28,8 @@ def render_chart(section: AgentsSection, title: str = "Agent health, last 7 days
     fig.suptitle(title)
     for agent in agents:
         points = {p.day: p for p in section.daily if p.agent == agent}
-        rates = [_nan(points[d].success_rate * 100 if d in points and points[d].success_rate is not None else None) for d in days]
-        p95s = [_nan(points[d].latency_p95_s if d in points else None) for d in days]
+        rates = [_percent(points[d].success_rate) if d in points else math.nan for d in days]
+        p95s = [_nan(points[d].latency_p95_s) if d in points else math.nan for d in days]
         rate_ax.plot(labels, rates, marker="o", label=agent)
         latency_ax.plot(labels, p95s, marker="o", label=agent)
     rate_ax.set_ylabel("success rate (%)")
@@ -53,3 +53,7 @@ def render_chart(section: AgentsSection, title: str = "Agent health, last 7 days
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+def _percent(ratio: float | None) -> float:
+    return math.nan if ratio is None else ratio * 100

@@ -8,12 +8,15 @@ on a terminal only, so stdout stays clean for `--json`.
 
 from __future__ import annotations
 
+from agents.tools.network import Toolbox
+from bot.config.settings import Settings
 from bot.report.build import ReportSources, build_report
 from bot.report.model import HealthReport
+from bot.report.sweep import Progress
 
 
-async def health_report(settings, toolbox, *, post_channel: str | None = None, bot_token: str | None = None,
-                        progress=None) -> HealthReport:
+async def health_report(settings: Settings, toolbox: Toolbox, *, post_channel: str | None = None,
+                        bot_token: str | None = None, progress: Progress | None = None) -> HealthReport:
     """Build the report against the configured store; post it when a channel is given."""
     from bot.store import Store
 

@@ -22,9 +22,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.resilience.guard import Resilience
+from bot.config.settings import Settings
 from bot.report.agent_health import DAY_S, local_midnight
 from bot.report.fmt import usd
 from bot.slack.blocks import escape
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +38,7 @@ BUDGET = "budget-alert"  # the hard token budget's
 
 
 class CostWatch:
-    def __init__(self, settings: Any, client: Any, store: Any, resilience: Any, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, client: AsyncWebClient, store: Store, resilience: Resilience, *, clock: Callable[[], float] = time.time) -> None:
         self.channel: str | None = settings.alerts.channel or settings.report.channel
         self.level_usd: float = settings.report.daily_cost_alert_usd
         self.cost_tz = ZoneInfo(settings.report.timezone)  # the report's day: the bill it shows
@@ -100,7 +105,7 @@ class CostWatch:
         try:
             response = await self.client.chat_postMessage(channel=self.channel, text=text.splitlines()[0].replace("*", ""),
                                                           blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}])
-            return response["ts"]
+            return str(response["ts"])
         except Exception:
             log.error("could not post the live cost alert to %s", self.channel, exc_info=True)
             return None

@@ -14,7 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from agents.resilience.guard import Resilience
+from bot.config.settings import Settings
 from bot.report.home_view import MAX_REQUESTS, HomeData
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +26,7 @@ T = TypeVar("T")
 _REPORT_PREFIX = "report:"
 
 
-async def read_home(store: Any, resilience: Any, settings: Any, user: str, *, patience_s: float = 3.0,
+async def read_home(store: Store, resilience: Resilience, settings: Settings, user: str, *, patience_s: float = 3.0,
                     clock: Callable[[], float] = time.time) -> HomeData:
     now = clock()
     data = HomeData(user=user, now=now, timezone=settings.report.timezone)

@@ -26,11 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agents.resilience.guard import BreakerEvent
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.resilience.guard import BreakerEvent, Resilience
+from bot.config.settings import Settings
 from bot.report.agent_health import per_agent
 from bot.report.fmt import duration, local_time, pct
 from bot.report.model import AgentRow, AgentWindow
 from bot.slack.blocks import escape
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +53,12 @@ class _Episode:
     reopened: int = 0
 
 
-def _section(text: str) -> list[dict]:
+def _section(text: str) -> list[dict[str, Any]]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]
 
 
 class LiveAlerts:
-    def __init__(self, settings: Any, client: Any, store: Any, resilience: Any, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, client: AsyncWebClient, store: Store, resilience: Resilience, *, clock: Callable[[], float] = time.time) -> None:
         self.channel: str | None = settings.alerts.channel or settings.report.channel
         self.floor = settings.alerts.min_success_rate
         self.min_runs = settings.alerts.min_runs
@@ -65,7 +69,7 @@ class LiveAlerts:
         self.episodes: dict[str, _Episode] = {}
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
         resilience.listeners.append(self.on_transition)
 
     # -- breaker transitions ------------------------------------------------------------------
@@ -202,7 +206,7 @@ class LiveAlerts:
             return None
         try:
             response = await self.client.chat_postMessage(channel=self.channel, text=_plain(text), blocks=_section(text))
-            return response["ts"]
+            return str(response["ts"])
         except Exception:
             log.error("could not post a live alert to %s", self.channel, exc_info=True)
             return None

@@ -88,7 +88,7 @@ class ReportPublisher:
         await self._deliver(lambda: self.client.files_upload_v2(
             channel=channel, thread_ts=thread, content=render_text(report), filename=f"noc-health-{report.day}.md",
             title=f"{report.title} (full)"))
-        return ts  # type: ignore[return-value]
+        return ts
 
     async def _show_progress(self, channel: str, ts: str, title: str, latest: list[str]) -> None:
         """Edit the message with the newest progress at most once per interval."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -26,6 +26,7 @@ from agents.config import NetworkConfig
 from agents.network.gateway import DeviceError, Read, ospf_command
 from agents.network.inventory import Device
 from agents.severity import Severity
+from agents.tools.address_index import AddressIndex
 from agents.tools.config_intake import WITHHELD
 from agents.tools.network import Toolbox
 from agents.tools.registry import DEVICE_SWEEP, call_tool
@@ -48,43 +49,43 @@ class _Snapshot:
     down: DeviceError | None = None
 
 
-class SnapshotGateway:
-    """Serves the tools from the sweep's snapshot; a read the snapshot lacks goes to the device."""
+class _SweepToolbox(Toolbox):
+    """The same tools over the same (live) gateway, served from the sweep's snapshot: a read the
+    snapshot lacks goes to the device. The address index every routing check consults is built
+    once per sweep.
 
-    def __init__(self, snapshots: dict[str, _Snapshot], live: Any) -> None:
+    Why the toolbox and not a stand-in gateway: the tools and the rest of the engine expect the
+    real `Gateway` behind `toolbox.gateway` (its cache versions, `invalidate`, `close`); a
+    stand-in that only had `read` type-checked as a Gateway nowhere and failed at the first other use.
+    """
+
+    def __init__(self, toolbox: Toolbox, snapshots: dict[str, _Snapshot]) -> None:
+        super().__init__(toolbox.inventory, toolbox.gateway, toolbox.rules, toolbox.thresholds,
+                         external=toolbox.external, runbooks_dir=toolbox.runbooks_dir)
         self._snapshots = snapshots
-        self._live = live
+        self._index: AddressIndex | None = None
         self.live_reads = 0
 
-    async def read(self, device: Device, reads: Sequence[str]) -> dict[str, Any]:
+    async def _read(self, device: Device, *reads: str) -> dict[str, Any]:
         snap = self._snapshots.get(device.name)
         if snap is not None and snap.down is not None:
             raise snap.down
         if snap is None or any(r not in snap.data and r not in snap.errors for r in reads):
             self.live_reads += 1
             log.debug("sweep: %s needs %s beyond its snapshot", device.name, list(reads))
-            return await self._live.read(device, reads)
+            return await super()._read(device, *reads)
         for r in reads:
             if r in snap.errors:
                 raise snap.errors[r]
         return {r: snap.data[r] for r in reads}
 
-    def close(self) -> None:
-        """Nothing to close: the live gateway belongs to the caller."""
-
-
-class _SweepToolbox(Toolbox):
-    """The same tools; the address index every routing check consults is built once per sweep."""
-
-    _index: Any = None
-
-    async def _address_index(self):  # type: ignore[override]
+    async def _address_index(self) -> AddressIndex:
         if self._index is None:
             self._index = await super()._address_index()
         return self._index
 
 
-def reads_for(device: Device) -> list[str]:
+def reads_for(device: Device) -> list[Read]:
     """Everything the sweep's tools read, minus OSPF where no command for the OS is known.
 
     Not the log buffer: no sweep tool reads it, and it is the largest answer a device gives.
@@ -165,7 +166,7 @@ async def analyse(toolbox: Toolbox, snapshots: dict[str, _Snapshot], progress: P
                   ) -> tuple[list[DeviceRow], dict[str, str]]:
     """Run the tools over the snapshot, device by device, yielding to the loop between devices
     (Slack events are served while a large report is analysed)."""
-    tools = _SweepToolbox(toolbox.inventory, SnapshotGateway(snapshots, toolbox.gateway), toolbox.rules, toolbox.thresholds)
+    tools = _SweepToolbox(toolbox, snapshots)
     rows: list[DeviceRow] = []
     configs: dict[str, str] = {}
     devices = list(toolbox.inventory)

@@ -51,9 +51,9 @@ def _without_markup_options(part: Any) -> Any:
 class TextSafeWebClient(AsyncWebClient):
     """An AsyncWebClient that never sends `link_names` or `parse` (see _MARKUP_OPTIONS)."""
 
-    async def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict | None = None, data: Any = None,
-                       params: dict | None = None, json: dict | None = None, headers: dict | None = None,
-                       auth: dict | None = None) -> AsyncSlackResponse:
+    async def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict[str, Any] | None = None, data: Any = None,
+                       params: dict[str, Any] | None = None, json: dict[str, Any] | None = None, headers: dict[str, Any] | None = None,
+                       auth: dict[str, Any] | None = None) -> AsyncSlackResponse:
         data, params, json = (_without_markup_options(part) for part in (data, params, json))
         return await super().api_call(api_method, http_verb=http_verb, files=files, data=data, params=params, json=json,
                                       headers=headers, auth=auth)
@@ -66,9 +66,9 @@ class PacedWebClient(TextSafeWebClient):
         super().__init__(*args, **kwargs)
         self.pacer = pacer
 
-    async def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict | None = None, data: Any = None,
-                       params: dict | None = None, json: dict | None = None, headers: dict | None = None,
-                       auth: dict | None = None) -> AsyncSlackResponse:
+    async def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict[str, Any] | None = None, data: Any = None,
+                       params: dict[str, Any] | None = None, json: dict[str, Any] | None = None, headers: dict[str, Any] | None = None,
+                       auth: dict[str, Any] | None = None) -> AsyncSlackResponse:
         channel = _channel_of(json, params, data) if api_method in PACED_METHODS else None
         token = None
         if channel is not None:

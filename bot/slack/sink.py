@@ -15,9 +15,11 @@ edit of a status message that was shown, wait for their tokens as answers.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeGuard
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,7 +35,7 @@ from bot.slack.views.layout import context, plain_text_of
 REFUSED_CONTENT = frozenset({"msg_blocks_too_long", "invalid_blocks", "msg_too_long"})
 
 
-def refused_content(exc: BaseException) -> bool:
+def refused_content(exc: BaseException) -> TypeGuard[SlackApiError]:
     return isinstance(exc, SlackApiError) and (exc.response or {}).get("error") in REFUSED_CONTENT
 
 log = logging.getLogger(__name__)
@@ -58,14 +60,14 @@ class SlackThreadSink:
         self.lines: list[str] = []
         self.status_ts: str | None = None
         self._last_update = float("-inf")
-        self._flusher: asyncio.Task | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._flush_turn = Turn(PROGRESS)
-        self._opening: asyncio.Task | None = None
+        self._opening: asyncio.Task[None] | None = None
         self._open_turn = Turn(PROGRESS)
         self._dirty = False
         self._lock = asyncio.Lock()
         self._progress_at: int | None = None  # the line `device_progress` rewrites
-        self._pending_progress: asyncio.Future | None = None
+        self._pending_progress: asyncio.Future[None] | None = None
 
     async def start(self, first_line: str) -> None:
         """Post the status message; if it has to queue for the channel's token it is posted in the
@@ -140,14 +142,15 @@ class SlackThreadSink:
 
     async def _flush(self, done: bool = False, turn: Turn | None = None) -> None:
         async with self._lock:
-            if self.status_ts is None or (not self._dirty and not done):
+            ts = self.status_ts
+            if ts is None or (not self._dirty and not done):
                 return
             self._dirty = False
             text, blocks = render_status(self.lines, title=self.title, done=done)
             self._last_update = self.clock()
             try:
                 await in_turn(turn or Turn(PROGRESS), lambda: self.client.chat_update(
-                    channel=self.channel, ts=self.status_ts, text=text, blocks=blocks))
+                    channel=self.channel, ts=ts, text=text, blocks=blocks))
             except asyncio.CancelledError:
                 self._dirty = True  # dropped before it was sent: the next edit shows it
                 raise
@@ -191,10 +194,10 @@ class SlackThreadSink:
         for n, blocks in enumerate(rendered.overflow, start=2):
             await self._post_blocks("(continued)", blocks, f"answer-part-{n}.txt")
         for filename, title, content in rendered.attachments:
-            await self._deliver(lambda f=filename, t=title, c=content: self.client.files_upload_v2(
-                channel=self.channel, thread_ts=self.thread_ts, content=c, filename=f, title=t))
+            await self._deliver(functools.partial(self.client.files_upload_v2, channel=self.channel,
+                                                  thread_ts=self.thread_ts, content=content, filename=filename, title=title))
 
-    async def _post_blocks(self, text: str, blocks: list[dict], filename: str) -> None:
+    async def _post_blocks(self, text: str, blocks: list[dict[str, Any]], filename: str) -> None:
         """One message of an answer. Should Slack refuse its content after all (a total-text limit
         lower than the one measured, a block it will not take), the same text goes as a file and
         a short message keeps the buttons: the answer is never lost to a refused post."""
@@ -222,7 +225,7 @@ class SlackThreadSink:
         await self._deliver(lambda: self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text, blocks=blocks))
 
 
-async def _unless_queued(task: asyncio.Task, turn: Turn) -> None:
+async def _unless_queued(task: asyncio.Task[None], turn: Turn) -> None:
     """Wait for `task` (a Slack call made as `turn`) unless it has to queue for its channel's token:
     then it goes on in the background and the caller goes on at once."""
     if task.done():
@@ -234,7 +237,7 @@ async def _unless_queued(task: asyncio.Task, turn: Turn) -> None:
         queued.cancel()
 
 
-async def _settle(task: asyncio.Task | None, turn: Turn) -> None:
+async def _settle(task: asyncio.Task[None] | None, turn: Turn) -> None:
     """Let a progress call that may have reached Slack finish; drop one that cannot have."""
     if task is None or task.done():
         return

@@ -48,7 +48,7 @@ class SlackStreamSink(SlackThreadSink):
         self.streaming = False
         self.opening = True  # until the stream started, or was refused (then status edits)
         self.status_on = True
-        self._pending: list[dict] = []
+        self._pending: list[dict[str, Any]] = []
         self._steps: dict[str, str] = {}  # step id -> task title
         self._status_at = float("-inf")
 
@@ -122,15 +122,15 @@ class SlackStreamSink(SlackThreadSink):
         self._pending += chunks
         await self._coalesce()
 
-    def _chunks(self, event: ProgressEvent) -> list[dict]:
+    def _chunks(self, event: ProgressEvent) -> list[dict[str, Any]]:
         """The stream's plan and task updates for `event`, their texts escaped: a device name, an
         instruction or a step summary may carry text from outside that must stay text."""
         return [{k: escape(v) if k in _TEXT_FIELDS and isinstance(v, str) else v for k, v in chunk.items()}
                 for chunk in self._raw_chunks(event)]
 
-    def _raw_chunks(self, event: ProgressEvent) -> list[dict]:
+    def _raw_chunks(self, event: ProgressEvent) -> list[dict[str, Any]]:
         if isinstance(event, Planned):
-            chunks: list[dict] = [{"type": "plan_update", "title": f"Plan ({event.mode}): "
+            chunks: list[dict[str, Any]] = [{"type": "plan_update", "title": f"Plan ({event.mode}): "
                                    + ", ".join(s.split(":", 1)[-1] for s in event.steps)[:200]}]
             for step in event.steps:
                 sid, _, agent = step.partition(":")
@@ -152,7 +152,8 @@ class SlackStreamSink(SlackThreadSink):
         return []
 
     async def _flush(self, done: bool = False, turn: Turn | None = None) -> None:
-        if not self.streaming:
+        ts = self.stream_ts  # set whenever `streaming` is
+        if not self.streaming or ts is None:
             await super()._flush(done, turn)
             return
         failed = False
@@ -163,9 +164,9 @@ class SlackStreamSink(SlackThreadSink):
             self._last_update = self.clock()
             try:
                 if batch:
-                    await in_turn(turn, lambda: self.client.chat_appendStream(channel=self.channel, ts=self.stream_ts, chunks=_fit(batch)))
+                    await in_turn(turn, lambda: self.client.chat_appendStream(channel=self.channel, ts=ts, chunks=_fit(batch)))
                 if done:
-                    await in_turn(turn, lambda: self.client.chat_stopStream(channel=self.channel, ts=self.stream_ts))
+                    await in_turn(turn, lambda: self.client.chat_stopStream(channel=self.channel, ts=ts))
                     self.streaming = False
             except asyncio.CancelledError:
                 self._pending[:0] = batch  # dropped before it was sent: the next append carries it
@@ -192,7 +193,7 @@ class SlackStreamSink(SlackThreadSink):
 _TEXT_FIELDS = frozenset({"title", "details", "output", "text", "markdown_text"})
 
 
-def _fit(chunks: list[dict]) -> list[dict]:
+def _fit(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep one append under Slack's size limit: texts are cut, the newest updates win."""
     out, size = [], 0
     for chunk in reversed(chunks):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.tools.network import Toolbox
+from agents.tools.results import SecurityScan, TrafficAnalysis
 from bot.slack.views.text import cut, escape
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class PromptChooser:
         self.parallel = parallel
         self.clock = clock
         self._cached: tuple[float, list[dict[str, str]]] | None = None  # (expires at, prompts)
-        self._pending: asyncio.Task | None = None
+        self._pending: asyncio.Task[list[dict[str, str]]] | None = None
 
     async def prompts(self) -> list[dict[str, str]]:
         if self._cached is not None and self.clock() < self._cached[0]:
@@ -117,11 +118,11 @@ class PromptChooser:
             raise LookupError("the inventory is empty")
         slots = asyncio.Semaphore(self.parallel)
 
-        async def traffic(name: str):
+        async def traffic(name: str) -> TrafficAnalysis:
             async with slots:
                 return await self.toolbox.analyze_traffic_patterns(name)
 
-        async def scan(name: str):
+        async def scan(name: str) -> SecurityScan:
             async with slots:
                 return await self.toolbox.scan_security_vulnerabilities(name)
 
@@ -133,11 +134,11 @@ class PromptChooser:
         return busiest(traffics), riskiest(scans, {d.name: d.role for d in devices})
 
 
-def busiest(analyses: list) -> Hotspot | None:
+def busiest(analyses: list[TrafficAnalysis]) -> Hotspot | None:
     """The interface dropping packets with the highest utilisation, else the busiest one."""
     best: tuple[tuple[bool, float, int], Hotspot] | None = None
     for analysis in analyses:
-        if not analysis.ok:
+        if not analysis.ok or analysis.device is None:
             continue
         for row in analysis.interfaces:
             util = max(row.in_util_pct, row.out_util_pct)
@@ -148,10 +149,10 @@ def busiest(analyses: list) -> Hotspot | None:
     return best[1] if best is not None else None
 
 
-def riskiest(scans: list, roles: dict[str, str]) -> Risk | None:
+def riskiest(scans: list[SecurityScan], roles: dict[str, str]) -> Risk | None:
     """The device with the highest audit risk score; on a tie, an outward-facing one first."""
-    readable = [s for s in scans if s.ok and s.device]
+    readable = [(s.device, s.risk_score) for s in scans if s.ok and s.device]
     if not readable:
         return None
-    top = min(readable, key=lambda s: (-s.risk_score, roles.get(s.device, "") not in _EXPOSED_ROLES, s.device))
-    return Risk(top.device, top.risk_score)
+    device, score = min(readable, key=lambda r: (-r[1], roles.get(r[0], "") not in _EXPOSED_ROLES, r[0]))
+    return Risk(device, score)

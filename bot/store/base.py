@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -283,8 +283,8 @@ class RawSQL:
     def __init__(self, store: StoreBase) -> None:
         self._store = store
 
-    async def execute_fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
-        async def work(conn: AsyncConnection) -> list[Mapping[str, Any]]:
+    async def execute_fetchall(self, sql: str, params: Mapping[str, Any] | None = None) -> list[RowMapping]:
+        async def work(conn: AsyncConnection) -> list[RowMapping]:
             return [r._mapping for r in (await conn.execute(text(sql), dict(params or {}))).all()]
         if self._store._engine is None:
             raise StoreError("store is not open")

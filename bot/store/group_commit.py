@@ -17,13 +17,16 @@ cancelled while queued (a deadline passed) is dropped before its work runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Work = Callable[[AsyncConnection], Awaitable[Any]]
 Transaction = Callable[[Callable[[AsyncConnection], Awaitable[list[Any]]]], Awaitable[list[Any]]]
+
+T = TypeVar("T")
 
 MAX_BATCH = 64  # works per transaction: bounds how long one transaction holds the write lock
 
@@ -39,8 +42,8 @@ class GroupCommit:
         self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
         self._running = False
 
-    async def submit(self, work: Work) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    async def submit(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((work, future))
         if not self._running:
             self._running = True
@@ -90,7 +93,7 @@ class GroupCommit:
             if future.done():
                 continue
             try:
-                [result] = await self._transaction(lambda conn, work=work: _one(work, conn))
+                [result] = await self._transaction(functools.partial(_one, work))
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)

@@ -55,7 +55,7 @@ def upgrade(connection: Connection, where: str) -> str:
         raise StoreError(f"{where}: schema revision {current} is newer than this version of noc-chatops knows "
                          f"(latest {head}); upgrade noc-chatops or point store.url at another database")
     if current == head:
-        return current
+        return head or ""
     try:
         command.upgrade(config, "head")
     except StoreError:

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Double, Index, Integer, Meta
 metadata = MetaData()
 
 
-def _id() -> Column:
+def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 

@@ -14,15 +14,17 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from bot.http_input import BodyRejected, decode_json, header_text, read_body
+from bot.triage.intake import AlertTriage
 from bot.triage.payloads import AlertGroup, AlertmanagerPayload, GenericAlert, from_alertmanager, from_generic
 
+M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "NOC_ALERT_TOKEN"
@@ -44,8 +46,8 @@ def _reject(request: web.Request, status: int, reason: str, *, log_it: bool = Tr
     return web.json_response({"error": reason}, status=status)
 
 
-def add_alert_routes(web_app: web.Application, triage: Any, spawn: Callable[[Any, str], Any]) -> None:
-    def endpoint(model: type[BaseModel], convert: Callable[[Any], AlertGroup]):
+def add_alert_routes(web_app: web.Application, triage: AlertTriage, spawn: Callable[[Awaitable[Any], str], object]) -> None:
+    def endpoint(model: type[M], convert: Callable[[M], AlertGroup]) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             token = os.environ.get(TOKEN_ENV, "")
             given = header_text(request, "Authorization")  # None: not UTF-8, so not our token

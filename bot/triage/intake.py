@@ -31,6 +31,7 @@ from typing import Any
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Request, cut_question
+from bot.config.settings import Settings
 from bot.origin import Origin
 from bot.slack.views.text import code_span, escape
 from bot.triage.payloads import AlertGroup
@@ -71,12 +72,13 @@ class AlertTriage:
     def __init__(self, runtime: Any, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.runtime = runtime
-        self.config = runtime.settings.alerts
+        self.settings: Settings = runtime.settings
+        self.config = self.settings.alerts
         self.clock = clock
         self.sleep = sleep
         self.limiter = InvestigationLimiter(self.config.max_investigations_per_minute, clock)
         self.queue: deque[tuple[Request, AlertGroup, str, str, int | None]] = deque()
-        self._worker: asyncio.Task | None = None
+        self._worker: asyncio.Task[None] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._active: set[int] = set()  # inbox rows this process is working on (their investigation included)
         slack = runtime.settings.slack
@@ -84,7 +86,7 @@ class AlertTriage:
 
     @property
     def channel(self) -> str | None:
-        return self.config.channel or self.runtime.settings.report.channel
+        return self.config.channel or self.settings.report.channel
 
     async def accept(self, group: AlertGroup) -> int:
         """Store the notification before it is answered 202 (raises when the store cannot)."""
@@ -96,7 +98,7 @@ class AlertTriage:
         its state follows each step, and a failure gives it back to be tried again (`resume`)."""
         return await self.process(group, {"id": inbox_id, "state": "accepted", "alert_id": None} if inbox_id else None)
 
-    async def process(self, group: AlertGroup, row: dict | None) -> str:
+    async def process(self, group: AlertGroup, row: dict[str, Any] | None) -> str:
         if row is not None:
             self._active.add(row["id"])
         outcome = "retry"
@@ -107,7 +109,7 @@ class AlertTriage:
             if row is not None and outcome not in ("opened", "queued"):
                 self._active.discard(row["id"])  # else when its investigation ends
 
-    async def _process(self, group: AlertGroup, row: dict | None) -> str:
+    async def _process(self, group: AlertGroup, row: dict[str, Any] | None) -> str:
         lock = self._locks.setdefault(group.key, asyncio.Lock())
         async with lock:
             try:
@@ -134,13 +136,16 @@ class AlertTriage:
             self.runtime.spawn(self.process(group, row), name=f"alert-resume:{row['id']}")
         return len(rows)
 
-    async def _resume(self, group: AlertGroup, row: dict) -> str:
+    async def _resume(self, group: AlertGroup, row: dict[str, Any]) -> str:
         """An opening interrupted after its alert row: post the root if it never was, then investigate."""
         alert = await self.runtime.store.alert_by_id(row["alert_id"]) if row["alert_id"] else None
         if alert is None:
             return await self._receive(group, row["id"])
+        channel: str | None = alert.get("channel") or self.channel
+        if not channel:  # the alerts and report channels were unset since: nowhere to post, as in _open
+            log.warning("alert %s resumed but no alerts.channel or report.channel is set; stored only", group.name)
+            return "stored"
         thread_ts = alert.get("thread_ts") or await self._post_root(group, row["id"], alert)
-        channel = alert.get("channel") or self.channel
         if row["state"] == "investigating" and row.get("request_id"):
             done = await self.runtime.store.request_row(row["request_id"])
             if done is not None and done["status"] in ("answered", "failed"):
@@ -193,7 +198,7 @@ class AlertTriage:
         thread_ts = await self._post_root(group, inbox_id, {"id": alert_id})
         return await self._start(request, group, self.channel, thread_ts, inbox_id)
 
-    async def _post_root(self, group: AlertGroup, inbox_id: int | None, alert: dict) -> str:
+    async def _post_root(self, group: AlertGroup, inbox_id: int | None, alert: dict[str, Any]) -> str:
         """The thread's root message, with the answers' retries and back-off; stored with its ts."""
         emoji = _SEVERITY_EMOJI.get((group.severity or "").lower(), ":rotating_light:")
         text = f"{emoji} *{escape(group.name)}*" + (f" on `{code_span(group.device)}`" if group.device else "") + \
@@ -256,7 +261,7 @@ class AlertTriage:
                 request, group, channel, thread_ts, inbox_id = self.queue.popleft()
                 await self._investigate(request, group, channel, thread_ts, inbox_id)
 
-    async def _post(self, known: dict, text: str) -> None:
+    async def _post(self, known: dict[str, Any], text: str) -> None:
         await self._say(known.get("channel"), known.get("thread_ts"), text)
 
     async def _say(self, channel: str | None, thread_ts: str | None, text: str) -> None:

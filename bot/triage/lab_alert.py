@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 from agents.lab import Scenario
 
@@ -15,7 +16,7 @@ def alert_name(scenario: Scenario) -> str:
     return "NocLab" + "".join(part.capitalize() for part in scenario.name.split("-"))
 
 
-def scenario_payload(scenario: Scenario, status: str = "firing") -> dict:
+def scenario_payload(scenario: Scenario, status: str = "firing") -> dict[str, Any]:
     device = scenario.affected[0] if scenario.affected else (scenario.unreachable[0] if scenario.unreachable else "")
     labels = {"alertname": alert_name(scenario), "severity": "warning", "job": "noc-lab", **({"device": device} if device else {})}
     alert = {"status": status, "labels": labels, "annotations": {"summary": scenario.description},
@@ -26,7 +27,7 @@ def scenario_payload(scenario: Scenario, status: str = "firing") -> dict:
             "commonAnnotations": alert["annotations"], "externalURL": "", "alerts": [alert]}
 
 
-def send(url: str, token: str, payload: dict, timeout: float = 10.0) -> tuple[int, str]:
+def send(url: str, token: str, payload: dict[str, Any], timeout: float = 10.0) -> tuple[int, str]:
     """POST the payload to a running bot; (status, body). Raises OSError when nothing listens."""
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                      headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})

@@ -21,19 +21,19 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer(), autoincrement=True, nullable=False, primary_key=True)
 
 
-def _text(name: str, nullable: bool = True) -> sa.Column:
+def _text(name: str, nullable: bool = True) -> sa.Column[str]:
     return sa.Column(name, sa.Text(), nullable=nullable)
 
 
-def _num(name: str, nullable: bool = True) -> sa.Column:
+def _num(name: str, nullable: bool = True) -> sa.Column[float]:
     return sa.Column(name, sa.Double(), nullable=nullable)
 
 
-def _int(name: str, nullable: bool = True, big: bool = False) -> sa.Column:
+def _int(name: str, nullable: bool = True, big: bool = False) -> sa.Column[int]:
     return sa.Column(name, sa.BigInteger() if big else sa.Integer(), nullable=nullable)
 
 
