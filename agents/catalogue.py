@@ -188,18 +188,23 @@ class SpecialistSpec(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _hooks_defined(self) -> SpecialistSpec:
-        """A named hook is a top-level function of rules.py: read, not imported (this module loads no code)."""
+    def _rules_define_what_is_named(self) -> SpecialistSpec:
+        """rules.py, when present, defines `analyse` and every named hook as top-level functions:
+        read, not imported (this module loads no code), so a broken folder is a configuration error
+        naming its file when the catalogue is read, never a traceback when the engine is built."""
         name = self.hooks.claude_report
-        if name is None:
-            return self
         path = self.folder / RULES_FILE
+        if name is None and not path.exists():
+            return self
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         except (OSError, SyntaxError, ValueError) as exc:
-            raise ValueError(f"hooks.claude_report names {name}, but {RULES_FILE} cannot be read: {exc}") from None
+            what = f"hooks.claude_report names {name}, but" if name else "its"
+            raise ValueError(f"{what} {RULES_FILE} cannot be read: {exc}") from None
         defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        if name not in defined:
+        if "analyse" not in defined:
+            raise ValueError(f"its {RULES_FILE} defines no `async def analyse(ctx)` (delete the file to use the generic analyst)")
+        if name is not None and name not in defined:
             raise ValueError(f"hooks.claude_report names {name}, which its {RULES_FILE} does not define")
         return self
 
