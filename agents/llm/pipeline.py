@@ -25,6 +25,7 @@ from agents.pipeline import (
     Synthesiser,
 )
 from agents.planner import PlanError, claude_plans
+from agents.scheduling import confident, start_early
 from agents.session import Session
 from agents.usage import UsageMeter
 
@@ -44,6 +45,7 @@ class ClaudeRouter:
         decision = await self.fallback.route(session, question)
         if not self.backend.config.claude_routes(decision.confidence, decision.margin):
             return decision
+        start_early(decision, confident(decision, self.backend.config.router_confidence))  # while Claude routes
         try:
             return await roles.route(self.backend.client, self.backend.config, _meter(session), question, self.inventory, decision)
         except LLMUnavailable as exc:
@@ -58,6 +60,7 @@ class ClaudePlanner:
     async def plan(self, session: Session, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
         if not claude_plans(self.backend.config, decision):  # a confident route's rule plan is certain: no call on the path
             return await self.fallback.plan(session, decision, devices, requested)
+        start_early(decision, decision.specialists if decision.method == "claude" else confident(decision, self.backend.config.router_confidence))
         try:
             return await roles.plan(self.backend.client, self.backend.config, _meter(session), session.request.question, decision,
                                     devices, self.inventory, requested)
