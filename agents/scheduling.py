@@ -24,7 +24,7 @@ from graphlib import TopologicalSorter
 from typing import Any, Generic, TypeVar
 
 from agents.catalogue import catalogue
-from agents.models import AgentTask, ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
+from agents.models import AgentResponse, AgentTask, ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
 from agents.progress import StepFinished, StepStarted
 from agents.session import Session
 
@@ -124,7 +124,7 @@ class EarlyStarts(Generic[R]):
             if early is not None and not step.depends_on and sorted(step.devices) == sorted(early[0].devices):
                 taken[step.id] = early[1]
                 del left[step.agent]
-        for step, task in left.values():
+        for _, task in left.values():
             task.cancel()
         self.cancelled += left.values()
         self.running = {}
@@ -164,7 +164,8 @@ def start_early(decision: RouteDecision, agents: list[Specialist]) -> list[PlanS
     return early.start(decision, [a for a in agents if a.value in specs and not specs[a.value].plan.runs_after_others])
 
 
-async def hand_over(session: Session, early: EarlyStarts[R], tasks: Mapping[str, AgentTask], plan: Plan | None) -> dict[str, asyncio.Task[R]]:
+async def hand_over(session: Session, early: EarlyStarts[AgentResponse], tasks: Mapping[str, AgentTask],
+                    plan: Plan | None) -> dict[str, asyncio.Task[AgentResponse]]:
     """The plan takes over the early steps it wants and cancels the others (None: cancel them all).
     An adopted step continues under the plan's step id (`tasks`: the early steps' tasks, renamed
     here, so its end is reported under that id); a cancelled step's work never reaches the answer."""
@@ -177,6 +178,10 @@ async def hand_over(session: Session, early: EarlyStarts[R], tasks: Mapping[str,
                                         duration_s=0.0, summary=f"continues as {sid} of the plan"))
         task.id, task.priority = sid, step.priority
         await session.emit(StepStarted(request_id=rid, step=sid, agent=step.agent.value, instruction=step.instruction[:200]))
+        if adopted[sid].done():  # it finished before the plan came: its end under the plan's id too
+            done = adopted[sid].result()
+            await session.emit(StepFinished(request_id=rid, step=sid, agent=step.agent.value, status=done.status,
+                                            duration_s=done.duration_s, summary=(done.summary or done.error or "")[:300]))
     for step in cancelled:
         await session.emit(StepFinished(request_id=rid, step=step.id, agent=step.agent.value, status="cancelled",
                                         duration_s=0.0, summary="started early; the plan does not need it"))
