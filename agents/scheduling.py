@@ -83,7 +83,9 @@ def context_sources(step: PlanStep, done: Mapping[str, R], mode: ExecutionMode) 
 # they start while Claude routes and plans, and the plan, when it arrives, takes over the ones it
 # wants and cancels the rest. A plan step takes over an early step only when running it from the
 # start would have been the same work: the same specialist and devices, and no dependencies (so
-# no other step's findings in its context, in any mode). Sequential requests start nothing early.
+# no other step's findings in its context, in any mode). An early step investigates the question
+# itself, as the rule plan's steps do; a Claude plan's own wording of that step is not sent to it.
+# Sequential requests start nothing early.
 
 
 class EarlyStarts(Generic[R]):
