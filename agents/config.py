@@ -185,10 +185,10 @@ class LLMConfig(StrictModel):
     # below this (0-1). At 0.8, cross-validation has the router alone on ~90% of questions at ~98%
     # accuracy (noc eval-routing --cv). 0 never asks Claude; 1 always does.
     router_confidence: float = Field(0.8, ge=0, le=1)
-    # Deprecated (the keyword router's score margin). When set, it overrides router_confidence and
-    # is read against the learned router's probability margin (0-1): 0 never asks Claude, >= 1
-    # always does.
+    # Deprecated (the keyword router's score margin). When set, it overrides router_confidence and is
+    # read against the learned router's probability margin (0-1): 0 never asks Claude, >= 1 always does.
     router_margin: float | None = Field(None, ge=0)
+    early_starts: bool = True  # the specialists a router is sure of start while Claude routes/plans (agents/scheduling.py)
     max_plan_steps: int = Field(6, ge=1, le=12)
     # Off the critical path: Claude plans only when the learned router was unsure (a confident route's rule plan
     # is certain), the coordinator runs only when a report shows a gap (roles.visible_gaps); "always": every request.

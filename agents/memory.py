@@ -81,7 +81,12 @@ class RequestMemory:
         held = self._reads.get(key)
         if held is not None:
             self.reused["reads"] += 1
-            return await asyncio.shield(held), True
+            try:
+                return await asyncio.shield(held), True
+            except asyncio.CancelledError:
+                if not _computer_cancelled(held):
+                    raise
+                self.reused["reads"] -= 1  # the step computing it was cancelled, not this one: compute it here
         return await self._compute(self._reads, key, compute, keep=lambda _: True), False
 
     async def answer(self, key: str, compute: Callable[[], Awaitable[T]], keep: Callable[[T], bool]) -> tuple[T, bool]:
@@ -105,8 +110,14 @@ class RequestMemory:
             self._waits[mine].add(running)
         try:
             if held is not None and not cyclic:
-                self.reused["answers"] += 1
-                return await asyncio.shield(held), True
+                try:
+                    result = await asyncio.shield(held)
+                    self.reused["answers"] += 1
+                    return result, True
+                except asyncio.CancelledError:
+                    if not _computer_cancelled(held):
+                        raise  # this caller itself was cancelled; else the one computing it was: compute it here
+                    return await self._compute(self._answers, key, run, keep=keep), False
             if cyclic:  # waiting would close a cycle of waits: compute this one for this caller alone
                 return await run(), False
             return await self._compute(self._answers, key, run, keep=keep), False
@@ -145,3 +156,10 @@ class RequestMemory:
         if not keep(result):
             table.pop(key, None)  # later callers compute again; those already waiting share this one
         return result
+
+
+def _computer_cancelled(held: asyncio.Future[Any]) -> bool:
+    """Whether a shared computation was cancelled by its own caller (an early-started step the plan
+    cancelled, agents/scheduling.py) while the current task, which waited on it, was not."""
+    task = asyncio.current_task()
+    return held.cancelled() and (task is None or task.cancelling() == 0)

@@ -151,6 +151,9 @@ class Pipeline:
     synthesiser: Synthesiser
     # A usage meter per request when the stages spend tokens (None offline).
     meter: Callable[[], UsageMeter | None] = lambda: None
+    # Whether confident specialists may start while a model routes and plans (agents/scheduling.py):
+    # only a pipeline whose router and planner are model calls has anything to overlap.
+    early_starts: bool = False
 
 
 def hand_offs(question: str, responses: list[AgentResponse], limit: int) -> list[FollowUp]:

@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from graphlib import TopologicalSorter
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
-from agents.models import ExecutionMode, Plan, PlanStep
+from agents.catalogue import catalogue
+from agents.context import RequestContext
+from agents.models import AgentResponse, AgentTask, ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
+from agents.progress import StepFinished, StepStarted
 
 R = TypeVar("R")
 StartStep = Callable[[PlanStep], Awaitable[object]]
@@ -69,3 +73,119 @@ def context_sources(step: PlanStep, done: Mapping[str, R], mode: ExecutionMode) 
     if mode == ExecutionMode.parallel:
         return [done[sid] for sid in step.depends_on if sid in done]
     return [done[sid] for sid in (step.depends_on or list(done)) if sid in done]
+
+
+# -- steps started before the plan exists ---------------------------------------------------------
+#
+# Why: when the learned router is unsure, a Claude routing call and a Claude planning call sit in
+# front of every investigation (issue 27 measured them holding a four-specialist question at 2.4x
+# sequential/parallel). The specialists a router is confident about do not need the plan to start:
+# they start while Claude routes and plans, and the plan, when it arrives, takes over the ones it
+# wants and cancels the rest. A plan step takes over an early step only when running it from the
+# start would have been the same work: the same specialist and devices, and no dependencies (so
+# no other step's findings in its context, in any mode). An early step investigates the question
+# itself, as the rule plan's steps do; a Claude plan's own wording of that step is not sent to it.
+# Sequential requests start nothing early.
+
+
+class EarlyStarts(Generic[R]):
+    """The steps of one request started before its plan, by specialist.
+
+    `run` runs one step to its response (the supervisor's step runner); `devices` gives the devices
+    the plan's steps get for a route decision. A specialist is started at most once per request."""
+
+    def __init__(self, run: Callable[[PlanStep], Awaitable[R]], devices: Callable[[RouteDecision], list[str]],
+                 question: str, enabled: bool = True) -> None:
+        self._run, self._devices, self.question, self.enabled = run, devices, question, enabled
+        self.running: dict[Specialist, tuple[PlanStep, asyncio.Task[R]]] = {}
+        self.cancelled: list[tuple[PlanStep, asyncio.Task[R]]] = []
+
+    def start(self, decision: RouteDecision, agents: list[Specialist]) -> list[PlanStep]:
+        """Start a step for each of `agents` not started yet; returns the steps started now."""
+        if not self.enabled:
+            return []
+        devices = self._devices(decision)
+        new = []
+        for agent in agents:
+            if agent not in self.running:
+                step = PlanStep(id=f"early-{agent.value}", agent=agent, instruction=self.question, devices=devices)
+                self.running[agent] = (step, asyncio.ensure_future(self._run(step)))
+                new.append(step)
+        return new
+
+    def adopt(self, plan: Plan) -> tuple[dict[str, asyncio.Task[R]], list[PlanStep]]:
+        """Hand the early steps to `plan`: {plan step id: the running step} for each step the plan
+        wants as it runs, and the early steps it does not want, cancelled now (await `settle` before
+        reading what they may have touched). Nothing is left to adopt afterwards."""
+        taken: dict[str, asyncio.Task[R]] = {}
+        left = dict(self.running)
+        # sequential: a step without dependencies still sees what ran before it, so only the first is the same work
+        wanted = plan.steps if plan.mode != ExecutionMode.sequential else [s for s in plan.steps if plan.phases and s.id == plan.phases[0][0]]
+        for step in wanted:
+            early = left.get(step.agent)
+            if early is not None and not step.depends_on and sorted(step.devices) == sorted(early[0].devices):
+                taken[step.id] = early[1]
+                del left[step.agent]
+        for _, task in left.values():
+            task.cancel()
+        self.cancelled += left.values()
+        self.running = {}
+        return taken, [step for step, _ in left.values()]
+
+    def drop(self) -> list[PlanStep]:
+        """Cancel every early step not adopted (the request ends without running a plan)."""
+        return self.adopt(Plan(steps=[], mode=ExecutionMode.parallel))[1]
+
+    async def settle(self) -> None:
+        """Wait until every cancelled step has stopped: nothing of theirs runs after this."""
+        if self.cancelled:
+            await asyncio.gather(*(task for _, task in self.cancelled), return_exceptions=True)
+
+
+# The request's early starts, set by the supervisor around routing and planning: the Claude stages
+# (agents/llm/pipeline.py) start steps through it just before their calls. None: start nothing.
+EARLY: ContextVar[EarlyStarts[Any] | None] = ContextVar("early_starts", default=None)
+
+
+def confident(decision: RouteDecision, bar: float) -> list[Specialist]:
+    """The specialists of `decision` the router gives at least `bar` of being needed (the learned
+    router's membership probability; for the primary, the larger of that and its confidence)."""
+    def p(s: Specialist) -> float:
+        score = decision.scores.get(s.value, 0.0)
+        return max(score, decision.confidence) if s == decision.primary else score
+    return [s for s in decision.specialists if p(s) >= bar]
+
+
+def start_early(decision: RouteDecision, agents: list[Specialist]) -> list[PlanStep]:
+    """Start `agents` early for the current request, if it takes early starts. Writers (a spec's
+    plan.runs_after_others: documentation) are never started early: a plan runs them after others."""
+    early = EARLY.get()
+    if early is None:
+        return []
+    specs = catalogue().specs
+    return early.start(decision, [a for a in agents if a.value in specs and not specs[a.value].plan.runs_after_others])
+
+
+async def hand_over(session: RequestContext, early: EarlyStarts[AgentResponse], tasks: Mapping[str, AgentTask],
+                    plan: Plan | None) -> dict[str, asyncio.Task[AgentResponse]]:
+    """The plan takes over the early steps it wants and cancels the others (None: cancel them all).
+    An adopted step continues under the plan's step id (`tasks`: the early steps' tasks, renamed
+    here, so its end is reported under that id); a cancelled step's work never reaches the answer."""
+    adopted, cancelled = early.adopt(plan) if plan is not None else ({}, early.drop())
+    rid = session.request.id
+    steps = {s.id: s for s in plan.steps} if plan is not None else {}
+    for sid in adopted:
+        step, task = steps[sid], tasks[f"early-{steps[sid].agent.value}"]
+        await session.emit(StepFinished(request_id=rid, step=task.id, agent=step.agent.value, status="continued",
+                                        duration_s=0.0, summary=f"continues as {sid} of the plan"))
+        task.id, task.priority = sid, step.priority
+        await session.emit(StepStarted(request_id=rid, step=sid, agent=step.agent.value, instruction=step.instruction[:200]))
+        if adopted[sid].done():  # it finished before the plan came: its end under the plan's id too
+            done = adopted[sid].result()
+            await session.emit(StepFinished(request_id=rid, step=sid, agent=step.agent.value, status=done.status,
+                                            duration_s=done.duration_s, summary=(done.summary or done.error or "")[:300]))
+    for step in cancelled:
+        await session.emit(StepFinished(request_id=rid, step=step.id, agent=step.agent.value, status="cancelled",
+                                        duration_s=0.0, summary="started early; the plan does not need it"))
+    await early.settle()
+    return adopted

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from agents.access import highest
@@ -48,10 +48,11 @@ from agents.progress import (
     Withheld,
 )
 from agents.resilience.attempts import StepUnavailable, run_on_pool
+from agents.resilience.breaker import BreakerState
 from agents.resilience.guard import Resilience
 from agents.resilience.pool import AgentInstance
 from agents.routing import hinted_devices
-from agents.scheduling import context_sources, run_plan
+from agents.scheduling import EARLY, EarlyStarts, context_sources, hand_over, run_plan
 from agents.severity import Severity
 from agents.specialists import registry
 from agents.specialists.base import AnalysisContext, AnalystOutput, definitions
@@ -108,6 +109,26 @@ class Supervisor:
                 return await self._run(session, notes, self.pipeline.analysts.for_request(session))
 
     async def _run(self, session: RequestContext, notes: AnswerNotes, analysts: Mapping[Specialist, Analyst]) -> Answer:
+        """The request with early starts (agents/scheduling.py): specialists a router is confident
+        about run while Claude routes and plans; whatever the plan did not take is cancelled."""
+        early_tasks: dict[str, AgentTask] = {}
+
+        def run_early(step: PlanStep) -> Awaitable[AgentResponse]:
+            early_tasks[step.id] = self._task(session, step, [])
+            return self._run_agent(session, analysts, early_tasks[step.id])
+
+        early = EarlyStarts(run_early, lambda decision: self._devices(session.request, decision), session.request.question,
+                            enabled=self._early_starts(session.request))
+        token = EARLY.set(early)
+        try:
+            return await self._answer(session, notes, analysts, early, early_tasks)
+        finally:
+            EARLY.reset(token)
+            await hand_over(session, early, early_tasks, None)
+
+    async def _answer(self, session: RequestContext, notes: AnswerNotes, analysts: Mapping[Specialist, Analyst],
+                      early: EarlyStarts[AgentResponse],
+                      early_tasks: dict[str, AgentTask]) -> Answer:
         request = session.request
         notices: list[str] = list(request.notices)
         if request.truncated:
@@ -125,14 +146,14 @@ class Supervisor:
             if not decision.devices:
                 return await self._finish(session, notes, self._unknown_device_answer(request, decision, notices))
 
-        devices = (decision.devices or [d for d in request.context_devices if d in self.toolbox.inventory]
-                   or hinted_devices(request.question, self.toolbox.inventory)[0])
-        requested = request.mode if request.mode != ExecutionMode.auto else ExecutionMode(self.engine.default_mode)
-        plan = await self.pipeline.planner.plan(session, decision, devices, requested)
+        devices = self._devices(request, decision)
+        plan = await self.pipeline.planner.plan(session, decision, devices, self._requested(request))
+        early.enabled = False  # nothing starts early once the plan exists
         await session.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps],
                                    phases=plan.phases, priorities={s.id: s.priority for s in plan.steps}))
+        adopted = await hand_over(session, early, early_tasks, plan)
 
-        responses = await self._execute(session, analysts, plan)
+        responses = await self._execute(session, analysts, plan, adopted)
         missing = [s for s in plan.steps if s.id not in responses]
         for s in missing:
             responses[s.id] = _failed(s.agent, s.instruction, f"not finished before the {self.engine.request_deadline_s:g}s request deadline")
@@ -209,22 +230,44 @@ class Supervisor:
 
     # -- execution -------------------------------------------------------------------------
 
-    async def _execute(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], plan: Plan) -> dict[str, AgentResponse]:
+    def _devices(self, request: Request, decision: RouteDecision) -> list[str]:
+        """The devices the plan's steps get: the route's, else the conversation's, else those the question hints at."""
+        return (decision.devices or [d for d in request.context_devices if d in self.toolbox.inventory]
+                or hinted_devices(request.question, self.toolbox.inventory)[0])
+
+    def _early_starts(self, request: Request) -> bool:
+        """Early starts need a plan that runs steps together, and a closed provider breaker: a
+        half-open one lets one trial call through, which must not be raced by a speculative step."""
+        return (self.pipeline.early_starts and self._requested(request) != ExecutionMode.sequential
+                and self.resilience.provider.current_state() == BreakerState.closed)
+
+    def _requested(self, request: Request) -> ExecutionMode:
+        return request.mode if request.mode != ExecutionMode.auto else ExecutionMode(self.engine.default_mode)
+
+    @staticmethod
+    def _task(session: RequestContext, step: PlanStep, sources: list[AgentResponse]) -> AgentTask:
+        return AgentTask(id=step.id, agent=step.agent, instruction=step.instruction, devices=step.devices, depends_on=step.depends_on,
+                         priority=step.priority, context=session.request.context_findings + [f for r in sources for f in r.findings],
+                         context_recommendations=[rec for r in sources for rec in r.recommendations])
+
+    async def _execute(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], plan: Plan,
+                       adopted: Mapping[str, asyncio.Task[AgentResponse]] | None = None) -> dict[str, AgentResponse]:
         done: dict[str, AgentResponse] = {}
+        adopted = adopted or {}
 
         async def one(step: PlanStep) -> None:
-            sources = context_sources(step, done, plan.mode)
-            task = AgentTask(id=step.id, agent=step.agent, instruction=step.instruction, devices=step.devices, depends_on=step.depends_on,
-                             priority=step.priority,
-                             context=session.request.context_findings + [f for r in sources for f in r.findings],
-                             context_recommendations=[rec for r in sources for rec in r.recommendations])
-            done[step.id] = await self._run_agent(session, analysts, task)
+            running = adopted.get(step.id)  # started early, with no context: the same work as starting it now
+            done[step.id] = await (running if running is not None
+                                   else self._run_agent(session, analysts, self._task(session, step, context_sources(step, done, plan.mode))))
             session.memory.add_findings(done[step.id].findings)
 
         try:
             await asyncio.wait_for(run_plan(plan, one), timeout=max(self.engine.request_deadline_s - session.elapsed(), 0.001))
         except TimeoutError:
             log.warning("request %s hit its deadline", session.request.id)
+        finally:
+            for running in adopted.values():  # adopted steps the plan never reached (deadline)
+                running.cancel()
         return done
 
     async def _run_agent(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], task: AgentTask) -> AgentResponse:

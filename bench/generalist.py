@@ -9,7 +9,11 @@ For each lab question, three runs:
 - generalist: one agent with every tool and one prompt, in one conversation, on one model tier
   (the deep tier by default: a single prompt must do the synthesis-level reasoning too).
 
-The loopback server answers each call after a fixed latency and plays a scripted model: the
+The loopback server answers each call after the time a latency model gives it (bench/latency_model.py):
+a fixed time per call (--latency-model fixed, the default), or time to first token plus input
+tokens over a prefill rate plus output tokens over a decode rate, per model tier (--latency-model
+tokens), which charges a generalist's long transcripts and a deep tier's slower decoding what they
+cost. It plays a scripted model: the
 specialists and the generalist make the same tool calls (those the offline analysts made for the
 question, read from the offline answer's evidence) and report the same findings. The generalist
 investigates one domain per turn, as a single agent reasoning over one transcript does; its
@@ -21,6 +25,7 @@ found" is the same for all three by construction, and says whether the question'
 the findings at all.
 
 Run: python bench/generalist.py [--latency 0.2] [--generalist-tier deep]
+     python bench/generalist.py --latency-model tokens [--time-scale 0.25] [--ttft fast=0.5,...] [--output-rate ...] [--prefill-rate ...]
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from agents.supervisor import Supervisor  # noqa: E402
 from agents.tools import build_toolbox  # noqa: E402
 from agents.tools.registry import TOOL_SPECS, call_tool, tool_definition  # noqa: E402
 from agents.usage import UsageMeter  # noqa: E402
+from bench.latency_model import LatencyModel  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, dynamic, slow, text, tool_use  # noqa: E402
 
 # scenario -> (question, words of which one must appear in a finding for the root cause to count as found)
@@ -81,7 +87,7 @@ def tokens(value: Any) -> int:
 class ScriptedModel:
     """The model behind the loopback server: replays the offline run's tool calls and findings."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: LatencyModel) -> None:
         self.latency = latency
         self.offline: Answer | None = None
         self.cached: set[str] = set()
@@ -97,7 +103,7 @@ class ScriptedModel:
     def reply(self, body: dict, payload: Any = None, calls: list[tuple[str, dict]] | None = None) -> Any:
         content = payload.model_dump(mode="json") if payload is not None else calls
         usage = self.usage(body, content)
-        return slow(self.latency, tool_use(*calls, usage=usage) if calls else text(payload, usage=usage))
+        return slow(self.latency.seconds(body, usage), tool_use(*calls, usage=usage) if calls else text(payload, usage=usage))
 
     def __call__(self, body: dict) -> Any:
         assert self.offline is not None
@@ -219,7 +225,7 @@ def row(engine: str, usage: Usage, wall: float, ok: bool) -> Row:
                usage.cost_usd, wall, ok)
 
 
-async def main(latency: float, tier: str) -> list[tuple[str, list[Row]]]:
+async def main(latency: LatencyModel, tier: str) -> list[tuple[str, list[Row]]]:
     config = LLMConfig(router_confidence=1.0, follow_ups=0)  # route and plan with Claude too, no follow-ups: same work on both sides
     model = ScriptedModel(latency)
     results = []
@@ -242,8 +248,8 @@ async def main(latency: float, tier: str) -> list[tuple[str, list[Row]]]:
     return results
 
 
-def render(results: list[tuple[str, list[Row]]], latency: float) -> str:
-    out = [f"fixed model latency {latency:g}s per call; tokens include cache reads and writes",
+def render(results: list[tuple[str, list[Row]]], latency: LatencyModel) -> str:
+    out = [f"{latency.describe()}; tokens include cache reads and writes",
            f"{'scenario':20} {'engine':20} {'calls':>5} {'in tok':>8} {'out tok':>7} {'cost $':>9} {'wall s':>7} root cause"]
     totals: dict[str, list[float]] = {}
     for scenario, rows in results:
@@ -267,7 +273,8 @@ def render(results: list[tuple[str, list[Row]]], latency: float) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.2, help="seconds the loopback model takes per call")
+    LatencyModel.add_arguments(parser)
     parser.add_argument("--generalist-tier", default="deep", choices=["fast", "balanced", "deep"])
     args = parser.parse_args()
-    print(render(asyncio.run(main(args.latency, args.generalist_tier)), args.latency))
+    model = LatencyModel.from_args(args)
+    print(render(asyncio.run(main(model, args.generalist_tier)), model))

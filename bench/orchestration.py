@@ -19,7 +19,15 @@ plan (a chain next to an independent step). Sections:
   3. provider faults: 20 concurrent requests, 40% of calls failing (429, 529, 500, or hanging 40 s),
      a small request deadline; every request's time from receipt against engine.request_deadline_s.
 
+Issue 27 adds a plan the learned router is unsure of ("4 needed, router unsure": the real learned
+router on a question naming four domains, 0.62 sure of its primary; Claude routes to four
+specialists and plans them independently) and a second latency model, proportional to tokens
+(bench/latency_model.py: --latency-model tokens). With early starts (agents/scheduling.py) the
+specialists a router is sure of run while Claude routes and plans; the bound then counts a step
+from the role call it started after (0 when the learned router started it).
+
 Run: python bench/orchestration.py [--latency 0.2] [--tool-turns 2] [--repeat 3] [--deadline 8]
+                                    [--latency-model tokens --time-scale 0.25] [--only-plans]
 """
 
 from __future__ import annotations
@@ -47,9 +55,11 @@ from agents.models import Answer, ExecutionMode, Plan, Request, RouteDecision, S
 from agents.planner import phases_of, rule_plan  # noqa: E402
 from agents.resilience.guard import Resilience  # noqa: E402
 from agents.tools import build_toolbox  # noqa: E402
+from bench.latency_model import LatencyModel, tokens  # noqa: E402
 from tests.fakes.anthropic_api import dynamic, error, overloaded, rate_limited, text, tool_use  # noqa: E402
 
 QUESTION = "is edge-rtr-01 healthy?"
+UNSURE_QUESTION = "check performance, security, config and diagnose problems on edge-rtr-01"  # the learned router: 0.62
 INVESTIGATORS = ["performance", "security", "config", "diagnosis"]
 ROLES = ("router", "planner", "coordinator", "synthesis")
 
@@ -80,9 +90,10 @@ def fill(schema: dict, defs: dict) -> Any:
 
 
 class Model:
-    """The scripted model: a fixed latency per call, tool turns then a report, counted in flight."""
+    """The scripted model: tool turns then a report, each call taking what the latency model says
+    for its tokens (counted from what is sent and answered), counted in flight."""
 
-    def __init__(self, latency: float, tool_turns: int) -> None:
+    def __init__(self, latency: LatencyModel, tool_turns: int) -> None:
         self.latency, self.tool_turns = latency, tool_turns
         self.plan: PlanOut | None = None
         self.route: RouteDecision | None = None
@@ -99,8 +110,12 @@ class Model:
                 if fault == "hang":
                     await asyncio.sleep(40)
                 return {"429": rate_limited(0), "529": overloaded(), "500": error(500)}.get(fault, error(500))
-            await asyncio.sleep(self.latency)
-            return self.reply(body)
+            kind, payload = self.reply(body)
+            sent = tokens([body.get("system"), body.get("tools"), body["messages"]])
+            out = payload.model_dump(mode="json") if hasattr(payload, "model_dump") else payload
+            usage = {"input_tokens": sent, "output_tokens": tokens(out), "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+            await asyncio.sleep(self.latency.seconds(body, usage))
+            return tool_use(payload, usage=usage) if kind == "tool" else text(payload, usage=usage)
         finally:
             self.in_flight -= 1
 
@@ -114,24 +129,24 @@ class Model:
                 return name, {"device": "edge-rtr-01"}
         return "list_devices", {}
 
-    def reply(self, body: dict) -> Any:
+    def reply(self, body: dict) -> tuple[str, Any]:
         role = body["system"][0]["text"].splitlines()[0].removeprefix("Role: ")
         if role == "router" and self.route is not None:
-            return text(RouteOut(primary=self.route.primary, specialists=self.route.specialists, devices=self.route.devices, reasoning="bench"))
+            return "text", RouteOut(primary=self.route.primary, specialists=self.route.specialists, devices=self.route.devices, reasoning="bench")
         if role == "planner" and self.plan is not None:
-            return text(self.plan)
+            return "text", self.plan
         if role == "coordinator":
-            return text(GapList(gaps=[]))
+            return "text", GapList(gaps=[])
         if role == "synthesis":
-            return text(SynthesisOut(summary="(bench) synthesised", conflicts=[]))
+            return "text", SynthesisOut(summary="(bench) synthesised", conflicts=[])
         turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
         if turns < self.tool_turns and body.get("tool_choice", {}).get("type") != "none":
-            return tool_use(self.read(body))
+            return "tool", self.read(body)
         schema = body["output_config"]["format"]["schema"]
         report = fill(schema, schema.get("$defs", {}))
         report.update(summary=f"{role} checked edge-rtr-01", confidence=0.9,
                       findings=[{"text": f"{role}: edge-rtr-01 checked", "severity": "info", "device": "edge-rtr-01"}])
-        return text(report)
+        return "text", report
 
 
 @dataclass
@@ -139,6 +154,8 @@ class Case:
     name: str
     decision: RouteDecision
     claude_plan: PlanOut | None = None  # the router is unsure: Claude routes and plans this
+    question: str = QUESTION
+    learned: bool = False  # the real learned router decides (else its decision is fixed to `decision`)
 
     @property
     def plan(self) -> PlanOut:
@@ -165,20 +182,50 @@ def cases() -> list[Case]:
     ])
     out.append(Case("hybrid plan (Claude)", RouteDecision(primary=Specialist("diagnosis"), specialists=[Specialist(s.agent) for s in hybrid.steps],
                                                            devices=["edge-rtr-01"], confidence=0.1, method="learned"), hybrid))
+    four = [Specialist(a) for a in ("diagnosis", *INVESTIGATORS[:3])]
+    unsure = PlanOut(reasoning="four domains, independent", steps=[
+        PlanStepOut(id=f"s{i}", agent=a, instruction=UNSURE_QUESTION, devices=["edge-rtr-01"], depends_on=[]) for i, a in enumerate(four, 1)])
+    out.append(Case("4 needed, router unsure", RouteDecision(primary=four[0], specialists=four, devices=["edge-rtr-01"], method="claude"),
+                    unsure, UNSURE_QUESTION, learned=True))
     return out
 
 
-def depth(plan: Plan, calls: dict[str, int], mode: ExecutionMode) -> int:
-    """The longest chain of calls the mode allows through the plan's steps."""
+def starts(answer: Answer, roles: list[str]) -> dict[str, int]:
+    """Per plan step, the role calls on the path before it could start: the router's and planner's,
+    fewer for a step started early (0 when the learned router started it, the router's calls when
+    Claude's route did), read from the answer's trace."""
+    assert answer.plan is not None
+    pre, routing = sum(r in ("router", "planner") for r in roles), roles.count("router")
+    field = lambda e, k: next((p.split("=", 1)[1] for p in e.detail.split(", ") if p.startswith(k + "=")), "")  # noqa: E731
+    routed = next(e.t for e in answer.trace if e.event == "routed")
+    began = {field(e, "step"): e.t for e in answer.trace if e.event == "step_started"}
+    out = {s.id: pre for s in answer.plan.steps}
+    for e in answer.trace:
+        if e.event == "step_finished" and field(e, "status") == "continued":
+            sid = field(e, "summary").split()[2]  # "continues as s1 of the plan"
+            out[sid] = 0 if began[field(e, "step")] < routed else routing
+    return out
+
+
+def depth(plan: Plan, calls: dict[str, int], mode: ExecutionMode, start: dict[str, int]) -> int:
+    """The longest chain of calls the mode allows through the plan's steps, each step starting after
+    `start[step]` calls at the earliest."""
     steps = {s.id: s for s in plan.steps}
-    if mode == ExecutionMode.sequential:
-        return sum(calls.values())
-    if mode == ExecutionMode.hybrid:
-        return sum(max(calls[sid] for sid in phase) for phase in phases_of(plan.steps))
+    if mode in (ExecutionMode.sequential, ExecutionMode.hybrid):
+        t = 0
+        for phase in phases_of(plan.steps):
+            ends = []
+            for sid in phase:
+                begin = max(t, start[sid])
+                ends.append(begin + calls[sid])
+                if mode == ExecutionMode.sequential:
+                    t = ends[-1]
+            t = max(ends)
+        return t
     longest: dict[str, int] = {}
     for phase in phases_of(plan.steps):
         for sid in phase:
-            longest[sid] = calls[sid] + max((longest[d] for d in steps[sid].depends_on), default=0)
+            longest[sid] = calls[sid] + max([start[sid], *(longest[d] for d in steps[sid].depends_on)])
     return max(longest.values())
 
 
@@ -187,7 +234,8 @@ def supervisor(api_url: str, case: Case, llm: LLMConfig, resilience: ResilienceC
     built = build_engine(EngineOptions(engine=engine, llm=llm, resilience=resilience), build_toolbox(NetworkConfig()), model=sdk)
     assert built.claude is not None
     sup = built.supervisor
-    sup.pipeline = replace(sup.pipeline, router=ClaudeRouter(built.claude, sup.toolbox.inventory, FixedRouter(case.decision)))
+    if not case.learned:
+        sup.pipeline = replace(sup.pipeline, router=ClaudeRouter(built.claude, sup.toolbox.inventory, FixedRouter(case.decision)))
     return built
 
 
@@ -196,39 +244,41 @@ async def close(sup: Engine) -> None:
     await sup.aclose()
 
 
-def role_calls(api: Any, since: int) -> int:
-    return sum(1 for r in api.roles[since:] if r in ROLES)
-
-
 async def one(api: Any, model: Model, case: Case, mode: ExecutionMode, llm: LLMConfig) -> tuple[float, Answer, int]:
     model.plan, model.route = case.plan, case.decision
     sup = supervisor(api.url, case, llm, ResilienceConfig(), EngineConfig())
     since = len(api.requests)
     try:
         t0 = time.perf_counter()
-        answer = await sup.run(Request.from_text(QUESTION, mode=mode, role="operator"))
+        answer = await sup.run(Request.from_text(case.question, mode=mode, role="operator"))
         wall = time.perf_counter() - t0
     finally:
         await close(sup)
     assert answer.plan is not None and answer.status == "ok", (answer.status, answer.notices)
     calls = {s.id: r.usage.llm_calls for s, r in zip(answer.plan.steps, answer.responses, strict=False)}
-    return wall, answer, role_calls(api, since) + depth(answer.plan, calls, mode)
+    roles = [r for r in api.roles[since:] if r in ROLES]
+    post = sum(r in ("coordinator", "synthesis") for r in roles)
+    return wall, answer, depth(answer.plan, calls, mode, starts(answer, roles)) + post
 
 
-async def modes_section(api: Any, model: Model, latency: float, llm: LLMConfig, repeat: int) -> list[str]:
-    out = [f"wall: median of {repeat} runs",
-           f"{'plan':22} {'mode':10} {'wall s':>7} {'calls':>5} {'depth':>5} {'bound s':>7} {'wall/bound':>10}"]
+async def modes_section(api: Any, model: Model, llm: LLMConfig, repeat: int, names: list[str] | None) -> list[str]:
+    fixed = model.latency.kind == "fixed"
+    latency = model.latency.latency
+    out = [f"wall: median of {repeat} runs; depth: model calls on the critical path" + ("" if fixed else " (bound only under a fixed latency)"),
+           f"{'plan':24} {'mode':10} {'wall s':>7} {'calls':>5} {'depth':>5} {'bound s':>7} {'wall/bound':>10}"]
     speedups = []
     for case in cases():
+        if names and case.name not in names:
+            continue
         walls = {}
         for mode in (ExecutionMode.sequential, ExecutionMode.parallel, ExecutionMode.hybrid):
             runs = [await one(api, model, case, mode, llm) for _ in range(repeat)]
             wall = statistics.median(r[0] for r in runs)
             _, answer, d = runs[0]
             walls[mode] = wall
-            out.append(f"{case.name:22} {mode.value:10} {wall:7.2f} {answer.usage.llm_calls:5d} {d:5d} {d * latency:7.2f} "
-                       f"{wall / (d * latency) if latency else 0:10.2f}")
-        speedups.append(f"{case.name:22} sequential/parallel {walls[ExecutionMode.sequential] / walls[ExecutionMode.parallel]:.2f}x, "
+            bound = f"{d * latency:7.2f} {wall / (d * latency) if latency else 0:10.2f}" if fixed else f"{'-':>7} {'-':>10}"
+            out.append(f"{case.name:24} {mode.value:10} {wall:7.2f} {answer.usage.llm_calls:5d} {d:5d} {bound}")
+        speedups.append(f"{case.name:24} sequential/parallel {walls[ExecutionMode.sequential] / walls[ExecutionMode.parallel]:.2f}x, "
                         f"sequential/hybrid {walls[ExecutionMode.sequential] / walls[ExecutionMode.hybrid]:.2f}x")
     return out + [""] + speedups
 
@@ -240,7 +290,7 @@ async def burst(api: Any, case: Case, llm: LLMConfig, resilience: ResilienceConf
 
     async def ask() -> Answer:
         t0 = time.perf_counter()
-        answer = await sup.run(Request.from_text(QUESTION, mode=ExecutionMode.parallel, role="operator"))
+        answer = await sup.run(Request.from_text(case.question, mode=ExecutionMode.parallel, role="operator"))
         took.append(time.perf_counter() - t0)
         return answer
 
@@ -287,26 +337,29 @@ async def faults_section(api: Any, model: Model, llm: LLMConfig, deadline: float
             f"(max/deadline {max(took) / deadline:.2f}); {inside}/20 inside the deadline"]
 
 
-async def main(latency: float, tool_turns: int, deadline: float, repeat: int) -> str:
+async def main(latency: LatencyModel, tool_turns: int, deadline: float, repeat: int, only_plans: bool, names: list[str] | None) -> str:
     from tests.fakes.anthropic_api import FakeAnthropic
 
     llm = LLMConfig(provider="anthropic", max_tool_steps=tool_turns + 1, follow_ups=2)
     model = Model(latency, tool_turns)
-    out = [f"loopback model latency {latency:g}s per call; each specialist: {tool_turns} tool turn(s) + its report"]
+    out = [f"loopback model: {latency.describe()}; each specialist: {tool_turns} tool turn(s) + its report"]
     with FakeAnthropic() as api:
         api.script(None, dynamic(model))
-        out += await modes_section(api, model, latency, llm, repeat)
-        out += ["", *await throughput_section(api, model, llm)]
-        out += ["", *await faults_section(api, model, llm, deadline)]
+        out += await modes_section(api, model, llm, repeat, names)
+        if not only_plans:
+            out += ["", *await throughput_section(api, model, llm)]
+            out += ["", *await faults_section(api, model, llm, deadline)]
     return "\n".join(out)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.2, help="seconds the loopback model takes per call")
+    LatencyModel.add_arguments(parser)
     parser.add_argument("--tool-turns", type=int, default=2, help="tool turns per specialist before its report")
     parser.add_argument("--repeat", type=int, default=3, help="runs per plan and mode (the median is shown)")
     parser.add_argument("--deadline", type=float, default=8.0, help="engine.request_deadline_s in the provider-faults section")
+    parser.add_argument("--only-plans", action="store_true", help="the modes per plan only (no throughput or faults section)")
+    parser.add_argument("--plan", action="append", help="only this plan (by its name in the table; repeatable)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # breaker transitions and deadline warnings are expected in the faults section
-    print(asyncio.run(main(args.latency, args.tool_turns, args.deadline, args.repeat)))
+    print(asyncio.run(main(LatencyModel.from_args(args), args.tool_turns, args.deadline, args.repeat, args.only_plans, args.plan)))

@@ -108,7 +108,9 @@ def tools_offered(body: dict) -> set[str]:
 def test_whole_claude_path(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
     script_happy_path(api)
-    answer = run_ask(runner, api, tmp_path, coordinator="always")  # the reports show no gap: on_gaps would skip the coordinator
+    # the reports show no gap: on_gaps would skip the coordinator; the call order below is the one
+    # without early starts (with them, diagnosis races the planner: tests/test_early_starts.py)
+    answer = run_ask(runner, api, tmp_path, coordinator="always", early_starts=False)
 
     assert answer["status"] == "ok", answer["notices"]
     assert answer["primary"] == "diagnosis"

@@ -216,7 +216,8 @@ def test_llm_limit_serves_the_critical_path_first(runner, fake_anthropic, tmp_pa
     script_happy_path(api, {"router": [text(route)], "planner": [text(plan)], "specialist:security": [slow(0.2, text(SEC))],
                             "specialist:diagnosis": [slow(0.05, text(DIAG))], "specialist:performance": [slow(0.05, text(PERF))]})
     path = tmp_path / "noc.yml"
-    path.write_text(yaml.safe_dump({"llm": {"router_margin": 100, "follow_ups": 0},
+    # early starts off: the primary would start before the plan and never queue behind the others
+    path.write_text(yaml.safe_dump({"llm": {"router_margin": 100, "follow_ups": 0, "early_starts": False},
                                     "resilience": {"max_concurrent_llm_calls": 1, "retry": {**FAST_RETRY, "attempts": 1}}}))
     result = runner.invoke(cli, ["--config", str(path), "ask", "why can't the branch reach HQ over BGP?", "-s", "bgp-peer-down",
                                  "--json", "-q", "--mode", "parallel"], env=api.env())

@@ -28,6 +28,7 @@ from agents.pipeline import (
     falling_back,
 )
 from agents.planner import PlanError, claude_plans
+from agents.scheduling import confident, start_early
 from agents.usage import UsageMeter
 
 
@@ -46,6 +47,7 @@ class ClaudeRouter:
         decision = await self.fallback.route(context, question)
         if not self.backend.config.claude_routes(decision.confidence, decision.margin):
             return decision
+        start_early(decision, confident(decision, self.backend.config.router_confidence))  # while Claude routes
 
         async def rules() -> RouteDecision:
             return decision
@@ -65,6 +67,7 @@ class ClaudePlanner:
 
         if not claude_plans(self.backend.config, decision):  # a confident route's rule plan is certain: no call on the path
             return await rules()
+        start_early(decision, decision.specialists if decision.method == "claude" else confident(decision, self.backend.config.router_confidence))
         return await falling_back(
             context, lambda: roles.plan(self.backend.client, self.backend.config, _meter(context), context.request.question, decision,
                                         devices, self.inventory, requested),
@@ -126,4 +129,5 @@ def claude_pipeline(backend: ClaudeBackend, inventory: Inventory, rules: Pipelin
     """Every stage on Claude, each falling back to its rule stage (the analysts to `offline`)."""
     return Pipeline(router=ClaudeRouter(backend, inventory, rules.router), planner=ClaudePlanner(backend, inventory, rules.planner),
                     analysts=ClaudeAnalysts(backend, offline), coordinator=ClaudeCoordinator(backend, rules.coordinator),
-                    synthesiser=ClaudeSynthesiser(backend, rules.synthesiser), meter=backend.meter)
+                    synthesiser=ClaudeSynthesiser(backend, rules.synthesiser), meter=backend.meter,
+                    early_starts=backend.config.early_starts)

@@ -100,8 +100,8 @@ class McpToolsets:
             elif server.name not in self._listed_at or (server.name in self.down and now - self._listed_at[server.name] >= self.relist_s):
                 self._listing[server.name] = asyncio.ensure_future(self._list(server))
                 waits.append(self._listing[server.name])
-        if waits:
-            await asyncio.gather(*waits)
+        if waits:  # shielded: a step cancelled while waiting (an early start the plan dropped) must not cancel others' listing
+            await asyncio.gather(*(asyncio.shield(w) for w in waits))
 
     async def _list(self, server: McpServerConfig) -> None:
         self._listed_at[server.name] = self.clock()
