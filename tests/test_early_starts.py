@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from agents.llm.schemas import DiagnosisReport, FindingOut, PerformanceReport, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
-from bot.cli import cli
+from bot.cli.main import cli
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
 
 QUESTION = "check performance, security, config and diagnose problems on edge-rtr-01"  # the learned router: 0.62 sure
