@@ -23,6 +23,7 @@ DEFAULT_TOOL_ROLES: dict[str, Role] = {
     "check_routing_protocol": "viewer",
     "get_device_health": "viewer",
     "analyze_traffic_patterns": "viewer",
+    "measure_latency": "viewer",
     "search_runbooks": "viewer",
     "get_interface_qos": "viewer",
     "search_logs": "viewer",  # log lines pass redact_prose: they can quote typed commands

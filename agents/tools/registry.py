@@ -73,6 +73,8 @@ TOOL_SPECS: dict[str, ToolSpec] = {
                  "the interface statistics"),
         ToolSpec("check_routing_protocol", "BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).", RoutingArgs,
                  "the routing state"),
+        ToolSpec("measure_latency", "Ping each path the device has a latency baseline for (NAPALM ping from the device): round trip and loss against the normal, with the degradation in percent.",
+                 DeviceArgs, "the latency measurement"),
         ToolSpec("get_device_health", "CPU, memory, temperatures, fans and power supplies, with threshold observations.", DeviceArgs,
                  "the device health"),
         ToolSpec("get_device_config", "Running configuration (secrets redacted), optionally one section; says whether startup differs.", ConfigArgs,
