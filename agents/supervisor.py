@@ -46,6 +46,7 @@ from agents.progress import (
     StepFinished,
     StepStarted,
 )
+from agents.rerouting import split_writers
 from agents.resilience.attempts import StepUnavailable, run_on_pool
 from agents.resilience.deadline import CALL_DEADLINE
 from agents.resilience.gate import STEP_PRIORITY
@@ -139,16 +140,23 @@ class Supervisor:
         await session.emit(Planned(request_id=request.id, mode=plan.mode.value, steps=[f"{s.id}:{s.agent.value}" for s in plan.steps],
                                    phases=plan.phases, priorities={s.id: s.priority for s in plan.steps}))
 
-        responses = await self._execute(session, analysts, plan)
+        investigation, writers = split_writers(plan)  # hand-offs join before the write-up (agents/rerouting.py)
+        responses = await self._execute(session, analysts, investigation)
+        ordered = [responses[s.id] for s in investigation.steps if s.id in responses]
+        if len(ordered) == len(investigation.steps):
+            handed = await self._follow_ups(session, analysts, ordered, devices)
+            ordered += handed
+            responses.update({f"handed:{i}": r for i, r in enumerate(handed, start=1)})
+        if writers is not None:
+            written = await self._execute(session, analysts, writers, dict(responses))
+            ordered += [written[s.id] for s in writers.steps if s.id in written]
+            responses.update(written)
         missing = [s for s in plan.steps if s.id not in responses]
         for s in missing:
-            responses[s.id] = _failed(s.agent, s.instruction, f"not finished before the {self.engine.request_deadline_s:g}s request deadline")
+            ordered.append(_failed(s.agent, s.instruction, f"not finished before the {self.engine.request_deadline_s:g}s request deadline"))
         if missing:
             notices.append("Deadline reached; answered from what was finished. Missing: " + ", ".join(s.agent.value for s in missing))
             await session.notice("warning", notices[-1])
-        ordered = [responses[s.id] for s in plan.steps]
-        if not missing:
-            ordered += await self._follow_ups(session, analysts, ordered, devices)
 
         draft = synthesize(
             request_id=request.id, question=request.question, primary=decision.primary,
@@ -175,7 +183,7 @@ class Supervisor:
                           devices: list[str]) -> list[AgentResponse]:
         """Run the hand-offs the findings call for (agents/pipeline.py `hand_offs`) and the
         coordinator's follow-up tasks (if any), once, within the deadline."""
-        handed = hand_offs(session.request.question, responses, self.engine.max_hand_offs)
+        handed = hand_offs(session.request.question, responses, self.engine.max_hand_offs, session.request.role)
         coordinated = await self.pipeline.coordinator.follow_ups(session, responses)
         wanted: list[FollowUp] = handed + [g for g in coordinated if g.agent not in {h.agent for h in handed}]
         if not wanted:
@@ -216,8 +224,10 @@ class Supervisor:
 
     # -- execution -------------------------------------------------------------------------
 
-    async def _execute(self, session: Session, analysts: Mapping[Specialist, Analyst], plan: Plan) -> dict[str, AgentResponse]:
-        done: dict[str, AgentResponse] = {}
+    async def _execute(self, session: Session, analysts: Mapping[Specialist, Analyst], plan: Plan,
+                       before: Mapping[str, AgentResponse] | None = None) -> dict[str, AgentResponse]:
+        """Run `plan`; its steps see the findings of `before` too (what finished earlier in the request)."""
+        done: dict[str, AgentResponse] = dict(before or {})
 
         async def one(step: PlanStep) -> None:
             sources = context_sources(step, done, plan.mode)
@@ -232,7 +242,7 @@ class Supervisor:
             await asyncio.wait_for(run_plan(plan, one), timeout=max(self.engine.request_deadline_s - session.elapsed(), 0.001))
         except TimeoutError:
             log.warning("request %s hit its deadline", session.request.id)
-        return done
+        return {sid: r for sid, r in done.items() if before is None or sid not in before}
 
     async def _run_agent(self, session: Session, analysts: Mapping[Specialist, Analyst], task: AgentTask) -> AgentResponse:
         """One step: on the specialist's pool with timeout and retries; the offline analyst when

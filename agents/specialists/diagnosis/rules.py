@@ -85,6 +85,8 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     causes += _unreachable_causes(ctx, {d: (e.kind, e.message) for d, e in failures.items()})
     logs = await read_logs(ctx, [d for d in devices if d not in failures])
     causes += _log_causes(ctx, logs, causes)
+    changed = [finding(ctx, f"{d}: configuration changed{f' by {e.user}' if e.user else ''} at {e.time}, just before the {c.title} (from its log)",
+                       Severity.low, d, "config_change") for c in causes for d, e in changes_before(c.kind, c.devices, logs)[:1]]  # config judges it
     # The question's subject decides the root cause: a cause about something else is "also found".
     subjects = subjects_of(ctx.task.instruction)
     causes.sort(key=lambda c: (not about(subjects, c.kind, f"{c.title} {c.detail}"), -c.severity.rank, -c.specificity, c.title))
@@ -103,7 +105,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
 
     top = causes[0]
     findings = [finding(ctx, f"{c.title}: {c.detail}", c.severity, c.devices[0] if c.devices else None, c.kind) for c in causes]
-    findings += [f for f in failure_findings(ctx) if f.device not in unreachable]
+    findings += changed + [f for f in failure_findings(ctx) if f.device not in unreachable]
     recs = []
     for i, c in enumerate(causes, start=1):
         for step in c.steps:
