@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.network.commands import commands
 from agents.models import Finding, Recommendation
+from agents.network.commands import commands
 from agents.specialists.base import AnalysisContext, finding, recommendation
 from agents.tools.latency import BaselineError, LatencyReport, PathLatency, baselines_of
 
@@ -41,7 +41,7 @@ async def measure_paths(ctx: AnalysisContext, devices: list[str]) -> list[Latenc
 def slow_paths(reports: list[LatencyReport]) -> list[tuple[str, PathLatency]]:
     """(device, path) for every path worse than its baseline, the worst degradation first."""
     slow = [(r.device or "", p) for r in reports for p in r.paths if p.status in SLOW]
-    return sorted(slow, key=lambda dp: -(dp[1].degradation_pct if dp[1].status != "unreachable" else 1e9))
+    return sorted(slow, key=lambda dp: -(1e9 if dp[1].status == "unreachable" else dp[1].degradation_pct or 0.0))
 
 
 def normal_util(ctx: AnalysisContext, device: str, interface: str) -> float | None:

@@ -143,10 +143,10 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     elif slow:
         device, p = slow[0]
         summary = f"Latency degraded: {latency_clause(device, p)}"
-        busiest = next((r for r in rows if r[0] == device), None)
-        if busiest is not None:
-            normal = normal_util(ctx, device, busiest[1].name)
-            summary += (f", with no congestion: {device}'s busiest interface {busiest[1].name} runs at {busiest[3]:.0f}%"
+        own = next((r for r in rows if r[0] == device), None)  # rows are busiest first
+        if own is not None:
+            normal = normal_util(ctx, device, own[1].name)
+            summary += (f", with no congestion: {device}'s busiest interface {own[1].name} runs at {own[3]:.0f}%"
                         + (f" (normally {normal:g}%)" if normal is not None else "") + ", so the delay is on the path, not the load")
     elif rows:
         busiest, i, direction, util = rows[0]
