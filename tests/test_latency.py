@@ -85,3 +85,17 @@ def test_noc_ask_on_a_healthy_path_says_latency_is_normal(runner):
     data = json.loads(result.stdout)
     assert "latency normal: branch-rtr-01 to HQ edge-rtr-01 over the WAN (172.16.100.1) 19.8 ms (baseline 20 ms)" in data["summary"]
     assert not any("should be" in f["text"] for f in data["findings"])
+
+
+def test_a_slow_path_found_while_diagnosing_brings_performance_in(runner):
+    """Re-routing: diagnosis' sweep measures the baselined paths too; a path slower than its normal
+    is a finding performance judges (plan.judges), so performance says whether the queue or the path adds it."""
+    result = runner.invoke(cli, ["ask", "is anything wrong with branch-rtr-01?", "-s", "wan-latency", "--json", "-q"])
+    data = json.loads(result.stdout)
+    assert data["primary"] == "diagnosis"
+    assert data["summary"].startswith("[diagnosis] Root cause: Path latency degraded from branch-rtr-01")
+    [why] = [t["detail"] for t in data["trace"] if t["event"] == "handed_off"]
+    assert "to_agent=performance" in why and "finding_kind=latency_degraded" in why and "should be 20 ms" in why
+    assert "so the delay is on the path, not the load" in data["summary"]
+    assert [a["agent"] for a in data["agents"]] == ["diagnosis", "performance", "documentation"]  # the write-up last
+    assert "runbooks/path-latency-degraded.md" in data["summary"]

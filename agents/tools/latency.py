@@ -60,6 +60,14 @@ def baselines_of(device: Device) -> Baselines:
         raise BaselineError(f"{device.name}: data.baselines: {problems}") from None
 
 
+def has_path_baselines(device: Device) -> bool:
+    """Whether `device` has paths to measure (a bad baselines entry counts: measuring names the bad field)."""
+    try:
+        return bool(baselines_of(device).paths)
+    except BaselineError:
+        return True
+
+
 def ping_read(path: PathBaseline) -> str:
     return f"{PING_READ}{path.target}" + (f"@{path.vrf}" if path.vrf else "")
 

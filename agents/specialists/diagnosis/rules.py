@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ from agents.specialists.log_evidence import LOGIN_KINDS, changes_before, log_obs
 from agents.specialists.log_story import log_story
 from agents.specialists.replies import CongestionReply, reply
 from agents.subject import LABELS, about, subjects_of
+from agents.tools.latency import has_path_baselines
 from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import LogSearch, Observation, ToolResult
 
@@ -56,7 +57,8 @@ class DiagnosisResult(BaseModel):
 
 
 async def _sweep(ctx: AnalysisContext, device: str) -> list[ToolResult]:
-    return list(await asyncio.gather(*(ctx.tool(name, device=device, **args) for name, args in DEVICE_SWEEP)))
+    paths: tuple[tuple[str, dict[str, Any]], ...] = (("measure_latency", {}),) if device in ctx.inventory and has_path_baselines(ctx.inventory.get(device)) else ()
+    return list(await asyncio.gather(*(ctx.tool(name, device=device, **args) for name, args in DEVICE_SWEEP + paths)))
 
 
 def _unique(observations: list[Observation]) -> list[Observation]:
@@ -293,6 +295,10 @@ def _health_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCau
                                     severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message + why,
                                     steps=[ResolutionStep(description="Check the environment and hardware status", device=o.device,
                                                           commands=commands(_os(ctx, o.device or ""), "environment_check"))]))
+        elif o.kind == "latency_degraded":  # slower than its baseline: performance judges where the time goes (plan.judges)
+            causes.append(RootCause(kind=o.kind, title=f"Path latency degraded from {o.device}", layer="network", severity=o.severity, specificity=1,
+                                    devices=[o.device or ""], detail=o.message, steps=[ResolutionStep(description="Find where the delay is added",
+                                    device=o.device, commands=commands(_os(ctx, o.device or ""), "latency_check", host=o.data.get("target")))]))
         elif o.kind == "interface_down":
             causes.append(RootCause(kind="interface_down", title=f"{o.device} {o.interface} is down", layer="data-link",
                                     severity=o.severity, specificity=1, devices=[o.device or ""], detail=o.message,

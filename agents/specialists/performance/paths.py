@@ -15,23 +15,14 @@ import asyncio
 from agents.models import Finding, Recommendation
 from agents.network.commands import commands
 from agents.specialists.base import AnalysisContext, finding, recommendation
-from agents.tools.latency import BaselineError, LatencyReport, PathLatency, baselines_of
+from agents.tools.latency import BaselineError, LatencyReport, PathLatency, baselines_of, has_path_baselines
 
 SLOW = ("degraded", "unreachable")
 
 
-def _baselined(ctx: AnalysisContext, device: str) -> bool:
-    if device not in ctx.inventory:
-        return False
-    try:
-        return bool(baselines_of(ctx.inventory.get(device)).paths)
-    except BaselineError:  # measured anyway: the tool's error names the bad field
-        return True
-
-
 async def measure_paths(ctx: AnalysisContext, devices: list[str]) -> list[LatencyReport]:
     """measure_latency on every device with path baselines (readable reports only)."""
-    wanted = [d for d in devices if _baselined(ctx, d)]
+    wanted = [d for d in devices if d in ctx.inventory and has_path_baselines(ctx.inventory.get(d))]
     if not wanted or not ctx.may_use("measure_latency"):
         return []
     results = await asyncio.gather(*(ctx.tool("measure_latency", device=d) for d in wanted))
