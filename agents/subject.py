@@ -48,7 +48,7 @@ def subjects_of(question: str) -> frozenset[str]:
 
 def about(subjects: frozenset[str], kind: str | None, text: str) -> bool:
     """Whether a cause or finding (its kind, else its text) is about one of `subjects`."""
-    if not subjects:
+    if not subjects or kind == "unreachable":  # a device that does not answer answers nothing about itself: that comes first
         return True
     if kind in _KIND_SUBJECT:
         subject = _KIND_SUBJECT[kind]

@@ -19,7 +19,7 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.diagnosis.checks import healthy_checks as _healthy_checks
 from agents.specialists.log_evidence import LOGIN_KINDS, changes_before, log_observations, read_logs, timeline, unexplained_flaps
-from agents.specialists.log_story import log_story
+from agents.specialists.log_story import link_changes, log_story
 from agents.specialists.replies import CongestionReply, reply
 from agents.subject import LABELS, about, subjects_of
 from agents.tools.latency import has_path_baselines
@@ -92,12 +92,12 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     # The question's subject decides the root cause: a cause about something else is "also found".
     subjects = subjects_of(ctx.task.instruction)
     causes.sort(key=lambda c: (not about(subjects, c.kind, f"{c.title} {c.detail}"), -c.severity.rank, -c.specificity, c.title))
-    story = log_story(logs) if "logs" in subjects else ""
+    story, seen = (log_story(logs) if "logs" in subjects else ""), link_changes(logs, subjects, ctx.task.instruction)  # seen: what the log says of the links asked about
     read_more = [recommendation(ctx, f"Read the whole log of {d}", commands(_os(ctx, d), "logs"), d, priority=2) for d in sorted(logs) if story]
 
     healthy_checks = _healthy_checks(results)
     if not causes:
-        summary = story or ((f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found.")
+        summary = story or (f"From the log: {seen}; no fault now. " if seen else "") + ((f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found.")
         result = DiagnosisResult(root_cause="No fault found", affected_layer="none", severity=Severity.info,
                                  devices_checked=devices, healthy_checks=healthy_checks)
         failed = failure_findings(ctx)
@@ -118,7 +118,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     summary = f"Root cause: {top.title} ({top.layer} layer, {top.severity.value}). {top.detail.rstrip('.')}.{others}"
     confidence = {3: 0.92, 2: 0.85, 1: 0.65}[top.specificity]
     if not about(subjects, top.kind, f"{top.title} {top.detail}") and not story:
-        summary = _off_subject(subjects, devices, healthy_checks, causes)
+        summary = (f"From the log: {seen}. " if seen else "") + _off_subject(subjects, devices, healthy_checks, causes)
         confidence = 0.8
     elif story:
         summary = f"{story} {summary}"
