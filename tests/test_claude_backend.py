@@ -41,7 +41,7 @@ from tests.fakes.anthropic_api import (
 SECRETS = [s["value"] for s in yaml.safe_load((Path(__file__).parent / "data" / "lab_secrets.yaml").read_text())]
 SAMPLING = {"temperature", "top_p", "top_k"}
 DIAGNOSIS_TOOLS = {"list_devices", "get_interface_statistics", "check_routing_protocol", "get_device_health",
-                   "analyze_traffic_patterns", "get_device_config", "search_logs", "ask_specialist"}
+                   "analyze_traffic_patterns", "measure_latency", "get_device_config", "search_logs", "ask_specialist"}
 
 ROUTE = RouteOut(primary="diagnosis", specialists=["diagnosis", "documentation"], devices=["branch-rtr-01"], reasoning="bgp fault")
 PLAN = PlanOut(reasoning="investigate then document", steps=[
