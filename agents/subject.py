@@ -18,7 +18,7 @@ _WORDS: dict[str, str] = {
     "bgp": r"\bbgp\b|\bebgp\b|\bibgp\b|\bpeering\b|\btransit\b|\bisp-?[a-z0-9]*\b|\bremote-?as\b",
     "ospf": r"\bospf\b|\bexstart\b|\badjacenc(y|ies)\b|\bneighbou?rs?\b.*\bfull\b",
     "logs": r"\blogs?\b|\bsyslog\b|\bmessages log\b",  # "what happened" alone asks for the cause, not the log
-    "hardware": r"\bpower\b|\bpsu\b|\bfans?\b|\btemperature|\boverheat|\bhardware\b|\benvironment\b|\bthermal\b|\bline ?card\b",
+    "hardware": r"\bpower\b|\bpsu\b|\bfans?\b|\btemperature|\boverheat|\bhardware\b|\benvironment\b|\bthermal\b|\bline ?cards?\b",
     "cpu": r"\bcpu\b|\bmemory\b|\bcontrol plane\b|\boverloaded\b|\bprocess(es)?\b",
     "interface": r"\binterfaces?\b|\buplinks?\b|\bcrc\b|\binput errors?\b|\bflap|\bbouncing\b|\boptic|\bsfp\b|\bport is\b",
     "security": r"\blogin|\bauthenticat|\blogged (in|into|on)\b|\btelnet\b|\bbrute\b|\battack|\bsnmp\b|\bsecurity\b|\bcompromis|\bsuspicious\b",

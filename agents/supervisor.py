@@ -46,7 +46,7 @@ from agents.progress import (
     StepFinished,
     StepStarted,
 )
-from agents.rerouting import split_writers
+from agents.rerouting import split_writers, with_subject
 from agents.resilience.attempts import StepUnavailable, run_on_pool
 from agents.resilience.deadline import CALL_DEADLINE
 from agents.resilience.gate import STEP_PRIORITY
@@ -183,7 +183,8 @@ class Supervisor:
                           devices: list[str]) -> list[AgentResponse]:
         """Run the hand-offs the findings call for (agents/pipeline.py `hand_offs`) and the
         coordinator's follow-up tasks (if any), once, within the deadline."""
-        handed = hand_offs(session.request.question, responses, self.engine.max_hand_offs, session.request.role)
+        question, limit, role = session.request.question, self.engine.max_hand_offs, session.request.role
+        handed = with_subject(hand_offs(question, responses, limit, role), question, responses, limit, role)
         coordinated = await self.pipeline.coordinator.follow_ups(session, responses)
         wanted: list[FollowUp] = handed + [g for g in coordinated if g.agent not in {h.agent for h in handed}]
         if not wanted:

@@ -177,3 +177,32 @@ def test_a_judge_whose_data_needs_an_operator_is_not_handed_a_viewers_question()
                         ("congestion", Severity.medium, "rtr-1 Gi0/0 at 97%"))]
     assert [w.agent for w in hand_offs("q", responses, limit=5, role="viewer")] == [P]  # security and config read operator data
     assert [w.agent for w in hand_offs("q", responses, limit=5, role="operator")] == [S, P, C]
+
+
+# -- a misrouted question: no answer speaks to its subject -----------------------------------------
+
+
+def test_a_question_no_answer_speaks_to_is_handed_to_the_specialist_that_answers_its_subject(runner):
+    answer = ask(runner, "iosxr-linecard-overheat", "pe-rtr-01 line cards hot?")
+    assert answer["primary"] == "performance"  # the router's reading of "hot" ...
+    [why] = handed_off(answer)  # ... answered "no congestion", which is not about line cards
+    assert "from_agent=performance" in why and "to_agent=diagnosis" in why and "finding_kind=off_subject" in why
+    assert "hardware subject, which diagnosis answers" in why
+    lead = answer["summary"].splitlines()[0]
+    assert lead.startswith("[diagnosis] pe-rtr-01 slot 0/0 temperature at 81.5C")
+    assert answer["automation"] != "auto"  # rescued, not planned: for review at most
+
+
+def test_with_subject_is_bounded_and_adds_nobody_when_the_subject_is_answered():
+    from agents.pipeline import FollowUp
+    from agents.rerouting import with_subject
+
+    off = [AgentResponse(agent=P, task="q", status="success", confidence=0.9, summary="No congestion: busiest at 31%")]
+    [wanted] = with_subject([], "is the power supply on rtr-1 ok?", off, limit=2)
+    assert wanted.agent == D and wanted.source == "performance" and wanted.finding_kind == "off_subject"
+    on = [AgentResponse(agent=P, task="q", status="success", confidence=0.9, summary="rtr-1 power supply 2 has failed")]
+    assert with_subject([], "is the power supply on rtr-1 ok?", on, limit=2) == []
+    full = [FollowUp(agent=S, instruction="q", reason="r"), FollowUp(agent=C, instruction="q", reason="r")]
+    assert with_subject(full, "is the power supply on rtr-1 ok?", off, limit=2) == full  # the bound holds
+    assert with_subject([], "what's up with rtr-1?", off, limit=2) == []  # no subject named: nothing to miss
+    assert with_subject([], "is anyone brute forcing rtr-1 logins?", off, limit=2, role="viewer") == []  # security needs an operator
