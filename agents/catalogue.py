@@ -104,6 +104,10 @@ class PlanSpec(BaseModel):
     # source, a configuration change, a saturated link), the supervisor brings this one in, once
     # per request and at most engine.max_hand_offs of them (agents/pipeline.py `hand_offs`).
     judges: tuple[str, ...] = ()
+    # Question subjects (agents/subject.py: bgp, ospf, hardware, cpu, interface, logs, security,
+    # congestion) this specialist answers: when no answer so far speaks to the question's subject
+    # (a misrouted question), the supervisor brings in the one that answers it (agents/rerouting.py).
+    answers: tuple[str, ...] = ()
     confidence_weight: float = Field(1.0, ge=0, le=1)
     # Its phase per kind of request with a plan shape of its own (incident: 1), agents/workflows.py.
     phases: dict[str, PhaseSpec] = Field(default_factory=dict)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from agents.access import ROLE_ORDER, Role, allows
 from agents.catalogue import catalogue
 from agents.context import RequestContext
 from agents.failures import LLMUnavailable
@@ -156,7 +157,7 @@ class Pipeline:
     early_starts: bool = False
 
 
-def hand_offs(question: str, responses: list[AgentResponse], limit: int) -> list[FollowUp]:
+def hand_offs(question: str, responses: list[AgentResponse], limit: int, role: Role = "admin") -> list[FollowUp]:
     """Re-routing mid-investigation: the specialists that findings call for.
 
     A specialist reports what it sees, including things it cannot judge: diagnosis reads a brute
@@ -165,10 +166,13 @@ def hand_offs(question: str, responses: list[AgentResponse], limit: int) -> list
     brings the judge in, unless it already answered. Each judge comes at most once, the most
     severe finding first, at most `limit` of them, and a hand-off's own findings hand nothing off
     (the supervisor runs this once, after the plan): bounded by construction. Which specialist
-    judges what is data in the specs, so adding a specialist adds its hand-offs."""
+    judges what is data in the specs, so adding a specialist adds its hand-offs. A judge joins
+    unasked, so, as in a workflow, only when `role` allows what its data needs (the strictest
+    `plan.phases.*.role` of its spec): config would only come back partial to a viewer."""
     if limit <= 0:
         return []
-    judge = {kind: Specialist(spec.name) for spec in catalogue().specs.values() for kind in spec.plan.judges}
+    judge = {kind: Specialist(spec.name) for spec in catalogue().specs.values() for kind in spec.plan.judges
+             if allows(role, max((p.role for p in spec.plan.phases.values()), key=ROLE_ORDER.index, default="viewer"))}
     answered = {r.agent for r in responses}
     found = [(f, r) for r in responses for f in r.findings
              if f.kind in judge and f.severity.rank >= Severity.low.rank and judge[f.kind].value != f.agent]

@@ -18,11 +18,11 @@ _WORDS: dict[str, str] = {
     "bgp": r"\bbgp\b|\bebgp\b|\bibgp\b|\bpeering\b|\btransit\b|\bisp-?[a-z0-9]*\b|\bremote-?as\b",
     "ospf": r"\bospf\b|\bexstart\b|\badjacenc(y|ies)\b|\bneighbou?rs?\b.*\bfull\b",
     "logs": r"\blogs?\b|\bsyslog\b|\bmessages log\b",  # "what happened" alone asks for the cause, not the log
-    "hardware": r"\bpower\b|\bpsu\b|\bfans?\b|\btemperature|\boverheat|\bhardware\b|\benvironment\b|\bthermal\b|\bline ?card\b",
+    "hardware": r"\bpower\b|\bpsu\b|\bfans?\b|\btemperature|\boverheat|\bhardware\b|\benvironment\b|\bthermal\b|\bline ?cards?\b",
     "cpu": r"\bcpu\b|\bmemory\b|\bcontrol plane\b|\boverloaded\b|\bprocess(es)?\b",
     "interface": r"\binterfaces?\b|\buplinks?\b|\bcrc\b|\binput errors?\b|\bflap|\bbouncing\b|\boptic|\bsfp\b|\bport is\b",
     "security": r"\blogin|\bauthenticat|\blogged (in|into|on)\b|\btelnet\b|\bbrute\b|\battack|\bsnmp\b|\bsecurity\b|\bcompromis|\bsuspicious\b",
-    "congestion": r"\bslow\b|\bcongest|\butili[sz]|\bdrops\b|\bbandwidth\b|\bcircuit\b|\bchoppy\b",
+    "congestion": r"\bslow\b|\bcongest|\butili[sz]|\bdrops\b|\bbandwidth\b|\bcircuit\b|\bchoppy\b|\blatency\b|\bjitter\b|\bdelay\b|\brtt\b|\bround.?trip",
 }
 _COMPILED = {name: re.compile(words, re.IGNORECASE) for name, words in _WORDS.items()}
 # An interface's name locates a question ("put the policy back on Gi0/0/0") without making it a
@@ -34,7 +34,7 @@ _KIND_SUBJECT = {
     "bgp_as_mismatch": "bgp", "bgp_down": "bgp", "mtu_mismatch": "ospf", "ospf_stuck": "ospf",
     "interface_errors": "interface", "interface_down": "interface", "link_flaps": "interface",
     "cpu_high": "cpu", "memory_high": "cpu", "psu_failed": "hardware", "fan_failed": "hardware", "temperature": "hardware",
-    "congestion": "congestion", "login_after_failures": "security", "login_failures": "security", "login_unexpected_source": "security",
+    "congestion": "congestion", "latency_degraded": "congestion", "login_after_failures": "security", "login_failures": "security", "login_unexpected_source": "security",
 }
 
 LABELS = {"bgp": "BGP", "ospf": "OSPF", "logs": "log", "hardware": "hardware", "cpu": "CPU or memory",
@@ -48,7 +48,7 @@ def subjects_of(question: str) -> frozenset[str]:
 
 def about(subjects: frozenset[str], kind: str | None, text: str) -> bool:
     """Whether a cause or finding (its kind, else its text) is about one of `subjects`."""
-    if not subjects:
+    if not subjects or kind == "unreachable":  # a device that does not answer answers nothing about itself: that comes first
         return True
     if kind in _KIND_SUBJECT:
         subject = _KIND_SUBJECT[kind]

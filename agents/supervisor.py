@@ -47,6 +47,7 @@ from agents.progress import (
     StepStarted,
     Withheld,
 )
+from agents.rerouting import split_writers, with_subject
 from agents.resilience.attempts import StepUnavailable, run_on_pool
 from agents.resilience.breaker import BreakerState
 from agents.resilience.guard import Resilience
@@ -153,16 +154,23 @@ class Supervisor:
                                    phases=plan.phases, priorities={s.id: s.priority for s in plan.steps}))
         adopted = await hand_over(session, early, early_tasks, plan)
 
-        responses = await self._execute(session, analysts, plan, adopted)
+        investigation, writers = split_writers(plan)  # hand-offs join before the write-up (agents/rerouting.py)
+        responses = await self._execute(session, analysts, investigation, adopted=adopted)
+        ordered = [responses[s.id] for s in investigation.steps if s.id in responses]
+        if len(ordered) == len(investigation.steps):
+            handed = await self._follow_ups(session, analysts, ordered, devices)
+            ordered += handed
+            responses.update({f"handed:{i}": r for i, r in enumerate(handed, start=1)})
+        if writers is not None:
+            written = await self._execute(session, analysts, writers, dict(responses))
+            ordered += [written[s.id] for s in writers.steps if s.id in written]
+            responses.update(written)
         missing = [s for s in plan.steps if s.id not in responses]
         for s in missing:
-            responses[s.id] = _failed(s.agent, s.instruction, f"not finished before the {self.engine.request_deadline_s:g}s request deadline")
+            ordered.append(_failed(s.agent, s.instruction, f"not finished before the {self.engine.request_deadline_s:g}s request deadline"))
         if missing:
             notices.append("Deadline reached; answered from what was finished. Missing: " + ", ".join(s.agent.value for s in missing))
             await session.notice("warning", notices[-1])
-        ordered = [responses[s.id] for s in plan.steps]
-        if not missing:
-            ordered += await self._follow_ups(session, analysts, ordered, devices)
 
         draft = synthesize(
             request_id=request.id, question=request.question, primary=decision.primary,
@@ -189,7 +197,8 @@ class Supervisor:
                           devices: list[str]) -> list[AgentResponse]:
         """Run the hand-offs the findings call for (agents/pipeline.py `hand_offs`) and the
         coordinator's follow-up tasks (if any), once, within the deadline."""
-        handed = hand_offs(session.request.question, responses, self.engine.max_hand_offs)
+        question, limit, role = session.request.question, self.engine.max_hand_offs, session.request.role
+        handed = with_subject(hand_offs(question, responses, limit, role), question, responses, limit, role)
         coordinated = await self.pipeline.coordinator.follow_ups(session, responses)
         wanted: list[FollowUp] = handed + [g for g in coordinated if g.agent not in {h.agent for h in handed}]
         if not wanted:
@@ -251,8 +260,11 @@ class Supervisor:
                          context_recommendations=[rec for r in sources for rec in r.recommendations])
 
     async def _execute(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], plan: Plan,
+                       before: Mapping[str, AgentResponse] | None = None,
                        adopted: Mapping[str, asyncio.Task[AgentResponse]] | None = None) -> dict[str, AgentResponse]:
-        done: dict[str, AgentResponse] = {}
+        """Run `plan`; its steps see the findings of `before` too (what finished earlier in the request),
+        and `adopted` are steps started early that the plan took over."""
+        done: dict[str, AgentResponse] = dict(before or {})
         adopted = adopted or {}
 
         async def one(step: PlanStep) -> None:
@@ -268,7 +280,7 @@ class Supervisor:
         finally:
             for running in adopted.values():  # adopted steps the plan never reached (deadline)
                 running.cancel()
-        return done
+        return {sid: r for sid, r in done.items() if before is None or sid not in before}
 
     async def _run_agent(self, session: RequestContext, analysts: Mapping[Specialist, Analyst], task: AgentTask) -> AgentResponse:
         """One step: on the specialist's pool with timeout and retries; the offline analyst when

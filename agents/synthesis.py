@@ -124,6 +124,8 @@ def synthesize(
     if off_subject(question, lines):  # confident about something else is not confident about the question
         confidence = round(confidence * OFF_SUBJECT_FACTOR, 2)
         notices.append("The answer does not address what the question asked about; a person should check it.")
+    elif off_subject(question, [r.summary for r in responses if r.agent == primary]):  # another specialist answered it (a hand-off)
+        confidence = min(confidence, RESCUED_CAP)
     return Answer(
         request_id=request_id,
         question=question,
@@ -150,6 +152,9 @@ def synthesize(
 # "nothing wrong" speaks to any subject). On the eval suite's tuning half all four answers it flags
 # were wrong, each from a misrouted question (docs/benchmarks.md): they must not read as safe to automate.
 OFF_SUBJECT_FACTOR = 0.6
+# The most an answer keeps when its primary specialist did not speak to the subject and another one
+# did (a misrouted question rescued by a hand-off, agents/rerouting.py): right, but for review.
+RESCUED_CAP = 0.9
 _NOTHING_WRONG = re.compile(r"\bNo fault found\b|\bno [\w ]{0,20}(problem|fault)s? found\b", re.IGNORECASE)
 
 

@@ -41,7 +41,7 @@ from tests.fakes.anthropic_api import (
 SECRETS = [s["value"] for s in yaml.safe_load((Path(__file__).parent / "data" / "lab_secrets.yaml").read_text())]
 SAMPLING = {"temperature", "top_p", "top_k"}
 DIAGNOSIS_TOOLS = {"list_devices", "get_interface_statistics", "check_routing_protocol", "get_device_health",
-                   "analyze_traffic_patterns", "get_device_config", "search_logs", "ask_specialist"}
+                   "analyze_traffic_patterns", "measure_latency", "get_device_config", "search_logs", "ask_specialist"}
 
 ROUTE = RouteOut(primary="diagnosis", specialists=["diagnosis", "documentation"], devices=["branch-rtr-01"], reasoning="bgp fault")
 PLAN = PlanOut(reasoning="investigate then document", steps=[
@@ -115,14 +115,14 @@ def test_whole_claude_path(runner, fake_anthropic, tmp_path):
     assert answer["status"] == "ok", answer["notices"]
     assert answer["primary"] == "diagnosis"
     assert answer["summary"] == SYNTH.summary
-    assert answer["specialists"] == ["diagnosis", "documentation", "security"]  # security came as a follow-up
+    assert answer["specialists"] == ["diagnosis", "security", "documentation"]  # security came as a follow-up, before the write-up
     assert answer["severity"] == "high"
     assert any(f["text"].startswith("BGP remote-AS mismatch") for f in answer["findings"])
     assert all(a["engine"] == "claude" for a in answer["agents"])
 
     roles = [api_role(b) for b in api.requests]
-    assert roles == ["router", "planner", "specialist:diagnosis", "specialist:diagnosis", "specialist:documentation",
-                     "specialist:documentation", "coordinator", "specialist:security", "synthesis"]
+    assert roles == ["router", "planner", "specialist:diagnosis", "specialist:diagnosis", "coordinator", "specialist:security",
+                     "specialist:documentation", "specialist:documentation", "synthesis"]  # the writer after the follow-up (issue 25)
 
     # usage and cost: 9 calls; haiku for router/planner/config-free specialists, sonnet for diagnosis+coordinator, opus for synthesis
     usage = answer["usage"]

@@ -284,8 +284,8 @@ def test_a_wide_step_gets_a_stronger_tier(runner, fake_anthropic, tmp_path):
     script_happy_path(api, {"planner": [text(plan)]})
     answer = _ask(runner, tmp_path, "is anything wrong in the core, distribution and WAN?", api=api, follow_ups=0, tier_policy="complexity")
     tiers = _tiers_in_trace(answer)
-    # 5 devices (2) and ~30 tool calls expected (1): rung 1 of fast, balanced, deep.
-    assert "tier=balanced" in tiers["diagnosis"] and "complexity 3 (5 devices, ~30 tool calls expected)" in tiers["diagnosis"]
+    # 5 devices (2) and ~35 tool calls expected (5 devices x diagnosis' 7 device tools) (1): rung 1 of fast, balanced, deep.
+    assert "tier=balanced" in tiers["diagnosis"] and "complexity 3 (5 devices, ~35 tool calls expected)" in tiers["diagnosis"]
     assert {b["model"] for b in api.requests_for("specialist:diagnosis")} == {"claude-sonnet-4-6"}
 
 

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 __all__ = ["DeviceError", "ErrorKind", "Gateway", "Read", "log_command", "ospf_command"]
 
 # What a tool may ask of a device. "counters" returns two samples and the interval between them;
-# "instances" (VRF membership) is None where the driver cannot tell.
+# "instances" (VRF membership) is None where the driver cannot tell. Besides these, "ping:<target>"
+# pings from the device (the mock driver numbers pings per session: one session pings in order).
 Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", "bgp", "environment", "config", "ospf", "logs"]
 
 # The OSPF neighbour table and the local log buffer have no NAPALM getter, so they are CLI text;
@@ -242,6 +243,9 @@ class Gateway:
             if command is None:
                 raise NotImplementedError(f"no log command known for os '{device.os}'")
             return _cli(driver, device, command)
+        if name.startswith("ping:"):  # "ping:<target>[@<vrf>]": NAPALM's ping, run on the device (agents.tools.latency)
+            target, _, vrf = name.removeprefix("ping:").partition("@")
+            return driver.ping(target, vrf=vrf) if vrf else driver.ping(target)
         if name == "counters":
             first = driver.get_interfaces_counters()
             interval = self.access.between_samples(device)

@@ -9,11 +9,15 @@ device's own lines (time, mnemonic, message), so the evidence is in the answer.
 
 from __future__ import annotations
 
+import re
+
+from agents.network.parsers import canonical_interface
 from agents.tools.logs import LogEvent
 from agents.tools.results import LogSearch
 
 _NOTABLE_KINDS = {"adjacency", "link", "cpu", "environment", "config", "login_failed", "login_blocked", "login_success"}
 _SHOWN = 4  # notable events quoted per device; the rest are counted
+_INTERFACE_TOKEN = re.compile(r"\b[a-z][a-z-]*\d+(?:/\d+)+(?:\.\d+)?\b|\b[a-z]+ethernet ?\d+\b", re.IGNORECASE)  # Gi2/0/3, Ethernet1
 
 
 def _notable(e: LogEvent) -> bool:
@@ -66,3 +70,28 @@ def device_story(device: str, search: LogSearch) -> str:
 def log_story(logs: dict[str, LogSearch]) -> str:
     """The story of every device's log, devices in name order ('' when no device logged anything)."""
     return " ".join(s for s in (device_story(d, logs[d]) for d in sorted(logs)) if s)
+
+
+def link_changes(logs: dict[str, LogSearch], subjects: frozenset[str], question: str = "") -> str:
+    """'MgmtEth0/RP0/CPU0/0 went down at T and came back up at T2 (ncs-pe1)' for the links the logs saw
+    change state, when the question is about interfaces or names the interface ('' otherwise, or
+    when none did).
+
+    Why: "did the management interface go down?" is answered by the log even when the link is up
+    now and flapped too few times to be a pattern; a healthy interface table alone says "no"."""
+    named = {canonical_interface(t) for t in _INTERFACE_TOKEN.findall(question)}
+    parts = []
+    for device in sorted(logs):
+        changes: dict[str, list[LogEvent]] = {}
+        for e in logs[device].events:
+            if e.kind == "link" and e.interface and e.state in ("up", "down") and ("interface" in subjects or canonical_interface(e.interface) in named):
+                changes.setdefault(e.interface, []).append(e)
+        for name, events in list(changes.items())[-_SHOWN:]:
+            downs = [e for e in events if e.state == "down"]
+            if not downs:
+                continue
+            back = next((e for e in events[events.index(downs[-1]) + 1:] if e.state == "up"), None)
+            again = f" ({len(downs)} down events)" if len({e.time for e in downs}) > 1 else ""
+            parts.append(f"{name} went down at {downs[0].time}{again}" + (f" and came back up at {back.time}" if back else " and the log shows no recovery")
+                         + f" ({device})")
+    return "; ".join(parts)

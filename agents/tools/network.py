@@ -30,6 +30,7 @@ from agents.severity import Severity
 from agents.tools.audit import AuditError, AuditRule, audit_config
 from agents.tools.config_intake import IntakeConfig, redact_or_withhold, take_config
 from agents.tools.config_views import config_section, qos_view, read_log, startup_changes
+from agents.tools.latency import BaselineError, LatencyReport, baselines_of, latency_observations, path_latency, ping_read
 from agents.tools.logs import select_events
 from agents.tools.mcp_toolsets import McpToolsets
 from agents.tools.results import (
@@ -168,6 +169,22 @@ class Toolbox(RoutingChecks):
         return TrafficAnalysis(
             tool="analyze_traffic_patterns", device=device, interval_s=interval, interfaces=rows, observations=observations
         )
+
+    # -- measure_latency ---------------------------------------------------------------------
+
+    @typed_errors(LatencyReport)
+    async def measure_latency(self, device: str) -> LatencyReport:
+        dev = self.inventory.get(device)
+        try:
+            paths = baselines_of(dev).paths
+        except BaselineError as exc:
+            return LatencyReport(tool="measure_latency", device=device, ok=False, error=ToolError(kind="failed", message=str(exc)))
+        if not paths:
+            return LatencyReport(tool="measure_latency", device=device,
+                                 note=f"{device} has no latency baselines (inventory data.baselines.paths): nothing to measure against")
+        data = await self._read(dev, *dict.fromkeys(ping_read(p) for p in paths))  # one session: the pings in order
+        measured = [path_latency(p, data[ping_read(p)]) for p in paths]
+        return LatencyReport(tool="measure_latency", device=device, paths=measured, observations=latency_observations(device, measured))
 
     # -- get_device_health -------------------------------------------------------------------
 

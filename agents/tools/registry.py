@@ -29,6 +29,7 @@ from agents.tools.arguments import (
     SecurityArgs,
 )
 from agents.tools.declaration import Tool, ToolArgs
+from agents.tools.latency import LatencyReport
 from agents.tools.results import (
     DeviceConfig,
     DeviceHealth,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYZE_TRAFFIC_PATTERNS", "CHECK_ROUTING_PROTOCOL", "DEVICE_SWEEP", "GET_DEVICE_CONFIG", "GET_DEVICE_HEALTH",
-    "GET_INTERFACE_QOS", "GET_INTERFACE_STATISTICS", "LIST_DEVICES", "SCAN_SECURITY_VULNERABILITIES", "SEARCH_LOGS",
+    "GET_INTERFACE_QOS", "GET_INTERFACE_STATISTICS", "LIST_DEVICES", "MEASURE_LATENCY", "SCAN_SECURITY_VULNERABILITIES", "SEARCH_LOGS",
     "SEARCH_RUNBOOKS", "TOOLS", "TOOL_SPECS", "Tool", "ToolArgs", "ToolSpec", "call_tool", "result_model", "tool_definition",
 ]
 
@@ -70,6 +71,13 @@ CHECK_ROUTING_PROTOCOL = Tool(
     name="check_routing_protocol", args=RoutingArgs, result=RoutingStatus, role="viewer", reads=("device state",),
     description="BGP or OSPF neighbour state, cross-checked against the peer device (AS and MTU mismatches).",
     withheld="the routing state", run=lambda box, a: box.check_routing_protocol(a.device, a.protocol))
+
+# Pings from the device (NAPALM's ping getter) to the targets of its latency baselines.
+MEASURE_LATENCY = Tool(
+    name="measure_latency", args=DeviceArgs, result=LatencyReport, role="viewer", reads=("device state",),
+    description="Ping each path the device has a latency baseline for (NAPALM ping from the device): round trip and loss "
+                "against the normal, with the degradation in percent.",
+    withheld="the latency measurement", run=lambda box, a: box.measure_latency(a.device))
 
 GET_DEVICE_HEALTH = Tool(
     name="get_device_health", args=DeviceArgs, result=DeviceHealth, role="viewer", reads=("device state",),
@@ -111,7 +119,7 @@ SEARCH_RUNBOOKS = Tool(
     withheld="the runbook search", run=lambda box, a: box.search_runbooks(a.query, a.limit))
 
 TOOLS: tuple[Tool[Any, Any], ...] = (
-    LIST_DEVICES, GET_INTERFACE_STATISTICS, CHECK_ROUTING_PROTOCOL, GET_DEVICE_HEALTH, GET_DEVICE_CONFIG,
+    LIST_DEVICES, GET_INTERFACE_STATISTICS, CHECK_ROUTING_PROTOCOL, MEASURE_LATENCY, GET_DEVICE_HEALTH, GET_DEVICE_CONFIG,
     GET_INTERFACE_QOS, ANALYZE_TRAFFIC_PATTERNS, SCAN_SECURITY_VULNERABILITIES, SEARCH_LOGS, SEARCH_RUNBOOKS,
 )
 TOOL_SPECS: dict[str, Tool[Any, Any]] = {tool.name: tool for tool in TOOLS}

@@ -204,7 +204,7 @@ class RoutingChecks:
         command = ospf_command(dev.os)
         if command is None:
             raise DeviceError(dev.name, "unsupported", f"OSPF checks are not supported on os '{dev.os}'")
-        data = await self._read(dev, "ospf", "interfaces")
+        data = await self._read(dev, "ospf")  # the interfaces only for a stuck adjacency: a device that cannot list them still has its neighbours checked
         table: OspfTable = await PARSES.get("ospf", content_key(dev.os, command, data["ospf"]), parse_ospf_table, dev.os, command, data["ospf"])
         parsed = table.neighbors
         index = await self._address_index()
@@ -226,20 +226,21 @@ class RoutingChecks:
                 message=(
                 f"{dev.name} OSPF adjacency with {n.neighbor_id}{who} on {n.interface}{in_vrf} is stuck in {n.state}")))
             if owner and n.state in {"EXSTART", "EXCHANGE"}:
-                observations += await self._ospf_mtu_crosscheck(dev, n.interface, data["interfaces"], owner)
+                observations += await self._ospf_mtu_crosscheck(dev, n.interface, None, owner)
         if not parsed and not table.unparsed:
             observations.append(Observation(kind="ospf_no_neighbors", severity=Severity.info, device=dev.name, message=f"{dev.name} has no OSPF neighbours"))
         return RoutingStatus(tool="check_routing_protocol", device=dev.name, protocol="ospf", neighbors=neighbors, observations=observations)
 
     async def _ospf_mtu_crosscheck(
-        self, dev: Device, local_if: str, local_interfaces: dict[str, Any], owner: AddressOwner
+        self, dev: Device, local_if: str, local_interfaces: dict[str, Any] | None, owner: AddressOwner
     ) -> list[Observation]:
         """EXSTART/EXCHANGE usually means the two ends disagree on MTU: check both ends.
 
         Names are matched by identity, not spelling: the neighbour table may write `Po1` or
         `Port-channel1` for the interface that get_interfaces calls `Port-Channel1`.
         """
-        try:
+        try:  # the local interfaces are read here (None), only for an adjacency stuck in EXSTART/EXCHANGE
+            local_interfaces = local_interfaces if local_interfaces is not None else (await self._read(dev, "interfaces"))["interfaces"]
             remote_ifs = (await self._read(self.inventory.get(owner.device), "interfaces"))["interfaces"]
         except DeviceError:
             return []

@@ -2,7 +2,8 @@
 
 Offline (the rules) by default; the Claude engine when the configuration enables it (an
 ANTHROPIC_API_KEY is set). Exit status 1 when --min-score is given and the chosen half scores
-below it, so CI can hold a floor.
+below it, so CI can hold a floor. --judge also grades each answer with Claude (agents/evals/judge.py)
+when ANTHROPIC_API_KEY is set, and says it skipped that when it is not.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ if TYPE_CHECKING:  # imported when the command runs: `noc --help` does not load 
 @click.option("--min-score", type=click.FloatRange(0, 1), default=None, help="Exit 1 when the score of the run is below this.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary tables, not a row per case.")
+@click.option("--judge", "with_judge", is_flag=True, help="Also grade each answer with Claude as judge (needs ANTHROPIC_API_KEY).")
 @click.pass_context
 def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: str | None, only: tuple[str, ...],
-             min_score: float | None, as_json: bool, quiet: bool) -> None:
+             min_score: float | None, as_json: bool, quiet: bool, with_judge: bool) -> None:
     """Run the answer eval suite and print a scored table per case, per category and per half."""
     from agents.evals.cases import EvalCaseError, load_cases
     from agents.evals.runner import render
@@ -60,8 +62,12 @@ def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: st
         cases = [c for c in cases if c.id in only]
     settings = settings_of(ctx)
     corpus = corpus or cases_dir.resolve().parent / "tests" / "data" / "realworld"
+    from agents.evals.judge import judge_available
+
+    if with_judge and not judge_available():
+        click.echo("model as judge skipped: ANTHROPIC_API_KEY is not set; the rule scores are the whole report", err=True)
     try:
-        rep = asyncio.run(_run(settings, cases, cases_dir, corpus))
+        rep = asyncio.run(_run(settings, cases, cases_dir, corpus, with_judge and judge_available()))
     except EvalCaseError as exc:
         fail(str(exc))
     click.echo(json.dumps(rep.model_dump(mode="json"), indent=2) if as_json else render(rep, verbose=not quiet))
@@ -71,7 +77,8 @@ def eval_cmd(ctx: click.Context, cases_dir: Path, corpus: Path | None, which: st
         sys.exit(1)
 
 
-async def _run(settings: Settings, cases: Sequence[EvalCase], cases_dir: Path, corpus: Path) -> EvalSuiteReport:
+async def _run(settings: Settings, cases: Sequence[EvalCase], cases_dir: Path, corpus: Path,
+               with_judge: bool = False) -> EvalSuiteReport:
     from agents.engine import build_engine
     from agents.evals.runner import run_suite
     from agents.llm import provider_enabled  # the Claude engine only when configured (an API key is set)
@@ -85,8 +92,18 @@ async def _run(settings: Settings, cases: Sequence[EvalCase], cases_dir: Path, c
         engines.append(engine)
         return await engine.run(request)
 
+    judge, judge_client = None, None
+    if with_judge:  # the judge's own client: the engine may be offline (llm.provider) while a model grades it
+        from agents.evals.judge import model_judge
+        from agents.llm.client import ClaudeClient
+
+        judge_client = ClaudeClient(settings.llm, resilience=resilience)
+        judge = model_judge(judge_client, settings.llm)
     try:
-        return await run_suite(cases, cases_dir, corpus, ask, engine="claude" if provider_enabled(settings.llm) else "offline")
+        return await run_suite(cases, cases_dir, corpus, ask, engine="claude" if provider_enabled(settings.llm) else "offline",
+                               judge=judge)
     finally:
         for engine in engines:
             await engine.aclose()
+        if judge_client is not None:
+            await judge_client.aclose()

@@ -36,6 +36,11 @@ _SECTIONS = [
     (r"\bpolicy-map\b|\bqos polic", "policy-map"), (r"\bclass-map\b", "class-map"), (r"\bacl\b|\baccess-list\b", "ip access-list"),
     (r"\bstatic route|\bip route\b", "ip route"), (r"\busername\b|\blocal users?\b", "username"), (r"\bbanner\b", "banner"),
 ]
+# How a specialist reports a change it read in a device log (agents/specialists/log_story.py), as a
+# hand-off brings it here ("diagnosis found on X: X: configuration changed by jdoe at ...").
+_CHANGE_FOUND = re.compile(r"\bconfiguration changed(?: by [\w.@-]+)?(?: from \S+)? at\b")
+
+
 class ConfigResult(BaseModel):
     intent: str
     generated: list[GeneratedConfig] = Field(default_factory=list)
@@ -50,6 +55,8 @@ def detect_intent(text: str) -> str:
     t = text.lower()
     if re.search(r"\bqos check\b|service-policy on|\bqos (?:policy )?(?:on|applied)|\bis (?:there )?(?:a )?qos\b|\bqos\b.*\b(?:still )?(?:applied|attached)\b", t):
         return "qos"
+    if _CHANGE_FOUND.search(t):  # a change another specialist found in a log (a hand-off): judge it, do not write config
+        return "diff"
     if detect_template(text) is not None:
         return "template"
     if re.search(r"\bdiff\b|\bdrift\b|\bcompare\b|\bunsaved\b|\bchanged\b|\bstartup\b|\bwrite mem", t):
@@ -101,6 +108,11 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
             recs += [recommendation(ctx, f"See what the change on {d} was", commands(_device_os(ctx, d), "recent_change"), d) for d in dict.fromkeys(d for d, _ in changes)]
             if changes:
                 summary = "; ".join(f"{d}: {text}" for d, text in changes[-3:]) + f". {summary}"
+            sections = [sec for rx, sec in _SECTIONS if re.search(rx, text.lower())]  # what the failure is about, as configured now
+            for name, c in ok if changes and sections else []:
+                shown = _show(c.os, c.running, [], sections)
+                if not shown.startswith("(no "):
+                    findings.append(finding(ctx, f"{name} {' / '.join(sections)} as configured now, after the change:\n{shown}", Severity.info, name, "config_shown"))
     else:
         for name, _ in ok:
             for p in result.validation[name]:

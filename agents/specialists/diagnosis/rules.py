@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,9 +19,10 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.diagnosis.checks import healthy_checks as _healthy_checks
 from agents.specialists.log_evidence import LOGIN_KINDS, changes_before, log_observations, read_logs, timeline, unexplained_flaps
-from agents.specialists.log_story import log_story
+from agents.specialists.log_story import link_changes, log_story
 from agents.specialists.replies import CongestionReply, reply
 from agents.subject import LABELS, about, subjects_of
+from agents.tools.latency import has_path_baselines
 from agents.tools.registry import DEVICE_SWEEP
 from agents.tools.results import LogSearch, Observation, ToolResult
 
@@ -56,7 +57,8 @@ class DiagnosisResult(BaseModel):
 
 
 async def _sweep(ctx: AnalysisContext, device: str) -> list[ToolResult]:
-    return list(await asyncio.gather(*(ctx.tool(name, device=device, **args) for name, args in DEVICE_SWEEP)))
+    paths: tuple[tuple[str, dict[str, Any]], ...] = (("measure_latency", {}),) if device in ctx.inventory and has_path_baselines(ctx.inventory.get(device)) else ()
+    return list(await asyncio.gather(*(ctx.tool(name, device=device, **args) for name, args in DEVICE_SWEEP + paths)))
 
 
 def _unique(observations: list[Observation]) -> list[Observation]:
@@ -85,15 +87,17 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     causes += _unreachable_causes(ctx, {d: (e.kind, e.message) for d, e in failures.items()})
     logs = await read_logs(ctx, [d for d in devices if d not in failures])
     causes += _log_causes(ctx, logs, causes)
+    changed = [finding(ctx, f"{d}: configuration changed{f' by {e.user}' if e.user else ''} at {e.time}, just before the {c.title} (from its log)",
+                       Severity.low, d, "config_change") for c in causes for d, e in changes_before(c.kind, c.devices, logs)[:1]]  # config judges it
     # The question's subject decides the root cause: a cause about something else is "also found".
     subjects = subjects_of(ctx.task.instruction)
     causes.sort(key=lambda c: (not about(subjects, c.kind, f"{c.title} {c.detail}"), -c.severity.rank, -c.specificity, c.title))
-    story = log_story(logs) if "logs" in subjects else ""
+    story, seen = (log_story(logs) if "logs" in subjects else ""), link_changes(logs, subjects, ctx.task.instruction)  # seen: what the log says of the links asked about
     read_more = [recommendation(ctx, f"Read the whole log of {d}", commands(_os(ctx, d), "logs"), d, priority=2) for d in sorted(logs) if story]
 
     healthy_checks = _healthy_checks(results)
     if not causes:
-        summary = story or ((f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found.")
+        summary = story or (f"From the log: {seen}; no fault now. " if seen else "") + ((f"No fault found on {len(devices)} device(s) checked: " + "; ".join(healthy_checks)) if healthy_checks else "No fault found.")
         result = DiagnosisResult(root_cause="No fault found", affected_layer="none", severity=Severity.info,
                                  devices_checked=devices, healthy_checks=healthy_checks)
         failed = failure_findings(ctx)
@@ -103,7 +107,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
 
     top = causes[0]
     findings = [finding(ctx, f"{c.title}: {c.detail}", c.severity, c.devices[0] if c.devices else None, c.kind) for c in causes]
-    findings += [f for f in failure_findings(ctx) if f.device not in unreachable]
+    findings += changed + [f for f in failure_findings(ctx) if f.device not in unreachable]
     recs = []
     for i, c in enumerate(causes, start=1):
         for step in c.steps:
@@ -114,7 +118,7 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     summary = f"Root cause: {top.title} ({top.layer} layer, {top.severity.value}). {top.detail.rstrip('.')}.{others}"
     confidence = {3: 0.92, 2: 0.85, 1: 0.65}[top.specificity]
     if not about(subjects, top.kind, f"{top.title} {top.detail}") and not story:
-        summary = _off_subject(subjects, devices, healthy_checks, causes)
+        summary = (f"From the log: {seen}. " if seen else "") + _off_subject(subjects, devices, healthy_checks, causes)
         confidence = 0.8
     elif story:
         summary = f"{story} {summary}"
@@ -291,6 +295,10 @@ def _health_causes(ctx: AnalysisContext, obs: list[Observation]) -> list[RootCau
                                     severity=o.severity, specificity=2, devices=[o.device or ""], detail=o.message + why,
                                     steps=[ResolutionStep(description="Check the environment and hardware status", device=o.device,
                                                           commands=commands(_os(ctx, o.device or ""), "environment_check"))]))
+        elif o.kind == "latency_degraded":  # slower than its baseline: performance judges where the time goes (plan.judges)
+            causes.append(RootCause(kind=o.kind, title=f"Path latency degraded from {o.device}", layer="network", severity=o.severity, specificity=1,
+                                    devices=[o.device or ""], detail=o.message, steps=[ResolutionStep(description="Find where the delay is added",
+                                    device=o.device, commands=commands(_os(ctx, o.device or ""), "latency_check", host=o.data.get("target")))]))
         elif o.kind == "interface_down":
             causes.append(RootCause(kind="interface_down", title=f"{o.device} {o.interface} is down", layer="data-link",
                                     severity=o.severity, specificity=1, devices=[o.device or ""], detail=o.message,

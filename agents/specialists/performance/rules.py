@@ -19,6 +19,7 @@ from agents.severity import Severity
 from agents.specialists.base import AnalysisContext, AnalystOutput, failure_findings, finding, recommendation
 from agents.specialists.log_evidence import read_logs
 from agents.specialists.log_story import logged_changes
+from agents.specialists.performance.paths import latency_clause, measure_paths, normal_util, path_findings, slow_paths
 from agents.specialists.replies import Bottleneck, QosReply, reply
 from agents.tools.results import DeviceHealth, TrafficAnalysis
 
@@ -54,7 +55,9 @@ def months_until(current_pct: float, target_pct: float, growth_pct: float) -> fl
 
 async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     devices = ctx.devices
-    pairs = await asyncio.gather(*(asyncio.gather(ctx.tool("analyze_traffic_patterns", device=d), ctx.tool("get_device_health", device=d)) for d in devices))
+    pairs, latency = await asyncio.gather(
+        asyncio.gather(*(asyncio.gather(ctx.tool("analyze_traffic_patterns", device=d), ctx.tool("get_device_health", device=d)) for d in devices)),
+        measure_paths(ctx, devices))
     traffic = [t for t, _ in pairs if isinstance(t, TrafficAnalysis) and t.ok]
     health = [h for _, h in pairs if isinstance(h, DeviceHealth) and h.ok]
     t = ctx.thresholds
@@ -95,8 +98,9 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     for b in bottlenecks:
         sev = Severity.high if (b.util_pct >= t.utilisation_critical_pct or b.drops_per_min >= t.discards_per_min_high) else Severity.medium
         speed = f"{b.speed_mbps:g} Mbps" if b.speed_mbps else "an unknown speed"
+        normal = normal_util(ctx, b.device, b.interface)
         text = (f"{b.device} {b.interface}{' (' + b.description + ')' if b.description else ''}: {b.direction} at {b.util_pct:.0f}% of "
-                f"{speed} ({b.rate_mbps:.1f} Mbps)")
+                f"{speed} ({b.rate_mbps:.1f} Mbps)" + (f", normally {normal:g}%" if normal is not None else ""))
         if b.drops_per_min:
             text += f", {b.drops_per_min:,.0f} {b.direction} drops/min"
         if b.qos_checked:
@@ -122,6 +126,9 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
     for f in forecasts[:3]:
         when = "already past 80%" if f.months_to_80 == 0 else (f"80% in ~{f.months_to_80:g} months" if f.months_to_80 is not None else "no growth measured")
         findings.append(finding(ctx, f"Forecast {f.device} {f.interface} {f.direction}: {f.current_util_pct:.0f}% now, {when} ({f.assumption})", Severity.info, f.device, "forecast"))
+    slow = slow_paths(latency)
+    path_found, path_recs = path_findings(ctx, latency, {b.device for b in bottlenecks})
+    findings[:0], recs[:0] = path_found, path_recs  # expected vs actual first: the answer to "is it slow?"
     failed = failure_findings(ctx)
     findings += failed
 
@@ -130,9 +137,23 @@ async def analyse(ctx: AnalysisContext) -> AnalystOutput:
         summary = f"Bottleneck: {b.device} {b.interface} {b.direction} at {b.util_pct:.0f}%" + (f" with {b.drops_per_min:,.0f} drops/min" if b.drops_per_min else "")
         if b.qos_checked and not b.qos_policy:
             summary += " and no QoS policy applied"
+        queued = next(((d, p) for d, p in slow if d == b.device), None)  # the queue's delay, in numbers
+        if queued is not None:
+            summary += f"; round trip {latency_clause(*queued)}"
+    elif slow:
+        device, p = slow[0]
+        summary = f"Latency degraded: {latency_clause(device, p)}"
+        own = next((r for r in rows if r[0] == device), None)  # rows are busiest first
+        if own is not None:
+            normal = normal_util(ctx, device, own[1].name)
+            summary += (f", with no congestion: {device}'s busiest interface {own[1].name} runs at {own[3]:.0f}%"
+                        + (f" (normally {normal:g}%)" if normal is not None else "") + ", so the delay is on the path, not the load")
     elif rows:
         busiest, i, direction, util = rows[0]
         summary = f"No congestion: the busiest interface is {busiest} {i.name} {direction} at {util:.0f}%"
+        measured = [(r.device, p) for r in latency for p in r.paths if p.rtt_avg_ms is not None]
+        if measured:
+            summary += "; latency normal: " + ", ".join(f"{d} to {p.label} {p.rtt_avg_ms:g} ms (baseline {p.expected_ms:g} ms)" for d, p in measured[:2])
     else:
         summary = "No traffic data could be read"
     confidence = 0.88 if traffic else 0.3
