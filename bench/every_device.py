@@ -89,6 +89,10 @@ async def run_health(n: int) -> str:
 
 def child(kind: str, n: int) -> None:
     work = {"question": run_question, "audit": run_audit, "health": run_health}[kind]
+    if kind != "question":  # as `noc audit` and `noc health` do; `noc ask` keeps the bot's default
+        from bot.cli.support import parse_on_the_loop
+
+        parse_on_the_loop()
     asyncio.run(work(8))  # untimed: imports, the router model and the parses of the lab's eight are start-up, not per-device cost
     t0, cpu0 = time.perf_counter(), _cpu()
     outcome = asyncio.run(work(n))

@@ -85,3 +85,18 @@ def test_a_prefix_without_a_space_matches_longer_first_words_in_config_order() -
 def test_a_regex_gives_a_prefix_only_when_every_match_must_start_with_it(pattern: str, prefixes: tuple[str, ...] | None) -> None:
     assert literal_prefixes(None, None, pattern) == prefixes
 
+
+
+def test_the_intakes_redacted_text_audits_like_the_raw_config() -> None:
+    """The tools hand the audit the intake's redacted text with `redacted=True` (no second pass):
+    the findings, evidence included, are those of auditing the raw configuration."""
+    from agents.tools.audit import audit_config
+    from agents.tools.config_intake import take_config
+
+    for sample in ("insecure-ios.cfg", "insecure-eos.cfg"):
+        raw = (Path(__file__).parent / "data" / "audit_configs" / sample).read_text()
+        os_name = sample.split("-")[1].removesuffix(".cfg")
+        intake = take_config({"running": raw, "startup": raw})
+        fast = audit_config("r1", os_name, intake.audit_running, load_rules(), redacted=True)
+        full = audit_config("r1", os_name, raw, load_rules())
+        assert fast.findings and fast.model_dump() == full.model_dump()

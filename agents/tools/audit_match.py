@@ -103,20 +103,28 @@ def _first_word(text: str) -> str:
     return text.split(" ", 1)[0]
 
 
+# Compiled matches by the identity of their LineMatch (kept with it, so an id reused by a new
+# object is told apart); rules live as long as the process, custom rule files add a few more.
+_PREDICATES: dict[int, tuple[LineMatch, Predicate]] = {}
+_PREDICATES_MAX = 4096
+
+
 class Finder:
     """Path lookups over one tree, for the length of one audit (results are kept by node identity,
     so a Finder must not outlive the tree it was used on)."""
 
     def __init__(self) -> None:
-        self._predicates: dict[int, tuple[LineMatch, Predicate]] = {}
         self._found: dict[tuple[int, int], list[HConfigChild]] = {}
         self._groups: dict[int, dict[str, list[tuple[int, HConfigChild]]]] = {}
 
-    def predicate(self, match: LineMatch) -> Predicate:
-        held = self._predicates.get(id(match))
+    @staticmethod
+    def predicate(match: LineMatch) -> Predicate:
+        held = _PREDICATES.get(id(match))
         if held is None or held[0] is not match:
+            if len(_PREDICATES) >= _PREDICATES_MAX:
+                _PREDICATES.clear()
             held = (match, predicate(match))
-            self._predicates[id(match)] = held
+            _PREDICATES[id(match)] = held  # one dict store: safe across the threads audits run in
         return held[1]
 
     def find(self, node: Node, path: Sequence[LineMatch]) -> list[HConfigChild]:
