@@ -79,6 +79,12 @@ def test_a_prefix_without_a_space_matches_longer_first_words_in_config_order() -
     ("^ab?c", ("a",)),
     ("^(?i)enable", None),
     ("^ntp|^sntp", None),
+    ("^line (vty|con) ", ("line ",)),
+    ("^username \\S+ (.* )?(password|nopassword)( |$)", ("username ",)),
+    ("^a(b|c)|d", None),
+    ("^x[|]y", ("x",)),
+    ("^x[]|]y", ("x",)),
+    ("^x\\|y", ("x",)),
     ("\\bpassword\\b", None),
     ("^\\s*password", None),
 ])

@@ -82,12 +82,12 @@ def literal_prefixes(equals: str | frozenset[str] | None, startswith: str | tupl
     """Texts one of which every matching line starts with, or None when a line could start anyhow.
 
     A regex counts only when it begins with `^` and a run of literal characters; an alternation
-    anywhere, or a quantifier on the run's last character, makes it say nothing (None)."""
+    outside any group, or a quantifier on the run's last character, makes it say nothing (None)."""
     if equals is not None:
         return (equals,) if isinstance(equals, str) else tuple(equals)
     if startswith is not None:
         return (startswith,) if isinstance(startswith, str) else startswith
-    if re_search is None or not re_search.startswith("^") or "|" in re_search:
+    if re_search is None or not re_search.startswith("^") or _alternates(re_search):
         return None
     run = ""
     for char in re_search[1:]:
@@ -97,6 +97,30 @@ def literal_prefixes(equals: str | frozenset[str] | None, startswith: str | tupl
             break
         run += char
     return (run,) if run else None
+
+
+def _alternates(pattern: str) -> bool:
+    """Whether `pattern` has a `|` outside every group and character class (`^a|b`, not `^a(b|c)`)."""
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":  # `[]...]`: a leading ] is a member, not the end
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 def _first_word(text: str) -> str:
@@ -145,7 +169,10 @@ class Finder:
         found = self._found.get(key)
         if found is None:
             test = self.predicate(match)
-            found = [child for child in self._candidates(node, test.prefixes) if test(child.text)]
+            candidates = self._candidates(node, test.prefixes)
+            if test.prefixes is not None:  # a C-level first cut (Junos lines all begin `set `, one group)
+                candidates = [child for child in candidates if child.text.startswith(test.prefixes)]
+            found = [child for child in candidates if test(child.text)]
             self._found[key] = found
         return found
 
