@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -98,7 +99,7 @@ class GroupCommit:
             if future.done():
                 continue
             try:
-                [result] = await self._transaction(lambda conn, work=work: _one(work, conn))
+                [result] = await self._transaction(partial(_one, work))
             except Exception as exc:
                 if not future.done():
                     future.set_exception(exc)
