@@ -152,6 +152,7 @@ def plot(results: dict[str, list[tuple[int, dict]]], path: str) -> None:
         ax.plot(sizes, [r["cpu_s"] / n * 1000 for n, r in rows], marker="x", linestyle="--", color=line.get_color(),
                 label=f"{kind}: CPU")
     ax.set_xscale("log")
+    ax.set_yscale("log")  # the smallest sizes carry the fixed start-up cost (store, migrations)
     ax.set_xlabel("devices")
     ax.set_ylabel("ms per device")
     ax.set_title("Every-device work: cost per device (bench/every_device.py)")
