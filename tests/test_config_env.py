@@ -64,7 +64,7 @@ def test_a_setting_whose_name_ends_in_file_stays_a_path(tmp_path):
     ({"NOC_STORE__URL": f"mysql://noc:{PASSWORD}@db/noc"}, "NOC_STORE__URL (store.url): String should match pattern"),
     ({"NOC_STORE__URL": f"postgresql://noc:{PASSWORD}@db:notaport/noc"}, "NOC_STORE__URL (store.url): Value error, not a database URL"),
     ({"NOC_SLACK__POST_ATTEMPTS": "many"}, "NOC_SLACK__POST_ATTEMPTS (slack.post_attempts): Input should be a valid integer"),
-    ({"NOC_STORE__URLL": "sqlite:///x.db"}, "NOC_STORE__URLL (store.urll): unknown key (allowed here: dead_after_beats, heartbeat_s, journal_dir, lease_s, retention_days, url, write_patience_s)"),
+    ({"NOC_STORE__URLL": "sqlite:///x.db"}, "NOC_STORE__URLL (store.urll): unknown key (allowed here: dead_after_beats, heartbeat_s, journal_dir, lease_s, pool_size, retention_days, url, write_patience_s)"),
     ({"NOC_ACCESS__OPERATOR__USERS": "[U01"}, "NOC_ACCESS__OPERATOR__USERS: not valid JSON"),
     ({"NOC_NETWORK__INVENTORY": "no/such/dir"}, "NOC_NETWORK__INVENTORY: no/such/dir is not a directory"),
     ({"NOC_STORE__URL": ""}, "NOC_STORE__URL is set but empty"),

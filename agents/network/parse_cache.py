@@ -27,8 +27,10 @@ import os
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:  # imported when a process pool is first used: multiprocessing costs every `noc` command start-up
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 Offload = Literal["thread", "process", "inline"]
@@ -113,6 +115,8 @@ class ParseCache:
             return fn(*args)
         if self.offload == "process":
             if self._processes is None:
+                from concurrent.futures import ProcessPoolExecutor
+
                 self._processes = ProcessPoolExecutor(max_workers=os.cpu_count() or 2)
             return await asyncio.get_running_loop().run_in_executor(self._processes, fn, *args)
         return await asyncio.to_thread(fn, *args)

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from hier_config import HConfig, HConfigChild, MatchRule
+from hier_config import HConfig, HConfigChild
 
 from agents.severity import Severity
 from agents.tools.audit_inherit import Link, satisfied
 from agents.tools.audit_loader import SHIPPED_RULES, load_rules
 from agents.tools.audit_loader import _parse_rules as _parse_rules  # tests validate raw rule data
+from agents.tools.audit_match import Finder
 from agents.tools.audit_schema import (
     KEY_PLACEHOLDER,
     MAX_SCORE,
@@ -84,24 +86,32 @@ def audit_config(
     config: str,
     rules: list[AuditRule],
     tags: set[str] | None = None,
+    *,
+    redacted: bool = False,
 ) -> AuditReport:
     """Audit one device's running config against the rules for its platform.
 
     Only rules listing `os` in `platforms` are evaluated and, when `tags` is non-empty, only
     rules sharing at least one tag. Raises `AuditError` for an unsupported `os`, an unknown
     tag, or a text that is not a configuration of that platform. Lines the reader cannot place
-    (config_tree) do not stop the audit: they are named in `AuditReport.unplaced`.
+    (config_tree) do not stop the audit: they are named in `AuditReport.unplaced`. `redacted`
+    says `config` is already `redact(..., mark_well_known=True)`'s output (the tools' intake,
+    `config_intake.take_config`): redacting it again would change nothing and cost a pass.
     """
     platform = _platform(os)
     wanted = _normalise_tags(tags)
     selected = [r for r in rules if platform in r.platforms and (not wanted or wanted & set(r.tags))]
-    text = _redacted(config)
+    text = config if redacted else _redacted(config)
     try:
         parsed = read_config(platform, text)
     except UnreadableConfigError as exc:
         raise AuditError(f"cannot read the {platform} configuration: {exc}") from None
     subject = _Subject(parsed.tree, platform, parsed.text)
-    findings = [f for rule in selected if (f := _evaluate(rule, subject)) is not None]
+    token = _FINDER.set(Finder())  # lookups kept for this tree only (audit_match)
+    try:
+        findings = [f for rule in selected if (f := _evaluate(rule, subject)) is not None]
+    finally:
+        _FINDER.reset(token)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule_id))
     return AuditReport(
         device=device,
@@ -158,16 +168,20 @@ def _shown(line: str) -> str:
     return unmark(redact(line))
 
 
-def _rules(path: list[LineMatch]) -> tuple[MatchRule, ...]:
-    return tuple(m.to_match_rule() for m in path)
+# The path lookups of the audit running in this thread or task (set by audit_config).
+_FINDER: ContextVar[Finder | None] = ContextVar("audit_finder", default=None)
+
+
+def _finder() -> Finder:
+    return _FINDER.get() or Finder()
 
 
 def _find(node: HConfig | HConfigChild, path: list[LineMatch]) -> Iterator[HConfigChild]:
-    return node.get_children_deep(_rules(path))
+    return iter(_finder().find(node, path))
 
 
 def _exists(node: HConfig | HConfigChild, path: list[LineMatch] | None) -> bool:
-    return path is not None and next(_find(node, path), None) is not None
+    return _finder().exists(node, path)
 
 
 @dataclass(frozen=True)
@@ -276,13 +290,13 @@ def _each_require_inherited(check: EachRequireSiblingCheck, tree: HConfig) -> li
     key_re = re.compile(check.key)
     links = tuple(Link(**link.model_dump()) for link in check.inherit)
     scopes: list[HConfig | HConfigChild] = list(_find(tree, check.path[:-1])) if len(check.path) > 1 else [tree]
-    last = check.path[-1].to_match_rule()
+    last = _finder().predicate(check.path[-1])
     offending: list[HConfigChild] = []
     for scope in scopes:
         seen: set[tuple[int, str]] = set()
         nodes = scope.all_children() if check.any_depth else scope.children
         for node in nodes:
-            if not _is_match(node, last) or (match := key_re.search(node.text)) is None:
+            if not last(node.text) or (match := key_re.search(node.text)) is None:
                 continue
             key = match.group(1)
             if (id(node.parent), key) in seen:
@@ -291,11 +305,6 @@ def _each_require_inherited(check: EachRequireSiblingCheck, tree: HConfig) -> li
             if not satisfied(node, key, scope, check.sibling, links):
                 offending.append(node)
     return offending or None
-
-
-def _is_match(node: HConfigChild, rule: MatchRule) -> bool:
-    return node.is_match(equals=rule.equals, startswith=rule.startswith, endswith=rule.endswith,
-                         contains=rule.contains, re_search=rule.re_search)
 
 
 def _release(text: str, pattern: str) -> tuple[int, ...] | None:

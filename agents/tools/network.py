@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,8 @@ class Toolbox(RoutingChecks):
         tagset = frozenset(tags or ())
         try:
             report = await PARSES.get("audit", content_key(dev.name, dev.os, config.audit_running, self._rules_key, tuple(sorted(tagset))),
-                                      audit_config, dev.name, dev.os, config.audit_running, self.rules, set(tagset) or None)
+                                      partial(audit_config, redacted=True),  # the intake's text, redacted whole
+                                      dev.name, dev.os, config.audit_running, self.rules, set(tagset) or None)
         except AuditError as exc:
             raise DeviceError(device, "unsupported", f"{device}: cannot audit: {exc}") from None
         return SecurityScan(

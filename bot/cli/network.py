@@ -18,7 +18,7 @@ from agents.tools.results import SecurityScan
 from bot.cli.audit_report import render_audit_text
 from bot.cli.complete import complete_device
 from bot.cli.progress import DeviceProgress, progress_for
-from bot.cli.support import LazyGroup, fail, scenario_option, settings_of, toolbox_of
+from bot.cli.support import LazyGroup, fail, parse_on_the_loop, scenario_option, settings_of, toolbox_of
 
 
 @click.group(cls=LazyGroup, lazy={"reset": "bot.cli.changes:lab_reset|Restore a lab scenario as shipped (undoes applied changes)."})
@@ -93,6 +93,7 @@ def audit(ctx: click.Context, device: str | None, all_devices: bool, scenario: s
             fail(str(exc))
     names = [device] if device else toolbox.inventory.names
     progress = progress_for(quiet or not all_devices, show_progress)
+    parse_on_the_loop()
     scans = asyncio.run(_scan_all(toolbox, names, list(tags) or None, progress))
     if as_json:
         click.echo(json.dumps({"risk_scale": RISK_SCALE, "devices": [s.model_dump(mode="json") for s in scans]}, indent=2))

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from bot.cli.support import fail, from_store, scenario_option, settings_of, since_option, toolbox_of
+from bot.cli.support import fail, from_store, parse_on_the_loop, scenario_option, settings_of, since_option, toolbox_of
 
 
 @click.command("metrics")
@@ -55,6 +55,7 @@ def health_cmd(ctx: click.Context, scenario: str | None, as_json: bool, post_cha
         fail("--post needs SLACK_BOT_TOKEN (the bot token, xoxb-...) in the environment")
     settings = settings_of(ctx)
     toolbox = toolbox_of(ctx, scenario)
+    parse_on_the_loop()
     try:
         report = asyncio.run(health_report(settings, toolbox, post_channel=post_channel, bot_token=token,
                                            progress=progress_for(quiet, show_progress)))

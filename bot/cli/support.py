@@ -97,6 +97,16 @@ def toolbox_of(ctx: click.Context, scenario: str | None) -> Toolbox:
         fail(f"configuration error: {exc}")
 
 
+def parse_on_the_loop() -> None:
+    """For a one-shot command's sweep (`noc health`, `noc audit --all`): compute parse-cache misses
+    on the event loop instead of in a worker thread. The thread exists so a running bot's loop
+    stays free for Slack acks; a CLI process has nobody waiting on its loop, and at thousands of
+    devices the thread hand-overs (GIL and self-pipe wake-ups) cost about a tenth of the CPU (issue 27)."""
+    from agents.network.parse_cache import PARSES
+
+    PARSES.offload = "inline"
+
+
 def complete_scenario(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     from agents.lab import scenario_names
 

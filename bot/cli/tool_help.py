@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agents.tools.registry import TOOL_SPECS, ToolSpec
+from agents.tools.registry import TOOL_SPECS, Tool
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _plain(prop: dict[str, Any]) -> dict[str, Any]:
     return {**prop, **branches[0]} if len(branches) == 1 else prop
 
 
-def arg_docs(spec: ToolSpec) -> list[ArgDoc]:
+def arg_docs(spec: Tool[Any, Any]) -> list[ArgDoc]:
     """The tool's arguments, required first, each as its model declares it."""
     schema = spec.args.model_json_schema()
     required = set(schema.get("required", []))

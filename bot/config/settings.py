@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from agents.access import Role
 from agents.catalogue import CatalogueError, configure
@@ -149,6 +149,10 @@ class StoreConfig(StrictModel):
     # How long a record write keeps retrying a locked or unreachable store before it waits in
     # the outbox (bot.durability.outbox) for the store to come back.
     write_patience_s: float = Field(30.0, ge=0.1, le=600)
+    # Pooled connections to PostgreSQL (half of them write group-commit batches side by side,
+    # bot.store.group_commit). Unset: sized from resilience.max_concurrent_requests when the settings
+    # are built (`store_pool_size`). SQLite keeps its own small pool: it has one writer.
+    pool_size: int | None = Field(None, ge=2, le=500)
 
     @field_validator("url")
     @classmethod
@@ -217,6 +221,12 @@ class AlertsConfig(StrictModel):
     triage_role: Role = "viewer"  # the role investigations run with: the alerts channel is read by many
 
 
+def store_pool_size(max_concurrent_requests: int) -> int:
+    """Connections for a request limit: an admitted request uses one at a time (its writes, its
+    thread's context), and four more serve the acks' claims, heartbeats, reports and lookups."""
+    return max_concurrent_requests + 4
+
+
 class Settings(StrictModel):
     network: NetworkConfig = NetworkConfig()
     inventory: InventoryConfig = InventoryConfig()  # where the devices come from: file, netbox, nautobot
@@ -238,6 +248,12 @@ class Settings(StrictModel):
     pagerduty: PagerDutyConfig = PagerDutyConfig()
     servicenow: ServiceNowConfig = ServiceNowConfig()
     jira: JiraConfig = JiraConfig()
+
+    @model_validator(mode="after")
+    def _store_pool_from_request_limit(self) -> Settings:
+        if self.store.pool_size is None:
+            self.store.pool_size = store_pool_size(self.resilience.max_concurrent_requests)
+        return self
 
 
 def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:

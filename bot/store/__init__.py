@@ -32,6 +32,8 @@ class Store(RequestsMixin, OpsMixin, ReportsMixin, ChangesMixin, DurableMixin):
     def from_config(cls, config: "StoreConfig", **kwargs: Any) -> "Store":
         """The store the config file describes (url, lease, retention); kwargs such as `clock`."""
         patience = config.write_patience_s
+        if config.pool_size is not None:  # sized from the request limit by Settings (bot.config.settings.store_pool_size)
+            kwargs.setdefault("pool_size", config.pool_size)
         return cls(config.url, lease_s=config.lease_s, retention_days=config.retention_days, write_patience_s=patience,
                    busy_timeout_s=min(5.0, max(0.05, patience / 4)), **kwargs)
 

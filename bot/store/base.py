@@ -102,7 +102,8 @@ class StoreBase:
             raise
         self._engine = engine
         self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        self._group = GroupCommit(self._group_transaction)
+        # PostgreSQL: half the pool writes batches side by side, the rest serves reads (group_commit).
+        self._group = GroupCommit(self._group_transaction, lanes=1 if engine.dialect.name == "sqlite" else max(1, self.pool_size // 2))
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:

@@ -9,6 +9,12 @@ its work; when the current transaction ends, everything queued runs in the next 
 order, and each caller gets its own result once that transaction has committed (never before:
 what a caller was told is written, is).
 
+On PostgreSQL, which runs transactions side by side, several batches may be open at once
+(`lanes`, sized from the connection pool): a single lane left every write waiting for the
+server's round trips of all the writes ahead of it. SQLite keeps one lane (one writer). Each
+caller awaits its write, so one caller's writes still commit in its order; writes of different
+callers in different lanes commit in no promised order.
+
 If any work in a batch raises, the batch is rolled back and each of its works runs again in a
 transaction of its own, so one bad write fails alone and the others still commit. A caller
 cancelled while queued (a deadline passed) is dropped before its work runs.
@@ -36,19 +42,23 @@ class _Rollback(Exception):
 
 
 class GroupCommit:
-    def __init__(self, transaction: Transaction) -> None:
+    def __init__(self, transaction: Transaction, lanes: int = 1) -> None:
         # `transaction(fn)` runs `fn(conn)` in one write transaction (lock, BEGIN IMMEDIATE, commit).
         self._transaction = transaction
         self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
-        self._running = False
+        self.lanes = max(1, lanes)
+        self._draining = 0  # batches being written now, at most `lanes`
 
     async def submit(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((work, future))
-        if not self._running:
-            self._running = True
-            asyncio.get_running_loop().create_task(self._drain(), name="store-group-commit")
+        self._start_lane()
         return await future
+
+    def _start_lane(self) -> None:
+        if self._queue and self._draining < self.lanes:
+            self._draining += 1
+            asyncio.get_running_loop().create_task(self._drain(), name="store-group-commit")
 
     async def _drain(self) -> None:
         try:
@@ -58,10 +68,8 @@ class GroupCommit:
                 if batch:
                     await self._commit(batch)
         finally:
-            self._running = False
-            if self._queue:  # arrived while the last batch was settling its futures
-                self._running = True
-                asyncio.get_running_loop().create_task(self._drain(), name="store-group-commit")
+            self._draining -= 1
+            self._start_lane()  # work that arrived while the last batch was settling its futures
 
     async def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         if len(batch) > 1:

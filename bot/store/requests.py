@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agents.models import AgentResponse, Answer
 from bot.store import schema
 from bot.store.base import StoreBase
+from bot.store.packing import pack, unpack
 
 STATUSES = ("received", "running", "answered", "failed", "interrupted")
 _OPEN = ("received", "running")
@@ -100,7 +101,7 @@ class RequestsMixin(StoreBase):
         if route is not None:
             values["route_json"] = json.dumps(route)
         if plan is not None:
-            values["plan_json"] = json.dumps(plan)
+            values["plan_json"] = pack(json.dumps(plan))
         return await self._update_open(request_id, values)
 
     async def renew_lease(self, request_id: str, owner: str | None = None, lease_s: float | None = None) -> bool:
@@ -172,10 +173,10 @@ class RequestsMixin(StoreBase):
             answer_status=answer.status, severity=answer.severity.value, confidence=answer.confidence,
             summary=answer.summary, devices=json.dumps(answer.devices), duration_s=answer.duration_s,
             llm_calls=u.llm_calls, input_tokens=u.input_tokens, output_tokens=u.output_tokens,
-            tokens=u.input_tokens + u.output_tokens, cost_usd=u.cost_usd, answer_json=answer.model_dump_json(),
+            tokens=u.input_tokens + u.output_tokens, cost_usd=u.cost_usd, answer_json=pack(answer.model_dump_json()),
             route_json=json.dumps({"primary": answer.primary.value, "specialists": [s.value for s in answer.specialists],
                                    "devices": answer.devices}),
-            plan_json=answer.plan.model_dump_json() if answer.plan else None,
+            plan_json=pack(answer.plan.model_dump_json()) if answer.plan else None,
         )
         first = dict(id=answer.request_id, created_at=now - answer.duration_s, source=source, user_id=user,
                      channel=channel, thread_ts=thread_ts, question=answer.question, required_role=required_role)
@@ -213,7 +214,7 @@ class RequestsMixin(StoreBase):
         if not rows or rows[0]["answer_json"] is None:
             return None
         row = rows[0]
-        return Answer.model_validate_json(row.pop("answer_json")), row
+        return Answer.model_validate_json(unpack(row.pop("answer_json"))), row
 
     async def request_row(self, request_id: str) -> dict[str, Any] | None:
         """Who asked what, where, and its status, answered or not (re-run of an interrupted request)."""
@@ -228,7 +229,7 @@ class RequestsMixin(StoreBase):
         rows = await self._rows(select(r.c.answer_json).where(r.c.channel == channel, r.c.thread_ts == thread_ts,
                                                               r.c.answer_json.is_not(None))
                                 .order_by(r.c.created_at.desc()).limit(1))
-        return Answer.model_validate_json(rows[0]["answer_json"]) if rows else None
+        return Answer.model_validate_json(unpack(rows[0]["answer_json"])) if rows else None
 
     async def requests(self, *, status: str | None = None, since: float | None = None, user: str | None = None,
                        limit: int = 100) -> list[dict[str, Any]]:
