@@ -77,7 +77,9 @@ class Model:
 
 def ask(runner, api, tmp_path: Path, mode: str | None = None) -> dict:
     path = tmp_path / "noc.yml"
-    path.write_text(yaml.safe_dump({"llm": {"follow_ups": 0}, "resilience": {"retry": {"backoff_initial_s": 0.01, "jitter_s": 0.0}}}))
+    # No follow-ups and no hand-offs: these tests pin which steps run; the question names security,
+    # which a hand-off would otherwise bring back after the plan left it out (tests/test_hand_offs.py).
+    path.write_text(yaml.safe_dump({"llm": {"follow_ups": 0}, "engine": {"max_hand_offs": 0}, "resilience": {"retry": {"backoff_initial_s": 0.01, "jitter_s": 0.0}}}))
     args = ["--config", str(path), "ask", QUESTION, "--json", "-q"] + (["--mode", mode] if mode else [])
     result = runner.invoke(cli, args, env=api.env())
     assert result.exit_code in (0, 1), result.output
