@@ -16,12 +16,12 @@ import json
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from tests.fakes.slack_api import sign
+from tests.harness.paths import DATA as TEST_DATA
 
-DATA = Path(__file__).parent / "data" / "hostile"
+DATA = TEST_DATA / "hostile"
 ALERT_PATHS = ("/alerts/alertmanager", "/alerts/generic")
 EVENTS_PATH = "/slack/events"
 

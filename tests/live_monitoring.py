@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).parent.parent
+from tests.harness.paths import ROOT
+
 RULES = ROOT / "deploy" / "prometheus" / "noc-alerts.yml"
 PROMETHEUS = shutil.which("prometheus")
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

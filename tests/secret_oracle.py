@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
+
+from tests.harness.paths import ROOT
 
 PLATFORMS = ("ios", "eos", "nxos", "iosxr", "junos")
 
@@ -153,7 +154,7 @@ def oracle(platform: str, config: str) -> list[Secret]:
 
 # Words of the bot's own texts (rule titles, prompts): a value such as `password` (EOS IS-IS keys in
 # the AVD examples are literally `password`) cannot be told apart from them in an answer.
-_AGENTS = Path(__file__).parents[1] / "agents"
+_AGENTS = ROOT / "agents"
 # The specialists' prompts and scopes only: their routing keywords are not text the bot writes.
 _PROMPTS = [" ".join((spec.get("scope", ""), spec.get("system_prompt", "")))
             for spec in (yaml.safe_load(p.read_text()) for p in sorted(_AGENTS.glob("specialists/*/spec.yaml")))]

@@ -31,7 +31,7 @@ from tests.fakes.slack_api import (
     fake_slack,  # noqa: F401
     slash_command,
 )
-from tests.test_slack_app import OPERATOR, answer_message, start
+from tests.harness.slack_bot import OPERATOR, answer_message, start
 
 VIEWER = "U123"
 DEVICE = "branch-rtr-01"
@@ -182,11 +182,9 @@ async def test_claude_routed_security_step_and_chain_are_gated(fake_slack, fake_
 
 
 @pytest.fixture
-async def bot(fake_slack, tmp_path):
+def bot_options():
     """The lab with management-plane findings on branch-rtr-01, so an audit has something to leak."""
-    b = await start(fake_slack, tmp_path, scenario="insecure-mgmt")
-    yield b
-    await b.running.stop(b.runtime)
+    return {"scenario": "insecure-mgmt"}
 
 
 # -- property-style: random question x role x path through the engine -----------------------

@@ -9,7 +9,7 @@ import asyncio
 import aiohttp
 
 from tests.fakes.slack_api import app_mention_event, encode_request, fake_slack, sign, slash_command  # noqa: F401
-from tests.test_slack_app import SECRET, start
+from tests.harness.slack_bot import SECRET, start
 
 
 async def test_work_after_an_ack_waits_for_the_requests_still_in_flight(fake_slack, tmp_path):

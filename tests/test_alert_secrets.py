@@ -19,10 +19,9 @@ import pytest
 from agents.llm.schemas import PlanOut, PlanStepOut, RouteOut, SpecialistReport, SynthesisOut
 from tests.fakes.anthropic_api import fake_anthropic, text  # noqa: F401
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_slack_app import start
-from tests.test_triage import BGP_DOWN, CHANNEL, TOKEN, send
+from tests.harness.alerts import BGP_DOWN, CHANNEL, TOKEN, send
+from tests.harness.slack_bot import start
 
-# (platform, the line a monitoring rule quotes, the secret value in it)
 QUOTED = [
     ("ios", "snmp-server community N0c-Rw-9x RW 99", "N0c-Rw-9x"),
     ("ios", "username netops privilege 15 secret 0 Adm1n-Secret-41", "Adm1n-Secret-41"),

@@ -21,7 +21,7 @@ from tests.fakes.anthropic_api import (
     text,
 )
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_daily_report import ALERTS, Clock, make_runtime, make_settings
+from tests.harness.reports import ALERTS, Clock, make_runtime, make_settings
 
 QUESTION = "why can't the branch reach HQ over BGP?"
 PLAN = PlanOut(reasoning="one step", steps=[PlanStepOut(id="s1", agent="diagnosis", instruction=QUESTION,

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from slack_sdk.models.views import View
 
 from agents.tools.results import TrafficAnalysis
 from bot.report.home_view import MAX_VIEW_BLOCKS, HomeData, render_home
 from bot.slack.suggestions import STATIC_PROMPTS, PromptChooser, busiest, prompts_for, riskiest
 from tests.fakes.slack_api import dm_event, event_callback, fake_slack, next_ts  # noqa: F401
-from tests.test_slack_app import start
 
 ALICE, BOB = "UALICE", "UBOB"
 
@@ -32,13 +30,6 @@ def thread_started(user: str = ALICE, channel: str = "D0NOC") -> dict:
 def home_opened(user: str = ALICE, tab: str = "home") -> dict:
     ts = next_ts()
     return event_callback({"type": "app_home_opened", "user": user, "channel": "D0NOC", "tab": tab, "event_ts": ts})
-
-
-@pytest.fixture
-async def bot(fake_slack, tmp_path):
-    b = await start(fake_slack, tmp_path, scenario="wan-congestion")
-    yield b
-    await b.running.stop(b.runtime)
 
 
 def view_text(view: dict) -> str:

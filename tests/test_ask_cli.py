@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from bot.cli.main import cli
+from tests.harness.paths import DATA
 
-EVAL = Path(__file__).parent / "data" / "routing_eval.jsonl"
+EVAL = DATA / "routing_eval.jsonl"
 REQUIRED = {"status", "primary", "specialists", "severity", "confidence", "automation", "summary", "findings",
             "recommendations", "trace", "usage", "duration_s"}
 

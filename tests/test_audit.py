@@ -20,8 +20,9 @@ from agents.tools.audit import (
     risk_score,
 )
 from agents.tools.redact import contains_secret
+from tests.harness.paths import DATA as TEST_DATA
 
-DATA = Path(__file__).parent / "data" / "audit_configs"
+DATA = TEST_DATA / "audit_configs"
 CONFIGS = {
     "hardened-ios": "ios",
     "hardened-eos": "eos",

@@ -6,7 +6,6 @@ engineer would raise; every one must be found (the "misses" check of the accepta
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -17,9 +16,10 @@ from agents.tools.audit_schema import ControlName, PlatformName
 from agents.tools.config_tree import MAX_UNPLACED, read_config
 from agents.tools.config_views import config_section, qos_view
 from agents.tools.junos_set import to_set_form
+from tests.harness.paths import DATA as TEST_DATA
 
-DATA = Path(__file__).parent / "data" / "audit_configs"
-REAL = Path(__file__).parent / "data" / "realworld" / "configs"
+DATA = TEST_DATA / "audit_configs"
+REAL = DATA / "realworld" / "configs"
 
 
 def _audit(name: str, os_name: str) -> dict[str, list[str]]:

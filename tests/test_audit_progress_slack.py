@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fakes.slack_api import BOT_ID, fake_slack, slash_command  # noqa: F401
-from tests.test_slack_app import OPERATOR, bot  # noqa: F401 - the running bot fixture
+from tests.harness.slack_bot import OPERATOR
+
+
+@pytest.fixture
+def bot_options():
+    """The status message edited in place (slack.progress: edit)."""
+    return {"progress": "edit"}
 
 
 def status_texts(message: dict) -> list[str]:

@@ -9,15 +9,14 @@ statements, and BGP neighbours inside VRFs and address families.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agents.specialists.config.rules import validate_config
 from agents.tools.audit import AuditRulesError, _parse_rules, audit_config, load_rules
 from agents.tools.redact import redact
+from tests.harness.paths import DATA
 
-CONFIGS = Path(__file__).parent / "data" / "realworld" / "configs"
+CONFIGS = DATA / "realworld" / "configs"
 
 
 def _evidence(os_name: str, config: str, rule_id: str) -> list[str] | None:

@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from agents.lab.stateful import expire_pending, hold
 from bot.store.engine import async_url
-from tests.conftest import POSTGRES_ENV, reset_postgres, wait_until
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack, post_signed  # noqa: F401
-from tests.test_noc_run import SECRET, free_port, wait_healthz
+from tests.harness.postgres import POSTGRES_ENV, reset_postgres
+from tests.harness.processes import SECRET, free_port, wait_healthz
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # real noc run processes killed mid-apply: their own CI step (.ci/run)
 

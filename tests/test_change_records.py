@@ -11,28 +11,28 @@ import json
 import pytest
 
 from agents.lab import device_fixture_dir
-from agents.lab.stateful import reset_scenario
 from bot.config.settings import RoleGrants
 from tests.fakes.jira_api import fake_jira_fixture  # noqa: F401
 from tests.fakes.servicenow_api import fake_servicenow_fixture  # noqa: F401
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_changes_slack import DEVICE, SECOND, ask_as_operator, click, thread_text
-from tests.test_slack_app import OPERATOR, start
+from tests.harness.changes import DEVICE, SECOND, ask_as_operator, click, thread_text
+from tests.harness.slack_bot import OPERATOR
 
 FIX_LINE = "service-policy output WAN-EDGE-QOS"
 
 
 @pytest.fixture
-async def bot(fake_slack, fake_servicenow, tmp_path, monkeypatch):
-    reset_scenario("wan-congestion")
+def bot_options(fake_servicenow, monkeypatch):
+    """Changes need a ServiceNow record here: the loopback ServiceNow, two operators, a lab put back
+    as shipped around each test."""
     monkeypatch.setenv("NOC_SERVICENOW_PASSWORD", fake_servicenow.password)
-    b = await start(fake_slack, tmp_path, operator=RoleGrants(users=[OPERATOR, SECOND]))
-    s = b.runtime.settings
-    s.changes.require_record = "servicenow"
-    s.servicenow.url, s.servicenow.user = fake_servicenow.url, fake_servicenow.user
-    yield b
-    await b.running.stop(b.runtime)
-    reset_scenario("wan-congestion")
+
+    def configure(b):
+        s = b.runtime.settings
+        s.changes.require_record = "servicenow"
+        s.servicenow.url, s.servicenow.user = fake_servicenow.url, fake_servicenow.user
+
+    return {"operator": RoleGrants(users=[OPERATOR, SECOND]), "reset_lab": True, "configure": configure}
 
 
 def running() -> str:

@@ -8,12 +8,22 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from agents.lab import device_fixture_dir
 from agents.lab.stateful import has_pending
+from bot.config.settings import RoleGrants
 from bot.store import Store
 from tests.fakes.anthropic_api import fake_anthropic  # noqa: F401
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_changes_slack import DEVICE, SECOND, ask_as_operator, lab_bot, the_change, thread_text  # noqa: F401
+from tests.harness.changes import DEVICE, SECOND, ask_as_operator, the_change, thread_text
+from tests.harness.slack_bot import OPERATOR
+
+
+@pytest.fixture
+def bot_options():
+    """Two operators on a lab put back as shipped around each test."""
+    return {"operator": RoleGrants(users=[OPERATOR, SECOND]), "reset_lab": True}
 
 
 async def _strand(bot, state: str, holder: str, lease_s: float):
@@ -26,18 +36,18 @@ async def _strand(bot, state: str, holder: str, lease_s: float):
     return proposal
 
 
-async def test_a_running_replica_resolves_a_change_whose_process_died(lab_bot, fake_slack):
-    thread_ts, _ = await ask_as_operator(lab_bot, fake_slack)
-    proposal = await the_change(lab_bot)
-    engine = lab_bot.runtime.changes.engine
-    dev = lab_bot.runtime.toolbox.inventory.get(DEVICE)
+async def test_a_running_replica_resolves_a_change_whose_process_died(bot, fake_slack):
+    thread_ts, _ = await ask_as_operator(bot, fake_slack)
+    proposal = await the_change(bot)
+    engine = bot.runtime.changes.engine
+    dev = bot.runtime.toolbox.inventory.get(DEVICE)
     # the other replica committed with its revert timer, then died before storing `committed`
     await engine.device.commit(dev, proposal.lines, running_hash=proposal.running_hash, diff_hash=proposal.diff_hash, revert_in=300)
     assert has_pending(device_fixture_dir("wan-congestion", DEVICE))
-    await _strand(lab_bot, "applying", "replica-b:4242:dead", -1)
+    await _strand(bot, "applying", "replica-b:4242:dead", -1)
 
-    await lab_bot.runtime.scheduler.run_changes()
-    final = await _final(lab_bot, proposal.id)
+    await bot.runtime.scheduler.run_changes()
+    final = await _final(bot, proposal.id)
     assert final.state == "confirmed", final.reason
     text = thread_text(fake_slack, thread_ts)
     assert "interrupted (applying)" in text and "has the approved result" in text and "*confirmed*" in text
@@ -46,19 +56,19 @@ async def test_a_running_replica_resolves_a_change_whose_process_died(lab_bot, f
     assert "service-policy output WAN-EDGE-QOS" in config
 
 
-async def test_a_change_whose_holder_is_alive_is_left_alone(lab_bot, fake_slack):
-    await ask_as_operator(lab_bot, fake_slack)
-    proposal = await _strand(lab_bot, "applying", "replica-b:4242:alive", 300)
-    events = len(await lab_bot.runtime.store.change_events(proposal.id))
-    await lab_bot.runtime.scheduler.run_changes()
-    await lab_bot.settle()
-    assert (await the_change(lab_bot)).state == "applying"
-    assert len(await lab_bot.runtime.store.change_events(proposal.id)) == events
+async def test_a_change_whose_holder_is_alive_is_left_alone(bot, fake_slack):
+    await ask_as_operator(bot, fake_slack)
+    proposal = await _strand(bot, "applying", "replica-b:4242:alive", 300)
+    events = len(await bot.runtime.store.change_events(proposal.id))
+    await bot.runtime.scheduler.run_changes()
+    await bot.settle()
+    assert (await the_change(bot)).state == "applying"
+    assert len(await bot.runtime.store.change_events(proposal.id)) == events
 
 
-async def test_two_replicas_racing_claim_a_stranded_change_once(lab_bot, fake_slack, tmp_path):
-    await ask_as_operator(lab_bot, fake_slack)
-    proposal = await _strand(lab_bot, "committed", "replica-c:1:dead", -1)
+async def test_two_replicas_racing_claim_a_stranded_change_once(bot, fake_slack, tmp_path):
+    await ask_as_operator(bot, fake_slack)
+    proposal = await _strand(bot, "committed", "replica-c:1:dead", -1)
     stores = [await Store(f"sqlite:///{tmp_path / 'noc.db'}").open() for _ in range(2)]
     try:
         claims = await asyncio.gather(*(s.claim_stranded_changes(f"replica-{i}", 60) for i, s in enumerate(stores)))
@@ -87,27 +97,27 @@ async def _final(bot, change_id: str):
     return await asyncio.wait_for(settled(), timeout=60)
 
 
-async def test_an_approval_never_applied_is_resumed_only_within_its_decision_window(lab_bot, fake_slack):
+async def test_an_approval_never_applied_is_resumed_only_within_its_decision_window(bot, fake_slack):
     """`approved` means nothing was sent to the device. Within the proposal's window the apply is
     resumed (guards and all); a row stranded past it (an old crash) is closed with nothing done."""
     now = [1_000_000.0]
-    lab_bot.runtime.changes.set_clock(lambda: now[0])
-    thread_ts, _ = await ask_as_operator(lab_bot, fake_slack)
-    proposal = await _strand(lab_bot, "approved", "replica-d:1:dead", -1)
+    bot.runtime.changes.set_clock(lambda: now[0])
+    thread_ts, _ = await ask_as_operator(bot, fake_slack)
+    proposal = await _strand(bot, "approved", "replica-d:1:dead", -1)
     now[0] = proposal.expires_at + 1
-    await lab_bot.runtime.scheduler.run_changes()
-    final = await _final(lab_bot, proposal.id)
+    await bot.runtime.scheduler.run_changes()
+    final = await _final(bot, proposal.id)
     assert final.state == "aborted" and "decision window has passed" in final.reason
     assert not has_pending(device_fixture_dir("wan-congestion", DEVICE))
     assert "service-policy output WAN-EDGE-QOS" not in json.loads(
         (device_fixture_dir("wan-congestion", DEVICE) / "get_config.1").read_text())["running"].split("interface GigabitEthernet0/0/1")[0]
 
 
-async def test_an_approval_never_applied_is_resumed_within_its_window(lab_bot, fake_slack):
-    thread_ts, _ = await ask_as_operator(lab_bot, fake_slack)
-    proposal = await _strand(lab_bot, "approved", "replica-e:1:dead", -1)
-    await lab_bot.runtime.scheduler.run_changes()
-    final = await _final(lab_bot, proposal.id)
+async def test_an_approval_never_applied_is_resumed_within_its_window(bot, fake_slack):
+    thread_ts, _ = await ask_as_operator(bot, fake_slack)
+    proposal = await _strand(bot, "approved", "replica-e:1:dead", -1)
+    await bot.runtime.scheduler.run_changes()
+    final = await _final(bot, proposal.id)
     assert final.state == "confirmed", final.reason
     text = thread_text(fake_slack, thread_ts)
     assert "resuming it" in text and "*merge*" in text and "*confirmed*" in text

@@ -24,8 +24,9 @@ from agents.changes.values import canonical, device_interfaces, risk_reasons, va
 from agents.lab import DATA_DIR
 from agents.lab.stateful import reset_scenario
 from bot.cli.main import cli
+from tests.harness.paths import DATA
 
-REALWORLD = Path(__file__).parent / "data" / "realworld" / "configs"
+REALWORLD = DATA / "realworld" / "configs"
 KINDS = ["qos_policy", "access_port", "trunk", "static_route"]
 
 

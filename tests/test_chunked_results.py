@@ -12,7 +12,7 @@ from agents.config import NetworkConfig
 from agents.llm.chunking import ChunkDigest, merged_text, result_lines, split
 from agents.tools import build_toolbox
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
-from tests.test_claude_backend import DIAG, run_ask, script_happy_path
+from tests.harness.claude_script import DIAG, run_ask, script_happy_path
 
 INVENTED = "neighbor 203.0.113.99 remote-as 666"
 

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-REAL = Path(__file__).parent / "data" / "realworld" / "configs"
+from tests.harness.paths import DATA
+
+REAL = DATA / "realworld" / "configs"
 
 # device name -> (os, file): every full configuration of every platform in the corpus
 DEVICES = {

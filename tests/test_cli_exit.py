@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.paths import ROOT
 
 
 def _noc(args: list[str], tmp_path: Path, **kwargs) -> subprocess.CompletedProcess:

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.cli.metrics_report import rows_from
 from bot.report.agent_health import confidence_rows
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_metrics_endpoint import scrape
-from tests.test_slack_app import start
+from tests.harness.metrics import scrape
+from tests.harness.slack_bot import start
 
 REPORT = "C0NOCREPORT"
 

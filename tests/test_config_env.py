@@ -17,7 +17,7 @@ import pytest
 from bot.cli.main import cli
 from bot.config.settings import ConfigError, load_settings
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_noc_run import SECRET, free_port, stop, wait_healthz
+from tests.harness.processes import SECRET, free_port, stop, wait_healthz
 
 PASSWORD = "Sup3r-S3cret-pw"
 

@@ -19,10 +19,11 @@ from bot.cli.main import cli
 from bot.config.secret_mask import mask_credentials
 from bot.config.settings import ConfigError, load_settings
 from bot.logs import OneLineFormatter
-from tests.test_noc_run import SECRET
+from tests.harness.paths import ROOT
+from tests.harness.processes import SECRET
 
 PASSWORD = "Hunter2-Hunter2"
-LAB = os.path.join(os.path.dirname(__file__), "..", "agents", "lab", "data", "inventory")
+LAB = os.path.join(ROOT, "agents", "lab", "data", "inventory")
 
 
 def noc(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -64,7 +65,7 @@ def test_yaml_merge_keys_may_still_override():
 
 def test_real_files_load_as_before():
     """The shipped example config and the lab inventory pass the strict loader unchanged."""
-    example = os.path.join(os.path.dirname(__file__), "..", "noc.example.yml")
+    example = os.path.join(ROOT, "noc.example.yml")
     assert load_settings(example, environ={}).model_dump() == load_settings(None, environ={}).model_dump()
     for name in ("hosts.yaml", "groups.yaml", "defaults.yaml"):
         path = os.path.join(LAB, name)

@@ -20,8 +20,8 @@ from bot.store import Store
 from handlers.app import build_app
 from tests.fakes.anthropic_api import FakeAnthropic, text
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_resilience_claude import DIAG, PLAN, QUESTION, SYNTH
-from tests.test_slack_app import SECRET, Bot
+from tests.harness.claude_faults import DIAG, PLAN, QUESTION, SYNTH
+from tests.harness.slack_bot import SECRET, Bot
 
 ALERTS = "C0NOCALERTS"
 SMALL = {"input_tokens": 1_000, "output_tokens": 100, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}

@@ -12,59 +12,16 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from agents.config import NetworkConfig
-from agents.resilience.guard import Resilience
-from agents.tools import build_toolbox
-from bot.config.settings import AlertsConfig, ReportConfig, Settings, SlackConfig, StoreConfig
+from bot.config.settings import Settings
 from bot.report.alert_items import episodes
 from bot.report.changes import drift_summary
-from bot.runtime import Runtime
-from bot.scheduler import DAILY, ReportSchedule, Scheduler
-from bot.slack.client import web_client
+from bot.scheduler import DAILY, ReportSchedule
 from bot.store import Store, schema
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-
-BERLIN = ZoneInfo("Europe/Berlin")
-REPORT, ALERTS = "C0NOCREPORT", "C0NOCALERTS"
-
-
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def at(self, when: datetime) -> None:
-        self.t = when.timestamp()
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def make_settings(tmp_path, *, scenario: str = "bgp-peer-down", store_url: str | None = None, **report) -> Settings:
-    return Settings(network=NetworkConfig(scenario=scenario), store=StoreConfig(url=store_url or f"sqlite:///{tmp_path / 'noc.db'}"),
-                    slack=SlackConfig(status_update_interval_s=0.05, post_backoff_s=0.01),
-                    report=ReportConfig(channel=REPORT, timezone="Europe/Berlin", **report),
-                    alerts=AlertsConfig(channel=ALERTS, min_runs=3))
-
-
-async def make_runtime(settings: Settings, fake, clock: Clock, *, resilience: Resilience | None = None, claude=None) -> Runtime:
-    """A runtime whose every clock is `clock` (the store's, the report's, the breakers' wall clock)."""
-    store = await Store(settings.store.url, clock=clock).open()
-    resilience = resilience or Resilience(settings.resilience, wall_clock=clock)
-    runtime = Runtime(settings, web_client("xoxb-test", fake.api_url, 3), store, build_toolbox(settings.network),
-                      resilience, claude)
-    runtime.reports.sources.clock = clock
-    runtime.alerts.clock = clock
-    runtime.scheduler = Scheduler(settings, store, runtime.post_daily_report, watch=runtime.alerts.check_success_rates,
-                                  clock=clock)
-    return runtime
+from tests.harness.reports import ALERTS, BERLIN, REPORT, Clock, blocks_text, make_runtime, make_settings, utc
 
 
 async def seed(store: Store, now: float) -> None:
@@ -91,10 +48,6 @@ async def seed(store: Store, now: float) -> None:
 
 def report_roots(fake) -> list[dict]:
     return [m for m in fake.bot_messages(REPORT) if not m.get("thread_ts")]
-
-
-def blocks_text(message: dict) -> str:
-    return json.dumps(message.get("blocks") or [])
 
 
 async def test_daily_report_fires_at_local_time_across_dst_with_every_section_and_chart(fake_slack, tmp_path):

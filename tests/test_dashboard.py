@@ -3,53 +3,14 @@ metrics follow Prometheus' naming conventions (issue 26)."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
-import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.slack_api import (
-    app_mention_event,
     fake_slack,  # noqa: F401
 )
-from tests.test_slack_app import start
-
-DASHBOARD = Path(__file__).parent.parent / "deploy" / "grafana" / "noc-chatops-dashboard.json"
-METRIC = re.compile(r"\b(?:noc|process|python)_[a-z0-9_]+")
-
-
-def exprs() -> list[str]:
-    dashboard = json.loads(DASHBOARD.read_text())
-    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", []) if "expr" in t]
-
-
-def exported(text: str) -> tuple[set[str], dict[str, str]]:
-    """Series names a query can use (from the TYPE lines, so families without samples yet count),
-    and each family's type."""
-    names, kinds = set(), {}
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            kinds[name] = kind
-            suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(kind, [""])
-            names |= {name.removesuffix("_total") + s if kind == "counter" else name + s for s in suffixes}
-    return names, kinds
-
-
-async def scrape_running_bot(fake_slack, tmp_path) -> str:
-    bot = await start(fake_slack, tmp_path)
-    try:
-        await bot.post(app_mention_event("why is the branch office slow?"))  # a request, device reads, Slack calls
-        await bot.settle()
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{bot.url}/alerts/generic", json={}) as resp:  # closed without NOC_ALERT_TOKEN
-                assert resp.status == 401
-            async with session.get(f"{bot.url}/metrics") as resp:
-                return await resp.text()
-    finally:
-        await bot.running.stop(bot.runtime)
+from tests.harness.metrics import METRIC, exported, exprs, scrape_running_bot
 
 
 async def test_every_dashboard_query_uses_metrics_a_running_bot_exports(fake_slack, tmp_path):

@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 from bot.config.settings import load_settings
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S_VERSION = "1.30.0"  # oldest Kubernetes release still maintained upstream when this was written
 

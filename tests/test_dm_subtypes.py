@@ -10,7 +10,12 @@ from tests.fakes.slack_api import (
     dm_event,
     fake_slack,  # noqa: F401
 )
-from tests.test_slack_app import bot  # noqa: F401  (the app under test, as a fixture)
+
+
+@pytest.fixture
+def bot_options():
+    """The status message edited in place (slack.progress: edit), as in test_slack_app."""
+    return {"progress": "edit"}
 
 
 def _answers(fake) -> int:

@@ -17,7 +17,7 @@ from bot.durability.lifecycle import INTERRUPTED_TEXT, RequestLedger, Where
 from bot.durability.outbox import Outbox
 from bot.store import Store
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_store import Clock, make_answer
+from tests.harness.store import Clock, make_answer
 
 BEAT = 5.0
 

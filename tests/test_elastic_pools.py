@@ -20,7 +20,7 @@ from tests.fakes.anthropic_api import (
     slow,
     text,
 )
-from tests.test_resilience_claude import DIAG, FAST, QUESTION, Clock, close, script_ok, supervisor
+from tests.harness.claude_faults import DIAG, FAST, QUESTION, Clock, close, script_ok, supervisor
 
 
 def test_pool_bounds_are_validated():

@@ -26,8 +26,8 @@ from agents.supervisor import Supervisor
 from agents.tools.network import Toolbox
 from agents.tools.runbooks import LAB_DIR, load_runbooks, search_runbooks, site_runbooks
 from bot.cli.main import cli
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EVALS = ROOT / "evals"
 CORPUS = ROOT / "tests" / "data" / "realworld"
 # The examples and one case per kind of network: fast enough for every run.

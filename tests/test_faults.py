@@ -29,10 +29,11 @@ from pathlib import Path
 import pytest
 
 from bot.durability.lifecycle import INTERRUPTED_TEXT
-from tests.conftest import POSTGRES_ENV, reset_postgres, wait_until
 from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack, post_signed, slash_command  # noqa: F401
-from tests.test_noc_run import SECRET, free_port, wait_healthz
-from tests.test_triage import BGP_DOWN, TOKEN
+from tests.harness.alerts import BGP_DOWN, TOKEN
+from tests.harness.postgres import POSTGRES_ENV, reset_postgres
+from tests.harness.processes import SECRET, free_port, wait_healthz
+from tests.harness.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 CHANNEL = "C0NOC"

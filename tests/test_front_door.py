@@ -38,17 +38,10 @@ from tests.fakes.slack_api import (
     sign,
     slash_command,
 )
-from tests.test_slack_app import OPERATOR, SECRET, answer_message, start, texts
+from tests.harness.slack_bot import OPERATOR, SECRET, answer_message, start, texts
 
 JSON_TYPE = {"Content-Type": "application/json"}
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-async def bot(fake_slack, tmp_path):
-    b = await start(fake_slack, tmp_path)
-    yield b
-    await b.running.stop(b.runtime)
 
 
 def event_callback(event: dict | None = None, **envelope) -> dict:

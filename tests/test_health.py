@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from bot.store.migrate import head_revision
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_slack_app import start
+from tests.harness.slack_bot import start
 
 
 async def get(url: str) -> tuple[int, dict]:

@@ -22,8 +22,8 @@ from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401
 )
+from tests.harness.slack_bot import SECRET, start
 from tests.hostile_corpus import DATA, Corpus, Probe, load_json, send
-from tests.test_slack_app import SECRET, start
 
 TOKEN = "alert-token-0123456789"
 CHANNEL = "C0NOCALERTS"
@@ -52,12 +52,13 @@ def logs():
 
 
 @pytest.fixture
-async def bot(fake_slack, tmp_path, monkeypatch):
+def bot_options(monkeypatch):
     monkeypatch.setenv("NOC_ALERT_TOKEN", TOKEN)
-    b = await start(fake_slack, tmp_path, scenario="interface-errors")
-    b.runtime.settings.alerts.channel = CHANNEL
-    yield b
-    await b.running.stop(b.runtime)
+
+    def configure(b):
+        b.runtime.settings.alerts.channel = CHANNEL
+
+    return {"scenario": "interface-errors", "configure": configure}
 
 
 def address(bot) -> tuple[str, int]:

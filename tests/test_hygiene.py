@@ -15,7 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+from tests.harness.paths import ROOT
+
 BIN = Path(sys.executable).parent
 
 

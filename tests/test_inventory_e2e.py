@@ -24,9 +24,9 @@ from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.netbox_api import FakeNetBox
 from tests.fakes.slack_api import app_mention_event, fake_slack, post_signed_async, slash_command  # noqa: F401
-from tests.test_inventory_netbox import TOKEN_ENV, config, netbox  # noqa: F401
+from tests.harness.netbox import TOKEN_ENV, config
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "0123456789abcdef0123456789abcdef"
 OPERATOR = "UOPS"
 

@@ -9,15 +9,13 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
 from agents.network.inventory import InventoryError
 from agents.network.sources import live_inventory
 from agents.network.sources.config import InventoryConfig, InventoryFilters
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.harness.paths import ROOT
 
 URL_ENV, TOKEN_ENV = "NOC_TEST_NAUTOBOT_URL", "NOC_TEST_NAUTOBOT_TOKEN"
 SEEDED = ["nb-core-1", "nb-core-2", "nb-edge-1"]  # active; nb-edge-9 is planned

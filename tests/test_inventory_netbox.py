@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -14,35 +13,16 @@ from agents.models import Request
 from agents.network.inventory import InventoryError
 from agents.network.live import LiveInventory
 from agents.network.sources import live_inventory
-from agents.network.sources.config import InventoryConfig, InventoryFilters
+from agents.network.sources.config import InventoryConfig
 from agents.network.sources.records import to_device
 from agents.progress import Notice, Routed
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from bot.config.settings import Settings
-from tests.fakes.netbox_api import FakeNetBox
+from tests.harness.netbox import TOKEN_ENV, config
+from tests.harness.paths import DATA as TEST_DATA
 
-TOKEN_ENV = "NOC_TEST_NETBOX_TOKEN"
-DATA = Path(__file__).parent / "data" / "netbox"
-
-
-@pytest.fixture
-def netbox(monkeypatch):
-    fake = FakeNetBox().start()
-    monkeypatch.setenv(TOKEN_ENV, fake.token)
-    fake.add_device("nb-core-1", site="hq", role="core", platform="cisco-ios", ip4="192.0.2.11/24", tags=("noc",))
-    fake.add_device("nb-core-2", site="hq", role="core", platform="arista-eos", ip4="192.0.2.12/24", tags=("noc", "pci"))
-    fake.add_device("nb-edge-1", site="branch", role="edge", platform="juniper-junos", ip4="192.0.2.21/24")
-    fake.add_device("nb-edge-2", site="branch", role="edge", platform="cisco_nxos", ip6="2001:db8::22/64")
-    fake.add_device("nb-dc-1", site="dc", role="leaf", platform="eos", ip4="198.51.100.7/31")
-    fake.add_device("nb-plan-1", site="dc", role="leaf", platform="eos", ip4="198.51.100.9/31", status="planned")
-    fake.add_device("nb-noip-1", site="dc", role="leaf", platform="cisco-ios")
-    yield fake
-    fake.stop()
-
-
-def config(fake: FakeNetBox, **filters) -> InventoryConfig:
-    return InventoryConfig(source="netbox", url=fake.url, token_env=TOKEN_ENV, filters=InventoryFilters(**filters))
+DATA = TEST_DATA / "netbox"
 
 
 def test_devices_are_mapped_and_every_page_is_read(netbox):

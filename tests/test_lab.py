@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import napalm
 import pytest
@@ -13,6 +12,7 @@ from napalm.base.test import helpers
 from agents.lab import DATA_DIR, device_fixture_dir, lab_inventory, list_scenarios, scenario_names
 from agents.network.gateway import ospf_command
 from agents.network.parsers import parse_ospf_neighbors
+from tests.harness.paths import ROOT
 
 SCENARIOS = scenario_names()
 HOSTS = lab_inventory().names
@@ -141,6 +141,6 @@ def test_fixtures_ship_as_package_data():
     """pyproject must include every fixture file, or `pip install .` gives an empty lab."""
     import tomllib
 
-    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["agents"]
     assert "lab/data/**/*" in patterns

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+from tests.harness.paths import ROOT
 
 
 def imported_packages(path: Path) -> set[str]:

@@ -4,7 +4,6 @@ patterns a log analyst looks for, redaction of typed secrets, and the tool throu
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,9 @@ from agents.tools.logs import analyse_events, parse_log
 from agents.tools.registry import TOOL_SPECS
 from agents.tools.results import LogSearch
 from bot.cli.main import cli
+from tests.harness.paths import DATA
 
-CAPTURES = Path(__file__).parent / "data" / "realworld" / "cli" / "cisco_ios" / "show_logging"
+CAPTURES = DATA / "realworld" / "cli" / "cisco_ios" / "show_logging"
 # Records in ntc-templates' parsed results (the .yml beside each .raw), see SOURCES.md.
 NTC_RECORDS = {1: 4, 2: 3, 3: 5, 4: 3, 5: 3}
 

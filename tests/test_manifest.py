@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).parent.parent
+from tests.harness.paths import ROOT
+
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 CODE = "\n".join(p.read_text() for p in [*(ROOT / "handlers").glob("*.py"), *(ROOT / "bot").rglob("*.py")])
 

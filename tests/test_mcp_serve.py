@@ -23,8 +23,8 @@ from bot.cli.mcp import running_service, serve_http_until
 from bot.config.settings import load_settings
 from bot.mcp_server.auth import RoleTokens
 from bot.store import Store
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).parent.parent
 VIEWER_TOOLS = {n for n, r in DEFAULT_TOOL_ROLES.items() if r == "viewer"}
 SECRETS = ("Hm4xWp8Jc2Qs", "S3aUth8kWq2Zr5", "S3pRiv6mTx9Jn4")  # edge-rtr-01's SNMP community and SNMPv3 keys in the lab
 TOKENS = {"NOC_MCP_TEST_VIEWER": "viewer-token-0123456789", "NOC_MCP_TEST_OPERATOR": "operator-token-0123456789"}

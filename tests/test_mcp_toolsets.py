@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,8 +19,8 @@ from agents.tools.mcp_config import McpServerConfig
 from agents.tools.mcp_toolsets import McpToolsets
 from bot.cli.main import cli
 from tests.fakes.anthropic_api import fake_anthropic, text, tool_use  # noqa: F401
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).parent.parent
 SECRET = "Hm4xWp8Jc2Qs"  # the SNMP community pasted into a CMDB note
 CMDB = {"name": "cmdb", "command": [sys.executable, "-m", "tests.fakes.mcp_cmdb"], "env": ["PYTHONPATH"],
         "tools": ["device_owner", "change_freeze"], "specialists": ["diagnosis", "performance"], "role": "viewer"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
 from bot.cli.main import cli
@@ -13,17 +12,12 @@ from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401
 )
-from tests.test_slack_app import start
+from tests.harness.metrics import scrape
+from tests.harness.slack_bot import start
 
 NAMES = ["noc_agent_tasks_total", "noc_agent_task_duration_seconds_bucket", "noc_agent_failures_total", "noc_agent_success_ratio",
          "noc_agent_latency_p95_seconds", "noc_agent_health", "noc_llm_tokens_total", "noc_llm_cost_usd_total", "noc_breaker_state",
          "noc_llm_budget_used_tokens", "noc_requests_in_flight"]
-
-
-async def scrape(url: str) -> str:
-    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as resp:
-        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
-        return await resp.text()
 
 
 @pytest.mark.parametrize("app_token", [None, "xapp-test"], ids=["http", "socket"])

@@ -12,7 +12,7 @@ from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401
 )
-from tests.test_slack_app import start
+from tests.harness.slack_bot import start
 
 
 def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -18,27 +13,7 @@ from tests.fakes.slack_api import (
     fake_slack,  # noqa: F401
     post_signed,
 )
-
-SECRET = "0123456789abcdef0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthz(port: int, proc: subprocess.Popen, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"noc run exited early: {proc.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
-                return json.loads(resp.read())
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("noc run did not answer /healthz")
+from tests.harness.processes import SECRET, answered, free_port, stop, wait_healthz
 
 
 def start(fake, tmp_path, **env_extra) -> tuple[subprocess.Popen, int]:
@@ -51,19 +26,6 @@ def start(fake, tmp_path, **env_extra) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, port
-
-
-def stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-
-
-def answered(fake, ts: str) -> bool:
-    return any(any(b.get("type") == "actions" for b in (m.get("blocks") or [])) for m in fake.thread("C0NOC", ts))
 
 
 def test_http_mode(fake_slack, tmp_path):

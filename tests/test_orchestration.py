@@ -25,9 +25,8 @@ from tests.fakes.anthropic_api import (
     slow,
     text,
 )
-from tests.test_critical_path import FAST, QUESTION, SYNTH, ask, report, supervisor
+from tests.harness.critical_path import FAST, QUESTION, SYNTH, ask, report, supervisor
 
-# s1 is slow; s3 waits only for s2; s4 (documentation) waits for s1 and s3.
 PLAN = PlanOut(reasoning="a chain next to a slow independent step", steps=[
     PlanStepOut(id="s1", agent="diagnosis", instruction=QUESTION, devices=["branch-rtr-01"], depends_on=[]),
     PlanStepOut(id="s2", agent="performance", instruction=QUESTION, devices=["branch-rtr-01"], depends_on=[]),

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.paths import ROOT
 
 
 def test_orchestration_bench_prints_every_section() -> None:

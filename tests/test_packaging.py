@@ -4,9 +4,9 @@ command) must not lose the router's training data, lab fixtures, rules, runbooks
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness.paths import ROOT
 
 
 def test_every_non_python_file_under_the_packages_is_package_data():

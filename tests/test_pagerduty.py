@@ -19,24 +19,25 @@ from agents.severity import Severity
 from bot.triage.payloads import AlertmanagerPayload, from_alertmanager
 from tests.fakes.pagerduty_api import fake_pagerduty_fixture  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, fake_slack  # noqa: F401
-from tests.test_slack_app import OPERATOR, start
-from tests.test_triage import BGP_DOWN, CHANNEL, TOKEN, roots, send
+from tests.harness.alerts import BGP_DOWN, CHANNEL, TOKEN, roots, send
+from tests.harness.slack_bot import OPERATOR
 
 QUESTION = "why can't the branch reach HQ over BGP?"
 VIEWER = "U123"
 
 
 @pytest.fixture
-async def bot(fake_slack, fake_pagerduty, tmp_path, monkeypatch):
+def bot_options(fake_pagerduty, monkeypatch):
     monkeypatch.setenv("NOC_ALERT_TOKEN", TOKEN)
     monkeypatch.setenv("NOC_PAGERDUTY_ROUTING_KEY", fake_pagerduty.routing_key)
-    b = await start(fake_slack, tmp_path, scenario="bgp-peer-down")
-    settings = b.runtime.settings
-    settings.alerts.channel = CHANNEL
-    settings.pagerduty.enabled, settings.pagerduty.url = True, fake_pagerduty.url
-    b.runtime.incidents.pagerduty.retry_delays_s = (0.05, 0.2, 1.0)
-    yield b
-    await b.running.stop(b.runtime)
+
+    def configure(b):
+        settings = b.runtime.settings
+        settings.alerts.channel = CHANNEL
+        settings.pagerduty.enabled, settings.pagerduty.url = True, fake_pagerduty.url
+        b.runtime.incidents.pagerduty.retry_delays_s = (0.05, 0.2, 1.0)
+
+    return {"scenario": "bgp-peer-down", "configure": configure}
 
 
 def text_of(fake, channel: str, ts: str) -> str:

@@ -6,15 +6,15 @@ tests/data/realworld/SOURCES.md) and the lab through the tools."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from agents.network.commands import PLATFORMS, commands, purposes
 from agents.tools.logs import analyse_events, parse_log
 from agents.tools.routing_checks import bgp_instances
 from agents.tools.sensors import cpu_readings, device_health_readings, slot_health, slot_of
 from agents.tools.traffic import in_use
+from tests.harness.paths import DATA
 
-NAPALM = Path(__file__).parent / "data" / "realworld" / "napalm"
+NAPALM = DATA / "realworld" / "napalm"
 
 
 def _load(path: str) -> dict:
@@ -161,7 +161,7 @@ async def test_logs_of_each_new_platform_parse_without_leftovers(make_toolbox):
 def test_ospf_tables_of_iosxr_junos_and_nxos_vrf_all_from_real_captures():
     from agents.network.parsers import parse_ospf_table
 
-    cli = Path(__file__).parent / "data" / "realworld" / "cli"
+    cli = DATA / "realworld" / "cli"
     xr = parse_ospf_table("iosxr", "show ospf neighbor", (cli / "cisco_xr/show_ospf_neighbor/cisco_xr_show_ospf_neighbor.raw").read_text())
     assert len(xr.neighbors) == 4 and xr.unparsed == []  # one router id on two interfaces is two neighbours
     assert [n.role for n in xr.neighbors] == ["DR", "BDR", "DR", ""]
@@ -195,7 +195,7 @@ async def test_iosxr_1514_facing_eos_1500_is_no_mtu_mismatch(make_toolbox):
 
 # -- real log captures (genieparser test output, see SOURCES.md) -----------------------------------
 
-CLI = Path(__file__).parent / "data" / "realworld" / "cli"
+CLI = DATA / "realworld" / "cli"
 
 
 def test_real_nxos_logfile_gives_genieparsers_two_messages():

@@ -31,9 +31,9 @@ from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import FakeAnthropic, fake_anthropic, overloaded, slow, text  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_metrics_endpoint import scrape
-from tests.test_resilience_claude import DIAG, PLAN, QUESTION, SYNTH, close, supervisor
-from tests.test_slack_app import SECRET, Bot
+from tests.harness.claude_faults import DIAG, PLAN, QUESTION, SYNTH, close, supervisor
+from tests.harness.metrics import scrape
+from tests.harness.slack_bot import SECRET, Bot
 
 FAST = RetryConfig(backoff_initial_s=0.001, backoff_max_s=0.005, jitter_s=0.0)
 SONNET, HAIKU = "claude-sonnet-4-6", "claude-haiku-4-5"

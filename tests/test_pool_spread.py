@@ -11,8 +11,8 @@ from agents.config import BreakerConfig, PoolConfig
 from agents.resilience.pool import AgentPool
 from bot.cli.metrics_report import rows_from
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_metrics_endpoint import scrape
-from tests.test_slack_app import start
+from tests.harness.metrics import scrape
+from tests.harness.slack_bot import start
 
 
 async def test_six_sequential_mentions_spread_over_every_instance(fake_slack, tmp_path):

@@ -6,16 +6,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.fakes.slack_api import fake_slack  # noqa: F401
-from tests.test_dashboard import exported, scrape_running_bot
+from tests.harness.metrics import exported, scrape_running_bot
+from tests.harness.paths import DATA, ROOT
 
-ROOT = Path(__file__).parent.parent
 RULES = ROOT / "deploy" / "prometheus" / "noc-alerts.yml"
-RULE_TESTS = Path(__file__).parent / "data" / "prometheus" / "noc-alerts.test.yml"
+RULE_TESTS = DATA / "prometheus" / "noc-alerts.test.yml"
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian package prometheus; .ci/run installs it) not found")
 

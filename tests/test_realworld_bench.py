@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.harness.paths import ROOT
 
 
 def test_bench_over_the_corpus_has_no_exception_and_no_leak() -> None:

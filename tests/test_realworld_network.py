@@ -27,8 +27,9 @@ from agents.tools import build_gateway
 from agents.tools.audit import load_rules
 from agents.tools.network import Toolbox
 from agents.tools.results import DeviceConfig, DeviceHealth, InterfaceStatistics, RoutingStatus
+from tests.harness.paths import DATA as TEST_DATA
 
-DATA = Path(__file__).parent / "data" / "realworld"
+DATA = TEST_DATA / "realworld"
 NAPALM = DATA / "napalm"
 CLI = DATA / "cli"
 CONFIGS = DATA / "configs"

@@ -35,9 +35,10 @@ from tests.fakes.anthropic_api import (
     text,
     tool_use,
 )
+from tests.harness.paths import DATA as TEST_DATA
 from tests.secret_oracle import _NOT_SEARCHABLE, Secret, _normalised, oracle, outside_secrets, searchable
 
-DATA = Path(__file__).parent / "data" / "realworld"
+DATA = TEST_DATA / "realworld"
 CONFIGS = sorted((DATA / "configs").glob("*/*.cfg"))
 PLATFORMS = ("ios", "eos", "nxos", "iosxr", "junos")
 AUDITED = ("ios", "eos", "nxos", "iosxr", "junos")  # every platform has audit rules since issue 24

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agents.tools.redact import REDACTED, SECRET_PATTERNS, WELL_KNOWN, contains_secret, redact, redact_prose, unmark
+from tests.harness.paths import DATA as TEST_DATA
 
-DATA = Path(__file__).parent / "data" / "audit_configs"
+DATA = TEST_DATA / "audit_configs"
 
 # (form name, platform, raw text, expected text). Multi-line cases give the block context.
 CASES: list[tuple[str, str, str, str]] = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -11,8 +9,9 @@ from agents.config import NetworkConfig
 from agents.lab import scenario_names
 from agents.tools.redact import contains_secret
 from bot.config.settings import Settings
+from tests.harness.paths import DATA
 
-SECRETS = yaml.safe_load((Path(__file__).parent / "data" / "lab_secrets.yaml").read_text())
+SECRETS = yaml.safe_load((DATA / "lab_secrets.yaml").read_text())
 
 
 def test_secret_list_covers_every_form_the_issue_names():

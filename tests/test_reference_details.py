@@ -30,8 +30,8 @@ from tests.fakes.anthropic_api import (
     wrong_shape,
 )
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_claude_backend import DIAG, FAST_RETRY, SEC, USAGE, script_happy_path
-from tests.test_slack_app import SECRET, Bot, answer_message
+from tests.harness.claude_script import DIAG, FAST_RETRY, SEC, USAGE, script_happy_path
+from tests.harness.slack_bot import SECRET, Bot, answer_message
 
 REPORT_QUESTION = "write an incident report for the bgp outage at the branch"
 

@@ -3,34 +3,15 @@ retry landing on another replica behind the load balancer) and exactly one answe
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 
 from tests.fakes.slack_api import (
-    BOT_ID,
     app_mention_event,
     fake_slack,  # noqa: F401
     post_signed,
 )
-from tests.test_noc_run import SECRET, free_port, stop, wait_healthz
-
-
-def launch(fake, tmp_path, name: str, port: int, store_url: str) -> subprocess.Popen:
-    config = tmp_path / f"{name}.yml"
-    config.write_text(f"store:\n  url: {store_url}\n  journal_dir: {tmp_path / 'journal'}\nnetwork:\n  scenario: wan-congestion\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
-    env.update({"SLACK_BOT_TOKEN": "xoxb-test-token-123", "SLACK_API_URL": fake.api_url, "NOC_CONFIG": str(config),
-                "SLACK_SIGNING_SECRET": SECRET, "NO_PROXY": "*"})
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def answers(fake, ts: str) -> list[dict]:
-    return [m for m in fake.thread("C0NOC", ts)
-            if m.get("bot_id") == BOT_ID and any(b.get("type") == "actions" for b in (m.get("blocks") or []))]
+from tests.harness.processes import SECRET, answers, free_port, launch, stop, wait_healthz
 
 
 def test_two_replicas_one_event_one_answer(fake_slack, tmp_path, pg_url):

@@ -8,18 +8,11 @@ import logging
 import random
 import re
 
-from anthropic import AsyncAnthropic
-
-from agents.config import BreakerConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig, RetryConfig
-from agents.llm.backend import ClaudeBackend
-from agents.llm.client import ClaudeClient
-from agents.llm.schemas import DiagnosisReport, FindingOut, PlanOut, PlanStepOut, SynthesisOut
+from agents.config import BreakerConfig, EngineConfig, ResilienceConfig
 from agents.models import Request
 from agents.progress import ListSink
 from agents.resilience.breaker import BreakerState
 from agents.resilience.guard import Resilience
-from agents.supervisor import Supervisor
-from agents.tools import build_toolbox
 from bot.metrics import exposition, registry_for
 from tests.fakes.anthropic_api import (
     dynamic,
@@ -30,41 +23,7 @@ from tests.fakes.anthropic_api import (
     slow,
     text,
 )
-
-FAST = RetryConfig(backoff_initial_s=0.001, backoff_max_s=0.005, jitter_s=0.0)
-QUESTION = "why can't the branch reach HQ over BGP?"
-PLAN = PlanOut(reasoning="one step", steps=[PlanStepOut(id="s1", agent="diagnosis", instruction=QUESTION, devices=["branch-rtr-01"], depends_on=[])])
-DIAG = DiagnosisReport(summary="branch-rtr-01 peers with the wrong AS.", findings=[FindingOut(text="remote-AS mismatch", severity="high", device="branch-rtr-01")],
-                       recommendations=[], confidence=0.9, root_cause="remote-AS mismatch", affected_layer="network")
-SYNTH = SynthesisOut(summary="(diagnosis) remote-AS mismatch on branch-rtr-01.", conflicts=[])
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def supervisor(api, *, resilience: Resilience, engine: EngineConfig | None = None, scenario="bgp-peer-down", **llm) -> Supervisor:
-    config = LLMConfig(router_margin=0, follow_ups=0, planner="always", **llm)  # the scripted one-step plan
-    sdk = AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=config.max_retries, timeout=config.timeout_s)
-    claude = ClaudeBackend(ClaudeClient(config, client=sdk, resilience=resilience), config)
-    toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
-    return Supervisor(toolbox, engine or EngineConfig(), claude=claude, resilience=resilience)
-
-
-def script_ok(api, *diagnosis):
-    """Planner and synthesis answer; diagnosis gets `diagnosis` replies (default: its report)."""
-    api.script("planner", text(PLAN))
-    api.script("specialist:diagnosis", *(diagnosis or [text(DIAG)]))
-    api.script("synthesis", text(SYNTH))
-
-
-async def close(sup: Supervisor):
-    sup.toolbox.gateway.close()
-    await sup.claude.aclose()
+from tests.harness.claude_faults import DIAG, FAST, PLAN, QUESTION, SYNTH, Clock, close, script_ok, supervisor
 
 
 async def test_timed_out_step_is_retried_on_another_instance(fake_anthropic):

@@ -16,14 +16,14 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import wait_until
 from tests.fakes.slack_api import (
     app_mention_event,
     block_action,
     fake_slack,  # noqa: F401
     post_signed,
 )
-from tests.test_noc_run import SECRET, free_port, wait_healthz
+from tests.harness.processes import SECRET, free_port, wait_healthz
+from tests.harness.waiting import wait_until
 
 
 def launch(fake, tmp_path, port: int) -> subprocess.Popen:

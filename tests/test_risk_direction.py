@@ -10,8 +10,8 @@ from bot.cli.main import cli
 from bot.server.app import start_bot
 from handlers.app import build_app
 from tests.fakes.slack_api import event_callback, fake_slack, next_ts, slash_command  # noqa: F401
-from tests.test_daily_report import REPORT, Clock, blocks_text, make_runtime, make_settings, utc
-from tests.test_slack_app import OPERATOR, SECRET, Bot, start, texts
+from tests.harness.reports import REPORT, Clock, blocks_text, make_runtime, make_settings, utc
+from tests.harness.slack_bot import OPERATOR, SECRET, Bot, start, texts
 
 
 def test_cli_text_and_json_name_the_direction_and_the_worst_device_scores_highest(runner):

@@ -14,8 +14,7 @@ from tests.fakes.slack_api import (
     fake_slack,  # noqa: F401
     post_signed,
 )
-from tests.test_noc_run import SECRET, free_port, wait_healthz
-from tests.test_replicas import answers, launch
+from tests.harness.processes import SECRET, answers, free_port, launch, wait_healthz
 
 
 def ready(port: int) -> bool:

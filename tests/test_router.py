@@ -20,9 +20,10 @@ from agents.router.features import featurise
 from agents.router.model import RouterModel
 from agents.routing import route
 from bot.cli.main import cli
+from tests.harness.paths import DATA as TEST_DATA
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).parent.parent
-DATA = Path(__file__).parent / "data"
+DATA = TEST_DATA
 D, C, S, P, DOC = (Specialist.diagnosis, Specialist.config, Specialist.security, Specialist.performance, Specialist.documentation)
 
 

@@ -16,7 +16,7 @@ from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401
 )
-from tests.test_noc_run import answered, free_port, wait_healthz
+from tests.harness.processes import answered, free_port, wait_healthz
 
 ALERT_TOKEN = "alert-token-for-the-test"
 

@@ -27,7 +27,7 @@ from bot.server.app import start_bot
 from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_slack_app import SECRET, Bot
+from tests.harness.slack_bot import SECRET, Bot
 
 H40 = "1234567890ABCDEF1234567890ABCDEF12345678"
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli.main import cli
 from bot.config.settings import ConfigError, load_settings
+from tests.harness.paths import ROOT
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -26,7 +27,7 @@ def test_defaults_use_the_lab():
 
 
 def test_example_file_is_valid_and_equals_defaults():
-    example = Path(__file__).parent.parent / "noc.example.yml"
+    example = ROOT / "noc.example.yml"
     assert load_settings(example).model_dump() == load_settings(None).model_dump()
 
 

@@ -17,22 +17,18 @@ import json
 import pytest
 
 from agents.lab import device_fixture_dir
-from agents.lab.stateful import hold, reset_scenario
+from agents.lab.stateful import hold
 from bot.config.settings import RoleGrants
 from tests.fakes.slack_api import block_action, fake_slack  # noqa: F401
+from tests.harness.changes import DEVICE, SECOND, ask_as_operator, thread_text
+from tests.harness.slack_bot import OPERATOR
 from tests.live_monitoring import free_port, get_json, needs_monitoring, send_json, start_alertmanager
-from tests.test_changes_slack import DEVICE, SECOND, ask_as_operator, thread_text
-from tests.test_slack_app import OPERATOR, start
 
 
 @pytest.fixture
-async def bot(fake_slack, tmp_path):
-    reset_scenario("wan-congestion")
-    b = await start(fake_slack, tmp_path, operator=RoleGrants(users=[OPERATOR, SECOND]))
-    yield b
-    hold(device_fixture_dir("wan-congestion", DEVICE), "committed", on=False)
-    await b.running.stop(b.runtime)
-    reset_scenario("wan-congestion")
+def bot_options():
+    """Two operators on a lab put back as shipped (and released from any hold) around each test."""
+    return {"operator": RoleGrants(users=[OPERATOR, SECOND]), "reset_lab": True}
 
 
 async def eventually(what: str, check, timeout: float = 30.0):
@@ -98,6 +94,7 @@ async def test_a_change_silences_its_device_in_alertmanager_and_expires_the_sile
         assert (SECOND, f"alertmanager.silence.create {proposal.id}", "ok") in audit
         assert (SECOND, f"alertmanager.silence.expire {proposal.id}", "ok") in audit
     finally:
+        hold(device_fixture_dir("wan-congestion", DEVICE), "committed", on=False)  # never leave the bot's stop waiting on it
         await asyncio.to_thread(am.stop)
 
 

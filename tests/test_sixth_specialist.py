@@ -25,7 +25,7 @@ from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import BOT_ID, app_mention_event, fake_slack  # noqa: F401
-from tests.test_slack_app import OPERATOR, SECRET, Bot, answer_message, texts
+from tests.harness.slack_bot import OPERATOR, SECRET, Bot, answer_message, texts
 
 DEVICE = "edge-rtr-01"
 QUESTION = f"are the TLS certificates on {DEVICE} about to expire?"

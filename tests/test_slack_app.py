@@ -6,19 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from agents.config import LLMConfig, NetworkConfig
-from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
 from bot.durability.journal import Journal
 from bot.durability.recovery import journal_dir, open_journal
-from bot.runtime import Runtime
-from bot.server.app import RunningBot, start_bot
-from bot.slack.client import web_client
-from handlers.app import build_app
 from tests.fakes.slack_api import (
     BOT_ID,
     BOT_USER_ID,
@@ -29,74 +21,14 @@ from tests.fakes.slack_api import (
     post_signed_async,
     slash_command,
 )
-
-SECRET = "0123456789abcdef0123456789abcdef"
-OPERATOR = "UOPS"
-
-
-@dataclass
-class Bot:
-    url: str
-    runtime: Runtime
-    running: RunningBot
-
-    @property
-    def events(self) -> str:
-        return f"{self.url}/slack/events"
-
-    async def post(self, body, **kwargs):
-        return await post_signed_async(self.events, body, SECRET, **kwargs)
-
-    async def settle(self, idle_s: float = 0.3, timeout_s: float = 30.0):
-        """Wait until listeners have spawned their jobs and every job has finished.
-
-        Bolt runs listeners after the HTTP ack, so "no job yet" is only final after a quiet spell.
-        """
-        deadline = time.monotonic() + timeout_s
-        quiet_since = None
-        while time.monotonic() < deadline:
-            if self.runtime.tasks:
-                await self.runtime.drain(timeout=deadline - time.monotonic())
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= idle_s:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("bot did not settle")
-
-
-async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_token: str | None = None,
-                llm: LLMConfig | None = None, progress: str = "stream", **access) -> Bot:
-    settings = Settings(
-        llm=llm or LLMConfig(),
-        network=NetworkConfig(scenario=scenario),
-        store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"),
-        slack=SlackConfig(status_update_interval_s=0.2, post_backoff_s=0.01, progress=progress),
-        access=AccessConfig(**({"operator": RoleGrants(users=[OPERATOR])} | access)),
-    )
-    client = web_client("xoxb-test", fake.api_url, 3)
-    runtime = await Runtime.create(settings, client)
-    app = build_app(runtime, signing_secret=None if app_token else SECRET)
-    running = await start_bot(app, runtime, host="127.0.0.1", port=0, app_token=app_token)
-    return Bot(url=f"http://127.0.0.1:{running.port}", runtime=runtime, running=running)
+from tests.harness.slack_bot import OPERATOR, answer_message, start, texts
 
 
 @pytest.fixture
-async def bot(fake_slack, tmp_path):
-    """The bot with `slack.progress: edit`: these tests are about the status message and its edits
-    (streaming is tested in test_slack_stream.py)."""
-    b = await start(fake_slack, tmp_path, progress="edit")
-    yield b
-    await b.running.stop(b.runtime)
-
-
-def texts(messages: list[dict]) -> str:
-    return "\n".join(m.get("text", "") + json.dumps(m.get("blocks") or []) for m in messages)
-
-
-def answer_message(thread: list[dict]) -> dict:
-    return next(m for m in thread if any(b.get("type") == "actions" for b in (m.get("blocks") or [])))
+def bot_options():
+    """`slack.progress: edit`: these tests are about the status message and its edits (streaming
+    is tested in test_slack_stream.py)."""
+    return {"progress": "edit"}
 
 
 async def test_mention_status_updates_and_block_kit_answer_in_thread(bot, fake_slack):

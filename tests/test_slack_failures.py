@@ -10,22 +10,13 @@ import asyncio
 import json
 import sqlite3
 
-import pytest
-
 from tests.fakes.slack_api import (
     BOT_ID,
     app_mention_event,
     fake_slack,  # noqa: F401
     slash_command,
 )
-from tests.test_slack_app import start, texts
-
-
-@pytest.fixture
-async def bot(fake_slack, tmp_path):
-    b = await start(fake_slack, tmp_path)
-    yield b
-    await b.running.stop(b.runtime)
+from tests.harness.slack_bot import start, texts
 
 
 def request_id_of(answer: dict) -> str:

@@ -19,7 +19,7 @@ from agents.models import Specialist
 from bot.slack.views.layout import MAX_CONTINUATIONS, MAX_MESSAGE_CHARS, message_chars
 from tests.fakes.anthropic_api import fake_anthropic, text  # noqa: F401
 from tests.fakes.slack_api import BLOCKS_TEXT_LIMIT, app_mention_event, fake_slack  # noqa: F401
-from tests.test_slack_app import start
+from tests.harness.slack_bot import start
 
 FINDINGS = 160
 RECOMMENDATIONS = 60

@@ -17,7 +17,7 @@ from bot.slack.client import web_client
 from bot.slack.pace import ANSWER, PACED_METHODS, PROGRESS, ChannelPacer, TokenBucket, Turn
 from handlers.app import build_app
 from tests.fakes.slack_api import app_mention_event, fake_slack  # noqa: F401
-from tests.test_slack_app import SECRET, Bot
+from tests.harness.slack_bot import SECRET, Bot
 
 RATE, BURST = 1.0, 3
 

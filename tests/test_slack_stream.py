@@ -4,8 +4,6 @@ Kit answer; a refused stream falls back to status edits; the status is always cl
 
 from __future__ import annotations
 
-import pytest
-
 from bot.config.settings import RoleGrants
 from tests.fakes.slack_api import (
     BOT_ID,
@@ -14,14 +12,7 @@ from tests.fakes.slack_api import (
     dm_event,
     fake_slack,  # noqa: F401
 )
-from tests.test_slack_app import start, texts
-
-
-@pytest.fixture
-async def bot(fake_slack, tmp_path):
-    b = await start(fake_slack, tmp_path)  # slack.progress: stream (the default)
-    yield b
-    await b.running.stop(b.runtime)
+from tests.harness.slack_bot import start, texts
 
 
 def streamed(fake, channel: str, ts: str) -> list[dict]:

@@ -12,7 +12,7 @@ from bot.cli.history import parse_since
 from bot.cli.main import cli
 from bot.config.settings import ConfigError, load_settings
 from bot.store import Store
-from tests.test_store import Clock, make_answer
+from tests.harness.store import Clock, make_answer
 
 DAY = 86400.0
 

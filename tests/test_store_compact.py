@@ -9,7 +9,7 @@ from agents.models import Specialist
 from bot.config.settings import Settings
 from bot.scheduler import Scheduler
 from bot.store import Store
-from tests.test_store import DAY, Clock, make_answer, response
+from tests.harness.store import DAY, Clock, make_answer, response
 
 
 async def _fill(store: Store, prefix: str, n: int) -> None:

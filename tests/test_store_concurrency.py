@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import Store, StoreBusy
 from bot.store.engine import async_url, is_transient, sqlite_path
-from tests.test_store import Clock, make_answer
+from tests.harness.store import Clock, make_answer
 
 
 async def _mixed_load(store: Store, n: int) -> None:

@@ -29,9 +29,9 @@ from bot.slack.client import web_client
 from handlers.app import build_app
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, event_callback, fake_slack, next_ts, slash_command  # noqa: F401
+from tests.harness.alerts import BGP_DOWN, CHANNEL, TOKEN, send
+from tests.harness.slack_bot import OPERATOR, SECRET, Bot, start
 from tests.hostile_text import chunks, corpus, live_markup, markers_seen
-from tests.test_slack_app import OPERATOR, SECRET, Bot, start
-from tests.test_triage import BGP_DOWN, CHANNEL, TOKEN, send
 
 ENTRIES = corpus()
 ASKER = "U0ASKER"

@@ -17,7 +17,7 @@ from agents.resilience.guard import Resilience
 from agents.workflows import WorkflowError, kind_of, kinds, phased_steps, shapes_text
 from bot.cli.main import cli
 from tests.fakes.anthropic_api import FakeAnthropic, error, text
-from tests.test_resilience_claude import DIAG, PLAN, SYNTH, close, supervisor
+from tests.harness.claude_faults import DIAG, PLAN, SYNTH, close, supervisor
 
 FAST = RetryConfig(backoff_initial_s=0.001, backoff_max_s=0.005, jitter_s=0.0)
 INCIDENT = "major outage: branch-rtr-01 lost its BGP session to HQ"
