@@ -3,7 +3,7 @@
 one log line from the front door, nothing anywhere logs a traceback, and a valid Slack event and
 a valid alert sent after the whole corpus are still handled.
 
-The corpus (tests/hostile_corpus.py, data in tests/data/hostile/) is sent as raw bytes on a
+The corpus (tests/harness/hostile_corpus.py, data in tests/data/hostile/) is sent as raw bytes on a
 socket: wrong content types, truncated, huge and chunked bodies, JSON nested 10,000 deep, invalid
 UTF-8 in headers and bodies, duplicate keys, 1e999, NaN, huge integers, every field of real
 Alertmanager and Slack payloads replaced by every wrong type, odd methods and paths.
@@ -22,8 +22,8 @@ from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401
 )
+from tests.harness.hostile_corpus import DATA, Corpus, Probe, load_json, send
 from tests.harness.slack_bot import SECRET, start
-from tests.hostile_corpus import DATA, Corpus, Probe, load_json, send
 
 TOKEN = "alert-token-0123456789"
 CHANNEL = "C0NOCALERTS"

@@ -24,9 +24,7 @@ import pytest
 from bot.store import Store
 from tests.fakes.anthropic_api import fake_anthropic, overloaded  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, fake_slack, post_signed  # noqa: F401
-from tests.harness.metrics import exprs
-from tests.harness.processes import free_port, stop, wait_healthz
-from tests.live_monitoring import (
+from tests.harness.live_monitoring import (
     get_json,
     needs_monitoring,
     query,
@@ -35,6 +33,8 @@ from tests.live_monitoring import (
     start_prometheus,
     wait_until,
 )
+from tests.harness.metrics import exprs
+from tests.harness.processes import free_port, stop, wait_healthz
 
 pytestmark = [pytest.mark.slow, needs_monitoring]
 SECRET = "0123456789abcdef0123456789abcdef"

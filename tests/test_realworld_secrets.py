@@ -1,6 +1,6 @@
 """Real-world configurations (tests/data/realworld, sources in SOURCES.md): no secret survives, anywhere.
 
-The secret values are found by an oracle (tests/secret_oracle.py), written independently of the redactor: a table of
+The secret values are found by an oracle (tests/harness/secret_oracle.py), written independently of the redactor: a table of
 secret-bearing line shapes per platform, deliberately broad, read line by line with the block
 each line sits in. The oracle is itself checked against the sanitize patterns maintained by NAPALM
 and netutils (every line those rewrite must be a line the oracle knows), and the redactor is
@@ -36,7 +36,7 @@ from tests.fakes.anthropic_api import (
     tool_use,
 )
 from tests.harness.paths import DATA as TEST_DATA
-from tests.secret_oracle import _NOT_SEARCHABLE, Secret, _normalised, oracle, outside_secrets, searchable
+from tests.harness.secret_oracle import _NOT_SEARCHABLE, Secret, _normalised, oracle, outside_secrets, searchable
 
 DATA = TEST_DATA / "realworld"
 CONFIGS = sorted((DATA / "configs").glob("*/*.cfg"))

@@ -21,8 +21,8 @@ from agents.lab.stateful import hold
 from bot.config.settings import RoleGrants
 from tests.fakes.slack_api import block_action, fake_slack  # noqa: F401
 from tests.harness.changes import DEVICE, SECOND, ask_as_operator, thread_text
+from tests.harness.live_monitoring import free_port, get_json, needs_monitoring, send_json, start_alertmanager
 from tests.harness.slack_bot import OPERATOR
-from tests.live_monitoring import free_port, get_json, needs_monitoring, send_json, start_alertmanager
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 and links go through the real paths (the HTTP app's /alerts/* and an @-mention answered from the
 devices) and every message posted to the loopback Slack is read back for live markup.
 
-The corpus (tests/hostile_text.py) is forms x disguises, built without looking at the bot's
+The corpus (tests/harness/hostile_text.py) is forms x disguises, built without looking at the bot's
 output; each entry has a marker, and each test checks the markers arrived (escaped, as text).
 """
 
@@ -30,8 +30,8 @@ from handlers.app import build_app
 from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
 from tests.fakes.slack_api import app_mention_event, block_action, event_callback, fake_slack, next_ts, slash_command  # noqa: F401
 from tests.harness.alerts import BGP_DOWN, CHANNEL, TOKEN, send
+from tests.harness.hostile_text import chunks, corpus, live_markup, markers_seen
 from tests.harness.slack_bot import OPERATOR, SECRET, Bot, start
-from tests.hostile_text import chunks, corpus, live_markup, markers_seen
 
 ENTRIES = corpus()
 ASKER = "U0ASKER"
