@@ -4,7 +4,7 @@ meet, as raw bytes on a socket, so nothing (not even an HTTP client library) tid
 Data lives in tests/data/hostile/ (real Alertmanager and Slack payloads, hand-written hostile
 bodies; sources in its README). The generators here turn them into `Probe`s: every static body
 to every POST endpoint, header bytes that are not UTF-8, truncated and huge bodies, and the real
-payloads mutated field by field with values of every wrong type. tests/test_hostile_http.py
+payloads mutated field by field with values of every wrong type. tests/scenario/test_hostile_http.py
 sends them to the real app and checks the answers.
 """
 

@@ -2,7 +2,7 @@
 
 Written independently of the redactor (agents/tools/redact.py): a table of secret-bearing line
 shapes per platform, deliberately broad, read line by line with the block each line sits in.
-tests/test_realworld_secrets.py checks the oracle against NAPALM's and netutils' sanitizers and
+tests/unit/test_realworld_secrets.py checks the oracle against NAPALM's and netutils' sanitizers and
 the redactor against the oracle; bench/realworld.py counts oracle values that reach any tool output.
 """
 

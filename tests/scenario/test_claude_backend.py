@@ -140,7 +140,7 @@ def test_model_that_never_stops_calling_tools_degrades_to_offline(runner, fake_a
 def test_tool_results_are_capped_with_a_marker(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
     script_happy_path(api, {"specialist:diagnosis": [tool_use(("get_device_config", {"device": "edge-rtr-01"})), text(DIAG)]})
-    # with chunking off a large result is cut with a marker, as before (tests/test_chunked_results.py: chunked)
+    # with chunking off a large result is cut with a marker, as before (tests/scenario/test_chunked_results.py: chunked)
     run_ask(runner, api, tmp_path, tool_result_max_chars=600, tool_result_max_chunks=0, follow_ups=0)
     result = api.requests_for("specialist:diagnosis")[1]["messages"][-1]["content"][0]["content"]
     assert len(result) < 800 and "[truncated" in result and "ask for one device, section or interface" in result

@@ -29,7 +29,7 @@ def test_a_device_read_ends_inside_its_step_so_the_step_answers_and_is_not_retri
     """A step timeout (0.3 s) shorter than the device timeout (30 s): the read of the slow device is
     cut to the step's budget, so the step answers naming the device instead of timing out, and no
     other instance is tried (it would wait for the same device). Agent timeouts that are not the
-    device's (a slow model) are still retried on other instances: tests/test_resilience_claude.py."""
+    device's (a slow model) are still retried on other instances: tests/unit/test_resilience_claude.py."""
     config = write(tmp_path, "engine:\n  step_timeout_s: 0.3\nresilience:\n  retry: {backoff_initial_s: 0.01, backoff_max_s: 0.02, jitter_s: 0}\n")
     result = runner.invoke(cli, ["--config", config, "ask", "is the internet edge ok?", "-s", "slow-device", "--json", "-q"])
     answer = json.loads(result.stdout)

@@ -3,7 +3,7 @@
 A confident route's rule plan is certain, so the Claude planner is not asked (llm.planner); the
 coordinator is asked only when a report shows a gap (llm.coordinator), so synthesis follows the
 last report at once. Driven through the supervisor against the loopback Anthropic server (the real
-SDK); the helpers here serve tests/test_orchestration.py too.
+SDK); the helpers here serve tests/unit/test_orchestration.py too.
 """
 
 from __future__ import annotations
