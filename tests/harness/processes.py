@@ -9,13 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 
 from tests.fakes.slack_api import BOT_ID
 from tests.harness.slack_bot import SECRET
 from tests.harness.waiting import wait_until
 
-__all__ = ["SECRET", "answered", "answers", "free_port", "launch", "stop", "wait_healthz"]
+__all__ = ["SECRET", "Stderr", "answered", "answers", "free_port", "launch", "stop", "wait_healthz"]
 
 
 def free_port() -> int:
@@ -66,3 +67,23 @@ def launch(fake, tmp_path, name: str, port: int, store_url: str) -> subprocess.P
 def answers(fake, ts: str) -> list[dict]:
     return [m for m in fake.thread("C0NOC", ts)
             if m.get("bot_id") == BOT_ID and any(b.get("type") == "actions" for b in (m.get("blocks") or []))]
+
+
+class Stderr:
+    """A process's stderr read line by line in a thread: a test waits for a line the process logs
+    (an observable end state, where it would otherwise sleep and hope), and the pipe never fills."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, args=(proc.stderr,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        return wait_until(lambda: next((line for line in self.lines if text in line), None), timeout, what=f"{text!r} on stderr")
+
+    def __str__(self) -> str:
+        return "".join(self.lines)

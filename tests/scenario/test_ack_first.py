@@ -10,6 +10,7 @@ import aiohttp
 
 from tests.fakes.slack_api import app_mention_event, encode_request, fake_slack, sign, slash_command  # noqa: F401
 from tests.harness.slack_bot import SECRET, start
+from tests.harness.waiting import until
 
 
 async def test_work_after_an_ack_waits_for_the_requests_still_in_flight(fake_slack, tmp_path):
@@ -28,12 +29,11 @@ async def test_work_after_an_ack_waits_for_the_requests_still_in_flight(fake_sla
 
             headers = sign(body, SECRET) | {"Content-Type": content_type}
             held = asyncio.create_task(session.post(bot.events, data=slow_body(), headers=headers))
-            while bot.runtime.acks.in_flight == 0:
-                await asyncio.sleep(0.01)
+            await until(lambda: bot.runtime.acks.in_flight, what="the first request in flight")
             event = app_mention_event("why is the branch office slow?", channel="C0NOC")
             status, _ = await bot.post(event)
             assert status == 200  # the second request is acked while the first is in flight
-            await asyncio.wait_for(_parked(bot.runtime.acks), timeout=10)  # its listener holds its work back
+            await until(lambda: bot.runtime.acks.waiting, what="the listener holding its work back")
             assert bot.runtime.acks.in_flight == 1
             assert not bot.runtime.tasks and not fake_slack.calls_to("chat.postMessage")
             gate.set()
@@ -59,7 +59,3 @@ async def test_a_noc_question_is_acked_before_its_listener_runs(fake_slack, tmp_
         await bot.running.stop(bot.runtime)
     assert any(m.get("text", "").endswith("asked: why is the branch office slow?") for m in fake_slack.bot_messages("C0NOC"))
 
-
-async def _parked(acks) -> None:
-    while acks.waiting == 0:
-        await asyncio.sleep(0.01)

@@ -10,7 +10,6 @@ answered.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
@@ -154,7 +153,7 @@ async def test_malformed_signed_request_is_refused_without_a_traceback(bot, fake
     assert status == expected, text
     assert json.loads(text)["error"]
     assert f"rejected a request to /slack/events: {expected}" in caplog.text
-    await asyncio.sleep(0.1)  # anything Bolt would have run after the ack
+    await bot.settle()  # anything Bolt would have run after the ack
     assert not bot.runtime.tasks and not fake_slack.calls_to("chat.postMessage")
     no_trouble_logged(caplog)
     async with aiohttp.ClientSession() as http:
@@ -277,7 +276,7 @@ async def test_socket_mode_drops_malformed_payloads_with_an_ack(fake_slack, tmp_
         for body in (event_callback(event_id=["Ev1"]), mention_without("channel"), {"type": "event_callback"}):
             resp = await app.async_dispatch(AsyncBoltRequest(mode="socket_mode", body=body))
             assert resp.status == 200
-        await asyncio.sleep(0.1)
+        await b.settle()
         assert not b.runtime.tasks and not fake_slack.calls_to("chat.postMessage")
         assert "ignoring a malformed payload" in caplog.text
         no_trouble_logged(caplog)

@@ -6,12 +6,10 @@ No device is ever contacted: the questions name unknown devices, whose answer li
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -26,6 +24,7 @@ from tests.fakes.netbox_api import FakeNetBox
 from tests.fakes.slack_api import app_mention_event, fake_slack, post_signed_async, slash_command  # noqa: F401
 from tests.harness.netbox import TOKEN_ENV, config
 from tests.harness.paths import ROOT
+from tests.harness.waiting import until
 
 SECRET = "0123456789abcdef0123456789abcdef"
 OPERATOR = "UOPS"
@@ -70,11 +69,8 @@ async def _bot(fake_slack, tmp_path, netbox_fake, refresh_s: float = 0):  # noqa
     return runtime, running, f"http://127.0.0.1:{running.port}"
 
 
-async def _until(condition, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.05)
+async def _until(condition, timeout_s: float = 60.0) -> None:
+    await until(condition, timeout=timeout_s, what="the inventory's refresh to show")
 
 
 def _known_devices(fake_slack) -> list[str]:

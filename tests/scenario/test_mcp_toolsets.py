@@ -20,6 +20,7 @@ from agents.tools.mcp_toolsets import McpToolsets
 from bot.cli.main import cli
 from tests.fakes.anthropic_api import fake_anthropic, text, tool_use  # noqa: F401
 from tests.harness.paths import ROOT
+from tests.harness.waiting import until
 
 SECRET = "Hm4xWp8Jc2Qs"  # the SNMP community pasted into a CMDB note
 CMDB = {"name": "cmdb", "command": [sys.executable, "-m", "tests.fakes.mcp_cmdb"], "env": ["PYTHONPATH"],
@@ -113,10 +114,7 @@ async def test_timeouts_caps_and_the_breaker_of_one_server(tmp_path):
     app = cmdb.streamable_http_app()
     web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(web.serve())
-    for _ in range(600):
-        if web.started:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: web.started, what="the MCP server to start")
     port = web.servers[0].sockets[0].getsockname()[1]
     config = McpServerConfig(name="cmdb", url=f"http://127.0.0.1:{port}/mcp", tools=["*"], specialists=["diagnosis"], role="viewer",
                              timeout_s=1.0, max_output_chars=500, breaker={"failure_threshold": 1.5, "recovery_timeout_s": 600})

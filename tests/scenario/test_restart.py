@@ -22,7 +22,7 @@ from tests.fakes.slack_api import (
     fake_slack,  # noqa: F401
     post_signed,
 )
-from tests.harness.processes import SECRET, free_port, wait_healthz
+from tests.harness.processes import SECRET, Stderr, free_port, wait_healthz
 from tests.harness.waiting import wait_until
 
 
@@ -60,6 +60,7 @@ def test_killed_mid_request_is_named_interrupted_and_slacks_retry_is_processed(f
     wait_until(lambda: rows(db, "SELECT 1 FROM requests WHERE lease_until < ?", time.time()), what="the lease to run out")
 
     second = launch(fake_slack, tmp_path, port)
+    log = Stderr(second)
     try:
         wait_healthz(port, second)
         root = event["event"]["ts"]
@@ -79,7 +80,7 @@ def test_killed_mid_request_is_named_interrupted_and_slacks_retry_is_processed(f
         wait_until(lambda: len(rows(db, "SELECT id FROM requests WHERE source = 'rerun'")) == 1, what="the re-run")
         # and a retry of the live one is not
         assert post_signed(url, event, SECRET, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
-        time.sleep(0.5)
+        log.wait_for(f"duplicate delivery of {event['event_id']} ignored")
         assert len(rows(db, "SELECT id FROM requests WHERE source != 'rerun'")) == 2
     finally:
         second.kill()

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.store import Store, StoreBusy
 from bot.store.engine import async_url, is_transient, sqlite_path
 from tests.harness.store import Clock, make_answer
+from tests.harness.waiting import until
 
 
 async def _mixed_load(store: Store, n: int) -> None:
@@ -59,8 +60,7 @@ async def test_sqlite_writes_blocked_by_another_connection_are_retried_not_lost(
                                                       thread_ts="1.0") for i in range(50)))
         reads = await asyncio.gather(*(store.last_answer_in_thread("C1", "0.0") for _ in range(20)))
         assert all(a is not None and a.request_id == "before" for a in reads)  # WAL: readers are not blocked
-        while store.retries == 0:  # wait until the store has met the lock and backed off
-            await asyncio.sleep(0.005)
+        await until(lambda: store.retries, what="the store to meet the lock and back off")
         blocker.execute("COMMIT")
         await writes
         assert await store.count("requests") == 51 and await store.count("feedback") == 1
