@@ -19,6 +19,25 @@ from tests.harness.postgres import POSTGRES_ENV, reset_postgres
 from tests.harness.slack_bot import start
 
 
+@pytest.fixture(scope="session", autouse=True)
+def router_model(tmp_path_factory):
+    """The learned router's model, loaded once for the whole session from the shipped artefact
+    (agents/router/router-model.bin), never trained here. The router cache points at an empty
+    directory of this session, so no test reads or fills a developer's own cache, and a `noc`
+    process a test starts finds the same shipped model. A stale artefact stops the run at once
+    with what to do: every process would otherwise train its own model (10-20 s of CPU each)."""
+    from agents.router import cache
+    from agents.router.dataset import data_hash
+
+    shipped = cache.shipped_model()
+    if shipped is None or shipped.data_hash != data_hash():
+        pytest.exit(f"the shipped router model {cache.SHIPPED_PATH} is missing or stale (built from other examples "
+                    "than the specialists' own): run `python -m agents.router --ship` and commit it", returncode=3)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(cache.CACHE_ENV, str(tmp_path_factory.mktemp("router-cache")))
+        yield cache.load_model()
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -277,6 +277,7 @@ def test_all_needed_and_extras_are_counted_per_case(inventory):
     assert report.extras_per_single == 0.0
 
 
+@pytest.mark.slow  # trains two models on the whole training data (the suite itself never trains it)
 def test_cross_validation_runs_on_the_training_data():
     report = cross_validate(2)
     assert report.total == len(load_examples()) and report.accuracy >= 0.9 and report.exact_match is not None
