@@ -12,6 +12,7 @@ from agents.resilience.breaker import BreakerState, CircuitBreaker
 from agents.resilience.budget import DailyBudget
 from agents.resilience.gate import RequestGate
 from agents.resilience.pool import AgentPool
+from tests.harness.waiting import until
 
 
 class Clock:
@@ -204,21 +205,30 @@ async def test_gate_queues_fifo_and_reports_positions():
     gate = RequestGate(1)
     order, positions = [], {}
 
-    async def request(name: str, hold: float):
+    release = asyncio.Event()
+
+    async def request(name: str):
         async def on_position(p):
             positions.setdefault(name, []).append(p)
 
         async with gate.slot(on_position):
             order.append(name)
-            await asyncio.sleep(hold)
+            if name == "a":
+                await release.wait()  # holds the one slot until every other request is queued
 
-    first = asyncio.create_task(request("a", 0.05))
-    await asyncio.sleep(0.01)
-    rest = [asyncio.create_task(request(n, 0.01)) for n in "bcd"]
-    await asyncio.sleep(0.01)
+    first = asyncio.create_task(request("a"))
+    await until(lambda: gate.active == 1, what="a in the slot")
+    def queued(k: int):
+        return lambda: gate.queued == k
+
+    rest = []
+    for n in "bcd":  # one at a time, so the queue's order is the order asked
+        rest.append(asyncio.create_task(request(n)))
+        await until(queued(len(rest)), what=f"{n} queued")
     assert gate.queued == 3 and gate.active == 1
+    release.set()
     await asyncio.gather(first, *rest)
-    await asyncio.sleep(0.01)
+    await until(lambda: len(positions.get("d", [])) == 3, what="the last position notices")
     assert order == ["a", "b", "c", "d"]
     assert positions["b"] == [1] and positions["c"] == [2, 1] and positions["d"] == [3, 2, 1]
     assert gate.active == 0 and gate.queued == 0
@@ -228,8 +238,7 @@ async def test_gate_cancelled_waiter_leaves_the_queue():
     gate = RequestGate(1)
     async with gate.slot():
         waiter = asyncio.create_task(_hold(gate))
-        await asyncio.sleep(0.01)
-        assert gate.queued == 1
+        await until(lambda: gate.queued == 1, what="the waiter queued")
         waiter.cancel()
         await asyncio.gather(waiter, return_exceptions=True)
         assert gate.queued == 0
@@ -238,4 +247,4 @@ async def test_gate_cancelled_waiter_leaves_the_queue():
 
 async def _hold(gate):
     async with gate.slot():
-        await asyncio.sleep(1)
+        raise AssertionError("a cancelled waiter must never get the slot")
