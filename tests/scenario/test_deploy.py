@@ -74,6 +74,7 @@ def test_the_final_stage_runs_as_a_user_with_only_the_built_environment():
     assert final[-2:] == ['ENTRYPOINT ["noc"]', 'CMD ["run"]']
 
 
+@pytest.mark.slow  # builds a wheel and installs it into a new environment: CI runs it with -m slow
 def test_the_image_build_script_installs_a_package_that_routes_without_training(tmp_path):
     """The Dockerfile's build steps, run for real: a wheel built from this tree and installed in a
     new environment (dependencies from this one, to keep CI quick), then the script's own checks:

@@ -6,7 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.harness.paths import ROOT
+
+pytestmark = pytest.mark.slow  # a bench script end to end (bench/ holds the timings): CI runs it with -m slow
 
 
 def test_orchestration_bench_prints_every_section() -> None:

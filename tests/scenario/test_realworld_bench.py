@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.harness.paths import ROOT
+
+pytestmark = pytest.mark.slow  # a bench script end to end (bench/ holds the timings): CI runs it with -m slow
 
 
 def test_bench_over_the_corpus_has_no_exception_and_no_leak() -> None:

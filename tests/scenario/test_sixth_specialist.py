@@ -125,6 +125,7 @@ def sixth(tmp_path, monkeypatch):
     configure([])
 
 
+@pytest.mark.slow  # the router learns the new specialist: a model trained on the whole data (once per session), so -m slow
 def test_routed_planned_and_answered_offline_in_the_terminal(sixth, runner):
     config = sixth()
     result = runner.invoke(cli, ["--config", str(config), "ask", QUESTION, "--json", "--quiet"])
@@ -143,6 +144,7 @@ def test_routed_planned_and_answered_offline_in_the_terminal(sixth, runner):
     assert "certificates" in shown.output and "PKI trustpoint" in shown.output
 
 
+@pytest.mark.slow  # the router learns the new specialist: a model trained on the whole data (once per session), so -m slow
 def test_without_rules_the_generic_analyst_reads_its_tools(sixth, runner):
     config = sixth(with_rules=False)
     result = runner.invoke(cli, ["--config", str(config), "ask", QUESTION, "--json", "--quiet"])
@@ -168,6 +170,7 @@ def test_a_broken_spec_is_a_config_error_naming_the_file(tmp_path, runner):
     assert "certificates/spec.yaml" in result.output and "tools" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # the router learns the new specialist: a model trained on the whole data (once per session), so -m slow
 async def test_claude_routes_plans_and_runs_it_with_its_report_schema(sixth, fake_anthropic, monkeypatch, make_toolbox):
     api = fake_anthropic
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
@@ -205,6 +208,7 @@ async def test_claude_routes_plans_and_runs_it_with_its_report_schema(sixth, fak
     assert {t["name"] for t in body["tools"]} == {"list_devices", "get_device_config", "search_logs", "ask_specialist"}
 
 
+@pytest.mark.slow  # the router learns the new specialist: a model trained on the whole data (once per session), so -m slow
 async def test_slack_mention_is_answered_and_rendered_with_its_title(sixth, fake_slack):
     from bot.runtime import Runtime
 

@@ -10,6 +10,8 @@ import asyncio
 import json
 import sqlite3
 
+import pytest
+
 from tests.fakes.slack_api import (
     BOT_ID,
     app_mention_event,
@@ -72,6 +74,7 @@ async def test_a_locked_database_does_not_cost_the_answer(bot, fake_slack, tmp_p
 
 
 
+@pytest.mark.slow  # a 200-mention burst on a locked store: a load test, run with the fault suites (-m slow)
 async def test_200_concurrent_mentions_with_the_database_locked_lose_no_answer(fake_slack, tmp_path):
     """The durable-state finding: under load, with SQLite's write lock held by another connection
     while the burst arrives, every request is answered in its thread and every answer is stored."""

@@ -8,6 +8,8 @@ import logging
 import random
 import re
 
+import pytest
+
 from agents.config import BreakerConfig, EngineConfig, ResilienceConfig
 from agents.models import Request
 from agents.progress import ListSink
@@ -132,6 +134,7 @@ async def test_excess_requests_queue_and_are_told_their_position(fake_anthropic)
         "Queued: 1 request(s) ahead of this one", "Queued: next in line.", "Queued: next in line."]
 
 
+@pytest.mark.slow  # a 200-request burst: a load test, run with the fault suites (-m slow)
 async def test_200_concurrent_requests_under_30_percent_llm_failures(fake_anthropic, caplog):
     """Every request ends with an answer (degraded ones marked), nothing unhandled is logged,
     and the metrics add up: per instance successes + failures = attempts."""
