@@ -111,7 +111,9 @@ async def test_a_request_queued_past_its_cutoff_is_answered_by_the_rules_without
     api = fake_anthropic
     api.script("specialist:diagnosis", slow(40, text(report("diagnosis"))))  # the provider hangs
     api.script(None, text(SYNTH))
-    engine = EngineConfig(request_deadline_s=1.0, step_timeout_s=30)
+    # 4 s from receipt: Claude is cut at 3 s and the rules get the last second (a quarter), enough
+    # for them on a busy machine too (with 1 s, the rules' 0.25 s was not, and the answer failed)
+    engine = EngineConfig(request_deadline_s=4.0, step_timeout_s=30)
     sup = supervisor(api, engine=engine, resilience=ResilienceConfig(retry=FAST, max_concurrent_requests=1))
     first, second = await ask(sup, n=2)
     # the first request's hanging call is cut at its cutoff and the offline analyst answers
