@@ -15,11 +15,14 @@ import json
 import logging
 import random
 import re
+import tempfile
 import time
 import urllib.parse
+from pathlib import Path
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from agents.models import MAX_QUESTION_CHARS
@@ -30,6 +33,7 @@ from bot.slack.http_guard import payload_problem, signing_secret_of
 from handlers.app import build_app
 from handlers.common import strip_mentions
 from tests.fakes.slack_api import (
+    FakeSlack,
     app_mention_event,
     block_action,
     fake_slack,  # noqa: F401
@@ -144,8 +148,23 @@ MALFORMED = [
 ]
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def refusing():
+    """One running bot, and its fake Slack, for the requests the front door refuses (about 80
+    here): a refused request changes nothing, so they need not start a bot each. Each test checks
+    that no job ran and nothing was posted, over every request of the module so far."""
+    with FakeSlack() as fake, tempfile.TemporaryDirectory() as tmp:
+        b = await start(fake, Path(tmp))
+        try:
+            yield b, fake
+        finally:
+            await b.running.stop(b.runtime)
+
+
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("body, headers, expected", [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED])
-async def test_malformed_signed_request_is_refused_without_a_traceback(bot, fake_slack, caplog, body, headers, expected):
+async def test_malformed_signed_request_is_refused_without_a_traceback(refusing, caplog, body, headers, expected):
+    bot, fake_slack = refusing
     caplog.set_level(logging.INFO)
     if isinstance(body, dict):  # as JSON, whatever its fields hold
         body, headers = json.dumps(body).encode(), JSON_TYPE
@@ -174,11 +193,13 @@ SIGNATURE_CASES = [
 ]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("headers", [c[1] for c in SIGNATURE_CASES], ids=[c[0] for c in SIGNATURE_CASES])
 @pytest.mark.parametrize("body", [app_mention_event("why is the branch office slow?"), b"payload=%7Bx", b"\xff{"],
                          ids=["valid-body", "malformed-body", "invalid-utf8"])
-async def test_bad_signature_is_401_whatever_the_body(bot, fake_slack, caplog, headers, body):
+async def test_bad_signature_is_401_whatever_the_body(refusing, caplog, headers, body):
     """The signature is checked on the raw bytes before anything is parsed."""
+    bot, fake_slack = refusing
     caplog.set_level(logging.INFO)
     status, text = await bot.post(body, headers=headers)
     assert (status, json.loads(text)) == (401, {"error": "invalid request"})
