@@ -52,11 +52,19 @@ class Bot:
     runtime: Runtime
     running: RunningBot
 
+    def __post_init__(self) -> None:
+        # A Bot built around a runtime a test composed itself still sees Bolt's tasks.
+        try:
+            _track_bolt_tasks(asyncio.get_running_loop())
+        except RuntimeError:  # built outside the loop: start() and post() install it
+            pass
+
     @property
     def events(self) -> str:
         return f"{self.url}/slack/events"
 
     async def post(self, body, **kwargs):
+        _track_bolt_tasks(asyncio.get_running_loop())
         return await post_signed_async(self.events, body, SECRET, **kwargs)
 
     def busy(self) -> set[asyncio.Task[Any]]:

@@ -42,7 +42,7 @@ async def test_answer_post_is_retried_until_slack_accepts_it(bot, fake_slack):
     event = app_mention_event("why is the branch office slow?")
     fake_slack.fail("chat.postMessage", "internal_error", times=1)  # status
     await bot.post(event)
-    await bot.settle(idle_s=0.05)
+    await bot.settle()
     fake_slack.fail("chat.postMessage", "fatal_error", times=3, status=500)
     await bot.post(app_mention_event("and how is its cpu doing?", thread_ts=event["event"]["ts"], ts=None))
     await bot.settle()

@@ -19,7 +19,7 @@ from agents.tools.junos_set import to_set_form
 from tests.harness.paths import DATA as TEST_DATA
 
 DATA = TEST_DATA / "audit_configs"
-REAL = DATA / "realworld" / "configs"
+REAL = TEST_DATA / "realworld" / "configs"
 
 
 def _audit(name: str, os_name: str) -> dict[str, list[str]]:
