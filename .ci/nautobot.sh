@@ -1,4 +1,4 @@
-# A real Nautobot server for the inventory tests (tests/test_inventory_nautobot.py). Sourced by
+# A real Nautobot server for the inventory tests (tests/scenario/test_inventory_nautobot.py). Sourced by
 # .ci/run after PostgreSQL is up; runnable alone too: `source .ci/nautobot.sh && start_nautobot`.
 #
 # Nautobot goes into its own virtualenv (its Django pins must not meet the project's packages),

@@ -60,7 +60,7 @@ class RoutingSpec(BaseModel):
     # Who wins a tie between equally likely specialists: lower first (what a NOC engineer wants first).
     tie_rank: int = Field(50, ge=0, le=1000)
     # (regex, weight) over the lower-cased question; features of the learned router and its fallback.
-    # Patterns run on user text, so each must match in linear time (tests/test_front_door.py).
+    # Patterns run on user text, so each must match in linear time (tests/scenario/test_front_door.py).
     keywords: tuple[tuple[str, float], ...] = ()
 
     @field_validator("keywords")

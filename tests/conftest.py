@@ -5,15 +5,37 @@ script itself matters)."""
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from agents.lab.stateful import reset_scenario
 from agents.tools import build_toolbox
 from bot.config.settings import Settings
+from tests.fakes.netbox_api import FakeNetBox
+from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API, a fixture
+from tests.harness.netbox import TOKEN_ENV
+from tests.harness.postgres import POSTGRES_ENV, reset_postgres
+from tests.harness.slack_bot import start
+
+
+@pytest.fixture(scope="session", autouse=True)
+def router_model(tmp_path_factory):
+    """The learned router's model, loaded once for the whole session from the shipped artefact
+    (agents/router/router-model.bin), never trained here. The router cache points at an empty
+    directory of this session, so no test reads or fills a developer's own cache, and a `noc`
+    process a test starts finds the same shipped model. A stale artefact stops the run at once
+    with what to do: every process would otherwise train its own model (10-20 s of CPU each)."""
+    from agents.router import cache
+    from agents.router.dataset import data_hash
+
+    shipped = cache.shipped_model()
+    if shipped is None or shipped.data_hash != data_hash():
+        pytest.exit(f"the shipped router model {cache.SHIPPED_PATH} is missing or stale (built from other examples "
+                    "than the specialists' own): run `python -m agents.router --ship` and commit it", returncode=3)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(cache.CACHE_ENV, str(tmp_path_factory.mktemp("router-cache")))
+        yield cache.load_model()
 
 
 @pytest.fixture
@@ -49,25 +71,6 @@ def make_toolbox():
 
 # -- the store on both backends -----------------------------------------------------------------
 
-POSTGRES_ENV = "NOC_TEST_POSTGRES_URL"
-
-
-async def reset_postgres(url: str) -> None:
-    """Empty the test database (every table of its current schema), so each test starts fresh."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from bot.store.engine import async_url
-
-    engine = create_async_engine(async_url(url))
-    try:
-        async with engine.begin() as conn:
-            names = (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))).scalars().all()
-            for name in names:
-                await conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-    finally:
-        await engine.dispose()
-
 
 async def _postgres_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
@@ -92,13 +95,53 @@ async def pg_url() -> str:
     return await _postgres_url()
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something true, and return that: tests that drive real
-    processes wait for observable state (a row, a marker file, a Slack call), never for a time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+# -- the Slack app ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bot_options() -> dict:
+    """How the `bot` fixture starts the app: keyword arguments of `tests.harness.slack_bot.start`
+    (scenario, progress, llm, app_token, role grants), plus `configure`, called with the started
+    bot to adjust its settings, and `reset_lab`, which puts the scenario's lab back as shipped
+    before and after (for tests that commit changes to it). A module overrides this fixture; a
+    test may override it further with an indirect parameter of `bot` (a dict, or a scenario name)."""
+    return {}
+
+
+@pytest.fixture
+async def bot(fake_slack, tmp_path, bot_options, request):
+    """The running Slack app on the lab, against the fake Slack Web API; stopped after the test."""
+    param = getattr(request, "param", {})
+    options = {**bot_options, **({"scenario": param} if isinstance(param, str) else param)}
+    configure, reset_lab = options.pop("configure", None), options.pop("reset_lab", False)
+    scenario = options.setdefault("scenario", "wan-congestion")
+    if reset_lab:
+        reset_scenario(scenario)
+    b = await start(fake_slack, tmp_path, **options)
+    try:
+        if configure is not None:
+            configure(b)
+        yield b
+    finally:
+        await b.running.stop(b.runtime)
+        if reset_lab:
+            reset_scenario(scenario)
+
+
+# -- sources of truth ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def netbox(monkeypatch):
+    """The loopback NetBox with a handful of devices across sites, roles and platforms."""
+    fake = FakeNetBox().start()
+    monkeypatch.setenv(TOKEN_ENV, fake.token)
+    fake.add_device("nb-core-1", site="hq", role="core", platform="cisco-ios", ip4="192.0.2.11/24", tags=("noc",))
+    fake.add_device("nb-core-2", site="hq", role="core", platform="arista-eos", ip4="192.0.2.12/24", tags=("noc", "pci"))
+    fake.add_device("nb-edge-1", site="branch", role="edge", platform="juniper-junos", ip4="192.0.2.21/24")
+    fake.add_device("nb-edge-2", site="branch", role="edge", platform="cisco_nxos", ip6="2001:db8::22/64")
+    fake.add_device("nb-dc-1", site="dc", role="leaf", platform="eos", ip4="198.51.100.7/31")
+    fake.add_device("nb-plan-1", site="dc", role="leaf", platform="eos", ip4="198.51.100.9/31", status="planned")
+    fake.add_device("nb-noip-1", site="dc", role="leaf", platform="cisco-ios")
+    yield fake
+    fake.stop()

@@ -19,7 +19,7 @@ from agents.models import MAX_QUESTION_CHARS, Specialist
 # Every pattern here runs on user text and must match in linear time. A search retries a pattern
 # from every position, so an unbounded repeat that can run far before failing (`A.*B` on
 # "A A A ...") costs quadratic time; such patterns are anchored to run once per line or per run of
-# words (tests/test_front_door.py pins their matches to the plain forms; bench/adversarial_input.py
+# words (tests/scenario/test_front_door.py pins their matches to the plain forms; bench/adversarial_input.py
 # times them). The router also looks only at the first MAX_QUESTION_CHARS of a question.
 
 # The config specialist's "bgp neighbour ... add" or "add ... bgp neighbour" on one line. Written as

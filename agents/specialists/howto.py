@@ -32,7 +32,7 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 # only shares a common word with the question. A note that clears it is "strong" when it also
 # contains most of the question's words (STRONG_COVERAGE): BM25 alone rewards one rare word, so
 # "rolling back a bad change" would match the bot's note on "rolls back". Set by reading the
-# scores for questions the notes should and should not answer (tests/test_howto.py keeps both).
+# scores for questions the notes should and should not answer (tests/unit/test_howto.py keeps both).
 MIN_NOTE_SCORE = 3.0
 STRONG_COVERAGE = 0.6
 # Words that say what kind of question it is, not what it is about: not counted for coverage.

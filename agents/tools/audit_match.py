@@ -12,7 +12,7 @@ call; that was most of `noc audit --all` and of `noc health` at 5,000 devices (i
   their `when`, `unless` and parent paths.
 
 The answer is hier_config's: every child satisfying all the given criteria, in config order, path
-step after path step (tests/test_audit_match.py compares the two on every shipped rule and the
+step after path step (tests/unit/test_audit_match.py compares the two on every shipped rule and the
 real-world configurations). Written here rather than taken from a library: hier_config has no
 compiled or indexed form of its own lookup.
 """

@@ -2,7 +2,7 @@
 
 Why generated: the page lists what each tool takes, returns, reads and which role it needs; all
 of that is declared once in `TOOLS`, so the page is a function of the declarations and a test
-(tests/test_tools_reference.py) fails when it drifts. After changing a tool:
+(tests/scenario/test_tools_reference.py) fails when it drifts. After changing a tool:
 `python -m agents.tools.reference --write`.
 """
 

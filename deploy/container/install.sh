@@ -1,6 +1,6 @@
 #!/bin/sh
 # The container image's build steps, as a script: the Dockerfile runs exactly this, and CI runs it
-# without a container engine (tests/test_deploy.py, .ci/run), so the two cannot drift apart.
+# without a container engine (tests/scenario/test_deploy.py, .ci/run), so the two cannot drift apart.
 #
 #   deploy/container/install.sh PREFIX [SOURCE]
 #

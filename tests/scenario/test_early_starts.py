@@ -1,0 +1,186 @@
+"""Early starts on the Claude path (issue 27): the specialists a router is sure of run while Claude
+plans, and the plan, when it arrives, adopts, adds and cancels steps.
+
+Through `noc ask --json` against the loopback Anthropic server. The question is one the learned
+router is unsure of (so Claude routes and plans); the scripted planner answers only once the early
+specialists' calls have reached the server (observable state, no sleeps), so the plan always
+arrives after they started. Each answer is compared with the sequential path's (`--mode
+sequential`: nothing starts early), which must be the same answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agents.llm.schemas import DiagnosisReport, FindingOut, PerformanceReport, PlanOut, PlanStepOut, RouteOut, SecurityReport, SynthesisOut
+from bot.cli.main import cli
+from tests.fakes.anthropic_api import dynamic, fake_anthropic, text, tool_use  # noqa: F401
+
+QUESTION = "check performance, security, config and diagnose problems on edge-rtr-01"  # the learned router: 0.62 sure
+DEVICE = "edge-rtr-01"
+REPORTS = {
+    "diagnosis": DiagnosisReport(summary="edge-rtr-01 routing is stable", confidence=0.9, recommendations=[], root_cause="none", affected_layer="network",
+                                 findings=[FindingOut(text="diagnosis: BGP sessions on edge-rtr-01 established", severity="info", device=DEVICE)]),
+    "performance": PerformanceReport(summary="edge-rtr-01 load is moderate", confidence=0.9, recommendations=[], bottlenecks=[],
+                                     findings=[FindingOut(text="performance: CPU on edge-rtr-01 at 41%", severity="low", device=DEVICE)]),
+    "security": SecurityReport(summary="edge-rtr-01 management is exposed", confidence=0.9, recommendations=[], risk_scores={DEVICE: 6},
+                               findings=[FindingOut(text="security: telnet enabled on edge-rtr-01", severity="medium", device=DEVICE)]),
+}
+READS = {"diagnosis": ("get_device_health", {"device": DEVICE}), "performance": ("get_device_health", {"device": DEVICE}),
+         "security": ("get_device_config", {"device": DEVICE})}
+SYNTH = SynthesisOut(summary="edge-rtr-01: what the specialists found, most severe first.", conflicts=[])
+
+
+class Model:
+    """The scripted Claude: each specialist reads its device once, then reports; the planner waits
+    until `early` specialists have made `calls` calls each (only while `self.wait` is set); a
+    specialist in `hang` hangs on its report call until released (the test's end)."""
+
+    def __init__(self, api: Any, route: RouteOut, plan: PlanOut, early: dict[str, int], hang: set[str] = frozenset()) -> None:
+        self.api, self.route, self.plan, self.early, self.hang = api, route, plan, early, hang
+        self.wait = True
+        self.released = threading.Event()
+        self.planned_after: dict[str, int] = {}
+
+    async def planner(self, body: dict) -> Any:
+        for _ in range(2000):  # at most 20 s: then the plan comes anyway, and the assertions say what did not start
+            if not self.wait or all(len(self.api.requests_for(f"specialist:{a}")) >= n for a, n in self.early.items()):
+                break
+            await asyncio.sleep(0.01)  # the fake server's own loop, polling what it has received
+        self.planned_after = {a: len(self.api.requests_for(f"specialist:{a}")) for a in REPORTS}
+        return text(self.plan)
+
+    def specialist(self, agent: str):
+        async def reply(body: dict) -> Any:
+            if not any(m["role"] == "assistant" for m in body["messages"]):
+                return tool_use(READS[agent])
+            if agent in self.hang:
+                await asyncio.get_running_loop().run_in_executor(None, self.released.wait, 20)
+            return text(REPORTS[agent])
+        return reply
+
+    def script(self) -> None:
+        self.api.reset()
+        self.api.script("router", text(self.route))
+        self.api.script("planner", dynamic(self.planner))
+        self.api.script("synthesis", text(SYNTH))
+        for agent in REPORTS:
+            self.api.script(f"specialist:{agent}", dynamic(self.specialist(agent)))
+
+
+def ask(runner, api, tmp_path: Path, mode: str | None = None) -> dict:
+    path = tmp_path / "noc.yml"
+    # No follow-ups and no hand-offs: these tests pin which steps run; the question names security,
+    # which a hand-off would otherwise bring back after the plan left it out (tests/scenario/test_hand_offs.py).
+    path.write_text(yaml.safe_dump({"llm": {"follow_ups": 0}, "engine": {"max_hand_offs": 0}, "resilience": {"retry": {"backoff_initial_s": 0.01, "jitter_s": 0.0}}}))
+    args = ["--config", str(path), "ask", QUESTION, "--json", "-q"] + (["--mode", mode] if mode else [])
+    result = runner.invoke(cli, args, env=api.env())
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def events(answer: dict, kind: str) -> list[dict[str, str]]:
+    """The trace's events of one kind, their details as a dict."""
+    return [dict(p.split("=", 1) for p in e["detail"].split(", ") if "=" in p) for e in answer["trace"] if e["event"] == kind]
+
+
+def same_answer(a: dict, b: dict) -> None:
+    assert (a["status"], a["primary"], a["severity"], a["summary"]) == (b["status"], b["primary"], b["severity"], b["summary"])
+    assert sorted(a["specialists"]) == sorted(b["specialists"])
+    assert sorted(f["text"] for f in a["findings"]) == sorted(f["text"] for f in b["findings"])
+    assert [(s["id"], s["agent"], s["depends_on"]) for s in a["plan"]["steps"]] == [(s["id"], s["agent"], s["depends_on"]) for s in b["plan"]["steps"]]
+
+
+def step(sid: str, agent: str, depends_on: list[str] | None = None) -> PlanStepOut:
+    return PlanStepOut(id=sid, agent=agent, instruction=QUESTION, devices=[DEVICE], depends_on=depends_on or [])
+
+
+def test_plan_adopts_the_early_specialists_and_adds_the_rest(runner, fake_anthropic, tmp_path):
+    api = fake_anthropic
+    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance"], devices=[DEVICE], reasoning="two domains")
+    plan = PlanOut(reasoning="three domains", steps=[step("s1", "diagnosis"), step("s2", "performance"), step("s3", "security")])
+    model = Model(api, route, plan, early={"diagnosis": 1, "performance": 1})
+    model.script()
+    early = ask(runner, api, tmp_path)
+
+    assert model.planned_after["diagnosis"] >= 1 and model.planned_after["performance"] >= 1  # running before the plan existed
+    assert model.planned_after["security"] == 0  # not routed: added by the plan
+    assert {e["step"]: e["status"] for e in events(early, "step_finished") if e["step"].startswith("early-")} == {
+        "early-diagnosis": "continued", "early-performance": "continued"}
+    assert {e["step"]: e["status"] for e in events(early, "step_finished") if not e["step"].startswith("early-")} == {
+        "s1": "success", "s2": "success", "s3": "success"}
+    # adopted, not run again: each specialist made its two calls (a read, then its report) once
+    assert {a: len(api.requests_for(f"specialist:{a}")) for a in REPORTS} == {"diagnosis": 2, "performance": 2, "security": 2}
+    assert early["status"] == "ok" and sorted(early["specialists"]) == ["diagnosis", "performance", "security"]
+
+    model.script()
+    model.wait = False
+    sequential = ask(runner, api, tmp_path, mode="sequential")
+    assert not [e for e in events(sequential, "step_started") if e["step"].startswith("early-")]
+    same_answer(early, sequential)
+
+
+def test_a_step_the_plan_makes_depend_on_another_is_cancelled_and_run_after_it(runner, fake_anthropic, tmp_path):
+    api = fake_anthropic
+    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance"], devices=[DEVICE], reasoning="two domains")
+    plan = PlanOut(reasoning="performance builds on diagnosis", steps=[step("s1", "diagnosis"), step("s2", "performance", ["s1"])])
+    model = Model(api, route, plan, early={"diagnosis": 1, "performance": 1})
+    model.script()
+    early = ask(runner, api, tmp_path)
+
+    finished = {e["step"]: e["status"] for e in events(early, "step_finished")}
+    assert finished["early-diagnosis"] == "continued" and finished["early-performance"] == "cancelled"
+    assert finished["s1"] == "success" and finished["s2"] == "success"
+    # run again after s1, with s1's finding in its context (the early run had none)
+    perf = api.requests_for("specialist:performance")
+    assert "BGP sessions on edge-rtr-01 established" not in json.dumps(perf[0]["messages"])
+    assert "BGP sessions on edge-rtr-01 established" in json.dumps(perf[-1]["messages"])
+
+    model.script()
+    model.wait = False
+    same_answer(early, ask(runner, api, tmp_path, mode="sequential"))
+
+
+def test_a_cancelled_step_leaves_no_partial_finding(runner, fake_anthropic, tmp_path):
+    api = fake_anthropic
+    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "security"], devices=[DEVICE], reasoning="two domains")
+    plan = PlanOut(reasoning="diagnosis alone answers this", steps=[step("s1", "diagnosis")])
+    # security has read the device's configuration and is mid-way through its report when the plan arrives
+    model = Model(api, route, plan, early={"diagnosis": 1, "security": 2}, hang={"security"})
+    model.script()
+    try:
+        early = ask(runner, api, tmp_path)
+    finally:
+        model.released.set()
+
+    assert model.planned_after["security"] == 2
+    finished = {e["step"]: e["status"] for e in events(early, "step_finished")}
+    assert finished == {"early-diagnosis": "continued", "early-security": "cancelled", "s1": "success"}
+    assert early["specialists"] == ["diagnosis"] and [a["agent"] for a in early["agents"]] == ["diagnosis"]
+    text_of_answer = json.dumps({k: v for k, v in early.items() if k != "trace"})
+    assert "telnet" not in text_of_answer and "security" not in text_of_answer.replace(QUESTION, "")
+    assert not any(f.get("agent") == "security" for f in early["findings"])
+
+    model.script()
+    model.wait = False
+    sequential = ask(runner, api, tmp_path, mode="sequential")
+    assert api.requests_for("specialist:security") == []  # the sequential path never ran it
+    same_answer(early, sequential)
+
+
+@pytest.mark.parametrize("mode", ["sequential"])
+def test_nothing_starts_early_in_sequential_mode(runner, fake_anthropic, tmp_path, mode):
+    api = fake_anthropic
+    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance"], devices=[DEVICE], reasoning="two domains")
+    model = Model(api, route, PlanOut(reasoning="two", steps=[step("s1", "diagnosis"), step("s2", "performance")]), early={})
+    model.script()
+    answer = ask(runner, api, tmp_path, mode=mode)
+    assert model.planned_after == {"diagnosis": 0, "performance": 0, "security": 0}
+    assert [e["step"] for e in events(answer, "step_started")] == ["s1", "s2"]
