@@ -85,7 +85,8 @@ class RuleRouter:
         self.inventory = inventory
 
     async def route(self, session: Session, question: str) -> RouteDecision:
-        return route(question, self.inventory)
+        given = session.request.route  # routed once already, at the front door, on this same text
+        return given if given is not None and question == session.request.question else route(question, self.inventory)
 
 
 class RulePlanner:

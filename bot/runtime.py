@@ -1,9 +1,12 @@
 """The bot's runtime: one toolbox, one supervisor, one store, and the background jobs.
 
-Handlers only parse, authorise and ack; the work happens in tasks spawned here, which are
-tracked so shutdown can cancel them cleanly, and every job ends with a message in its thread:
-the answer, or what failed and the request id. Never silence. `start_background` starts what
-runs without being asked: live alerts (bot.report.live_alerts) and the scheduled jobs (bot.scheduler).
+Listeners ack first (handlers); what follows the ack runs here: the intake (`claim_event`, then
+`admit`: route once, decide the role, authorise), the answer job (`answer_question`) and the
+hooks registered to run after an answer (`after_answer`: the change proposal, the incident page),
+each in a tracked task, so shutdown can cancel them cleanly. Every job ends with a message in its
+thread: the answer, or what failed and the request id. Never silence. Operations a person runs
+beside questions (audit, health, details, re-run) live in bot.operations. `start_background`
+starts what runs without being asked: live alerts and the scheduled jobs (bot.scheduler).
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.access import ToolRoles, allows, highest
 from agents.llm.backend import ClaudeBackend, build_backend
-from agents.models import Answer, Request, Specialist, cut_question
+from agents.models import Answer, Request, RouteDecision, Specialist, cut_question
 from agents.resilience.guard import Resilience
 from agents.router import load_model as load_router_model
 from agents.routing import route
@@ -27,6 +31,7 @@ from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 from bot.access import AccessControl, Decision, Role
+from bot.changes.after_answer import ProposeChange
 from bot.changes.desk import ChangeDesk
 from bot.config.settings import Settings
 from bot.durability.heartbeat import Heartbeat
@@ -37,7 +42,7 @@ from bot.integrations.incidents import IncidentDesk
 from bot.inventory_ops import InventoryRefresher
 from bot.metrics import BotMetrics
 from bot.operations import quietly
-from bot.origin import Origin
+from bot.origin import AnswerHook, Origin
 from bot.report.build import ReportSources
 from bot.report.cost_alerts import CostWatch
 from bot.report.live_alerts import LiveAlerts
@@ -45,6 +50,7 @@ from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
 from bot.slack.ack_first import AckFirst
 from bot.slack.client import close_web_client
+from bot.slack.identity import BotIdentity
 from bot.slack.sink import SlackThreadSink
 from bot.slack.stream import SlackStreamSink
 from bot.slack.views.text import cut, escape
@@ -53,9 +59,15 @@ from bot.triage.intake import AlertTriage
 
 log = logging.getLogger(__name__)
 
-# The listener's first filter: a question routed to these specialists needs the role of the
+# The intake's first filter: a question routed to these specialists needs the role of the
 # tool that is their core data (configuration, the audit), as configured in `access.tool_roles`.
 _CORE_TOOL = {Specialist.config: "get_device_config", Specialist.security: "scan_security_vulnerabilities"}
+
+
+def core_tools(decision: RouteDecision) -> list[str]:
+    """The tools whose role a routed question needs before it is admitted (the one use of _CORE_TOOL)."""
+    return [_CORE_TOOL[s] for s in {decision.primary, *decision.specialists} if s in _CORE_TOOL]
+
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
 # How long a request waits for the store before going on without it (claim, access record,
 # thread context): a locked or unreachable store costs a log line, never the answer.
@@ -75,7 +87,8 @@ class Runtime:
         self.supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
                                      tool_roles=ToolRoles(settings.access.tool_roles))
         self.access = AccessControl(settings.access, self._group_members)
-        self.tasks: set[asyncio.Task] = set()
+        self.identity = BotIdentity(client)  # who the bot is in Slack, asked once (Bolt's `authorize`)
+        self.tasks: set[asyncio.Task[Any]] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
         self.journal: Journal | None = None  # opened by `noc run` (bot.durability.recovery): acked events and delayed writes
@@ -93,6 +106,10 @@ class Runtime:
                                    refresh_inventory=self.inventory.refresh if self.inventory.enabled else None)
         self.triage = AlertTriage(self)
         self.incidents = IncidentDesk(self)  # PagerDuty: P1/P2 answers and alerts, the Page on-call button
+        # Run in order once an answer is posted and stored (issue 23: registered, not inlined).
+        self.after_answer: list[AnswerHook] = []
+        self.add_after_answer(ProposeChange(self.changes, self._tell_failure))
+        self.add_after_answer(self._page_if_urgent)
         self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
         self.heartbeat = Heartbeat(self.ledger, self.outbox, interval_s=settings.store.heartbeat_s,
                                    dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume], on_beat=self.metrics.store_seen)
@@ -123,13 +140,13 @@ class Runtime:
         """A listener's work after its ack waits while other requests still wait for theirs (bot.slack.ack_first)."""
         await self.acks.wait()
 
-    def spawn(self, job: Awaitable[None], name: str) -> asyncio.Task:
+    def spawn(self, job: Coroutine[Any, Any, object], name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(job, name=name)
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
 
-    def _done(self, task: asyncio.Task) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("job %s failed", task.get_name(), exc_info=task.exception())
@@ -170,12 +187,12 @@ class Runtime:
 
     # -- authorisation ----------------------------------------------------------------------
 
-    def role_for_question(self, question: str) -> Role:
-        """The listener's cheap first filter: the role the routed specialists suggest. The tool
-        gate inside the engine is what actually guards the data."""
-        decision = route(cut_question(question)[0], self.toolbox.inventory)
-        tools = [_CORE_TOOL[s] for s in {decision.primary, *decision.specialists} if s in _CORE_TOOL]
-        return highest(self.supervisor.tool_roles.needed(t) for t in tools)
+    def route_with_role(self, question: str) -> tuple[RouteDecision, Role]:
+        """Route a (cut) question once: its route travels in the request to the supervisor, and the
+        role the routed specialists suggest is the intake's cheap first filter. The tool gate
+        inside the engine is what actually guards the data."""
+        decision = route(question, self.toolbox.inventory)
+        return decision, highest(self.supervisor.tool_roles.needed(t) for t in core_tools(decision))
 
     async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
         """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""
@@ -204,17 +221,18 @@ class Runtime:
         """One text, one decision: cut, route and authorise it once; the request (with the caller's
         role) and the role the question needs (its answer's `required_role`), or None if denied."""
         question, truncated = cut_question(text)
-        decision = await self.check_access(user=user, channel=channel, command=command, needed=(needed := self.role_for_question(question)))
+        routed, needed = self.route_with_role(question)
+        decision = await self.check_access(user=user, channel=channel, command=command, needed=needed)
         if not decision.allowed or decision.role is None:
             return None
-        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role), needed
+        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role, route=routed), needed
 
-    async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict | None:
+    async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict[str, Any] | None:
         """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""
         row = await self.store.request_row(request_id) if _is_request_id(request_id) else None
         return row if _posted_in(row, channel, thread_ts) else None
 
-    async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict] | None:
+    async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict[str, Any]] | None:
         """A stored answer, only if the click comes from the thread it was posted in: a button
         value from another channel or thread, or one that is not a request id, finds nothing."""
         found = await self.store.answer(request_id) if _is_request_id(request_id) else None
@@ -272,17 +290,26 @@ class Runtime:
         await received
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)
-        await self._offer_change(answer, request, origin)
-        await self.incidents.after_answer(answer, origin)
+        await self._run_after_answer(answer, request, origin)
         return answer
 
-    async def _offer_change(self, answer: Answer, request: Request, origin: Origin) -> None:
-        """An operator's answer with a configuration remediation becomes a proposal in its thread."""
-        try:
-            await self.changes.offer(answer, request, origin.channel, origin.thread_ts)
-        except Exception:  # the answer is out; a failed proposal is logged and said in the thread
-            log.exception("could not propose a change for %s", answer.request_id)
-            await quietly(self.sink(origin, "Change").post_error(answer.request_id, "proposing the change failed"))
+    def add_after_answer(self, hook: AnswerHook) -> None:
+        """Register what runs once an answer is posted and stored (in registration order)."""
+        self.after_answer.append(hook)
+
+    async def _run_after_answer(self, answer: Answer, request: Request, origin: Origin) -> None:
+        for hook in self.after_answer:
+            try:
+                await hook(answer, request, origin)
+            except Exception:  # a hook says its own failures; one that raises must not stop the next
+                log.exception("post-answer hook %r failed for %s", hook, answer.request_id)
+
+    async def _page_if_urgent(self, answer: Answer, request: Request, origin: Origin) -> None:
+        """Post-answer hook: a P1/P2 answer to a person pages on-call (bot.integrations.incidents)."""
+        await self.incidents.after_answer(answer, origin)
+
+    async def _tell_failure(self, origin: Origin, request_id: str, what: str) -> None:
+        await quietly(self.sink(origin, "Change").post_error(request_id, what))
 
     async def claim_event(self, event_id: str | None) -> bool:
         """True when this delivery of a Slack event should be handled (the first, or a retry of one
@@ -368,6 +395,6 @@ def _is_request_id(value: object) -> bool:
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
 
 
-def _posted_in(meta: dict | None, channel: str | None, thread_ts: str | None) -> bool:
+def _posted_in(meta: dict[str, Any] | None, channel: str | None, thread_ts: str | None) -> bool:
     """Buttons are bound to where they were posted: the stored request's channel and thread."""
     return meta is not None and meta.get("channel") == channel and meta.get("thread_ts") == thread_ts

@@ -2,22 +2,24 @@
 
 Thin like every listener: the desk decides (role, two-person rule, expiry, state) and applies.
 A button counts only in the thread its proposal was posted in; anything refused is answered
-ephemerally to the clicker and changes nothing. Each click is an audit event.
+ephemerally to the clicker and changes nothing. Each click is an audit event. Acked at once;
+the decision follows the ack (handlers.common.button).
 """
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.runtime import Runtime
 from bot.slack.change_view import APPROVE, REJECT
 from handlers.actions import _where
-from handlers.common import runtime_of
+from handlers.common import Body, button
 
 
-def register(app: AsyncApp) -> None:
-    async def decide(ack, body, action, context, client):
-        await ack()
-        runtime = runtime_of(context)
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    async def decide(body: Body, action: Body, client: AsyncWebClient) -> None:
+        await runtime.after_acks()
         user, channel, thread_ts = _where(body)
         approve = action["action_id"] == APPROVE
         decision = await runtime.check_access(user=user, channel=channel, command=f"change:{'approve' if approve else 'reject'}",
@@ -29,4 +31,4 @@ def register(app: AsyncApp) -> None:
         await client.chat_postEphemeral(channel=channel, user=user, text=reply)
 
     for action_id in (APPROVE, REJECT):
-        app.action(action_id)(decide)
+        app.action(action_id)(button(runtime.acks, decide))

@@ -16,7 +16,6 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
 from bot.durability.recovery import journal_middleware, open_journal, recover
 from bot.http_input import quiet_malformed_http
@@ -120,21 +119,9 @@ class RunningBot:
         await self.runner.cleanup()
 
 
-async def _resolve_identity(app: AsyncApp, runtime: Runtime) -> None:
-    """Ask Slack who the bot is once, before the first request: Bolt's single-team authorisation
-    otherwise calls auth.test from every request of the first burst until one answer is cached."""
-    authorization = next((m for m in getattr(app, "_async_middleware_list", []) if isinstance(m, AsyncSingleTeamAuthorization)), None)
-    if authorization is None or authorization.auth_test_result is not None:
-        return
-    try:
-        authorization.auth_test_result = await runtime.client.auth_test()
-    except Exception:  # Bolt will ask again on the first request and report a bad token there
-        log.warning("auth.test failed at start-up; the first request will try again", exc_info=True)
-
-
 async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> RunningBot:
     """Start serving; returns once the HTTP server listens (and Socket Mode is connected)."""
-    await _resolve_identity(app, runtime)
+    await runtime.identity.warm()  # who the bot is, asked once before the first request (bot.slack.identity)
     log_slack_requests(app)  # one access line per Slack request, user and channel on every line of its work
     mode = "socket" if app_token else "http"
     web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)

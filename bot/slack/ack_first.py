@@ -21,11 +21,15 @@ from the middleware to the response (bench/slack_load.py reports it beside what 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -39,8 +43,8 @@ class AckFirst:
         self.handled: deque[float] = deque(maxlen=10_000)  # seconds per request, newest last
         # Listener tasks past their ack whose work may not be spawned yet: a graceful stop waits
         # for them too (Runtime.drain), or an acked event could be dropped between its ack and
-        # `runtime.spawn` (a rolling restart lost it). Bolt runs each listener in its own task.
-        self.listeners: set[asyncio.Task] = set()
+        # `runtime.spawn` (a rolling restart lost it). The listeners start that work with `start`.
+        self.listeners: set[asyncio.Task[Any]] = set()
         self._idle: asyncio.Event | None = None
 
     def _event(self) -> asyncio.Event:
@@ -65,6 +69,15 @@ class AckFirst:
             if self.in_flight == 0:
                 self._event().set()
 
+    def start(self, work: Coroutine[Any, Any, object], name: str) -> asyncio.Task[Any]:
+        """A listener's work after its ack, as a task of its own: the listener returns, its ack
+        leaves with the response, and the work (which begins with `wait()`) runs after. Kept in
+        `listeners` until done, so a graceful stop waits for it; a failure is logged."""
+        task = asyncio.create_task(work, name=name)
+        self.listeners.add(task)
+        task.add_done_callback(_finished(self.listeners))
+        return task
+
     async def wait(self) -> None:
         """Called by a listener after its ack, before its work."""
         task = asyncio.current_task()
@@ -87,3 +100,11 @@ class AckFirst:
                     return
         finally:
             self.waiting -= 1
+
+
+def _finished(listeners: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    def done(task: asyncio.Task[Any]) -> None:
+        listeners.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("work after the ack of %s failed", task.get_name(), exc_info=task.exception())
+    return done

@@ -31,7 +31,7 @@ from typing import Any
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Request, cut_question
-from bot.origin import Origin
+from bot.origin import Answering, Origin
 from bot.slack.views.text import code_span, escape
 from bot.triage.payloads import AlertGroup
 
@@ -68,7 +68,7 @@ class InvestigationLimiter:
 
 
 class AlertTriage:
-    def __init__(self, runtime: Any, *, clock: Callable[[], float] = time.time,
+    def __init__(self, runtime: Answering, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.runtime = runtime
         self.config = runtime.settings.alerts
