@@ -8,7 +8,7 @@ and the change desk depend on `Answering` and `AnswerHook`, not on `bot.runtime.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -72,6 +72,6 @@ class Answering(Protocol):
     @property
     def incidents(self) -> AlertIncidents: ...
 
-    def spawn(self, job: Coroutine[Any, Any, object], name: str) -> asyncio.Task[Any]: ...
+    def spawn(self, job: Awaitable[Any], name: str) -> asyncio.Task[Any]: ...
 
     async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None: ...

@@ -15,29 +15,29 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.access import ToolRoles, allows, highest
+from agents.access import ToolRoles, allows
 from agents.llm.backend import ClaudeBackend, build_backend
-from agents.models import Answer, Request, RouteDecision, Specialist, cut_question
+from agents.models import Answer, Request
 from agents.resilience.guard import Resilience
 from agents.router import load_model as load_router_model
-from agents.routing import route
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
-from bot.access import AccessControl, Decision, Role
+from bot.access import Role
 from bot.changes.after_answer import ProposeChange
 from bot.changes.desk import ChangeDesk
 from bot.config.settings import Settings
 from bot.durability.heartbeat import Heartbeat
 from bot.durability.journal import Journal
-from bot.durability.lifecycle import RequestLedger, Where
+from bot.durability.lifecycle import RequestLedger
 from bot.durability.outbox import Outbox
+from bot.intake import STORE_PATIENCE_S, Intake
 from bot.integrations.incidents import IncidentDesk
 from bot.inventory_ops import InventoryRefresher
 from bot.metrics import BotMetrics
@@ -59,19 +59,7 @@ from bot.triage.intake import AlertTriage
 
 log = logging.getLogger(__name__)
 
-# The intake's first filter: a question routed to these specialists needs the role of the
-# tool that is their core data (configuration, the audit), as configured in `access.tool_roles`.
-_CORE_TOOL = {Specialist.config: "get_device_config", Specialist.security: "scan_security_vulnerabilities"}
-
-
-def core_tools(decision: RouteDecision) -> list[str]:
-    """The tools whose role a routed question needs before it is admitted (the one use of _CORE_TOOL)."""
-    return [_CORE_TOOL[s] for s in {decision.primary, *decision.specialists} if s in _CORE_TOOL]
-
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
-# How long a request waits for the store before going on without it (claim, access record,
-# thread context): a locked or unreachable store costs a log line, never the answer.
-_STORE_PATIENCE_S = 3.0
 TITLE_CHARS = 80  # an assistant thread's title: the first question, cut to fit the history list
 
 
@@ -86,7 +74,6 @@ class Runtime:
         self.claude = claude
         self.supervisor = Supervisor(toolbox, settings.engine, claude=claude, resilience=resilience,
                                      tool_roles=ToolRoles(settings.access.tool_roles))
-        self.access = AccessControl(settings.access, self._group_members)
         self.identity = BotIdentity(client)  # who the bot is in Slack, asked once (Bolt's `authorize`)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
@@ -94,6 +81,8 @@ class Runtime:
         self.journal: Journal | None = None  # opened by `noc run` (bot.durability.recovery): acked events and delayed writes
         self.outbox = Outbox(store)
         self.ledger = RequestLedger(store, client, settings.store.lease_s, self.outbox)
+        # After the ack: claim, route once, decide the role, authorise (bot.intake).
+        self.intake = Intake(settings.access, client, store, toolbox.inventory, self.supervisor.tool_roles, self.ledger, self.settle)
         self.alerts = LiveAlerts(settings, client, store, resilience)
         self.costs = CostWatch(settings, client, store, resilience)  # live cost and budget alerts, checked per answer
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
@@ -130,18 +119,14 @@ class Runtime:
         await asyncio.to_thread(load_router_model)
         return cls(settings, client, store, toolbox, resilience, build_backend(settings.llm, resilience))
 
-    async def _group_members(self, group: str) -> list[str]:
-        response = await self.client.usergroups_users_list(usergroup=group)
-        return list(response.get("users", []))
-
     # -- task tracking ----------------------------------------------------------------------
 
     async def after_acks(self) -> None:
         """A listener's work after its ack waits while other requests still wait for theirs (bot.slack.ack_first)."""
         await self.acks.wait()
 
-    def spawn(self, job: Coroutine[Any, Any, object], name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(job, name=name)
+    def spawn(self, job: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(cast(Coroutine[Any, Any, Any], job), name=name)  # every job is a coroutine
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -164,7 +149,8 @@ class Runtime:
         self.heartbeat.start()
 
     async def post_daily_report(self, day: str) -> None:
-        await self.reports.publish(self.settings.report.channel, kind="daily", day=day)
+        if self.settings.report.channel:  # the scheduler adds the daily job only with a channel (bot.scheduler)
+            await self.reports.publish(self.settings.report.channel, kind="daily", day=day)
 
     async def shutdown(self) -> None:
         self.scheduler.shutdown()
@@ -185,48 +171,6 @@ class Runtime:
         await self.store.close()
         await close_web_client(self.client)
 
-    # -- authorisation ----------------------------------------------------------------------
-
-    def route_with_role(self, question: str) -> tuple[RouteDecision, Role]:
-        """Route a (cut) question once: its route travels in the request to the supervisor, and the
-        role the routed specialists suggest is the intake's cheap first filter. The tool gate
-        inside the engine is what actually guards the data."""
-        decision = route(question, self.toolbox.inventory)
-        return decision, highest(self.supervisor.tool_roles.needed(t) for t in core_tools(decision))
-
-    async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
-        """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""
-        decision = await self.access.check(user, channel, needed)
-        try:
-            await asyncio.wait_for(self.store.record_audit(user=user, channel=channel, command=command,
-                                                           outcome="allowed" if decision.allowed else "denied", reason=decision.reason),
-                                   timeout=_STORE_PATIENCE_S)
-        except Exception:  # the decision stands; a store outage must not silence the user
-            log.error("could not store the access decision for %s %s (%s)", user, command, decision.reason, exc_info=True)
-        if decision.allowed:
-            return decision
-        log.warning("access denied: user=%s channel=%s command=%s reason=%s", user, channel, command, decision.reason)
-        if user and channel:
-            try:
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=(
-                    f":no_entry: Sorry, `{command}` needs the *{needed}* role ({decision.reason}). Ask a NOC admin to grant it."))
-            except Exception:
-                log.warning("could not tell %s about the denial", user, exc_info=True)
-        return decision
-
-    async def authorise(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> bool:
-        return (await self.check_access(user=user, channel=channel, command=command, needed=needed)).allowed
-
-    async def admit_with_role(self, text: str, *, user: str | None, channel: str, command: str) -> tuple[Request, Role] | None:
-        """One text, one decision: cut, route and authorise it once; the request (with the caller's
-        role) and the role the question needs (its answer's `required_role`), or None if denied."""
-        question, truncated = cut_question(text)
-        routed, needed = self.route_with_role(question)
-        decision = await self.check_access(user=user, channel=channel, command=command, needed=needed)
-        if not decision.allowed or decision.role is None:
-            return None
-        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role, route=routed), needed
-
     async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict[str, Any] | None:
         """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""
         row = await self.store.request_row(request_id) if _is_request_id(request_id) else None
@@ -243,12 +187,13 @@ class Runtime:
     def sink(self, origin: Origin, title: str, *, stream: bool = False) -> SlackThreadSink:
         """The progress display: a streamed task list with a thread status (`slack.progress:
         stream`, for questions a person asked), else one coalesced status message."""
-        options = dict(title=title, interval_s=self.settings.slack.status_update_interval_s,
-                       post_attempts=self.settings.slack.post_attempts, post_backoff_s=self.settings.slack.post_backoff_s)
-        if stream and self.settings.slack.progress == "stream" and origin.user:
-            return SlackStreamSink(self.client, origin.channel, origin.thread_ts, recipient_user=origin.user,
-                                   recipient_team=origin.team, **options)  # type: ignore[arg-type]
-        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, **options)  # type: ignore[arg-type]
+        slack = self.settings.slack
+        if stream and slack.progress == "stream" and origin.user:
+            return SlackStreamSink(self.client, origin.channel, origin.thread_ts, recipient_user=origin.user, recipient_team=origin.team,
+                                   title=title, interval_s=slack.status_update_interval_s, post_attempts=slack.post_attempts,
+                                   post_backoff_s=slack.post_backoff_s)
+        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, title=title, interval_s=slack.status_update_interval_s,
+                               post_attempts=slack.post_attempts, post_backoff_s=slack.post_backoff_s)
 
     async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
         """Run one request and post its answer. The answer is posted first and stored after:
@@ -311,28 +256,6 @@ class Runtime:
     async def _tell_failure(self, origin: Origin, request_id: str, what: str) -> None:
         await quietly(self.sink(origin, "Change").post_error(request_id, what))
 
-    async def claim_event(self, event_id: str | None) -> bool:
-        """True when this delivery of a Slack event should be handled (the first, or a retry of one
-        whose handler died). Runs after the ack. A store that cannot be reached lets the event
-        through: a possible duplicate answer beats a lost question."""
-        if not isinstance(event_id, str) or not event_id:
-            return True
-        try:
-            first = await asyncio.wait_for(self.store.claim_event(event_id), timeout=_STORE_PATIENCE_S)
-        except Exception:
-            log.error("cannot claim event %s in the store; handling it anyway", event_id, exc_info=True)
-            return True
-        if not first:
-            log.info("duplicate delivery of %s ignored", event_id)
-            self.settle(event_id)
-        return first
-
-    async def event_done(self, event_id: str | None) -> None:
-        """An event that needed no work (a hint, a denial): no retry of it is processed again."""
-        if event_id:
-            self.settle(event_id)
-            await self.ledger.finished(Where("", None, "", "", event_id))
-
     def settle(self, event_id: str | None) -> None:
         """An acked event needs no replay after a restart any more (bot.durability.journal)."""
         if self.journal is not None:
@@ -351,7 +274,7 @@ class Runtime:
         """A follow-up in a thread reuses the earlier answer's devices, and its findings only when
         the new requester holds the role that produced them. True when the thread had no answer yet."""
         try:
-            prior = await asyncio.wait_for(self.store.last_answer_in_thread(origin.channel, origin.thread_ts), timeout=_STORE_PATIENCE_S)
+            prior = await asyncio.wait_for(self.store.last_answer_in_thread(origin.channel, origin.thread_ts), timeout=STORE_PATIENCE_S)
         except Exception:
             log.error("could not read the thread's earlier answer; answering without it", exc_info=True)
             return False
@@ -391,7 +314,7 @@ async def _status_cleared(sink: SlackThreadSink) -> AsyncIterator[None]:
             await asyncio.shield(quietly(sink.clear_status()))
 
 
-def _is_request_id(value: object) -> bool:
+def _is_request_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
 
 

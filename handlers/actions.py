@@ -21,8 +21,8 @@ NOT_HERE = "That request was not found here; ask again."
 FEEDBACK = {"noc_feedback_up": "helpful", "noc_feedback_down": "not_helpful"}
 
 
-def _where(body: Body) -> tuple[str | None, str, str]:
-    user = body.get("user", {}).get("id")
+def _where(body: Body) -> tuple[str, str, str]:
+    user = str(body.get("user", {}).get("id") or "")  # a string for every block_actions that passes the shape check
     channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
     message = body.get("message", {})
     thread_ts = message.get("thread_ts") or body.get("container", {}).get("thread_ts") or message.get("ts")
@@ -32,7 +32,7 @@ def _where(body: Body) -> tuple[str | None, str, str]:
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def record_feedback(body: Body, client: AsyncWebClient, verdict: str, request_id: object) -> None:
         user, channel, thread_ts = _where(body)
-        if not await runtime.authorise(user=user, channel=channel, command=f"feedback:{verdict}", needed="viewer"):
+        if not await runtime.intake.authorise(user=user, channel=channel, command=f"feedback:{verdict}", needed="viewer"):
             return
         found = await runtime.find_here(request_id, channel, thread_ts)
         if found is None:
@@ -67,7 +67,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         if found is None:
             await client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
             return
-        admitted = await runtime.admit_with_role(found["question"], user=user, channel=channel, command="rerun")
+        admitted = await runtime.intake.admit(found["question"], user=user, channel=channel, command="rerun")
         if admitted is None:
             return
         request = admitted[0]  # a re-run keeps the role its first answer required
@@ -86,7 +86,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         answer, meta = found
         needed = highest([meta.get("required_role") or "viewer", answer.data_role])
-        if not await runtime.authorise(user=user, channel=channel, command="details", needed=needed):
+        if not await runtime.intake.authorise(user=user, channel=channel, command="details", needed=needed):
             return
         runtime.spawn(operations.post_details(runtime, answer, channel, thread_ts), name=f"details:{answer.request_id}")
 

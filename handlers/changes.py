@@ -22,11 +22,11 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await runtime.after_acks()
         user, channel, thread_ts = _where(body)
         approve = action["action_id"] == APPROVE
-        decision = await runtime.check_access(user=user, channel=channel, command=f"change:{'approve' if approve else 'reject'}",
+        decision = await runtime.intake.check_access(user=user, channel=channel, command=f"change:{'approve' if approve else 'reject'}",
                                               needed=runtime.changes.config.approver_role)
         if not decision.allowed:  # told ephemerally by check_access; the proposal is untouched
             return
-        reply = await runtime.changes.decide(action.get("value"), user=user, role=decision.role, approve=approve,
+        reply = await runtime.changes.decide(str(action.get("value") or ""), user=user, role=decision.role, approve=approve,
                                              channel=channel, thread_ts=thread_ts)
         await client.chat_postEphemeral(channel=channel, user=user, text=reply)
 

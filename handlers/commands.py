@@ -108,7 +108,7 @@ async def _question(runtime: Runtime, command: Body, client: AsyncWebClient, res
     user, channel = command["user_id"], command["channel_id"]
     trigger = command.get("trigger_id") or None  # its journal key (bot.durability.recovery): settled once its row is written
     try:
-        admitted = await runtime.admit_with_role(_text(command), user=user, channel=channel, command="/noc")
+        admitted = await runtime.intake.admit(_text(command), user=user, channel=channel, command="/noc")
         if admitted is None:
             runtime.settle(trigger)
             return
@@ -147,7 +147,7 @@ async def _open_thread(runtime: Runtime, client: AsyncWebClient, respond: AsyncR
     denied. A failure after the ack (Slack or the store down) reaches the user via response_url."""
     await runtime.after_acks()
     try:
-        if not await runtime.authorise(user=user, channel=channel, command=command, needed=needed):
+        if not await runtime.intake.authorise(user=user, channel=channel, command=command, needed=needed):
             return None
         root = await client.chat_postMessage(channel=channel, text=text)
     except Exception as exc:
@@ -163,7 +163,7 @@ async def _inventory(runtime: Runtime, command: Body, respond: AsyncRespond, *, 
     user, channel = command["user_id"], command["channel_id"]
     name = "/noc inventory refresh" if refresh else "/noc inventory"
     try:
-        if not await runtime.authorise(user=user, channel=channel, command=name, needed="operator" if refresh else "viewer"):
+        if not await runtime.intake.authorise(user=user, channel=channel, command=name, needed="operator" if refresh else "viewer"):
             return
         result = await runtime.inventory.refresh() if refresh else None
         text = describe(runtime.inventory.status())

@@ -17,7 +17,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def page(body: Body, action: Body, client: AsyncWebClient) -> None:
         await runtime.after_acks()
         user, channel, thread_ts = _where(body)
-        if not await runtime.authorise(user=user, channel=channel, command="page", needed=runtime.settings.pagerduty.page_role):
+        if not await runtime.intake.authorise(user=user, channel=channel, command="page", needed=runtime.settings.pagerduty.page_role):
             return
         text = await runtime.incidents.page(str(action.get("value") or ""), user=user, channel=channel, thread_ts=thread_ts)
         await client.chat_postEphemeral(channel=channel, user=user, text=text)

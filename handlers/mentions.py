@@ -55,18 +55,18 @@ async def _question(runtime: Runtime, event: Body, bot_user_id: str | None, *, s
     if event.get("bot_id") or event.get("user") == bot_user_id:
         return
     await runtime.after_acks()  # Bolt acked the event already; the other requests' acks go first
-    if not await runtime.claim_event(event_id):
+    if not await runtime.intake.claim_event(event_id):
         return  # Slack's retry or a duplicate delivery of an event already being handled
     user, channel = event.get("user"), event["channel"]
     thread_ts = event.get("thread_ts") or event["ts"]
     question = strip_mentions(event.get("text", ""))
     if not question:
         await runtime.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=HELP_HINT)
-        await runtime.event_done(event_id)
+        await runtime.intake.event_done(event_id)
         return
-    admitted = await runtime.admit_with_role(question, user=user, channel=channel, command=source)
+    admitted = await runtime.intake.admit(question, user=user, channel=channel, command=source)
     if admitted is None:
-        await runtime.event_done(event_id)
+        await runtime.intake.event_done(event_id)
         return
     request, needed = admitted
     origin = Origin(source=source, user=user, channel=channel, thread_ts=thread_ts, event_id=event_id,

@@ -10,9 +10,9 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -80,12 +80,12 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     return web_app
 
 
-def http_observer(metrics: BotMetrics) -> Any:
+def http_observer(metrics: BotMetrics) -> Middleware:
     """Outermost middleware: every HTTP request counted by route and status, timed, and alerts
     counted by endpoint and outcome (accepted: 202; rejected: any other answer)."""
 
     @web.middleware
-    async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.monotonic()
         code = 500
         try:
@@ -114,7 +114,7 @@ class RunningBot:
 
     async def stop(self, runtime: Runtime) -> None:
         if self.socket_handler is not None:
-            await self.socket_handler.close_async()
+            await self.socket_handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
         await runtime.shutdown()
         await self.runner.cleanup()
 
@@ -134,7 +134,7 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     handler = None
     if app_token:
         handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         web_app[READINESS_KEY].socket = handler.client
     return RunningBot(runner=runner, port=bound, socket_handler=handler)
 
@@ -184,7 +184,7 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
         await stop.wait()
     finally:
         if bot.socket_handler is not None:
-            await bot.socket_handler.close_async()
+            await bot.socket_handler.close_async()  # type: ignore[no-untyped-call]
             bot.socket_handler = None
         for site in list(bot.runner.sites):
             await site.stop()

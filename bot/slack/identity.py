@@ -45,5 +45,5 @@ class BotIdentity(AsyncAuthorize):
 
     async def __call__(self, *, context: AsyncBoltContext, enterprise_id: str | None, team_id: str | None, user_id: str | None,
                        actor_enterprise_id: str | None = None, actor_team_id: str | None = None,
-                       actor_user_id: str | None = None) -> AuthorizeResult | None:
+                       actor_user_id: str | None = None) -> AuthorizeResult:
         return await self._known()
