@@ -3,8 +3,8 @@
 This is the composition root of the Slack side (handlers -> bot -> agents): it takes a ready
 `Runtime` from `bot` and registers every listener module with it. Bolt's documented mechanisms
 carry the front door (issue 23): who the bot is comes from an `authorize` asked once
-(bot.slack.identity); one global middleware checks a payload's shape; listener `matchers` pick
-the listener from the payload alone; and every listener acks first. `process_before_response`
+(bot.slack.identity); one class-based global middleware checks a payload's shape (a class, so Bolt
+does not build its keyword arguments for it on every request); every listener acks first. `process_before_response`
 makes Bolt run each listener inline, with the request, instead of as a task it polls every 10 ms
 for the ack; a listener acks, hands what follows to bot.slack.ack_first and returns, so event
 claims, role decisions, routing and the work (bot.runtime) never stand between a request and
@@ -17,11 +17,11 @@ in Socket Mode it is acknowledged and ignored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from logging import Logger
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -29,7 +29,29 @@ from bot.http_input import json_problem
 from bot.runtime import Runtime
 from bot.slack.http_guard import SCREENED, payload_problem
 from handlers import actions, assistant, changes, commands, home, incidents, mentions
-from handlers.common import Body
+
+log = logging.getLogger(__name__)
+
+
+class FrontDoor(AsyncMiddleware):
+    """A payload of the wrong shape is dropped (Socket Mode: no NUL, lone surrogate, NaN or
+    runaway depth; HTTP mode: bot.slack.http_guard checked exactly this already). Listeners post
+    through the runtime's client, not the per-request copy Bolt makes of it: that copy is a plain
+    AsyncWebClient, outside the per-channel pace (bot.slack.pace)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.client = runtime.client
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:
+        if not req.context.get(SCREENED):
+            problem = json_problem(req.body) or payload_problem(req.body)
+            if problem:
+                log.warning("ignoring a malformed payload: %s", problem)
+                # In Socket Mode a non-200 is not acknowledged and Slack would deliver it again.
+                return BoltResponse(status=200 if req.mode == "socket_mode" else 400, body="")
+        req.context["client"] = self.client
+        return await next()
 
 
 def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
@@ -43,22 +65,7 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
         process_before_response=True,  # listeners inline: they ack and hand the rest to runtime.acks
     )
 
-    @app.middleware
-    async def front(request: AsyncBoltRequest, body: Body, context: AsyncBoltContext,
-                    next: Callable[[], Awaitable[BoltResponse]], logger: Logger) -> BoltResponse | None:
-        """A payload of the wrong shape is dropped (Socket Mode: no NUL, lone surrogate, NaN or
-        runaway depth; HTTP mode: bot.slack.http_guard checked exactly this already). Listeners
-        post through the runtime's client, not the per-request copy Bolt makes of it: that copy
-        is a plain AsyncWebClient, outside the per-channel pace (bot.slack.pace)."""
-        if not context.get(SCREENED):
-            problem = json_problem(body) or payload_problem(body)
-            if problem:
-                logger.warning("ignoring a malformed payload: %s", problem)
-                # In Socket Mode a non-200 is not acknowledged and Slack would deliver it again.
-                return BoltResponse(status=200 if request.mode == "socket_mode" else 400, body="")
-        context["client"] = runtime.client
-        return await next()
-
+    app.use(FrontDoor(runtime))
     for listeners in (mentions, commands, actions, changes, incidents, assistant, home):
         listeners.register(app, runtime)
     return app
