@@ -24,6 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.http_input import json_problem
 from bot.runtime import Runtime
@@ -56,7 +57,9 @@ class FrontDoor(AsyncMiddleware):
 
 def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     app = AsyncApp(
-        client=runtime.client,
+        # Token-less: the token comes from `authorize` (Bolt warns when both are given), and every
+        # listener gets the runtime's client from FrontDoor. Same base URL, so nothing goes elsewhere.
+        client=AsyncWebClient(token=None, base_url=runtime.client.base_url),
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
         authorize=runtime.identity,
