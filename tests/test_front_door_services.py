@@ -1,7 +1,7 @@
 """The front door's narrow services (issue 23), through the running HTTP app and the loopback Slack:
 the route travels in the request (routed once, at the intake), post-answer hooks are registered
 on the answer job and isolated from each other, who the bot is is asked of Slack once for a
-burst, and message events that are not a person's DM are acked by a matcher's fallback."""
+burst, and message events that are not a person's DM are acked and left alone."""
 
 from __future__ import annotations
 
