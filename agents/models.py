@@ -111,6 +111,9 @@ class Request(BaseModel):
     role: Role = "viewer"
     # Queue order under resilience.max_concurrent_requests (1 first; FIFO within a priority).
     priority: int = Field(3, ge=1, le=5)
+    # The rule route the front door decided the role on (bot.runtime): the engine starts from it
+    # instead of routing the same text again. Not stored: it is the request's, not its record's.
+    route: "RouteDecision | None" = Field(None, exclude=True)
 
     @classmethod
     def from_text(cls, text: str, **kwargs: Any) -> "Request":

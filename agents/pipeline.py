@@ -107,7 +107,8 @@ class RuleRouter:
         self.inventory = inventory
 
     async def route(self, context: RequestContext, question: str) -> RouteDecision:
-        return route(question, self.inventory)
+        given = context.request.route  # routed once already, at the front door, on this same text
+        return given if given is not None and question == context.request.question else route(question, self.inventory)
 
 
 class RulePlanner:

@@ -1,9 +1,12 @@
 """The bot's runtime: one toolbox, one supervisor, one store, and the background jobs.
 
-Handlers only parse, authorise and ack; the work happens in tasks spawned here, which are
-tracked so shutdown can cancel them cleanly, and every job ends with a message in its thread:
-the answer, or what failed and the request id. Never silence. `start_background` starts what
-runs without being asked: live alerts (bot.report.live_alerts) and the scheduled jobs (bot.scheduler).
+Listeners ack first (handlers); what follows the ack runs here: the intake (`claim_event`, then
+`admit`: route once, decide the role, authorise), the answer job (`answer_question`) and the
+hooks registered to run after an answer (`after_answer`: the change proposal, the incident page),
+each in a tracked task, so shutdown can cancel them cleanly. Every job ends with a message in its
+thread: the answer, or what failed and the request id. Never silence. Operations a person runs
+beside questions (audit, health, details, re-run) live in bot.operations. `start_background`
+starts what runs without being asked: live alerts and the scheduled jobs (bot.scheduler).
 """
 
 from __future__ import annotations
@@ -12,32 +15,34 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any, TypeGuard, cast
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.access import allows
 from agents.engine import Engine, build_engine
-from agents.models import Answer, Request, cut_question
+from agents.models import Answer, Request
 from agents.resilience.guard import Resilience
 from agents.router import load_model as load_router_model
-from agents.routing import route
 from agents.tools import build_toolbox
 from agents.tools.network import Toolbox
 from agents.tools.roles import ToolRoles
-from bot.access import AccessControl, Decision, Role
+from bot.access import Role
+from bot.changes.after_answer import ProposeChange
 from bot.changes.desk import ChangeDesk
 from bot.config.settings import Settings
 from bot.durability.heartbeat import Heartbeat
 from bot.durability.journal import Journal
-from bot.durability.lifecycle import RequestLedger, Where
+from bot.durability.lifecycle import RequestLedger
 from bot.durability.outbox import Outbox
+from bot.intake import STORE_PATIENCE_S, Intake
 from bot.integrations.incidents import IncidentDesk
 from bot.inventory_ops import InventoryRefresher
 from bot.metrics import BotMetrics
 from bot.operations import quietly
-from bot.origin import Origin
+from bot.origin import AnswerHook, Origin
 from bot.report.build import ReportSources
 from bot.report.cost_alerts import CostWatch
 from bot.report.live_alerts import LiveAlerts
@@ -45,6 +50,7 @@ from bot.report.post import ReportPublisher
 from bot.scheduler import Scheduler
 from bot.slack.ack_first import AckFirst
 from bot.slack.client import close_web_client
+from bot.slack.identity import BotIdentity
 from bot.slack.sink import SlackThreadSink
 from bot.slack.stream import SlackStreamSink
 from bot.slack.views.text import cut, escape
@@ -54,9 +60,6 @@ from bot.triage.intake import AlertTriage
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
-# How long a request waits for the store before going on without it (claim, access record,
-# thread context): a locked or unreachable store costs a log line, never the answer.
-_STORE_PATIENCE_S = 3.0
 TITLE_CHARS = 80  # an assistant thread's title: the first question, cut to fit the history list
 
 
@@ -73,13 +76,15 @@ class Runtime:
                                              tool_roles=ToolRoles(settings.access.tool_roles))
         self.claude = self.engine.claude
         self.supervisor = self.engine.supervisor
-        self.access = AccessControl(settings.access, self._group_members)
-        self.tasks: set[asyncio.Task] = set()
+        self.identity = BotIdentity(client)  # who the bot is in Slack, asked once (Bolt's `authorize`)
+        self.tasks: set[asyncio.Task[Any]] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
         self.store_failures = 0  # answers posted but not stored (logged; the user still got the answer)
         self.journal: Journal | None = None  # opened by `noc run` (bot.durability.recovery): acked events and delayed writes
         self.outbox = Outbox(store)
         self.ledger = RequestLedger(store, client, settings.store.lease_s, self.outbox)
+        # After the ack: claim, route once, decide the role, authorise (bot.intake).
+        self.intake = Intake(settings.access, client, store, toolbox.inventory, self.supervisor.tool_roles, self.ledger, self.settle)
         self.alerts = LiveAlerts(settings, client, store, resilience)
         self.costs = CostWatch(settings, client, store, resilience)  # live cost and budget alerts, checked per answer
         self.reports = ReportPublisher(client, ReportSources(settings, store, toolbox, resilience),
@@ -92,6 +97,10 @@ class Runtime:
                                    refresh_inventory=self.inventory.refresh if self.inventory.enabled else None)
         self.triage = AlertTriage(self)
         self.incidents = IncidentDesk(self)  # PagerDuty: P1/P2 answers and alerts, the Page on-call button
+        # Run in order once an answer is posted and stored (issue 23: registered, not inlined).
+        self.after_answer: list[AnswerHook] = []
+        self.add_after_answer(ProposeChange(self.changes, self._tell_failure))
+        self.add_after_answer(self._page_if_urgent)
         self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
         self.heartbeat = Heartbeat(self.ledger, self.outbox, interval_s=settings.store.heartbeat_s,
                                    dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume], on_beat=self.metrics.store_seen)
@@ -112,23 +121,19 @@ class Runtime:
         await asyncio.to_thread(load_router_model)
         return cls(settings, client, store, toolbox, resilience)
 
-    async def _group_members(self, group: str) -> list[str]:
-        response = await self.client.usergroups_users_list(usergroup=group)
-        return list(response.get("users", []))
-
     # -- task tracking ----------------------------------------------------------------------
 
     async def after_acks(self) -> None:
         """A listener's work after its ack waits while other requests still wait for theirs (bot.slack.ack_first)."""
         await self.acks.wait()
 
-    def spawn(self, job: Awaitable[None], name: str) -> asyncio.Task:
-        task = asyncio.create_task(job, name=name)
+    def spawn(self, job: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(cast(Coroutine[Any, Any, Any], job), name=name)  # every job is a coroutine
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
 
-    def _done(self, task: asyncio.Task) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("job %s failed", task.get_name(), exc_info=task.exception())
@@ -146,7 +151,8 @@ class Runtime:
         self.heartbeat.start()
 
     async def post_daily_report(self, day: str) -> None:
-        await self.reports.publish(self.settings.report.channel, kind="daily", day=day)
+        if self.settings.report.channel:  # the scheduler adds the daily job only with a channel (bot.scheduler)
+            await self.reports.publish(self.settings.report.channel, kind="daily", day=day)
 
     async def shutdown(self) -> None:
         self.scheduler.shutdown()
@@ -166,52 +172,12 @@ class Runtime:
         await self.store.close()
         await close_web_client(self.client)
 
-    # -- authorisation ----------------------------------------------------------------------
-
-    def role_for_question(self, question: str) -> Role:
-        """The listener's cheap first filter: the role the routed specialists suggest. The tool
-        gate inside the engine is what actually guards the data."""
-        decision = route(cut_question(question)[0], self.toolbox.inventory)  # core tools: each spec.yaml's access.core_tools
-        return self.supervisor.tool_roles.for_specialists(s.value for s in {decision.primary, *decision.specialists})
-
-    async def check_access(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> Decision:
-        """Decide, record the decision as an audit event, and tell a denied user (ephemeral)."""
-        decision = await self.access.check(user, channel, needed)
-        try:
-            await asyncio.wait_for(self.store.record_audit(user=user, channel=channel, command=command,
-                                                           outcome="allowed" if decision.allowed else "denied", reason=decision.reason),
-                                   timeout=_STORE_PATIENCE_S)
-        except Exception:  # the decision stands; a store outage must not silence the user
-            log.error("could not store the access decision for %s %s (%s)", user, command, decision.reason, exc_info=True)
-        if decision.allowed:
-            return decision
-        log.warning("access denied: user=%s channel=%s command=%s reason=%s", user, channel, command, decision.reason)
-        if user and channel:
-            try:
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=(
-                    f":no_entry: Sorry, `{command}` needs the *{needed}* role ({decision.reason}). Ask a NOC admin to grant it."))
-            except Exception:
-                log.warning("could not tell %s about the denial", user, exc_info=True)
-        return decision
-
-    async def authorise(self, *, user: str | None, channel: str | None, command: str, needed: Role) -> bool:
-        return (await self.check_access(user=user, channel=channel, command=command, needed=needed)).allowed
-
-    async def admit_with_role(self, text: str, *, user: str | None, channel: str, command: str) -> tuple[Request, Role] | None:
-        """One text, one decision: cut, route and authorise it once; the request (with the caller's
-        role) and the role the question needs (its answer's `required_role`), or None if denied."""
-        question, truncated = cut_question(text)
-        decision = await self.check_access(user=user, channel=channel, command=command, needed=(needed := self.role_for_question(question)))
-        if not decision.allowed or decision.role is None:
-            return None
-        return Request(question=question, truncated=truncated, user=user, channel=channel, role=decision.role), needed
-
-    async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict | None:
+    async def question_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> dict[str, Any] | None:
         """A stored request (answered or not, e.g. interrupted) asked in this thread: what Re-run needs."""
         row = await self.store.request_row(request_id) if _is_request_id(request_id) else None
         return row if _posted_in(row, channel, thread_ts) else None
 
-    async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict] | None:
+    async def find_here(self, request_id: object, channel: str | None, thread_ts: str | None) -> tuple[Answer, dict[str, Any]] | None:
         """A stored answer, only if the click comes from the thread it was posted in: a button
         value from another channel or thread, or one that is not a request id, finds nothing."""
         found = await self.store.answer(request_id) if _is_request_id(request_id) else None
@@ -222,12 +188,13 @@ class Runtime:
     def sink(self, origin: Origin, title: str, *, stream: bool = False) -> SlackThreadSink:
         """The progress display: a streamed task list with a thread status (`slack.progress:
         stream`, for questions a person asked), else one coalesced status message."""
-        options = dict(title=title, interval_s=self.settings.slack.status_update_interval_s,
-                       post_attempts=self.settings.slack.post_attempts, post_backoff_s=self.settings.slack.post_backoff_s)
-        if stream and self.settings.slack.progress == "stream" and origin.user:
-            return SlackStreamSink(self.client, origin.channel, origin.thread_ts, recipient_user=origin.user,
-                                   recipient_team=origin.team, **options)  # type: ignore[arg-type]
-        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, **options)  # type: ignore[arg-type]
+        slack = self.settings.slack
+        if stream and slack.progress == "stream" and origin.user:
+            return SlackStreamSink(self.client, origin.channel, origin.thread_ts, recipient_user=origin.user, recipient_team=origin.team,
+                                   title=title, interval_s=slack.status_update_interval_s, post_attempts=slack.post_attempts,
+                                   post_backoff_s=slack.post_backoff_s)
+        return SlackThreadSink(self.client, origin.channel, origin.thread_ts, title=title, interval_s=slack.status_update_interval_s,
+                               post_attempts=slack.post_attempts, post_backoff_s=slack.post_backoff_s)
 
     async def answer_question(self, request: Request, origin: Origin, *, required_role: Role = "viewer") -> Answer | None:
         """Run one request and post its answer. The answer is posted first and stored after:
@@ -269,39 +236,26 @@ class Runtime:
         await received
         await self._store_answer(answer, origin, required_role)
         await self.ledger.finished(origin.where)
-        await self._offer_change(answer, request, origin)
-        await self.incidents.after_answer(answer, origin)
+        await self._run_after_answer(answer, request, origin)
         return answer
 
-    async def _offer_change(self, answer: Answer, request: Request, origin: Origin) -> None:
-        """An operator's answer with a configuration remediation becomes a proposal in its thread."""
-        try:
-            await self.changes.offer(answer, request, origin.channel, origin.thread_ts)
-        except Exception:  # the answer is out; a failed proposal is logged and said in the thread
-            log.exception("could not propose a change for %s", answer.request_id)
-            await quietly(self.sink(origin, "Change").post_error(answer.request_id, "proposing the change failed"))
+    def add_after_answer(self, hook: AnswerHook) -> None:
+        """Register what runs once an answer is posted and stored (in registration order)."""
+        self.after_answer.append(hook)
 
-    async def claim_event(self, event_id: str | None) -> bool:
-        """True when this delivery of a Slack event should be handled (the first, or a retry of one
-        whose handler died). Runs after the ack. A store that cannot be reached lets the event
-        through: a possible duplicate answer beats a lost question."""
-        if not isinstance(event_id, str) or not event_id:
-            return True
-        try:
-            first = await asyncio.wait_for(self.store.claim_event(event_id), timeout=_STORE_PATIENCE_S)
-        except Exception:
-            log.error("cannot claim event %s in the store; handling it anyway", event_id, exc_info=True)
-            return True
-        if not first:
-            log.info("duplicate delivery of %s ignored", event_id)
-            self.settle(event_id)
-        return first
+    async def _run_after_answer(self, answer: Answer, request: Request, origin: Origin) -> None:
+        for hook in self.after_answer:
+            try:
+                await hook(answer, request, origin)
+            except Exception:  # a hook says its own failures; one that raises must not stop the next
+                log.exception("post-answer hook %r failed for %s", hook, answer.request_id)
 
-    async def event_done(self, event_id: str | None) -> None:
-        """An event that needed no work (a hint, a denial): no retry of it is processed again."""
-        if event_id:
-            self.settle(event_id)
-            await self.ledger.finished(Where("", None, "", "", event_id))
+    async def _page_if_urgent(self, answer: Answer, request: Request, origin: Origin) -> None:
+        """Post-answer hook: a P1/P2 answer to a person pages on-call (bot.integrations.incidents)."""
+        await self.incidents.after_answer(answer, origin)
+
+    async def _tell_failure(self, origin: Origin, request_id: str, what: str) -> None:
+        await quietly(self.sink(origin, "Change").post_error(request_id, what))
 
     def settle(self, event_id: str | None) -> None:
         """An acked event needs no replay after a restart any more (bot.durability.journal)."""
@@ -321,7 +275,7 @@ class Runtime:
         """A follow-up in a thread reuses the earlier answer's devices, and its findings only when
         the new requester holds the role that produced them. True when the thread had no answer yet."""
         try:
-            prior = await asyncio.wait_for(self.store.last_answer_in_thread(origin.channel, origin.thread_ts), timeout=_STORE_PATIENCE_S)
+            prior = await asyncio.wait_for(self.store.last_answer_in_thread(origin.channel, origin.thread_ts), timeout=STORE_PATIENCE_S)
         except Exception:
             log.error("could not read the thread's earlier answer; answering without it", exc_info=True)
             return False
@@ -361,10 +315,10 @@ async def _status_cleared(sink: SlackThreadSink) -> AsyncIterator[None]:
             await asyncio.shield(quietly(sink.clear_status()))
 
 
-def _is_request_id(value: object) -> bool:
+def _is_request_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
 
 
-def _posted_in(meta: dict | None, channel: str | None, thread_ts: str | None) -> bool:
+def _posted_in(meta: dict[str, Any] | None, channel: str | None, thread_ts: str | None) -> bool:
     """Buttons are bound to where they were posted: the stored request's channel and thread."""
     return meta is not None and meta.get("channel") == channel and meta.get("thread_ts") == thread_ts

@@ -11,26 +11,26 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.report.home import read_home
 from bot.report.home_view import render_home
 from bot.runtime import Runtime
-from handlers.common import runtime_of
+from handlers.common import Body
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp) -> None:
+def register(app: AsyncApp, runtime: Runtime) -> None:
     @app.event("app_home_opened")
-    async def on_home_opened(event, context, client):
+    async def on_home_opened(event: Body, client: AsyncWebClient) -> None:
         user = event.get("user")
         if event.get("tab") != "home" or not isinstance(user, str) or not user:
             return  # the Messages tab needs nothing: the assistant thread greets on its own
-        runtime = runtime_of(context)
         runtime.spawn(publish_home(runtime, client, user), name=f"home:{user}")
 
 
-async def publish_home(runtime: Runtime, client, user: str) -> None:
+async def publish_home(runtime: Runtime, client: AsyncWebClient, user: str) -> None:
     data = await read_home(runtime.store, runtime.resilience, runtime.settings, user)
     try:
         await client.views_publish(user_id=user, view=render_home(data))

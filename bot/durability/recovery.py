@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
@@ -127,9 +128,9 @@ def question_command(raw: bytes) -> tuple[str, str] | None:
     return trigger, raw.decode("utf-8")
 
 
-def journal_middleware(runtime: Any, path: str):
+def journal_middleware(runtime: Any, path: str) -> Middleware:
     @web.middleware
-    async def journal(request: web.Request, handler):
+    async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
         if runtime.journal is None or request.method != "POST" or request.path != path or response.status != 200:
             return response

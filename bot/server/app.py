@@ -10,13 +10,12 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
 from bot.durability.recovery import journal_middleware, open_journal, recover
 from bot.http_input import quiet_malformed_http
@@ -81,12 +80,12 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     return web_app
 
 
-def http_observer(metrics: BotMetrics) -> Any:
+def http_observer(metrics: BotMetrics) -> Middleware:
     """Outermost middleware: every HTTP request counted by route and status, timed, and alerts
     counted by endpoint and outcome (accepted: 202; rejected: any other answer)."""
 
     @web.middleware
-    async def observe(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.monotonic()
         code = 500
         try:
@@ -115,26 +114,14 @@ class RunningBot:
 
     async def stop(self, runtime: Runtime) -> None:
         if self.socket_handler is not None:
-            await self.socket_handler.close_async()
+            await self.socket_handler.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
         await runtime.shutdown()
         await self.runner.cleanup()
 
 
-async def _resolve_identity(app: AsyncApp, runtime: Runtime) -> None:
-    """Ask Slack who the bot is once, before the first request: Bolt's single-team authorisation
-    otherwise calls auth.test from every request of the first burst until one answer is cached."""
-    authorization = next((m for m in getattr(app, "_async_middleware_list", []) if isinstance(m, AsyncSingleTeamAuthorization)), None)
-    if authorization is None or authorization.auth_test_result is not None:
-        return
-    try:
-        authorization.auth_test_result = await runtime.client.auth_test()
-    except Exception:  # Bolt will ask again on the first request and report a bad token there
-        log.warning("auth.test failed at start-up; the first request will try again", exc_info=True)
-
-
 async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, app_token: str | None) -> RunningBot:
     """Start serving; returns once the HTTP server listens (and Socket Mode is connected)."""
-    await _resolve_identity(app, runtime)
+    await runtime.identity.warm()  # who the bot is, asked once before the first request (bot.slack.identity)
     log_slack_requests(app)  # one access line per Slack request, user and channel on every line of its work
     mode = "socket" if app_token else "http"
     web_app = build_web_app(app if mode == "http" else None, runtime, mode=mode)
@@ -147,7 +134,7 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     handler = None
     if app_token:
         handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         web_app[READINESS_KEY].socket = handler.client
     return RunningBot(runner=runner, port=bound, socket_handler=handler)
 
@@ -197,7 +184,7 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
         await stop.wait()
     finally:
         if bot.socket_handler is not None:
-            await bot.socket_handler.close_async()
+            await bot.socket_handler.close_async()  # type: ignore[no-untyped-call]
             bot.socket_handler = None
         for site in list(bot.runner.sites):
             await site.stop()

@@ -31,10 +31,11 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
 from multidict import MultiMapping
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -78,14 +79,14 @@ def signing_secret_of(app: AsyncApp) -> str | None:
 
 
 def slack_events_guard(path: str, signing_secret: str | None, *, max_body_bytes: int | None = None,
-                       clock: Callable[[], float] = time.time):
+                       clock: Callable[[], float] = time.time) -> Middleware:
     """aiohttp middleware that screens POSTs to `path` (see the module docstring).
 
     `signing_secret` None: signatures are not checked here (nor by Bolt). `max_body_bytes` None:
     `MAX_BODY_BYTES` at request time."""
 
     @web.middleware
-    async def guard(request: web.Request, handler):
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method != "POST" or request.path != path:
             return await handler(request)
         rejection = await _screen(request, signing_secret, max_body_bytes or MAX_BODY_BYTES, clock())
@@ -94,7 +95,7 @@ def slack_events_guard(path: str, signing_secret: str | None, *, max_body_bytes:
     return guard
 
 
-def bolt_handler(app: AsyncApp):
+def bolt_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The POST handler of the events path: Bolt dispatches the request the guard built (as
     slack_bolt's own aiohttp server does, which would build it a second time)."""
 
@@ -135,7 +136,7 @@ async def _screen(request: web.Request, secret: str | None, max_body: int, now: 
         if not isinstance(parsed, dict):
             return _reject(400, "JSON body is not an object")
     try:  # exactly what Bolt's aiohttp adapter will build: parse, then context from the payload
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=_headers(request))
     except Exception as exc:  # noqa: BLE001 - any failure to parse is the body's fault
         return _reject(400, f"Bolt cannot read the payload ({type(exc).__name__})")
     problem = json_problem(bolt_request.body) or payload_problem(bolt_request.body)  # form payloads, as Bolt parsed them
@@ -168,10 +169,16 @@ def _is_ssl_check(request: web.Request, raw: bytes) -> bool:
     if len(raw) > 4096:
         return False
     try:
-        body = parse_body(raw.decode("utf-8"), extract_content_type(build_normalized_headers(request.headers)))
+        body = parse_body(raw.decode("utf-8"), extract_content_type(build_normalized_headers(_headers(request))))
     except Exception:  # noqa: BLE001 - not a parseable ssl_check post, whatever the reason
         return False
     return isinstance(body, dict) and body.get("ssl_check") == "1"
+
+
+def _headers(request: web.Request) -> dict[str, str | Sequence[str]]:
+    """The request's headers as Bolt takes them: aiohttp's multidict, as Bolt's own aiohttp adapter
+    passes it (Bolt reads it as a mapping of names to values; only its annotation says dict)."""
+    return cast(dict[str, str | Sequence[str]], request.headers)
 
 
 def _reject(status: int, reason: str, *, log_it: bool = True) -> web.Response:
@@ -211,7 +218,7 @@ def payload_problem(body: Any) -> str | None:
     return None
 
 
-def _event_problem(body: dict) -> str | None:
+def _event_problem(body: dict[str, Any]) -> str | None:
     problem = _fields_problem("event_callback", body, optional=("event_id", "team_id", "api_app_id", "enterprise_id"))
     if problem:
         return problem
@@ -226,7 +233,7 @@ def _event_problem(body: dict) -> str | None:
     return None
 
 
-def _block_actions_problem(body: dict) -> str | None:
+def _block_actions_problem(body: dict[str, Any]) -> str | None:
     user = body.get("user")
     if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         return "block_actions without a user id"
@@ -254,7 +261,7 @@ def _block_actions_problem(body: dict) -> str | None:
     return _fields_problem("block_actions", body, optional=("response_url", "trigger_id"))
 
 
-def _fields_problem(what: str, obj: dict, *, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> str | None:
+def _fields_problem(what: str, obj: dict[str, Any], *, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> str | None:
     for key in required:
         if not isinstance(obj.get(key), str):
             return f"{what} without a string {key}" if obj.get(key) is None else f"{what} {key} is not a string"

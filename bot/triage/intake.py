@@ -32,7 +32,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from agents.models import Request, cut_question
 from bot.config.settings import Settings
-from bot.origin import Origin
+from bot.origin import Answering, Origin
 from bot.slack.views.text import code_span, escape
 from bot.triage.payloads import AlertGroup
 
@@ -69,7 +69,7 @@ class InvestigationLimiter:
 
 
 class AlertTriage:
-    def __init__(self, runtime: Any, *, clock: Callable[[], float] = time.time,
+    def __init__(self, runtime: Answering, *, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.runtime = runtime
         self.settings: Settings = runtime.settings
@@ -145,7 +145,7 @@ class AlertTriage:
         if not channel:  # the alerts and report channels were unset since: nowhere to post, as in _open
             log.warning("alert %s resumed but no alerts.channel or report.channel is set; stored only", group.name)
             return "stored"
-        thread_ts = alert.get("thread_ts") or await self._post_root(group, row["id"], alert)
+        thread_ts = alert.get("thread_ts") or await self._post_root(group, row["id"], alert, channel)
         if row["state"] == "investigating" and row.get("request_id"):
             done = await self.runtime.store.request_row(row["request_id"])
             if done is not None and done["status"] in ("answered", "failed"):
@@ -184,7 +184,8 @@ class AlertTriage:
 
     async def _open(self, group: AlertGroup, inbox_id: int | None) -> str:
         store = self.runtime.store
-        if not self.channel:
+        channel = self.channel
+        if not channel:
             log.warning("alert %s received but no alerts.channel or report.channel is set; stored only", group.name)
             await store.open_alert(source=group.source, name=group.name, summary=group.summary, severity=group.severity,
                                    fingerprint=group.key, payload=group.model_dump())
@@ -195,15 +196,14 @@ class AlertTriage:
                                           fingerprint=group.key, payload={**group.model_dump(), "flaps": 0, "request_id": request.id})
         if inbox_id is not None:
             await store.advance_alert(inbox_id, "accepted", alert_id=alert_id)
-        thread_ts = await self._post_root(group, inbox_id, {"id": alert_id})
-        return await self._start(request, group, self.channel, thread_ts, inbox_id)
+        thread_ts = await self._post_root(group, inbox_id, {"id": alert_id}, channel)
+        return await self._start(request, group, channel, thread_ts, inbox_id)
 
-    async def _post_root(self, group: AlertGroup, inbox_id: int | None, alert: dict[str, Any]) -> str:
-        """The thread's root message, with the answers' retries and back-off; stored with its ts."""
+    async def _post_root(self, group: AlertGroup, inbox_id: int | None, alert: dict[str, Any], channel: str) -> str:
+        """The thread's root message in `channel`, with the answers' retries and back-off; stored with its ts."""
         emoji = _SEVERITY_EMOJI.get((group.severity or "").lower(), ":rotating_light:")
         text = f"{emoji} *{escape(group.name)}*" + (f" on `{code_span(group.device)}`" if group.device else "") + \
                (f" ({escape(group.severity)})" if group.severity else "") + f": {escape(group.summary or 'no summary')}"
-        channel = self.channel
         root = await self._with_retries(lambda: self.runtime.client.chat_postMessage(channel=channel, text=text))
         await self.runtime.store.update_alert(alert["id"], channel=channel, thread_ts=root["ts"])
         if inbox_id is not None:
