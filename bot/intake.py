@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.models import Request, RouteDecision, cut_question
 from agents.network.inventory import Inventory
 from agents.routing import route
+from agents.tools.redact import redact_prose
 from agents.tools.roles import ToolRoles
 from bot.access import AccessControl, Decision, Role
 from bot.config.settings import AccessConfig
@@ -99,6 +100,9 @@ class Intake:
         role and its route) and the role the question needs (its answer's `required_role`), or
         None if denied."""
         question, truncated = cut_question(text)
+        # People paste config lines into chat: the one text everything downstream sees (the thread's
+        # echo, routing, the answer, the stored request) has its credentials redacted here, once.
+        question = redact_prose(question)
         routed, needed = self.route_with_role(question)
         decision = await self.check_access(user=user, channel=channel, command=command, needed=needed)
         if not decision.allowed or decision.role is None:
