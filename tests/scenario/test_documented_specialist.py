@@ -162,17 +162,14 @@ def test_core_tools_must_be_its_own_tools(documented, runner):
     assert "software/spec.yaml" in result.output and "access.core_tools get_device_config must be among its tools" in result.output
 
 
-def test_rules_without_analyse_stop_the_start_naming_the_file(documented, runner):
-    """A rules.py that renames its entry point is a configuration error when the catalogue is
-    read, not a traceback when the engine is built."""
-    config = documented(**{"async def analyse(": "async def analyse_software("})
+@pytest.mark.parametrize(("edit", "said"), [
+    ("async def analyse_software(", "defines no `async def analyse(ctx)`"),  # its entry point renamed
+    ("async def analyse((((", "rules.py cannot be read"),  # not Python
+], ids=["no-analyse", "does-not-parse"])
+def test_rules_that_cannot_serve_stop_the_start_naming_the_file(documented, runner, edit, said):
+    """A rules.py the engine could not call is a configuration error when the catalogue is read,
+    not a traceback when the engine is built."""
+    config = documented(**{"async def analyse(": edit})
     result = runner.invoke(cli, ["--config", str(config), "ask", "which OS versions run on edge-rtr-01?"])
     assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "software/spec.yaml" in result.output and "defines no `async def analyse(ctx)`" in result.output, result.output
-
-
-def test_rules_that_do_not_parse_stop_the_start_naming_the_file(documented, runner):
-    config = documented(**{"async def analyse(": "async def analyse(((("})
-    result = runner.invoke(cli, ["--config", str(config), "ask", "which OS versions run on edge-rtr-01?"])
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "software/spec.yaml" in result.output and "rules.py cannot be read" in result.output, result.output
+    assert "software/spec.yaml" in result.output and said in result.output, result.output
