@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.durability.journal import Journal  # noqa: E402
 from tests.fakes.slack_api import FakeSlack, app_mention_event, post_signed  # noqa: E402
-from tests.test_faults import CHANNEL, Backend, Bot, interrupted_notes, statuses, wait_until  # noqa: E402
-from tests.test_noc_run import SECRET  # noqa: E402
+from tests.harness.faults import CHANNEL, Backend, Bot, interrupted_notes, statuses  # noqa: E402
+from tests.harness.processes import SECRET  # noqa: E402
+from tests.harness.waiting import wait_until  # noqa: E402
 
 
 def journal_cost(n: int = 20_000) -> tuple[float, float]:

@@ -38,7 +38,7 @@ from agents.tools import build_gateway  # noqa: E402
 from agents.tools.audit import load_rules  # noqa: E402
 from agents.tools.network import Toolbox  # noqa: E402
 from agents.tools.results import DeviceConfig, LogSearch, RoutingStatus, SecurityScan, ToolResult  # noqa: E402
-from tests.secret_oracle import oracle, outside_secrets, searchable  # noqa: E402
+from tests.harness.secret_oracle import oracle, outside_secrets, searchable  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "realworld"
 CLI_OS = {"arista_eos": "eos", "cisco_ios": "ios", "cisco_nxos": "nxos", "cisco_xr": "iosxr", "juniper_junos": "junos"}
