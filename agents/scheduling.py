@@ -184,8 +184,10 @@ async def hand_over(session: RequestContext, early: EarlyStarts[AgentResponse], 
             done = adopted[sid].result()
             await session.emit(StepFinished(request_id=rid, step=sid, agent=step.agent.value, status=done.status,
                                             duration_s=done.duration_s, summary=(done.summary or done.error or "")[:300]))
+    # Stopped first, then told: a step whose cancellation arrived as it finished (asyncio.wait_for
+    # can swallow it then) reports its own end before this, so its last word is "cancelled".
+    await early.settle()
     for step in cancelled:
         await session.emit(StepFinished(request_id=rid, step=step.id, agent=step.agent.value, status="cancelled",
                                         duration_s=0.0, summary="started early; the plan does not need it"))
-    await early.settle()
     return adopted
