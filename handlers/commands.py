@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import operations
 from bot.access import Role
 from bot.inventory_ops import describe
+from bot.noc_command import inventory_words, is_help
 from bot.origin import Origin
 from bot.runtime import Runtime
 from bot.slack.blocks import render_help
@@ -39,12 +40,6 @@ def _text(command: Body) -> str:
     return str(command.get("text") or "").strip()
 
 
-def _inventory_words(text: str) -> list[str] | None:
-    """`inventory` or `inventory refresh` (the subcommand's words), else None (a question)."""
-    words = text.lower().split()
-    return words if words[:1] == ["inventory"] and words[1:] in ([], ["refresh"]) else None
-
-
 def _audit_target(names: list[str], text: str) -> tuple[list[str], list[str], str] | str:
     """(devices, tags, target) of `/noc-audit <device|all> [tags]`, or the usage answer."""
     words = text.lower().split()
@@ -62,11 +57,11 @@ def _audit_target(names: list[str], text: str) -> tuple[list[str], list[str], st
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def noc(ack: AsyncAck, command: Body, client: AsyncWebClient, respond: AsyncRespond) -> None:
         text = _text(command)
-        if text.lower() in ("", "help"):
+        if is_help(text):
             await ack(blocks=render_help(COMMANDS), text="noc help")
             return
         await ack()
-        if (words := _inventory_words(text)) is not None:
+        if (words := inventory_words(text)) is not None:
             runtime.acks.start(_inventory(runtime, command, respond, refresh=words[1:] == ["refresh"]), name="/noc inventory")
         else:
             runtime.acks.start(_question(runtime, command, client, respond), name="/noc")

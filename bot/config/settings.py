@@ -65,6 +65,14 @@ DEFAULT_COMMAND_ROLES: dict[str, Role] = {
 }
 
 
+def _only_known(value: dict[str, Role], known: Mapping[str, Role], what: str, listed: str) -> dict[str, Role]:
+    """A role override names only what has a default role: a typo is reported, not ignored."""
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(unknown)}; {listed}: {', '.join(known)}")
+    return value
+
+
 class AccessConfig(StrictModel):
     """Roles are cumulative: admin includes operator, operator includes viewer.
 
@@ -82,10 +90,7 @@ class AccessConfig(StrictModel):
     @field_validator("command_roles")
     @classmethod
     def _known_commands(cls, value: dict[str, Role]) -> dict[str, Role]:
-        unknown = sorted(set(value) - set(DEFAULT_COMMAND_ROLES))
-        if unknown:
-            raise ValueError(f"unknown command(s) {', '.join(unknown)}; commands: {', '.join(DEFAULT_COMMAND_ROLES)}")
-        return value
+        return _only_known(value, DEFAULT_COMMAND_ROLES, "command(s)", "commands")
 
     def command_role(self, command: str) -> Role:
         """The role `command` needs: the configured one, else the default (admin for an unknown command: closed)."""
@@ -94,10 +99,7 @@ class AccessConfig(StrictModel):
     @field_validator("tool_roles")
     @classmethod
     def _known_tools(cls, value: dict[str, Role]) -> dict[str, Role]:
-        unknown = sorted(set(value) - set(DEFAULT_TOOL_ROLES))
-        if unknown:
-            raise ValueError(f"unknown tool(s) {', '.join(unknown)}; tools: {', '.join(DEFAULT_TOOL_ROLES)}")
-        return value
+        return _only_known(value, DEFAULT_TOOL_ROLES, "tool(s)", "tools")
 
 
 class SlackConfig(StrictModel):

@@ -28,6 +28,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.durability.journal import Journal, Orphans
+from bot.noc_command import is_question
 from bot.store import sqlite_path
 
 log = logging.getLogger(__name__)
@@ -113,17 +114,15 @@ def question_event(raw: bytes) -> tuple[str, str] | None:
 
 def question_command(raw: bytes) -> tuple[str, str] | None:
     """(trigger_id, body) of a `/noc <question>` slash command: the one that becomes a request.
-    Help and `inventory [refresh]` answer at once and are not journalled (as handlers.commands)."""
+    Help and `inventory [refresh]` answer at once and are not journalled (bot.noc_command)."""
     if b"command=%2Fnoc" not in raw:
         return None
     try:
         form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     except ValueError:
         return None
-    words, trigger = form.get("text", "").lower().split(), form.get("trigger_id")
-    if form.get("command") != "/noc" or not isinstance(trigger, str) or not trigger or words in ([], ["help"]):
-        return None
-    if words[:1] == ["inventory"] and words[1:] in ([], ["refresh"]):
+    trigger = form.get("trigger_id")
+    if form.get("command") != "/noc" or not isinstance(trigger, str) or not trigger or not is_question(form.get("text", "")):
         return None
     return trigger, raw.decode("utf-8")
 
