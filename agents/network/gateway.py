@@ -43,12 +43,24 @@ from agents.network.inventory import Device
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DeviceError", "ErrorKind", "Gateway", "Read", "log_command", "ospf_command"]
+__all__ = ["DeviceError", "ErrorKind", "Gateway", "Read", "log_command", "ospf_command", "ping_read", "ping_target"]
 
 # What a tool may ask of a device. "counters" returns two samples and the interval between them;
 # "instances" (VRF membership) is None where the driver cannot tell. Besides these, "ping:<target>"
 # pings from the device (the mock driver numbers pings per session: one session pings in order).
 Read = Literal["facts", "interfaces", "interfaces_ip", "instances", "counters", "bgp", "environment", "config", "ospf", "logs"]
+PING_READ = "ping:"  # a read of one ping: "ping:<target>" or "ping:<target>@<vrf>"
+
+
+def ping_read(target: str, vrf: str | None = None) -> str:
+    """The read name of one ping from the device to `target` (in `vrf`)."""
+    return f"{PING_READ}{target}" + (f"@{vrf}" if vrf else "")
+
+
+def ping_target(read: str) -> tuple[str, str]:
+    """(target, vrf) of a ping read; vrf is "" for the global table."""
+    target, _, vrf = read.removeprefix(PING_READ).partition("@")
+    return target, vrf
 
 # The OSPF neighbour table and the local log buffer have no NAPALM getter, so they are CLI text;
 # the command per platform comes from the command table (`agents/network/commands.yaml`). Read the
@@ -243,8 +255,8 @@ class Gateway:
             if command is None:
                 raise NotImplementedError(f"no log command known for os '{device.os}'")
             return _cli(driver, device, command)
-        if name.startswith("ping:"):  # "ping:<target>[@<vrf>]": NAPALM's ping, run on the device (agents.tools.latency)
-            target, _, vrf = name.removeprefix("ping:").partition("@")
+        if name.startswith(PING_READ):  # NAPALM's ping, run on the device (agents.tools.latency)
+            target, vrf = ping_target(name)
             return driver.ping(target, vrf=vrf) if vrf else driver.ping(target)
         if name == "counters":
             first = driver.get_interfaces_counters()

@@ -16,11 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.network.gateway import ping_read as gateway_ping_read
 from agents.network.inventory import Device
 from agents.severity import Severity
 from agents.tools.results import Observation, ToolResult
-
-PING_READ = "ping:"  # a gateway read of one ping: "ping:<target>" or "ping:<target>@<vrf>"
 
 
 class PathBaseline(BaseModel):
@@ -69,13 +68,8 @@ def has_path_baselines(device: Device) -> bool:
 
 
 def ping_read(path: PathBaseline) -> str:
-    return f"{PING_READ}{path.target}" + (f"@{path.vrf}" if path.vrf else "")
-
-
-def ping_target(read: str) -> tuple[str, str]:
-    """(target, vrf) of a ping read."""
-    target, _, vrf = read.removeprefix(PING_READ).partition("@")
-    return target, vrf
+    """The gateway read that pings this path's target (agents.network.gateway.ping_read)."""
+    return gateway_ping_read(path.target, path.vrf)
 
 
 class PathLatency(BaseModel):
