@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any, TypeGuard, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -57,6 +57,10 @@ from bot.slack.views.text import cut, escape
 from bot.store import Store
 from bot.triage.intake import AlertTriage
 
+if TYPE_CHECKING:
+    from agents.llm.backend import ClaudeBackend
+    from agents.supervisor import Supervisor
+
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"[0-9a-f]{12}")
@@ -74,8 +78,6 @@ class Runtime:
         # The engine the settings call for (agents/engine.py), unless the caller built one.
         self.engine = engine or build_engine(settings, toolbox, resilience=resilience,
                                              tool_roles=ToolRoles(settings.access.tool_roles))
-        self.claude = self.engine.claude
-        self.supervisor = self.engine.supervisor
         self.identity = BotIdentity(client)  # who the bot is in Slack, asked once (Bolt's `authorize`)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.acks = AckFirst()  # listeners start their work once no request waits for its ack
@@ -104,6 +106,15 @@ class Runtime:
         self.metrics = BotMetrics()  # requests, HTTP, alerts: served on /metrics (bot.metrics)
         self.heartbeat = Heartbeat(self.ledger, self.outbox, interval_s=settings.store.heartbeat_s,
                                    dead_after_beats=settings.store.dead_after_beats, hooks=[self.triage.resume], on_beat=self.metrics.store_seen)
+
+    @property
+    def claude(self) -> ClaudeBackend | None:
+        """The engine's model client (None offline), as health, metrics and the start-up line read it."""
+        return self.engine.claude
+
+    @property
+    def supervisor(self) -> Supervisor:
+        return self.engine.supervisor
 
     @classmethod
     async def create(cls, settings: Settings, client: AsyncWebClient) -> "Runtime":

@@ -41,5 +41,3 @@ class ToolRoles:
         specs = catalogue()
         return highest(self.needed(tool) for name in names if name in specs for tool in specs[name].access.core_tools)
 
-    def as_dict(self) -> dict[str, Role]:
-        return dict(self._roles)
