@@ -26,6 +26,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agents.access import Role, highest
 from agents.safe_yaml import YamlInputError, load_yaml_file
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "specialists"
@@ -111,6 +112,12 @@ class PlanSpec(BaseModel):
     confidence_weight: float = Field(1.0, ge=0, le=1)
     # Its phase per kind of request with a plan shape of its own (incident: 1), agents/workflows.py.
     phases: dict[str, PhaseSpec] = Field(default_factory=dict)
+
+    @property
+    def joins_for(self) -> Role:
+        """The least role for which it joins unasked (a hand-off, a rescued subject): the strictest
+        of its phases' roles, since its data needs that role wherever it joins."""
+        return highest(p.role for p in self.phases.values())
 
 
 class ModelSpec(BaseModel):

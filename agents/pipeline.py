@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from agents.access import ROLE_ORDER, Role, allows
+from agents.access import Role, allows
 from agents.catalogue import catalogue
 from agents.context import RequestContext
 from agents.failures import LLMUnavailable
@@ -173,7 +173,7 @@ def hand_offs(question: str, responses: list[AgentResponse], limit: int, role: R
     if limit <= 0:
         return []
     judge = {kind: Specialist(spec.name) for spec in catalogue().specs.values() for kind in spec.plan.judges
-             if allows(role, max((p.role for p in spec.plan.phases.values()), key=ROLE_ORDER.index, default="viewer"))}
+             if allows(role, spec.plan.joins_for)}
     answered = {r.agent for r in responses}
     found = [(f, r) for r in responses for f in r.findings
              if f.kind in judge and f.severity.rank >= Severity.low.rank and judge[f.kind].value != f.agent]

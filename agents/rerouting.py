@@ -17,7 +17,7 @@ hand-off bound, with the reason in the trace.
 
 from __future__ import annotations
 
-from agents.access import ROLE_ORDER, Role, allows
+from agents.access import Role, allows
 from agents.catalogue import catalogue
 from agents.models import AgentResponse, ExecutionMode, Plan, PlanStep, Specialist
 from agents.pipeline import FollowUp
@@ -57,8 +57,7 @@ def with_subject(handed: list[FollowUp], question: str, responses: list[AgentRes
     taken = {r.agent for r in responses} | {h.agent for h in handed}
     for spec in catalogue().specs.values():
         agent, covered = Specialist(spec.name), sorted(set(spec.plan.answers) & subjects)
-        needed: Role = max((p.role for p in spec.plan.phases.values()), key=ROLE_ORDER.index, default="viewer")
-        if covered and agent not in taken and allows(role, needed):
+        if covered and agent not in taken and allows(role, spec.plan.joins_for):
             label = " and ".join(LABELS.get(s, s) for s in covered)
             source = responses[0].agent.value
             reason = f"no answer so far speaks to the question's {label} subject, which {agent.value} answers"
