@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import operations
 from bot.access import Role
 from bot.inventory_ops import describe
-from bot.noc_command import inventory_words, is_help
 from bot.origin import Origin
+from bot.questions import inventory_words, is_help
 from bot.runtime import Runtime
 from bot.slack.blocks import render_help
 from bot.slack.views.text import code_span, cut, escape

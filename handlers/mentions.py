@@ -16,20 +16,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.origin import Origin
+from bot.questions import person_dm
 from bot.runtime import Runtime
 from handlers.common import Body, strip_mentions
 
 HELP_HINT = "Ask me about the network, e.g. `@noc why is the branch office slow?` - or try `/noc help`."
-
-# Message subtypes that are still a person writing to the bot: a DM with an attached file, and a
-# thread reply also sent to the conversation. Other subtypes (edits, deletions, joins, bot posts)
-# are not questions.
-_QUESTION_SUBTYPES = {None, "file_share", "thread_broadcast"}
-
-
-def person_dm(event: Body) -> bool:
-    """A message event that is a person's DM to the bot (not its own, not an edit)."""
-    return event.get("channel_type") == "im" and not event.get("bot_id") and event.get("subtype") in _QUESTION_SUBTYPES
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:

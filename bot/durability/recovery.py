@@ -28,12 +28,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.durability.journal import Journal, Orphans
-from bot.noc_command import is_question
+from bot.questions import is_question, person_dm
 from bot.store import sqlite_path
 
 log = logging.getLogger(__name__)
 
-_QUESTION_SUBTYPES = (None, "file_share", "thread_broadcast")  # as handlers.mentions
 
 
 def journal_dir(store_config: Any) -> Path:
@@ -106,15 +105,14 @@ def question_event(raw: bytes) -> tuple[str, str] | None:
         return None
     if event.get("bot_id"):
         return None
-    is_dm = event.get("type") == "message" and event.get("channel_type") == "im" and event.get("subtype") in _QUESTION_SUBTYPES
-    if event.get("type") != "app_mention" and not is_dm:
+    if event.get("type") != "app_mention" and not (event.get("type") == "message" and person_dm(event)):
         return None
     return event_id, raw.decode("utf-8")
 
 
 def question_command(raw: bytes) -> tuple[str, str] | None:
     """(trigger_id, body) of a `/noc <question>` slash command: the one that becomes a request.
-    Help and `inventory [refresh]` answer at once and are not journalled (bot.noc_command)."""
+    Help and `inventory [refresh]` answer at once and are not journalled (bot.questions)."""
     if b"command=%2Fnoc" not in raw:
         return None
     try:
