@@ -15,8 +15,15 @@ from bot.config.settings import Settings
 from tests.fakes.netbox_api import FakeNetBox
 from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API, a fixture
 from tests.harness.netbox import TOKEN_ENV
-from tests.harness.postgres import POSTGRES_ENV, reset_postgres
+from tests.harness.postgres import POSTGRES_ENV, reset_postgres, worker_database
 from tests.harness.slack_bot import start
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, each worker its own PostgreSQL database (tests/harness/postgres.py)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        worker_database(worker)
 
 
 @pytest.fixture(scope="session", autouse=True)
