@@ -3,8 +3,9 @@
 Why: every terminal command pays its imports before it starts, and `noc ask` on the offline
 engine is meant to answer in well under a second (issue 27). The expensive stacks are imported
 where they are used: NAPALM (its package loads every driver it ships, about 0.5 s) by the first
-device session, the Claude SDK only when Claude is used, Slack, the store and the HTTP server only
-by `noc run`, the secret forms' regexes on the first text with a hint of a secret. Speed is
+device session, a shipped specialist's rules by its first step, the Claude SDK only when Claude
+is used, Slack, the store and the HTTP server only by `noc run`, the secret forms' regexes on the
+first text with a hint of a secret. Speed is
 measured by the benches (docs/benchmarks.md); this test only keeps those imports from creeping
 back onto the start-up path, which no timing would catch reliably. One subprocess, a fresh
 interpreter, so what other tests imported does not count.
@@ -39,9 +40,10 @@ print(json.dumps({"at_import": at_import, "after_ask": sorted(sys.modules), "sta
 # Never needed to start a terminal command.
 _NOT_AT_START = ("napalm", "netmiko", "paramiko", "jnpr.junos", "ncclient", "anthropic", "slack_bolt", "slack_sdk",
                  "sqlalchemy", "aiohttp", "requests", "jinja2", "handlers", "bot.store", "bot.server", "bot.runtime")
-# Never needed to answer a question offline on the lab (NAPALM is: the lab is read through its mock driver).
+# Never needed to answer a question offline on the lab (NAPALM is: the lab is read through its mock driver);
+# this question asks no configuration specialist, so the change templates stay unloaded too.
 _NOT_FOR_AN_OFFLINE_ANSWER = ("anthropic", "slack_bolt", "slack_sdk", "sqlalchemy", "aiohttp", "handlers", "bot.store",
-                              "bot.server", "bot.runtime")
+                              "bot.server", "bot.runtime", "agents.specialists.config_templates")
 
 
 def _loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
