@@ -62,7 +62,7 @@ def kinds() -> dict[str, RequestKind]:
 @lru_cache(maxsize=1)
 def _read_kinds() -> dict[str, RequestKind]:
     try:
-        raw = load_yaml_file(WORKFLOWS_FILE)
+        raw = load_yaml_file(WORKFLOWS_FILE, fast=True)  # shipped: libyaml's parser, same checks
     except (OSError, YamlInputError) as exc:
         raise WorkflowError(f"{WORKFLOWS_FILE.name}: {exc}") from None
     if not isinstance(raw, dict):

@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import napalm
-
 from agents.changes.models import digest
 from agents.config import NetworkConfig
 from agents.network.access import DeviceAccess
@@ -139,6 +137,8 @@ def supports_revert(driver_class: type) -> bool:
     """Whether a NAPALM driver can commit with `revert_in` and confirm later: it implements
     `confirm_commit` instead of inheriting the base class's NotImplementedError. Read from the
     driver itself, so a NAPALM release that adds the feature to a platform is picked up."""
+    import napalm.base  # on first use: the package loads every driver it ships (about 0.5 s)
+
     return getattr(driver_class, "confirm_commit", None) is not napalm.base.NetworkDriver.confirm_commit
 
 
@@ -156,6 +156,8 @@ def revert_problem(device: Device, revert_in: int) -> str | None:
     applied without a way back, so on those it is refused before anyone is asked to approve it.
     The timer's unit is checked too: Junos confirms in whole minutes, IOS in whole minutes of 1-120.
     """
+    import napalm.base
+
     name = device.os if device.platform == "mock" else device.platform
     try:
         driver = napalm.get_network_driver(name)

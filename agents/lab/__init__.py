@@ -16,10 +16,10 @@ import threading
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.network.inventory import Inventory, load_inventory
+from agents.safe_yaml import load_yaml_file
 
 DATA_DIR = Path(__file__).parent / "data"
 _SCENARIOS_DIR = DATA_DIR / "scenarios"
@@ -82,7 +82,7 @@ class Scenario(BaseModel):
 def list_scenarios() -> tuple[Scenario, ...]:
     """All shipped scenarios, `healthy` first then alphabetical."""
     scenarios = [
-        Scenario.model_validate(yaml.safe_load((d / "scenario.yaml").read_text()))
+        Scenario.model_validate(load_yaml_file(d / "scenario.yaml", fast=True))  # shipped: libyaml's parser
         for d in sorted(_SCENARIOS_DIR.iterdir())
         if (d / "scenario.yaml").is_file()
     ]
@@ -164,7 +164,7 @@ def device_fixture_dir(scenario_name: str, host: str) -> Path:
 @cache
 def _lab_hosts() -> tuple[str, ...]:
     """The lab's host names, read once: the shipped inventory does not change while we run."""
-    return tuple(yaml.safe_load((DATA_DIR / "inventory" / "hosts.yaml").read_text()))
+    return tuple(load_yaml_file(DATA_DIR / "inventory" / "hosts.yaml", fast=True))
 
 
 def lab_inventory(scenario_name: str = "healthy") -> Inventory:

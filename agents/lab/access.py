@@ -13,9 +13,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import napalm
-
-from agents.lab.stateful import LabDriver
 from agents.network.access import driver_args
 from agents.network.inventory import Device
 
@@ -26,6 +23,8 @@ class LabAccess:
     """The `DeviceAccess` for mock-driver devices (see the module docstring)."""
 
     def open(self, device: Device, timeout_s: float, closing: threading.Event) -> Any:
+        import napalm  # on the first read, not at start-up: the package loads every driver it ships
+
         delay = float(device.data.get("lab_delay_s", 0))
         if delay and closing.wait(delay):  # a lab fault: the device answers slowly
             raise ConnectionError(f"{device.name}: gateway closed while waiting for a slow device")
@@ -36,6 +35,8 @@ class LabAccess:
         return driver
 
     def open_for_change(self, device: Device, timeout_s: float, clock: Callable[[], float]) -> Any:
+        from agents.lab.stateful import LabDriver  # a subclass of NAPALM's mock driver: napalm on first use
+
         driver = LabDriver(device.hostname, device.username or _USERNAME, "", int(timeout_s),
                            {**driver_args(device), "lab_clock": clock, "lab_os": device.os})
         driver.open()

@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import napalm
-
 from agents.config import CredentialsConfig
 from agents.network.errors import DeviceError
 from agents.network.inventory import Device
@@ -70,6 +68,8 @@ class NapalmAccess:
         return username, password
 
     def open(self, device: Device, timeout_s: float, closing: threading.Event) -> Any:
+        import napalm  # on first use: the package loads every driver it ships (about 0.5 s)
+
         username, password = self.credentials(device)
         driver = napalm.get_network_driver(device.platform)(
             hostname=device.hostname, username=username, password=password,

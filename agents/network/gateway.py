@@ -32,8 +32,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from napalm.base import exceptions as napalm_exc
-
 from agents.config import NetworkConfig
 from agents.network.access import DeviceAccess, NapalmAccess
 from agents.network.budget import device_timeout
@@ -299,6 +297,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def _cause(exc: BaseException) -> str | None:
     """What went wrong, from the exception types in the chain first, then from their text."""
+    from napalm.base import exceptions as napalm_exc  # NAPALM is imported by the first read, not at start-up
+
     chain = _chain(exc)
     for e in chain:
         name = type(e).__name__
@@ -325,6 +325,8 @@ def _classify(device: Device, exc: BaseException, timeout_s: float) -> DeviceErr
         return DeviceError(name, "timeout", f"{where} did not answer within {timeout_s:g}s")
     if isinstance(exc, asyncio.CancelledError):
         return DeviceError(name, "failed", f"read from {name} was cancelled")
+    from napalm.base import exceptions as napalm_exc
+
     if isinstance(exc, (NotImplementedError, napalm_exc.ModuleImportError)):
         return DeviceError(name, "unsupported", f"{name} cannot provide this data (its driver '{device.platform}' does not support it)")
     cause = _cause(exc)

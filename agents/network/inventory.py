@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import napalm
-from napalm.base.exceptions import ModuleImportError
 from netutils.lib_mapper import NAPALM_LIB_MAPPER, NAPALM_LIB_MAPPER_REVERSE, NETMIKO_LIB_MAPPER
 from nornir.core.inventory import Host
 from nornir.plugins.inventory.simple import SimpleInventory
@@ -224,6 +222,9 @@ def resolve_driver(name: str, platform: str) -> str:
             f"({', '.join(sorted(_OS_BY_PLATFORM))}) or a Netmiko name such as cisco_ios, arista_eos, cisco_nxos"
         )
     if driver not in _OS_BY_PLATFORM and driver != "mock":
+        import napalm  # imported when needed: the package loads every driver it ships (about 0.5 s)
+        from napalm.base.exceptions import ModuleImportError
+
         try:
             napalm.get_network_driver(driver)
         except (ModuleImportError, ImportError):

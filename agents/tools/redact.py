@@ -10,10 +10,10 @@ and keeps the line, its keywords, its ACL names and its trailing options:
 
 Design notes:
 - The forms are data (`agents.tools.secret_forms`), compiled in `agents.tools.redact_patterns`.
-  `SECRET_PATTERNS` (re-exported here) holds each one compiled on its own (name + regex with a
-  `val` group, plus a block scope where the form needs one) for tests and `contains_secret`;
-  `redact` runs all line forms as ONE precompiled alternation behind a shared, atomic line
-  lead, so each line is examined once per pass.
+  `secret_patterns()` holds each one compiled on its own (name + regex with a `val` group, plus
+  a block scope where the form needs one) for tests and `contains_secret`; `redact` runs all
+  line forms as ONE alternation behind a shared, atomic line lead, so each line is examined once
+  per pass. They are compiled on the first text that has a `HINT` of a secret (`redaction_tables`).
 - Structure, not lines: a form that is only secret inside a block (` key 7 ...` under
   `tacacs server`, ` community x {` under Junos `snmp {`) is checked against the line's ancestors,
   found by indentation with diff markers (`+ `/`- `) counted as indentation, so a unified diff or
@@ -43,40 +43,38 @@ from collections.abc import Callable
 from agents.tools.prose_secrets import prose_pass
 from agents.tools.redact_patterns import (
     CATCH_ALL_PATTERNS,
-    COMBINED,
     CRYPT_HASH,
     FORM_OF_GROUP,
     FREE_TEXT,
     HINT,
     INDENT,
-    LINE_PATTERNS,
     NOT_IN_FREE_TEXT,
     PEM_BEGIN,
     PEM_BODY_LINE,
     PEM_END,
     PEM_KEY,
     REDACTED,
-    SCOPED_CANDIDATE,
-    SCOPED_PATTERNS,
     SECRET_DATA,
-    SECRET_PATTERNS,
     TERMINATTR_KEY,
     TYPE7_GENERIC,
     TYPED_GENERIC,
     URL_PASSWORD,
     WELL_KNOWN,
     SecretPattern,
+    line_patterns,
+    redaction_tables,
+    secret_patterns,
 )
 from agents.tools.secret_forms import WELL_KNOWN_FORMS, WELL_KNOWN_VALUES
 
 __all__ = [
     "REDACTED",
-    "SECRET_PATTERNS",
     "WELL_KNOWN",
     "SecretPattern",
     "contains_secret",
     "redact",
     "redact_prose",
+    "secret_patterns",
     "unmark",
 ]
 
@@ -108,7 +106,7 @@ def _line_forms_pass(text: str, mark_well_known: bool) -> tuple[str, int]:
         form = FORM_OF_GROUP.get(group, "")
         return _replace_group(match, group, _marker(form, match.group(group), mark_well_known))
 
-    return COMBINED.subn(replace, text)
+    return redaction_tables().combined.subn(replace, text)
 
 
 class _Ancestry:
@@ -160,14 +158,15 @@ class _Ancestry:
 
 def _scoped_hits(text: str) -> list[tuple[re.Match[str], str]]:
     """(match, form name) for every scoped form whose line sits under its scope."""
-    candidates = [m.start() for m in SCOPED_CANDIDATE.finditer(text)]
+    candidates = [m.start() for m in redaction_tables().scoped_candidate.finditer(text)]
     if not candidates:
         return []
     ancestry = _Ancestry(text)
     hits = []
+    scoped = redaction_tables().scoped_patterns
     for start in candidates:
         ancestors = ancestry.ancestors(start)
-        for pattern in SCOPED_PATTERNS:
+        for pattern in scoped:
             match = pattern.regex.match(text, start)
             if match and any(pattern.scope.match(a) for a in ancestors):  # type: ignore[union-attr]
                 hits.append((match, pattern.name))
@@ -319,9 +318,9 @@ def contains_secret(text: str) -> list[str]:
     """
     if not text or redact(text) == text:
         return []
-    found = [p.name for p in LINE_PATTERNS if p.regex.search(text)]
+    found = [p.name for p in line_patterns() if p.regex.search(text)]
     scoped = {name for _, name in _scoped_hits(text)}
-    found += [p.name for p in SCOPED_PATTERNS if p.name in scoped]
+    found += [p.name for p in redaction_tables().scoped_patterns if p.name in scoped]
     for p in CATCH_ALL_PATTERNS:
         if p.name in NOT_IN_FREE_TEXT:
             if any(not _in_free_text(text, m.start()) for m in p.regex.finditer(text)):

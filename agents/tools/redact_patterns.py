@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from agents.tools.secret_forms import LINE_FORMS, SCOPED_FORMS
 
@@ -89,12 +90,12 @@ PEM_BODY_LINE = re.compile(r"[ \t]*(?:[A-Za-z0-9+/=]++|Proc-Type:.*|DEK-Info:.*)
 # PEM body line is all value: `_pem_pass` replaces whole lines, keeping only their indentation.
 PEM_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\r?\n[ \t]*(?P<val>[A-Za-z0-9+/=]{16,})")
 
-SECRET_PATTERNS: tuple[SecretPattern, ...] = (
-    *(SecretPattern(name, re.compile(LEAD + body + value_regex("val"), re.MULTILINE)) for name, body in LINE_FORMS),
-    *(
-        SecretPattern(name, re.compile(LEAD + body + value_regex("val"), re.MULTILINE), re.compile(rf"(?:[+-][ \t]+)?(?:{scope})"))
-        for name, body, scope in SCOPED_FORMS
-    ),
+# Catch-alls that prose can trigger ("password 7 days"), so never on description/remark lines.
+NOT_IN_FREE_TEXT = frozenset({"type7-generic", "typed-generic"})
+FORM_OF_GROUP = {f"v{i}": name for i, (name, _) in enumerate(LINE_FORMS)}
+
+
+CATCH_ALL_PATTERNS = (
     SecretPattern("type7-generic", TYPE7_GENERIC),
     SecretPattern("typed-generic", TYPED_GENERIC),
     SecretPattern("url-password", URL_PASSWORD),
@@ -103,20 +104,49 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("crypt-hash", CRYPT_HASH),
     SecretPattern("prose-credential", PROSE_CREDENTIAL),
 )
-LINE_PATTERNS = SECRET_PATTERNS[: len(LINE_FORMS)]
-SCOPED_PATTERNS = SECRET_PATTERNS[len(LINE_FORMS) : len(LINE_FORMS) + len(SCOPED_FORMS)]
-CATCH_ALL_PATTERNS = SECRET_PATTERNS[len(LINE_FORMS) + len(SCOPED_FORMS) :]
-# Catch-alls that prose can trigger ("password 7 days"), so never on description/remark lines.
-NOT_IN_FREE_TEXT = frozenset({"type7-generic", "typed-generic"})
 
-# All line forms in one alternation behind one shared lead: a line is examined once per pass.
-COMBINED = re.compile(
-    LEAD + "(?:" + "|".join(f"{body}{value_regex(f'v{i}')}" for i, (_, body) in enumerate(LINE_FORMS)) + ")", re.MULTILINE
-)
-FORM_OF_GROUP = {f"v{i}": name for i, (name, _) in enumerate(LINE_FORMS)}
-# Lines that hold a scoped form's value; only these need their ancestors looked up.
-SCOPED_CANDIDATE = re.compile(
-    LEAD + "(?:" + "|".join(f"{body}{value_regex(f's{i}')}" for i, (_, body, _) in enumerate(SCOPED_FORMS)) + ")", re.MULTILINE
-)
+# The forms below are compiled on first use, once per process: about 0.1 s of regex compilation
+# that text without a `HINT` (most device output) never needs, and that commands which redact
+# nothing should not pay at start-up.
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionTables:
+    """What `redact` runs: `combined`, all line forms in one alternation behind one shared lead (a
+    line is examined once per pass); `scoped_candidate`, the lines that hold a scoped form's value
+    (only these need their ancestors looked up); `scoped_patterns`, each scoped form on its own."""
+
+    combined: re.Pattern[str]
+    scoped_candidate: re.Pattern[str]
+    scoped_patterns: tuple[SecretPattern, ...]
+
+
+@cache
+def redaction_tables() -> RedactionTables:
+    combined = re.compile(
+        LEAD + "(?:" + "|".join(f"{body}{value_regex(f'v{i}')}" for i, (_, body) in enumerate(LINE_FORMS)) + ")", re.MULTILINE
+    )
+    scoped_candidate = re.compile(
+        LEAD + "(?:" + "|".join(f"{body}{value_regex(f's{i}')}" for i, (_, body, _) in enumerate(SCOPED_FORMS)) + ")", re.MULTILINE
+    )
+    scoped = tuple(
+        SecretPattern(name, re.compile(LEAD + body + value_regex("val"), re.MULTILINE), re.compile(rf"(?:[+-][ \t]+)?(?:{scope})"))
+        for name, body, scope in SCOPED_FORMS
+    )
+    return RedactionTables(combined, scoped_candidate, scoped)
+
+
+@cache
+def line_patterns() -> tuple[SecretPattern, ...]:
+    """Each line form compiled on its own: for naming the forms a text holds (`contains_secret`),
+    not for redacting (that is `combined`)."""
+    return tuple(SecretPattern(name, re.compile(LEAD + body + value_regex("val"), re.MULTILINE)) for name, body in LINE_FORMS)
+
+
+def secret_patterns() -> tuple[SecretPattern, ...]:
+    """Every secret form compiled on its own, in order: line forms, scoped forms, catch-alls."""
+    return (*line_patterns(), *redaction_tables().scoped_patterns, *CATCH_ALL_PATTERNS)
+
+
 # Indentation of a line, a diff marker counting as indentation.
 INDENT = re.compile(r"[ \t]*+(?:[+-][ \t]++)?")

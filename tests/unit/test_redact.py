@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.tools.redact import REDACTED, SECRET_PATTERNS, WELL_KNOWN, contains_secret, redact, redact_prose, unmark
+from agents.tools.redact import REDACTED, WELL_KNOWN, contains_secret, redact, redact_prose, secret_patterns, unmark
 from tests.harness.paths import DATA as TEST_DATA
 
 DATA = TEST_DATA / "audit_configs"
@@ -412,13 +412,13 @@ def test_form_is_redacted(case: tuple[str, str, str, str]) -> None:
 
 
 def test_every_form_has_a_case() -> None:
-    assert {name for name, *_ in CASES} == {p.name for p in SECRET_PATTERNS}
+    assert {name for name, *_ in CASES} == {p.name for p in secret_patterns()}
 
 
 def test_patterns_are_data() -> None:
-    names = [p.name for p in SECRET_PATTERNS]
+    names = [p.name for p in secret_patterns()]
     assert len(names) == len(set(names))
-    assert all("val" in p.regex.groupindex for p in SECRET_PATTERNS)
+    assert all("val" in p.regex.groupindex for p in secret_patterns())
 
 
 @pytest.mark.parametrize("line", NON_SECRET_LINES)

@@ -12,11 +12,12 @@ from pathlib import Path
 from agents.network.inventory import load_inventory
 from agents.network.live import LiveInventory, Loaded
 from agents.network.sources.config import InventoryConfig
-from agents.network.sources.remote import load_nautobot, load_netbox, shown_url
 
 
 def source_loader(config: InventoryConfig, folder: Path | None) -> tuple[Callable[[], Loaded], str]:
     """The loader of the configured source and how to name it in logs (`netbox https://nb/`)."""
+    if config.source in ("netbox", "nautobot"):  # their HTTP client (requests) only where it is used
+        from agents.network.sources.remote import load_nautobot, load_netbox, shown_url
     if config.source == "netbox":
         return (lambda: load_netbox(config)), f"netbox {shown_url(str(config.url))}"
     if config.source == "nautobot":

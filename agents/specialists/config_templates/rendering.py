@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
 from hier_config import Platform, get_hconfig
 
 from agents.specialists.config_templates.checks import Notes
@@ -22,6 +22,9 @@ from agents.specialists.config_templates.defaults import fill_defaults
 from agents.specialists.config_templates.kinds import SUPPORTED_OS, GeneratedConfig, TemplateRequest
 from agents.specialists.config_templates.parameters import PREPARE
 from agents.specialists.config_templates.site import SiteDefaults
+
+if TYPE_CHECKING:  # Jinja is imported by the first rendering: every specialist loads this module, few render
+    import jinja2
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 
@@ -39,6 +42,8 @@ _PLATFORM = {"ios": Platform.CISCO_IOS, "eos": Platform.ARISTA_EOS, "nxos": Plat
 @cache
 def _environment() -> jinja2.Environment:
     """One environment for all renderings; StrictUndefined so a missing variable is a bug, not a blank."""
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         undefined=jinja2.StrictUndefined,
@@ -128,6 +133,8 @@ def render_config(req: TemplateRequest, os: str, device: str | None = None, inte
     notes = Notes(os=os_key, device=device, interfaces=interfaces)
     fill_defaults(req.kind, params, req.missing, notes, site or SiteDefaults())
     context = PREPARE[req.kind](params, notes)
+    import jinja2
+
     try:
         template = _environment().get_template(f"{os_key}/{req.kind}.j2")
     except jinja2.TemplateNotFound:
