@@ -86,6 +86,12 @@ def documented(tmp_path, monkeypatch, router_cache):
     configure([])
 
 
+# A seventh specialist's examples change the router's data, so the first question trains a model
+# for them (15-40 s of CPU; the shipped one covers the six built-in specialists): CI's slow step.
+trains_the_router = pytest.mark.slow
+
+
+@trains_the_router
 def test_the_documented_specialist_answers_a_question(documented, runner):
     question = "which OS versions run on edge-rtr-01?"
     result = runner.invoke(cli, ["--config", str(documented()), "ask", question, "--json", "--quiet"])
@@ -115,6 +121,7 @@ def sign_notes(ctx, report):
 ''')
 
 
+@trains_the_router
 async def test_its_declared_hook_and_document_on_the_claude_path(documented, fake_anthropic, monkeypatch, make_toolbox):
     """The engine names no specialist: the folder's spec declares a document field and a report
     hook; Claude's report passes the hook, Slack attaches the document, the terminal prints it."""

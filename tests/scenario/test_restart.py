@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.fakes.slack_api import (
     app_mention_event,
     block_action,
@@ -43,6 +45,7 @@ def rows(db, sql: str, *args) -> list[tuple]:
 
 
 
+@pytest.mark.slow  # kills a `noc run` and waits out its lease: the fault suites' step in CI
 def test_killed_mid_request_is_named_interrupted_and_slacks_retry_is_processed(fake_slack, tmp_path):
     db = tmp_path / "noc.db"
     port = free_port()

@@ -9,12 +9,16 @@ from __future__ import annotations
 import signal
 import urllib.request
 
+import pytest
+
 from tests.fakes.slack_api import (
     app_mention_event,
     fake_slack,  # noqa: F401
     post_signed,
 )
 from tests.harness.processes import SECRET, answers, free_port, launch, wait_healthz
+
+pytestmark = pytest.mark.slow  # four `noc run` processes stopped one by one: the fault suites' step in CI
 
 
 def ready(port: int) -> bool:
