@@ -120,6 +120,7 @@ class SlackConfig(StrictModel):
     # at most channel_burst saved up. Answers go before progress, which is coalesced meanwhile.
     channel_rate_per_s: float = Field(1.0, gt=0, le=100)
     channel_burst: int = Field(4, ge=1, le=100)
+    socket_ping_interval_s: float = Field(10.0, gt=0, le=60)  # Socket Mode: how often the link is checked, a lost one replaced
 
 
 class ServerConfig(StrictModel):
@@ -148,8 +149,7 @@ class StoreConfig(StrictModel):
     # Where this host's processes journal acked events and delayed writes (bot.durability.journal); unset:
     # beside an SQLite store, else $XDG_STATE_HOME/noc-chatops/journal.
     journal_dir: str | None = Field(None, min_length=1)
-    # How long a record write keeps retrying a locked or unreachable store before it waits in
-    # the outbox (bot.durability.outbox) for the store to come back.
+    # How long a record write retries a locked or unreachable store before it waits in the outbox (bot.durability.outbox).
     write_patience_s: float = Field(30.0, ge=0.1, le=600)
     # Pooled connections to PostgreSQL (half of them write group-commit batches side by side,
     # bot.store.group_commit). Unset: sized from resilience.max_concurrent_requests when the settings

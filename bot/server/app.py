@@ -133,7 +133,8 @@ async def start_bot(app: AsyncApp, runtime: Runtime, *, host: str, port: int, ap
     bound = runner.addresses[0][1] if runner.addresses else port
     handler = None
     if app_token:
-        handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client)
+        handler = AsyncSocketModeHandler(app, app_token=app_token, web_client=runtime.client,
+                                         ping_interval=runtime.settings.slack.socket_ping_interval_s)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         web_app[READINESS_KEY].socket = handler.client
     return RunningBot(runner=runner, port=bound, socket_handler=handler)

@@ -92,7 +92,7 @@ async def start(fake, tmp_path: Path, *, scenario: str = "wan-congestion", app_t
         llm=llm or LLMConfig(),
         network=NetworkConfig(scenario=scenario),
         store=StoreConfig(url=f"sqlite:///{tmp_path / 'noc.db'}"),
-        slack=SlackConfig(status_update_interval_s=0.2, post_backoff_s=0.01, progress=progress),
+        slack=SlackConfig(status_update_interval_s=0.2, post_backoff_s=0.01, progress=progress, socket_ping_interval_s=1.0),
         access=AccessConfig(**({"operator": RoleGrants(users=[OPERATOR])} | access)),
     )
     client = web_client("xoxb-test", fake.api_url, 3)
