@@ -236,7 +236,25 @@ class SpecialistSpec(BaseModel):
 
 
 def read_spec(folder: Path) -> SpecialistSpec:
-    """The spec in `folder`, or CatalogueError naming the file and the problem."""
+    """The spec in `folder`, or CatalogueError naming the file and the problem.
+
+    Read once per version of its files: every command, every test's bot and every `noc ask`
+    reads the catalogue, and parsing six specs and their rules (YAML plus an AST each) cost
+    10-15 ms a catalogue. A spec is frozen, so one instance serves every reader; an edited
+    spec.yaml or rules.py (another size or mtime) is read again."""
+    return _read_spec(folder, _identity(folder / SPEC_FILE), _identity(folder / RULES_FILE))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@lru_cache(maxsize=256)
+def _read_spec(folder: Path, spec_identity: tuple[int, int] | None, rules_identity: tuple[int, int] | None) -> SpecialistSpec:
     path = folder / SPEC_FILE
     try:
         # strict: repeated keys and runaway nesting are refused with the line; the shipped specs on
