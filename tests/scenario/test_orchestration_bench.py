@@ -41,3 +41,14 @@ def test_orchestration_bench_runs_under_the_token_latency_model() -> None:
             if line.startswith("4 needed, router unsure  ") and "/" not in line}
     assert rows == {"sequential": ["19", "19"], "parallel": ["19", "6"], "hybrid": ["19", "6"]}
     assert "answers/s" not in done.stdout  # --only-plans
+
+
+def test_ask_claude_process_bench_runs_noc_ask_in_both_modes() -> None:
+    """bench/ask_claude_process.py (issue 27) drives `noc ask` processes against the loopback
+    Anthropic server (no waiting at latency 0) and prints both modes, the overhead and the x-factors."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "ask_claude_process.py"), "--latency", "0", "--repeat", "1"],
+                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=170)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("sequential ") for line in lines) and any(line.startswith("parallel ") for line in lines)
+    assert "sequential/parallel: first model call to the printed answer" in done.stdout and "whole process" in done.stdout
