@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from graphlib import TopologicalSorter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from agents.catalogue import catalogue
 from agents.context import RequestContext
@@ -94,33 +94,63 @@ def context_sources(step: PlanStep, done: Mapping[str, R], mode: ExecutionMode) 
 # plan's own wording of that step is not sent to it. Sequential requests start nothing early.
 #
 # Speculation must cost nothing the requester sees: an early step's progress (its start, tool reads,
-# end) is held back from the live display (`Held`) until the plan adopts it, and a step the plan
-# does not want was never shown; the answer's trace (and the usage, which counts its calls) keep it.
+# end) and what it would add to the answer's notes (a fallback to rules, a withheld read) are held
+# back (`Held`) until the plan adopts it; a step the plan does not want was never shown and says
+# nothing in the answer. The answer's trace keeps it, and the usage counts its calls.
+
+
+class Dropped:
+    """Set on an early step the request cancels because it does not need it (Claude's route or the
+    plan left it out): a model call cut by that cancellation is not the provider's failure."""
+
+    def __init__(self) -> None:
+        self.value = False
+
+
+DROPPED: ContextVar[Dropped | None] = ContextVar("early_step_dropped", default=None)
+
+
+def dropped() -> bool:
+    """Whether the running step (and the tasks it started) is an early step its request dropped."""
+    flag = DROPPED.get()
+    return flag is not None and flag.value
+
+
+class Notes(Protocol):
+    """The answer's notes (agents/context.py `AnswerNotes`): its trace, and what it must say."""
+
+    def record(self, event: ProgressEvent) -> None: ...
+    def note(self, event: ProgressEvent) -> None: ...
 
 
 class Held:
-    """The observer of an early step: `quiet` (the answer's notes, its trace) hears every event as it
-    happens; `live` (the requester's progress) only once the plan adopts the step, then the events
-    held so far, in order. A step that is cancelled is never shown live."""
+    """The observer of an early step: the answer's trace records every event as it happens; the
+    answer's notes (a fallback to rules, a withheld read) and the requester's live progress hear
+    them only once the plan adopts the step, then all held so far, in order. A step that is
+    cancelled is never shown live and says nothing in the answer."""
 
-    def __init__(self, quiet: Observer, live: Observer) -> None:
+    def __init__(self, quiet: Notes, live: Observer) -> None:
         self.quiet, self.live = quiet, live
         self.held: list[ProgressEvent] | None = []  # None once released: events pass straight through
 
     async def emit(self, event: ProgressEvent) -> None:
-        await self.quiet.emit(event)
+        self.quiet.record(event)
         if self.held is None:
-            await self.live.emit(event)
+            await self._tell(event)
         else:
             self.held.append(event)
 
     async def release(self) -> None:
         held, self.held = self.held or [], None
         for event in held:
-            try:
-                await self.live.emit(event)
-            except Exception:
-                log.warning("progress observer failed on %s", event.kind, exc_info=True)
+            await self._tell(event)
+
+    async def _tell(self, event: ProgressEvent) -> None:
+        self.quiet.note(event)
+        try:
+            await self.live.emit(event)
+        except Exception:
+            log.warning("progress observer failed on %s", event.kind, exc_info=True)
 
 
 class EarlyStarts(Generic[R]):
@@ -131,11 +161,12 @@ class EarlyStarts(Generic[R]):
     for a route decision. A specialist is started at most once per request, unless cancelled."""
 
     def __init__(self, run: RunEarly[R], devices: Callable[[RouteDecision], list[str]], question: str,
-                 quiet: Observer, live: Observer, enabled: bool = True) -> None:
+                 quiet: Notes, live: Observer, enabled: bool = True) -> None:
         self._run, self._devices, self.question, self.enabled = run, devices, question, enabled
         self.quiet, self.live = quiet, live
         self.running: dict[Specialist, tuple[PlanStep, asyncio.Task[R]]] = {}
         self.held: dict[str, Held] = {}  # by early step id
+        self.flags: dict[str, Dropped] = {}  # by early step id
         self.cancelled: list[tuple[PlanStep, asyncio.Task[R]]] = []
         self.dropped: list[PlanStep] = []  # cancelled before the plan came (`keep`), not yet reported
 
@@ -148,8 +179,12 @@ class EarlyStarts(Generic[R]):
         for agent in agents:
             if agent not in self.running:
                 step = PlanStep(id=f"early-{agent.value}", agent=agent, instruction=self.question, devices=devices)
-                self.held[step.id] = Held(self.quiet, self.live)
-                self.running[agent] = (step, asyncio.ensure_future(self._run(step, self.held[step.id])))
+                self.held[step.id], self.flags[step.id] = Held(self.quiet, self.live), Dropped()
+                token = DROPPED.set(self.flags[step.id])  # the step's task (and its tasks) see its own flag
+                try:
+                    self.running[agent] = (step, asyncio.ensure_future(self._run(step, self.held[step.id])))
+                finally:
+                    DROPPED.reset(token)
                 new.append(step)
         return new
 
@@ -157,6 +192,7 @@ class EarlyStarts(Generic[R]):
         """Cancel the early steps of specialists not in `agents` now (Claude's route left them out)."""
         for agent in [a for a in self.running if a not in agents]:
             step, task = self.running.pop(agent)
+            self.flags[step.id].value = True
             task.cancel()
             self.cancelled.append((step, task))
             self.dropped.append(step)
@@ -174,7 +210,8 @@ class EarlyStarts(Generic[R]):
             if early is not None and not step.depends_on and sorted(step.devices) == sorted(early[0].devices):
                 taken[step.id] = early[1]
                 del left[step.agent]
-        for _, task in left.values():
+        for step, task in left.values():
+            self.flags[step.id].value = True
             task.cancel()
         self.cancelled += left.values()
         dropped, self.running, self.dropped = self.dropped + [step for step, _ in left.values()], {}, []
@@ -257,5 +294,5 @@ async def hand_over(session: RequestContext, early: EarlyStarts[AgentResponse], 
         event = StepFinished(request_id=rid, step=step.id, agent=step.agent.value, status="cancelled",
                              duration_s=0.0, summary="started early; the plan does not need it")
         event.t = session.elapsed()
-        await early.quiet.emit(event)
+        early.quiet.record(event)
     return adopted

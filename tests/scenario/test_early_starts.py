@@ -101,15 +101,17 @@ class Model:
             self.api.script(f"specialist:{agent}", dynamic(self.specialist(agent)))
 
 
-def ask(runner, api, tmp_path: Path, mode: str | None = None, speculative: bool = False, live: list[str] | None = None) -> dict:
-    """The answer of `noc ask --json`; `speculative`: llm.speculative_starts; `live`: gets the
-    progress lines shown on stderr (else -q)."""
+def ask(runner, api, tmp_path: Path, mode: str | None = None, speculative: bool = False, live: list[str] | None = None,
+        role: str = "admin") -> dict:
+    """The answer of `noc ask --json` (as `role`); `speculative`: llm.speculative_starts; `live`:
+    gets the progress lines shown on stderr (else -q)."""
     path = tmp_path / "noc.yml"
     # No follow-ups and no hand-offs: these tests pin which steps run; the question names security,
     # which a hand-off would otherwise bring back after the plan left it out (tests/scenario/test_hand_offs.py).
     path.write_text(yaml.safe_dump({"llm": {"follow_ups": 0, "speculative_starts": speculative}, "engine": {"max_hand_offs": 0},
                                     "resilience": {"retry": {"backoff_initial_s": 0.01, "jitter_s": 0.0}}}))
-    args = ["--config", str(path), "ask", QUESTION, "--json"] + ([] if live is not None else ["-q"]) + (["--mode", mode] if mode else [])
+    args = (["--config", str(path), "ask", QUESTION, "--json", "--role", role] + ([] if live is not None else ["-q"])
+            + (["--mode", mode] if mode else []))
     result = runner.invoke(cli, args, env=api.env())
     assert result.exit_code in (0, 1), result.output
     if live is not None:
@@ -281,3 +283,59 @@ def test_candidates_claudes_route_names_are_adopted_by_the_plan(runner, fake_ant
     model.script()
     model.wait = False
     same_answer(early, ask(runner, api, tmp_path, mode="sequential", speculative=True))
+
+
+def test_a_dropped_early_steps_withheld_read_says_nothing_in_the_answer(runner, fake_anthropic, tmp_path):
+    """A viewer may not read configurations: security's early step asks for one, is refused (a
+    withheld read the answer names when a step that ran reports it) and reports; the plan then
+    leaves security out. Whether its report was in before the plan or not, the answer says nothing
+    of its refusal: it belonged to a step the requester never saw."""
+    api = fake_anthropic
+    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance", "security"], devices=[DEVICE], reasoning="three")
+    plan = PlanOut(reasoning="two domains", steps=[step("s1", "diagnosis"), step("s2", "performance")])
+    model = Model(api, route, plan, early={"security": 2}, candidates={"diagnosis": 1, "performance": 1, "security": 1})
+    model.script()
+    early = ask(runner, api, tmp_path, speculative=True, role="viewer")
+
+    assert model.planned_after["security"] == 2  # refused its read, then sent its report before the plan
+    assert {e["step"]: e["status"] for e in events(early, "step_finished")}["early-security"] == "cancelled"
+    assert sorted(early["specialists"]) == ["diagnosis", "performance"]
+    assert not [n for n in early["notices"] if "running config" in n or "security" in n], early["notices"]
+
+    model.script()
+    model.wait = False
+    same_answer(early, ask(runner, api, tmp_path, mode="sequential", speculative=True, role="viewer"))
+
+
+async def test_calls_cut_by_dropping_a_candidate_are_not_provider_failures(fake_anthropic):
+    """Security and config are mid-call when Claude's route leaves them out: their calls are cut by
+    the request itself, not failed by the provider, so the provider breaker (here opening at the
+    first failure) stays closed and the answer carries no breaker notice."""
+    from anthropic import AsyncAnthropic
+
+    from agents.config import BreakerConfig, EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig
+    from agents.engine import EngineOptions, build_engine
+    from agents.models import ExecutionMode, Request
+    from agents.resilience.breaker import BreakerState
+    from agents.tools import build_toolbox
+
+    api = fake_anthropic
+    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance"], devices=[DEVICE], reasoning="two domains")
+    plan = PlanOut(reasoning="two domains", steps=[step("s1", "diagnosis"), step("s2", "performance")])
+    model = Model(api, route, plan, early={}, hang={"security", "config"},
+                  candidates={"diagnosis": 1, "performance": 1, "security": 2, "config": 2})
+    model.script()
+    options = EngineOptions(engine=EngineConfig(max_hand_offs=0), llm=LLMConfig(provider="anthropic", follow_ups=0, tool_result_max_chunks=0),
+                            resilience=ResilienceConfig(provider_breaker=BreakerConfig(failure_threshold=1)))
+    engine = build_engine(options, build_toolbox(NetworkConfig()), model=AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=0))
+    try:
+        answer = await engine.run(Request.from_text(QUESTION, mode=ExecutionMode.parallel, role="admin"))
+    finally:
+        model.released.set()
+        engine.supervisor.toolbox.gateway.close()
+        await engine.aclose()
+
+    assert model.routed_after["security"] == 2 and model.routed_after["config"] == 2  # both in their report call when cut
+    assert answer.status == "ok" and sorted(s.value for s in answer.specialists) == ["diagnosis", "performance"]
+    assert engine.resilience.provider.current_state() == BreakerState.closed
+    assert not [n for n in answer.notices if "breaker" in n.lower()], answer.notices
