@@ -189,6 +189,9 @@ class LLMConfig(StrictModel):
     # read against the learned router's probability margin (0-1): 0 never asks Claude, >= 1 always does.
     router_margin: float | None = Field(None, ge=0)
     early_starts: bool = True  # the specialists a router is sure of start while Claude routes/plans (agents/scheduling.py)
+    # With early starts: while Claude routes, also start the learned route's other specialists and those the question
+    # names; the ones Claude's route leaves out are cancelled when it arrives (about one call each, on unsure questions).
+    speculative_starts: bool = True
     max_plan_steps: int = Field(6, ge=1, le=12)
     # Off the critical path: Claude plans only when the learned router was unsure (a confident route's rule plan
     # is certain), the coordinator runs only when a report shows a gap (roles.visible_gaps); "always": every request.

@@ -97,8 +97,16 @@ class AnswerNotes:
         self.withheld: list[str] = []  # tool calls the requester's role (or a down server) kept out
 
     async def emit(self, event: ProgressEvent) -> None:
+        self.record(event)
+        self.note(event)
+
+    def record(self, event: ProgressEvent) -> None:
+        """The event in the trace only (an early step's, noted only if the plan adopts it: agents/scheduling.py)."""
         detail = event.model_dump(exclude={"kind", "request_id", "t"}, exclude_none=True)
         self.trace.append(TraceEntry(t=event.t, event=event.kind, detail=", ".join(f"{k}={v}" for k, v in detail.items())))
+
+    def note(self, event: ProgressEvent) -> None:
+        """What the answer must say because of the event, beyond the trace."""
         if isinstance(event, Notice) and event.level == "degraded":
             self.degraded.append(event.text)
         elif isinstance(event, Notice) and event.breaker:

@@ -27,7 +27,7 @@ from agents.network.inventory import Device, Inventory
 from agents.router import Scores, predict
 from agents.router.keywords import _SAME_LINE_BGP_NEIGHBOUR_EDIT, keywords, score
 
-__all__ = ["_SAME_LINE_BGP_NEIGHBOUR_EDIT", "asks_for_report", "decide", "extract_devices", "hinted_devices", "keywords",
+__all__ = ["_SAME_LINE_BGP_NEIGHBOUR_EDIT", "asks_for_report", "decide", "named", "extract_devices", "hinted_devices", "keywords",
            "keyword_route", "route", "score"]
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,17 @@ def decide(probabilities: Scores) -> RouteDecision:
         margin=round(primary_p[primary.value] - primary_p[ranked[1].value], 3),
         method="learned",
     )
+
+
+def named(question: str) -> list[Specialist]:
+    """The specialists the question names by their domains' words: those the keyword router would
+    have sent it to (a score of at least SECONDARY_MIN and half the highest). The learned router
+    weighs these words against everything else it learned, so a question listing four domains can
+    leave it unsure and two of them out; the early starts (agents/scheduling.py `candidates`) start
+    them anyway while Claude routes, since Claude's route will often name them."""
+    scores = score(question)
+    top = max(scores.values(), default=0.0)
+    return [s for s in _tie_order() if scores[s] > 0 and scores[s] >= max(SECONDARY_MIN, SECONDARY_SHARE * top)]
 
 
 def keyword_route(question: str, known: list[str], unknown: list[str], hints: list[str]) -> RouteDecision:

@@ -18,18 +18,22 @@ A step that fails still "finishes": its dependants run with what there is, as in
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from graphlib import TopologicalSorter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from agents.catalogue import catalogue
 from agents.context import RequestContext
 from agents.models import AgentResponse, AgentTask, ExecutionMode, Plan, PlanStep, RouteDecision, Specialist
-from agents.progress import StepFinished, StepStarted
+from agents.progress import Observer, ProgressEvent, StepFinished, StepStarted
+
+log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 StartStep = Callable[[PlanStep], Awaitable[object]]
+RunEarly = Callable[[PlanStep, Observer], Awaitable[R]]
 
 
 async def run_plan(plan: Plan, start: StartStep) -> None:
@@ -81,27 +85,93 @@ def context_sources(step: PlanStep, done: Mapping[str, R], mode: ExecutionMode) 
 # front of every investigation (issue 27 measured them holding a four-specialist question at 2.4x
 # sequential/parallel). The specialists a router is confident about do not need the plan to start:
 # they start while Claude routes and plans, and the plan, when it arrives, takes over the ones it
-# wants and cancels the rest. A plan step takes over an early step only when running it from the
-# start would have been the same work: the same specialist and devices, and no dependencies (so
-# no other step's findings in its context, in any mode). An early step investigates the question
-# itself, as the rule plan's steps do; a Claude plan's own wording of that step is not sent to it.
-# Sequential requests start nothing early.
+# wants and cancels the rest. While Claude routes, the candidates start too (`candidates`: the
+# learned route's specialists and those the question names); the ones Claude's route leaves out are
+# cancelled as soon as it arrives (`keep_early`), one call's time after they started. A plan step
+# takes over an early step only when running it from the start would have been the same work: the
+# same specialist and devices, and no dependencies (so no other step's findings in its context, in
+# any mode). An early step investigates the question itself, as the rule plan's steps do; a Claude
+# plan's own wording of that step is not sent to it. Sequential requests start nothing early.
+#
+# Speculation must cost nothing the requester sees: an early step's progress (its start, tool reads,
+# end) and what it would add to the answer's notes (a fallback to rules, a withheld read) are held
+# back (`Held`) until the plan adopts it; a step the plan does not want was never shown and says
+# nothing in the answer. The answer's trace keeps it, and the usage counts its calls.
+
+
+class Dropped:
+    """Set on an early step the request cancels because it does not need it (Claude's route or the
+    plan left it out): a model call cut by that cancellation is not the provider's failure."""
+
+    def __init__(self) -> None:
+        self.value = False
+
+
+DROPPED: ContextVar[Dropped | None] = ContextVar("early_step_dropped", default=None)
+
+
+def dropped() -> bool:
+    """Whether the running step (and the tasks it started) is an early step its request dropped."""
+    flag = DROPPED.get()
+    return flag is not None and flag.value
+
+
+class Notes(Protocol):
+    """The answer's notes (agents/context.py `AnswerNotes`): its trace, and what it must say."""
+
+    def record(self, event: ProgressEvent) -> None: ...
+    def note(self, event: ProgressEvent) -> None: ...
+
+
+class Held:
+    """The observer of an early step: the answer's trace records every event as it happens; the
+    answer's notes (a fallback to rules, a withheld read) and the requester's live progress hear
+    them only once the plan adopts the step, then all held so far, in order. A step that is
+    cancelled is never shown live and says nothing in the answer."""
+
+    def __init__(self, quiet: Notes, live: Observer) -> None:
+        self.quiet, self.live = quiet, live
+        self.held: list[ProgressEvent] | None = []  # None once released: events pass straight through
+
+    async def emit(self, event: ProgressEvent) -> None:
+        self.quiet.record(event)
+        if self.held is None:
+            await self._tell(event)
+        else:
+            self.held.append(event)
+
+    async def release(self) -> None:
+        held, self.held = self.held or [], None
+        for event in held:
+            await self._tell(event)
+
+    async def _tell(self, event: ProgressEvent) -> None:
+        self.quiet.note(event)
+        try:
+            await self.live.emit(event)
+        except Exception:
+            log.warning("progress observer failed on %s", event.kind, exc_info=True)
 
 
 class EarlyStarts(Generic[R]):
     """The steps of one request started before its plan, by specialist.
 
-    `run` runs one step to its response (the supervisor's step runner); `devices` gives the devices
-    the plan's steps get for a route decision. A specialist is started at most once per request."""
+    `run` runs one step to its response (the supervisor's step runner) reporting to the observer it
+    is given (a `Held` between `quiet` and `live`); `devices` gives the devices the plan's steps get
+    for a route decision. A specialist is started at most once per request, unless cancelled."""
 
-    def __init__(self, run: Callable[[PlanStep], Awaitable[R]], devices: Callable[[RouteDecision], list[str]],
-                 question: str, enabled: bool = True) -> None:
+    def __init__(self, run: RunEarly[R], devices: Callable[[RouteDecision], list[str]], question: str,
+                 quiet: Notes, live: Observer, enabled: bool = True) -> None:
         self._run, self._devices, self.question, self.enabled = run, devices, question, enabled
+        self.quiet, self.live = quiet, live
         self.running: dict[Specialist, tuple[PlanStep, asyncio.Task[R]]] = {}
+        self.held: dict[str, Held] = {}  # by early step id
+        self.flags: dict[str, Dropped] = {}  # by early step id
         self.cancelled: list[tuple[PlanStep, asyncio.Task[R]]] = []
+        self.dropped: list[PlanStep] = []  # cancelled before the plan came (`keep`), not yet reported
 
     def start(self, decision: RouteDecision, agents: list[Specialist]) -> list[PlanStep]:
-        """Start a step for each of `agents` not started yet; returns the steps started now."""
+        """Start a step for each of `agents` not running yet; returns the steps started now."""
         if not self.enabled:
             return []
         devices = self._devices(decision)
@@ -109,14 +179,28 @@ class EarlyStarts(Generic[R]):
         for agent in agents:
             if agent not in self.running:
                 step = PlanStep(id=f"early-{agent.value}", agent=agent, instruction=self.question, devices=devices)
-                self.running[agent] = (step, asyncio.ensure_future(self._run(step)))
+                self.held[step.id], self.flags[step.id] = Held(self.quiet, self.live), Dropped()
+                token = DROPPED.set(self.flags[step.id])  # the step's task (and its tasks) see its own flag
+                try:
+                    self.running[agent] = (step, asyncio.ensure_future(self._run(step, self.held[step.id])))
+                finally:
+                    DROPPED.reset(token)
                 new.append(step)
         return new
 
+    def keep(self, agents: list[Specialist]) -> None:
+        """Cancel the early steps of specialists not in `agents` now (Claude's route left them out)."""
+        for agent in [a for a in self.running if a not in agents]:
+            step, task = self.running.pop(agent)
+            self.flags[step.id].value = True
+            task.cancel()
+            self.cancelled.append((step, task))
+            self.dropped.append(step)
+
     def adopt(self, plan: Plan) -> tuple[dict[str, asyncio.Task[R]], list[PlanStep]]:
         """Hand the early steps to `plan`: {plan step id: the running step} for each step the plan
-        wants as it runs, and the early steps it does not want, cancelled now (await `settle` before
-        reading what they may have touched). Nothing is left to adopt afterwards."""
+        wants as it runs, and the early steps it does not want (with those `keep` dropped), cancelled
+        now (await `settle` before reading what they may have touched). Nothing is left to adopt afterwards."""
         taken: dict[str, asyncio.Task[R]] = {}
         left = dict(self.running)
         # sequential: a step without dependencies still sees what ran before it, so only the first is the same work
@@ -126,11 +210,12 @@ class EarlyStarts(Generic[R]):
             if early is not None and not step.depends_on and sorted(step.devices) == sorted(early[0].devices):
                 taken[step.id] = early[1]
                 del left[step.agent]
-        for _, task in left.values():
+        for step, task in left.values():
+            self.flags[step.id].value = True
             task.cancel()
         self.cancelled += left.values()
-        self.running = {}
-        return taken, [step for step, _ in left.values()]
+        dropped, self.running, self.dropped = self.dropped + [step for step, _ in left.values()], {}, []
+        return taken, dropped
 
     def drop(self) -> list[PlanStep]:
         """Cancel every early step not adopted (the request ends without running a plan)."""
@@ -156,6 +241,22 @@ def confident(decision: RouteDecision, bar: float) -> list[Specialist]:
     return [s for s in decision.specialists if p(s) >= bar]
 
 
+def candidates(decision: RouteDecision, named: list[Specialist], bar: float) -> list[Specialist]:
+    """The specialists worth starting while Claude routes a question the learned router is unsure
+    of: those it is confident about (`bar`), the rest of its route (primary and joiners), and those
+    the question names (`named`: agents/routing.py). On the held-out routing sets this starts about
+    nine in ten of the specialists the questions need before Claude's route, against about half for
+    the confident ones alone, at under one extra step a question, cancelled when Claude's route comes."""
+    return list(dict.fromkeys([*confident(decision, bar), *decision.specialists, *named]))
+
+
+def keep_early(agents: list[Specialist]) -> None:
+    """Claude's route has come: cancel the current request's early steps of other specialists."""
+    early = EARLY.get()
+    if early is not None:
+        early.keep(agents)
+
+
 def start_early(decision: RouteDecision, agents: list[Specialist]) -> list[PlanStep]:
     """Start `agents` early for the current request, if it takes early starts. Writers (a spec's
     plan.runs_after_others: documentation) are never started early: a plan runs them after others."""
@@ -176,6 +277,7 @@ async def hand_over(session: RequestContext, early: EarlyStarts[AgentResponse], 
     steps = {s.id: s for s in plan.steps} if plan is not None else {}
     for sid in adopted:
         step, task = steps[sid], tasks[f"early-{steps[sid].agent.value}"]
+        await early.held[task.id].release()  # shown from now on, from its start
         await session.emit(StepFinished(request_id=rid, step=task.id, agent=step.agent.value, status="continued",
                                         duration_s=0.0, summary=f"continues as {sid} of the plan"))
         task.id, task.priority = sid, step.priority
@@ -185,9 +287,12 @@ async def hand_over(session: RequestContext, early: EarlyStarts[AgentResponse], 
             await session.emit(StepFinished(request_id=rid, step=sid, agent=step.agent.value, status=done.status,
                                             duration_s=done.duration_s, summary=(done.summary or done.error or "")[:300]))
     # Stopped first, then told: a step whose cancellation arrived as it finished (asyncio.wait_for
-    # can swallow it then) reports its own end before this, so its last word is "cancelled".
+    # can swallow it then) reports its own end before this, so its last word is "cancelled". Told
+    # the answer's trace only: the requester never saw it start.
     await early.settle()
     for step in cancelled:
-        await session.emit(StepFinished(request_id=rid, step=step.id, agent=step.agent.value, status="cancelled",
-                                        duration_s=0.0, summary="started early; the plan does not need it"))
+        event = StepFinished(request_id=rid, step=step.id, agent=step.agent.value, status="cancelled",
+                             duration_s=0.0, summary="started early; the plan does not need it")
+        event.t = session.elapsed()
+        early.quiet.record(event)
     return adopted

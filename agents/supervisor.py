@@ -9,6 +9,7 @@ exception in a specialist becomes a failed response, never a crashed request.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -107,19 +108,19 @@ class Supervisor:
                                      call_deadline=received + self.engine.llm_cutoff_s())
             # the inventory as it is now, for the whole request: a refresh meanwhile serves the next ones
             with serving(session), self.toolbox.inventory.pinned(), log_fields(request_id=request.id):
-                return await self._run(session, notes, self.pipeline.analysts.for_request(session))
+                return await self._run(session, notes, sink, self.pipeline.analysts.for_request(session))
 
-    async def _run(self, session: RequestContext, notes: AnswerNotes, analysts: Mapping[Specialist, Analyst]) -> Answer:
+    async def _run(self, session: RequestContext, notes: AnswerNotes, sink: Observer, analysts: Mapping[Specialist, Analyst]) -> Answer:
         """The request with early starts (agents/scheduling.py): specialists a router is confident
         about run while Claude routes and plans; whatever the plan did not take is cancelled."""
         early_tasks: dict[str, AgentTask] = {}
 
-        def run_early(step: PlanStep) -> Awaitable[AgentResponse]:
+        def run_early(step: PlanStep, observer: Observer) -> Awaitable[AgentResponse]:  # shown live once adopted (scheduling.Held)
             early_tasks[step.id] = self._task(session, step, [])
-            return self._run_agent(session, analysts, early_tasks[step.id])
+            return self._run_agent(dataclasses.replace(session, observer=observer), analysts, early_tasks[step.id])
 
         early = EarlyStarts(run_early, lambda decision: self._devices(session.request, decision), session.request.question,
-                            enabled=self._early_starts(session.request))
+                            notes, sink, enabled=self._early_starts(session.request))
         token = EARLY.set(early)
         try:
             return await self._answer(session, notes, analysts, early, early_tasks)

@@ -29,6 +29,7 @@ from agents.failures import FailureKind, LLMUnavailable
 from agents.network.budget import step_time_left
 from agents.resilience.deadline import time_left
 from agents.resilience.guard import BREAKER_KIND, Resilience
+from agents.scheduling import dropped
 from agents.usage import UsageMeter
 
 if TYPE_CHECKING:  # the SDK is imported when a client is made: it is 40% of the CLI's import time,
@@ -199,7 +200,7 @@ class ClaudeClient:
         finally:
             if outcome == "ok":
                 provider.record_success()
-            else:
+            elif outcome is not None or not dropped():  # cut by its request dropping an early step: not the provider's doing
                 provider.record_failure(outcome or "timeout")  # None: cancelled mid-call, e.g. the request's deadline
 
     async def _send(self, call: _Call[M]) -> ParsedMessage[M] | ValidationError:

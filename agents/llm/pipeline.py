@@ -28,7 +28,8 @@ from agents.pipeline import (
     falling_back,
 )
 from agents.planner import PlanError, claude_plans
-from agents.scheduling import confident, start_early
+from agents.routing import named
+from agents.scheduling import candidates, confident, keep_early, start_early
 from agents.usage import UsageMeter
 
 
@@ -47,14 +48,20 @@ class ClaudeRouter:
         decision = await self.fallback.route(context, question)
         if not self.backend.config.claude_routes(decision.confidence, decision.margin):
             return decision
-        start_early(decision, confident(decision, self.backend.config.router_confidence))  # while Claude routes
+        config = self.backend.config
+        # while Claude routes: the candidates (llm.speculative_starts), else the specialists the learned router is sure of
+        start_early(decision, candidates(decision, named(question), config.router_confidence) if config.speculative_starts
+                    else confident(decision, config.router_confidence))
 
         async def rules() -> RouteDecision:
             return decision
 
-        return await falling_back(
-            context, lambda: roles.route(self.backend.client, self.backend.config, _meter(context), question, self.inventory, decision),
+        routed = await falling_back(
+            context, lambda: roles.route(self.backend.client, config, _meter(context), question, self.inventory, decision),
             rules, lambda exc: f"Claude routing unavailable ({exc}); used the offline router")
+        if routed.method == "claude":
+            keep_early(routed.specialists)  # the candidates Claude left out stop now, not when the plan comes
+        return routed
 
 
 class ClaudePlanner:
