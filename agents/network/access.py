@@ -9,7 +9,9 @@ mix them. The composition root (`agents.tools.build_toolbox`) decides which is u
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +20,21 @@ from typing import Any, Protocol
 from agents.config import CredentialsConfig
 from agents.network.errors import DeviceError
 from agents.network.inventory import Device
+
+
+def load_device_drivers(*, background: bool = False) -> None:
+    """Import NAPALM (every driver it ships: about 0.5 s of CPU) ahead of the first device session.
+
+    Why: imported at the first read, it stood on a request's critical path. `noc run` loads it at
+    start-up, before it serves; `noc ask` on Claude loads it in a thread while the process waits
+    for its first model calls (network time), where it costs nothing. Imports are locked per
+    module, so a read that comes first simply waits for the same import."""
+    if "napalm" in sys.modules:
+        return
+    if background:
+        threading.Thread(target=importlib.import_module, args=("napalm",), name="load-napalm", daemon=True).start()
+    else:
+        importlib.import_module("napalm")
 
 
 class DeviceAccess(Protocol):

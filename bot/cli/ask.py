@@ -13,6 +13,7 @@ import click
 
 from agents.access import ROLE_ORDER
 from agents.models import Answer, ExecutionMode, Request
+from agents.network.access import load_device_drivers
 from agents.progress import NullSink, ProgressSink
 from agents.router import load_model as load_router_model
 from agents.routing import route
@@ -57,6 +58,8 @@ async def _ask(toolbox: Toolbox, settings: Settings, request: Request, sink: Pro
     from agents.engine import build_engine  # the Claude SDK is imported only when Claude is used
 
     engine = build_engine(settings, toolbox, tool_roles=ToolRoles(settings.access.tool_roles))
+    if engine.claude is not None:
+        load_device_drivers(background=True)  # while the first model calls are on the network
     try:
         return await engine.run(request, sink)
     finally:

@@ -83,6 +83,7 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
 async def _run_bot(settings: Settings, creds: SlackCredentials, host: str, port: int) -> None:
     # `noc run` is the composition root: it alone imports the Slack listeners (handlers -> bot -> agents),
     # and only here, so the terminal commands start without loading Slack and server code.
+    from agents.network.access import load_device_drivers
     from bot.runtime import Runtime
     from bot.server.app import serve_forever
     from bot.slack.client import channel_pacer, close_web_client, web_client
@@ -96,6 +97,7 @@ async def _run_bot(settings: Settings, creds: SlackCredentials, host: str, port:
         await close_web_client(client)
         raise
     runtime.start_background()  # live alerts, the daily report, housekeeping
+    load_device_drivers()  # before serving: not on the first request's path
     app = build_app(runtime, signing_secret=creds.signing_secret)
     await serve_forever(app, runtime, host=host, port=port, app_token=creds.app_token,
                         shutdown_grace_s=settings.server.shutdown_grace_s)
