@@ -6,7 +6,8 @@ calls, which finishes the event. Lease renewals are left out: a request renews i
 of the lease (20 s by default) after it starts, not among its first writes.
 
 Prints p50/p99 per write kind, overall and for one request's writes together (the sum of its
-writes' times: what a request waits for the store), and for SQLite the bytes on disk per request
+writes' times: what a request waits for the store), the process's CPU a request over the burst,
+and for SQLite the bytes on disk per request
 (the file after a WAL checkpoint, divided by the requests), for SQLite (a temporary file) and, if a URL is given,
 PostgreSQL (the database is used as is: the bench writes rows with a random prefix, then
 deletes them). Runs in seconds.
@@ -84,9 +85,10 @@ async def run(url: str, n: int) -> dict[str, list[float]]:
     prefix = "bench" + uuid.uuid4().hex[:8]
     timings: dict[str, list[float]] = defaultdict(list)
     try:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one_request(store, ledger, prefix, i, timings) for i in range(n)))
         timings["_wall"] = [time.perf_counter() - t0]
+        timings["_cpu"] = [time.process_time() - cpu0]  # the process's CPU (all its threads) over the burst
         assert await store.count("requests") >= n
         if store.dialect == "sqlite" and hasattr(store, "compact"):  # (older trees have no compact)
             size = await store.compact()  # VACUUM + truncating checkpoint: the bytes the rows take
@@ -106,10 +108,12 @@ async def run(url: str, n: int) -> dict[str, list[float]]:
 
 def report(name: str, n: int, timings: dict[str, list[float]]) -> None:
     wall = timings.pop("_wall")[0]
+    cpu = timings.pop("_cpu")[0]
     per_request = timings.pop("_request")
     size = timings.pop("_bytes_per_request", None)
     every = [t for values in timings.values() for t in values]
-    print(f"\n{name}: {n} concurrent requests, {len(every)} writes in {wall:.2f}s ({len(every) / wall:.0f} writes/s)")
+    print(f"\n{name}: {n} concurrent requests, {len(every)} writes in {wall:.2f}s ({len(every) / wall:.0f} writes/s), "
+          f"{cpu / n * 1000:.2f} CPU ms a request (reads, building answers and the driver's threads included)")
     print(f"  {'write':16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
     for kind, values in list(timings.items()) + [("all writes", every), ("one request", per_request)]:
         print(f"  {kind:16} {percentile(values, 50) * 1000:8.1f} {percentile(values, 99) * 1000:8.1f} "

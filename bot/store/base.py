@@ -86,6 +86,7 @@ class StoreBase:
         self._writer: Engine | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
         self._lanes: AsyncEngine | None = None  # PostgreSQL: the group commit's own connections
+        self._statements: dict[Any, Any] = {}  # bot.store.requests: the hot writes' statements (_built)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -267,11 +268,19 @@ class StoreBase:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table).values(**values).on_conflict_do_update(index_elements=key, set_=dict(update))
 
-    def _upsert_many(self, table: Table, key: list[str], rows: list[dict[str, Any]], update: list[str]) -> Any:
-        """One INSERT of `rows`; an existing row (by `key`) takes the `update` columns of its new row."""
+    def _upsert_many(self, table: Table, key: list[str], update: list[str]) -> Any:
+        """An INSERT for rows given at execution (executemany: one statement on PostgreSQL); an
+        existing row (by `key`) takes the `update` columns of its new row."""
         dialect = postgresql if self.dialect == "postgresql" else sqlite
-        statement = dialect.insert(table).values(rows)
+        statement = dialect.insert(table)
         return statement.on_conflict_do_update(index_elements=key, set_={c: statement.excluded[c] for c in update})
+
+    def _built(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A statement of the hot writes, built once per store (building one costs more than running it)."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
 
     async def _insert(self, table: Table, **values: Any) -> None:
         async def work(conn: AsyncConnection) -> None:

@@ -106,8 +106,10 @@ def make_engine(url: URL, *, busy_timeout_s: float, pool_size: int) -> AsyncEngi
 def lane_engine(url: URL, *, lanes: int) -> AsyncEngine:
     """PostgreSQL: the group commit's own connections, one per lane, so a batch of writes never
     waits behind a burst of reads for a pooled connection (at 200 concurrent requests the reads
-    held the whole pool and each request's row waited 0.6-1.1 s for one)."""
-    return create_async_engine(url, pool_size=lanes, max_overflow=0, pool_pre_ping=True, pool_recycle=1800,
+    held the whole pool and each request's row waited 0.6-1.1 s for one). No pre-ping (a round trip
+    per batch): a connection the server dropped fails its batch as invalidated, which the store
+    retries on a fresh one (`is_transient`)."""
+    return create_async_engine(url, pool_size=lanes, max_overflow=0, pool_recycle=1800,
                                connect_args={"timeout": 10, "command_timeout": 60})
 
 

@@ -229,11 +229,14 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[int(rank) - 1]
 
 
+_AUDIT = insert(schema.audit_events)
+
+
 def _audit_one(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(schema.audit_events).values(**row))
+    conn.execute(_AUDIT, row)
 
 
 def _audits(conn: Connection, rows: list[dict[str, Any]]) -> list[None]:
     """Access decisions written together: one executemany."""
-    conn.execute(insert(schema.audit_events), rows)
+    conn.execute(_AUDIT, rows)
     return [None] * len(rows)

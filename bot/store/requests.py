@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -70,19 +71,19 @@ class RequestsMixin(StoreBase):
 
     def _claims(self, conn: Connection, claims: list[dict[str, Any]]) -> list[bool]:
         """Claims written together: one INSERT of the new ids; the rest may take an expired claim over."""
-        e, r = schema.processed_events, schema.requests
         first, _ = first_of_each([c["event_id"] for c in claims])
-        fresh = set(conn.execute(self._insert_ignore(e, ["event_id"]).values([claims[n] for n in first])
-                                 .returning(e.c.event_id)).scalars())
-        won = [n in first and claims[n]["event_id"] in fresh for n in range(len(claims))]
-        # An interrupted request never finished either: its event may be taken over.
-        done = select(r.c.id).where(r.c.status.in_(("answered", "failed")))
+        fresh = set(conn.execute(self._built("claim", self._claim_statement), [claims[n] for n in first]).scalars())
+        firsts = set(first)
+        won = [n in firsts and claims[n]["event_id"] in fresh for n in range(len(claims))]
         for n, c in enumerate(claims):
             if not won[n]:
-                takeover = update(e).where(e.c.event_id == c["event_id"], e.c.finished_at.is_(None), e.c.lease_until < c["at"],
-                                           or_(e.c.request_id.is_(None), e.c.request_id.not_in(done)))
-                won[n] = conn.execute(takeover.values(owner=c["owner"], lease_until=c["lease_until"], at=c["at"])).rowcount == 1
+                takeover = dict(b_event=c["event_id"], b_now=c["at"], b_owner=c["owner"], b_until=c["lease_until"])
+                won[n] = conn.execute(self._built("takeover", _takeover_statement), takeover).rowcount == 1
         return won
+
+    def _claim_statement(self) -> Any:
+        e = schema.processed_events
+        return self._insert_ignore(e, ["event_id"]).returning(e.c.event_id)
 
     async def finish_event(self, event_id: str) -> None:
         """The event's work is done (or needs none): no retry of it is processed again. Its row is
@@ -115,13 +116,15 @@ class RequestsMixin(StoreBase):
 
     def _receive(self, conn: Connection, rows: list[dict[str, Any]]) -> list[bool]:
         """Requests written together: one INSERT, one executemany linking their events to them."""
-        r, e = schema.requests, schema.processed_events
+        r = schema.requests
         first, _ = first_of_each([row["id"] for row in rows])
-        made = set(conn.execute(self._insert_ignore(r, ["id"]).values([rows[n] for n in first]).returning(r.c.id)).scalars())
+        made = set(conn.execute(self._built("receive", lambda: self._insert_ignore(r, ["id"]).returning(r.c.id)),
+                                [rows[n] for n in first]).scalars())
         links = [{"b_event": row["event_id"], "b_request": row["id"]} for row in rows if row["event_id"] is not None]
         if links:
-            conn.execute(update(e).where(e.c.event_id == bindparam("b_event")).values(request_id=bindparam("b_request")), links)
-        return [n in first and rows[n]["id"] in made for n in range(len(rows))]
+            conn.execute(self._built("link", _link_statement), links)
+        firsts = set(first)
+        return [n in firsts and rows[n]["id"] in made for n in range(len(rows))]
 
     async def mark_running(self, request_id: str, owner: str | None = None, lease_s: float | None = None, *,
                            route: dict[str, Any] | None = None, plan: dict[str, Any] | None = None) -> bool:
@@ -231,20 +234,21 @@ class RequestsMixin(StoreBase):
         r, e = schema.requests, schema.processed_events
         first, rest = first_of_each([item.request_id for item in items])
         for group in [[items[n] for n in first]] + [[items[n]] for n in rest]:
-            conn.execute(self._upsert_many(r, ["id"], [item.row for item in group], group[0].updated))
+            updated = group[0].updated
+            conn.execute(self._built(("answer", *updated), partial(self._upsert_many, r, ["id"], updated)), [item.row for item in group])
             runs = [run for item in group for run in item.runs]
             if runs:
-                conn.execute(insert(schema.agent_runs), runs)
+                conn.execute(self._built("runs", lambda: insert(schema.agent_runs)), runs)
             calls = [call for item in group for call in item.calls]
             if calls:
-                conn.execute(insert(schema.tool_calls), calls)
+                conn.execute(self._built("calls", lambda: insert(schema.tool_calls)), calls)
             unlinked = [{"b_request": item.request_id, "b_at": item.now} for item in group if item.event_id is None]
             if unlinked:
-                conn.execute(update(e).where(e.c.request_id == bindparam("b_request")).values(finished_at=bindparam("b_at")), unlinked)
+                conn.execute(self._built("unlinked", _finish_by_request_statement), unlinked)
             events = {item.event_id: dict(event_id=item.event_id, at=item.now, owner=self.owner, finished_at=item.now,
                                           request_id=item.request_id) for item in reversed(group) if item.event_id is not None}
             if events:  # created if the claim never reached the store (what `finish_event` would do)
-                conn.execute(self._upsert_many(e, ["event_id"], list(events.values())[::-1], ["finished_at"]))
+                conn.execute(self._built("finish", lambda: self._upsert_many(e, ["event_id"], ["finished_at"])), list(events.values())[::-1])
         return [None] * len(items)
 
     async def _finish(self, request_id: str, values: dict[str, Any]) -> bool:
@@ -304,6 +308,25 @@ class RequestsMixin(StoreBase):
         if owner is not None:
             query = query.where(r.c.owner == owner)
         return await self._rows(query)
+
+
+def _takeover_statement() -> Any:
+    """An expired, unfinished claim taken over (an interrupted request never finished either)."""
+    e, r = schema.processed_events, schema.requests
+    done = select(r.c.id).where(r.c.status.in_(("answered", "failed")))
+    return (update(e).where(e.c.event_id == bindparam("b_event"), e.c.finished_at.is_(None), e.c.lease_until < bindparam("b_now"),
+                            or_(e.c.request_id.is_(None), e.c.request_id.not_in(done)))
+            .values(owner=bindparam("b_owner"), lease_until=bindparam("b_until"), at=bindparam("b_now")))
+
+
+def _link_statement() -> Any:
+    e = schema.processed_events
+    return update(e).where(e.c.event_id == bindparam("b_event")).values(request_id=bindparam("b_request"))
+
+
+def _finish_by_request_statement() -> Any:
+    e = schema.processed_events
+    return update(e).where(e.c.request_id == bindparam("b_request")).values(finished_at=bindparam("b_at"))
 
 
 def _agent_run(request_id: str, now: float, r: AgentResponse, model: str | None) -> dict[str, Any]:
