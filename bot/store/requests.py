@@ -280,11 +280,9 @@ class RequestsMixin(StoreBase):
         return rows[0] if rows else None
 
     async def last_answer_in_thread(self, channel: str, thread_ts: str) -> Answer | None:
-        """The newest answer in a thread: the context of a follow-up question."""
-        r = schema.requests
-        rows = await self._rows(select(r.c.answer_json).where(r.c.channel == channel, r.c.thread_ts == thread_ts,
-                                                              r.c.answer_json.is_not(None))
-                                .order_by(r.c.created_at.desc()).limit(1))
+        """The newest answer in a thread: the context of a follow-up question (read for every
+        request: its statement is built once)."""
+        rows = await self._rows(self._built("last_answer", _last_answer_statement), {"b_channel": channel, "b_thread": thread_ts})
         return Answer.model_validate_json(unpack(rows[0]["answer_json"])) if rows else None
 
     async def requests(self, *, status: str | None = None, since: float | None = None, user: str | None = None,
@@ -308,6 +306,12 @@ class RequestsMixin(StoreBase):
         if owner is not None:
             query = query.where(r.c.owner == owner)
         return await self._rows(query)
+
+
+def _last_answer_statement() -> Any:
+    r = schema.requests
+    return (select(r.c.answer_json).where(r.c.channel == bindparam("b_channel"), r.c.thread_ts == bindparam("b_thread"),
+                                          r.c.answer_json.is_not(None)).order_by(r.c.created_at.desc()).limit(1))
 
 
 def _takeover_statement() -> Any:
