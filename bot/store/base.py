@@ -17,12 +17,11 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine, RowMapping
+from sqlalchemy.engine import URL, Connection, RowMapping
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,10 +41,10 @@ from bot.store.engine import (
     make_engine,
     open_error,
     read_engine,
-    sqlite_writer_engine,
 )
 from bot.store.group_commit import GroupCommit
 from bot.store.migrate import upgrade
+from bot.store.threaded import ThreadedSQLite, threaded
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +82,9 @@ class StoreBase:
         self._engine: AsyncEngine | None = None
         self._sqlite_writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         self._group: GroupCommit | None = None  # set by open()
-        # SQLite: a synchronous engine and the one thread that runs the group commit's batches in it.
-        self._writer: Engine | None = None
-        self._writer_thread: ThreadPoolExecutor | None = None
+        # SQLite: the thread that runs the group commit's batches, and those of one-statement reads.
+        self._writer: ThreadedSQLite | None = None
+        self._readers: ThreadedSQLite | None = None
         self._lanes: AsyncEngine | None = None  # PostgreSQL: the group commit's own connections
         self._reads: AsyncEngine | None = None  # PostgreSQL: autocommit connections for one-statement reads
         self._statements: dict[Any, Any] = {}  # bot.store.requests: the hot writes' statements (_built)
@@ -113,9 +112,9 @@ class StoreBase:
         self._engine = engine
         sqlite = engine.dialect.name == "sqlite"
         self._sqlite_writer = asyncio.Lock() if sqlite else contextlib.nullcontext()
-        self._writer = sqlite_writer_engine(url, busy_timeout_s=self.busy_timeout_s) if sqlite else None
-        if self._writer is not None:
-            self._writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        if sqlite:
+            self._writer = threaded(url, threads=1, busy_timeout_s=self.busy_timeout_s, name="store-writer")
+            self._readers = threaded(url, threads=4, busy_timeout_s=self.busy_timeout_s, name="store-reader")
         # PostgreSQL: batches written side by side on connections of their own (half the pool's size).
         lanes = 1 if sqlite else max(1, self.pool_size // 2)
         self._lanes = None if sqlite else lane_engine(url, lanes=lanes)
@@ -137,10 +136,10 @@ class StoreBase:
             if extra is not None:
                 await extra.dispose()
         self._lanes = self._reads = None
-        if self._writer is not None and self._writer_thread is not None:
-            writer, thread, self._writer, self._writer_thread = self._writer, self._writer_thread, None, None
-            await asyncio.get_running_loop().run_in_executor(thread, writer.dispose)
-            thread.shutdown(wait=True)
+        for threads in (self._writer, self._readers):
+            if threads is not None:
+                await threads.close()
+        self._writer = self._readers = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -226,20 +225,13 @@ class StoreBase:
         """`_group_transaction` for a batch of plain functions: on SQLite the writer lock, then the
         whole transaction in the writer thread; on PostgreSQL (or SQLite in memory) a pooled
         connection's transaction, the functions run in its greenlet (SQLAlchemy's `run_sync`)."""
-        if self._writer is None or self._writer_thread is None:
+        if self._writer is None:
             async with self._sqlite_writer, (self._lanes or self.engine).connect() as conn:
                 conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
                 async with conn.begin():
                     return await conn.run_sync(fn)
-        writer = self._writer
-
-        def run() -> T:
-            with writer.connect() as conn:
-                conn = conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-                with conn.begin():
-                    return fn(conn)
         async with self._sqlite_writer:
-            return await asyncio.get_running_loop().run_in_executor(self._writer_thread, run)
+            return await self._writer.transaction(fn, "IMMEDIATE")
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on its own connection (a consistent snapshot); retried like a write."""
@@ -250,17 +242,21 @@ class StoreBase:
         return await self._with_retry(attempt)
 
     async def _rows(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """One SELECT's rows. On PostgreSQL on an autocommit connection (`read_engine`): one
-        statement is its own snapshot, so no BEGIN and COMMIT around it, nor around the pre-ping."""
-        async def work(conn: AsyncConnection) -> list[dict[str, Any]]:
-            return [dict(r._mapping) for r in (await conn.execute(statement, params)).all()]
+        """One SELECT's rows. On SQLite in a reader thread, in one hop (bot.store.threaded); on
+        PostgreSQL on an autocommit connection (`read_engine`): one statement is its own snapshot,
+        so no BEGIN and COMMIT around it, nor around the pre-ping."""
+        def rows(conn: Connection) -> list[dict[str, Any]]:
+            return [dict(r._mapping) for r in conn.execute(statement, params).all()]
+        if self._readers is not None:
+            readers = self._readers
+            return await self._with_retry(lambda: readers.transaction(rows))
         if self._reads is None:
-            return await self._read(work)
+            return await self._read(lambda conn: conn.run_sync(rows))
         reads = self._reads
 
         async def attempt() -> list[dict[str, Any]]:
             async with reads.connect() as conn:
-                return await work(conn)
+                return await conn.run_sync(rows)
         return await self._with_retry(attempt)
 
     def _insert_ignore(self, table: Table, key: list[str]) -> Any:

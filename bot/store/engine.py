@@ -16,7 +16,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -131,24 +131,12 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
     # SQLite's busy handler instead of in asyncio. Each aiosqlite connection owns a worker
     # thread; `dispose()` (close, failed open) ends them all.
     engine = create_async_engine(url, pool_size=4, max_overflow=4, pool_timeout=120, connect_args={"timeout": busy_timeout_s})
-    _sqlite_hooks(engine.sync_engine, busy_timeout_s)
+    sqlite_hooks(engine.sync_engine, busy_timeout_s)
     return engine
 
 
-def sqlite_writer_engine(url: URL, *, busy_timeout_s: float) -> Engine | None:
-    """A synchronous engine (the stdlib driver) on the same file, for the group commit's batches,
-    which run whole in one writer thread (bot.store.base); None for an in-memory database, which
-    a second engine would not share."""
-    if (url.database or "") in ("", ":memory:"):
-        return None
-    # One connection, used by the writer thread only (closed from the loop's thread at dispose).
-    engine = create_engine(url.set(drivername="sqlite"), pool_size=1, max_overflow=0,
-                           connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
-    _sqlite_hooks(engine, busy_timeout_s)
-    return engine
-
-
-def _sqlite_hooks(engine: Engine, busy_timeout_s: float) -> None:
+def sqlite_hooks(engine: Engine, busy_timeout_s: float) -> None:
+    """WAL, the busy timeout and BEGIN issued by us (its mode from BEGIN_OPTION), on every connection."""
     busy_ms = int(busy_timeout_s * 1000)
 
     @event.listens_for(engine, "connect")
