@@ -82,7 +82,7 @@ class RequestLedger:
     async def answered(self, answer: Answer, where: Where, required_role: str) -> bool:
         """Store the answer and finish its event in one write (no `finished` after it); False when it
         waits in the outbox for the store."""
-        done = await self.outbox.write("record_answer", answer=answer.model_dump_json(), source=where.source, user=where.user,
+        done = await self.outbox.write("record_answer", answer=answer, source=where.source, user=where.user,
                                        channel=where.channel, thread_ts=where.thread_ts, required_role=required_role,
                                        event_id=where.event_id)
         return done is not QUEUED
