@@ -116,11 +116,12 @@ def lane_engine(url: URL, *, lanes: int) -> AsyncEngine:
 def read_engine(url: URL, *, pool_size: int) -> AsyncEngine:
     """PostgreSQL: connections in autocommit for one-statement reads (the store's `_rows`). A read
     on the transactional pool sent six messages: BEGIN, the pre-ping, ROLLBACK (asyncpg's ping
-    opens a transaction unless the connection is in autocommit), BEGIN, the SELECT, COMMIT; here
-    two, the ping and the SELECT. Every request reads its thread's last answer, so under a burst
-    these were most of the process's socket writes. Opened lazily, like the main pool."""
+    opens a transaction unless the connection is in autocommit), BEGIN, the SELECT, COMMIT. Every request reads its thread's last answer, so under a burst
+    these were most of the process's socket writes. Here one: the SELECT, without pre-ping (a
+    connection the server dropped fails its read as invalidated, which the store retries on a
+    fresh one, `is_transient`). Opened lazily, like the main pool."""
     return create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True, pool_recycle=1800, connect_args={"timeout": 10, "command_timeout": 60})
+                               pool_recycle=1800, connect_args={"timeout": 10, "command_timeout": 60})
 
 
 def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
