@@ -245,8 +245,7 @@ class Runtime:
             log.info("request %s from %s: %s in %.2fs", request.id, origin.source, outcome, time.monotonic() - started,
                      extra={"request_id": request.id, "user": origin.user, "channel": origin.channel})
         await received
-        await self._store_answer(answer, origin, required_role)
-        await self.ledger.finished(origin.where)
+        await self._store_answer(answer, origin, required_role)  # finishes its Slack event too
         await self._run_after_answer(answer, request, origin)
         return answer
 

@@ -58,12 +58,11 @@ class RequestLedger:
             return None
 
     async def received(self, request: Request, where: Where, required_role: str) -> None:
-        """The request's row, before its work; in the outbox (journalled) when the store is down."""
-        owner = self.store.owner
+        """The request's row, running under its lease from the start (its work begins at once: one
+        write, not received then running); in the outbox (journalled) when the store is down."""
         await self.outbox.write("record_received", request_id=request.id, question=request.question, source=where.source,
                                 user=where.user, channel=where.channel, thread_ts=where.thread_ts, required_role=required_role,
-                                event_id=where.event_id, lease_s=self.lease_s, owner=owner)
-        await self.outbox.write("mark_running", request_id=request.id, lease_s=self.lease_s, owner=owner)
+                                event_id=where.event_id, lease_s=self.lease_s, owner=self.store.owner, running=True)
 
     @asynccontextmanager
     async def leased(self, request_id: str) -> AsyncIterator[None]:
@@ -81,9 +80,11 @@ class RequestLedger:
             task.cancel()
 
     async def answered(self, answer: Answer, where: Where, required_role: str) -> bool:
-        """Store the answer (and finish its event); False when it waits in the outbox for the store."""
-        done = await self.outbox.write("record_answer", answer=answer.model_dump_json(), source=where.source, user=where.user,
-                                       channel=where.channel, thread_ts=where.thread_ts, required_role=required_role)
+        """Store the answer and finish its event in one write (no `finished` after it); False when it
+        waits in the outbox for the store."""
+        done = await self.outbox.write("record_answer", answer=answer, source=where.source, user=where.user,
+                                       channel=where.channel, thread_ts=where.thread_ts, required_role=required_role,
+                                       event_id=where.event_id)
         return done is not QUEUED
 
     async def finished(self, where: Where) -> None:

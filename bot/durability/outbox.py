@@ -20,7 +20,8 @@ from bot.durability.journal import Journal
 
 log = logging.getLogger(__name__)
 
-# The store methods a queued write may name; `answer` travels as JSON.
+# The store methods a queued write may name; `answer` is queued (and journalled) as JSON, and
+# written at once as the object it is (no JSON round trip for a write that needs no queue).
 QUEUED = object()  # what `write` returns for a write that waits for the store
 OPERATIONS = ("record_received", "mark_running", "record_answer", "mark_failed", "mark_interrupted", "finish_event")
 
@@ -47,6 +48,8 @@ class Outbox:
     def queue(self, name: str, kwargs: dict[str, Any], *, journal: bool = True) -> None:
         if name not in OPERATIONS:
             raise ValueError(name)
+        if isinstance(kwargs.get("answer"), Answer):
+            kwargs = {**kwargs, "answer": kwargs["answer"].model_dump_json()}
         seq = self.journal.append({"kind": "write", "op": name, "kw": kwargs}) if journal and self.journal else None
         self.pending.append((seq, name, kwargs))
         self.queued_total += 1
@@ -73,7 +76,8 @@ class Outbox:
     async def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
         args = dict(kwargs)
         if name == "record_answer":
-            return await self.store.record_answer(Answer.model_validate_json(args.pop("answer")), **args)
+            answer = args.pop("answer")
+            return await self.store.record_answer(answer if isinstance(answer, Answer) else Answer.model_validate_json(answer), **args)
         if name == "mark_interrupted":
             return await self.store.mark_interrupted(args["request_ids"], args.get("reason", "interrupted"))
         request_id = args.pop("request_id", None)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
 import time
 import uuid
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, RowMapping
+from sqlalchemy.engine import URL, Connection, RowMapping
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -37,11 +38,14 @@ from bot.store.engine import (
     check_sqlite_file,
     describe,
     is_transient,
+    lane_engine,
     make_engine,
     open_error,
+    read_engine,
 )
 from bot.store.group_commit import GroupCommit
 from bot.store.migrate import upgrade
+from bot.store.threaded import ThreadedSQLite, threaded
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,12 @@ class StoreBase:
         self._engine: AsyncEngine | None = None
         self._sqlite_writer: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         self._group: GroupCommit | None = None  # set by open()
+        # SQLite: the thread that runs the group commit's batches, and those of one-statement reads.
+        self._writer: ThreadedSQLite | None = None
+        self._readers: ThreadedSQLite | None = None
+        self._lanes: AsyncEngine | None = None  # PostgreSQL: the group commit's own connections
+        self._reads: AsyncEngine | None = None  # PostgreSQL: autocommit connections for one-statement reads
+        self._statements: dict[Any, Any] = {}  # bot.store.requests: the hot writes' statements (_built)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -101,9 +111,16 @@ class StoreBase:
                 raise open_error(url, exc) from None
             raise
         self._engine = engine
-        self._sqlite_writer = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        # PostgreSQL: half the pool writes batches side by side, the rest serves reads (group_commit).
-        self._group = GroupCommit(self._group_transaction, lanes=1 if engine.dialect.name == "sqlite" else max(1, self.pool_size // 2))
+        sqlite = engine.dialect.name == "sqlite"
+        self._sqlite_writer = asyncio.Lock() if sqlite else contextlib.nullcontext()
+        if sqlite:
+            self._writer = threaded(url, threads=1, busy_timeout_s=self.busy_timeout_s, name="store-writer")
+            self._readers = threaded(url, threads=4, busy_timeout_s=self.busy_timeout_s, name="store-reader")
+        # PostgreSQL: batches written side by side on connections of their own (half the pool's size).
+        lanes = 1 if sqlite else max(1, self.pool_size // 2)
+        self._lanes = None if sqlite else lane_engine(url, lanes=lanes)
+        self._reads = None if sqlite else read_engine(url, pool_size=self.pool_size)
+        self._group = GroupCommit(self._group_transaction, lanes=lanes, sync_transaction=self._sync_group_transaction)
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:
@@ -116,6 +133,14 @@ class StoreBase:
         if self._engine is not None:
             engine, self._engine = self._engine, None
             await engine.dispose()
+        for extra in (self._lanes, self._reads):
+            if extra is not None:
+                await extra.dispose()
+        self._lanes = self._reads = None
+        for threads in (self._writer, self._readers):
+            if threads is not None:
+                await threads.close()
+        self._writer = self._readers = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -144,7 +169,20 @@ class StoreBase:
                 return True
             return False
 
-        stop = stop_after_attempt(self.write_attempts) | stop_after_delay(patience_s or self.write_patience_s)
+        def busy(exc: BaseException) -> StoreBusy:
+            return StoreBusy(f"{self.where}: still busy after retrying ({str(exc).splitlines()[0]})")
+
+        patience, started = patience_s or self.write_patience_s, time.monotonic()
+        try:  # the first try without the retry machinery: most need none, and its state cost ~40 us a call
+            return await attempt()
+        except (DBAPIError, PoolTimeout) as exc:
+            if not transient(exc):
+                raise
+            left = patience - (time.monotonic() - started)
+            if self.write_attempts <= 1 or left <= 0:
+                raise busy(exc) from exc
+        await asyncio.sleep(random.uniform(0, 0.02))  # the first of the jittered, growing waits
+        stop = stop_after_attempt(self.write_attempts - 1) | stop_after_delay(left)
         try:
             async for trying in AsyncRetrying(retry=retry_if_exception(transient), stop=stop,
                                               wait=wait_random_exponential(multiplier=0.02, max=2.0), reraise=True):
@@ -152,7 +190,7 @@ class StoreBase:
                     return await attempt()
         except (DBAPIError, PoolTimeout) as exc:
             if is_transient(exc) or isinstance(exc, PoolTimeout):
-                raise StoreBusy(f"{self.where}: still busy after retrying ({str(exc).splitlines()[0]})") from exc
+                raise busy(exc) from exc
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -183,10 +221,31 @@ class StoreBase:
         """One write transaction for the group commit: on SQLite the process's writer lock and
         BEGIN IMMEDIATE; on PostgreSQL a pooled connection's transaction. A caller's patience is
         its own deadline (the callers on the ack path wrap their writes in asyncio.wait_for)."""
-        async with self._sqlite_writer, self.engine.connect() as conn:
+        async with self._sqlite_writer, (self._lanes or self.engine).connect() as conn:
             conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             async with conn.begin():
                 return await fn(conn)
+
+    async def _write_sync(self, work: Callable[[Connection], T], patience_s: float | None = None) -> T:
+        """`_write` for a plain function of a synchronous connection: the group commit runs a batch
+        of these in one call (on SQLite in the writer thread, one hop for the whole batch)."""
+        async def attempt() -> T:
+            if self._group is None:
+                raise StoreError("store is not open")
+            return await self._group.submit(work, sync=True)
+        return await self._with_retry(attempt, patience_s)
+
+    async def _sync_group_transaction(self, fn: Callable[[Connection], T]) -> T:
+        """`_group_transaction` for a batch of plain functions: on SQLite the writer lock, then the
+        whole transaction in the writer thread; on PostgreSQL (or SQLite in memory) a pooled
+        connection's transaction, the functions run in its greenlet (SQLAlchemy's `run_sync`)."""
+        if self._writer is None:
+            async with self._sqlite_writer, (self._lanes or self.engine).connect() as conn:
+                conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+                async with conn.begin():
+                    return await conn.run_sync(fn)
+        async with self._sqlite_writer:
+            return await self._writer.transaction(fn, "IMMEDIATE")
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on its own connection (a consistent snapshot); retried like a write."""
@@ -196,10 +255,23 @@ class StoreBase:
                     return await work(conn)
         return await self._with_retry(attempt)
 
-    async def _rows(self, statement: Any) -> list[dict[str, Any]]:
-        async def work(conn: AsyncConnection) -> list[dict[str, Any]]:
-            return [dict(r._mapping) for r in (await conn.execute(statement)).all()]
-        return await self._read(work)
+    async def _rows(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """One SELECT's rows. On SQLite in a reader thread, in one hop (bot.store.threaded); on
+        PostgreSQL on an autocommit connection (`read_engine`): one statement is its own snapshot,
+        so no BEGIN and COMMIT around it, nor around the pre-ping."""
+        def rows(conn: Connection) -> list[dict[str, Any]]:
+            return [dict(r._mapping) for r in conn.execute(statement, params).all()]
+        if self._readers is not None:
+            readers = self._readers
+            return await self._with_retry(lambda: readers.transaction(rows))
+        if self._reads is None:
+            return await self._read(lambda conn: conn.run_sync(rows))
+        reads = self._reads
+
+        async def attempt() -> list[dict[str, Any]]:
+            async with reads.connect() as conn:
+                return await conn.run_sync(rows)
+        return await self._with_retry(attempt)
 
     def _insert_ignore(self, table: Table, key: list[str]) -> Any:
         """INSERT ... ON CONFLICT (key) DO NOTHING, in the open backend's dialect."""
@@ -209,6 +281,20 @@ class StoreBase:
     def _upsert(self, table: Table, key: list[str], values: Mapping[str, Any], update: Mapping[str, Any]) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table).values(**values).on_conflict_do_update(index_elements=key, set_=dict(update))
+
+    def _upsert_many(self, table: Table, key: list[str], update: list[str]) -> Any:
+        """An INSERT for rows given at execution (executemany: one statement on PostgreSQL); an
+        existing row (by `key`) takes the `update` columns of its new row."""
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        return statement.on_conflict_do_update(index_elements=key, set_={c: statement.excluded[c] for c in update})
+
+    def _built(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A statement of the hot writes, built once per store (building one costs more than running it)."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
 
     async def _insert(self, table: Table, **values: Any) -> None:
         async def work(conn: AsyncConnection) -> None:

@@ -16,7 +16,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -103,6 +103,27 @@ def make_engine(url: URL, *, busy_timeout_s: float, pool_size: int) -> AsyncEngi
     )
 
 
+def lane_engine(url: URL, *, lanes: int) -> AsyncEngine:
+    """PostgreSQL: the group commit's own connections, one per lane, so a batch of writes never
+    waits behind a burst of reads for a pooled connection (at 200 concurrent requests the reads
+    held the whole pool and each request's row waited 0.6-1.1 s for one). No pre-ping (a round trip
+    per batch): a connection the server dropped fails its batch as invalidated, which the store
+    retries on a fresh one (`is_transient`)."""
+    return create_async_engine(url, pool_size=lanes, max_overflow=0, pool_recycle=1800,
+                               connect_args={"timeout": 10, "command_timeout": 60})
+
+
+def read_engine(url: URL, *, pool_size: int) -> AsyncEngine:
+    """PostgreSQL: connections in autocommit for one-statement reads (the store's `_rows`). A read
+    on the transactional pool sent six messages: BEGIN, the pre-ping, ROLLBACK (asyncpg's ping
+    opens a transaction unless the connection is in autocommit), BEGIN, the SELECT, COMMIT. Every request reads its thread's last answer, so under a burst
+    these were most of the process's socket writes. Here one: the SELECT, without pre-ping (a
+    connection the server dropped fails its read as invalidated, which the store retries on a
+    fresh one, `is_transient`). Opened lazily, like the main pool."""
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=pool_size,
+                               pool_recycle=1800, connect_args={"timeout": 10, "command_timeout": 60})
+
+
 def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
     path = url.database or ""
     if path not in ("", ":memory:"):
@@ -111,10 +132,15 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
     # SQLite's busy handler instead of in asyncio. Each aiosqlite connection owns a worker
     # thread; `dispose()` (close, failed open) ends them all.
     engine = create_async_engine(url, pool_size=4, max_overflow=4, pool_timeout=120, connect_args={"timeout": busy_timeout_s})
+    sqlite_hooks(engine.sync_engine, busy_timeout_s)
+    return engine
 
+
+def sqlite_hooks(engine: Engine, busy_timeout_s: float) -> None:
+    """WAL, the busy timeout and BEGIN issued by us (its mode from BEGIN_OPTION), on every connection."""
     busy_ms = int(busy_timeout_s * 1000)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let the BEGIN hook below issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
         dbapi_connection.isolation_level = None
@@ -127,7 +153,7 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         options = conn.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
@@ -138,8 +164,6 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> AsyncEngine:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {want}")
             info["busy_ms"] = want
         conn.exec_driver_sql(f"BEGIN {options.get(BEGIN_OPTION, 'DEFERRED')}")
-
-    return engine
 
 
 def is_transient(exc: BaseException) -> bool:

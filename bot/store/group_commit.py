@@ -15,6 +15,17 @@ server's round trips of all the writes ahead of it. SQLite keeps one lane (one w
 caller awaits its write, so one caller's writes still commit in its order; writes of different
 callers in different lanes commit in no promised order.
 
+A work is either a coroutine function of an `AsyncConnection` or (`submit(..., sync=True)`) a
+plain function of a synchronous `Connection`. A batch holds works of one kind, taken in arrival
+order; a batch of plain functions is handed to `sync_transaction` whole, which on SQLite runs it
+in the writer thread in one hop (bot.store.base): one hand-over for the batch instead of several
+per statement through aiosqlite's thread, which was most of the store's CPU under a burst.
+
+A plain-function work may also be `Merged`: it names a function that writes a list of works of
+its kind together (one multi-row INSERT or one executemany instead of a statement per caller).
+The works of a batch are grouped by that function; each caller has at most one work waiting, so
+grouping reorders only different callers' writes, which no order was promised for.
+
 If any work in a batch raises, the batch is rolled back and each of its works runs again in a
 transaction of its own, so one bad write fails alone and the others still commit. A caller
 cancelled while queued (a deadline passed) is dropped before its work runs.
@@ -25,16 +36,46 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Work = Callable[[AsyncConnection], Awaitable[Any]]
+SyncWork = Callable[[Connection], Any]
 Transaction = Callable[[Callable[[AsyncConnection], Awaitable[list[Any]]]], Awaitable[list[Any]]]
+SyncTransaction = Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]]
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 MAX_BATCH = 64  # works per transaction: bounds how long one transaction holds the write lock
+
+
+@dataclass(frozen=True)
+class Merged(Generic[A, T]):
+    """A plain-function work that `many` can write together with others of its kind: `one(conn,
+    args)` alone, `many(conn, [args, ...])` for several, results in the same order."""
+
+    one: Callable[[Connection, A], T]
+    many: Callable[[Connection, list[A]], list[T]]
+    args: A
+
+    def __call__(self, conn: Connection) -> T:
+        return self.one(conn, self.args)
+
+
+def first_of_each(keys: list[Any]) -> tuple[list[int], list[int]]:
+    """The positions of each key's first occurrence, and the rest (written one by one after the
+    merged statement, so a repeated key behaves as if its works had run in turn)."""
+    seen: set[Any] = set()
+    first: list[int] = []
+    rest: list[int] = []
+    for n, key in enumerate(keys):
+        (rest if key in seen else first).append(n)
+        seen.add(key)
+    return first, rest
 
 
 class _Rollback(Exception):
@@ -42,16 +83,20 @@ class _Rollback(Exception):
 
 
 class GroupCommit:
-    def __init__(self, transaction: Transaction, lanes: int = 1) -> None:
-        # `transaction(fn)` runs `fn(conn)` in one write transaction (lock, BEGIN IMMEDIATE, commit).
+    def __init__(self, transaction: Transaction, lanes: int = 1, sync_transaction: SyncTransaction | None = None) -> None:
+        # `transaction(fn)` runs `fn(conn)` in one write transaction (lock, BEGIN IMMEDIATE, commit);
+        # `sync_transaction(fn)` the same for a plain function of a synchronous connection.
         self._transaction = transaction
-        self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
+        self._sync_transaction = sync_transaction
+        self._queue: list[tuple[Any, asyncio.Future[Any], bool]] = []
         self.lanes = max(1, lanes)
         self._draining = 0  # batches being written now, at most `lanes`
 
-    async def submit(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def submit(self, work: Callable[[AsyncConnection], Awaitable[T]] | Callable[[Connection], T], *, sync: bool = False) -> T:
+        if sync and self._sync_transaction is None:
+            raise ValueError("this group commit has no synchronous transaction")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((work, future))
+        self._queue.append((work, future, sync))
         self._start_lane()
         return await future
 
@@ -63,13 +108,62 @@ class GroupCommit:
     async def _drain(self) -> None:
         try:
             while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                batch = [(work, future) for work, future in batch if not future.done()]  # cancelled while queued
-                if batch:
+                sync = self._queue[0][2]
+                size = next((n for n, item in enumerate(self._queue[:MAX_BATCH]) if item[2] != sync), min(MAX_BATCH, len(self._queue)))
+                taken, self._queue = self._queue[:size], self._queue[size:]
+                batch = [(work, future) for work, future, _ in taken if not future.done()]  # cancelled while queued
+                if batch and sync:
+                    await self._commit_sync(batch)
+                elif batch:
                     await self._commit(batch)
         finally:
             self._draining -= 1
             self._start_lane()  # work that arrived while the last batch was settling its futures
+
+    async def _commit_sync(self, batch: list[tuple[SyncWork, asyncio.Future[Any]]]) -> None:
+        assert self._sync_transaction is not None
+        if len(batch) > 1:
+            def all_of(conn: Connection) -> list[Any]:
+                kinds: dict[Any, list[int]] = {}
+                for n, (work, _) in enumerate(batch):
+                    kinds.setdefault(work.many if isinstance(work, Merged) else n, []).append(n)
+                results: list[Any] = [None] * len(batch)
+                for positions in kinds.values():
+                    works = [batch[n][0] for n in positions]
+                    try:
+                        if len(works) > 1:  # all Merged with one `many`
+                            merged = [work for work in works if isinstance(work, Merged)]
+                            done = merged[0].many(conn, [work.args for work in merged])
+                        else:
+                            done = [works[0](conn)]
+                    except Exception as exc:
+                        raise _Rollback from exc
+                    for n, result in zip(positions, done, strict=True):
+                        results[n] = result
+                return results
+            if await self._settle(batch, self._sync_transaction(all_of)):
+                return
+        for work, future in batch:
+            if not future.done():
+                await self._settle([(work, future)], self._sync_transaction(functools.partial(_one_sync, work)))
+
+    async def _settle(self, batch: list[tuple[Any, asyncio.Future[Any]]], transaction: Awaitable[list[Any]]) -> bool:
+        """Await the batch's transaction and answer its callers; False when a work failed (rolled back)."""
+        try:
+            results = await transaction
+        except _Rollback:
+            return False  # one work failed: each runs alone, so only that one fails
+        except BaseException as exc:  # the transaction itself failed (busy, I/O): every caller retries
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+            if not isinstance(exc, Exception):
+                raise
+            return True
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+        return True
 
     async def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         if len(batch) > 1:
@@ -81,34 +175,16 @@ class GroupCommit:
                     except Exception as exc:
                         raise _Rollback from exc
                 return results
-            try:
-                results = await self._transaction(all_of)
-            except _Rollback:
-                pass  # one work failed: each runs alone below, so only that one fails
-            except BaseException as exc:  # the transaction itself failed (busy, I/O): every caller retries
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
-                if not isinstance(exc, Exception):
-                    raise
-                return
-            else:
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+            if await self._settle(batch, self._transaction(all_of)):
                 return
         for work, future in batch:
-            if future.done():
-                continue
-            try:
-                [result] = await self._transaction(functools.partial(_one, work))
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(result)
+            if not future.done():
+                await self._settle([(work, future)], self._transaction(functools.partial(_one, work)))
 
 
 async def _one(work: Work, conn: AsyncConnection) -> list[Any]:
     return [await work(conn)]
+
+
+def _one_sync(work: SyncWork, conn: Connection) -> list[Any]:
+    return [work(conn)]

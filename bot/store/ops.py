@@ -14,10 +14,12 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import schema
 from bot.store.base import StoreBase
+from bot.store.group_commit import Merged
 
 
 class OpsMixin(StoreBase):
@@ -29,9 +31,7 @@ class OpsMixin(StoreBase):
         On the ack path like an event claim, so bounded by `ack_patience_s` (`StoreBusy`)."""
         row = dict(at=self.clock(), user_id=user, channel=channel, command=command, outcome=outcome, reason=reason)
 
-        async def work(conn: AsyncConnection) -> None:
-            await conn.execute(insert(schema.audit_events).values(**row))
-        await self._write(work, patience_s=self.ack_patience_s)
+        await self._write_sync(Merged(_audit_one, _audits, row), patience_s=self.ack_patience_s)
 
     async def audit_events(self, *, since: float | None = None, user: str | None = None,
                            limit: int | None = None) -> list[dict[str, Any]]:
@@ -228,3 +228,15 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     rank = max(1, -(-len(sorted_values) * pct // 100))
     return sorted_values[int(rank) - 1]
 
+
+_AUDIT = insert(schema.audit_events)
+
+
+def _audit_one(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(_AUDIT, row)
+
+
+def _audits(conn: Connection, rows: list[dict[str, Any]]) -> list[None]:
+    """Access decisions written together: one executemany."""
+    conn.execute(_AUDIT, rows)
+    return [None] * len(rows)

@@ -13,18 +13,32 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.engine import Connection
 
 from agents.models import AgentResponse, Answer
 from bot.store import schema
 from bot.store.base import StoreBase
+from bot.store.group_commit import Merged, first_of_each
 from bot.store.packing import pack, unpack
 
 STATUSES = ("received", "running", "answered", "failed", "interrupted")
 _OPEN = ("received", "running")
+
+
+class _Answered(NamedTuple):
+    """One answer's rows, as `record_answer` hands them to the group commit."""
+
+    request_id: str
+    row: dict[str, Any]  # the request's row
+    updated: list[str]  # the columns an existing row takes from it
+    runs: list[dict[str, Any]]
+    calls: list[dict[str, Any]]
+    event_id: str | None
+    now: float
 
 
 @dataclass(frozen=True)
@@ -49,48 +63,68 @@ class RequestsMixin(StoreBase):
         Bounded by `ack_patience_s` (Slack wants its ack in 3 s): `StoreBusy` past that."""
         owner, now = owner or self.owner, self.clock()
         until = now + (self.lease_s if lease_s is None else lease_s)
+        claim = dict(event_id=event_id, at=now, owner=owner, lease_until=until)
+        return await self._write_sync(Merged(self._claim_one, self._claims, claim), patience_s=self.ack_patience_s)
 
-        async def work(conn: AsyncConnection) -> bool:
-            fresh = self._insert_ignore(schema.processed_events, ["event_id"]).values(
-                event_id=event_id, at=now, owner=owner, lease_until=until)
-            if (await conn.execute(fresh)).rowcount == 1:
-                return True
-            e, r = schema.processed_events, schema.requests
-            # An interrupted request never finished either: its event may be taken over.
-            done = select(r.c.id).where(r.c.status.in_(("answered", "failed")))
-            takeover = update(e).where(e.c.event_id == event_id, e.c.finished_at.is_(None), e.c.lease_until < now,
-                                       or_(e.c.request_id.is_(None), e.c.request_id.not_in(done)))
-            return (await conn.execute(takeover.values(owner=owner, lease_until=until, at=now))).rowcount == 1
-        return await self._write(work, patience_s=self.ack_patience_s)
+    def _claim_one(self, conn: Connection, claim: dict[str, Any]) -> bool:
+        return self._claims(conn, [claim])[0]
+
+    def _claims(self, conn: Connection, claims: list[dict[str, Any]]) -> list[bool]:
+        """Claims written together: one INSERT of the new ids; the rest may take an expired claim over."""
+        first, _ = first_of_each([c["event_id"] for c in claims])
+        fresh = set(conn.execute(self._built("claim", self._claim_statement), [claims[n] for n in first]).scalars())
+        firsts = set(first)
+        won = [n in firsts and claims[n]["event_id"] in fresh for n in range(len(claims))]
+        for n, c in enumerate(claims):
+            if not won[n]:
+                takeover = dict(b_event=c["event_id"], b_now=c["at"], b_owner=c["owner"], b_until=c["lease_until"])
+                won[n] = conn.execute(self._built("takeover", _takeover_statement), takeover).rowcount == 1
+        return won
+
+    def _claim_statement(self) -> Any:
+        e = schema.processed_events
+        return self._insert_ignore(e, ["event_id"]).returning(e.c.event_id)
 
     async def finish_event(self, event_id: str) -> None:
         """The event's work is done (or needs none): no retry of it is processed again. Its row is
         created if the claim never reached the store (an outage at receipt)."""
-        async def work(conn: AsyncConnection) -> None:
+        def work(conn: Connection) -> None:
             e, now = schema.processed_events, self.clock()
-            await conn.execute(self._insert_ignore(e, ["event_id"]).values(event_id=event_id, at=now, owner=self.owner))
-            await conn.execute(update(e).where(e.c.event_id == event_id).values(finished_at=now))
-        await self._write(work)
+            conn.execute(self._insert_ignore(e, ["event_id"]).values(event_id=event_id, at=now, owner=self.owner))
+            conn.execute(update(e).where(e.c.event_id == event_id).values(finished_at=now))
+        await self._write_sync(work)
 
     # -- request lifecycle ------------------------------------------------------------------
 
     async def record_received(self, request_id: str, *, question: str, source: str, user: str | None = None,
                               channel: str | None = None, thread_ts: str | None = None, required_role: str = "viewer",
-                              event_id: str | None = None, owner: str | None = None, lease_s: float | None = None) -> bool:
-        """Write the request before any work starts (leased to `owner`); False if it exists."""
+                              event_id: str | None = None, owner: str | None = None, lease_s: float | None = None,
+                              running: bool = False) -> bool:
+        """Write the request before any work starts (leased to `owner`); False if it exists.
+        `running`: its work starts at once, so the row is written running (one write, not two:
+        the request ledger's received-then-running, issue 27's store under a burst)."""
         now = self.clock()
         until = now + (self.lease_s if lease_s is None else lease_s)
 
-        async def work(conn: AsyncConnection) -> bool:
-            row = dict(id=request_id, created_at=now, status="received", source=source, user_id=user, channel=channel,
-                       thread_ts=thread_ts, question=question, required_role=required_role, event_id=event_id,
-                       owner=owner or self.owner, lease_until=until)
-            created = (await conn.execute(self._insert_ignore(schema.requests, ["id"]).values(**row))).rowcount == 1
-            if event_id is not None:
-                e = schema.processed_events
-                await conn.execute(update(e).where(e.c.event_id == event_id).values(request_id=request_id))
-            return created
-        return await self._write(work)
+        row = dict(id=request_id, created_at=now, status="running" if running else "received", source=source,
+                   user_id=user, channel=channel, thread_ts=thread_ts, question=question, required_role=required_role,
+                   event_id=event_id, owner=owner or self.owner, lease_until=until, started_at=now if running else None)
+        return await self._write_sync(Merged(self._receive_one, self._receive, row))
+
+    def _receive_one(self, conn: Connection, row: dict[str, Any]) -> bool:
+        return self._receive(conn, [row])[0]
+
+    def _receive(self, conn: Connection, rows: list[dict[str, Any]]) -> list[bool]:
+        """Requests written together: one INSERT, one executemany linking their events to them."""
+        r = schema.requests
+        first, _ = first_of_each([row["id"] for row in rows])
+        made = set(conn.execute(self._built("receive", lambda: self._insert_ignore(r, ["id"]).returning(r.c.id)),
+                                [rows[n] for n in first]).scalars())
+        links = [{"b_event": row["event_id"], "b_request": row["id"]} for row in rows if row["event_id"] is not None]
+        if links:
+            conn.execute(self._built("link", _link_statement), links)
+        firsts = set(first)
+        return [n in firsts and rows[n]["id"] in made for n in range(len(rows))]
 
     async def mark_running(self, request_id: str, owner: str | None = None, lease_s: float | None = None, *,
                            route: dict[str, Any] | None = None, plan: dict[str, Any] | None = None) -> bool:
@@ -110,22 +144,22 @@ class RequestsMixin(StoreBase):
         owner, now = owner or self.owner, self.clock()
         until = now + (self.lease_s if lease_s is None else lease_s)
 
-        async def work(conn: AsyncConnection) -> bool:
+        def work(conn: Connection) -> bool:
             r, e = schema.requests, schema.processed_events
-            held = await conn.execute(update(r).where(r.c.id == request_id, r.c.owner == owner, r.c.status.in_(_OPEN))
+            held = conn.execute(update(r).where(r.c.id == request_id, r.c.owner == owner, r.c.status.in_(_OPEN))
                                       .values(lease_until=until))
             if held.rowcount != 1:
                 return False
-            await conn.execute(update(e).where(e.c.request_id == request_id, e.c.finished_at.is_(None))
+            conn.execute(update(e).where(e.c.request_id == request_id, e.c.finished_at.is_(None))
                                .values(owner=owner, lease_until=until))
             return True
-        return await self._write(work)
+        return await self._write_sync(work)
 
     async def _update_open(self, request_id: str, values: dict[str, Any]) -> bool:
-        async def work(conn: AsyncConnection) -> bool:
+        def work(conn: Connection) -> bool:
             r = schema.requests
-            return (await conn.execute(update(r).where(r.c.id == request_id, r.c.status.in_(_OPEN)).values(**values))).rowcount == 1
-        return await self._write(work)
+            return (conn.execute(update(r).where(r.c.id == request_id, r.c.status.in_(_OPEN)).values(**values))).rowcount == 1
+        return await self._write_sync(work)
 
     async def mark_failed(self, request_id: str, error: str) -> bool:
         """A request that ended without an answer (the analysis or storing it raised)."""
@@ -136,36 +170,39 @@ class RequestsMixin(StoreBase):
         if not request_ids:
             return 0
 
-        async def work(conn: AsyncConnection) -> int:
+        def work(conn: Connection) -> int:
             r = schema.requests
-            done = await conn.execute(update(r).where(r.c.id.in_(request_ids), r.c.status.in_(_OPEN))
+            done = conn.execute(update(r).where(r.c.id.in_(request_ids), r.c.status.in_(_OPEN))
                                       .values(status="interrupted", finished_at=self.clock(), lease_until=None, error=reason))
             return done.rowcount or 0
-        return await self._write(work)
+        return await self._write_sync(work)
 
     async def expire_leases(self, now: float | None = None) -> list[InterruptedRequest]:
         """Mark every open request whose lease ran out as interrupted, and return them. Atomic
         (UPDATE ... RETURNING): when replicas start together each request is returned once."""
         now = self.clock() if now is None else now
 
-        async def work(conn: AsyncConnection) -> list[InterruptedRequest]:
+        def work(conn: Connection) -> list[InterruptedRequest]:
             r = schema.requests
-            stale = await conn.execute(select(r.c.id, r.c.status).where(r.c.status.in_(_OPEN), r.c.lease_until < now))
+            stale = conn.execute(select(r.c.id, r.c.status).where(r.c.status.in_(_OPEN), r.c.lease_until < now))
             before = {row.id: row.status for row in stale}
             if not before:
                 return []
-            done = await conn.execute(
+            done = conn.execute(
                 update(r).where(r.c.id.in_(list(before)), r.c.status.in_(_OPEN), r.c.lease_until < now)
                 .values(status="interrupted", finished_at=now, lease_until=None, error="lease expired (process stopped)")
                 .returning(r.c.id, r.c.question, r.c.source, r.c.user_id, r.c.channel, r.c.thread_ts))
             return [InterruptedRequest(row.id, row.question, row.source, row.user_id, row.channel, row.thread_ts,
                                        before[row.id]) for row in done]
-        return await self._write(work)
+        return await self._write_sync(work)
 
     async def record_answer(self, answer: Answer, *, source: str, user: str | None, channel: str | None,
-                            thread_ts: str | None, required_role: str = "viewer", model: str | None = None) -> None:
+                            thread_ts: str | None, required_role: str = "viewer", model: str | None = None,
+                            event_id: str | None = None) -> None:
         """Store a computed answer with its agent runs and tool calls in one transaction
-        (retried on transient failures); the request becomes answered, or failed."""
+        (retried on transient failures); the request becomes answered, or failed. With the Slack
+        event that started it (`event_id`), that event is finished in the same write, its row
+        created if its claim never reached the store (what `finish_event` would do after it)."""
         now = self.clock()
         u = answer.usage
         result = dict(
@@ -184,25 +221,44 @@ class RequestsMixin(StoreBase):
         calls = [dict(request_id=answer.request_id, at=now, agent=r.agent.value, tool=e.tool, device=e.device, ok=e.ok,
                       duration_s=e.duration_s, summary=e.summary) for r in answer.responses for e in r.evidence]
 
-        async def work(conn: AsyncConnection) -> None:
-            r = schema.requests
-            await conn.execute(self._upsert(r, ["id"], {**first, **result}, result))
+        item = _Answered(answer.request_id, {**first, **result}, list(result), runs, calls, event_id, now)
+        await self._write_sync(Merged(self._answer_one, self._answers, item))
+
+    def _answer_one(self, conn: Connection, item: _Answered) -> None:
+        self._answers(conn, [item])
+
+    def _answers(self, conn: Connection, items: list[_Answered]) -> list[None]:
+        """Answers written together: one upsert of their rows, one executemany each for the agent
+        runs and the tool calls, one statement finishing their events. A request answered twice in
+        the batch is written after the others, as if in turn."""
+        r, e = schema.requests, schema.processed_events
+        first, rest = first_of_each([item.request_id for item in items])
+        for group in [[items[n] for n in first]] + [[items[n]] for n in rest]:
+            updated = group[0].updated
+            conn.execute(self._built(("answer", *updated), partial(self._upsert_many, r, ["id"], updated)), [item.row for item in group])
+            runs = [run for item in group for run in item.runs]
             if runs:
-                await conn.execute(insert(schema.agent_runs), runs)
+                conn.execute(self._built("runs", lambda: insert(schema.agent_runs)), runs)
+            calls = [call for item in group for call in item.calls]
             if calls:
-                await conn.execute(insert(schema.tool_calls), calls)
-            e = schema.processed_events
-            await conn.execute(update(e).where(e.c.request_id == answer.request_id).values(finished_at=now))
-        await self._write(work)
+                conn.execute(self._built("calls", lambda: insert(schema.tool_calls)), calls)
+            unlinked = [{"b_request": item.request_id, "b_at": item.now} for item in group if item.event_id is None]
+            if unlinked:
+                conn.execute(self._built("unlinked", _finish_by_request_statement), unlinked)
+            events = {item.event_id: dict(event_id=item.event_id, at=item.now, owner=self.owner, finished_at=item.now,
+                                          request_id=item.request_id) for item in reversed(group) if item.event_id is not None}
+            if events:  # created if the claim never reached the store (what `finish_event` would do)
+                conn.execute(self._built("finish", lambda: self._upsert_many(e, ["event_id"], ["finished_at"])), list(events.values())[::-1])
+        return [None] * len(items)
 
     async def _finish(self, request_id: str, values: dict[str, Any]) -> bool:
-        async def work(conn: AsyncConnection) -> bool:
+        def work(conn: Connection) -> bool:
             r, e, now = schema.requests, schema.processed_events, self.clock()
-            changed = await conn.execute(update(r).where(r.c.id == request_id, r.c.status.in_(_OPEN))
+            changed = conn.execute(update(r).where(r.c.id == request_id, r.c.status.in_(_OPEN))
                                          .values(**values, finished_at=now, lease_until=None))
-            await conn.execute(update(e).where(e.c.request_id == request_id).values(finished_at=now))
+            conn.execute(update(e).where(e.c.request_id == request_id).values(finished_at=now))
             return changed.rowcount == 1
-        return await self._write(work)
+        return await self._write_sync(work)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -224,11 +280,9 @@ class RequestsMixin(StoreBase):
         return rows[0] if rows else None
 
     async def last_answer_in_thread(self, channel: str, thread_ts: str) -> Answer | None:
-        """The newest answer in a thread: the context of a follow-up question."""
-        r = schema.requests
-        rows = await self._rows(select(r.c.answer_json).where(r.c.channel == channel, r.c.thread_ts == thread_ts,
-                                                              r.c.answer_json.is_not(None))
-                                .order_by(r.c.created_at.desc()).limit(1))
+        """The newest answer in a thread: the context of a follow-up question (read for every
+        request: its statement is built once)."""
+        rows = await self._rows(self._built("last_answer", _last_answer_statement), {"b_channel": channel, "b_thread": thread_ts})
         return Answer.model_validate_json(unpack(rows[0]["answer_json"])) if rows else None
 
     async def requests(self, *, status: str | None = None, since: float | None = None, user: str | None = None,
@@ -252,6 +306,31 @@ class RequestsMixin(StoreBase):
         if owner is not None:
             query = query.where(r.c.owner == owner)
         return await self._rows(query)
+
+
+def _last_answer_statement() -> Any:
+    r = schema.requests
+    return (select(r.c.answer_json).where(r.c.channel == bindparam("b_channel"), r.c.thread_ts == bindparam("b_thread"),
+                                          r.c.answer_json.is_not(None)).order_by(r.c.created_at.desc()).limit(1))
+
+
+def _takeover_statement() -> Any:
+    """An expired, unfinished claim taken over (an interrupted request never finished either)."""
+    e, r = schema.processed_events, schema.requests
+    done = select(r.c.id).where(r.c.status.in_(("answered", "failed")))
+    return (update(e).where(e.c.event_id == bindparam("b_event"), e.c.finished_at.is_(None), e.c.lease_until < bindparam("b_now"),
+                            or_(e.c.request_id.is_(None), e.c.request_id.not_in(done)))
+            .values(owner=bindparam("b_owner"), lease_until=bindparam("b_until"), at=bindparam("b_now")))
+
+
+def _link_statement() -> Any:
+    e = schema.processed_events
+    return update(e).where(e.c.event_id == bindparam("b_event")).values(request_id=bindparam("b_request"))
+
+
+def _finish_by_request_statement() -> Any:
+    e = schema.processed_events
+    return update(e).where(e.c.request_id == bindparam("b_request")).values(finished_at=bindparam("b_at"))
 
 
 def _agent_run(request_id: str, now: float, r: AgentResponse, model: str | None) -> dict[str, Any]:

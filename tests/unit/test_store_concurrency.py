@@ -124,6 +124,7 @@ async def test_postgres_connections_killed_under_the_store_are_replaced(pg_url):
         async with admin.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        assert (await store.last_answer_in_thread("C1", "1.0")) is not None  # a one-statement read (its own pool, no pre-ping)
         await store.record_answer(make_answer("after"), source="dm", user=None, channel="C1", thread_ts="1.0")
         assert await store.count("requests") == 21
     finally:
