@@ -181,17 +181,14 @@ class LLMConfig(StrictModel):
     # of engine.step_timeout_s (agents/llm/client.py), so the step's timeout never cuts a live call.
     timeout_s: float = Field(60.0, gt=0, le=600)
     max_retries: int = Field(2, ge=0, le=10)
-    # Claude routes a question when the learned router's calibrated confidence in its primary is
-    # below this (0-1). At 0.8, cross-validation has the router alone on ~90% of questions at ~98%
-    # accuracy (noc eval-routing --cv). 0 never asks Claude; 1 always does.
+    # Claude routes a question when the learned router's calibrated confidence in its primary is below this (0-1).
+    # At 0.8, cross-validation has the router alone on ~90% of questions at ~98% accuracy (noc eval-routing --cv).
     router_confidence: float = Field(0.8, ge=0, le=1)
     # Deprecated (the keyword router's score margin). When set, it overrides router_confidence and is
     # read against the learned router's probability margin (0-1): 0 never asks Claude, >= 1 always does.
     router_margin: float | None = Field(None, ge=0)
     early_starts: bool = True  # the specialists a router is sure of start while Claude routes/plans (agents/scheduling.py)
-    # With early starts: while Claude routes, also start the learned route's other specialists and those the question
-    # names; the ones Claude's route leaves out are cancelled when it arrives (about one call each, on unsure questions).
-    speculative_starts: bool = True
+    speculative_starts: bool = True  # also the route's other specialists and those named, cancelled if Claude's route drops them
     max_plan_steps: int = Field(6, ge=1, le=12)
     # Off the critical path: Claude plans only when the learned router was unsure (a confident route's rule plan
     # is certain), the coordinator runs only when a report shows a gap (roles.visible_gaps); "always": every request.
