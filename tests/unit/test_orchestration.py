@@ -141,7 +141,7 @@ async def test_every_request_is_answered_under_provider_faults_and_a_short_deadl
     api.script(None, dynamic(reply))
     # The deadline is short against the 40 s hangs, which the 1 s step timeout cuts; at 2 s the rules'
     # quarter (0.5 s) was not enough for 20 requests on a loaded machine, and steps came back partial.
-    engine = EngineConfig(request_deadline_s=8.0, step_timeout_s=1.0)
+    engine = EngineConfig(request_deadline_s=4.0, step_timeout_s=1.0)
     sup = supervisor(api, engine=engine, max_retries=1,
                      resilience=ResilienceConfig(retry=FAST, max_concurrent_requests=8, provider_breaker=BreakerConfig(failure_threshold=5)))
     answers = await ask(sup, n=20)
