@@ -17,14 +17,15 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from bot.durability.recovery import journal_middleware, open_journal, recover
+from bot.durability.recovery import open_journal, recover
 from bot.http_input import quiet_malformed_http
 from bot.metrics import BotMetrics, exposition, registry_for
 from bot.runtime import Runtime
 from bot.server.access_log import alert_access, log_slack_requests, startup_summary
 from bot.server.health import Readiness
+from bot.server.slack_door import events_handler
 from bot.slack.client import observer_of
-from bot.slack.http_guard import bolt_handler, signing_secret_of, slack_events_guard
+from bot.slack.http_guard import signing_secret_of, slack_events_guard
 from bot.triage.http import add_alert_routes
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,10 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     """/slack/events (HTTP mode only, screened by bot.slack.http_guard before Bolt), /healthz, /readyz and /metrics."""
     if app is not None:
         web_app = web.Application()
-        web_app.router.add_post(EVENTS_PATH, bolt_handler(app))  # Bolt's request built once, by the guard
-        web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
+        # Acks first, Bolt's dispatch after (bot.server.slack_door); questions journalled before their ack.
+        web_app.router.add_post(EVENTS_PATH, events_handler(app, runtime))
+        web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))  # builds Bolt's request once
         web_app.middlewares.insert(0, runtime.acks.middleware)  # outermost: counts what the guard screens too
-        web_app.middlewares.insert(1, journal_middleware(runtime, EVENTS_PATH))  # an accepted question, before its ack
     else:
         web_app = web.Application()
     started = time.time()
