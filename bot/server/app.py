@@ -23,7 +23,7 @@ from bot.metrics import BotMetrics, exposition, registry_for
 from bot.runtime import Runtime
 from bot.server.access_log import alert_access, log_slack_requests, startup_summary
 from bot.server.health import Readiness
-from bot.server.slack_door import events_handler
+from bot.server.slack_door import DOOR_KEY, SlackDoor
 from bot.slack.client import observer_of
 from bot.slack.http_guard import signing_secret_of, slack_events_guard
 from bot.triage.http import add_alert_routes
@@ -47,7 +47,8 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     if app is not None:
         web_app = web.Application()
         # Acks first, Bolt's dispatch after (bot.server.slack_door); questions journalled before their ack.
-        web_app.router.add_post(EVENTS_PATH, events_handler(app, runtime))
+        door = web_app[DOOR_KEY] = SlackDoor(app, runtime)
+        web_app.router.add_post(EVENTS_PATH, door.handle)
         web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))  # builds Bolt's request once
         web_app.middlewares.insert(0, runtime.acks.middleware)  # outermost: counts what the guard screens too
     else:

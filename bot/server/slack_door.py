@@ -32,7 +32,6 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -58,7 +57,7 @@ class SlackDoor:
     def __init__(self, app: AsyncApp, runtime: Any) -> None:
         self.app, self.runtime = app, runtime
         self.queue: deque[AsyncBoltRequest] = deque()
-        self.deferred = 0
+        self.deferred, self.max_deferred = 0, MAX_DEFERRED
         self.releaser: asyncio.Task[Any] | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -67,7 +66,7 @@ class SlackDoor:
             bolt_request = await to_bolt_request(request)
         acks = self.runtime.acks
         acked_empty = acks.acked_empty
-        if acked_empty is not None and self.deferred < MAX_DEFERRED and acked_empty(bolt_request.body):
+        if acked_empty is not None and self.deferred < self.max_deferred and acked_empty(bolt_request.body):
             journal_question(self.runtime.journal, bolt_request.body, bolt_request.raw_body)
             bolt_request.mode = "socket_mode"  # verified by the guard: Bolt's verification skips it
             started = request.get(STARTED)
@@ -115,5 +114,4 @@ def _name(body: dict[str, Any]) -> str:
     return str(event.get("type")) if isinstance(event, dict) else str(body.get("type"))
 
 
-def events_handler(app: AsyncApp, runtime: Any) -> Callable[[web.Request], Awaitable[web.Response]]:
-    return SlackDoor(app, runtime).handle
+DOOR_KEY = web.AppKey("slack_door", SlackDoor)  # the web app's door, for /healthz-style inspection and tests
