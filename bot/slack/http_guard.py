@@ -124,7 +124,8 @@ async def _screen(request: web.Request, secret: str | None, max_body: int, now: 
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=_headers(request))
     except Exception as exc:  # noqa: BLE001 - any failure to parse is the body's fault
         return _reject(400, f"Bolt cannot read the payload ({type(exc).__name__})")
-    problem = json_problem(bolt_request.body) or payload_problem(bolt_request.body)  # form payloads, as Bolt parsed them
+    # A JSON body was checked by decode_json already (the same document); a form's payload as Bolt parsed it.
+    problem = (None if media == JSON else json_problem(bolt_request.body)) or payload_problem(bolt_request.body)
     if problem:
         return _reject(400, problem)
     bolt_request.context[SCREENED] = True
