@@ -56,7 +56,7 @@ class SlackDoor:
 
     def __init__(self, app: AsyncApp, runtime: Any) -> None:
         self.app, self.runtime = app, runtime
-        self.queue: deque[AsyncBoltRequest] = deque()
+        self.queue: deque[tuple[float, AsyncBoltRequest]] = deque()  # (time.monotonic() of the ack, request)
         self.deferred, self.max_deferred = 0, MAX_DEFERRED
         self.releaser: asyncio.Task[Any] | None = None
 
@@ -72,7 +72,7 @@ class SlackDoor:
             started = request.get(STARTED)
             bolt_request.context[ACK_MS] = round((time.perf_counter() - started) * 1000, 1) if started else 0.0
             self.deferred += 1
-            self.queue.append(bolt_request)
+            self.queue.append((time.monotonic(), bolt_request))
             if self.releaser is None:
                 self.releaser = acks.start(self._release(), name="slack door: dispatch after the acks")
             return web.Response(status=200)
@@ -83,18 +83,23 @@ class SlackDoor:
 
     async def _release(self) -> None:
         """Hand the queued requests to Bolt once no request is in flight or has just begun, one
-        per pass of the event loop, and wait again as soon as another request comes. One task
-        waits for the quiet, not one per request (200 waiters woke at every gap of a burst)."""
+        per pass of the event loop, and wait again as soon as another request comes; a request
+        acked `max_wait_s` ago goes even then, so a steady stream delays the work, never starves
+        it. One task waits for the quiet, not one per request (200 waiters woke at every gap of
+        a burst)."""
         acks = self.runtime.acks
         try:
             while self.queue:
-                await acks.wait()
+                if time.monotonic() - self.queue[0][0] < acks.max_wait_s:
+                    await acks.wait()
                 while self.queue:
-                    bolt_request = self.queue.popleft()
+                    acked_at, bolt_request = self.queue[0]
+                    busy = acks.in_flight or time.monotonic() - acks.last_began < acks.quiet_s
+                    if busy and time.monotonic() - acked_at < acks.max_wait_s:
+                        break
+                    self.queue.popleft()
                     acks.start(self._dispatch(bolt_request), name=f"dispatch:{_name(bolt_request.body)}")
                     await asyncio.sleep(0)
-                    if acks.in_flight or time.monotonic() - acks.last_began < acks.quiet_s:
-                        break
         finally:
             self.releaser = None
 

@@ -75,7 +75,7 @@ async def test_an_event_is_acked_and_journalled_before_bolt_sees_it_and_then_ans
             event = app_mention_event("why is the branch office slow?", channel="C0NOC")
             status, text = await bot.post(event)
             assert (status, text) == (200, "")
-            assert [r.body["event_id"] for r in door.queue] == [event["event_id"]]  # acked, not dispatched yet
+            assert [r.body["event_id"] for _, r in door.queue] == [event["event_id"]]  # acked, not dispatched yet
             assert bot.runtime.journal is not None and bot.runtime.journal.holds(event["event_id"])  # a crash now replays it
             assert not fake_slack.calls_to("chat.postMessage")
         await bot.settle()
@@ -141,6 +141,21 @@ async def test_a_graceful_stop_drains_what_the_door_acked(fake_slack, tmp_path):
         await bot.running.stop(bot.runtime)
 
 
+async def test_under_a_steady_stream_a_request_waits_at_most_max_wait_s(fake_slack, tmp_path):
+    """Requests always in flight (here: one held) delay the dispatch by `max_wait_s`, never for
+    ever: at 0 the mention is dispatched and answered while the held request is still open."""
+    bot = await start(fake_slack, tmp_path, progress="edit")
+    bot.runtime.acks.max_wait_s = 0
+    try:
+        async with held_open(bot):
+            assert (await bot.post(app_mention_event("why is the branch office slow?", channel="C0NOC")))[0] == 200
+            await until(lambda: answers(fake_slack, "C0NOC"), what="the answer while a request is in flight")
+            assert bot.runtime.acks.in_flight == 1
+        await bot.settle()
+    finally:
+        await bot.running.stop(bot.runtime)
+
+
 async def test_past_its_bound_a_request_takes_bolts_ordinary_path(fake_slack, tmp_path):
     bot = await start(fake_slack, tmp_path, progress="edit")
     bot.runtime.acks.max_wait_s = 60
@@ -150,7 +165,7 @@ async def test_past_its_bound_a_request_takes_bolts_ordinary_path(fake_slack, tm
         async with held_open(bot):
             for channel in ("C0NOC", "C0TWO"):
                 assert (await bot.post(app_mention_event("why is the branch office slow?", channel=channel)))[0] == 200
-            assert [r.body["event"]["channel"] for r in door.queue] == ["C0NOC"]  # the second was acked by Bolt's listener
+            assert [r.body["event"]["channel"] for _, r in door.queue] == ["C0NOC"]  # the second was acked by Bolt's listener
         await bot.settle()
         assert len(answers(fake_slack, "C0NOC")) == 1 and len(answers(fake_slack, "C0TWO")) == 1
     finally:
