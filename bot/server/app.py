@@ -171,6 +171,9 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     except OSError as exc:
         await runtime.shutdown()
         raise StartupError(f"cannot open the journal: {exc}") from None
+    # Before listening: the full collection takes 0.1 s or more on this machine, and done once
+    # serving, a burst sent as soon as /healthz answered could have every ack wait behind it.
+    freeze_heap()
     try:
         bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
     except OSError as exc:
@@ -181,7 +184,6 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     except Exception:  # what could not be recovered now is swept again on every heartbeat
         log.exception("start-up recovery failed")
     startup_summary(runtime, mode="socket" if app_token else "http", host=host, port=bot.port)
-    freeze_heap()
     try:
         await stop.wait()
     finally:
