@@ -119,4 +119,4 @@ def _name(body: dict[str, Any]) -> str:
     return str(event.get("type")) if isinstance(event, dict) else str(body.get("type"))
 
 
-DOOR_KEY = web.AppKey("slack_door", SlackDoor)  # the web app's door, for /healthz-style inspection and tests
+DOOR_KEY = web.AppKey("slack_door", SlackDoor)  # the web app's door, for tests and inspection
