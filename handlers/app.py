@@ -8,7 +8,9 @@ does not build its keyword arguments for it on every request); every listener ac
 makes Bolt run each listener inline, with the request, instead of as a task it polls every 10 ms
 for the ack; a listener acks, hands what follows to bot.slack.ack_first and returns, so event
 claims, role decisions, routing and the work (bot.runtime) never stand between a request and
-its ack (handlers.common says why not Bolt's lazy listeners).
+its ack (handlers.common says why not Bolt's lazy listeners). In HTTP mode the requests whose ack
+is known to be empty (`acked_empty`) are acked by the front door itself, before Bolt dispatches
+them (bot.server.slack_door).
 
 A payload of the wrong shape (`event_id` not a string, an app_mention without a channel...) is
 dropped before any of that: in HTTP mode bot.slack.http_guard has already answered it with 400;
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -55,6 +58,16 @@ class FrontDoor(AsyncMiddleware):
         return await next()
 
 
+def acked_empty(body: dict[str, Any]) -> bool:
+    """A request whose listener acks with an empty 200 before anything else: in HTTP mode the
+    front door acks it itself and has Bolt dispatch it after the burst (bot.server.slack_door).
+    Anything else (help, a usage answer, buttons, views, other events) goes through Bolt first."""
+    if body.get("type") == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and event.get("type") in mentions.ACKED_EMPTY
+    return isinstance(body.get("command"), str) and commands.acked_empty(body)
+
+
 def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     app = AsyncApp(
         # Named here: unnamed, Bolt names the app after its caller's file by `inspect.stack()`, which
@@ -72,6 +85,7 @@ def build_app(runtime: Runtime, *, signing_secret: str | None) -> AsyncApp:
     )
 
     app.use(FrontDoor(runtime))
+    runtime.acks.acked_empty = acked_empty
     for listeners in (mentions, commands, actions, changes, incidents, assistant, home):
         listeners.register(app, runtime)
     return app

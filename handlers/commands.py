@@ -54,6 +54,13 @@ def _audit_target(names: list[str], text: str) -> tuple[list[str], list[str], st
     return devices, [w for w in words[1:] if w in TAGS], target
 
 
+def acked_empty(command: Body) -> bool:
+    """The commands acked with nothing before any work (handlers.app tells the front door):
+    `/noc` but its help, `/noc-health`. `/noc-audit` may answer its usage on the ack."""
+    name = command.get("command")
+    return name == "/noc-health" or (name == "/noc" and not is_help(_text(command)))
+
+
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def noc(ack: AsyncAck, command: Body, client: AsyncWebClient, respond: AsyncRespond) -> None:
         text = _text(command)

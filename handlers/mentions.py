@@ -20,6 +20,8 @@ from bot.questions import person_dm
 from bot.runtime import Runtime
 from handlers.common import Body, strip_mentions
 
+# The events these listeners ack with nothing before anything else (handlers.app tells the front door).
+ACKED_EMPTY = frozenset({"app_mention", "message"})
 HELP_HINT = "Ask me about the network, e.g. `@noc why is the branch office slow?` - or try `/noc help`."
 
 

@@ -97,6 +97,10 @@ class Journal:
         os.ftruncate(self._fd, 0)
         self._write({"owner": self._owner})
 
+    def holds(self, key: str) -> bool:
+        """An unsettled entry was appended under `key` (a Slack retry of it needs no second one)."""
+        return key in self._by_key
+
     def settle_key(self, key: str | None) -> None:
         seq = self._by_key.pop(key, None) if key else None
         if seq is not None:

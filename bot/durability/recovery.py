@@ -8,22 +8,19 @@ their threads); and replays the Slack events they acked but never recorded, thro
 exactly as a delivery (Socket Mode requests skip Bolt's signature check, so a replay needs no
 secret). Slack does not retry an acked event: without the replay it would be lost.
 
-`journal_middleware` records a question event (a mention, a person's DM) or a `/noc <question>`
-slash command (keyed by its trigger_id) once the app has accepted it and before the ack leaves:
-one local append, microseconds.
+`journal_question` records a question event (a mention, a person's DM) or a `/noc <question>`
+slash command (keyed by its trigger_id) before its ack leaves (bot.server.slack_door): one local
+append, microseconds, from the body the front door parsed once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
@@ -91,51 +88,29 @@ async def replay(app: AsyncApp | None, runtime: Any, entry: dict[str, Any]) -> N
         log.exception("replay of event %s failed", entry.get("event_id"))
 
 
-def question_event(raw: bytes) -> tuple[str, str] | None:
-    """(event_id, body) of a mention or a person's DM, the events that become requests."""
-    if b"app_mention" not in raw and b'"message"' not in raw:
+def question_entry(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, key) of a request that becomes a question, by its parsed body (as Bolt parsed it):
+    a mention or a person's DM ("event", keyed by its event_id), or a `/noc <question>` slash
+    command ("command", keyed by its trigger_id). Help and `inventory [refresh]` answer at once
+    and are not journalled (bot.questions)."""
+    if body.get("type") == "event_callback":
+        event, event_id = body.get("event"), body.get("event_id")
+        if not isinstance(event, dict) or not isinstance(event_id, str) or not event_id or event.get("bot_id"):
+            return None
+        if event.get("type") == "app_mention" or (event.get("type") == "message" and person_dm(event)):
+            return "event", event_id
         return None
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    event = body.get("event") if isinstance(body, dict) else None
-    event_id = body.get("event_id") if isinstance(body, dict) else None
-    if body.get("type") != "event_callback" or not isinstance(event, dict) or not isinstance(event_id, str):
-        return None
-    if event.get("bot_id"):
-        return None
-    if event.get("type") != "app_mention" and not (event.get("type") == "message" and person_dm(event)):
-        return None
-    return event_id, raw.decode("utf-8")
+    trigger, text = body.get("trigger_id"), body.get("text", "")
+    if body.get("command") == "/noc" and isinstance(trigger, str) and trigger and isinstance(text, str) and is_question(text):
+        return "command", trigger
+    return None
 
 
-def question_command(raw: bytes) -> tuple[str, str] | None:
-    """(trigger_id, body) of a `/noc <question>` slash command: the one that becomes a request.
-    Help and `inventory [refresh]` answer at once and are not journalled (bot.questions)."""
-    if b"command=%2Fnoc" not in raw:
-        return None
-    try:
-        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    except ValueError:
-        return None
-    trigger = form.get("trigger_id")
-    if form.get("command") != "/noc" or not isinstance(trigger, str) or not trigger or not is_question(form.get("text", "")):
-        return None
-    return trigger, raw.decode("utf-8")
-
-
-def journal_middleware(runtime: Any, path: str) -> Middleware:
-    @web.middleware
-    async def journal(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if runtime.journal is None or request.method != "POST" or request.path != path or response.status != 200:
-            return response
-        raw = await request.read()
-        found, kind = question_event(raw), "event"
-        if found is None:
-            found, kind = question_command(raw), "command"
-        if found is not None:
-            runtime.journal.append({"kind": kind, "event_id": found[0], "body": found[1]}, key=found[0])
-        return response
-    return journal
+def journal_question(journal: Journal | None, body: dict[str, Any], raw: str) -> None:
+    """Record an accepted question before its ack leaves (`raw`: its body as Slack sent it, which
+    `replay` dispatches again). A Slack retry of one still unsettled adds nothing."""
+    if journal is None or (found := question_entry(body)) is None:
+        return
+    kind, key = found
+    if not journal.holds(key):
+        journal.append({"kind": kind, "event_id": key, "body": raw}, key=key)

@@ -18,6 +18,9 @@ from agents.log_context import log_fields
 
 access_log = logging.getLogger("noc.access")
 log = logging.getLogger("bot.server.app")
+# In the Bolt context of a request bot.server.slack_door acked before dispatching it: its ack's
+# time (ms), which the access line reports instead of the dispatch's.
+ACK_MS = "noc_ack_ms"
 
 
 def _what(body: dict[str, Any]) -> tuple[str, str]:
@@ -41,7 +44,8 @@ def log_slack_requests(app: Any) -> None:
     Why not a Bolt global middleware: Bolt runs those one after the other before any listener, so
     one cannot time the ack, see its status, or bind the user and channel around the listener.
     Inside, the user and channel are bound (agents/log_context.py): the work the listener spawns
-    inherits them."""
+    inherits them. A request the front door acked before dispatching it (bot.server.slack_door)
+    is logged when Bolt dispatches it, with the door's ack time."""
     dispatch = app.async_dispatch
 
     async def logged(req: Any) -> Any:
@@ -55,7 +59,8 @@ def log_slack_requests(app: Any) -> None:
                 status = response.status
                 return response
             finally:
-                ms = round((time.monotonic() - started) * 1000, 1)
+                acked = req.context.get(ACK_MS) if isinstance(getattr(req, "context", None), dict) else None
+                ms = acked if acked is not None else round((time.monotonic() - started) * 1000, 1)
                 access_log.info("slack %s %s status=%s ack_ms=%s", kind, subject, status, ms,
                                 extra={"fields": {"access": "slack", "kind": kind, "subject": subject, "status": status, "ack_ms": ms}})
 

@@ -17,14 +17,15 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from bot.durability.recovery import journal_middleware, open_journal, recover
+from bot.durability.recovery import open_journal, recover
 from bot.http_input import quiet_malformed_http
 from bot.metrics import BotMetrics, exposition, registry_for
 from bot.runtime import Runtime
 from bot.server.access_log import alert_access, log_slack_requests, startup_summary
 from bot.server.health import Readiness
+from bot.server.slack_door import DOOR_KEY, SlackDoor
 from bot.slack.client import observer_of
-from bot.slack.http_guard import bolt_handler, signing_secret_of, slack_events_guard
+from bot.slack.http_guard import signing_secret_of, slack_events_guard
 from bot.triage.http import add_alert_routes
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,11 @@ def build_web_app(app: AsyncApp | None, runtime: Runtime, *, mode: str) -> web.A
     """/slack/events (HTTP mode only, screened by bot.slack.http_guard before Bolt), /healthz, /readyz and /metrics."""
     if app is not None:
         web_app = web.Application()
-        web_app.router.add_post(EVENTS_PATH, bolt_handler(app))  # Bolt's request built once, by the guard
-        web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))
+        # Acks first, Bolt's dispatch after (bot.server.slack_door); questions journalled before their ack.
+        door = web_app[DOOR_KEY] = SlackDoor(app, runtime)
+        web_app.router.add_post(EVENTS_PATH, door.handle)
+        web_app.middlewares.append(slack_events_guard(EVENTS_PATH, signing_secret_of(app)))  # builds Bolt's request once
         web_app.middlewares.insert(0, runtime.acks.middleware)  # outermost: counts what the guard screens too
-        web_app.middlewares.insert(1, journal_middleware(runtime, EVENTS_PATH))  # an accepted question, before its ack
     else:
         web_app = web.Application()
     started = time.time()
@@ -170,6 +172,9 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     except OSError as exc:
         await runtime.shutdown()
         raise StartupError(f"cannot open the journal: {exc}") from None
+    # Before listening: the full collection takes 0.1 s or more on this machine, and done once
+    # serving, a burst sent as soon as /healthz answered could have every ack wait behind it.
+    freeze_heap()
     try:
         bot = await start_bot(app, runtime, host=host, port=port, app_token=app_token)
     except OSError as exc:
@@ -180,7 +185,6 @@ async def serve_forever(app: AsyncApp, runtime: Runtime, *, host: str, port: int
     except Exception:  # what could not be recovered now is swept again on every heartbeat
         log.exception("start-up recovery failed")
     startup_summary(runtime, mode="socket" if app_token else "http", host=host, port=bot.port)
-    freeze_heap()
     try:
         await stop.wait()
     finally:

@@ -32,6 +32,8 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# When (time.perf_counter()) a request to the events path began, for whoever acks it.
+STARTED = web.RequestKey("noc_started", float)
 
 
 class AckFirst:
@@ -39,12 +41,18 @@ class AckFirst:
         self.path, self.max_wait_s, self.quiet_s = path, max_wait_s, quiet_s
         self.in_flight = 0
         self.started = 0  # requests begun so far: a quiet period is one in which this did not change
+        self.last_began = 0.0  # time.monotonic() when the last of them began
         self.waiting = 0  # listeners holding their work back
         self.handled: deque[float] = deque(maxlen=10_000)  # seconds per request, newest last
         # Listener tasks past their ack whose work may not be spawned yet: a graceful stop waits
         # for them too (Runtime.drain), or an acked event could be dropped between its ack and
         # `runtime.spawn` (a rolling restart lost it). The listeners start that work with `start`.
         self.listeners: set[asyncio.Task[Any]] = set()
+        # Which requests the listeners ack with nothing before any work, by their parsed body: the
+        # front door (bot.server.slack_door) acks those itself and hands them to Bolt after the
+        # burst. Set by the composition root (handlers.app), which knows its listeners; None: Bolt
+        # acks every request.
+        self.acked_empty: Callable[[dict[str, Any]], bool] | None = None
         self._idle: asyncio.Event | None = None
         self._turn = asyncio.Lock()  # released listeners start their work one per loop pass
 
@@ -60,8 +68,9 @@ class AckFirst:
             return await handler(request)
         self.in_flight += 1
         self.started += 1
+        self.last_began = time.monotonic()
         self._event().clear()
-        start = time.perf_counter()
+        start = request[STARTED] = time.perf_counter()
         try:
             return await handler(request)
         finally:
@@ -85,8 +94,8 @@ class AckFirst:
         if task is not None and task not in self.listeners:
             self.listeners.add(task)
             task.add_done_callback(self.listeners.discard)
-        if self.in_flight == 0:
-            return
+        if self.in_flight == 0 and time.monotonic() - self.last_began >= self.quiet_s:
+            return  # nothing in flight, nor begun lately: not inside a burst
         deadline = time.monotonic() + self.max_wait_s
         while await self._quiet(deadline):
             # One released listener per pass of the event loop: its work begins with synchronous

@@ -16,10 +16,9 @@ answers such requests itself:
   payload of the shape Bolt and the listeners rely on (`payload_problem`, which handlers.app also
   applies in Socket Mode).
 
-A request that passes reaches Bolt unchanged (and Bolt verifies its signature again). The Bolt
-request the guard built is kept on the aiohttp request (`BOLT_REQUEST`) and `bolt_handler` hands
-that one to Bolt: parsing the body and building Bolt's context once, not twice, on the ack path
-(about a fifth of its CPU in a burst). It is marked screened, so the app's own shape check
+A request that passes reaches the handler (bot.server.slack_door) unchanged. The Bolt request the
+guard built is kept on the aiohttp request (`BOLT_REQUEST`) and the handler hands that one to
+Bolt: the body parsed and Bolt's context built once, not twice. It is marked screened, so the app's own shape check
 (handlers.app, for Socket Mode) does not walk the payload again. Rejections are logged on one
 line, without a traceback.
 """
@@ -31,13 +30,12 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 from multidict import MultiMapping
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.request_verification.async_request_verification import AsyncRequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -61,7 +59,7 @@ _MESSAGE_OPTIONAL = ("user", "text", "thread_ts", "channel_type", "subtype", "bo
                      "client_msg_id")
 # The app's buttons (handlers.actions) carry the answer id in `value`.
 _OWN_ACTION_PREFIX = "noc_"
-# The Bolt request the guard built from a request it let through; `bolt_handler` dispatches it.
+# The Bolt request the guard built from a request it let through; bot.server.slack_door dispatches it.
 BOLT_REQUEST = web.RequestKey("noc_bolt_request", AsyncBoltRequest)
 # Set in a screened request's Bolt context: its shape was checked already (handlers.app skips it).
 SCREENED = "noc_screened"
@@ -95,19 +93,6 @@ def slack_events_guard(path: str, signing_secret: str | None, *, max_body_bytes:
     return guard
 
 
-def bolt_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The POST handler of the events path: Bolt dispatches the request the guard built (as
-    slack_bolt's own aiohttp server does, which would build it a second time)."""
-
-    async def handle(request: web.Request) -> web.Response:
-        bolt_request = request.get(BOLT_REQUEST)
-        if bolt_request is None:  # not screened (no guard in front): build it as Bolt's server does
-            bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
-
-    return handle
-
-
 async def _screen(request: web.Request, secret: str | None, max_body: int, now: float) -> web.Response | None:
     try:
         raw = await read_body(request, max_body)
@@ -139,7 +124,8 @@ async def _screen(request: web.Request, secret: str | None, max_body: int, now: 
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=_headers(request))
     except Exception as exc:  # noqa: BLE001 - any failure to parse is the body's fault
         return _reject(400, f"Bolt cannot read the payload ({type(exc).__name__})")
-    problem = json_problem(bolt_request.body) or payload_problem(bolt_request.body)  # form payloads, as Bolt parsed them
+    # A JSON body was checked by decode_json already (the same document); a form's payload as Bolt parsed it.
+    problem = (None if media == JSON else json_problem(bolt_request.body)) or payload_problem(bolt_request.body)
     if problem:
         return _reject(400, problem)
     bolt_request.context[SCREENED] = True

@@ -15,8 +15,9 @@ from bot.durability.heartbeat import Heartbeat
 from bot.durability.journal import Journal
 from bot.durability.lifecycle import INTERRUPTED_TEXT, RequestLedger, Where
 from bot.durability.outbox import Outbox
+from bot.durability.recovery import journal_question
 from bot.store import Store
-from tests.fakes.slack_api import fake_slack  # noqa: F401
+from tests.fakes.slack_api import app_mention_event, dm_event, fake_slack, message_event, slash_command  # noqa: F401
 from tests.harness.store import Clock, make_answer
 
 BEAT = 5.0
@@ -225,3 +226,25 @@ async def test_a_row_its_own_live_process_dropped_is_taken_again_after_a_minute_
     clock.advance(31)
     assert [row["id"] for row in await a.claim_alerts(active=frozenset({working}))] == [dropped]
     assert await a.claim_alerts(active=frozenset({working})) == []  # claimed again: a fresh minute
+
+
+def test_the_journal_keeps_questions_only_once_each_from_the_parsed_body(tmp_path):
+    """What the front door journals before an ack (bot.durability.recovery.journal_question):
+    mentions, a person's DMs and /noc questions, keyed by event_id or trigger_id; a retry of one
+    still unsettled adds nothing."""
+    journal = Journal(tmp_path)
+    journal.open("me")
+    mention, dm = app_mention_event("why?"), dm_event("why?")
+    question = slash_command("/noc", "why is the branch office slow?")
+    ignored = [message_event("lunch?"), message_event("x", channel_type="im", subtype="message_changed"),
+               message_event("x", channel_type="im", bot_id="B1"), slash_command("/noc", "help"),
+               slash_command("/noc", "inventory refresh"), slash_command("/noc-health", ""),
+               slash_command("/noc", "why?") | {"trigger_id": ""}]
+    for body in [mention, dm, question, mention, *ignored]:
+        journal_question(journal, body, "raw")
+    assert [journal.holds(key) for key in (mention["event_id"], dm["event_id"], question["trigger_id"])] == [True] * 3
+    journal.close()
+    orphans = Journal(tmp_path).open("next")
+    assert [(e["kind"], e["event_id"]) for e in orphans.entries] == [
+        ("event", mention["event_id"]), ("event", dm["event_id"]), ("command", question["trigger_id"])]
+    journal_question(None, mention, "raw")  # no journal opened (the tests' bots): nothing to do
