@@ -15,7 +15,7 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from bot.store import Store, StoreError
 from bot.store.migrate import head_revision
@@ -38,6 +38,27 @@ async def test_a_fresh_database_gets_the_whole_schema_of_the_newest_revision(sto
         assert again.revision == head_revision() and await again.count("audit_events") == 1
     finally:
         await again.close()
+
+
+async def test_replaying_every_revision_builds_what_a_fresh_start_builds(store_url):
+    """A fresh database is built from bot.store.schema and stamped (bot.store.migrate); the
+    revisions, replayed from the first on an empty database, must build exactly that schema, or a
+    database created by an older release would differ from a new one."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store.engine import async_url
+    from bot.store.migrate import upgrade
+
+    engine = create_async_engine(async_url(store_url))
+    try:
+        async with engine.begin() as conn:
+            revision = await conn.run_sync(lambda c: upgrade(c, "the test database", from_scratch=False))
+            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), metadata))
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert revision == head_revision() and diff == []
+    assert set(metadata.tables) <= tables
 
 
 async def test_replicas_starting_together_migrate_once(store_url):
