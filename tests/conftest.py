@@ -14,7 +14,9 @@ from agents.tools import build_toolbox
 from bot.config.settings import Settings
 from tests.fakes.netbox_api import FakeNetBox
 from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API, a fixture
+from tests.harness.bytecode import allow_bytecode, compile_project
 from tests.harness.netbox import TOKEN_ENV
+from tests.harness.paths import ROOT
 from tests.harness.postgres import POSTGRES_ENV, reset_postgres, worker_database
 from tests.harness.slack_bot import start
 
@@ -28,10 +30,14 @@ def pytest_xdist_auto_num_workers(config):
 
 
 def pytest_configure(config):
-    """Under pytest-xdist, each worker its own PostgreSQL database (tests/harness/postgres.py)."""
+    """Under pytest-xdist, each worker its own PostgreSQL database (tests/harness/postgres.py);
+    the project compiled to bytecode once, before the workers start (tests/harness/bytecode.py)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         worker_database(worker)
+        allow_bytecode()
+    else:
+        compile_project(ROOT)
 
 
 @pytest.fixture(scope="session", autouse=True)
