@@ -5,12 +5,16 @@ into it. The `bot` fixture (tests/conftest.py) starts one per test through `star
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from agents.config import LLMConfig, NetworkConfig
 from bot.config.settings import AccessConfig, RoleGrants, Settings, SlackConfig, StoreConfig
@@ -18,7 +22,8 @@ from bot.runtime import Runtime
 from bot.server.app import RunningBot, start_bot
 from bot.slack.client import web_client
 from handlers.app import build_app
-from tests.fakes.slack_api import post_signed_async
+from tests.fakes.slack_api import app_mention_event, encode_request, post_signed_async, sign
+from tests.harness.waiting import until
 
 SECRET = "0123456789abcdef0123456789abcdef"
 OPERATOR = "UOPS"
@@ -108,3 +113,28 @@ def texts(messages: list[dict]) -> str:
 
 def answer_message(thread: list[dict]) -> dict:
     return next(m for m in thread if any(b.get("type") == "actions" for b in (m.get("blocks") or [])))
+
+
+@contextlib.asynccontextmanager
+async def held_open(bot: Bot, channel: str = "CHELD") -> AsyncIterator[None]:
+    """A mention whose body is still arriving: a request in flight until the block ends, then
+    completed and acked."""
+    async with aiohttp.ClientSession() as session:
+        body, content_type = encode_request(app_mention_event("why is the branch office slow?", channel=channel))
+        gate = asyncio.Event()
+
+        async def slow_body():
+            yield body[:10]
+            await gate.wait()
+            yield body[10:]
+
+        headers = sign(body, SECRET) | {"Content-Type": content_type}
+        held = asyncio.create_task(session.post(bot.events, data=slow_body(), headers=headers))
+        await until(lambda: bot.runtime.acks.in_flight, what="the held request in flight")
+        try:
+            yield
+        finally:
+            gate.set()
+            response = await held
+            assert response.status == 200
+            response.release()

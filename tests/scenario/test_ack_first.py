@@ -4,12 +4,8 @@ listener runs (no 10 ms poll for the listener's own ack)."""
 
 from __future__ import annotations
 
-import asyncio
-
-import aiohttp
-
-from tests.fakes.slack_api import app_mention_event, encode_request, fake_slack, sign, slash_command  # noqa: F401
-from tests.harness.slack_bot import SECRET, start
+from tests.fakes.slack_api import app_mention_event, fake_slack, slash_command  # noqa: F401
+from tests.harness.slack_bot import held_open, start
 from tests.harness.waiting import until
 
 
@@ -17,29 +13,14 @@ async def test_work_after_an_ack_waits_for_the_requests_still_in_flight(fake_sla
     bot = await start(fake_slack, tmp_path, progress="edit")
     bot.runtime.acks.max_wait_s = 60  # no cap here: the work starts only when nothing is in flight
     try:
-        async with aiohttp.ClientSession() as session:
-            # A request whose body has not all arrived yet is in flight (the guard is reading it).
-            body, content_type = encode_request(app_mention_event("why is the branch office slow?", channel="C0NOC"))
-            gate = asyncio.Event()
-
-            async def slow_body():
-                yield body[:10]
-                await gate.wait()
-                yield body[10:]
-
-            headers = sign(body, SECRET) | {"Content-Type": content_type}
-            held = asyncio.create_task(session.post(bot.events, data=slow_body(), headers=headers))
-            await until(lambda: bot.runtime.acks.in_flight, what="the first request in flight")
+        # A request whose body has not all arrived yet is in flight (the guard is reading it).
+        async with held_open(bot, channel="C0NOC"):
             event = app_mention_event("why is the branch office slow?", channel="C0NOC")
             status, _ = await bot.post(event)
             assert status == 200  # the second request is acked while the first is in flight
             await until(lambda: bot.runtime.acks.waiting, what="the listener holding its work back")
             assert bot.runtime.acks.in_flight == 1
             assert not bot.runtime.tasks and not fake_slack.calls_to("chat.postMessage")
-            gate.set()
-            response = await held
-            assert response.status == 200
-            response.release()
         await bot.settle()
         answers = [m for m in fake_slack.bot_messages("C0NOC") if any(b.get("type") == "actions" for b in (m.get("blocks") or []))]
         assert len(answers) == 2  # both answered once nothing waits for an ack

@@ -9,10 +9,7 @@ can be looked at before it is dispatched: the waits are on state, never on time.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 
 import aiohttp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -29,36 +26,12 @@ from tests.fakes.slack_api import (  # noqa: F401
     sign,
     slash_command,
 )
-from tests.harness.slack_bot import SECRET, Bot, start
+from tests.harness.slack_bot import SECRET, Bot, held_open, start
 from tests.harness.waiting import until
 
 
 def door_of(bot: Bot) -> SlackDoor:
     return bot.running.runner.app[DOOR_KEY]
-
-
-@contextlib.asynccontextmanager
-async def held_open(bot: Bot) -> AsyncIterator[None]:
-    """A mention whose body is still arriving: a request in flight until the block ends."""
-    async with aiohttp.ClientSession() as session:
-        body, content_type = encode_request(app_mention_event("why is the branch office slow?", channel="CHELD"))
-        gate = asyncio.Event()
-
-        async def slow_body():
-            yield body[:10]
-            await gate.wait()
-            yield body[10:]
-
-        headers = sign(body, SECRET) | {"Content-Type": content_type}
-        held = asyncio.create_task(session.post(bot.events, data=slow_body(), headers=headers))
-        await until(lambda: bot.runtime.acks.in_flight, what="the held request in flight")
-        try:
-            yield
-        finally:
-            gate.set()
-            response = await held
-            assert response.status == 200
-            response.release()
 
 
 def answers(fake, channel: str) -> list[dict]:
