@@ -149,20 +149,18 @@ def _copy_fixtures(scenario: Scenario) -> Path:
     overrides = scenario.directory / "devices"
     for base in sorted(_DEVICES_DIR.iterdir()):
         target = root / base.name
+        shutil.copytree(base, target, dirs_exist_ok=True, copy_function=_copy_if_changed)
         override = overrides / base.name
         if override.is_dir():
-            shutil.copytree(base, target, dirs_exist_ok=True)
-            shutil.copytree(override, target, dirs_exist_ok=True)
-        else:
-            shutil.copytree(base, target, dirs_exist_ok=True, copy_function=_copy_if_changed)
+            shutil.copytree(override, target, dirs_exist_ok=True, copy_function=_copy_if_changed)
     return root
 
 
 def _copy_if_changed(src: str, dst: str) -> None:
     """copy2, unless `dst` is already what an earlier copy2 left (same size and mtime, as rsync's
     quick check): a reset rewrote a few hundred fixture files, most of them untouched since
-    (a lab write gives its file a new mtime). Overridden devices are always copied in full, since
-    their files alternate between the base and the scenario's version."""
+    (a lab write gives its file a new mtime). A file the scenario overrides ends with the scenario's
+    version either way: the scenario's pass runs after the base's and checks against its own file."""
     try:
         have, want = os.stat(dst), os.stat(src)
         if have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns:
