@@ -229,14 +229,20 @@ def shown(live: list[str], step: str) -> list[str]:
     return [line for line in live if step in line]
 
 
-def test_candidates_claudes_route_leaves_out_are_cancelled_and_never_shown(runner, fake_anthropic, tmp_path):
-    api = fake_anthropic
+def two_kept_two_dropped(api) -> Model:
+    """Claude's route keeps diagnosis and performance; security and config, started as candidates,
+    are mid-way through their reports when it arrives."""
     route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance"], devices=[DEVICE], reasoning="two domains")
     plan = PlanOut(reasoning="two domains", steps=[step("s1", "diagnosis"), step("s2", "performance")])
-    # security and config are mid-way through their reports when Claude's route arrives
     model = Model(api, route, plan, early={}, hang={"security", "config"},
                   candidates={"diagnosis": 1, "performance": 1, "security": 2, "config": 2})
     model.script()
+    return model
+
+
+def test_candidates_claudes_route_leaves_out_are_cancelled_and_never_shown(runner, fake_anthropic, tmp_path):
+    api = fake_anthropic
+    model = two_kept_two_dropped(api)
     live: list[str] = []
     try:
         early = ask(runner, api, tmp_path, speculative=True, live=live)
@@ -320,11 +326,7 @@ async def test_calls_cut_by_dropping_a_candidate_are_not_provider_failures(fake_
     from agents.tools import build_toolbox
 
     api = fake_anthropic
-    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "performance"], devices=[DEVICE], reasoning="two domains")
-    plan = PlanOut(reasoning="two domains", steps=[step("s1", "diagnosis"), step("s2", "performance")])
-    model = Model(api, route, plan, early={}, hang={"security", "config"},
-                  candidates={"diagnosis": 1, "performance": 1, "security": 2, "config": 2})
-    model.script()
+    model = two_kept_two_dropped(api)
     options = EngineOptions(engine=EngineConfig(max_hand_offs=0), llm=LLMConfig(provider="anthropic", follow_ups=0, tool_result_max_chunks=0),
                             resilience=ResilienceConfig(provider_breaker=BreakerConfig(failure_threshold=1)))
     engine = build_engine(options, build_toolbox(NetworkConfig()), model=AsyncAnthropic(base_url=api.url, api_key="test-key", max_retries=0))
