@@ -94,8 +94,7 @@ class SlackDoor:
                     await acks.wait()
                 while self.queue:
                     acked_at, bolt_request = self.queue[0]
-                    busy = acks.in_flight or time.monotonic() - acks.last_began < acks.quiet_s
-                    if busy and time.monotonic() - acked_at < acks.max_wait_s:
+                    if acks.busy and time.monotonic() - acked_at < acks.max_wait_s:
                         break
                     self.queue.popleft()
                     acks.start(self._dispatch(bolt_request), name=f"dispatch:{_name(bolt_request.body)}")

@@ -88,14 +88,19 @@ class AckFirst:
         task.add_done_callback(_finished(self.listeners))
         return task
 
+    @property
+    def busy(self) -> bool:
+        """A request is in flight, or one began within the last `quiet_s`: inside a burst."""
+        return self.in_flight > 0 or time.monotonic() - self.last_began < self.quiet_s
+
     async def wait(self) -> None:
         """Called by a listener after its ack, before its work."""
         task = asyncio.current_task()
         if task is not None and task not in self.listeners:
             self.listeners.add(task)
             task.add_done_callback(self.listeners.discard)
-        if self.in_flight == 0 and time.monotonic() - self.last_began >= self.quiet_s:
-            return  # nothing in flight, nor begun lately: not inside a burst
+        if not self.busy:
+            return
         deadline = time.monotonic() + self.max_wait_s
         while await self._quiet(deadline):
             # One released listener per pass of the event loop: its work begins with synchronous
