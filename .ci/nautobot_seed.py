@@ -9,7 +9,6 @@ The addresses are from the documentation ranges (RFC 5737): nothing is ever cont
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-
 from nautobot.dcim.models import Device, DeviceType, Interface, Location, LocationType, Manufacturer, Platform
 from nautobot.extras.models import Role, Status, Tag
 from nautobot.ipam.models import IPAddress, Namespace, Prefix

@@ -22,11 +22,11 @@ from sqlalchemy import insert
 
 from agents.config import NetworkConfig
 from agents.tools import build_toolbox
+from bot.config.settings import AlertsConfig, ReportConfig, Settings, StoreConfig
 from bot.report.blocks import render_report
 from bot.report.build import ReportSources, build_report
 from bot.report.chart import render_chart
 from bot.report.text import render_text
-from bot.config.settings import AlertsConfig, ReportConfig, Settings, StoreConfig
 from bot.store import Store, schema
 
 HERE = Path(__file__).resolve().parent

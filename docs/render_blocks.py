@@ -39,13 +39,13 @@ from agents.progress import NullSink
 from agents.resilience.guard import Resilience
 from agents.supervisor import Supervisor
 from agents.tools import build_toolbox
-from bot.slack.blocks import render_answer
-from bot.report.home import read_home
-from bot.report.build import ReportSources, build_report
 from bot.config.settings import Settings, StoreConfig
-from bot.store import Store
-from bot.slack.suggestions import PromptChooser
+from bot.report.build import ReportSources, build_report
+from bot.report.home import read_home
 from bot.report.home_view import render_home
+from bot.slack.blocks import render_answer
+from bot.slack.suggestions import PromptChooser
+from bot.store import Store
 
 HERE = Path(__file__).resolve().parent
 QUESTION = "why is the branch office slow?"
