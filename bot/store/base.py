@@ -120,7 +120,8 @@ class StoreBase:
         lanes = 1 if sqlite else max(1, self.pool_size // 2)
         self._lanes = None if sqlite else lane_engine(url, lanes=lanes)
         self._reads = None if sqlite else read_engine(url, pool_size=self.pool_size)
-        self._group = GroupCommit(self._group_transaction, lanes=lanes, sync_transaction=self._sync_group_transaction)
+        self._group = GroupCommit(self._group_transaction, lanes=lanes, sync_transaction=self._sync_group_transaction,
+                                  direct=None if sqlite else self._direct)
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:
@@ -246,6 +247,19 @@ class StoreBase:
                     return await conn.run_sync(fn)
         async with self._sqlite_writer:
             return await self._writer.transaction(fn, "IMMEDIATE")
+
+    async def _direct(self, fn: Callable[[Any], Awaitable[T]]) -> T:
+        """PostgreSQL: `fn(asyncpg connection)` on a lane's connection, outside any transaction
+        (bot.store.direct: one statement a kind, atomic alone). A connection found closed after it
+        is invalidated, so the pool opens a fresh one instead of handing it out again."""
+        assert self._lanes is not None
+        async with self._lanes.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            try:
+                return await fn(raw)
+            finally:
+                if raw is None or raw.is_closed():
+                    await conn.invalidate()
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on its own connection (a consistent snapshot); retried like a write."""

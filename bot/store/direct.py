@@ -1,0 +1,144 @@
+"""PostgreSQL: the hot writes of a group-commit batch as one statement a kind, on the driver's
+own connection, outside any transaction.
+
+Why (issue 27, the store under a burst): through SQLAlchemy a batch of claims, access records,
+request rows or answers cost BEGIN, a statement a table, COMMIT: three to six round trips, each
+waiting for the server's backend to be scheduled, and SQLAlchemy's execution path costs about
+twice asyncpg's CPU a statement. Here each kind is one statement on the asyncpg connection, which
+is in autocommit when SQLAlchemy has opened no transaction on it: the rows travel as one array a
+column (`unnest`), the answer's four tables are data-modifying CTEs of one statement. One
+statement is atomic by itself, so what a caller is told is written, is, and a statement that
+raised wrote nothing. The text does not depend on how many rows, so asyncpg prepares it once a
+connection.
+
+What a statement does not settle it returns as `UNDONE`, and the group commit writes those works
+the usual way (`Merged.one`, in a transaction, after the statement), so the rare cases keep their
+one tested path: a repeated id in a batch (written as if in turn), a claim that exists already
+(perhaps to take over), an answer without a Slack event or with an event another answer in the
+batch has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
+
+from bot.store import schema
+from bot.store.group_commit import UNDONE, first_of_each
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # (only compiles the columns' types)
+
+
+def _rows_of(table: Table, columns: Sequence[str], first: int) -> str:
+    """`SELECT * FROM unnest($first::type[], ...)`: one array parameter a column, in `columns` order."""
+    arrays = ", ".join(f"${first + n}::{table.c[c].type.compile(dialect=_DIALECT)}[]" for n, c in enumerate(columns))
+    return f"SELECT * FROM unnest({arrays})"
+
+
+def _insert(table: Table, columns: Sequence[str], first: int = 1) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) {_rows_of(table, columns, first)}"
+
+
+def _arrays(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    rows = list(rows)
+    return [[row.get(c) for row in rows] for c in columns]
+
+
+@lru_cache(maxsize=8)
+def _claims_sql(columns: tuple[str, ...]) -> str:
+    return f"{_insert(schema.processed_events, columns)} ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+
+
+async def claims(conn: Any, items: list[dict[str, Any]]) -> list[Any]:
+    """New event ids in one INSERT; an id that exists (or repeats in the batch) is left UNDONE:
+    `Merged.one` decides it (an expired claim may be taken over)."""
+    first, _ = first_of_each([c["event_id"] for c in items])
+    columns = tuple(items[0])
+    fresh = {row[0] for row in await conn.fetch(_claims_sql(columns), *_arrays((items[n] for n in first), columns))}
+    firsts = set(first)
+    return [True if n in firsts and c["event_id"] in fresh else UNDONE for n, c in enumerate(items)]
+
+
+@lru_cache(maxsize=8)
+def _audits_sql(columns: tuple[str, ...]) -> str:
+    return _insert(schema.audit_events, columns)
+
+
+async def audits(conn: Any, items: list[dict[str, Any]]) -> list[Any]:
+    columns = tuple(items[0])
+    await conn.execute(_audits_sql(columns), *_arrays(items, columns))
+    return [None] * len(items)
+
+
+@lru_cache(maxsize=8)
+def _receive_sql(columns: tuple[str, ...]) -> str:
+    r, e, n = schema.requests, schema.processed_events, len(columns)
+    return (f"WITH made AS ({_insert(r, columns)} ON CONFLICT (id) DO NOTHING RETURNING id), "
+            f"link AS (UPDATE {e.name} AS e SET request_id = l.request_id "
+            f"FROM unnest(${n + 1}::text[], ${n + 2}::text[]) AS l(event_id, request_id) WHERE e.event_id = l.event_id) "
+            "SELECT id FROM made")
+
+
+async def received(conn: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Request rows in one INSERT, their events linked to them in the same statement; a repeated
+    id is left UNDONE (written after, as if in turn)."""
+    first, _ = first_of_each([row["id"] for row in rows])
+    columns = tuple(rows[0])
+    ones = [rows[n] for n in first]
+    links = {row["event_id"]: row["id"] for row in ones if row["event_id"] is not None}  # the last link of an event wins
+    made = {row[0] for row in await conn.fetch(_receive_sql(columns), *_arrays(ones, columns), list(links), list(links.values()))}
+    firsts = set(first)
+    return [rows[n]["id"] in made if n in firsts else UNDONE for n in range(len(rows))]
+
+
+@lru_cache(maxsize=8)
+def _answers_sql(columns: tuple[str, ...], updated: tuple[str, ...], run_columns: tuple[str, ...],
+                 call_columns: tuple[str, ...]) -> str:
+    r, e = schema.requests, schema.processed_events
+    first = len(columns) + 1
+    runs = _insert(schema.agent_runs, run_columns, first)
+    first += len(run_columns)
+    calls = _insert(schema.tool_calls, call_columns, first)
+    first += len(call_columns)
+    events = _insert(e, _EVENT_COLUMNS, first)
+    return (f"WITH r AS ({_insert(r, columns)} ON CONFLICT (id) DO UPDATE SET "
+            f"{', '.join(f'{c} = EXCLUDED.{c}' for c in updated)}), "
+            f"a AS ({runs}), t AS ({calls}), "
+            f"e AS ({events} ON CONFLICT (event_id) DO UPDATE SET finished_at = EXCLUDED.finished_at) "
+            "SELECT 1")
+
+
+_EVENT_COLUMNS = ("event_id", "at", "owner", "finished_at", "request_id")
+
+
+async def answers(conn: Any, items: list[Any], owner: str) -> list[Any]:
+    """Answers (bot.store.requests._Answered) in one statement: their rows upserted, their agent
+    runs and tool calls inserted, their Slack events finished (created if the claim never reached
+    the store). Left UNDONE: an answer without an event, a repeated request, an event already
+    finished by another answer of the batch."""
+    first, _ = first_of_each([item.request_id for item in items])
+    seen: set[str] = set()
+    ones: list[int] = []
+    for n in first:
+        event = items[n].event_id
+        if event is not None and event not in seen and items[n].updated == items[first[0]].updated:
+            ones.append(n)
+            seen.add(event)
+    if not ones:
+        return [UNDONE] * len(items)
+    batch = [items[n] for n in ones]
+    columns, updated = tuple(batch[0].row), tuple(batch[0].updated)
+    runs = [run for item in batch for run in item.runs]
+    calls = [call for item in batch for call in item.calls]
+    run_columns = tuple(runs[0]) if runs else ("request_id",)
+    call_columns = tuple(calls[0]) if calls else ("request_id",)
+    events = [dict(event_id=i.event_id, at=i.now, owner=owner, finished_at=i.now, request_id=i.request_id) for i in batch]
+    await conn.execute(_answers_sql(columns, updated, run_columns, call_columns),
+                       *_arrays((i.row for i in batch), columns), *_arrays(runs, run_columns),
+                       *_arrays(calls, call_columns), *_arrays(events, _EVENT_COLUMNS))
+    written = set(ones)
+    return [None if n in written else UNDONE for n in range(len(items))]
