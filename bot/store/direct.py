@@ -5,11 +5,11 @@ Why (issue 27, the store under a burst): through SQLAlchemy a batch of claims, a
 request rows or answers cost BEGIN, a statement a table, COMMIT: three to six round trips, each
 waiting for the server's backend to be scheduled, and SQLAlchemy's execution path costs about
 twice asyncpg's CPU a statement. Here each kind is one statement on the asyncpg connection, which
-is in autocommit when SQLAlchemy has opened no transaction on it: the rows travel as one array a
-column (`unnest`), the answer's four tables are data-modifying CTEs of one statement. One
-statement is atomic by itself, so what a caller is told is written, is, and a statement that
-raised wrote nothing. The text does not depend on how many rows, so asyncpg prepares it once a
-connection.
+is in autocommit when SQLAlchemy has opened no transaction on it: a table's rows travel as one
+JSON parameter (`json_to_recordset`), the answer's four tables are data-modifying CTEs of one
+statement. One statement is atomic by itself, so what a caller is told is written, is, and a
+statement that raised wrote nothing. The text does not depend on how many rows, so asyncpg
+prepares it once a connection.
 
 What a statement does not settle it returns as `UNDONE`, and the group commit writes those works
 the usual way (`Merged.one`, in a transaction, after the statement), so the rare cases keep their
@@ -20,32 +20,60 @@ batch has.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import schema
 from bot.store.group_commit import UNDONE, first_of_each
 
+
+@contextlib.asynccontextmanager
+async def driver(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection's asyncpg connection. One found closed after use is invalidated, so the
+    pool opens a fresh one instead of handing it out again."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        if raw is None:
+            raise RuntimeError("the pooled connection has no driver connection")
+        try:
+            yield raw
+        finally:
+            if raw.is_closed():
+                await conn.invalidate()
+
+
+# The thread's newest answer: read for every request (`RequestsMixin.last_answer_in_thread`).
+LAST_ANSWER = ("SELECT answer_json FROM requests WHERE channel = $1 AND thread_ts = $2 AND answer_json IS NOT NULL "
+               "ORDER BY created_at DESC LIMIT 1")
+
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # (only compiles the columns' types)
 
 
-def _rows_of(table: Table, columns: Sequence[str], first: int) -> str:
-    """`SELECT * FROM unnest($first::type[], ...)`: one array parameter a column, in `columns` order."""
-    arrays = ", ".join(f"${first + n}::{table.c[c].type.compile(dialect=_DIALECT)}[]" for n, c in enumerate(columns))
-    return f"SELECT * FROM unnest({arrays})"
+def _rows_of(table: Table, columns: Sequence[str], param: int) -> str:
+    """The rows of JSON parameter `param` (a list of objects, keyed by column) as `columns`."""
+    types = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=_DIALECT)}' for c in columns)
+    return f"SELECT {_names(columns)} FROM json_to_recordset(${param}::json) AS x({types})"
 
 
-def _insert(table: Table, columns: Sequence[str], first: int = 1) -> str:
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) {_rows_of(table, columns, first)}"
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
 
 
-def _arrays(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
-    rows = list(rows)
-    return [[row.get(c) for row in rows] for c in columns]
+def _insert(table: Table, columns: Sequence[str], param: int = 1) -> str:
+    return f"INSERT INTO {table.name} ({_names(columns)}) {_rows_of(table, columns, param)}"
+
+
+def _json(rows: Iterable[dict[str, Any]]) -> str:
+    """The rows as one parameter: json.dumps is C, where asyncpg's array encoding checks every
+    element's type in Python (most of this module's CPU when the rows travelled as arrays)."""
+    return json.dumps(list(rows), separators=(",", ":"))
 
 
 @lru_cache(maxsize=8)
@@ -58,7 +86,7 @@ async def claims(conn: Any, items: list[dict[str, Any]]) -> list[Any]:
     `Merged.one` decides it (an expired claim may be taken over)."""
     first, _ = first_of_each([c["event_id"] for c in items])
     columns = tuple(items[0])
-    fresh = {row[0] for row in await conn.fetch(_claims_sql(columns), *_arrays((items[n] for n in first), columns))}
+    fresh = {row[0] for row in await conn.fetch(_claims_sql(columns), _json(items[n] for n in first))}
     firsts = set(first)
     return [True if n in firsts and c["event_id"] in fresh else UNDONE for n, c in enumerate(items)]
 
@@ -70,16 +98,16 @@ def _audits_sql(columns: tuple[str, ...]) -> str:
 
 async def audits(conn: Any, items: list[dict[str, Any]]) -> list[Any]:
     columns = tuple(items[0])
-    await conn.execute(_audits_sql(columns), *_arrays(items, columns))
+    await conn.execute(_audits_sql(columns), _json(items))
     return [None] * len(items)
 
 
 @lru_cache(maxsize=8)
 def _receive_sql(columns: tuple[str, ...]) -> str:
-    r, e, n = schema.requests, schema.processed_events, len(columns)
+    r, e = schema.requests, schema.processed_events
     return (f"WITH made AS ({_insert(r, columns)} ON CONFLICT (id) DO NOTHING RETURNING id), "
             f"link AS (UPDATE {e.name} AS e SET request_id = l.request_id "
-            f"FROM unnest(${n + 1}::text[], ${n + 2}::text[]) AS l(event_id, request_id) WHERE e.event_id = l.event_id) "
+            "FROM json_to_recordset($2::json) AS l(event_id text, request_id text) WHERE e.event_id = l.event_id) "
             "SELECT id FROM made")
 
 
@@ -90,7 +118,8 @@ async def received(conn: Any, rows: list[dict[str, Any]]) -> list[Any]:
     columns = tuple(rows[0])
     ones = [rows[n] for n in first]
     links = {row["event_id"]: row["id"] for row in ones if row["event_id"] is not None}  # the last link of an event wins
-    made = {row[0] for row in await conn.fetch(_receive_sql(columns), *_arrays(ones, columns), list(links), list(links.values()))}
+    made = {row[0] for row in await conn.fetch(_receive_sql(columns), _json(ones),
+                                                _json({"event_id": e, "request_id": r} for e, r in links.items()))}
     firsts = set(first)
     return [rows[n]["id"] in made if n in firsts else UNDONE for n in range(len(rows))]
 
@@ -99,17 +128,17 @@ async def received(conn: Any, rows: list[dict[str, Any]]) -> list[Any]:
 def _answers_sql(columns: tuple[str, ...], updated: tuple[str, ...], run_columns: tuple[str, ...],
                  call_columns: tuple[str, ...]) -> str:
     r, e = schema.requests, schema.processed_events
-    first = len(columns) + 1
-    runs = _insert(schema.agent_runs, run_columns, first)
-    first += len(run_columns)
-    calls = _insert(schema.tool_calls, call_columns, first)
-    first += len(call_columns)
-    events = _insert(e, _EVENT_COLUMNS, first)
+    runs, calls = _insert(schema.agent_runs, run_columns, 2), _insert(schema.tool_calls, call_columns, 3)
+    events = _insert(e, _EVENT_COLUMNS, 4)
     return (f"WITH r AS ({_insert(r, columns)} ON CONFLICT (id) DO UPDATE SET "
-            f"{', '.join(f'{c} = EXCLUDED.{c}' for c in updated)}), "
+            f"{_set_excluded(updated)}), "
             f"a AS ({runs}), t AS ({calls}), "
             f"e AS ({events} ON CONFLICT (event_id) DO UPDATE SET finished_at = EXCLUDED.finished_at) "
             "SELECT 1")
+
+
+def _set_excluded(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns)
 
 
 _EVENT_COLUMNS = ("event_id", "at", "owner", "finished_at", "request_id")
@@ -138,7 +167,6 @@ async def answers(conn: Any, items: list[Any], owner: str) -> list[Any]:
     call_columns = tuple(calls[0]) if calls else ("request_id",)
     events = [dict(event_id=i.event_id, at=i.now, owner=owner, finished_at=i.now, request_id=i.request_id) for i in batch]
     await conn.execute(_answers_sql(columns, updated, run_columns, call_columns),
-                       *_arrays((i.row for i in batch), columns), *_arrays(runs, run_columns),
-                       *_arrays(calls, call_columns), *_arrays(events, _EVENT_COLUMNS))
+                       _json(i.row for i in batch), _json(runs), _json(calls), _json(events))
     written = set(ones)
     return [None if n in written else UNDONE for n in range(len(items))]

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -53,6 +54,8 @@ SyncWork = Callable[[Connection], Any]
 Transaction = Callable[[Callable[[AsyncConnection], Awaitable[list[Any]]]], Awaitable[list[Any]]]
 SyncTransaction = Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]]
 Direct = Callable[[Callable[[Any], Awaitable[Any]]], Awaitable[Any]]  # runs fn(driver connection)
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -191,12 +194,14 @@ class GroupCommit:
             for direct in kinds:
                 try:
                     done[direct] = await direct(conn, args[direct])
-                except Exception:  # one statement: it wrote nothing, its works go the usual way
-                    continue
+                except Exception as exc:  # one statement: it wrote nothing, its works go the usual way
+                    log.warning("store: a one-statement write of %d failed, written the usual way: %s",
+                                len(args[direct]), str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return done
         try:
             written = await self._direct(statements)
-        except Exception:  # no connection: every work goes the usual way (and its retries)
+        except Exception as exc:  # no connection: every work goes the usual way (and its retries)
+            log.warning("store: no connection for one-statement writes, written the usual way: %s", exc)
             written = {}
         except BaseException as exc:
             for _, future in batch:

@@ -285,7 +285,8 @@ class RequestsMixin(StoreBase):
     async def last_answer_in_thread(self, channel: str, thread_ts: str) -> Answer | None:
         """The newest answer in a thread: the context of a follow-up question (read for every
         request: its statement is built once)."""
-        rows = await self._rows(self._built("last_answer", _last_answer_statement), {"b_channel": channel, "b_thread": thread_ts})
+        rows = await self._rows_direct(direct.LAST_ANSWER, (channel, thread_ts), self._built("last_answer", _last_answer_statement),
+                                       {"b_channel": channel, "b_thread": thread_ts})
         return Answer.model_validate_json(unpack(rows[0]["answer_json"])) if rows else None
 
     async def requests(self, *, status: str | None = None, since: float | None = None, user: str | None = None,
