@@ -49,9 +49,21 @@ async def driver(engine: AsyncEngine) -> AsyncIterator[Any]:
                 await conn.invalidate()
 
 
-# The thread's newest answer: read for every request (`RequestsMixin.last_answer_in_thread`).
-LAST_ANSWER = ("SELECT answer_json FROM requests WHERE channel = $1 AND thread_ts = $2 AND answer_json IS NOT NULL "
-               "ORDER BY created_at DESC LIMIT 1")
+# The newest answer of each thread asked for (`RequestsMixin.last_answer_in_thread`, read for every
+# request), in one statement for the reads that arrive together (bot.store.read_batch).
+_LAST_ANSWERS = ("SELECT k.n, (SELECT r.answer_json FROM requests AS r WHERE r.channel = k.channel "
+                 "AND r.thread_ts = k.thread_ts AND r.answer_json IS NOT NULL ORDER BY r.created_at DESC LIMIT 1) "
+                 "FROM json_to_recordset($1::json) AS k(n int, channel text, thread_ts text)")
+
+
+async def last_answers(conn: Any, threads: list[tuple[str, str]]) -> list[str | None]:
+    """The stored answer document of each (channel, thread_ts) in order; None where there is none."""
+    rows = await conn.fetch(_LAST_ANSWERS, _json({"n": n, "channel": c, "thread_ts": t} for n, (c, t) in enumerate(threads)))
+    answers: list[str | None] = [None] * len(threads)
+    for n, answer in rows:
+        answers[n] = answer
+    return answers
+
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # (only compiles the columns' types)
 

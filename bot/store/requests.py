@@ -284,9 +284,15 @@ class RequestsMixin(StoreBase):
 
     async def last_answer_in_thread(self, channel: str, thread_ts: str) -> Answer | None:
         """The newest answer in a thread: the context of a follow-up question (read for every
-        request: its statement is built once)."""
-        rows = await self._rows_direct(direct.LAST_ANSWER, (channel, thread_ts), self._built("last_answer", _last_answer_statement),
-                                       {"b_channel": channel, "b_thread": thread_ts})
+        request: its statement is built once; on PostgreSQL concurrent reads are one statement)."""
+        if self._answer_reads is not None:  # PostgreSQL: one statement for the reads asked for together
+            try:
+                stored = await self._answer_reads.read((channel, thread_ts))
+            except Exception:  # read again alone, with the store's retries
+                pass
+            else:
+                return Answer.model_validate_json(unpack(stored)) if stored is not None else None
+        rows = await self._rows(self._built("last_answer", _last_answer_statement), {"b_channel": channel, "b_thread": thread_ts})
         return Answer.model_validate_json(unpack(rows[0]["answer_json"])) if rows else None
 
     async def requests(self, *, status: str | None = None, since: float | None = None, user: str | None = None,
