@@ -18,6 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, func, insert, select, text
@@ -28,7 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
-from bot.store import schema
+from bot.store import direct, schema
 from bot.store.engine import (
     BEGIN_OPTION,
     BUSY_OPTION,
@@ -45,6 +46,7 @@ from bot.store.engine import (
 )
 from bot.store.group_commit import GroupCommit
 from bot.store.migrate import upgrade
+from bot.store.read_batch import ReadBatch
 from bot.store.threaded import ThreadedSQLite, threaded
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class StoreBase:
         self._readers: ThreadedSQLite | None = None
         self._lanes: AsyncEngine | None = None  # PostgreSQL: the group commit's own connections
         self._reads: AsyncEngine | None = None  # PostgreSQL: autocommit connections for one-statement reads
+        self._answer_reads: ReadBatch[tuple[str, str], str | None] | None = None  # set by open() on PostgreSQL
         self._statements: dict[Any, Any] = {}  # bot.store.requests: the hot writes' statements (_built)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -120,7 +123,10 @@ class StoreBase:
         lanes = 1 if sqlite else max(1, self.pool_size // 2)
         self._lanes = None if sqlite else lane_engine(url, lanes=lanes)
         self._reads = None if sqlite else read_engine(url, pool_size=self.pool_size)
-        self._group = GroupCommit(self._group_transaction, lanes=lanes, sync_transaction=self._sync_group_transaction)
+        # PostgreSQL: the threads' last answers that are asked for together, read in one statement.
+        self._answer_reads = None if sqlite else ReadBatch(partial(self._read_direct, direct.last_answers))
+        self._group = GroupCommit(self._group_transaction, lanes=lanes, sync_transaction=self._sync_group_transaction,
+                                  direct=None if sqlite else self._direct)
         return self
 
     async def _migrate(self, engine: AsyncEngine) -> str:
@@ -247,6 +253,13 @@ class StoreBase:
         async with self._sqlite_writer:
             return await self._writer.transaction(fn, "IMMEDIATE")
 
+    async def _direct(self, fn: Callable[[Any], Awaitable[T]]) -> T:
+        """PostgreSQL: `fn(asyncpg connection)` on a lane's connection, outside any transaction
+        (bot.store.direct: one statement a kind, atomic alone)."""
+        assert self._lanes is not None
+        async with direct.driver(self._lanes) as raw:
+            return await fn(raw)
+
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on its own connection (a consistent snapshot); retried like a write."""
         async def attempt() -> T:
@@ -272,6 +285,13 @@ class StoreBase:
             async with reads.connect() as conn:
                 return await conn.run_sync(rows)
         return await self._with_retry(attempt)
+
+    async def _read_direct(self, fn: Callable[[Any, Any], Awaitable[T]], arg: Any) -> T:
+        """PostgreSQL: `fn(asyncpg connection, arg)` on a connection of the autocommit read pool
+        (bot.store.direct), for the batched reads (bot.store.read_batch)."""
+        assert self._reads is not None
+        async with direct.driver(self._reads) as raw:
+            return await fn(raw, arg)
 
     def _insert_ignore(self, table: Table, key: list[str]) -> Any:
         """INSERT ... ON CONFLICT (key) DO NOTHING, in the open backend's dialect."""

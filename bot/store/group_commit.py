@@ -29,12 +29,19 @@ grouping reorders only different callers' writes, which no order was promised fo
 If any work in a batch raises, the batch is rolled back and each of its works runs again in a
 transaction of its own, so one bad write fails alone and the others still commit. A caller
 cancelled while queued (a deadline passed) is dropped before its work runs.
+
+On PostgreSQL (`direct`, given by the store) a `Merged` kind may also name `direct`: one
+statement writing the kind's works on the driver's own connection outside any transaction
+(bot.store.direct; one statement is atomic by itself): one round trip instead of BEGIN, a
+statement a table and COMMIT through SQLAlchemy. What that statement leaves `UNDONE`, or all of
+its works if it raised (then it wrote nothing), is written the usual way after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -46,6 +53,9 @@ Work = Callable[[AsyncConnection], Awaitable[Any]]
 SyncWork = Callable[[Connection], Any]
 Transaction = Callable[[Callable[[AsyncConnection], Awaitable[list[Any]]]], Awaitable[list[Any]]]
 SyncTransaction = Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]]
+Direct = Callable[[Callable[[Any], Awaitable[Any]]], Awaitable[Any]]  # runs fn(driver connection)
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -61,6 +71,8 @@ class Merged(Generic[A, T]):
     one: Callable[[Connection, A], T]
     many: Callable[[Connection, list[A]], list[T]]
     args: A
+    # PostgreSQL: the kind's works as one statement on the driver's connection (bot.store.direct).
+    direct: Callable[[Any, list[A]], Awaitable[list[Any]]] | None = None
 
     def __call__(self, conn: Connection) -> T:
         return self.one(conn, self.args)
@@ -78,16 +90,29 @@ def first_of_each(keys: list[Any]) -> tuple[list[int], list[int]]:
     return first, rest
 
 
+class _Undone:
+    """A `direct` result: this work was not written by the statement; write it the usual way."""
+
+    def __repr__(self) -> str:
+        return "UNDONE"
+
+
+UNDONE: Any = _Undone()
+
+
 class _Rollback(Exception):
     """Raised inside the batch transaction to roll it back after a work failed."""
 
 
 class GroupCommit:
-    def __init__(self, transaction: Transaction, lanes: int = 1, sync_transaction: SyncTransaction | None = None) -> None:
+    def __init__(self, transaction: Transaction, lanes: int = 1, sync_transaction: SyncTransaction | None = None,
+                 direct: Direct | None = None) -> None:
         # `transaction(fn)` runs `fn(conn)` in one write transaction (lock, BEGIN IMMEDIATE, commit);
-        # `sync_transaction(fn)` the same for a plain function of a synchronous connection.
+        # `sync_transaction(fn)` the same for a plain function of a synchronous connection;
+        # `direct(fn)` runs `fn` on a driver connection outside any transaction (PostgreSQL only).
         self._transaction = transaction
         self._sync_transaction = sync_transaction
+        self._direct = direct
         self._queue: list[tuple[Any, asyncio.Future[Any], bool]] = []
         self.lanes = max(1, lanes)
         self._draining = 0  # batches being written now, at most `lanes`
@@ -122,6 +147,8 @@ class GroupCommit:
 
     async def _commit_sync(self, batch: list[tuple[SyncWork, asyncio.Future[Any]]]) -> None:
         assert self._sync_transaction is not None
+        if self._direct is not None:
+            batch = await self._commit_direct(batch)
         if len(batch) > 1:
             def all_of(conn: Connection) -> list[Any]:
                 kinds: dict[Any, list[int]] = {}
@@ -143,9 +170,62 @@ class GroupCommit:
                 return results
             if await self._settle(batch, self._sync_transaction(all_of)):
                 return
+        sync_transaction = self._sync_transaction
+        await self._each_alone(batch, lambda work: sync_transaction(functools.partial(_one_sync, work)))
+
+    async def _commit_direct(self, batch: list[tuple[SyncWork, asyncio.Future[Any]]]) -> list[tuple[SyncWork, asyncio.Future[Any]]]:
+        """Write the batch's kinds that have a `direct` statement, one statement a kind on one
+        driver connection; answer their callers. Returns the works left to write the usual way."""
+        assert self._direct is not None
+        kinds: dict[Any, list[int]] = {}
+        args: dict[Any, list[Any]] = {}
+        rest: list[int] = []
+        for n, (work, _) in enumerate(batch):
+            if isinstance(work, Merged) and work.direct is not None:
+                kinds.setdefault(work.direct, []).append(n)
+                args.setdefault(work.direct, []).append(work.args)
+            else:
+                rest.append(n)
+        if not kinds:
+            return batch
+
+        async def statements(conn: Any) -> dict[Any, list[Any]]:
+            done: dict[Any, list[Any]] = {}
+            for direct in kinds:
+                try:
+                    done[direct] = await direct(conn, args[direct])
+                except Exception as exc:  # one statement: it wrote nothing, its works go the usual way
+                    log.warning("store: a one-statement write of %d failed, written the usual way: %s",
+                                len(args[direct]), str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return done
+        try:
+            written = await self._direct(statements)
+        except Exception as exc:  # no connection: every work goes the usual way (and its retries)
+            log.warning("store: no connection for one-statement writes, written the usual way: %s", exc)
+            written = {}
+        except BaseException as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(RuntimeError(repr(exc)))
+            raise
+        for direct, positions in kinds.items():
+            results = written.get(direct)
+            if results is None:
+                rest.extend(positions)
+                continue
+            for n, result in zip(positions, results, strict=True):
+                if result is UNDONE:
+                    rest.append(n)
+                elif not batch[n][1].done():
+                    batch[n][1].set_result(result)
+        return [batch[n] for n in sorted(rest)]
+
+    async def _each_alone(self, batch: list[tuple[Any, asyncio.Future[Any]]], transaction_of: Callable[[Any], Awaitable[list[Any]]]) -> None:
+        """After a rollback (or for a batch of one): each work in a transaction of its own, so only
+        a failing work fails."""
         for work, future in batch:
             if not future.done():
-                await self._settle([(work, future)], self._sync_transaction(functools.partial(_one_sync, work)))
+                await self._settle([(work, future)], transaction_of(work))
 
     async def _settle(self, batch: list[tuple[Any, asyncio.Future[Any]]], transaction: Awaitable[list[Any]]) -> bool:
         """Await the batch's transaction and answer its callers; False when a work failed (rolled back)."""
@@ -177,9 +257,7 @@ class GroupCommit:
                 return results
             if await self._settle(batch, self._transaction(all_of)):
                 return
-        for work, future in batch:
-            if not future.done():
-                await self._settle([(work, future)], self._transaction(functools.partial(_one, work)))
+        await self._each_alone(batch, lambda work: self._transaction(functools.partial(_one, work)))
 
 
 async def _one(work: Work, conn: AsyncConnection) -> list[Any]:

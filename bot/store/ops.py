@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store import schema
+from bot.store import direct, schema
 from bot.store.base import StoreBase
 from bot.store.group_commit import Merged
 
@@ -31,7 +31,7 @@ class OpsMixin(StoreBase):
         On the ack path like an event claim, so bounded by `ack_patience_s` (`StoreBusy`)."""
         row = dict(at=self.clock(), user_id=user, channel=channel, command=command, outcome=outcome, reason=reason)
 
-        await self._write_sync(Merged(_audit_one, _audits, row), patience_s=self.ack_patience_s)
+        await self._write_sync(Merged(_audit_one, _audits, row, direct.audits), patience_s=self.ack_patience_s)
 
     async def audit_events(self, *, since: float | None = None, user: str | None = None,
                            limit: int | None = None) -> list[dict[str, Any]]:

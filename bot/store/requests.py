@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from agents.models import AgentResponse, Answer
-from bot.store import schema
+from bot.store import direct, schema
 from bot.store.base import StoreBase
 from bot.store.group_commit import Merged, first_of_each
 from bot.store.packing import pack, unpack
@@ -64,7 +64,7 @@ class RequestsMixin(StoreBase):
         owner, now = owner or self.owner, self.clock()
         until = now + (self.lease_s if lease_s is None else lease_s)
         claim = dict(event_id=event_id, at=now, owner=owner, lease_until=until)
-        return await self._write_sync(Merged(self._claim_one, self._claims, claim), patience_s=self.ack_patience_s)
+        return await self._write_sync(Merged(self._claim_one, self._claims, claim, direct.claims), patience_s=self.ack_patience_s)
 
     def _claim_one(self, conn: Connection, claim: dict[str, Any]) -> bool:
         return self._claims(conn, [claim])[0]
@@ -109,7 +109,7 @@ class RequestsMixin(StoreBase):
         row = dict(id=request_id, created_at=now, status="running" if running else "received", source=source,
                    user_id=user, channel=channel, thread_ts=thread_ts, question=question, required_role=required_role,
                    event_id=event_id, owner=owner or self.owner, lease_until=until, started_at=now if running else None)
-        return await self._write_sync(Merged(self._receive_one, self._receive, row))
+        return await self._write_sync(Merged(self._receive_one, self._receive, row, direct.received))
 
     def _receive_one(self, conn: Connection, row: dict[str, Any]) -> bool:
         return self._receive(conn, [row])[0]
@@ -222,7 +222,10 @@ class RequestsMixin(StoreBase):
                       duration_s=e.duration_s, summary=e.summary) for r in answer.responses for e in r.evidence]
 
         item = _Answered(answer.request_id, {**first, **result}, list(result), runs, calls, event_id, now)
-        await self._write_sync(Merged(self._answer_one, self._answers, item))
+        await self._write_sync(Merged(self._answer_one, self._answers, item, self._answers_direct))
+
+    async def _answers_direct(self, conn: Any, items: list[_Answered]) -> list[Any]:
+        return await direct.answers(conn, items, self.owner)
 
     def _answer_one(self, conn: Connection, item: _Answered) -> None:
         self._answers(conn, [item])
@@ -281,7 +284,14 @@ class RequestsMixin(StoreBase):
 
     async def last_answer_in_thread(self, channel: str, thread_ts: str) -> Answer | None:
         """The newest answer in a thread: the context of a follow-up question (read for every
-        request: its statement is built once)."""
+        request: its statement is built once; on PostgreSQL concurrent reads are one statement)."""
+        if self._answer_reads is not None:  # PostgreSQL: one statement for the reads asked for together
+            try:
+                stored = await self._answer_reads.read((channel, thread_ts))
+            except Exception:  # read again alone, with the store's retries
+                pass
+            else:
+                return Answer.model_validate_json(unpack(stored)) if stored is not None else None
         rows = await self._rows(self._built("last_answer", _last_answer_statement), {"b_channel": channel, "b_thread": thread_ts})
         return Answer.model_validate_json(unpack(rows[0]["answer_json"])) if rows else None
 

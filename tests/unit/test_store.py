@@ -58,6 +58,17 @@ async def test_the_newest_answer_in_a_thread_is_the_context(store, clock):
     assert (await store.last_answer_in_thread("C1", "1.0")).request_id == "r2"
 
 
+async def test_threads_last_answers_read_together(store, clock):
+    """Reads asked for together (on PostgreSQL one statement, bot.store.read_batch) each get their
+    own thread's newest answer, a repeated thread included, and None where there is none."""
+    for i, thread in enumerate(("1.0", "2.0", "1.0")):
+        await store.record_answer(make_answer(f"r{i}"), source="mention", user="U1", channel="C1", thread_ts=thread)
+        clock.advance(10)
+    found = await asyncio.gather(*(store.last_answer_in_thread(c, t) for c, t in
+                                   (("C1", "1.0"), ("C1", "2.0"), ("C2", "1.0"), ("C1", "1.0"))))
+    assert [a.request_id if a else None for a in found] == ["r2", "r1", None, "r2"]
+
+
 async def test_request_lifecycle_received_running_answered(store, clock):
     assert await store.record_received("r1", question="q?", source="mention", user="U1", channel="C1", thread_ts="1.0")
     assert not await store.record_received("r1", question="q?", source="mention")  # idempotent

@@ -126,7 +126,11 @@ async def test_postgres_connections_killed_under_the_store_are_replaced(pg_url):
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         assert (await store.last_answer_in_thread("C1", "1.0")) is not None  # a one-statement read (its own pool, no pre-ping)
         await store.record_answer(make_answer("after"), source="dm", user=None, channel="C1", thread_ts="1.0")
-        assert await store.count("requests") == 21
+        # one-statement writes on the driver's connection (bot.store.direct) meet killed connections too
+        assert await asyncio.gather(*(store.claim_event(f"Ev-after-{n}") for n in range(5))) == [True] * 5
+        await store.record_answer(make_answer("after-2"), source="mention", user=None, channel="C1", thread_ts="1.0",
+                                  event_id="Ev-after-0")
+        assert await store.count("requests") == 22
     finally:
         await admin.dispose()
         await store.close()
