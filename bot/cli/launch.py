@@ -281,7 +281,8 @@ def spawn_server() -> None:
     try:
         import subprocess
 
-        subprocess.Popen([sys.executable, "-m", "bot.cli.askserver"], cwd=ROOT, env=server_environment(), stdin=subprocess.DEVNULL,
+        flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]  # -O, -X ..., as multiprocessing does
+        subprocess.Popen([sys.executable, *flags, "-m", "bot.cli.askserver"], cwd=ROOT, env=server_environment(), stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
     except OSError as exc:
         debug(f"could not start the ask server: {exc}")
