@@ -53,12 +53,12 @@ def warm_up() -> None:
     import agents.specialists
     import bot.cli.ask  # noqa: F401
     import bot.cli.main  # noqa: F401
-    from agents.router import load_model
 
     for package in (agents.llm, agents.specialists):  # the specialists' rules load on their first step otherwise
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(info.name)
-    load_model()  # the shipped router model (package data, not configuration)
+    # Not the router's model (5 ms): loading it discovers the specialists' catalogue, which reads
+    # $NOC_SPECIALISTS_PATH, the server's environment and not the request's.
 
 
 class Server:
@@ -153,9 +153,9 @@ class Server:
                 self.drain()
             self.info(conn)
         elif op == "ask" and request["fingerprint"] != self.fingerprint:
+            self.drain()  # first: the client's ordinary ask then starts a successor, which needs the lock
             conn.sendall(launch.STALE + struct.pack("!i", 0))
             conn.close()
-            self.drain()
         elif op == "ask" and len(fds) == 3 and not self.draining:
             pid = os.fork()
             if pid == 0:
@@ -234,7 +234,8 @@ class Server:
             from bot.cli.main import main
 
             main()  # ends the process itself (bot.cli.main._exit_now)
-        except BaseException:  # noqa: B036 - nothing of the server may run on in a child
+        except BaseException as exc:  # noqa: B036 - nothing of the server may run on in a child
+            os.write(2, f"noc: the ask server could not run this ask ({type(exc).__name__}: {exc}); NOC_ASK_SERVER=off runs without it\n".encode())
             os._exit(70)
         os._exit(0)
 
@@ -285,10 +286,10 @@ def serve() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return  # another server of this checkout runs, or is starting
+    fingerprint = launch.fingerprint()  # before importing: a file changed meanwhile makes this server stale, never wrong
     warm_up()
     gc.collect()
     gc.freeze()  # what the imports made stays out of the children's collections (no copy-on-write for it)
-    fingerprint = launch.fingerprint()
     try:
         idle_s = float(os.environ.get(launch.IDLE_ENV) or launch.DEFAULT_IDLE_S)
     except ValueError:

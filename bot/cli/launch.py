@@ -29,6 +29,7 @@ import signal
 import socket
 import struct
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 SWITCH_ENV = "NOC_ASK_SERVER"
@@ -55,8 +56,10 @@ def main() -> None:
     if enabled() and command_of(sys.argv[1:]) == "ask":
         try:
             status = ask(sys.argv, os.getcwd(), dict(os.environ))
-        except Unavailable as exc:
+        except (Unavailable, OSError) as exc:  # OSError: no working directory any more
             debug(f"ask server not used: {exc}")
+        except KeyboardInterrupt:  # Ctrl-C before the server took the ask: as the ordinary path's (130)
+            os._exit(130)
         else:
             exit_as(status)
         import atexit
@@ -67,7 +70,7 @@ def main() -> None:
     ordinary()
 
 
-def enabled(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+def enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return environ.get(SWITCH_ENV, "on").strip().lower() not in OFF_VALUES
 
 
@@ -113,16 +116,32 @@ def socket_path() -> Path:
     return server_dir() / f"{key}.sock"
 
 
+# Variables read while the server imports (found by recording os.environ during warm_up): a
+# library's log level (ANTHROPIC_LOG), Prometheus' multiprocess mode, the specialists' extra folders
+# (the catalogue is discovered at import), pyeapi's config file, NETMIKO_* prompts, how Python and
+# the locale start. A child cannot take these from its request: the imports are done. So they are
+# part of the fingerprint, and the server keeps them from the client that started it.
+_IMPORT_ENV = frozenset({"HOME", "LANG", "LANGUAGE", "EAPI_CONF", "NOC_SPECIALISTS_PATH", "ANTHROPIC_LOG"})
+_IMPORT_ENV_PREFIXES = ("PYTHON", "LC_", "PROMETHEUS_", "prometheus_", "NETMIKO_", "PYDANTIC_", "DEFER_PYDANTIC")
+_PER_REQUEST = frozenset({"PYTHONPATH", "PYTHONIOENCODING", "PYTHONUNBUFFERED"})  # sys.path is fingerprinted; the child applies the others
+
+
+def import_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if (k in _IMPORT_ENV or k.startswith(_IMPORT_ENV_PREFIXES) or k.endswith("_NO_EXTENSIONS"))
+            and k not in _PER_REQUEST}
+
+
 def fingerprint() -> str:
     """What the server's imports depend on: the interpreter and its flags and encodings, sys.path
     (beyond its first entry, the script's or working directory) and each entry's mtime (an install
-    or removal changes site-packages'), and every file of the project's packages (path, mtime,
-    size). A server whose fingerprint differs runs other code than this client would."""
+    or removal changes site-packages'), the variables the imports read, and every file of the
+    project's packages (path, mtime, size). A server whose fingerprint differs runs other code, or
+    the same code set up otherwise, than this client would."""
     import locale
 
     digest = hashlib.sha256()
-    digest.update(repr((sys.executable, sys.version, tuple(sys.flags), sys.getfilesystemencoding(),
-                        locale.getpreferredencoding(False), str(ROOT), sys.path[1:])).encode("utf-8", "surrogateescape"))
+    digest.update(repr((sys.executable, sys.version, tuple(sys.flags), sys.getfilesystemencoding(), locale.getpreferredencoding(False),
+                        str(ROOT), sys.path[1:], sorted(import_environment(os.environ).items()))).encode("utf-8", "surrogateescape"))
     for entry in sys.path[1:]:
         try:
             digest.update(f"{entry}\0{os.stat(entry).st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
@@ -258,15 +277,13 @@ def control(op: str) -> dict[str, object] | None:
 
 # --- starting one -------------------------------------------------------------------------------
 
-# What the server keeps of the environment that started it: how Python itself starts (flags,
-# encodings, paths), where the cache is, and how long to idle. Not the rest (secrets, settings):
-# each request brings its own environment.
-_KEPT = ("PATH", "HOME", "LANG", "TZ", "NOC_CACHE_DIR", "XDG_CACHE_HOME", IDLE_ENV)
-_KEPT_PREFIXES = ("PYTHON", "LC_")
+# What the server keeps of the environment that started it: what its imports read (above), where
+# the cache is, and how long to idle. Not the rest (secrets, settings): each request brings its own.
+_KEPT = ("PATH", "TZ", "NOC_CACHE_DIR", "XDG_CACHE_HOME", IDLE_ENV)
 
 
-def server_environment(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, str]:
-    env = {k: v for k, v in environ.items() if k in _KEPT or k.startswith(_KEPT_PREFIXES)}
+def server_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if k in _KEPT} | import_environment(environ)
     # the same sys.path as this process (entries from PYTHONPATH made absolute, as site does here)
     if environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in environ["PYTHONPATH"].split(os.pathsep) if p)
