@@ -220,9 +220,11 @@ class Server:
         """In the forked child: become the client's `noc` process and run bot.cli.main:main."""
         try:
             signal.set_wakeup_fd(-1)
-            for signo in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-                signal.signal(signo, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            ignored = set(request.get("ignored", ()))
+            for signo in launch.FORWARDED:  # as Python's start-up leaves them in the client
+                default = signal.default_int_handler if signo == signal.SIGINT else signal.SIG_DFL
+                signal.signal(signo, signal.SIG_IGN if signo in ignored else default)
             for held in (conn, *self.children.values()):
                 held.close()
             self.selector.close()

@@ -109,10 +109,15 @@ def server_dir() -> Path:
     return cache_dir() / "ask-server"
 
 
+def _interpreter() -> tuple[str, str]:
+    """The interpreter and its environment (venv): `noc` (python3) and `python -m bot.cli` share a server."""
+    return os.path.realpath(sys.executable), sys.prefix
+
+
 def socket_path() -> Path:
     """One server per interpreter and checkout: two checkouts or venvs each get their own instead of
     stopping each other's as stale."""
-    key = hashlib.sha256(f"{sys.executable}\0{ROOT}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{_interpreter()}\0{ROOT}".encode()).hexdigest()[:16]
     return server_dir() / f"{key}.sock"
 
 
@@ -140,7 +145,7 @@ def fingerprint() -> str:
     import locale
 
     digest = hashlib.sha256()
-    digest.update(repr((sys.executable, sys.version, tuple(sys.flags), sys.getfilesystemencoding(), locale.getpreferredencoding(False),
+    digest.update(repr((_interpreter(), sys.version, tuple(sys.flags), sys.getfilesystemencoding(), locale.getpreferredencoding(False),
                         str(ROOT), sys.path[1:], sorted(import_environment(os.environ).items()))).encode("utf-8", "surrogateescape"))
     for entry in sys.path[1:]:
         try:
@@ -215,8 +220,11 @@ def recv_exact(sock: socket.socket, size: int) -> bytes:
 def ask(argv: list[str], cwd: str, environ: dict[str, str]) -> int:
     """Run this ask in a warm child; its wait status. Raises Unavailable (nothing has run yet)."""
     sock = connect()
+    # Signals this process was started ignoring (a shell's background job ignores SIGINT) the child
+    # ignores too, as Python keeps them ignored at start-up; the others are forwarded to it.
+    ignored = [int(s) for s in FORWARDED if signal.getsignal(s) == signal.SIG_IGN]
     try:
-        send(sock, {"op": "ask", "fingerprint": fingerprint(), "argv": argv, "cwd": cwd, "env": environ}, [0, 1, 2])
+        send(sock, {"op": "ask", "fingerprint": fingerprint(), "argv": argv, "cwd": cwd, "env": environ, "ignored": ignored}, [0, 1, 2])
         reply = recv_exact(sock, 1 + _STATUS.size)
     except (OSError, ValueError) as exc:
         sock.close()
@@ -235,7 +243,8 @@ def ask(argv: list[str], cwd: str, environ: dict[str, str]) -> int:
             pass
 
     for signo in FORWARDED:
-        signal.signal(signo, forward)
+        if signo not in ignored:
+            signal.signal(signo, forward)
     try:
         reply = recv_exact(sock, 1 + _STATUS.size)
     except OSError:

@@ -106,17 +106,20 @@ def test_the_clients_environment_is_the_childs(warm):
     assert status()["served"] == 3
 
 
-def test_concurrent_asks_each_get_a_child_and_a_signal_reaches_its_own(warm):
+def test_concurrent_asks_each_get_a_child_and_signals_reach_their_own(warm):
     env, pids = warm
     noc(env, "ask", QUESTION, "-q")
     started(pids)
     slow = env | {"NOC_NETWORK__TIMEOUT_S": "4"}  # edge-rtr-01 answers in 45 s: each ask waits out 4 s on it
     args = [sys.executable, "-m", "bot.cli", "ask", "is the internet edge ok?", "-s", "slow-device", "--json", "-q"]
-    first, second = (subprocess.Popen(args, env=slow, cwd=env["TMPDIR"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                     for _ in range(2))
-    wait_until(lambda: status()["running"] == 2, timeout=60, what="two children running at once")
+    first, second, third = (subprocess.Popen(args, env=slow, cwd=env["TMPDIR"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                             text=True) for _ in range(3))
+    wait_until(lambda: status()["running"] == 3, timeout=60, what="three children running at once")
     first.send_signal(signal.SIGTERM)  # forwarded: the child ends as the ordinary process would, killed by it
     assert first.wait(timeout=60) == -signal.SIGTERM
+    third.send_signal(signal.SIGINT)  # Ctrl-C: click's "Aborted!" and status 1, as without the server
+    _, err = third.communicate(timeout=60)
+    assert third.returncode == 1 and "Aborted!" in err and "Traceback" not in err
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     assert any(e["device"] == "edge-rtr-01" and "(timeout)" in e["summary"]
