@@ -170,7 +170,8 @@ class Server:
 
     def info(self, conn: socket.socket) -> None:
         data = json.dumps({"pid": os.getpid(), "started": self.started, "served": self.served, "running": len(self.children),
-                           "idle_timeout_s": self.idle_s, "stopping": self.draining, "socket": self.path}).encode()
+                           "idle_timeout_s": self.idle_s, "stopping": self.draining, "socket": self.path,
+                           "children_cpu_s": round(os.times().children_user + os.times().children_system, 3)}).encode()
         conn.sendall(launch.INFO + struct.pack("!I", len(data)) + data)
         conn.close()
 
