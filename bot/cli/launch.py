@@ -178,7 +178,7 @@ def _digest_tree(digest: hashlib._Hash, top: str) -> None:
 def connect(path: Path | None = None) -> socket.socket:
     """A connection to the server, checked to be this user's (its directory and its peer's uid)."""
     path = path or socket_path()
-    if len(os.fsencode(path)) >= 104:
+    if len(os.fsencode(path)) >= 108:  # sun_path, with its NUL
         raise Unavailable(f"socket path too long: {path}")
     try:
         st = os.lstat(path.parent)
@@ -293,6 +293,9 @@ _KEPT = ("PATH", "TZ", "NOC_CACHE_DIR", "XDG_CACHE_HOME", IDLE_ENV)
 
 def server_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     env = {k: v for k, v in environ.items() if k in _KEPT} | import_environment(environ)
+    for name in ("NOC_CACHE_DIR", "XDG_CACHE_HOME"):  # the server runs elsewhere: the same directory as this client's
+        if env.get(name):
+            env[name] = os.path.abspath(env[name])
     # the same sys.path as this process (entries from PYTHONPATH made absolute, as site does here)
     if environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in environ["PYTHONPATH"].split(os.pathsep) if p)
