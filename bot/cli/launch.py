@@ -127,7 +127,7 @@ def socket_path() -> Path:
 # the locale start. A child cannot take these from its request: the imports are done. So they are
 # part of the fingerprint, and the server keeps them from the client that started it.
 _IMPORT_ENV = frozenset({"HOME", "LANG", "LANGUAGE", "EAPI_CONF", "NOC_SPECIALISTS_PATH", "ANTHROPIC_LOG"})
-_IMPORT_ENV_PREFIXES = ("PYTHON", "LC_", "PROMETHEUS_", "prometheus_", "NETMIKO_", "PYDANTIC_", "DEFER_PYDANTIC")
+_IMPORT_ENV_PREFIXES = ("PYTHON", "LC_", "PROMETHEUS_", "prometheus_", "NETMIKO_", "PYDANTIC_", "DEFER_PYDANTIC", "OTEL_")
 _PER_REQUEST = frozenset({"PYTHONPATH", "PYTHONIOENCODING", "PYTHONUNBUFFERED"})  # sys.path is fingerprinted; the child applies the others
 
 

@@ -36,6 +36,7 @@ syslog = {h.socket.fileno() for lg in logging.root.manager.loggerDict.values() f
           if isinstance(h, logging.handlers.SysLogHandler) and h.socket.type == 2}
 print(json.dumps({
     "threads": threading.active_count(),
+    "native_threads": int(next(l for l in open("/proc/self/status") if l.startswith("Threads:")).split()[1]),
     "root_handlers": len(logging.getLogger().handlers),
     "tempdir": tempfile.tempdir,
     "lab_dir": str(agents.lab._workdir) if agents.lab._workdir else None,
@@ -53,6 +54,7 @@ def test_warm_up_imports_what_ask_needs_and_opens_nothing(tmp_path):
     assert done.returncode == 0, done.stderr
     held = json.loads(done.stdout.strip().splitlines()[-1])
     assert held["loaded"] == ["napalm", "anthropic", "bot.cli.main", "agents.engine"]
-    assert held["threads"] == 1 and held["root_handlers"] == 0 and not held["loop"]
+    assert held["threads"] == 1 and held["native_threads"] == 1  # fork copies only the calling thread
+    assert held["root_handlers"] == 0 and not held["loop"]
     assert held["tempdir"] is None and held["lab_dir"] is None
     assert held["new_fds"] == [] and held["store"] == []
