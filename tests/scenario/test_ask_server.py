@@ -166,3 +166,12 @@ def test_the_off_switch_and_the_operators_commands(warm):
     assert "stopping" in noc(env, "ask-server", "stop").stdout
     wait_until(lambda: _gone(pids[-1]), timeout=60, what="the stopped server to exit")
     assert noc(env, "ask-server", "status").returncode == 3
+
+
+def test_an_idle_server_exits_by_itself(warm):
+    env, pids = warm
+    noc(env | {launch.IDLE_ENV: "3"}, "ask", QUESTION, "-q")  # the server it starts idles out after 3 s
+    server = started(pids)
+    assert server["idle_timeout_s"] == 3.0
+    wait_until(lambda: _gone(server["pid"]), timeout=60, what="the idle server to exit")
+    assert status() is None
