@@ -62,6 +62,10 @@ def warm_up() -> None:
 
 
 class Server:
+    """One thread, one selector: the listening socket, the SIGCHLD wake-up pipe (a child ended:
+    its status goes to its client) and each running child's client connection (signals to
+    forward, or the client gone). Forking per request keeps every ask in a process of its own."""
+
     def __init__(self, listener: socket.socket, path: str, lock: int, fingerprint: str, idle_s: float) -> None:
         self.listener, self.path, self.lock, self.fingerprint, self.idle_s = listener, path, lock, fingerprint, idle_s
         self.inode = os.stat(path).st_ino
