@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,6 +52,7 @@ def warm(monkeypatch, tmp_path):
         if not _gone(pid):
             os.kill(pid, signal.SIGKILL)
         wait_until(lambda pid=pid: _gone(pid), timeout=30, what=f"ask server {pid} to exit")
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 def noc(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
