@@ -20,7 +20,14 @@ answer's last line read from stdout, the exit.
 - overhead: the whole process minus the model's span (start-up before the first call, our own time
   between the last reply and the printed answer, and the exit after it), split in those parts.
 
-Run: python bench/ask_claude_process.py [--repeat 3] [--latency-model tokens --time-scale 0.25]
+The warm ask server (bot.cli.launch): each run is `python -m bot.cli ask ...`, as a user's `noc ask`,
+with a private cache directory, so a private server. With --ask-server on (the default, as a user
+gets it) the first ask finds no server, answers the ordinary way and starts one: it is measured and
+shown on its own ("cold"), then the bench waits until the server listens (its start-up, 2-4 s of
+imports in the background, is not counted in any run) and the runs go through it ("warm"). With
+--ask-server off every run is a fresh process, as before. The server is stopped at the end.
+
+Run: python bench/ask_claude_process.py [--repeat 3] [--ask-server on|off] [--latency-model tokens --time-scale 0.25]
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import yaml  # noqa: E402
 
 from bench.latency_model import LatencyModel  # noqa: E402
 from bench.orchestration import Model, cases  # noqa: E402
+from bot.cli import launch  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, dynamic  # noqa: E402
 
 CASE = "4 needed, router unsure"
@@ -67,7 +75,7 @@ def once(api: FakeAnthropic, timed: Timed, config: Path, question: str, mode: st
     timed.first, timed.last = None, 0.0
     env = {**os.environ, **api.env()}
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "--config", str(config), "ask", question, "--json", "-q", "--mode", mode],
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--config", str(config), "ask", question, "--json", "-q", "--mode", mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=config.parent)  # not this checkout:
     # `-m` puts the working directory first on sys.path, and the code measured is the one on $PYTHONPATH
     assert proc.stdout is not None
@@ -86,7 +94,19 @@ def once(api: FakeAnthropic, timed: Timed, config: Path, question: str, mode: st
             "before": timed.first - t0, "to_print": printed - timed.last, "exit": exited - printed}
 
 
-def main(latency: LatencyModel, tool_turns: int, repeat: int) -> str:
+def warm_server(api: FakeAnthropic, timed: Timed, config: Path, question: str) -> dict[str, float]:
+    """The first ask of a user (no server yet: it starts one after its answer), then the server
+    listening. Returns the first ask's times."""
+    cold = once(api, timed, config, question, "parallel")
+    deadline = time.monotonic() + 120
+    while launch.control("status") is None:  # the server importing in the background
+        if time.monotonic() > deadline:
+            raise SystemExit("the ask server did not start within 120 s")
+        time.sleep(0.05)
+    return cold
+
+
+def main(latency: LatencyModel, tool_turns: int, repeat: int, ask_server: str) -> str:
     case = next(c for c in cases() if c.name == CASE)
     model = Model(latency, tool_turns)
     model.plan, model.route = case.plan, case.decision
@@ -99,10 +119,20 @@ def main(latency: LatencyModel, tool_turns: int, repeat: int) -> str:
         config = Path(tmp) / "noc.yml"
         config.write_text(yaml.safe_dump({"llm": {"provider": "anthropic", "max_tool_steps": tool_turns + 1, "follow_ups": 2}}))
         api.script(None, dynamic(timed))
+        os.environ.update({launch.SWITCH_ENV: ask_server, "NOC_CACHE_DIR": str(Path(tmp) / "cache")})  # a server of this run only
+        cold = warm_server(api, timed, config, case.question) if ask_server == "on" else None
         runs: dict[str, list[dict[str, float]]] = {"sequential": [], "parallel": []}
-        for _ in range(repeat):
-            for mode in runs:
-                runs[mode].append(once(api, timed, config, case.question, mode))
+        try:
+            for _ in range(repeat):
+                for mode in runs:
+                    runs[mode].append(once(api, timed, config, case.question, mode))
+        finally:
+            launch.control("stop")
+    if cold is not None:
+        out.append(f"{'cold':10} {cold['process']:8.2f} {cold['model']:6.2f} {cold['answered']:16.2f} {cold['before']:15.2f} "
+                   f"{cold['to_print']:17.2f} {cold['exit']:11.2f} {cold['process'] - cold['model']:8.2f}"
+                   "   (parallel; the first ask: no server yet, it starts one after answering)")
+    out.append(f"ask server: {ask_server}" + (" (the runs below went through it, warm)" if ask_server == "on" else " (every run a fresh process)"))
     med = {mode: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for mode, rs in runs.items()}
     for mode, m in med.items():
         out.append(f"{mode:10} {m['process']:8.2f} {m['model']:6.2f} {m['answered']:16.2f} {m['before']:15.2f} {m['to_print']:17.2f} "
@@ -118,5 +148,6 @@ if __name__ == "__main__":
     LatencyModel.add_arguments(parser)
     parser.add_argument("--tool-turns", type=int, default=2, help="tool turns per specialist before its report")
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode (the median is shown)")
+    parser.add_argument("--ask-server", choices=("on", "off"), default="on", help="through the warm ask server (as a user gets it) or not")
     args = parser.parse_args()
-    print(main(LatencyModel.from_args(args), args.tool_turns, args.repeat))
+    print(main(LatencyModel.from_args(args), args.tool_turns, args.repeat, args.ask_server))

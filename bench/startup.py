@@ -60,7 +60,8 @@ def fresh_env(work: Path, fake: FakeSlack) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "NOC_"))}
     env.update({"NOC_CONFIG": str(config), "NOC_CACHE_DIR": str(work / "cache"), "SLACK_BOT_TOKEN": "xoxb-bench-token",
                 "SLACK_APP_TOKEN": "xapp-1-A0NOC-bench-token", "SLACK_API_URL": fake.api_url, "NO_PROXY": "*",
-                "PYTHONPATH": str(ROOT)})
+                "PYTHONPATH": str(ROOT),
+                "NOC_ASK_SERVER": "off"})  # a fresh process's start-up is measured here, not the warm ask server (bot.cli.launch)
     return env
 
 

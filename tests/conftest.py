@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from agents.lab.stateful import reset_scenario
 from agents.tools import build_toolbox
+from bot.cli.launch import SWITCH_ENV
 from bot.config.settings import Settings
 from tests.fakes.netbox_api import FakeNetBox
 from tests.fakes.slack_api import fake_slack  # noqa: F401 - the fake Slack Web API, a fixture
@@ -31,7 +32,12 @@ def pytest_xdist_auto_num_workers(config):
 
 def pytest_configure(config):
     """Under pytest-xdist, each worker its own PostgreSQL database (tests/harness/postgres.py);
-    the project compiled to bytecode once, before the workers start (tests/harness/bytecode.py)."""
+    the project compiled to bytecode once, before the workers start (tests/harness/bytecode.py).
+
+    The warm `noc ask` server is off for every `noc` process a test starts (they inherit this
+    environment): each would otherwise leave a server idling for minutes. Its own tests turn it
+    on (tests/scenario/test_ask_server.py)."""
+    os.environ[SWITCH_ENV] = "off"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         worker_database(worker)

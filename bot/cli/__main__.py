@@ -1,5 +1,5 @@
-"""`python -m bot.cli`: the same entry point as the `noc` console script."""
+"""`python -m bot.cli`: the same entry point as the `noc` console script (bot.cli.launch)."""
 
-from bot.cli.main import main
+from bot.cli.launch import main
 
 main()

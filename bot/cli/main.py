@@ -30,7 +30,8 @@ from bot.slack.credentials import CredentialError, SlackCredentials, slack_crede
 
 @click.group(cls=LazyGroup, lazy={"change": "bot.cli.changes:change|Human-approved configuration changes: list, show, approve, reject, propose.",
                                    "mcp": "bot.cli.mcp:mcp|The NOC's tools and specialists for MCP clients (noc mcp serve).",
-                                   "eval": "bot.cli.evals:eval_cmd|Run the answer eval suite (evals/) and print the scores."}, context_settings={"help_option_names": ["-h", "--help"]})
+                                   "eval": "bot.cli.evals:eval_cmd|Run the answer eval suite (evals/) and print the scores.",
+                                   "ask-server": "bot.cli.askserver:ask_server|The warm `noc ask` server: status, stop."}, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV,
               help=f"YAML config file (default: ${CONFIG_ENV}, else built-in defaults on the embedded lab).")
 @click.option("--log-format", type=click.Choice(FORMATS), envvar=FORMAT_ENV, default=None,
