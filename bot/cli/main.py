@@ -9,6 +9,7 @@ output and makes the exit status 1. No traceback reaches the terminal. The comma
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -67,11 +68,10 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     from agents.network.inventory import InventoryError
     from agents.tools.audit import AuditRulesError
     from bot.server.app import StartupError
-    from bot.server.event_loop import run
     from bot.store import StoreError
 
     try:
-        run(_run_bot(settings, creds, host, port), settings.server.event_loop)
+        asyncio.run(_run_bot(settings, creds, host, port))
     except StoreError as exc:  # unreachable, not a database, newer schema, failed migration
         fail(f"store error: {exc}")
     except StartupError as exc:  # port in use, bad address

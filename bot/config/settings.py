@@ -128,7 +128,6 @@ class ServerConfig(StrictModel):
     port: int = Field(3000, ge=0, le=65535)
     # On SIGTERM running requests get this long to finish; the rest are marked interrupted.
     shutdown_grace_s: float = Field(20.0, ge=0, le=600)
-    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"  # `noc run`'s (bot.server.event_loop)
 
 
 class StoreConfig(StrictModel):
