@@ -6,7 +6,9 @@ the loopback Slack in its own process and the burst sent from a third. Acks are 
 client saw; "in bot" figures are not available from outside and are reported as 0. After the
 answers settle (no Slack call for `quiet_s` and no job left in /healthz), the store is read for
 requests left `running` or `received` since the burst began, then the process is stopped with
-SIGTERM as an orchestrator would.
+SIGTERM as an orchestrator would. `bot_cpu_ms`: the CPU the `noc run` process spent from just
+before the burst until the load process had every ack (the steadier figure on a shared machine:
+the acks' wall time moves with whatever else runs on its cores).
 """
 
 from __future__ import annotations
@@ -82,8 +84,9 @@ async def run_process(n: int, surface: str, args: Any, loader: ProcessPoolExecut
     proc, port = start_noc_run(tmp, store_url, slack, fake.api_url, secret)
     try:
         requests = build_requests(n, fake)
-        t0 = time.time()
+        t0, cpu0 = time.time(), cpu_ns(proc.pid)
         acks, load_cpu = await asyncio.get_running_loop().run_in_executor(loader, fire, f"http://127.0.0.1:{port}/slack/events", requests)
+        bot_cpu_ms = (cpu_ns(proc.pid) - cpu0) / 1e6
         await _settle(port, fake)
         statuses = await open_requests(store_url, t0 - 1)
     finally:
@@ -94,7 +97,20 @@ async def run_process(n: int, surface: str, args: Any, loader: ProcessPoolExecut
             proc.kill()
     left = statuses.get("running", 0) + statuses.get("received", 0)
     return ({"bot_ack_p99_ms": 0.0, "bot_ack_max_ms": 0.0} | measure(fake.calls, n, acks, t0)
-            | {"load_cpu_ms": load_cpu * 1000, "left_running": float(left)})
+            | {"load_cpu_ms": load_cpu * 1000, "bot_cpu_ms": bot_cpu_ms, "left_running": float(left)})
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time the process has had, all its threads, in ns (the scheduler's own account,
+    /proc/<pid>/task/*/schedstat; utime in /proc/<pid>/stat counts 10 ms ticks, too coarse for
+    a burst of 50-100 ms). 0 where /proc is not Linux's."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(task.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total
 
 
 async def _settle(port: int, fake: Any, quiet_s: float = 2.5, timeout_s: float = 900.0) -> None:
