@@ -29,7 +29,7 @@ Issue 27 adds questions that truly span domains: bench/orchestration.py's four-i
 learned router is unsure of), on their lab scenario, with their route and plan (the offline run
 that the scripted model replays is routed and planned the same way); a scripted reply for the parts
 of a large tool result (agents/llm/chunking.py); a prompt cache as the API keeps it (only a prefix
-marked with cache_control, matched by content); and totals split single-domain / multi-domain, with
+marked with cache_control and of the model's minimum cacheable length, matched by content); and totals split single-domain / multi-domain, with
 the generalist / specialists ratios per question.
 
 Run: python bench/generalist.py [--latency 0.2] [--generalist-tier deep]
@@ -94,6 +94,9 @@ SINGLE = [
 # multi-domain: the orchestration bench's four-investigator plans, on their lab scenario, with their route and plan
 MULTI = [Question(f"multi: {c.name}", c.scenario, c.question, ["edge-rtr-01"], c) for c in multi_domain_cases()]
 QUESTIONS = SINGLE + MULTI
+# The API's minimum cacheable prompt length per model (Anthropic prompt-caching docs, late 2026): a
+# shorter prefix marked with cache_control is processed as plain input, without a cache entry.
+CACHE_MINIMUM = {"claude-haiku-4-5": 4096, "claude-sonnet-4-6": 1024, "claude-opus-4-6": 4096}
 GENERALIST_PROMPT = "You are the only analyst of a network operations centre.\n\n" + "\n\n".join(
     d.system_prompt for d in definitions().values())
 
@@ -122,12 +125,12 @@ class ScriptedModel:
         self.cached: set[str] = set()
 
     def usage(self, body: dict, reply: Any) -> dict[str, int]:
-        """Usage as the API reports it: a prefix (tools + system) marked with cache_control is written
-        to the cache on its first call and read after (keyed by its content, as the API matches it);
-        an unmarked one is plain input every call."""
+        """Usage as the API reports it: a prefix (tools + system) marked with cache_control and at
+        least the model's minimum cacheable length is written to the cache on its first call and read
+        after (keyed by its content, as the API matches it); any other is plain input every call."""
         system, tools = body.get("system") or [], body.get("tools") or []
         prefix = tokens([system, tools])
-        if not any(b.get("cache_control") for b in [*system, *tools]):
+        if not any(b.get("cache_control") for b in [*system, *tools]) or prefix < CACHE_MINIMUM.get(body.get("model", ""), 1024):
             return {"input_tokens": tokens(body["messages"]) + prefix, "output_tokens": tokens(reply),
                     "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
         key = hashlib.sha256(json.dumps([system, tools], sort_keys=True).encode()).hexdigest()
