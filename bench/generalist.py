@@ -19,7 +19,8 @@ question, read from the offline answer's evidence) and report the same findings.
 investigates one domain per turn, as a single agent reasoning over one transcript does; its
 transcript, and so its input tokens, grows with every turn. Tokens are counted from the size of
 what is actually sent (about 4 characters a token), with the system prompt and tool definitions
-written to the prompt cache on a role's first call and read from it afterwards. What this cannot
+written to the prompt cache on their first call and read from it afterwards when the API would
+cache them (see ScriptedModel.usage). What this cannot
 measure is answer quality: both engines report what the offline analysts found, so "root cause
 found" is the same for all three by construction, and says whether the question's cause is in
 the findings at all.
