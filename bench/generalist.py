@@ -289,8 +289,10 @@ def row(engine: str, usage: Usage, wall: float, ok: bool) -> Row:
                usage.cost_usd, wall, ok)
 
 
-async def main(latency: LatencyModel, tier: str) -> list[tuple[Question, list[Row]]]:
-    config = LLMConfig(router_confidence=1.0, follow_ups=0)  # route and plan with Claude too, no follow-ups: same work on both sides
+async def main(latency: LatencyModel, tier: str, router_confidence: float = 1.0) -> list[tuple[Question, list[Row]]]:
+    # by default Claude routes and plans every question (1.0), no follow-ups; the product's default 0.8 leaves a
+    # question the learned router is sure of to it (no routing or planning call)
+    config = LLMConfig(router_confidence=router_confidence, follow_ups=0)
     model = ScriptedModel(latency)
     results = []
     with FakeAnthropic() as api:
@@ -359,6 +361,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     LatencyModel.add_arguments(parser)
     parser.add_argument("--generalist-tier", default="deep", choices=["fast", "balanced", "deep"])
+    parser.add_argument("--router-confidence", type=float, default=1.0,
+                        help="llm.router_confidence of the specialists' runs (1.0: Claude routes and plans every question)")
     args = parser.parse_args()
     model = LatencyModel.from_args(args)
-    print(render(asyncio.run(main(model, args.generalist_tier)), model))
+    print(render(asyncio.run(main(model, args.generalist_tier, args.router_confidence)), model))
