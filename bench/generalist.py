@@ -19,10 +19,19 @@ question, read from the offline answer's evidence) and report the same findings.
 investigates one domain per turn, as a single agent reasoning over one transcript does; its
 transcript, and so its input tokens, grows with every turn. Tokens are counted from the size of
 what is actually sent (about 4 characters a token), with the system prompt and tool definitions
-written to the prompt cache on a role's first call and read from it afterwards. What this cannot
+written to the prompt cache on their first call and read from it afterwards when the API would
+cache them (see ScriptedModel.usage). What this cannot
 measure is answer quality: both engines report what the offline analysts found, so "root cause
 found" is the same for all three by construction, and says whether the question's cause is in
 the findings at all.
+
+Issue 27 adds questions that truly span domains: bench/orchestration.py's four-investigator plans
+(multi_domain_cases(): four investigators and documentation, the hybrid plan, and the question the
+learned router is unsure of), on their lab scenario, with their route and plan (the offline run
+that the scripted model replays is routed and planned the same way); a scripted reply for the parts
+of a large tool result (agents/llm/chunking.py); a prompt cache as the API keeps it (only a prefix
+marked with cache_control and of the model's minimum cacheable length, matched by content); and totals split single-domain / multi-domain, with
+the generalist / specialists ratios per question.
 
 Run: python bench/generalist.py [--latency 0.2] [--generalist-tier deep]
      python bench/generalist.py --latency-model tokens [--time-scale 0.25] [--ttft fast=0.5,...] [--output-rate ...] [--prefill-rate ...]
@@ -32,10 +41,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,28 +53,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anthropic import AsyncAnthropic  # noqa: E402
 
-from agents.config import EngineConfig, LLMConfig, NetworkConfig  # noqa: E402
+from agents.config import EngineConfig, LLMConfig, NetworkConfig, ResilienceConfig  # noqa: E402
 from agents.engine import EngineOptions, build_engine  # noqa: E402
+from agents.llm.chunking import ChunkDigest  # noqa: E402
 from agents.llm.client import ClaudeClient  # noqa: E402
 from agents.llm.schemas import REPORT_MODELS, DiagnosisReport, PlanOut, PlanStepOut, RouteOut, SynthesisOut  # noqa: E402
-from agents.models import Answer, Request, Specialist, Usage  # noqa: E402
+from agents.models import Answer, ExecutionMode, Plan, PlanStep, Request, RouteDecision, Specialist, Usage  # noqa: E402
+from agents.planner import finalise  # noqa: E402
 from agents.specialists.base import definitions  # noqa: E402
 from agents.supervisor import Supervisor  # noqa: E402
 from agents.tools import build_toolbox  # noqa: E402
 from agents.tools.registry import TOOL_SPECS, call_tool, tool_definition  # noqa: E402
 from agents.usage import UsageMeter  # noqa: E402
 from bench.latency_model import LatencyModel  # noqa: E402
+from bench.orchestration import Case, FixedRouter, close, multi_domain_cases, supervisor  # noqa: E402
 from tests.fakes.anthropic_api import FakeAnthropic, dynamic, slow, text, tool_use  # noqa: E402
 
-# scenario -> (question, words of which one must appear in a finding for the root cause to count as found)
-QUESTIONS = {
-    "bgp-peer-down": ("branch users say they can't reach HQ, what's going on?", ["remote-as", "remote-AS"]),
-    "wan-congestion": ("why is the branch office slow?", ["QoS", "utilisation", "congest"]),
-    "ospf-stuck-exstart": ("is routing healthy in the campus?", ["MTU", "mtu"]),
-    "interface-errors": ("users complain about packet loss, what is wrong?", ["CRC", "errors"]),
-    "high-cpu": ("why is the internet edge sluggish?", ["CPU"]),
-    "insecure-mgmt": ("are our devices secure?", ["telnet", "Telnet"]),
-}
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    scenario: str | None
+    text: str
+    words: list[str]  # one must appear in a finding for the root cause to count as found
+    case: Case | None = None  # a multi-domain question: bench/orchestration.py's case (route and plan fixed to its own)
+
+    @property
+    def multi(self) -> bool:
+        return self.case is not None
+
+
+# single-domain (or one investigator and documentation): one lab scenario each
+SINGLE = [
+    Question("bgp-peer-down", "bgp-peer-down", "branch users say they can't reach HQ, what's going on?", ["remote-as", "remote-AS"]),
+    Question("wan-congestion", "wan-congestion", "why is the branch office slow?", ["QoS", "utilisation", "congest"]),
+    Question("ospf-stuck-exstart", "ospf-stuck-exstart", "is routing healthy in the campus?", ["MTU", "mtu"]),
+    Question("interface-errors", "interface-errors", "users complain about packet loss, what is wrong?", ["CRC", "errors"]),
+    Question("high-cpu", "high-cpu", "why is the internet edge sluggish?", ["CPU"]),
+    Question("insecure-mgmt", "insecure-mgmt", "are our devices secure?", ["telnet", "Telnet"]),
+]
+# multi-domain: the orchestration bench's four-investigator plans, on their lab scenario, with their route and plan
+MULTI = [Question(f"multi: {c.name}", c.scenario, c.question, ["edge-rtr-01"], c) for c in multi_domain_cases()]
+QUESTIONS = SINGLE + MULTI
+# The API's minimum cacheable prompt length per model (Anthropic prompt-caching docs, late 2026): a
+# shorter prefix marked with cache_control is processed as plain input, without a cache entry.
+CACHE_MINIMUM = {"claude-haiku-4-5": 4096, "claude-sonnet-4-6": 1024, "claude-opus-4-6": 4096}
 GENERALIST_PROMPT = "You are the only analyst of a network operations centre.\n\n" + "\n\n".join(
     d.system_prompt for d in definitions().values())
 
@@ -93,10 +126,17 @@ class ScriptedModel:
         self.cached: set[str] = set()
 
     def usage(self, body: dict, reply: Any) -> dict[str, int]:
-        role = body["system"][0]["text"].splitlines()[0]
-        prefix = tokens([body.get("system"), body.get("tools")])
-        first = role not in self.cached
-        self.cached.add(role)
+        """Usage as the API reports it: a prefix (tools + system) marked with cache_control and at
+        least the model's minimum cacheable length is written to the cache on its first call and read
+        after (keyed by its content, as the API matches it); any other is plain input every call."""
+        system, tools = body.get("system") or [], body.get("tools") or []
+        prefix = tokens([system, tools])
+        if not any(b.get("cache_control") for b in [*system, *tools]) or prefix < CACHE_MINIMUM.get(body.get("model", ""), 1024):
+            return {"input_tokens": tokens(body["messages"]) + prefix, "output_tokens": tokens(reply),
+                    "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        key = hashlib.sha256(json.dumps([system, tools], sort_keys=True).encode()).hexdigest()
+        first = key not in self.cached
+        self.cached.add(key)
         return {"input_tokens": tokens(body["messages"]), "output_tokens": tokens(reply),
                 "cache_creation_input_tokens": prefix if first else 0, "cache_read_input_tokens": 0 if first else prefix}
 
@@ -117,6 +157,9 @@ class ScriptedModel:
             return self.reply(body, PlanOut(steps=steps, reasoning="as offline"))
         if role == "synthesis":
             return self.reply(body, SynthesisOut(summary=answer.summary, conflicts=[]))
+        if role.startswith("chunk:"):  # a part of a large tool result (llm/chunking.py): the step's findings, a sentence each
+            agent = Specialist(role.removeprefix("chunk:"))
+            return self.reply(body, ChunkDigest(facts=[f.text[:300] for r in answer.responses if r.agent == agent for f in r.findings][:3]))
         turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
         if role.startswith("specialist:"):
             agent = Specialist(role.removeprefix("specialist:"))
@@ -174,25 +217,46 @@ def found(texts: list[str], words: list[str]) -> bool:
     return any(w in t for t in texts for w in words)
 
 
-async def offline_run(scenario: str, question: str) -> Answer:
-    toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
+class FixedPlanner:
+    """The planner's stage with the case's plan (bench/orchestration.py's scripted planner answers the same)."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+
+    async def plan(self, context: Any, decision: RouteDecision, devices: list[str], requested: ExecutionMode) -> Plan:
+        steps = [PlanStep(id=s.id, agent=s.agent, instruction=s.instruction, devices=s.devices, depends_on=s.depends_on)
+                 for s in self.case.plan.steps]
+        return finalise(steps, requested, "bench: the case's plan", primary=decision.primary)
+
+
+async def offline_run(q: Question) -> Answer:
+    """The offline engine's answer, whose tool calls and findings the scripted model replays; a
+    multi-domain question is routed and planned as its orchestration case says."""
+    toolbox = build_toolbox(NetworkConfig(), scenario=q.scenario)
+    sup = Supervisor(toolbox, EngineConfig())
+    if q.case is not None:
+        sup.pipeline = replace(sup.pipeline, router=FixedRouter(q.case.decision), planner=FixedPlanner(q.case))
     try:
-        return await Supervisor(toolbox, EngineConfig()).run(Request.from_text(question, role="operator"))
+        return await sup.run(Request.from_text(q.text, role="operator"))
     finally:
         toolbox.gateway.close()
 
 
-async def specialists_run(api: FakeAnthropic, config: LLMConfig, scenario: str, question: str) -> tuple[Usage, float, list[str]]:
+async def specialists_run(api: FakeAnthropic, config: LLMConfig, q: Question) -> tuple[Usage, float, list[str]]:
+    """The supervisor with Claude; a multi-domain question is built as the orchestration bench builds
+    it (its learned router's decision fixed to the case's, unless the case uses the real one)."""
     sdk = AsyncAnthropic(base_url=api.url, api_key="bench", max_retries=0)
-    toolbox = build_toolbox(NetworkConfig(), scenario=scenario)
-    engine = build_engine(EngineOptions(llm=config), toolbox, model=sdk)
+    if q.case is not None:
+        engine = supervisor(api.url, q.case, config, ResilienceConfig(), EngineConfig())
+    else:
+        engine = build_engine(EngineOptions(llm=config), build_toolbox(NetworkConfig(), scenario=q.scenario), model=sdk)
     try:
         t0 = time.perf_counter()
-        answer = await engine.run(Request.from_text(question, role="operator"))
+        answer = await engine.run(Request.from_text(q.text, role="operator"))
         return answer.usage, time.perf_counter() - t0, [f.text for f in answer.findings]
     finally:
-        toolbox.gateway.close()
-        await engine.aclose()
+        await close(engine)
+        await sdk.close()
 
 
 async def generalist_run(api: FakeAnthropic, config: LLMConfig, tier: str, scenario: str, question: str) -> tuple[Usage, float, list[str]]:
@@ -225,49 +289,71 @@ def row(engine: str, usage: Usage, wall: float, ok: bool) -> Row:
                usage.cost_usd, wall, ok)
 
 
-async def main(latency: LatencyModel, tier: str) -> list[tuple[str, list[Row]]]:
-    config = LLMConfig(router_confidence=1.0, follow_ups=0)  # route and plan with Claude too, no follow-ups: same work on both sides
+async def main(latency: LatencyModel, tier: str, router_confidence: float = 1.0) -> list[tuple[Question, list[Row]]]:
+    # by default Claude routes and plans every question (1.0), no follow-ups; the product's default 0.8 leaves a
+    # question the learned router is sure of to it (no routing or planning call)
+    config = LLMConfig(router_confidence=router_confidence, follow_ups=0)
     model = ScriptedModel(latency)
     results = []
     with FakeAnthropic() as api:
         api.script(None, dynamic(model))
-        for scenario, (question, words) in QUESTIONS.items():
+        for q in QUESTIONS:
             t0 = time.perf_counter()
-            offline = await offline_run(scenario, question)
-            rows = [Row("offline", 0, 0, 0, 0.0, time.perf_counter() - t0, found([f.text for f in offline.findings], words))]
+            offline = await offline_run(q)
+            rows = [Row("offline", 0, 0, 0, 0.0, time.perf_counter() - t0, found([f.text for f in offline.findings], q.words))]
             model.offline, model.cached = offline, set()
-            usage, wall, texts = await specialists_run(api, config, scenario, question)
-            rows.append(row("specialists", usage, wall, found(texts, words)))
+            usage, wall, texts = await specialists_run(api, config, q)
+            rows.append(row("specialists", usage, wall, found(texts, q.words)))
             model.cached = set()
-            usage, wall, texts = await specialists_run(api, config.model_copy(update={"tier_policy": "complexity"}), scenario, question)
-            rows.append(row("specialists (tiers)", usage, wall, found(texts, words)))
+            usage, wall, texts = await specialists_run(api, config.model_copy(update={"tier_policy": "complexity"}), q)
+            rows.append(row("specialists (tiers)", usage, wall, found(texts, q.words)))
             model.cached = set()
-            usage, wall, texts = await generalist_run(api, config, tier, scenario, question)
-            rows.append(row(f"generalist ({tier})", usage, wall, found(texts, words)))
-            results.append((scenario, rows))
+            usage, wall, texts = await generalist_run(api, config, tier, q.scenario, q.text)
+            rows.append(row(f"generalist ({tier})", usage, wall, found(texts, q.words)))
+            results.append((q, rows))
     return results
 
 
-def render(results: list[tuple[str, list[Row]]], latency: LatencyModel) -> str:
+def ratios(rows: list[Row]) -> str:
+    """generalist / each specialists row, wall time and cost."""
+    by = {r.engine: r for r in rows}
+    gen = next(r for r in rows if r.engine.startswith("generalist"))
+    return "  ".join(f"{(gen.wall_s / by[e].wall_s) if by[e].wall_s else 0:5.2f}x {(gen.cost_usd / by[e].cost_usd) if by[e].cost_usd else 0:5.2f}x"
+                     for e in ("specialists", "specialists (tiers)"))
+
+
+def render(results: list[tuple[Question, list[Row]]], latency: LatencyModel) -> str:
+    width = max(len(q.name) for q, _ in results)
     out = [f"{latency.describe()}; tokens include cache reads and writes",
-           f"{'scenario':20} {'engine':20} {'calls':>5} {'in tok':>8} {'out tok':>7} {'cost $':>9} {'wall s':>7} root cause"]
-    totals: dict[str, list[float]] = {}
-    for scenario, rows in results:
+           f"{'question':{width}} {'engine':21} {'calls':>5} {'in tok':>8} {'out tok':>7} {'cost $':>9} {'wall s':>7} root cause"]
+    for q, rows in results:
         for r in rows:
-            out.append(f"{scenario:20} {r.engine:20} {r.calls:5d} {r.input_tokens:8d} {r.output_tokens:7d} {r.cost_usd:9.4f} {r.wall_s:7.2f} "
+            out.append(f"{q.name:{width}} {r.engine:21} {r.calls:5d} {r.input_tokens:8d} {r.output_tokens:7d} {r.cost_usd:9.4f} {r.wall_s:7.2f} "
                        + ("found" if r.found else "missed"))
-            t = totals.setdefault(r.engine, [0, 0.0, 0.0])
-            t[0] += r.calls
-            t[1] += r.cost_usd
-            t[2] += r.wall_s
-    out.append("")
-    spec = totals["specialists"]
-    for engine, (calls, cost, wall) in totals.items():
-        out.append(f"total {engine:20} calls {int(calls):4d}  cost ${cost:.4f}  wall {wall:.2f}s")
-    for engine, (_, cost, wall) in totals.items():
-        if engine != "offline" and engine != "specialists":
-            claim = " (the reference's claim for a generalist: 2.5x the time, 2.6x the cost)" if engine.startswith("generalist") else ""
-            out.append(f"{engine} / specialists: wall time {wall / spec[2]:.2f}x, cost {cost / spec[1]:.2f}x{claim}")
+    out += ["", "generalist / specialists per question (wall time, cost), against specialists and specialists (tiers):"]
+    out += [f"  {'multi ' if q.multi else 'single'} {q.name:{width}}  {ratios(rows)}" for q, rows in results]
+    for label, part in (("single-domain", [x for x in results if not x[0].multi]), ("multi-domain", [x for x in results if x[0].multi]),
+                        ("all", results)):
+        if not part:
+            continue
+        totals: dict[str, list[float]] = {}
+        for _, rows in part:
+            for r in rows:
+                t = totals.setdefault(r.engine, [0, 0.0, 0.0])
+                t[0] += r.calls
+                t[1] += r.cost_usd
+                t[2] += r.wall_s
+        out += ["", f"{label} ({len(part)} question{'s' if len(part) != 1 else ''}):"]
+        for engine, (calls, cost, wall) in totals.items():
+            out.append(f"total {engine:21} calls {int(calls):4d}  cost ${cost:.4f}  wall {wall:.2f}s")
+        spec = totals["specialists"]
+        for engine, (_, cost, wall) in totals.items():
+            if engine not in ("offline", "specialists"):
+                claim = " (the reference's claim for a generalist: 2.5x the time, 2.6x the cost)" if engine.startswith("generalist") else ""
+                out.append(f"{engine} / specialists: wall time {wall / spec[2]:.2f}x, cost {cost / spec[1]:.2f}x{claim}")
+        gen = next(v for k, v in totals.items() if k.startswith("generalist"))
+        tiers = totals["specialists (tiers)"]
+        out.append(f"generalist / specialists (tiers): wall time {gen[2] / tiers[2]:.2f}x, cost {gen[1] / tiers[1]:.2f}x")
     return "\n".join(out)
 
 
@@ -275,6 +361,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     LatencyModel.add_arguments(parser)
     parser.add_argument("--generalist-tier", default="deep", choices=["fast", "balanced", "deep"])
+    parser.add_argument("--router-confidence", type=float, default=1.0,
+                        help="llm.router_confidence of the specialists' runs (1.0: Claude routes and plans every question)")
     args = parser.parse_args()
     model = LatencyModel.from_args(args)
-    print(render(asyncio.run(main(model, args.generalist_tier)), model))
+    print(render(asyncio.run(main(model, args.generalist_tier, args.router_confidence)), model))

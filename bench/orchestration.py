@@ -156,13 +156,14 @@ class Case:
     claude_plan: PlanOut | None = None  # the router is unsure: Claude routes and plans this
     question: str = QUESTION
     learned: bool = False  # the real learned router decides (else its decision is fixed to `decision`)
+    scenario: str | None = None  # the lab scenario the question is asked on (None: the lab as it is)
 
     @property
     def plan(self) -> PlanOut:
         """What the scripted planner answers (when it is asked): the Claude plan, else the rule plan."""
         if self.claude_plan is not None:
             return self.claude_plan
-        steps = rule_plan(self.decision, QUESTION, self.decision.devices).steps
+        steps = rule_plan(self.decision, self.question, self.decision.devices).steps
         return PlanOut(reasoning="as the rules", steps=[PlanStepOut(id=s.id, agent=s.agent, instruction=s.instruction, devices=s.devices,
                                                                     depends_on=s.depends_on) for s in steps])
 
@@ -188,6 +189,14 @@ def cases() -> list[Case]:
     out.append(Case("4 needed, router unsure", RouteDecision(primary=four[0], specialists=four, devices=["edge-rtr-01"], method="claude"),
                     unsure, UNSURE_QUESTION, learned=True))
     return out
+
+
+# The plans of cases() that span four domains (bench/generalist.py asks them of a generalist too)
+MULTI_DOMAIN = ("5: 4 + documentation", "hybrid plan (Claude)", "4 needed, router unsure")
+
+
+def multi_domain_cases() -> list[Case]:
+    return [c for c in cases() if c.name in MULTI_DOMAIN]
 
 
 def starts(answer: Answer, roles: list[str]) -> dict[str, int]:
@@ -231,7 +240,7 @@ def depth(plan: Plan, calls: dict[str, int], mode: ExecutionMode, start: dict[st
 
 def supervisor(api_url: str, case: Case, llm: LLMConfig, resilience: ResilienceConfig, engine: EngineConfig) -> Engine:
     sdk = AsyncAnthropic(base_url=api_url, api_key="bench", max_retries=llm.max_retries, timeout=llm.timeout_s)
-    built = build_engine(EngineOptions(engine=engine, llm=llm, resilience=resilience), build_toolbox(NetworkConfig()), model=sdk)
+    built = build_engine(EngineOptions(engine=engine, llm=llm, resilience=resilience), build_toolbox(NetworkConfig(), scenario=case.scenario), model=sdk)
     assert built.claude is not None
     sup = built.supervisor
     if not case.learned:

@@ -24,7 +24,7 @@ from agents.failures import LLMUnavailable
 from agents.llm.chunking import fit
 from agents.llm.client import ClaudeClient
 from agents.llm.schemas import SpecialistReport, report_model
-from agents.llm.tiering import TierChoice, choose_tier
+from agents.llm.tiering import TierChoice, choose_tier, device_tools
 from agents.models import Finding, Recommendation, Specialist
 from agents.progress import TierChosen
 from agents.severity import Severity
@@ -92,7 +92,7 @@ async def investigate(ctx: AnalysisContext, claude: ClaudeClient, config: LLMCon
             ctx.refused.append(note)
     tools = tools_for(ctx)
     choice, tier = bound_tier(config, choose_tier(config, agent.value, ctx.task, inventory_size=len(ctx.inventory.names),
-                                                  tools=len(tools) - 1, failures=ctx.failures), ctx.binding)
+                                                  tools=device_tools(tools), failures=ctx.failures), ctx.binding)
     endpoint = ctx.binding.endpoint if ctx.binding is not None else None
     await ctx.sink.emit(TierChosen(request_id=ctx.request_id, agent=agent.value, tier=choice.tier, model=choice.model, reason=choice.reason))
     messages: list[dict[str, Any]] = [{"role": "user", "content": task_prompt(ctx)}]

@@ -14,6 +14,7 @@ from agents.context import RequestContext
 from agents.failures import LLMUnavailable
 from agents.llm import roles
 from agents.llm.backend import ClaudeBackend
+from agents.llm.tiering import synthesis_tier
 from agents.models import AgentResponse, Answer, ExecutionMode, Plan, RouteDecision, Specialist
 from agents.network.inventory import Inventory
 from agents.pipeline import (
@@ -28,6 +29,7 @@ from agents.pipeline import (
     falling_back,
 )
 from agents.planner import PlanError, claude_plans
+from agents.progress import TierChosen
 from agents.routing import named
 from agents.scheduling import candidates, confident, keep_early, start_early
 from agents.usage import UsageMeter
@@ -124,8 +126,13 @@ class ClaudeSynthesiser:
         self.backend, self.fallback = backend, fallback
 
     async def summarise(self, context: RequestContext, answer: Answer) -> Summary | None:
+        config = self.backend.config
+        choice = synthesis_tier(config, answer)
+        await context.emit(TierChosen(request_id=context.request.id, agent="synthesis", tier=choice.tier, model=choice.model,
+                                      reason=choice.reason))
+
         async def claude() -> Summary | None:
-            out = await roles.synthesis(self.backend.client, self.backend.config, _meter(context), answer)
+            out = await roles.synthesis(self.backend.client, config, _meter(context), answer, config.tiers[choice.tier])
             return Summary(text=out.summary, conflicts=list(out.conflicts))
 
         return await falling_back(context, claude, lambda: self.fallback.summarise(context, answer),

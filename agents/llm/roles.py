@@ -7,7 +7,7 @@ cases downstream.
 
 from __future__ import annotations
 
-from agents.config import LLMConfig
+from agents.config import LLMConfig, TierConfig
 from agents.llm.client import ClaudeClient
 from agents.llm.schemas import GapList, PlanOut, RouteOut, SynthesisOut, naming_specialists
 from agents.models import AgentResponse, Answer, ExecutionMode, Plan, PlanStep, RouteDecision
@@ -116,10 +116,11 @@ async def gaps(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, quest
     return out
 
 
-async def synthesis(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, answer: Answer) -> SynthesisOut:
+async def synthesis(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, answer: Answer, tier: TierConfig | None = None) -> SynthesisOut:
+    """The answer's summary, on `tier` (default: llm.roles.synthesis; agents/llm/tiering.py `synthesis_tier` chooses it)."""
     votes = ", ".join(f"{a}={s}" for a, s in answer.severity_votes.items())
     out = await claude.output(
-        role="synthesis", agent="synthesis", tier=config.tier_for_role("synthesis"), system=SYNTHESIS_PROMPT, meter=meter,
+        role="synthesis", agent="synthesis", tier=tier or config.tier_for_role("synthesis"), system=SYNTHESIS_PROMPT, meter=meter,
         output_model=SynthesisOut,
         messages=[{"role": "user", "content": (
             f"Question: {redact_prose(answer.question)}\nOverall severity (most severe wins): {answer.severity.value}; votes: {votes}\n"

@@ -23,6 +23,11 @@ def test_generalist_bench_prints_its_comparison() -> None:
     assert "generalist (deep) / specialists: wall time" in out and "2.5x the time, 2.6x the cost" in out
     rows = [line for line in out.splitlines() if line.startswith("bgp-peer-down")]
     assert len(rows) == 4 and all(line.endswith("found") for line in rows)
+    # issue 27: the orchestration bench's four-investigator questions, totals split by how many domains a question spans
+    assert "single-domain (6 questions):" in out and "multi-domain (3 questions):" in out and "all (9 questions):" in out
+    unsure = [line for line in out.splitlines() if line.startswith("multi: 4 needed, router unsure")]
+    assert len(unsure) == 4 and all(line.endswith("found") for line in unsure)
+    assert "generalist / specialists (tiers): wall time" in out
 
 
 def test_generalist_bench_runs_under_the_token_latency_model() -> None:
