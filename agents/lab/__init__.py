@@ -148,19 +148,35 @@ def _copy_fixtures(scenario: Scenario) -> Path:
     root = _lab_workdir() / scenario.name
     overrides = scenario.directory / "devices"
     for base in sorted(_DEVICES_DIR.iterdir()):
-        target = root / base.name
-        shutil.copytree(base, target, dirs_exist_ok=True, copy_function=_copy_if_changed)
-        override = overrides / base.name
-        if override.is_dir():
-            shutil.copytree(override, target, dirs_exist_ok=True, copy_function=_copy_if_changed)
+        merge_fixtures(base, overrides / base.name, root / base.name)
     return root
 
 
+def merge_fixtures(base: Path, override: Path, target: Path) -> None:
+    """Write `base`'s files into `target`, each replaced by `override`'s file of the same relative
+    path where there is one (a missing `override` overrides nothing). A `target` is always merged
+    from the same `base` and `override` (one lab directory per scenario).
+
+    Each file of `target` has exactly one source, and is copied only when it differs from that
+    source by size or modification time (rsync's quick check): a reset rewrites a few hundred
+    fixture files, most of them untouched since (a lab write gives its file a new mtime). Why one
+    source: copying the base and then the override over it compared the override with the base's
+    copy, and in a tree whose files all carry one time (a `git archive`, an image built with fixed
+    times) an override of the base's size was taken for done and the base's version stayed."""
+    shutil.copytree(base, target, dirs_exist_ok=True, copy_function=_copy_if_changed,
+                    ignore=lambda folder, names: _overridden(base, override, folder, names))
+    if override.is_dir():
+        shutil.copytree(override, target, dirs_exist_ok=True, copy_function=_copy_if_changed)
+
+
+def _overridden(base: Path, override: Path, folder: str, names: list[str]) -> set[str]:
+    """The files among `names` (in `folder`, under `base`) that `override` has its own version of."""
+    mirror = override / Path(folder).relative_to(base)
+    return {name for name in names if (mirror / name).is_file()}
+
+
 def _copy_if_changed(src: str, dst: str) -> None:
-    """copy2, unless `dst` is already what an earlier copy2 left (same size and mtime, as rsync's
-    quick check): a reset rewrote a few hundred fixture files, most of them untouched since
-    (a lab write gives its file a new mtime). A file the scenario overrides ends with the scenario's
-    version either way: the scenario's pass runs after the base's and checks against its own file."""
+    """copy2, unless `dst` is already what an earlier copy2 of `src` left (same size and mtime)."""
     try:
         have, want = os.stat(dst), os.stat(src)
         if have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 import napalm
 import pytest
 from napalm.base import models
 from napalm.base.test import helpers
 
-from agents.lab import DATA_DIR, device_fixture_dir, lab_inventory, list_scenarios, scenario_names
+from agents.lab import DATA_DIR, device_fixture_dir, lab_inventory, list_scenarios, merge_fixtures, scenario_names
 from agents.network.gateway import ospf_command
 from agents.network.parsers import parse_ospf_neighbors
 from tests.harness.paths import ROOT
@@ -144,3 +145,41 @@ def test_fixtures_ship_as_package_data():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["agents"]
     assert "lab/data/**/*" in patterns
+
+
+def _tree(root, files, when=1_700_000_000):
+    """Files {relative path: text} under `root`, all with one modification time (as a `git archive` leaves them)."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (when, when))
+
+
+def test_a_scenario_file_wins_even_with_the_base_files_size_and_time(tmp_path):
+    """A reset (merge again) after lab writes gives back the scenario's version of an overridden
+    file and the base's of the rest, although base and scenario files share size and mtime."""
+    base, override, target = tmp_path / "base", tmp_path / "scenario", tmp_path / "lab"
+    _tree(base, {"get_facts.1": "healthy", "cli.1/show_ip_ospf_neighbor": "FULL/DR", "get_config.1": "hostname r1"})
+    _tree(override, {"cli.1/show_ip_ospf_neighbor": "EXSTART"})
+    merge_fixtures(base, override, target)
+    assert (target / "cli.1" / "show_ip_ospf_neighbor").read_text() == "EXSTART"
+    assert (target / "get_facts.1").read_text() == "healthy"
+
+    (target / "cli.1" / "show_ip_ospf_neighbor").write_text("written")  # lab writes: new mtimes
+    (target / "get_config.1").write_text("hostname changed")
+    merge_fixtures(base, override, target)
+    assert (target / "cli.1" / "show_ip_ospf_neighbor").read_text() == "EXSTART"
+    assert (target / "get_config.1").read_text() == "hostname r1"
+
+
+def test_every_scenario_file_is_what_its_device_reads():
+    """Through the lab's own materialisation: each override file of each scenario is the file the
+    mock driver reads for that device."""
+    for scenario in list_scenarios():
+        devices = scenario.directory / "devices"
+        for path in devices.rglob("*") if devices.is_dir() else ():
+            if path.is_file():
+                rel = path.relative_to(devices)
+                merged = device_fixture_dir(scenario.name, rel.parts[0]).joinpath(*rel.parts[1:])
+                assert merged.read_bytes() == path.read_bytes(), (scenario.name, rel)
