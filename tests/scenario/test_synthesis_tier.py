@@ -32,13 +32,7 @@ def test_one_domain_is_synthesised_on_the_cheapest_tier(runner, fake_anthropic, 
 
 def test_reports_that_disagree_across_domains_get_the_configured_tier(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
-    route = RouteOut(primary="diagnosis", specialists=["diagnosis", "security"], devices=["branch-rtr-01"], reasoning="two domains")
-    plan = PlanOut(reasoning="two investigators", steps=[
-        PlanStepOut(id="s1", agent="diagnosis", instruction="why is BGP down?", devices=["branch-rtr-01"], depends_on=[]),
-        PlanStepOut(id="s2", agent="security", instruction="is the session authenticated?", devices=["branch-rtr-01"], depends_on=[]),
-    ])
-    script_happy_path(api, {"router": [text(route, usage=USAGE)], "planner": [text(plan, usage=USAGE)],
-                            "specialist:security": [text(SEC, usage=USAGE)]})
+    script_two_domains(api)
     answer = run_ask(runner, api, tmp_path, follow_ups=0, tier_policy="complexity")
     synthesis = _tier_chosen(answer, "synthesis")
     # diagnosis (high) and security (info): two domains (1), severities differ (1)
@@ -56,6 +50,15 @@ def test_fixed_policy_keeps_the_configured_synthesis_tier(runner, fake_anthropic
 
 def test_the_ceiling_is_llm_roles_synthesis(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
+    script_two_domains(api)
+    roles = {"router": "fast", "planner": "fast", "coordinator": "balanced", "synthesis": "balanced"}
+    answer = run_ask(runner, api, tmp_path, follow_ups=0, tier_policy="complexity", roles=roles)
+    assert "tier=balanced" in _tier_chosen(answer, "synthesis") and "allowed fast, balanced (" in _tier_chosen(answer, "synthesis")
+    assert [b["model"] for b in api.requests_for("synthesis")] == ["claude-sonnet-4-6"]
+
+
+def script_two_domains(api):
+    """Diagnosis (high) and security (info) on one router: two domains whose severities differ."""
     route = RouteOut(primary="diagnosis", specialists=["diagnosis", "security"], devices=["branch-rtr-01"], reasoning="two domains")
     plan = PlanOut(reasoning="two investigators", steps=[
         PlanStepOut(id="s1", agent="diagnosis", instruction="why is BGP down?", devices=["branch-rtr-01"], depends_on=[]),
@@ -63,7 +66,3 @@ def test_the_ceiling_is_llm_roles_synthesis(runner, fake_anthropic, tmp_path):
     ])
     script_happy_path(api, {"router": [text(route, usage=USAGE)], "planner": [text(plan, usage=USAGE)],
                             "specialist:security": [text(SEC, usage=USAGE)]})
-    roles = {"router": "fast", "planner": "fast", "coordinator": "balanced", "synthesis": "balanced"}
-    answer = run_ask(runner, api, tmp_path, follow_ups=0, tier_policy="complexity", roles=roles)
-    assert "tier=balanced" in _tier_chosen(answer, "synthesis") and "allowed fast, balanced (" in _tier_chosen(answer, "synthesis")
-    assert [b["model"] for b in api.requests_for("synthesis")] == ["claude-sonnet-4-6"]
