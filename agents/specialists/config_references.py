@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,23 @@ class ReferenceKind:
     numbered_ok: bool = False  # numbered objects (`access-list 10`) are defined another way
 
     def defines(self, line: str) -> str | None:
-        return next((m.group(1) for rx in self.define if (m := re.match(rx, line))), None)
+        return next((m.group(1) for rx in _compiled(self.define) if (m := rx.match(line))), None)
 
     def uses(self, line: str) -> set[str]:
         names: set[str] = set()
-        for rx in self.use:
-            for m in re.finditer(rx, line):
+        for rx in _compiled(self.use):
+            for m in rx.finditer(line):
                 if "names" in m.re.groupindex:
                     names.update(m.group("names").split())
                 else:
                     names.add(m.group(1))
         return {n for n in names if n not in self.ignore and not (self.numbered_ok and n.isdigit())}
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """A kind's patterns compiled once (re's own cache is looked up on every line otherwise)."""
+    return tuple(re.compile(rx) for rx in patterns)
 
 
 KINDS: tuple[ReferenceKind, ...] = (

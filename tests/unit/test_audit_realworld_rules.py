@@ -180,3 +180,17 @@ def test_real_fabric_config_has_no_reference_false_positives() -> None:
     problems, _ = validate_config("eos", text)
     assert not [p for p in problems if "prefix-list" in p and "access-list" in p]
     assert "ip access-list prefix-list is referenced but not defined" not in problems
+
+
+def test_a_config_validated_again_gives_the_same_answer_in_lists_of_its_own() -> None:
+    """The second reading of the same text comes from the parse cache; what one answer does with
+    its lists must not change the next one's."""
+    text = "route-map X permit 10\n match ip address prefix-list MISSING\nip prefix-list SPARE seq 5 permit 10.0.0.0/8\n"
+    first, first_unused = validate_config("ios", text)
+    first.append("edited by a caller")
+    first_unused["prefix-list"].clear()
+    again, again_unused = validate_config("ios", text)
+    assert again == ["prefix-list MISSING is referenced but not defined",
+                     "unused prefix-list SPARE (defined, never referenced)",
+                     "unused route-map X (defined, never referenced)"]
+    assert again_unused["prefix-list"] == ["SPARE"]
