@@ -57,7 +57,7 @@ name specialists that failed. Do not add facts that are not in the reports. Be b
 async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, inventory: Inventory,
                 keyword: RouteDecision) -> RouteDecision:
     out = await claude.output(
-        role="router", agent="router", tier=config.tier_for_role("router"), system=router_prompt(), meter=meter,
+        role="router", agent="router", tier=config.tiers[config.role_tier("router")], system=router_prompt(), meter=meter,
         output_model=naming_specialists(RouteOut),
         messages=[{"role": "user", "content": f"Inventory: {', '.join(inventory.names)}\nQuestion: {redact_prose(question)}"}],
     )
@@ -69,7 +69,7 @@ async def route(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, ques
 async def plan(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, decision: RouteDecision,
                devices: list[str], inventory: Inventory, requested: ExecutionMode) -> Plan:
     out = await claude.output(
-        role="planner", agent="planner", tier=config.tier_for_role("planner"), system=planner_prompt(), meter=meter,
+        role="planner", agent="planner", tier=config.tiers[config.role_tier("planner")], system=planner_prompt(), meter=meter,
         output_model=naming_specialists(PlanOut),
         messages=[{"role": "user", "content": (
             f"Question: {redact_prose(question)}\nRouted to: {', '.join(s.value for s in decision.specialists)} "
@@ -109,7 +109,7 @@ def visible_gaps(responses: list[AgentResponse], min_confidence: float) -> list[
 
 async def gaps(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, question: str, responses: list[AgentResponse]) -> GapList:
     out = await claude.output(
-        role="coordinator", agent="coordinator", tier=config.tier_for_role("coordinator"), system=COORDINATOR_PROMPT,
+        role="coordinator", agent="coordinator", tier=config.tiers[config.role_tier("coordinator")], system=COORDINATOR_PROMPT,
         meter=meter, output_model=naming_specialists(GapList),
         messages=[{"role": "user", "content": f"Question: {redact_prose(question)}\n\nReports:\n{_reports(responses)}"}],
     )
@@ -120,7 +120,7 @@ async def synthesis(claude: ClaudeClient, config: LLMConfig, meter: UsageMeter, 
     """The answer's summary, on `tier` (default: llm.roles.synthesis; agents/llm/tiering.py `synthesis_tier` chooses it)."""
     votes = ", ".join(f"{a}={s}" for a, s in answer.severity_votes.items())
     out = await claude.output(
-        role="synthesis", agent="synthesis", tier=tier or config.tier_for_role("synthesis"), system=SYNTHESIS_PROMPT, meter=meter,
+        role="synthesis", agent="synthesis", tier=tier or config.tiers[config.role_tier("synthesis")], system=SYNTHESIS_PROMPT, meter=meter,
         output_model=SynthesisOut,
         messages=[{"role": "user", "content": (
             f"Question: {redact_prose(answer.question)}\nOverall severity (most severe wins): {answer.severity.value}; votes: {votes}\n"

@@ -93,7 +93,7 @@ def reconciliation(answer: Answer) -> tuple[int, list[str]]:
 def synthesis_tier(config: LLMConfig, answer: Answer) -> TierChoice:
     """The synthesis call's tier: llm.roles.synthesis, or under tier_policy complexity a rung of the
     tiers up to it (cheapest first) by what the reports leave to reconcile."""
-    ceiling = config.roles.get("synthesis", "deep")
+    ceiling = config.role_tier("synthesis")  # the same tier an untiered synthesis call takes
     if config.tier_policy == "fixed":
         return TierChoice(tier=ceiling, model=config.tiers[ceiling].model, score=0, reason="fixed tier for synthesis (llm.roles)")
     top = _cost_rank(config, config.tiers[ceiling])

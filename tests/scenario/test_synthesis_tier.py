@@ -48,6 +48,16 @@ def test_fixed_policy_keeps_the_configured_synthesis_tier(runner, fake_anthropic
     assert [b["model"] for b in api.requests_for("synthesis")] == ["claude-opus-4-6"]
 
 
+
+def test_roles_without_synthesis_give_it_the_tier_every_unnamed_role_gets(runner, fake_anthropic, tmp_path):
+    """llm.roles without synthesis: the same tier as any role it does not name (fast), as before synthesis was tiered."""
+    api = fake_anthropic
+    script_happy_path(api)
+    roles = {"router": "fast", "planner": "fast", "coordinator": "balanced"}
+    answer = run_ask(runner, api, tmp_path, follow_ups=0, roles=roles)
+    assert "tier=fast" in _tier_chosen(answer, "synthesis")
+    assert [b["model"] for b in api.requests_for("synthesis")] == ["claude-haiku-4-5"]
+
 def test_the_ceiling_is_llm_roles_synthesis(runner, fake_anthropic, tmp_path):
     api = fake_anthropic
     script_two_domains(api)
