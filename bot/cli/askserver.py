@@ -28,7 +28,6 @@ import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import time
 from typing import Any
@@ -135,14 +134,13 @@ class Server:
         self.last = time.monotonic()
         fds: list[int] = []
         try:
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-            if struct.unpack("3i", creds)[1] != os.getuid():
+            if launch.peer_uid(conn) != os.getuid():
                 raise PermissionError("another user")
             conn.settimeout(_REQUEST_TIMEOUT_S)
-            header, fds, _, _ = socket.recv_fds(conn, 4, 3)
-            if len(header) < 4:
-                header += launch.recv_exact(conn, 4 - len(header))
-            request = json.loads(launch.recv_exact(conn, struct.unpack("!I", header)[0]))
+            header, fds, _, _ = socket.recv_fds(conn, launch.HEADER.size, 3)
+            if len(header) < launch.HEADER.size:
+                header += launch.recv_exact(conn, launch.HEADER.size - len(header))
+            request = json.loads(launch.recv_exact(conn, launch.HEADER.unpack(header)[0]))
             self.handle(conn, request, fds)
         except (OSError, ValueError, KeyError, TypeError):
             conn.close()
@@ -158,7 +156,7 @@ class Server:
             self.info(conn)
         elif op == "ask" and request["fingerprint"] != self.fingerprint:
             self.drain()  # first: the client's ordinary ask then starts a successor, which needs the lock
-            conn.sendall(launch.STALE + struct.pack("!i", 0))
+            conn.sendall(launch.STALE + launch.STATUS.pack(0))
             conn.close()
         elif op == "ask" and len(fds) == 3 and not self.draining:
             pid = os.fork()
@@ -166,7 +164,7 @@ class Server:
                 self.child(conn, request, fds)  # never returns
             self.children[pid] = conn
             self.served += 1
-            conn.sendall(launch.ACCEPTED + struct.pack("!i", pid))
+            conn.sendall(launch.ACCEPTED + launch.STATUS.pack(pid))
             conn.setblocking(False)
             self.selector.register(conn, selectors.EVENT_READ, pid)
         else:
@@ -176,7 +174,7 @@ class Server:
         data = json.dumps({"pid": os.getpid(), "started": self.started, "served": self.served, "running": len(self.children),
                            "idle_timeout_s": self.idle_s, "stopping": self.draining, "socket": self.path,
                            "children_cpu_s": round(os.times().children_user + os.times().children_system, 3)}).encode()
-        conn.sendall(launch.INFO + struct.pack("!I", len(data)) + data)
+        conn.sendall(launch.INFO + launch.HEADER.pack(len(data)) + data)
         conn.close()
 
     def from_client(self, conn: socket.socket, pid: int) -> None:
@@ -216,7 +214,7 @@ class Server:
                 pass
             try:
                 conn.setblocking(True)
-                conn.sendall(launch.DONE + struct.pack("!i", status))
+                conn.sendall(launch.DONE + launch.STATUS.pack(status))
             except OSError:
                 pass
             conn.close()

@@ -40,10 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent  # the directory holding ag
 PACKAGES = ("agents", "bot", "handlers")
 # Global options that take a value (bot.cli.main's group): skipped when looking for the command.
 _VALUE_OPTIONS = frozenset({"--config", "--log-format"})
-_HEADER = struct.Struct("!I")
-_STATUS = struct.Struct("!i")
+HEADER = struct.Struct("!I")  # the length of a JSON request or answer that follows
+STATUS = struct.Struct("!i")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
-# Replies of the server, one byte each (then a pid or a wait status as _STATUS)
+# Replies of the server, one byte each (then a pid or a wait status as STATUS)
 ACCEPTED, STALE, DONE, INFO = b"A", b"S", b"X", b"I"
 
 
@@ -189,9 +189,9 @@ def connect(path: Path | None = None) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(os.fspath(path))
-        peer_uid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
-        if peer_uid != os.getuid():
-            raise Unavailable(f"the server runs as uid {peer_uid}")
+        uid = peer_uid(sock)
+        if uid != os.getuid():
+            raise Unavailable(f"the server runs as uid {uid}")
     except OSError as exc:
         sock.close()
         raise Unavailable(f"no server ({exc.strerror or exc})") from None
@@ -201,9 +201,14 @@ def connect(path: Path | None = None) -> socket.socket:
     return sock
 
 
+def peer_uid(sock: socket.socket) -> int:
+    """The uid of the process at the other end of a Unix socket (SO_PEERCRED: pid, uid, gid)."""
+    return int(struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1])
+
+
 def send(sock: socket.socket, request: dict[str, object], fds: list[int] | None = None) -> None:
     payload = json.dumps(request).encode()
-    socket.send_fds(sock, [_HEADER.pack(len(payload))], fds or [])
+    socket.send_fds(sock, [HEADER.pack(len(payload))], fds or [])
     sock.sendall(payload)
 
 
@@ -225,7 +230,7 @@ def ask(argv: list[str], cwd: str, environ: dict[str, str]) -> int:
     ignored = [int(s) for s in FORWARDED if signal.getsignal(s) == signal.SIG_IGN]
     try:
         send(sock, {"op": "ask", "fingerprint": fingerprint(), "argv": argv, "cwd": cwd, "env": environ, "ignored": ignored}, [0, 1, 2])
-        reply = recv_exact(sock, 1 + _STATUS.size)
+        reply = recv_exact(sock, 1 + STATUS.size)
     except (OSError, ValueError) as exc:
         sock.close()
         raise Unavailable(f"the server did not take the request ({exc})") from None
@@ -246,13 +251,13 @@ def ask(argv: list[str], cwd: str, environ: dict[str, str]) -> int:
         if signo not in ignored:
             signal.signal(signo, forward)
     try:
-        reply = recv_exact(sock, 1 + _STATUS.size)
+        reply = recv_exact(sock, 1 + STATUS.size)
     except OSError:
         print("noc: the ask server went away before the answer was complete", file=sys.stderr)
         return 1 << 8
     finally:
         sock.close()
-    status: int = _STATUS.unpack(reply[1:])[0]
+    status: int = STATUS.unpack(reply[1:])[0]
     return status
 
 
@@ -276,11 +281,12 @@ def control(op: str) -> dict[str, object] | None:
     with sock:
         try:
             send(sock, {"op": op})
-            assert recv_exact(sock, 1) == INFO
-            size = _HEADER.unpack(recv_exact(sock, _HEADER.size))[0]
+            if recv_exact(sock, 1) != INFO:
+                return None
+            size = HEADER.unpack(recv_exact(sock, HEADER.size))[0]
             answer: dict[str, object] = json.loads(recv_exact(sock, size))
             return answer
-        except (OSError, AssertionError, ValueError):
+        except (OSError, ValueError):
             return None
 
 
