@@ -43,3 +43,19 @@ def test_deciding_imports_nothing_of_the_project_or_click():
     ours = [m for m in loaded if m.split(".")[0] in ("agents", "bot", "handlers")]
     assert ours == ["bot", "bot.cli", "bot.cli.launch"]
     assert not [m for m in loaded if m.split(".")[0] in ("click", "pydantic", "yaml", "napalm", "anthropic")]
+
+
+def test_the_server_lives_in_the_cache_directory_the_project_uses(monkeypatch, tmp_path):
+    """launch.cache_dir repeats agents.router.cache.cache_dir (deciding imports nothing of the
+    project); they must name the same directory for every way it is configured."""
+    from agents.router.cache import cache_dir as project_cache_dir
+    from bot.cli.launch import cache_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for cache, xdg in ((None, None), (None, str(tmp_path / "xdg")), (str(tmp_path / "noc"), str(tmp_path / "xdg"))):
+        for name, value in (("NOC_CACHE_DIR", cache), ("XDG_CACHE_HOME", xdg)):
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        assert cache_dir() == project_cache_dir()
