@@ -109,23 +109,32 @@ def test_the_clients_environment_is_the_childs(warm):
 
 
 def test_concurrent_asks_each_get_a_child_and_signals_reach_their_own(warm):
+    """Two asks held on edge-rtr-01's 45 s session (device and step timeouts above it) are running
+    while a third, which gives up on it after 4 s, answers beside them; then each held one gets
+    its own signal. Nothing here depends on how fast the machine is: the held asks end only after
+    the device's 45 s or a signal, and the test waits on the server's own count of running children."""
     env, pids = warm
     noc(env, "ask", QUESTION, "-q")
     started(pids)
-    slow = env | {"NOC_NETWORK__TIMEOUT_S": "4"}  # edge-rtr-01 answers in 45 s: each ask waits out 4 s on it
     args = [sys.executable, "-m", "bot.cli", "ask", "is the internet edge ok?", "-s", "slow-device", "--json", "-q"]
-    first, second, third = (subprocess.Popen(args, env=slow, cwd=env["TMPDIR"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                             text=True) for _ in range(3))
-    wait_until(lambda: status()["running"] == 3, timeout=60, what="three children running at once")
+
+    def ask(timeouts: dict[str, str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(args, env=env | timeouts, cwd=env["TMPDIR"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    held = {"NOC_NETWORK__TIMEOUT_S": "600", "NOC_ENGINE__STEP_TIMEOUT_S": "600"}
+    first, third = ask(held), ask(held)
+    wait_until(lambda: status()["running"] == 2, timeout=60, what="two children running at once")
+    second = ask({"NOC_NETWORK__TIMEOUT_S": "4"})  # edge-rtr-01 answers in 45 s: this ask waits out 4 s on it
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert any(e["device"] == "edge-rtr-01" and "(timeout)" in e["summary"]
+               for a in json.loads(out)["agents"] for e in a["evidence"])
+    assert first.poll() is None and third.poll() is None and status()["served"] == 3  # the first ask started the server
     first.send_signal(signal.SIGTERM)  # forwarded: the child ends as the ordinary process would, killed by it
     assert first.wait(timeout=60) == -signal.SIGTERM
     third.send_signal(signal.SIGINT)  # Ctrl-C: click's "Aborted!" and status 1, as without the server
     _, err = third.communicate(timeout=60)
     assert third.returncode == 1 and "Aborted!" in err and "Traceback" not in err
-    out, err = second.communicate(timeout=120)
-    assert second.returncode == 0, err
-    assert any(e["device"] == "edge-rtr-01" and "(timeout)" in e["summary"]
-               for a in json.loads(out)["agents"] for e in a["evidence"])
 
 
 def test_a_server_of_other_code_exits_and_the_client_answers_the_ordinary_way(warm, tmp_path):
